@@ -1,0 +1,1149 @@
+//! [`Store`] on SQLite: the embedded default.
+//!
+//! Durable means durable: WAL with `synchronous=FULL`, one writer connection taking
+//! `BEGIN IMMEDIATE` transactions, and a small pool of read-only connections. Blocking SQLite calls
+//! run on tokio's blocking threads.
+
+use async_trait::async_trait;
+use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+use newsdesk_domain::*;
+use newsdesk_store::{Store, StoreError, StoreResult};
+use rusqlite::{params, Connection, OptionalExtension, Row, Transaction, TransactionBehavior};
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+/// Ordered migrations; `PRAGMA user_version` records how many ran.
+const MIGRATIONS: &[&str] = &[include_str!("schema.sql")];
+
+/// Most idle read connections kept.
+const READ_POOL: usize = 8;
+
+/// The SQLite store.
+pub struct SqliteStore {
+    path: PathBuf,
+    writer: Arc<Mutex<Connection>>,
+    readers: Arc<Mutex<Vec<Connection>>>,
+}
+
+fn sql_err(e: rusqlite::Error) -> StoreError {
+    use rusqlite::ErrorCode;
+    match &e {
+        rusqlite::Error::SqliteFailure(f, msg) => match f.code {
+            ErrorCode::ConstraintViolation => {
+                StoreError::Conflict(msg.clone().unwrap_or_else(|| "constraint violated".into()))
+            }
+            ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked => StoreError::Busy,
+            _ => StoreError::other(e),
+        },
+        rusqlite::Error::QueryReturnedNoRows => StoreError::NotFound,
+        _ => StoreError::other(e),
+    }
+}
+
+fn ms(t: DateTime<Utc>) -> i64 {
+    t.timestamp_millis()
+}
+
+fn from_ms(v: i64) -> StoreResult<DateTime<Utc>> {
+    Utc.timestamp_millis_opt(v)
+        .single()
+        .ok_or_else(|| StoreError::msg(format!("bad timestamp {v}")))
+}
+
+fn opt_ms(v: Option<i64>) -> StoreResult<Option<DateTime<Utc>>> {
+    v.map(from_ms).transpose()
+}
+
+fn slug_col(s: String) -> StoreResult<Slug> {
+    Slug::parse(&s).map_err(|e| StoreError::msg(format!("bad slug {s:?} in database: {e}")))
+}
+
+fn configure(conn: &Connection, read_only: bool) -> rusqlite::Result<()> {
+    conn.busy_timeout(std::time::Duration::from_secs(5))?;
+    conn.execute_batch(
+        "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; \
+         PRAGMA temp_store=MEMORY; PRAGMA cache_size=-16000;",
+    )?;
+    if read_only {
+        conn.execute_batch("PRAGMA query_only=1;")?;
+    }
+    Ok(())
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database at `path` and runs pending migrations.
+    pub fn open(path: &Path) -> StoreResult<Self> {
+        if let Some(dir) = path.parent() {
+            if !dir.as_os_str().is_empty() {
+                std::fs::create_dir_all(dir).map_err(StoreError::other)?;
+            }
+        }
+        let mut conn = Connection::open(path).map_err(sql_err)?;
+        configure(&conn, false).map_err(sql_err)?;
+        migrate(&mut conn)?;
+        Ok(Self {
+            path: path.to_owned(),
+            writer: Arc::new(Mutex::new(conn)),
+            readers: Arc::new(Mutex::new(Vec::new())),
+        })
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    async fn read<T, F>(&self, f: F) -> StoreResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> StoreResult<T> + Send + 'static,
+    {
+        let pool = self.readers.clone();
+        let path = self.path.clone();
+        tokio::task::spawn_blocking(move || {
+            let pooled = pool.lock().unwrap_or_else(|e| e.into_inner()).pop();
+            let conn = match pooled {
+                Some(c) => c,
+                None => {
+                    let c = Connection::open(&path).map_err(sql_err)?;
+                    configure(&c, true).map_err(sql_err)?;
+                    c
+                }
+            };
+            let out = f(&conn);
+            let mut idle = pool.lock().unwrap_or_else(|e| e.into_inner());
+            if idle.len() < READ_POOL {
+                idle.push(conn);
+            }
+            out
+        })
+        .await
+        .map_err(StoreError::other)?
+    }
+
+    async fn write<T, F>(&self, f: F) -> StoreResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Transaction<'_>) -> StoreResult<T> + Send + 'static,
+    {
+        let writer = self.writer.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut conn = writer.lock().unwrap_or_else(|e| e.into_inner());
+            let tx = conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(sql_err)?;
+            let out = f(&tx)?;
+            tx.commit().map_err(sql_err)?;
+            Ok(out)
+        })
+        .await
+        .map_err(StoreError::other)?
+    }
+}
+
+fn migrate(conn: &mut Connection) -> StoreResult<()> {
+    let done: i64 = conn
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .map_err(sql_err)?;
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(done.max(0) as usize) {
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(sql_err)?;
+        tx.execute_batch(sql).map_err(sql_err)?;
+        tx.execute_batch(&format!("PRAGMA user_version = {}", i + 1))
+            .map_err(sql_err)?;
+        tx.commit().map_err(sql_err)?;
+        tracing::info!(migration = i + 1, "applied SQLite migration");
+    }
+    Ok(())
+}
+
+fn log_change(tx: &Transaction<'_>, entity: ChangeEntity, id: i64, key: &str) -> StoreResult<()> {
+    tx.execute(
+        "INSERT INTO changes (at, entity, entity_id, key) VALUES (?1, ?2, ?3, ?4)",
+        params![ms(Utc::now()), entity.as_str(), id, key],
+    )
+    .map_err(sql_err)?;
+    Ok(())
+}
+
+fn slug_taken_by_other(tx: &Transaction<'_>, slug: &Slug, me: Option<i64>) -> StoreResult<bool> {
+    let owner: Option<i64> = tx
+        .query_row(
+            "SELECT story_id FROM slug_redirects WHERE old_slug = ?1 \
+             UNION ALL SELECT id FROM stories WHERE slug = ?1 LIMIT 1",
+            params![slug.as_str()],
+            |r| r.get(0),
+        )
+        .optional()
+        .map_err(sql_err)?;
+    Ok(matches!(owner, Some(o) if Some(o) != me))
+}
+
+fn write_story_lists(tx: &Transaction<'_>, id: i64, s: &StoryInput) -> StoreResult<()> {
+    for table in ["story_editions", "story_authors", "story_tags"] {
+        tx.execute(&format!("DELETE FROM {table} WHERE story_id = ?1"), [id])
+            .map_err(sql_err)?;
+    }
+    let mut ed = tx
+        .prepare_cached(
+            "INSERT INTO story_editions (story_id, edition_id, rank, position) VALUES (?1,?2,?3,?4)",
+        )
+        .map_err(sql_err)?;
+    for (i, p) in s.placements.iter().enumerate() {
+        ed.execute(params![id, p.edition_id.0, p.rank, i as i64])
+            .map_err(sql_err)?;
+    }
+    let mut au = tx
+        .prepare_cached(
+            "INSERT INTO story_authors (story_id, author_id, position) VALUES (?1,?2,?3)",
+        )
+        .map_err(sql_err)?;
+    for (i, a) in s.author_ids.iter().enumerate() {
+        au.execute(params![id, a.0, i as i64]).map_err(sql_err)?;
+    }
+    let mut tg = tx
+        .prepare_cached("INSERT INTO story_tags (story_id, tag_id, position) VALUES (?1,?2,?3)")
+        .map_err(sql_err)?;
+    for (i, t) in s.tag_ids.iter().enumerate() {
+        tg.execute(params![id, t.0, i as i64]).map_err(sql_err)?;
+    }
+    Ok(())
+}
+
+fn insert_story_tx(tx: &Transaction<'_>, s: &StoryInput) -> StoreResult<i64> {
+    if slug_taken_by_other(tx, &s.slug, None)? {
+        return Err(StoreError::Conflict(format!("slug {} is taken", s.slug)));
+    }
+    tx.prepare_cached(
+        "INSERT INTO stories (version, slug, kind, status, headline, summary, body_md, body_html, \
+         sector_id, region, primary_edition_id, desk_id, hero_image_id, provenance, source, \
+         created_at, updated_at, published_at, embargo_until) \
+         VALUES (1,?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18)",
+    )
+    .map_err(sql_err)?
+    .execute(params![
+        s.slug.as_str(),
+        s.kind.as_str(),
+        s.status.as_str(),
+        s.headline.as_str(),
+        s.summary,
+        s.body_md,
+        s.body_html,
+        s.sector_id.0,
+        s.region,
+        s.primary_edition_id.0,
+        s.desk_id.map(|d| d.0),
+        s.hero_image_id.map(|d| d.0),
+        s.provenance.as_str(),
+        s.source,
+        ms(s.created_at),
+        ms(s.updated_at),
+        s.published_at.map(ms),
+        s.embargo_until.map(ms),
+    ])
+    .map_err(sql_err)?;
+    let id = tx.last_insert_rowid();
+    write_story_lists(tx, id, s)?;
+    log_change(tx, ChangeEntity::Story, id, "")?;
+    Ok(id)
+}
+
+/// Columns of a card, in the order [`card_from_row`] reads them.
+const CARD_COLS: &str = "id, version, slug, kind, status, headline, summary, sector_id, region, \
+    primary_edition_id, desk_id, hero_image_id, provenance, updated_at, published_at, embargo_until";
+
+fn card_from_row(r: &Row<'_>) -> rusqlite::Result<RawCard> {
+    Ok(RawCard {
+        id: r.get(0)?,
+        version: r.get(1)?,
+        slug: r.get(2)?,
+        kind: r.get(3)?,
+        status: r.get(4)?,
+        headline: r.get(5)?,
+        summary: r.get(6)?,
+        sector_id: r.get(7)?,
+        region: r.get(8)?,
+        primary_edition_id: r.get(9)?,
+        desk_id: r.get(10)?,
+        hero_image_id: r.get(11)?,
+        provenance: r.get(12)?,
+        updated_at: r.get(13)?,
+        published_at: r.get(14)?,
+        embargo_until: r.get(15)?,
+    })
+}
+
+/// A card as it comes out of SQL, before its text columns are parsed into domain types.
+struct RawCard {
+    id: i64,
+    version: i64,
+    slug: String,
+    kind: String,
+    status: String,
+    headline: String,
+    summary: String,
+    sector_id: i64,
+    region: String,
+    primary_edition_id: i64,
+    desk_id: Option<i64>,
+    hero_image_id: Option<i64>,
+    provenance: String,
+    updated_at: i64,
+    published_at: Option<i64>,
+    embargo_until: Option<i64>,
+}
+
+#[derive(Default)]
+struct Lists {
+    placements: HashMap<i64, Vec<Placement>>,
+    authors: HashMap<i64, Vec<AuthorId>>,
+    tags: HashMap<i64, Vec<TagId>>,
+}
+
+/// Loads the edition, author and tag lists of the stories selected by `filter` (a WHERE on `s`).
+fn load_lists(
+    conn: &Connection,
+    filter: &str,
+    args: &[&dyn rusqlite::ToSql],
+) -> StoreResult<Lists> {
+    let mut lists = Lists::default();
+    let q = |table: &str, cols: &str| {
+        format!(
+            "SELECT x.story_id, {cols} FROM {table} x JOIN stories s ON s.id = x.story_id \
+             WHERE {filter} ORDER BY x.story_id, x.position"
+        )
+    };
+    let mut st = conn
+        .prepare(&q("story_editions", "x.edition_id, x.rank"))
+        .map_err(sql_err)?;
+    let rows = st
+        .query_map(args, |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, i64>(1)?,
+                r.get::<_, Option<i32>>(2)?,
+            ))
+        })
+        .map_err(sql_err)?;
+    for row in rows {
+        let (sid, eid, rank) = row.map_err(sql_err)?;
+        lists.placements.entry(sid).or_default().push(Placement {
+            edition_id: EditionId(eid),
+            rank,
+        });
+    }
+    let mut st = conn
+        .prepare(&q("story_authors", "x.author_id"))
+        .map_err(sql_err)?;
+    let rows = st
+        .query_map(args, |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?)))
+        .map_err(sql_err)?;
+    for row in rows {
+        let (sid, aid) = row.map_err(sql_err)?;
+        lists.authors.entry(sid).or_default().push(AuthorId(aid));
+    }
+    let mut st = conn
+        .prepare(&q("story_tags", "x.tag_id"))
+        .map_err(sql_err)?;
+    let rows = st
+        .query_map(args, |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?)))
+        .map_err(sql_err)?;
+    for row in rows {
+        let (sid, tid) = row.map_err(sql_err)?;
+        lists.tags.entry(sid).or_default().push(TagId(tid));
+    }
+    Ok(lists)
+}
+
+fn finish_card(raw: RawCard, lists: &mut Lists) -> StoreResult<StoryCard> {
+    Ok(StoryCard {
+        id: StoryId(raw.id),
+        version: raw.version,
+        slug: slug_col(raw.slug)?,
+        kind: Kind::parse(&raw.kind)
+            .ok_or_else(|| StoreError::msg(format!("bad kind {}", raw.kind)))?,
+        status: StoryStatus::parse(&raw.status)
+            .ok_or_else(|| StoreError::msg(format!("bad status {}", raw.status)))?,
+        headline: Headline::parse(&raw.headline)
+            .map_err(|e| StoreError::msg(format!("bad headline in story {}: {e}", raw.id)))?,
+        summary: raw.summary,
+        sector_id: SectorId(raw.sector_id),
+        region: raw.region,
+        primary_edition_id: EditionId(raw.primary_edition_id),
+        placements: lists.placements.remove(&raw.id).unwrap_or_default(),
+        desk_id: raw.desk_id.map(DeskId),
+        author_ids: lists.authors.remove(&raw.id).unwrap_or_default(),
+        tag_ids: lists.tags.remove(&raw.id).unwrap_or_default(),
+        hero_image_id: raw.hero_image_id.map(ImageId),
+        provenance: Provenance::parse(&raw.provenance)
+            .ok_or_else(|| StoreError::msg(format!("bad provenance {}", raw.provenance)))?,
+        updated_at: from_ms(raw.updated_at)?,
+        published_at: opt_ms(raw.published_at)?,
+        embargo_until: opt_ms(raw.embargo_until)?,
+    })
+}
+
+fn load_story(conn: &Connection, id: i64) -> StoreResult<Option<Story>> {
+    let row = conn
+        .query_row(
+            &format!("SELECT {CARD_COLS}, body_md, body_html, source, created_at FROM stories WHERE id = ?1"),
+            [id],
+            |r| {
+                Ok((
+                    card_from_row(r)?,
+                    r.get::<_, String>(16)?,
+                    r.get::<_, String>(17)?,
+                    r.get::<_, Option<String>>(18)?,
+                    r.get::<_, i64>(19)?,
+                ))
+            },
+        )
+        .optional()
+        .map_err(sql_err)?;
+    let Some((raw, body_md, body_html, source, created_at)) = row else {
+        return Ok(None);
+    };
+    let mut lists = load_lists(conn, "s.id = ?1", &[&id])?;
+    let card = finish_card(raw, &mut lists)?;
+    Ok(Some(Story {
+        id: card.id,
+        version: card.version,
+        input: StoryInput {
+            slug: card.slug,
+            kind: card.kind,
+            status: card.status,
+            headline: card.headline,
+            summary: card.summary,
+            body_md,
+            body_html,
+            sector_id: card.sector_id,
+            region: card.region,
+            primary_edition_id: card.primary_edition_id,
+            placements: card.placements,
+            desk_id: card.desk_id,
+            author_ids: card.author_ids,
+            tag_ids: card.tag_ids,
+            hero_image_id: card.hero_image_id,
+            provenance: card.provenance,
+            source,
+            created_at: from_ms(created_at)?,
+            updated_at: card.updated_at,
+            published_at: card.published_at,
+            embargo_until: card.embargo_until,
+        },
+    }))
+}
+
+fn image_from_row(r: &Row<'_>) -> rusqlite::Result<(i64, ImageInput)> {
+    let widths: String = r.get(8)?;
+    Ok((
+        r.get(0)?,
+        ImageInput {
+            key: r.get(1)?,
+            ext: r.get(2)?,
+            alt: r.get(3)?,
+            caption: r.get(4)?,
+            credit: r.get(5)?,
+            width: r.get(6)?,
+            height: r.get(7)?,
+            widths: widths.split(',').filter_map(|w| w.parse().ok()).collect(),
+        },
+    ))
+}
+
+fn image(id: i64, i: ImageInput) -> Image {
+    Image {
+        id: ImageId(id),
+        key: i.key,
+        ext: i.ext,
+        alt: i.alt,
+        caption: i.caption,
+        credit: i.credit,
+        width: i.width,
+        height: i.height,
+        widths: i.widths,
+    }
+}
+
+const IMAGE_COLS: &str = "id, key, ext, alt, caption, credit, width, height, widths";
+
+fn page_from_row(r: &Row<'_>) -> rusqlite::Result<(String, String, String, String, i32, i64)> {
+    Ok((
+        r.get(0)?,
+        r.get(1)?,
+        r.get(2)?,
+        r.get(3)?,
+        r.get(4)?,
+        r.get(5)?,
+    ))
+}
+
+fn page(row: (String, String, String, String, i32, i64)) -> StoreResult<StaticPage> {
+    Ok(StaticPage {
+        slug: slug_col(row.0)?,
+        title: row.1,
+        body_md: row.2,
+        body_html: row.3,
+        position: row.4,
+        updated_at: from_ms(row.5)?,
+    })
+}
+
+fn collect<T>(rows: impl Iterator<Item = rusqlite::Result<T>>) -> StoreResult<Vec<T>> {
+    rows.map(|r| r.map_err(sql_err)).collect()
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    fn backend(&self) -> &'static str {
+        "sqlite"
+    }
+
+    async fn upsert_sector(&self, slug: &Slug, name: &str, position: i32) -> StoreResult<Sector> {
+        let (slug, name) = (slug.clone(), name.to_owned());
+        self.write(move |tx| {
+            let id: i64 = tx
+                .query_row(
+                    "INSERT INTO sectors (slug, name, position) VALUES (?1, ?2, ?3) \
+                     ON CONFLICT(slug) DO UPDATE SET name = excluded.name, position = excluded.position \
+                     RETURNING id",
+                    params![slug.as_str(), name, position],
+                    |r| r.get(0),
+                )
+                .map_err(sql_err)?;
+            log_change(tx, ChangeEntity::Taxonomy, id, "sector")?;
+            Ok(Sector { id: SectorId(id), slug, name, position })
+        })
+        .await
+    }
+
+    async fn list_sectors(&self) -> StoreResult<Vec<Sector>> {
+        self.read(|c| {
+            let mut st = c
+                .prepare("SELECT id, slug, name, position FROM sectors ORDER BY position, id")
+                .map_err(sql_err)?;
+            let rows = st
+                .query_map([], |r| {
+                    Ok((r.get(0)?, r.get::<_, String>(1)?, r.get(2)?, r.get(3)?))
+                })
+                .map_err(sql_err)?;
+            collect(rows)?
+                .into_iter()
+                .map(|(id, slug, name, position)| {
+                    Ok(Sector {
+                        id: SectorId(id),
+                        slug: slug_col(slug)?,
+                        name,
+                        position,
+                    })
+                })
+                .collect()
+        })
+        .await
+    }
+
+    async fn upsert_edition(
+        &self,
+        slug: &Slug,
+        name: &str,
+        tz: chrono_tz::Tz,
+        position: i32,
+    ) -> StoreResult<Edition> {
+        let (slug, name) = (slug.clone(), name.to_owned());
+        self.write(move |tx| {
+            let id: i64 = tx
+                .query_row(
+                    "INSERT INTO editions (slug, name, tz, position) VALUES (?1, ?2, ?3, ?4) \
+                     ON CONFLICT(slug) DO UPDATE SET name = excluded.name, tz = excluded.tz, \
+                     position = excluded.position RETURNING id",
+                    params![slug.as_str(), name, tz.name(), position],
+                    |r| r.get(0),
+                )
+                .map_err(sql_err)?;
+            log_change(tx, ChangeEntity::Taxonomy, id, "edition")?;
+            Ok(Edition {
+                id: EditionId(id),
+                slug,
+                name,
+                tz,
+                position,
+            })
+        })
+        .await
+    }
+
+    async fn list_editions(&self) -> StoreResult<Vec<Edition>> {
+        self.read(|c| {
+            let mut st = c
+                .prepare("SELECT id, slug, name, tz, position FROM editions ORDER BY position, id")
+                .map_err(sql_err)?;
+            let rows = st
+                .query_map([], |r| {
+                    Ok((
+                        r.get(0)?,
+                        r.get::<_, String>(1)?,
+                        r.get(2)?,
+                        r.get::<_, String>(3)?,
+                        r.get(4)?,
+                    ))
+                })
+                .map_err(sql_err)?;
+            collect(rows)?
+                .into_iter()
+                .map(|(id, slug, name, tz, position)| {
+                    let tz = tz
+                        .parse::<chrono_tz::Tz>()
+                        .map_err(|_| StoreError::msg(format!("bad time zone {tz}")))?;
+                    Ok(Edition {
+                        id: EditionId(id),
+                        slug: slug_col(slug)?,
+                        name,
+                        tz,
+                        position,
+                    })
+                })
+                .collect()
+        })
+        .await
+    }
+
+    async fn upsert_desk(&self, slug: &Slug, name: &str) -> StoreResult<Desk> {
+        let (slug, name) = (slug.clone(), name.to_owned());
+        self.write(move |tx| {
+            let id: i64 = tx
+                .query_row(
+                    "INSERT INTO desks (slug, name) VALUES (?1, ?2) \
+                     ON CONFLICT(slug) DO UPDATE SET name = excluded.name RETURNING id",
+                    params![slug.as_str(), name],
+                    |r| r.get(0),
+                )
+                .map_err(sql_err)?;
+            log_change(tx, ChangeEntity::Taxonomy, id, "desk")?;
+            Ok(Desk {
+                id: DeskId(id),
+                slug,
+                name,
+            })
+        })
+        .await
+    }
+
+    async fn list_desks(&self) -> StoreResult<Vec<Desk>> {
+        self.read(|c| {
+            let mut st = c
+                .prepare("SELECT id, slug, name FROM desks ORDER BY name, id")
+                .map_err(sql_err)?;
+            let rows = st
+                .query_map([], |r| Ok((r.get(0)?, r.get::<_, String>(1)?, r.get(2)?)))
+                .map_err(sql_err)?;
+            collect(rows)?
+                .into_iter()
+                .map(|(id, slug, name)| {
+                    Ok(Desk {
+                        id: DeskId(id),
+                        slug: slug_col(slug)?,
+                        name,
+                    })
+                })
+                .collect()
+        })
+        .await
+    }
+
+    async fn upsert_author(
+        &self,
+        slug: &Slug,
+        name: &str,
+        bio: &str,
+        desk: Option<DeskId>,
+    ) -> StoreResult<Author> {
+        let (slug, name, bio) = (slug.clone(), name.to_owned(), bio.to_owned());
+        self.write(move |tx| {
+            let id: i64 = tx
+                .query_row(
+                    "INSERT INTO authors (slug, name, bio, desk_id) VALUES (?1, ?2, ?3, ?4) \
+                     ON CONFLICT(slug) DO UPDATE SET name = excluded.name, bio = excluded.bio, \
+                     desk_id = excluded.desk_id RETURNING id",
+                    params![slug.as_str(), name, bio, desk.map(|d| d.0)],
+                    |r| r.get(0),
+                )
+                .map_err(sql_err)?;
+            log_change(tx, ChangeEntity::Taxonomy, id, "author")?;
+            Ok(Author {
+                id: AuthorId(id),
+                slug,
+                name,
+                bio,
+                desk_id: desk,
+            })
+        })
+        .await
+    }
+
+    async fn list_authors(&self) -> StoreResult<Vec<Author>> {
+        self.read(|c| {
+            let mut st = c
+                .prepare("SELECT id, slug, name, bio, desk_id FROM authors ORDER BY name, id")
+                .map_err(sql_err)?;
+            let rows = st
+                .query_map([], |r| {
+                    Ok((
+                        r.get(0)?,
+                        r.get::<_, String>(1)?,
+                        r.get(2)?,
+                        r.get(3)?,
+                        r.get::<_, Option<i64>>(4)?,
+                    ))
+                })
+                .map_err(sql_err)?;
+            collect(rows)?
+                .into_iter()
+                .map(|(id, slug, name, bio, desk)| {
+                    Ok(Author {
+                        id: AuthorId(id),
+                        slug: slug_col(slug)?,
+                        name,
+                        bio,
+                        desk_id: desk.map(DeskId),
+                    })
+                })
+                .collect()
+        })
+        .await
+    }
+
+    async fn upsert_tag(&self, slug: &Slug, name: &str) -> StoreResult<Tag> {
+        let (slug, name) = (slug.clone(), name.to_owned());
+        self.write(move |tx| {
+            let id: i64 = tx
+                .query_row(
+                    "INSERT INTO tags (slug, name) VALUES (?1, ?2) \
+                     ON CONFLICT(slug) DO UPDATE SET name = excluded.name RETURNING id",
+                    params![slug.as_str(), name],
+                    |r| r.get(0),
+                )
+                .map_err(sql_err)?;
+            log_change(tx, ChangeEntity::Taxonomy, id, "tag")?;
+            Ok(Tag {
+                id: TagId(id),
+                slug,
+                name,
+            })
+        })
+        .await
+    }
+
+    async fn list_tags(&self) -> StoreResult<Vec<Tag>> {
+        self.read(|c| {
+            let mut st = c
+                .prepare("SELECT id, slug, name FROM tags ORDER BY name, id")
+                .map_err(sql_err)?;
+            let rows = st
+                .query_map([], |r| Ok((r.get(0)?, r.get::<_, String>(1)?, r.get(2)?)))
+                .map_err(sql_err)?;
+            collect(rows)?
+                .into_iter()
+                .map(|(id, slug, name)| {
+                    Ok(Tag {
+                        id: TagId(id),
+                        slug: slug_col(slug)?,
+                        name,
+                    })
+                })
+                .collect()
+        })
+        .await
+    }
+
+    async fn insert_image(&self, input: &ImageInput) -> StoreResult<Image> {
+        let input = input.clone();
+        self.write(move |tx| {
+            let widths = input
+                .widths
+                .iter()
+                .map(u32::to_string)
+                .collect::<Vec<_>>()
+                .join(",");
+            tx.execute(
+                "INSERT INTO images (key, ext, alt, caption, credit, width, height, widths) \
+                 VALUES (?1,?2,?3,?4,?5,?6,?7,?8)",
+                params![
+                    input.key,
+                    input.ext,
+                    input.alt,
+                    input.caption,
+                    input.credit,
+                    input.width,
+                    input.height,
+                    widths
+                ],
+            )
+            .map_err(sql_err)?;
+            let id = tx.last_insert_rowid();
+            log_change(tx, ChangeEntity::Image, id, "")?;
+            Ok(image(id, input))
+        })
+        .await
+    }
+
+    async fn get_image(&self, id: ImageId) -> StoreResult<Image> {
+        self.read(move |c| {
+            let (id, i) = c
+                .query_row(
+                    &format!("SELECT {IMAGE_COLS} FROM images WHERE id = ?1"),
+                    [id.0],
+                    image_from_row,
+                )
+                .map_err(sql_err)?;
+            Ok(image(id, i))
+        })
+        .await
+    }
+
+    async fn list_images(&self) -> StoreResult<Vec<Image>> {
+        self.read(|c| {
+            let mut st = c
+                .prepare(&format!("SELECT {IMAGE_COLS} FROM images ORDER BY id"))
+                .map_err(sql_err)?;
+            let rows = st.query_map([], image_from_row).map_err(sql_err)?;
+            Ok(collect(rows)?
+                .into_iter()
+                .map(|(id, i)| image(id, i))
+                .collect())
+        })
+        .await
+    }
+
+    async fn insert_story(&self, story: &StoryInput) -> StoreResult<Story> {
+        let input = story.clone();
+        self.write(move |tx| {
+            let id = insert_story_tx(tx, &input)?;
+            Ok(Story {
+                id: StoryId(id),
+                version: 1,
+                input,
+            })
+        })
+        .await
+    }
+
+    async fn insert_stories(&self, stories: &[StoryInput]) -> StoreResult<Vec<StoryId>> {
+        let inputs = stories.to_vec();
+        self.write(move |tx| {
+            inputs
+                .iter()
+                .map(|s| insert_story_tx(tx, s).map(StoryId))
+                .collect()
+        })
+        .await
+    }
+
+    async fn update_story(
+        &self,
+        id: StoryId,
+        expected_version: i64,
+        story: &StoryInput,
+    ) -> StoreResult<Story> {
+        let input = story.clone();
+        self.write(move |tx| {
+            let current: Option<(i64, String)> = tx
+                .query_row("SELECT version, slug FROM stories WHERE id = ?1", [id.0], |r| {
+                    Ok((r.get(0)?, r.get(1)?))
+                })
+                .optional()
+                .map_err(sql_err)?;
+            let Some((version, old_slug)) = current else {
+                return Err(StoreError::NotFound);
+            };
+            if version != expected_version {
+                return Err(StoreError::Conflict(format!(
+                    "story {id} is at version {version}, not {expected_version}: someone changed it"
+                )));
+            }
+            if old_slug != input.slug.as_str() {
+                if slug_taken_by_other(tx, &input.slug, Some(id.0))? {
+                    return Err(StoreError::Conflict(format!("slug {} is taken", input.slug)));
+                }
+                // Coming back to an earlier slug: it is current again, not a redirect.
+                tx.execute("DELETE FROM slug_redirects WHERE old_slug = ?1", [input.slug.as_str()])
+                    .map_err(sql_err)?;
+                tx.execute(
+                    "INSERT INTO slug_redirects (old_slug, story_id) VALUES (?1, ?2)",
+                    params![old_slug, id.0],
+                )
+                .map_err(sql_err)?;
+            }
+            let s = &input;
+            tx.execute(
+                "UPDATE stories SET version = version + 1, slug=?2, kind=?3, status=?4, headline=?5, \
+                 summary=?6, body_md=?7, body_html=?8, sector_id=?9, region=?10, primary_edition_id=?11, \
+                 desk_id=?12, hero_image_id=?13, provenance=?14, source=?15, created_at=?16, \
+                 updated_at=?17, published_at=?18, embargo_until=?19 WHERE id = ?1",
+                params![
+                    id.0,
+                    s.slug.as_str(),
+                    s.kind.as_str(),
+                    s.status.as_str(),
+                    s.headline.as_str(),
+                    s.summary,
+                    s.body_md,
+                    s.body_html,
+                    s.sector_id.0,
+                    s.region,
+                    s.primary_edition_id.0,
+                    s.desk_id.map(|d| d.0),
+                    s.hero_image_id.map(|d| d.0),
+                    s.provenance.as_str(),
+                    s.source,
+                    ms(s.created_at),
+                    ms(s.updated_at),
+                    s.published_at.map(ms),
+                    s.embargo_until.map(ms),
+                ],
+            )
+            .map_err(sql_err)?;
+            write_story_lists(tx, id.0, s)?;
+            log_change(tx, ChangeEntity::Story, id.0, "")?;
+            Ok(Story { id, version: version + 1, input })
+        })
+        .await
+    }
+
+    async fn get_story(&self, id: StoryId) -> StoreResult<Story> {
+        self.read(move |c| load_story(c, id.0)?.ok_or(StoreError::NotFound))
+            .await
+    }
+
+    async fn find_story_by_slug(&self, slug: &Slug) -> StoreResult<Option<Story>> {
+        let slug = slug.clone();
+        self.read(move |c| {
+            let id: Option<i64> = c
+                .query_row(
+                    "SELECT id FROM stories WHERE slug = ?1",
+                    [slug.as_str()],
+                    |r| r.get(0),
+                )
+                .optional()
+                .map_err(sql_err)?;
+            match id {
+                Some(id) => load_story(c, id),
+                None => Ok(None),
+            }
+        })
+        .await
+    }
+
+    async fn find_slug_redirect(&self, old: &Slug) -> StoreResult<Option<Slug>> {
+        let old = old.clone();
+        self.read(move |c| {
+            let cur: Option<String> = c
+                .query_row(
+                    "SELECT s.slug FROM slug_redirects r JOIN stories s ON s.id = r.story_id \
+                     WHERE r.old_slug = ?1",
+                    [old.as_str()],
+                    |r| r.get(0),
+                )
+                .optional()
+                .map_err(sql_err)?;
+            cur.map(slug_col).transpose()
+        })
+        .await
+    }
+
+    async fn list_published_cards(&self) -> StoreResult<Vec<StoryCard>> {
+        self.read(|c| {
+            let filter = "s.status = 'published'";
+            let mut lists = load_lists(c, filter, &[])?;
+            let mut st = c
+                .prepare(&format!(
+                    "SELECT {CARD_COLS} FROM stories s WHERE {filter} ORDER BY id"
+                ))
+                .map_err(sql_err)?;
+            let rows = st.query_map([], card_from_row).map_err(sql_err)?;
+            collect(rows)?
+                .into_iter()
+                .map(|raw| finish_card(raw, &mut lists))
+                .collect()
+        })
+        .await
+    }
+
+    async fn get_cards(&self, ids: &[StoryId]) -> StoreResult<Vec<StoryCard>> {
+        let ids: Vec<i64> = ids.iter().map(|i| i.0).collect();
+        self.read(move |c| {
+            let mut out = Vec::with_capacity(ids.len());
+            let mut st = c
+                .prepare_cached(&format!("SELECT {CARD_COLS} FROM stories s WHERE id = ?1"))
+                .map_err(sql_err)?;
+            for id in ids {
+                let Some(raw) = st
+                    .query_row([id], card_from_row)
+                    .optional()
+                    .map_err(sql_err)?
+                else {
+                    continue;
+                };
+                let mut lists = load_lists(c, "s.id = ?1", &[&id])?;
+                out.push(finish_card(raw, &mut lists)?);
+            }
+            Ok(out)
+        })
+        .await
+    }
+
+    async fn count_stories(&self) -> StoreResult<i64> {
+        self.read(|c| {
+            c.query_row("SELECT count(*) FROM stories", [], |r| r.get(0))
+                .map_err(sql_err)
+        })
+        .await
+    }
+
+    async fn upsert_page(&self, p: &StaticPage) -> StoreResult<()> {
+        let p = p.clone();
+        self.write(move |tx| {
+            tx.execute(
+                "INSERT INTO static_pages (slug, title, body_md, body_html, position, updated_at) \
+                 VALUES (?1,?2,?3,?4,?5,?6) ON CONFLICT(slug) DO UPDATE SET title=excluded.title, \
+                 body_md=excluded.body_md, body_html=excluded.body_html, position=excluded.position, \
+                 updated_at=excluded.updated_at",
+                params![p.slug.as_str(), p.title, p.body_md, p.body_html, p.position, ms(p.updated_at)],
+            )
+            .map_err(sql_err)?;
+            log_change(tx, ChangeEntity::Page, 0, p.slug.as_str())
+        })
+        .await
+    }
+
+    async fn get_page(&self, slug: &Slug) -> StoreResult<Option<StaticPage>> {
+        let slug = slug.clone();
+        self.read(move |c| {
+            c.query_row(
+                "SELECT slug, title, body_md, body_html, position, updated_at FROM static_pages WHERE slug = ?1",
+                [slug.as_str()],
+                page_from_row,
+            )
+            .optional()
+            .map_err(sql_err)?
+            .map(page)
+            .transpose()
+        })
+        .await
+    }
+
+    async fn list_pages(&self) -> StoreResult<Vec<StaticPage>> {
+        self.read(|c| {
+            let mut st = c
+                .prepare(
+                    "SELECT slug, title, body_md, body_html, position, updated_at FROM static_pages \
+                     ORDER BY position, slug",
+                )
+                .map_err(sql_err)?;
+            let rows = st.query_map([], page_from_row).map_err(sql_err)?;
+            collect(rows)?.into_iter().map(page).collect()
+        })
+        .await
+    }
+
+    async fn changes_since(&self, after: i64, limit: usize) -> StoreResult<Vec<Change>> {
+        self.read(move |c| {
+            let mut st = c
+                .prepare_cached(
+                    "SELECT seq, at, entity, entity_id, key FROM changes WHERE seq > ?1 ORDER BY seq LIMIT ?2",
+                )
+                .map_err(sql_err)?;
+            let rows = st
+                .query_map(params![after, limit as i64], |r| {
+                    Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?, r.get::<_, String>(2)?, r.get(3)?, r.get(4)?))
+                })
+                .map_err(sql_err)?;
+            collect(rows)?
+                .into_iter()
+                .map(|(seq, at, entity, entity_id, key)| {
+                    Ok(Change {
+                        seq,
+                        at: from_ms(at)?,
+                        entity: ChangeEntity::parse(&entity)
+                            .ok_or_else(|| StoreError::msg(format!("bad change entity {entity}")))?,
+                        entity_id,
+                        key,
+                    })
+                })
+                .collect()
+        })
+        .await
+    }
+
+    async fn last_change_seq(&self) -> StoreResult<i64> {
+        self.read(|c| {
+            c.query_row("SELECT coalesce(max(seq), 0) FROM changes", [], |r| {
+                r.get(0)
+            })
+            .map_err(sql_err)
+        })
+        .await
+    }
+
+    async fn add_views(&self, batch: &[ViewCount]) -> StoreResult<()> {
+        let batch = batch.to_vec();
+        self.write(move |tx| {
+            let mut st = tx
+                .prepare_cached(
+                    "INSERT INTO story_views (story_id, edition_id, day, views) VALUES (?1,?2,?3,?4) \
+                     ON CONFLICT(story_id, edition_id, day) DO UPDATE SET views = views + excluded.views",
+                )
+                .map_err(sql_err)?;
+            for v in &batch {
+                st.execute(params![v.story_id.0, v.edition_id.0, v.day.to_string(), v.views])
+                    .map_err(sql_err)?;
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    async fn views_since(&self, since: NaiveDate) -> StoreResult<Vec<ViewCount>> {
+        self.read(move |c| {
+            let mut st = c
+                .prepare("SELECT story_id, edition_id, day, views FROM story_views WHERE day >= ?1")
+                .map_err(sql_err)?;
+            let rows = st
+                .query_map([since.to_string()], |r| {
+                    Ok((
+                        r.get::<_, i64>(0)?,
+                        r.get::<_, i64>(1)?,
+                        r.get::<_, String>(2)?,
+                        r.get::<_, i64>(3)?,
+                    ))
+                })
+                .map_err(sql_err)?;
+            collect(rows)?
+                .into_iter()
+                .map(|(s, e, day, views)| {
+                    Ok(ViewCount {
+                        story_id: StoryId(s),
+                        edition_id: EditionId(e),
+                        day: day.parse().map_err(StoreError::other)?,
+                        views,
+                    })
+                })
+                .collect()
+        })
+        .await
+    }
+}
+
+/// A fresh store in a new temporary folder (tests and the conformance suite).
+pub fn temp_store() -> StoreResult<Arc<SqliteStore>> {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static N: AtomicU64 = AtomicU64::new(0);
+    let dir = std::env::temp_dir().join(format!(
+        "newsdesk-test-{}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok(Arc::new(SqliteStore::open(&dir.join("newsdesk.db"))?))
+}

@@ -1,0 +1,143 @@
+//! The storage contract: one trait every backend implements, its error type, and the conformance
+//! suite every backend must pass (so SQLite and PostgreSQL cannot drift apart).
+
+pub mod conformance;
+
+use async_trait::async_trait;
+use chrono::NaiveDate;
+use newsdesk_domain::*;
+
+/// What can go wrong in a store, in terms the use cases can act on.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The row asked for does not exist.
+    #[error("not found")]
+    NotFound,
+    /// A uniqueness rule or an optimistic-lock version was violated; the text says which.
+    #[error("conflict: {0}")]
+    Conflict(String),
+    /// The database is busy; the caller may retry.
+    #[error("database busy")]
+    Busy,
+    /// Anything else: a bug or an outage. Logged with its cause, never shown.
+    #[error("storage failure: {0}")]
+    Other(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+impl StoreError {
+    /// Wraps any error as [`StoreError::Other`].
+    pub fn other(e: impl std::error::Error + Send + Sync + 'static) -> Self {
+        StoreError::Other(Box::new(e))
+    }
+    /// Wraps a message as [`StoreError::Other`].
+    pub fn msg(m: impl Into<String>) -> Self {
+        StoreError::Other(m.into().into())
+    }
+}
+
+/// Result alias for store calls.
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// The newsroom's storage.
+///
+/// Every write that changes something readers can see also appends a row to the `changes` log in the
+/// same transaction, so caches, search and other nodes can follow it.
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// Which backend this is ("sqlite", "postgres"), for logs.
+    fn backend(&self) -> &'static str;
+
+    // --- taxonomy ---
+
+    /// Creates or renames a sector by slug.
+    async fn upsert_sector(&self, slug: &Slug, name: &str, position: i32) -> StoreResult<Sector>;
+    /// All sectors in menu order.
+    async fn list_sectors(&self) -> StoreResult<Vec<Sector>>;
+    /// Creates or updates an edition by slug.
+    async fn upsert_edition(
+        &self,
+        slug: &Slug,
+        name: &str,
+        tz: chrono_tz::Tz,
+        position: i32,
+    ) -> StoreResult<Edition>;
+    /// All editions in menu order.
+    async fn list_editions(&self) -> StoreResult<Vec<Edition>>;
+    /// Creates or renames a desk by slug.
+    async fn upsert_desk(&self, slug: &Slug, name: &str) -> StoreResult<Desk>;
+    /// All desks by name.
+    async fn list_desks(&self) -> StoreResult<Vec<Desk>>;
+    /// Creates or updates an author by slug.
+    async fn upsert_author(
+        &self,
+        slug: &Slug,
+        name: &str,
+        bio: &str,
+        desk: Option<DeskId>,
+    ) -> StoreResult<Author>;
+    /// All authors by name.
+    async fn list_authors(&self) -> StoreResult<Vec<Author>>;
+    /// Creates or renames a tag by slug.
+    async fn upsert_tag(&self, slug: &Slug, name: &str) -> StoreResult<Tag>;
+    /// All tags by name.
+    async fn list_tags(&self) -> StoreResult<Vec<Tag>>;
+
+    // --- images ---
+
+    /// Saves an image's metadata (its files are written by the caller first).
+    async fn insert_image(&self, image: &ImageInput) -> StoreResult<Image>;
+    /// One image.
+    async fn get_image(&self, id: ImageId) -> StoreResult<Image>;
+    /// Every image (the read model keeps them in memory).
+    async fn list_images(&self) -> StoreResult<Vec<Image>>;
+
+    // --- stories ---
+
+    /// Saves a new story. A taken slug (current or old) is a [`StoreError::Conflict`].
+    async fn insert_story(&self, story: &StoryInput) -> StoreResult<Story>;
+    /// Saves many new stories in one transaction (imports and demo content).
+    async fn insert_stories(&self, stories: &[StoryInput]) -> StoreResult<Vec<StoryId>>;
+    /// Replaces a story if it is still at `expected_version`, else [`StoreError::Conflict`].
+    /// A changed slug keeps the old one as a redirect.
+    async fn update_story(
+        &self,
+        id: StoryId,
+        expected_version: i64,
+        story: &StoryInput,
+    ) -> StoreResult<Story>;
+    /// One story, whole.
+    async fn get_story(&self, id: StoryId) -> StoreResult<Story>;
+    /// The story whose current slug is `slug`.
+    async fn find_story_by_slug(&self, slug: &Slug) -> StoreResult<Option<Story>>;
+    /// The current slug of the story that once had `old`, for a 301.
+    async fn find_slug_redirect(&self, old: &Slug) -> StoreResult<Option<Slug>>;
+    /// Cards of every story with status published (including embargoed and future ones).
+    async fn list_published_cards(&self) -> StoreResult<Vec<StoryCard>>;
+    /// The cards of these stories, whatever their status; missing ids are left out.
+    async fn get_cards(&self, ids: &[StoryId]) -> StoreResult<Vec<StoryCard>>;
+    /// How many stories there are, in any status.
+    async fn count_stories(&self) -> StoreResult<i64>;
+
+    // --- static pages ---
+
+    /// Creates or replaces a static page by slug.
+    async fn upsert_page(&self, page: &StaticPage) -> StoreResult<()>;
+    /// One static page.
+    async fn get_page(&self, slug: &Slug) -> StoreResult<Option<StaticPage>>;
+    /// All static pages in footer order.
+    async fn list_pages(&self) -> StoreResult<Vec<StaticPage>>;
+
+    // --- change log ---
+
+    /// Change-log rows after `after`, oldest first, at most `limit`.
+    async fn changes_since(&self, after: i64, limit: usize) -> StoreResult<Vec<Change>>;
+    /// The newest change-log position (0 when empty).
+    async fn last_change_seq(&self) -> StoreResult<i64>;
+
+    // --- audience ---
+
+    /// Adds a batch of counted views in one transaction (summing into existing rows).
+    async fn add_views(&self, batch: &[ViewCount]) -> StoreResult<()>;
+    /// Daily view counts from `since` on.
+    async fn views_since(&self, since: NaiveDate) -> StoreResult<Vec<ViewCount>>;
+}
