@@ -1,0 +1,348 @@
+//! schema.org JSON-LD for article pages: `NewsArticle`/`OpinionNewsArticle` and
+//! `BreadcrumbList`.
+//!
+//! Output is meant to be pasted verbatim inside `<script type="application/ld+json">`, so
+//! it is escaped for that context (see [`escape_json_for_script`]); a headline containing
+//! `</script>` cannot end the script element.
+
+use chrono::{DateTime, Utc};
+use serde_json::{json, Map, Value};
+
+use crate::text::truncate_words;
+use crate::time::rfc3339;
+
+/// Google's documented maximum headline length for article rich results.
+const HEADLINE_MAX_CHARS: usize = 110;
+
+/// Structured data for one article page.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ArticleLd {
+    /// `OpinionNewsArticle` when true (columns, editorials), `NewsArticle` otherwise.
+    pub opinion: bool,
+    /// Headline; cut to 110 characters on output.
+    pub headline: String,
+    /// Plain-text description (standfirst).
+    pub description: String,
+    /// Absolute canonical URL of the article.
+    pub url: String,
+    /// Absolute image URLs, preferably in several aspect ratios.
+    pub image_urls: Vec<String>,
+    /// First publication time.
+    pub date_published: DateTime<Utc>,
+    /// Last substantive update.
+    pub date_modified: DateTime<Utc>,
+    /// Bylines; when empty the publisher is named as author.
+    pub authors: Vec<LdAuthor>,
+    /// Publisher (the site's) name.
+    pub publisher_name: String,
+    /// Absolute URL of the publisher's logo.
+    pub publisher_logo_url: Option<String>,
+    /// Sector name.
+    pub section: Option<String>,
+    /// Tag names.
+    pub keywords: Vec<String>,
+    /// Absolute URLs of sources the article is based on (agency copy, documents).
+    pub is_based_on: Vec<String>,
+    /// Published corrections, oldest first.
+    pub corrections: Vec<LdCorrection>,
+}
+
+/// An article author: a person or an organisation (an agency, a desk).
+#[derive(Debug, Clone, PartialEq)]
+pub struct LdAuthor {
+    /// Display name.
+    pub name: String,
+    /// Absolute URL of the author's profile page.
+    pub url: Option<String>,
+    /// `Organization` when true, `Person` otherwise.
+    pub is_organization: bool,
+}
+
+/// A correction, rendered as a schema.org `CorrectionComment`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LdCorrection {
+    /// What was corrected, as shown to readers.
+    pub text: String,
+    /// When the correction was published.
+    pub date_published: DateTime<Utc>,
+}
+
+/// Renders the `NewsArticle` (or `OpinionNewsArticle`) JSON-LD for an article page.
+///
+/// Includes `mainEntityOfPage` pointing at the article URL, the publisher with its logo,
+/// and `correction` entries. Empty optional lists are omitted. The result is safe to embed
+/// in a `<script>` element.
+pub fn article(ld: &ArticleLd) -> String {
+    let mut m = Map::new();
+    m.insert("@context".into(), "https://schema.org".into());
+    let kind = if ld.opinion {
+        "OpinionNewsArticle"
+    } else {
+        "NewsArticle"
+    };
+    m.insert("@type".into(), kind.into());
+    m.insert(
+        "headline".into(),
+        truncate_words(&ld.headline, HEADLINE_MAX_CHARS)
+            .into_owned()
+            .into(),
+    );
+    if !ld.description.is_empty() {
+        m.insert("description".into(), ld.description.clone().into());
+    }
+    m.insert("url".into(), ld.url.clone().into());
+    m.insert(
+        "mainEntityOfPage".into(),
+        json!({ "@type": "WebPage", "@id": ld.url }),
+    );
+    if !ld.image_urls.is_empty() {
+        m.insert("image".into(), ld.image_urls.clone().into());
+    }
+    m.insert("datePublished".into(), rfc3339(ld.date_published).into());
+    m.insert("dateModified".into(), rfc3339(ld.date_modified).into());
+
+    let publisher = publisher(ld);
+    // Google wants an author on every article; unsigned copy is the publisher's.
+    let authors: Vec<Value> = if ld.authors.is_empty() {
+        vec![publisher.clone()]
+    } else {
+        ld.authors.iter().map(author).collect()
+    };
+    m.insert("author".into(), authors.into());
+    m.insert("publisher".into(), publisher);
+
+    if let Some(section) = &ld.section {
+        m.insert("articleSection".into(), section.clone().into());
+    }
+    if !ld.keywords.is_empty() {
+        // A comma-separated string is the form every consumer accepts.
+        m.insert("keywords".into(), ld.keywords.join(", ").into());
+    }
+    if !ld.is_based_on.is_empty() {
+        m.insert("isBasedOn".into(), ld.is_based_on.clone().into());
+    }
+    if !ld.corrections.is_empty() {
+        let corrections: Vec<Value> = ld
+            .corrections
+            .iter()
+            .map(|c| {
+                json!({
+                    "@type": "CorrectionComment",
+                    "text": c.text,
+                    "datePublished": rfc3339(c.date_published),
+                })
+            })
+            .collect();
+        m.insert("correction".into(), corrections.into());
+    }
+    escape_json_for_script(&Value::Object(m).to_string())
+}
+
+fn publisher(ld: &ArticleLd) -> Value {
+    let mut p = Map::new();
+    p.insert("@type".into(), "Organization".into());
+    p.insert("name".into(), ld.publisher_name.clone().into());
+    if let Some(logo) = &ld.publisher_logo_url {
+        p.insert(
+            "logo".into(),
+            json!({ "@type": "ImageObject", "url": logo }),
+        );
+    }
+    Value::Object(p)
+}
+
+fn author(a: &LdAuthor) -> Value {
+    let mut m = Map::new();
+    let kind = if a.is_organization {
+        "Organization"
+    } else {
+        "Person"
+    };
+    m.insert("@type".into(), kind.into());
+    m.insert("name".into(), a.name.clone().into());
+    if let Some(url) = &a.url {
+        m.insert("url".into(), url.clone().into());
+    }
+    Value::Object(m)
+}
+
+/// Renders a schema.org `BreadcrumbList` from `(name, absolute url)` pairs, outermost first.
+/// The result is safe to embed in a `<script>` element.
+pub fn breadcrumb_list(items: &[(String, String)]) -> String {
+    let elements: Vec<Value> = items
+        .iter()
+        .enumerate()
+        .map(|(i, (name, url))| {
+            json!({
+                "@type": "ListItem",
+                "position": i + 1,
+                "name": name,
+                "item": url,
+            })
+        })
+        .collect();
+    let doc = json!({
+        "@context": "https://schema.org",
+        "@type": "BreadcrumbList",
+        "itemListElement": elements,
+    });
+    escape_json_for_script(&doc.to_string())
+}
+
+/// Makes serialised JSON safe to place inside an HTML `<script>` element.
+///
+/// `<`, `>` and `&` become `\u003c`, `\u003e`, `\u0026`, so neither `</script>` nor
+/// `<!--` can appear; U+2028 and U+2029 are escaped because older JavaScript parsers treat
+/// them as line terminators. These characters can only occur inside JSON strings, where the
+/// `\u` forms mean exactly the same thing, so the JSON value is unchanged.
+pub fn escape_json_for_script(json: &str) -> String {
+    let mut out = String::with_capacity(json.len() + 16);
+    for c in json.chars() {
+        match c {
+            '<' => out.push_str("\\u003c"),
+            '>' => out.push_str("\\u003e"),
+            '&' => out.push_str("\\u0026"),
+            '\u{2028}' => out.push_str("\\u2028"),
+            '\u{2029}' => out.push_str("\\u2029"),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+    use proptest::prelude::*;
+
+    fn sample() -> ArticleLd {
+        ArticleLd {
+            opinion: false,
+            headline: "Council approves budget".into(),
+            description: "The vote was 7-2.".into(),
+            url: "https://example.org/news/budget".into(),
+            image_urls: vec!["https://example.org/i/1.jpg".into()],
+            date_published: Utc.with_ymd_and_hms(2025, 6, 1, 8, 0, 0).unwrap(),
+            date_modified: Utc.with_ymd_and_hms(2025, 6, 1, 9, 30, 0).unwrap(),
+            authors: vec![
+                LdAuthor {
+                    name: "Ada Reporter".into(),
+                    url: Some("https://example.org/people/ada".into()),
+                    is_organization: false,
+                },
+                LdAuthor {
+                    name: "Wire Agency".into(),
+                    url: None,
+                    is_organization: true,
+                },
+            ],
+            publisher_name: "Example News".into(),
+            publisher_logo_url: Some("https://example.org/logo.png".into()),
+            section: Some("Politics".into()),
+            keywords: vec!["budget".into(), "council".into()],
+            is_based_on: vec!["https://agency.example/item/9".into()],
+            corrections: vec![LdCorrection {
+                text: "An earlier version misstated the vote.".into(),
+                date_published: Utc.with_ymd_and_hms(2025, 6, 2, 10, 0, 0).unwrap(),
+            }],
+        }
+    }
+
+    #[test]
+    fn article_fields() {
+        let v: Value = serde_json::from_str(&article(&sample())).unwrap();
+        assert_eq!(v["@context"], "https://schema.org");
+        assert_eq!(v["@type"], "NewsArticle");
+        assert_eq!(v["headline"], "Council approves budget");
+        assert_eq!(
+            v["mainEntityOfPage"]["@id"],
+            "https://example.org/news/budget"
+        );
+        assert_eq!(v["image"][0], "https://example.org/i/1.jpg");
+        assert_eq!(v["datePublished"], "2025-06-01T08:00:00Z");
+        assert_eq!(v["dateModified"], "2025-06-01T09:30:00Z");
+        assert_eq!(v["author"][0]["@type"], "Person");
+        assert_eq!(v["author"][0]["url"], "https://example.org/people/ada");
+        assert_eq!(v["author"][1]["@type"], "Organization");
+        assert_eq!(
+            v["publisher"]["logo"]["url"],
+            "https://example.org/logo.png"
+        );
+        assert_eq!(v["articleSection"], "Politics");
+        assert_eq!(v["keywords"], "budget, council");
+        assert_eq!(v["isBasedOn"][0], "https://agency.example/item/9");
+        assert_eq!(v["correction"][0]["@type"], "CorrectionComment");
+        assert_eq!(v["correction"][0]["datePublished"], "2025-06-02T10:00:00Z");
+    }
+
+    #[test]
+    fn opinion_and_fallback_author() {
+        let mut ld = sample();
+        ld.opinion = true;
+        ld.authors.clear();
+        ld.corrections.clear();
+        let v: Value = serde_json::from_str(&article(&ld)).unwrap();
+        assert_eq!(v["@type"], "OpinionNewsArticle");
+        assert_eq!(v["author"][0]["name"], "Example News");
+        assert!(v.get("correction").is_none());
+    }
+
+    #[test]
+    fn long_headline_is_cut() {
+        let mut ld = sample();
+        ld.headline = "word ".repeat(40);
+        let v: Value = serde_json::from_str(&article(&ld)).unwrap();
+        let h = v["headline"].as_str().unwrap();
+        assert!(h.chars().count() <= 110);
+        assert!(h.ends_with('…'));
+    }
+
+    #[test]
+    fn cannot_break_out_of_script() {
+        let mut ld = sample();
+        ld.headline = "</script><script>alert(1)</script> & <!-- \u{2028}\u{2029}".into();
+        ld.description = "</SCRIPT>".into();
+        let out = article(&ld);
+        assert!(!out.contains('<') && !out.contains('>') && !out.contains('&'));
+        assert!(!out.contains('\u{2028}') && !out.contains('\u{2029}'));
+        assert!(out.contains("\\u003c/script\\u003e"));
+        // Still the same data once parsed.
+        let v: Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(v["headline"], ld.headline.as_str());
+        assert_eq!(v["description"], "</SCRIPT>");
+
+        let crumbs = breadcrumb_list(&[("</script>".into(), "https://x/?a&b".into())]);
+        assert!(!crumbs.contains('<') && !crumbs.contains('&'));
+    }
+
+    #[test]
+    fn breadcrumbs() {
+        let v: Value = serde_json::from_str(&breadcrumb_list(&[
+            ("Home".into(), "https://example.org/".into()),
+            ("Politics".into(), "https://example.org/politics".into()),
+        ]))
+        .unwrap();
+        assert_eq!(v["@type"], "BreadcrumbList");
+        assert_eq!(v["itemListElement"][1]["position"], 2);
+        assert_eq!(v["itemListElement"][1]["name"], "Politics");
+        assert_eq!(
+            v["itemListElement"][1]["item"],
+            "https://example.org/politics"
+        );
+    }
+
+    proptest! {
+        #[test]
+        fn any_headline_is_script_safe_and_round_trips(s in any::<String>()) {
+            let mut ld = sample();
+            ld.headline = s.clone();
+            ld.keywords = vec![s.clone()];
+            let out = article(&ld);
+            prop_assert!(!out.contains('<') && !out.contains('>') && !out.contains('&'));
+            let v: Value = serde_json::from_str(&out).unwrap();
+            let expected = truncate_words(&s, HEADLINE_MAX_CHARS);
+            prop_assert_eq!(v["headline"].as_str(), Some(expected.as_ref()));
+        }
+    }
+}
