@@ -1,1 +1,294 @@
-//! placeholder
+//! Use cases: the one place where rules, permissions and transactions live.
+//!
+//! For the reader site this is the read model (kept in step with the change log), article
+//! lookups with slug redirects, view counting and trending.
+
+pub mod audience;
+pub mod config;
+pub mod error;
+pub mod readmodel;
+
+pub use audience::{is_bot_or_prefetch, Audience};
+pub use config::SiteConfig;
+pub use error::{AppError, AppResult, FieldError};
+pub use readmodel::{Filter, Paged, Snapshot, Taxonomy};
+
+use chrono::{DateTime, Duration, Utc};
+use newsdesk_domain::*;
+use newsdesk_store::Store;
+use std::collections::BTreeSet;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, RwLock, RwLockReadGuard};
+
+/// The application: store, clock, settings, read model and audience counters.
+pub struct App {
+    /// The database.
+    pub store: Arc<dyn Store>,
+    /// Where "now" comes from.
+    pub clock: Arc<dyn Clock>,
+    /// Site settings.
+    pub site: SiteConfig,
+    /// View counts and trending lists.
+    pub audience: Audience,
+    snapshot: RwLock<Snapshot>,
+    content_generation: AtomicU64,
+    sync_state: tokio::sync::Mutex<SyncState>,
+}
+
+#[derive(Debug, Default)]
+struct SyncState {
+    last_seq: i64,
+    next_visible: Option<DateTime<Utc>>,
+}
+
+/// What an article address leads to.
+#[derive(Debug)]
+pub enum ArticleLookup {
+    /// The public story.
+    Found(Box<Story>),
+    /// The story moved to a new slug (answer with a 301).
+    Moved(Slug),
+}
+
+/// Loads the taxonomy from the store.
+async fn load_taxonomy(store: &dyn Store) -> AppResult<Taxonomy> {
+    Ok(Taxonomy {
+        sectors: store.list_sectors().await?,
+        editions: store.list_editions().await?,
+        desks: store.list_desks().await?,
+        authors: store.list_authors().await?,
+        tags: store.list_tags().await?,
+    })
+}
+
+impl App {
+    /// Loads the read model and past views, ready to serve.
+    pub async fn load(
+        store: Arc<dyn Store>,
+        clock: Arc<dyn Clock>,
+        site: SiteConfig,
+    ) -> AppResult<Arc<Self>> {
+        let last_seq = store.last_change_seq().await?;
+        let snap = Snapshot::new(
+            load_taxonomy(&*store).await?,
+            store.list_images().await?,
+            store.list_pages().await?,
+            store.list_published_cards().await?,
+        );
+        let now = clock.now();
+        let next_visible = snap.next_visibility_after(now);
+        let audience = Audience::new(site.trending_half_life_hours, site.trending_size);
+        let app = Arc::new(App {
+            store,
+            clock,
+            site,
+            audience,
+            snapshot: RwLock::new(snap),
+            content_generation: AtomicU64::new(1),
+            sync_state: tokio::sync::Mutex::new(SyncState {
+                last_seq,
+                next_visible,
+            }),
+        });
+        app.restore_trending().await?;
+        Ok(app)
+    }
+
+    /// Rebuilds trending scores from the last week of daily counts (each day's views taken at its
+    /// midday, today's at now): an approximation that only matters for the first hours after start.
+    async fn restore_trending(&self) -> AppResult<()> {
+        let now = self.now();
+        let since = (now - Duration::days(7)).date_naive();
+        let rows = self.store.views_since(since).await?;
+        let days: BTreeSet<_> = rows.iter().map(|r| r.day).collect();
+        let global = self.read().tax.global().map(|g| g.id);
+        if let Some(global) = global {
+            for day in days {
+                let at = day
+                    .and_hms_opt(12, 0, 0)
+                    .map(|t| t.and_utc())
+                    .filter(|t| *t < now)
+                    .unwrap_or(now);
+                let batch: Vec<ViewCount> = rows.iter().filter(|r| r.day == day).copied().collect();
+                self.audience.add_to_scores(&batch, at, global);
+            }
+        }
+        let snap = self.read();
+        self.audience.recompute(&snap, now);
+        Ok(())
+    }
+
+    /// The current instant.
+    pub fn now(&self) -> DateTime<Utc> {
+        self.clock.now()
+    }
+
+    /// A consistent view of the read model; hold it only while building one page.
+    pub fn read(&self) -> RwLockReadGuard<'_, Snapshot> {
+        self.snapshot.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Changes whenever anything a page shows may have changed: content (`.0`) or trending (`.1`).
+    pub fn stamp(&self) -> (u64, u64) {
+        (
+            self.content_generation.load(Ordering::Acquire),
+            self.audience.generation(),
+        )
+    }
+
+    /// Applies new change-log rows to the read model, and notices stories whose publication or
+    /// embargo time has come. Returns how many changes were applied.
+    pub async fn sync(&self) -> AppResult<usize> {
+        let mut st = self.sync_state.lock().await;
+        let mut applied = 0;
+        loop {
+            let changes = self.store.changes_since(st.last_seq, 500).await?;
+            let Some(last) = changes.last() else { break };
+            st.last_seq = last.seq;
+            applied += changes.len();
+            let mut story_ids: Vec<StoryId> = Vec::new();
+            let (mut taxonomy, mut pages, mut images) = (false, false, Vec::new());
+            for c in &changes {
+                match c.entity {
+                    ChangeEntity::Story => story_ids.push(StoryId(c.entity_id)),
+                    ChangeEntity::Taxonomy => taxonomy = true,
+                    ChangeEntity::Page => pages = true,
+                    ChangeEntity::Image => images.push(ImageId(c.entity_id)),
+                }
+            }
+            story_ids.sort_unstable();
+            story_ids.dedup();
+            let cards = self.store.get_cards(&story_ids).await?;
+            let tax = if taxonomy {
+                Some(load_taxonomy(&*self.store).await?)
+            } else {
+                None
+            };
+            let page_list = if pages {
+                Some(self.store.list_pages().await?)
+            } else {
+                None
+            };
+            let mut imgs = Vec::new();
+            for id in images {
+                imgs.push(self.store.get_image(id).await?);
+            }
+            let mut snap = self.snapshot.write().unwrap_or_else(|e| e.into_inner());
+            for id in &story_ids {
+                let card = cards.iter().find(|c| c.id == *id).cloned();
+                snap.apply_card(*id, card);
+            }
+            if let Some(t) = tax {
+                snap.tax = Arc::new(t);
+            }
+            if let Some(p) = page_list {
+                snap.pages = p.into_iter().map(Arc::new).collect();
+            }
+            for i in imgs {
+                snap.images.insert(i.id, Arc::new(i));
+            }
+        }
+        let now = self.now();
+        let due = st.next_visible.is_some_and(|t| t <= now);
+        if applied > 0 || due {
+            st.next_visible = self.read().next_visibility_after(now);
+            self.content_generation.fetch_add(1, Ordering::AcqRel);
+            if due {
+                tracing::info!("a scheduled or embargoed story became visible");
+            }
+        }
+        Ok(applied)
+    }
+
+    /// Counts one page view in memory.
+    pub fn count_view(&self, story: StoryId, edition: EditionId) {
+        self.audience.count(story, edition);
+    }
+
+    /// Writes pending views to the database in one transaction and refreshes trending.
+    pub async fn flush_views(&self) -> AppResult<()> {
+        let now = self.now();
+        let batch = self.audience.take_pending(now);
+        if !batch.is_empty() {
+            if let Err(e) = self.store.add_views(&batch).await {
+                // Put them back so a passing database hiccup loses no views.
+                for v in &batch {
+                    for _ in 0..v.views.min(1_000_000) {
+                        self.audience.count(v.story_id, v.edition_id);
+                    }
+                }
+                return Err(e.into());
+            }
+            let global = self.read().tax.global().map(|g| g.id);
+            if let Some(g) = global {
+                self.audience.add_to_scores(&batch, now, g);
+            }
+        }
+        let snap = self.read();
+        self.audience.recompute(&snap, now);
+        Ok(())
+    }
+
+    /// The public story at `slug`, or where it moved.
+    pub async fn article(&self, slug: &str) -> AppResult<ArticleLookup> {
+        let Ok(slug) = Slug::parse(slug) else {
+            return Err(AppError::NotFound);
+        };
+        let now = self.now();
+        let id = self.read().public_by_slug(slug.as_str(), now).map(|c| c.id);
+        if let Some(id) = id {
+            let story = self.store.get_story(id).await?;
+            // The read model may lag the database by a moment; the database has the last word.
+            if story.is_public_at(now) && story.slug == slug {
+                return Ok(ArticleLookup::Found(Box::new(story)));
+            }
+            return Err(AppError::NotFound);
+        }
+        if let Some(new) = self.store.find_slug_redirect(&slug).await? {
+            if self.read().public_by_slug(new.as_str(), now).is_some() {
+                return Ok(ArticleLookup::Moved(new));
+            }
+        }
+        Err(AppError::NotFound)
+    }
+
+    /// The public stories with these ids, whole, in the given order (feeds need their bodies).
+    pub async fn stories(&self, ids: &[StoryId]) -> AppResult<Vec<Story>> {
+        let now = self.now();
+        let mut out = Vec::with_capacity(ids.len());
+        for id in ids {
+            match self.store.get_story(*id).await {
+                Ok(s) if s.is_public_at(now) => out.push(s),
+                Ok(_) | Err(newsdesk_store::StoreError::NotFound) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Ok(out)
+    }
+
+    /// Runs the background work of one node until `shutdown` fires: follow the change log every
+    /// second and flush views every `views_flush_seconds`. Flushes once more on the way out.
+    pub async fn run_background(self: Arc<Self>, mut shutdown: tokio::sync::watch::Receiver<bool>) {
+        let flush_every = self.site.views_flush_seconds.max(1);
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
+        let mut n: u64 = 0;
+        loop {
+            tokio::select! {
+                _ = tick.tick() => {}
+                _ = shutdown.changed() => break,
+            }
+            n += 1;
+            if let Err(e) = self.sync().await {
+                tracing::error!(error = %e, cause = ?std::error::Error::source(&e), "following the change log failed");
+            }
+            if n.is_multiple_of(flush_every) {
+                if let Err(e) = self.flush_views().await {
+                    tracing::error!(error = %e, cause = ?std::error::Error::source(&e), "flushing views failed");
+                }
+            }
+        }
+        if let Err(e) = self.flush_views().await {
+            tracing::error!(error = %e, "final flush of views failed");
+        }
+    }
+}

@@ -1,1 +1,56 @@
-//! placeholder
+//! The HTTP face of newsdesk: the reader site, feeds, sitemaps and assets (axum).
+//!
+//! A handler never talks to the database: it asks `app` for read models and use cases, renders a
+//! template, and serves the bytes from the page cache with a cache policy.
+
+pub mod assets;
+pub mod cache;
+pub mod feeds;
+pub mod pages;
+pub mod paths;
+pub mod reader;
+pub mod views;
+
+use axum::extract::Request;
+use axum::middleware::{self, Next};
+use axum::response::Response;
+use axum::Router;
+use newsdesk_app::App;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// What every handler shares.
+pub struct WebState {
+    /// Use cases and read model.
+    pub app: Arc<App>,
+    /// Rendered pages.
+    pub cache: cache::PageCache,
+    /// Folder of uploaded and generated media.
+    pub media_dir: PathBuf,
+}
+
+impl WebState {
+    /// State for `app`, serving media from `media_dir`.
+    pub fn new(app: Arc<App>, media_dir: PathBuf) -> Arc<Self> {
+        Arc::new(Self {
+            app,
+            cache: cache::PageCache::new(20_000),
+            media_dir,
+        })
+    }
+}
+
+/// The whole router. Every path goes through one dispatcher so that bad paths get the site's own
+/// error pages rather than a framework's plain-text rejection.
+pub fn router(state: Arc<WebState>) -> Router {
+    Router::new()
+        .fallback(reader::dispatch)
+        .layer(middleware::from_fn(security_headers))
+        .with_state(state)
+}
+
+async fn security_headers(req: Request, next: Next) -> Response {
+    let mut res = next.run(req).await;
+    cache::security_headers(res.headers_mut());
+    res
+}

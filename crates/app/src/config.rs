@@ -1,0 +1,56 @@
+//! Site settings the use cases and pages need.
+
+use serde::{Deserialize, Serialize};
+
+/// What the publisher configures about the site itself.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SiteConfig {
+    /// Site name, used in titles, feeds and the footer.
+    pub name: String,
+    /// One line under the name, used as the feed description.
+    pub tagline: String,
+    /// Public address of the site, without a trailing slash; absolute links in feeds, sitemaps,
+    /// canonical links and JSON-LD start with it.
+    pub base_url: String,
+    /// Language of the content (BCP 47).
+    pub language: String,
+    /// Contact e-mail shown in the footer.
+    pub contact_email: String,
+    /// Holder named in the copyright line.
+    pub copyright_holder: String,
+    /// Social profile links shown on every page (empty = hidden).
+    pub linkedin_url: String,
+    /// See `linkedin_url`.
+    pub quora_url: String,
+    /// See `linkedin_url`.
+    pub youtube_url: String,
+    /// Stories per listing page.
+    pub page_size: usize,
+    /// Half-life of a page view in the trending score, in hours.
+    pub trending_half_life_hours: f64,
+    /// Stories in a trending list.
+    pub trending_size: usize,
+    /// How often counted views are flushed to the database and trending is recomputed, in seconds.
+    pub views_flush_seconds: u64,
+}
+
+impl Default for SiteConfig {
+    fn default() -> Self {
+        Self {
+            name: "newsdesk".into(),
+            tagline: "Development news from every region".into(),
+            base_url: "http://127.0.0.1:8080".into(),
+            language: "en".into(),
+            contact_email: "desk@newsdesk.example".into(),
+            copyright_holder: "newsdesk".into(),
+            linkedin_url: "https://www.linkedin.com/".into(),
+            quora_url: "https://www.quora.com/".into(),
+            youtube_url: "https://www.youtube.com/".into(),
+            page_size: 20,
+            trending_half_life_hours: 6.0,
+            trending_size: 10,
+            views_flush_seconds: 2,
+        }
+    }
+}

@@ -1,0 +1,58 @@
+//! The one error type of the use cases; `web` maps it to a page or a JSON error.
+
+use newsdesk_store::StoreError;
+
+/// A field that failed validation, and why (shown to the user).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldError {
+    /// Form or JSON field name.
+    pub field: String,
+    /// Human message.
+    pub message: String,
+}
+
+/// What a use case can fail with.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    /// Nothing at that address (or not public yet).
+    #[error("not found")]
+    NotFound,
+    /// Not allowed for this user.
+    #[error("forbidden")]
+    Forbidden,
+    /// The input was refused; each field says why.
+    #[error("invalid input")]
+    Invalid(Vec<FieldError>),
+    /// Someone else changed it, or the name is taken.
+    #[error("conflict: {0}")]
+    Conflict(String),
+    /// Too many attempts; try later.
+    #[error("rate limited")]
+    RateLimited,
+    /// A bug or an outage: logged with its cause chain, never shown.
+    #[error("internal error")]
+    Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+impl AppError {
+    /// One invalid field.
+    pub fn invalid(field: &str, message: impl Into<String>) -> Self {
+        AppError::Invalid(vec![FieldError {
+            field: field.to_owned(),
+            message: message.into(),
+        }])
+    }
+}
+
+impl From<StoreError> for AppError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NotFound => AppError::NotFound,
+            StoreError::Conflict(m) => AppError::Conflict(m),
+            other => AppError::Internal(Box::new(other)),
+        }
+    }
+}
+
+/// Result alias for use cases.
+pub type AppResult<T> = Result<T, AppError>;

@@ -1,0 +1,87 @@
+//! The stylesheet (embedded in the binary) and media files from the data folder.
+
+use crate::cache::{CachePolicy, Rendered};
+use axum::http::StatusCode;
+use std::path::Path;
+use std::sync::LazyLock;
+
+/// The site's stylesheet.
+pub static CSS: LazyLock<Rendered> = LazyLock::new(|| {
+    Rendered::new(
+        StatusCode::OK,
+        "text/css; charset=utf-8",
+        CachePolicy::Immutable,
+        include_str!("../static/site.css"),
+        None,
+    )
+});
+
+/// The stylesheet's URL; it carries the content hash so it can be cached for a year.
+pub static CSS_HREF: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "/static/site-{}.css",
+        CSS.etag.trim_matches('"').get(..12).unwrap_or("0")
+    )
+});
+
+/// Whether a media file name is one the server could have made (no paths, no dot files).
+pub fn safe_media_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 200
+        && !name.starts_with('.')
+        && !name.contains("..")
+        && name.bytes().all(|b| {
+            b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.' || b == b'_'
+        })
+}
+
+/// Media type by extension, for the types newsdesk stores.
+pub fn media_type(name: &str) -> Option<&'static str> {
+    let ext = name.rsplit('.').next()?;
+    Some(match ext {
+        "png" => "image/png",
+        "jpg" | "jpeg" => "image/jpeg",
+        "webp" => "image/webp",
+        "gif" => "image/gif",
+        "mp4" => "video/mp4",
+        "webm" => "video/webm",
+        _ => return None,
+    })
+}
+
+/// Reads a media file; `None` when it does not exist or is not a servable name.
+pub async fn read_media(dir: &Path, name: &str) -> Option<Rendered> {
+    if !safe_media_name(name) {
+        return None;
+    }
+    let ct = media_type(name)?;
+    let bytes = tokio::fs::read(dir.join(name)).await.ok()?;
+    let modified = tokio::fs::metadata(dir.join(name))
+        .await
+        .ok()
+        .and_then(|m| m.modified().ok())
+        .map(chrono::DateTime::<chrono::Utc>::from);
+    Some(Rendered::new(
+        StatusCode::OK,
+        ct,
+        CachePolicy::Media,
+        bytes,
+        modified,
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn media_names() {
+        assert!(safe_media_name("demo-0001-800.png"));
+        assert!(!safe_media_name("../etc/passwd"));
+        assert!(!safe_media_name(".env"));
+        assert!(!safe_media_name("a/b.png"));
+        assert!(!safe_media_name("A.png"));
+        assert_eq!(media_type("x.png"), Some("image/png"));
+        assert_eq!(media_type("x.svg"), None);
+    }
+}

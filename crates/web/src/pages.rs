@@ -1,0 +1,144 @@
+//! Page templates (askama) and the view structs only they use.
+
+use crate::views::{Block, Chrome, FeedLink, Item, NavLink, Picture};
+use askama::Template;
+
+/// The article page.
+#[derive(Template)]
+#[template(path = "article.html")]
+pub struct ArticlePage {
+    /// Chrome.
+    pub c: Chrome,
+    /// The story.
+    pub a: ArticleView,
+}
+
+/// What the article template prints.
+pub struct ArticleView {
+    /// Kind name (CSS class).
+    pub kind: &'static str,
+    /// "Opinion" etc., or empty.
+    pub kind_label: &'static str,
+    /// Headline.
+    pub headline: String,
+    /// Summary.
+    pub summary: String,
+    /// Byline links (people or desk).
+    pub bylines: Vec<NavLink>,
+    /// Updated time in the edition zone.
+    pub updated: String,
+    /// ISO form.
+    pub updated_iso: String,
+    /// First publication in the edition zone.
+    pub created: String,
+    /// ISO form.
+    pub created_iso: String,
+    /// Hero image.
+    pub picture: Option<Picture>,
+    /// Sanitised body (rendered when saved).
+    pub body_html: String,
+    /// Provenance line or empty.
+    pub provenance: String,
+    /// Source attribution or empty.
+    pub source: String,
+    /// Tag links.
+    pub tags: Vec<NavLink>,
+    /// Related stories.
+    pub related: Vec<Item>,
+    /// Breadcrumb trail.
+    pub crumbs: Vec<NavLink>,
+}
+
+/// A home page (Global or an edition).
+#[derive(Template)]
+#[template(path = "home.html")]
+pub struct HomePage {
+    /// Chrome.
+    pub c: Chrome,
+    /// Content.
+    pub h: HomeView,
+}
+
+/// What the home template prints.
+pub struct HomeView {
+    /// Hidden page heading.
+    pub heading: String,
+    /// The lead story.
+    pub lead: Option<Item>,
+    /// The other top stories.
+    pub top: Vec<Item>,
+    /// Latest stories.
+    pub latest: Vec<Item>,
+    /// One block per sector.
+    pub sectors: Vec<Block>,
+}
+
+/// A listing page.
+#[derive(Template)]
+#[template(path = "listing.html")]
+pub struct ListingPage {
+    /// Chrome.
+    pub c: Chrome,
+    /// Content.
+    pub l: ListingView,
+}
+
+/// What the listing template prints.
+pub struct ListingView {
+    /// Heading.
+    pub heading: String,
+    /// Line under the heading.
+    pub intro: String,
+    /// Stories.
+    pub items: Vec<Item>,
+    /// This page.
+    pub page: usize,
+    /// Number of pages.
+    pub pages: usize,
+    /// Newer page link or empty.
+    pub prev_href: String,
+    /// Older page link or empty.
+    pub next_href: String,
+    /// Feeds of the listing.
+    pub feeds: Vec<FeedLink>,
+}
+
+/// A static page.
+#[derive(Template)]
+#[template(path = "page.html")]
+pub struct StaticPageView {
+    /// Chrome.
+    pub c: Chrome,
+    /// Content.
+    pub p: PageView,
+}
+
+/// What the static-page template prints.
+pub struct PageView {
+    /// Title.
+    pub title: String,
+    /// Sanitised body.
+    pub body_html: String,
+    /// Last update, edition zone.
+    pub updated: String,
+    /// ISO form.
+    pub updated_iso: String,
+}
+
+/// The error page (404, 400, 500) in the site's design.
+#[derive(Template)]
+#[template(path = "error.html")]
+pub struct ErrorPage {
+    /// Chrome.
+    pub c: Chrome,
+    /// Content.
+    pub e: ErrorView,
+}
+
+/// What the error template prints.
+pub struct ErrorView {
+    /// Heading.
+    pub heading: String,
+    /// Explanation.
+    pub message: String,
+}

@@ -1,0 +1,708 @@
+//! The reader site: one dispatcher for every path, pages built from the read model and served
+//! from the page cache.
+
+use crate::assets;
+use crate::cache::{CachePolicy, Rendered};
+use crate::feeds;
+use crate::pages::*;
+use crate::paths::{edition_prefix, route, segments, FeedFormat, ListingPath, PathError, Route};
+use crate::views::{feed_link, Block, Ctx, NavLink, OpenGraph, Picture};
+use crate::WebState;
+use askama::Template;
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::{header, HeaderMap, Method, Response, StatusCode, Uri};
+use chrono::{DateTime, SecondsFormat, Utc};
+use newsdesk_app::{is_bot_or_prefetch, AppError, ArticleLookup, Filter};
+use newsdesk_domain::*;
+use std::sync::Arc;
+
+/// HTML media type.
+pub const HTML: &str = "text/html; charset=utf-8";
+
+/// Why a request ends in an error page.
+#[derive(Debug)]
+pub enum Fail {
+    /// 400 with a reason.
+    BadRequest(&'static str),
+    /// 404.
+    NotFound,
+    /// 500; the cause is logged.
+    Internal(String),
+}
+
+impl From<PathError> for Fail {
+    fn from(e: PathError) -> Self {
+        match e {
+            PathError::BadRequest => Fail::BadRequest("The address is not valid."),
+            PathError::NotFound => Fail::NotFound,
+        }
+    }
+}
+
+impl From<AppError> for Fail {
+    fn from(e: AppError) -> Self {
+        match e {
+            AppError::NotFound => Fail::NotFound,
+            other => {
+                let mut msg = other.to_string();
+                let mut src = std::error::Error::source(&other);
+                while let Some(s) = src {
+                    msg.push_str(": ");
+                    msg.push_str(&s.to_string());
+                    src = s.source();
+                }
+                Fail::Internal(msg)
+            }
+        }
+    }
+}
+
+impl From<askama::Error> for Fail {
+    fn from(e: askama::Error) -> Self {
+        Fail::Internal(format!("template: {e}"))
+    }
+}
+
+/// The one entry point for every request.
+pub async fn dispatch(
+    State(st): State<Arc<WebState>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Response<Body> {
+    if method != Method::GET && method != Method::HEAD {
+        return Response::builder()
+            .status(StatusCode::METHOD_NOT_ALLOWED)
+            .header(header::ALLOW, "GET, HEAD")
+            .header(header::CONTENT_TYPE, "text/plain; charset=utf-8")
+            .header(header::CACHE_CONTROL, "no-store")
+            .body(Body::from("Method not allowed.\n"))
+            .unwrap_or_else(|_| Response::new(Body::empty()));
+    }
+    let path = uri.path();
+    let edition_hint = st.app.read().tax.global().cloned();
+    match serve(&st, &method, path, uri.query(), &headers).await {
+        Ok(res) => res,
+        Err(fail) => error_response(&st, fail, edition_hint.as_ref(), &headers),
+    }
+}
+
+async fn serve(
+    st: &WebState,
+    method: &Method,
+    path: &str,
+    query: Option<&str>,
+    headers: &HeaderMap,
+) -> Result<Response<Body>, Fail> {
+    let segs = segments(path)?;
+    let first = segs.first().map(String::as_str);
+    // Site-wide resources, outside the editions.
+    match (first, segs.len()) {
+        (Some("healthz"), 1) => {
+            return Ok(Response::builder()
+                .header(header::CONTENT_TYPE, "text/plain; charset=utf-8")
+                .header(header::CACHE_CONTROL, "no-store")
+                .body(Body::from("ok\n"))
+                .unwrap_or_else(|_| Response::new(Body::empty())))
+        }
+        (Some("robots.txt"), 1) => return Ok(feeds::robots(st).respond(headers)),
+        (Some("sitemap.xml"), 1) => return Ok(feeds::sitemap_index(st).respond(headers)),
+        (Some("sitemap-news.xml"), 1) => return Ok(feeds::news_sitemap(st).respond(headers)),
+        (Some("sitemaps"), 2) => return Ok(feeds::sitemap_file(st, &segs[1])?.respond(headers)),
+        (Some("static"), 2) => {
+            if segs[1] == assets::CSS_HREF.trim_start_matches("/static/") || segs[1] == "site.css" {
+                return Ok(assets::CSS.respond(headers));
+            }
+            return Err(Fail::NotFound);
+        }
+        (Some("media"), 2) => {
+            return assets::read_media(&st.media_dir, &segs[1])
+                .await
+                .map(|r| r.respond(headers))
+                .ok_or(Fail::NotFound)
+        }
+        _ => {}
+    }
+    let page = page_param(query)?;
+    let (edition, rest) = {
+        let snap = st.app.read();
+        let tax = &snap.tax;
+        match first.and_then(|f| tax.edition_by_slug(f)) {
+            Some(e) if e.is_global() => {
+                // "/global/…" is the unprefixed page.
+                let to = format!("/{}", segs[1..].join("/"));
+                return Ok(redirect(&to));
+            }
+            Some(e) => (e.clone(), &segs[1..]),
+            None => (tax.global().cloned().ok_or(Fail::NotFound)?, &segs[..]),
+        }
+    };
+    let route = route(rest)?;
+    if page.is_some() && !matches!(route, Route::Listing(_)) {
+        return Err(Fail::BadRequest("Only listings have pages."));
+    }
+    let page = page.unwrap_or(1);
+    let prefix = edition_prefix(&edition);
+    let key = format!("{prefix}|{}|{page}", rest.join("/"));
+    let stamp = st.app.stamp();
+
+    if let Route::Article(slug) = &route {
+        // Count before the cache, so cached pages count too.
+        let id = st
+            .app
+            .read()
+            .public_by_slug(slug, st.app.now())
+            .map(|c| c.id);
+        if let Some(id) = id {
+            if method == Method::GET && countable(headers) {
+                st.app.count_view(id, edition.id);
+            }
+        }
+    }
+    if let Some(hit) = st.cache.get(&key, stamp) {
+        return Ok(hit.respond(headers));
+    }
+    let rendered = match route {
+        Route::Home => home(st, &edition)?,
+        Route::Article(slug) => match st.app.article(&slug).await? {
+            ArticleLookup::Found(story) => article(st, &edition, &story)?,
+            ArticleLookup::Moved(to) => return Ok(redirect(&format!("{prefix}/article/{to}"))),
+        },
+        Route::Listing(l) => listing(st, &edition, &l, page)?,
+        Route::Feed(l, f) => feeds::feed(st, &edition, &l, f).await?,
+        Route::Page(slug) => static_page(st, &edition, &slug)?,
+    };
+    let rendered = Arc::new(rendered);
+    st.cache.put(key, stamp, rendered.clone());
+    Ok(rendered.respond(headers))
+}
+
+/// Whether a request is a reader's view worth counting.
+fn countable(headers: &HeaderMap) -> bool {
+    let h = |n: &str| headers.get(n).and_then(|v| v.to_str().ok());
+    let purpose = h("sec-purpose")
+        .or_else(|| h("purpose"))
+        .or_else(|| h("x-moz"));
+    !is_bot_or_prefetch(h("user-agent"), purpose)
+}
+
+/// `?page=N`: `None` when absent; a clear 400 when malformed or repeated.
+fn page_param(query: Option<&str>) -> Result<Option<usize>, Fail> {
+    let Some(q) = query else { return Ok(None) };
+    let mut page = None;
+    for pair in q.split('&').filter(|p| !p.is_empty()) {
+        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+        if k != "page" {
+            continue; // tracking parameters and the like are ignored
+        }
+        if page.is_some() {
+            return Err(Fail::BadRequest("The page number is given twice."));
+        }
+        let n: usize = v
+            .parse()
+            .map_err(|_| Fail::BadRequest("The page number must be a whole number from 1."))?;
+        if n == 0 || n > 1_000_000 {
+            return Err(Fail::BadRequest(
+                "The page number must be a whole number from 1.",
+            ));
+        }
+        page = Some(n);
+    }
+    Ok(page)
+}
+
+/// A permanent redirect.
+pub fn redirect(to: &str) -> Response<Body> {
+    Response::builder()
+        .status(StatusCode::MOVED_PERMANENTLY)
+        .header(header::LOCATION, if to.is_empty() { "/" } else { to })
+        .header(header::CACHE_CONTROL, CachePolicy::Redirect.header())
+        .body(Body::empty())
+        .unwrap_or_else(|_| Response::new(Body::empty()))
+}
+
+fn iso(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+fn ctx<'a>(st: &'a WebState, snap: &'a newsdesk_app::Snapshot, edition: &'a Edition) -> Ctx<'a> {
+    Ctx {
+        app: &st.app,
+        snap,
+        edition,
+        prefix: edition_prefix(edition),
+        now: st.app.now(),
+        css_href: &assets::CSS_HREF,
+    }
+}
+
+fn html(policy: CachePolicy, body: String, lm: Option<DateTime<Utc>>) -> Rendered {
+    Rendered::new(StatusCode::OK, HTML, policy, body, lm)
+}
+
+fn home(st: &WebState, edition: &Edition) -> Result<Rendered, Fail> {
+    let snap = st.app.read();
+    let cx = ctx(st, &snap, edition);
+    let top = snap.top_stories(cx.now, edition, 7);
+    let latest: Vec<_> = snap
+        .latest(cx.now, edition, Filter::All, 20)
+        .into_iter()
+        .filter(|c| !top.iter().any(|t| t.id == c.id))
+        .take(8)
+        .collect();
+    let lm = top.iter().chain(latest.iter()).map(|c| c.updated_at).max();
+    let mut lead = top.first().map(|c| cx.item(c, 200, true));
+    if let (Some(l), Some(c)) = (lead.as_mut(), top.first()) {
+        l.picture = c
+            .hero_image_id
+            .and_then(|i| snap.images.get(&i))
+            .map(|i| Picture::of(i, 800));
+    }
+    let sectors = snap
+        .tax
+        .sectors
+        .iter()
+        .map(|s| Block {
+            title: s.name.clone(),
+            more_href: format!("{}/sector/{}", cx.prefix, s.slug),
+            id: s.slug.to_string(),
+            items: cx.items(
+                &snap.latest(cx.now, edition, Filter::Sector(s.id), 3),
+                200,
+                true,
+            ),
+        })
+        .collect();
+    let title = if edition.is_global() {
+        String::new()
+    } else {
+        format!("{} edition", edition.name)
+    };
+    let mut c = cx.chrome(
+        &title,
+        &format!("{}: {}", st.app.site.name, st.app.site.tagline),
+        "",
+        &edition_prefix(edition),
+    );
+    c.rail = Some(cx.rail(None));
+    let page = HomePage {
+        c,
+        h: crate::pages::HomeView {
+            heading: format!("{}: {} edition", st.app.site.name, edition.name),
+            lead,
+            top: cx.items(top.get(1..).unwrap_or(&[]), 200, true),
+            latest: cx.items(&latest, 200, true),
+            sectors,
+        },
+    };
+    Ok(html(CachePolicy::Front, page.render()?, lm))
+}
+
+fn article(st: &WebState, edition: &Edition, story: &Story) -> Result<Rendered, Fail> {
+    let snap = st.app.read();
+    let cx = ctx(st, &snap, edition);
+    let tax = &snap.tax;
+    let card = StoryCard::from(story);
+    let sector = tax.sector(story.sector_id);
+    let mut bylines: Vec<NavLink> = story
+        .author_ids
+        .iter()
+        .filter_map(|a| tax.author(*a))
+        .map(|a| NavLink {
+            label: a.name.clone(),
+            href: format!("{}/author/{}", cx.prefix, a.slug),
+            current: false,
+        })
+        .collect();
+    if bylines.is_empty() {
+        bylines.push(match story.desk_id.and_then(|d| tax.desk(d)) {
+            Some(d) => NavLink {
+                label: d.name.clone(),
+                href: format!("{}/desk/{}", cx.prefix, d.slug),
+                current: false,
+            },
+            None => NavLink {
+                label: format!("{} News Desk", st.app.site.name),
+                href: cx.home_href(),
+                current: false,
+            },
+        });
+    }
+    let created = story.visible_from().unwrap_or(story.created_at);
+    let updated = story.updated_at.max(created);
+    let image = story
+        .hero_image_id
+        .and_then(|i| snap.images.get(&i))
+        .cloned();
+    let canonical_path = format!("/article/{}", story.slug);
+    let canonical = cx.abs(&canonical_path);
+    let tags: Vec<NavLink> = story
+        .tag_ids
+        .iter()
+        .filter_map(|t| tax.tag(*t))
+        .map(|t| NavLink {
+            label: t.name.clone(),
+            href: format!("{}/tag/{}", cx.prefix, t.slug),
+            current: false,
+        })
+        .collect();
+    let mut crumbs = vec![NavLink {
+        label: "Home".into(),
+        href: cx.home_href(),
+        current: false,
+    }];
+    if let Some(s) = sector {
+        crumbs.push(NavLink {
+            label: s.name.clone(),
+            href: format!("{}/sector/{}", cx.prefix, s.slug),
+            current: false,
+        });
+    }
+    crumbs.push(NavLink {
+        label: story.headline.to_string(),
+        href: canonical.clone(),
+        current: true,
+    });
+
+    let title = match story.kind.headline_label() {
+        Some(l) if story.kind == Kind::Opinion => format!("{l}: {}", story.headline),
+        _ => story.headline.to_string(),
+    };
+    let mut c = cx.chrome(&title, &story.summary, &canonical_path, &canonical_path);
+    let image_abs = image
+        .as_ref()
+        .map(|i| cx.abs(&i.variant_path(i.widths.last().copied().unwrap_or(i.width))));
+    c.og = OpenGraph {
+        kind: "article".into(),
+        image: image_abs.clone().unwrap_or_default(),
+        published: iso(created),
+        modified: iso(updated),
+        section: sector.map(|s| s.name.clone()).unwrap_or_default(),
+    };
+    let ld_authors = if story.author_ids.is_empty() {
+        bylines
+            .iter()
+            .map(|b| newsdesk_render::LdAuthor {
+                name: b.label.clone(),
+                url: Some(cx.abs(&b.href)),
+                is_organization: true,
+            })
+            .collect()
+    } else {
+        bylines
+            .iter()
+            .map(|b| newsdesk_render::LdAuthor {
+                name: b.label.clone(),
+                url: Some(cx.abs(&b.href)),
+                is_organization: false,
+            })
+            .collect()
+    };
+    c.jsonld
+        .push(newsdesk_render::article(&newsdesk_render::ArticleLd {
+            opinion: story.kind == Kind::Opinion,
+            headline: story.headline.to_string(),
+            description: story.summary.clone(),
+            url: canonical.clone(),
+            image_urls: image_abs.into_iter().collect(),
+            date_published: created,
+            date_modified: updated,
+            authors: ld_authors,
+            publisher_name: st.app.site.name.clone(),
+            publisher_logo_url: None,
+            section: sector.map(|s| s.name.clone()),
+            keywords: tags.iter().map(|t| t.label.clone()).collect(),
+            is_based_on: Vec::new(),
+            corrections: Vec::new(),
+        }));
+    c.jsonld.push(newsdesk_render::breadcrumb_list(
+        &crumbs
+            .iter()
+            .map(|b| {
+                (
+                    b.label.clone(),
+                    if b.href.starts_with("http") {
+                        b.href.clone()
+                    } else {
+                        cx.abs(&b.href)
+                    },
+                )
+            })
+            .collect::<Vec<_>>(),
+    ));
+    c.rail = Some(cx.rail(Some(story.id)));
+    let related = snap.related(cx.now, edition, &card, 5);
+    let page = ArticlePage {
+        c,
+        a: ArticleView {
+            kind: story.kind.as_str(),
+            kind_label: story.kind.headline_label().unwrap_or(""),
+            headline: story.headline.to_string(),
+            summary: story.summary.clone(),
+            bylines,
+            updated: time::stamp(updated, edition.tz),
+            updated_iso: iso(updated),
+            created: time::stamp(created, edition.tz),
+            created_iso: iso(created),
+            picture: image.as_deref().map(|i| Picture::of(i, 800)),
+            body_html: story.body_html.clone(),
+            provenance: story.provenance.line().unwrap_or("").to_owned(),
+            source: story.source.clone().unwrap_or_default(),
+            tags,
+            related: cx.items(&related, 120, false),
+            crumbs,
+        },
+    };
+    Ok(html(CachePolicy::Article, page.render()?, Some(updated)))
+}
+
+/// Resolves a listing path to its filter, heading and intro line.
+pub fn resolve_listing(
+    snap: &newsdesk_app::Snapshot,
+    l: &ListingPath,
+) -> Result<(Filter, String, String), Fail> {
+    let tax = &snap.tax;
+    Ok(match l {
+        ListingPath::All => (Filter::All, "Latest".into(), String::new()),
+        ListingPath::Sector(s) => {
+            let s = tax.sector_by_slug(s).ok_or(Fail::NotFound)?;
+            (
+                Filter::Sector(s.id),
+                s.name.clone(),
+                format!("Latest {} news and views.", s.name),
+            )
+        }
+        ListingPath::Kind(k) => {
+            let k = Kind::from_listing_slug(k).ok_or(Fail::NotFound)?;
+            (Filter::Kind(k), k.plural_label().to_owned(), String::new())
+        }
+        ListingPath::Tag(t) => {
+            let t = tax.tag_by_slug(t).ok_or(Fail::NotFound)?;
+            (Filter::Tag(t.id), format!("Tag: {}", t.name), String::new())
+        }
+        ListingPath::Desk(d) => {
+            let d = tax.desk_by_slug(d).ok_or(Fail::NotFound)?;
+            (
+                Filter::Desk(d.id),
+                d.name.clone(),
+                "Stories by this desk.".into(),
+            )
+        }
+        ListingPath::Author(a) => {
+            let a = tax.author_by_slug(a).ok_or(Fail::NotFound)?;
+            (Filter::Author(a.id), a.name.clone(), a.bio.clone())
+        }
+        ListingPath::Archive(y, m, d) => {
+            let month = chrono::NaiveDate::from_ymd_opt(*y, *m, 1).ok_or(Fail::NotFound)?;
+            match d {
+                Some(d) => {
+                    let day = chrono::NaiveDate::from_ymd_opt(*y, *m, *d).ok_or(Fail::NotFound)?;
+                    (
+                        Filter::Day(day),
+                        format!("Archive: {}", day.format("%-d %B %Y")),
+                        String::new(),
+                    )
+                }
+                None => (
+                    Filter::Month(*y, *m),
+                    format!("Archive: {}", month.format("%B %Y")),
+                    String::new(),
+                ),
+            }
+        }
+    })
+}
+
+fn listing(
+    st: &WebState,
+    edition: &Edition,
+    l: &ListingPath,
+    page: usize,
+) -> Result<Rendered, Fail> {
+    let snap = st.app.read();
+    let cx = ctx(st, &snap, edition);
+    let (filter, heading, intro) = resolve_listing(&snap, l)?;
+    let per_page = st.app.site.page_size;
+    let paged = snap
+        .page(cx.now, edition, filter, page, per_page)
+        .ok_or(Fail::NotFound)?;
+    let base = format!("{}/{}", cx.prefix, l.path());
+    let href = |p: usize| {
+        if p == 1 {
+            base.clone()
+        } else {
+            format!("{base}?page={p}")
+        }
+    };
+    let path_in_edition = format!("/{}", l.path());
+    let canonical = if page == 1 {
+        base.clone()
+    } else {
+        format!("{base}?page={page}")
+    };
+    let title = if page > 1 {
+        format!("{heading} (page {page})")
+    } else {
+        heading.clone()
+    };
+    let description = if intro.is_empty() {
+        format!("{heading}: stories from {}", st.app.site.name)
+    } else {
+        intro.clone()
+    };
+    let mut c = cx.chrome(&title, &description, &path_in_edition, &canonical);
+    let feeds: Vec<_> = [FeedFormat::Rss, FeedFormat::Atom, FeedFormat::Json]
+        .into_iter()
+        .map(|f| feed_link(&cx, &l.path(), f, &heading))
+        .collect();
+    c.feeds = feeds.clone();
+    c.rail = Some(cx.rail(None));
+    let lm = paged.items.iter().map(|c| c.updated_at).max();
+    let page_view = ListingPage {
+        c,
+        l: ListingView {
+            heading,
+            intro,
+            items: cx.items(&paged.items, 200, true),
+            page: paged.page,
+            pages: paged.pages,
+            prev_href: if paged.page > 1 {
+                href(paged.page - 1)
+            } else {
+                String::new()
+            },
+            next_href: if paged.page < paged.pages {
+                href(paged.page + 1)
+            } else {
+                String::new()
+            },
+            feeds,
+        },
+    };
+    Ok(html(CachePolicy::Listing, page_view.render()?, lm))
+}
+
+fn static_page(st: &WebState, edition: &Edition, slug: &str) -> Result<Rendered, Fail> {
+    let snap = st.app.read();
+    let cx = ctx(st, &snap, edition);
+    let p = snap
+        .pages
+        .iter()
+        .find(|p| p.slug.as_str() == slug)
+        .cloned()
+        .ok_or(Fail::NotFound)?;
+    let path = format!("/{}", p.slug);
+    let mut c = cx.chrome(
+        &p.title,
+        &format!("{} — {}", p.title, st.app.site.name),
+        &path,
+        &path,
+    );
+    c.rail = Some(cx.rail(None));
+    let view = StaticPageView {
+        c,
+        p: PageView {
+            title: p.title.clone(),
+            body_html: p.body_html.clone(),
+            updated: time::stamp(p.updated_at, edition.tz),
+            updated_iso: iso(p.updated_at),
+        },
+    };
+    Ok(html(
+        CachePolicy::Listing,
+        view.render()?,
+        Some(p.updated_at),
+    ))
+}
+
+/// The error page in the site's design; falls back to plain text if even that cannot be built.
+fn error_response(
+    st: &WebState,
+    fail: Fail,
+    edition: Option<&Edition>,
+    headers: &HeaderMap,
+) -> Response<Body> {
+    let (status, heading, message, policy) = match &fail {
+        Fail::NotFound => (
+            StatusCode::NOT_FOUND,
+            "Page not found",
+            "We could not find that page. It may have moved, or the address may be mistyped."
+                .to_owned(),
+            CachePolicy::NotFound,
+        ),
+        Fail::BadRequest(why) => (
+            StatusCode::BAD_REQUEST,
+            "Bad request",
+            (*why).to_owned(),
+            CachePolicy::NoStore,
+        ),
+        Fail::Internal(cause) => {
+            tracing::error!(%cause, "request failed");
+            (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "Something went wrong",
+                "We could not show this page just now. Please try again in a moment.".to_owned(),
+                CachePolicy::NoStore,
+            )
+        }
+    };
+    let body = edition.and_then(|edition| {
+        let snap = st.app.read();
+        let cx = ctx(st, &snap, edition);
+        let mut c = cx.chrome(heading, &message, "", "/");
+        if status == StatusCode::NOT_FOUND {
+            c.rail = Some(cx.rail(None));
+        }
+        ErrorPage {
+            c,
+            e: ErrorView {
+                heading: heading.to_owned(),
+                message: message.clone(),
+            },
+        }
+        .render()
+        .ok()
+    });
+    match body {
+        Some(b) => Rendered::new(status, HTML, policy, b, None).respond(headers),
+        None => Response::builder()
+            .status(status)
+            .header(header::CONTENT_TYPE, "text/plain; charset=utf-8")
+            .header(header::CACHE_CONTROL, "no-store")
+            .body(Body::from(format!("{heading}\n\n{message}\n")))
+            .unwrap_or_else(|_| Response::new(Body::empty())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn page_param_rules() {
+        assert!(matches!(page_param(None), Ok(None)));
+        assert!(matches!(page_param(Some("page=3")), Ok(Some(3))));
+        assert!(matches!(
+            page_param(Some("utm_source=x&page=2")),
+            Ok(Some(2))
+        ));
+        assert!(matches!(
+            page_param(Some("page=0")),
+            Err(Fail::BadRequest(_))
+        ));
+        assert!(matches!(
+            page_param(Some("page=abc")),
+            Err(Fail::BadRequest(_))
+        ));
+        assert!(matches!(
+            page_param(Some("page=99999999999999999999999")),
+            Err(Fail::BadRequest(_))
+        ));
+        assert!(matches!(
+            page_param(Some("page=1&page=2")),
+            Err(Fail::BadRequest(_))
+        ));
+        assert!(matches!(page_param(Some("%FF=%FE&&=")), Ok(None)));
+    }
+}

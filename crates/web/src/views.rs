@@ -1,0 +1,590 @@
+//! View models: everything a template prints, computed beforehand as plain strings, so templates
+//! only loop and print (and askama escapes every value unless marked safe).
+
+use crate::paths::{edition_prefix, FeedFormat};
+use newsdesk_app::{App, Snapshot};
+use newsdesk_domain::*;
+use newsdesk_render::truncate_words;
+use std::sync::Arc;
+
+/// Characters a title may take in side lists before it is cut at a word.
+pub const RAIL_TITLE_CHARS: usize = 72;
+
+/// A link in a menu or footer.
+#[derive(Debug, Clone)]
+pub struct NavLink {
+    /// Visible text.
+    pub label: String,
+    /// Target.
+    pub href: String,
+    /// Whether it is the page being shown.
+    pub current: bool,
+}
+
+/// A picture with its responsive variants.
+#[derive(Debug, Clone)]
+pub struct Picture {
+    /// Default source (middle width).
+    pub src: String,
+    /// `srcset` with width descriptors.
+    pub srcset: String,
+    /// Intrinsic width of `src`.
+    pub width: u32,
+    /// Intrinsic height of `src`.
+    pub height: u32,
+    /// Alternative text.
+    pub alt: String,
+    /// Caption.
+    pub caption: String,
+    /// Credit.
+    pub credit: String,
+}
+
+impl Picture {
+    /// Builds the picture of an image; `prefer` picks the default width.
+    pub fn of(img: &Image, prefer: u32) -> Picture {
+        let w = img
+            .widths
+            .iter()
+            .copied()
+            .filter(|w| *w <= prefer)
+            .max()
+            .or_else(|| img.widths.first().copied())
+            .unwrap_or(img.width);
+        Picture {
+            src: img.variant_path(w),
+            srcset: img
+                .widths
+                .iter()
+                .map(|w| format!("{} {}w", img.variant_path(*w), w))
+                .collect::<Vec<_>>()
+                .join(", "),
+            width: w,
+            height: img.height_for(w),
+            alt: img.alt.clone(),
+            caption: img.caption.clone(),
+            credit: img.credit.clone(),
+        }
+    }
+}
+
+/// A story in a list.
+#[derive(Debug, Clone)]
+pub struct Item {
+    /// Link to the story in the current edition.
+    pub href: String,
+    /// Headline, cut for side lists.
+    pub title: String,
+    /// Whole headline (for `title` attributes when cut).
+    pub full_title: String,
+    /// Kind label ("Opinion") if the kind has one.
+    pub kind_label: String,
+    /// Region label ("Global", "Kenya").
+    pub region: String,
+    /// Sector name.
+    pub sector: String,
+    /// Summary.
+    pub summary: String,
+    /// Byline text.
+    pub byline: String,
+    /// Publication time in the edition's zone.
+    pub time: String,
+    /// ISO time for `<time datetime>`.
+    pub time_iso: String,
+    /// Thumbnail.
+    pub picture: Option<Picture>,
+}
+
+/// A side-list block.
+#[derive(Debug, Clone)]
+pub struct Block {
+    /// Heading ("OPINION").
+    pub title: String,
+    /// Link to the full listing.
+    pub more_href: String,
+    /// HTML id for `aria-labelledby`.
+    pub id: String,
+    /// Stories.
+    pub items: Vec<Item>,
+}
+
+/// The right-hand rail every page shows.
+#[derive(Debug, Clone)]
+pub struct Rail {
+    /// Trending, numbered.
+    pub trending: Vec<Item>,
+    /// Opinion, blog and interview blocks.
+    pub columns: Vec<Block>,
+    /// Short videos.
+    pub shorts: Block,
+    /// Latest news.
+    pub latest: Block,
+}
+
+/// An alternate-format link in `<head>`.
+#[derive(Debug, Clone)]
+pub struct FeedLink {
+    /// Title.
+    pub title: String,
+    /// Absolute URL.
+    pub href: String,
+    /// Media type.
+    pub mime: &'static str,
+}
+
+/// Open Graph values.
+#[derive(Debug, Clone, Default)]
+pub struct OpenGraph {
+    /// `og:type`.
+    pub kind: String,
+    /// `og:image` (absolute).
+    pub image: String,
+    /// `article:published_time`.
+    pub published: String,
+    /// `article:modified_time`.
+    pub modified: String,
+    /// `article:section`.
+    pub section: String,
+}
+
+/// Everything around a page's main content.
+#[derive(Debug, Clone)]
+pub struct Chrome {
+    /// Site name.
+    pub site_name: String,
+    /// Content language.
+    pub lang: String,
+    /// `<title>`.
+    pub title: String,
+    /// Meta description.
+    pub description: String,
+    /// Absolute canonical URL.
+    pub canonical: String,
+    /// Open Graph.
+    pub og: OpenGraph,
+    /// JSON-LD documents, already escaped for `<script>`.
+    pub jsonld: Vec<String>,
+    /// Feeds of this page.
+    pub feeds: Vec<FeedLink>,
+    /// Stylesheet URL (carries a content hash).
+    pub css_href: String,
+    /// "Friday, 27 November 2026".
+    pub date_line: String,
+    /// Current edition name.
+    pub edition_name: String,
+    /// Current edition time-zone abbreviation.
+    pub edition_zone: String,
+    /// Home of the current edition.
+    pub home_href: String,
+    /// Edition switch: this page in every edition.
+    pub editions: Vec<NavLink>,
+    /// Sectors menu (in the current edition).
+    pub sectors: Vec<NavLink>,
+    /// Kinds menu.
+    pub kinds: Vec<NavLink>,
+    /// Side rail, if the page has one.
+    pub rail: Option<Rail>,
+    /// Footer: sectors (Global edition).
+    pub footer_sectors: Vec<NavLink>,
+    /// Footer: edition homes.
+    pub footer_editions: Vec<NavLink>,
+    /// Footer: static pages.
+    pub pages: Vec<NavLink>,
+    /// Footer: feeds, sitemap and archive.
+    pub other_links: Vec<NavLink>,
+    /// Social links.
+    pub social: Vec<NavLink>,
+    /// Feedback link.
+    pub feedback_href: String,
+    /// Newsletter link.
+    pub newsletter_href: String,
+    /// Contact e-mail.
+    pub contact_email: String,
+    /// "© 2026 newsdesk. All rights reserved."
+    pub copyright: String,
+    /// Legal links (Disclaimer, Terms of use, Privacy Policy) for the bottom line.
+    pub legal: Vec<NavLink>,
+}
+
+/// Shared inputs for building view models of one request.
+pub struct Ctx<'a> {
+    /// The app.
+    pub app: &'a App,
+    /// The read model, held for this page.
+    pub snap: &'a Snapshot,
+    /// The edition being shown.
+    pub edition: &'a Edition,
+    /// "" or "/south-asia".
+    pub prefix: String,
+    /// Now.
+    pub now: chrono::DateTime<chrono::Utc>,
+    /// Stylesheet URL.
+    pub css_href: &'a str,
+}
+
+impl<'a> Ctx<'a> {
+    /// Absolute URL of a site path.
+    pub fn abs(&self, path: &str) -> String {
+        format!("{}{}", self.app.site.base_url.trim_end_matches('/'), path)
+    }
+
+    /// Home of the current edition.
+    pub fn home_href(&self) -> String {
+        if self.prefix.is_empty() {
+            "/".to_owned()
+        } else {
+            self.prefix.clone()
+        }
+    }
+
+    /// Link to a story in the current edition.
+    pub fn story_href(&self, slug: &Slug) -> String {
+        format!("{}/article/{}", self.prefix, slug)
+    }
+
+    /// Byline text: people first, else the desk, else the site's desk.
+    pub fn byline(&self, desk: Option<DeskId>, authors: &[AuthorId]) -> String {
+        let names: Vec<&str> = authors
+            .iter()
+            .filter_map(|a| self.snap.tax.author(*a))
+            .map(|a| a.name.as_str())
+            .collect();
+        if !names.is_empty() {
+            return join_names(&names);
+        }
+        desk.and_then(|d| self.snap.tax.desk(d))
+            .map(|d| d.name.clone())
+            .unwrap_or_else(|| format!("{} News Desk", self.app.site.name))
+    }
+
+    /// A list item for a card.
+    pub fn item(&self, c: &StoryCard, cut: usize, with_picture: bool) -> Item {
+        let full = c.headline.as_str().to_owned();
+        let t = c.visible_from().unwrap_or(c.updated_at);
+        Item {
+            href: self.story_href(&c.slug),
+            title: truncate_words(&full, cut).into_owned(),
+            full_title: full,
+            kind_label: c.kind.headline_label().unwrap_or("").to_owned(),
+            region: c.region.clone(),
+            sector: self
+                .snap
+                .tax
+                .sector(c.sector_id)
+                .map(|s| s.name.clone())
+                .unwrap_or_default(),
+            summary: c.summary.clone(),
+            byline: self.byline(c.desk_id, &c.author_ids),
+            time: time::stamp(t, self.edition.tz),
+            time_iso: t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            picture: if with_picture {
+                c.hero_image_id
+                    .and_then(|i| self.snap.images.get(&i))
+                    .map(|i| Picture::of(i, 480))
+            } else {
+                None
+            },
+        }
+    }
+
+    /// Items for many cards.
+    pub fn items(&self, cards: &[Arc<StoryCard>], cut: usize, with_picture: bool) -> Vec<Item> {
+        cards
+            .iter()
+            .map(|c| self.item(c, cut, with_picture))
+            .collect()
+    }
+
+    /// The right rail for this edition; `except` leaves one story out of its lists.
+    pub fn rail(&self, except: Option<StoryId>) -> Rail {
+        let size = self.app.site.trending_size;
+        let trending_ids = self.app.audience.list(self.edition.id);
+        let mut trending: Vec<Arc<StoryCard>> = trending_ids
+            .iter()
+            .filter_map(|id| self.snap.public_card(*id, self.now))
+            .cloned()
+            .collect();
+        if trending.is_empty() {
+            // A new site has no views yet: show the edition's top stories instead of nothing.
+            trending = self.snap.top_stories(self.now, self.edition, size);
+        }
+        trending.truncate(size);
+        let keep = |v: Vec<Arc<StoryCard>>| -> Vec<Arc<StoryCard>> {
+            v.into_iter().filter(|c| Some(c.id) != except).collect()
+        };
+        let block = |kind: Kind, title: &str, n: usize, pic: bool| Block {
+            title: title.to_owned(),
+            more_href: format!("{}/kind/{}", self.prefix, kind.listing_slug()),
+            id: format!("rail-{}", kind.listing_slug()),
+            items: self.items(
+                &keep(self.snap.latest(
+                    self.now,
+                    self.edition,
+                    newsdesk_app::Filter::Kind(kind),
+                    n + 1,
+                ))
+                .into_iter()
+                .take(n)
+                .collect::<Vec<_>>(),
+                RAIL_TITLE_CHARS,
+                pic,
+            ),
+        };
+        let latest_cards: Vec<Arc<StoryCard>> =
+            keep(
+                self.snap
+                    .latest(self.now, self.edition, newsdesk_app::Filter::All, 9),
+            )
+            .into_iter()
+            .take(8)
+            .collect();
+        Rail {
+            trending: self.items(&trending, RAIL_TITLE_CHARS, false),
+            columns: vec![
+                block(Kind::Opinion, "OPINION", 3, false),
+                block(Kind::Blog, "BLOG", 3, false),
+                block(Kind::Interview, "INTERVIEW", 3, false),
+            ],
+            shorts: block(Kind::Short, "Shorts", 4, true),
+            latest: Block {
+                title: "Latest News".into(),
+                more_href: format!("{}/kind/news", self.prefix),
+                id: "rail-latest".into(),
+                items: self.items(&latest_cards, RAIL_TITLE_CHARS, false),
+            },
+        }
+    }
+
+    /// The chrome of a page. `path_in_edition` is the page's path below the edition prefix
+    /// (starting with '/', or "" for home), used for the edition switch and the canonical link.
+    pub fn chrome(
+        &self,
+        title: &str,
+        description: &str,
+        path_in_edition: &str,
+        canonical_path: &str,
+    ) -> Chrome {
+        let site = &self.app.site;
+        let tax = &self.snap.tax;
+        let editions = tax
+            .editions
+            .iter()
+            .map(|e| {
+                let p = edition_prefix(e);
+                let href = format!("{p}{path_in_edition}");
+                NavLink {
+                    label: e.name.clone(),
+                    href: if href.is_empty() { "/".into() } else { href },
+                    current: e.id == self.edition.id,
+                }
+            })
+            .collect();
+        let home_href = if self.prefix.is_empty() {
+            "/".to_owned()
+        } else {
+            self.prefix.clone()
+        };
+        let sectors = tax
+            .sectors
+            .iter()
+            .map(|s| NavLink {
+                label: s.name.clone(),
+                href: format!("{}/sector/{}", self.prefix, s.slug),
+                current: path_in_edition == format!("/sector/{}", s.slug),
+            })
+            .collect();
+        let kinds = Kind::ALL
+            .iter()
+            .map(|k| NavLink {
+                label: k.plural_label().to_owned(),
+                href: format!("{}/kind/{}", self.prefix, k.listing_slug()),
+                current: path_in_edition == format!("/kind/{}", k.listing_slug()),
+            })
+            .collect();
+        let footer_sectors = tax
+            .sectors
+            .iter()
+            .map(|s| NavLink {
+                label: s.name.clone(),
+                href: format!("/sector/{}", s.slug),
+                current: false,
+            })
+            .collect();
+        let footer_editions = tax
+            .editions
+            .iter()
+            .map(|e| {
+                let p = edition_prefix(e);
+                NavLink {
+                    label: e.name.clone(),
+                    href: if p.is_empty() { "/".into() } else { p },
+                    current: false,
+                }
+            })
+            .collect();
+        let pages: Vec<NavLink> = self
+            .snap
+            .pages
+            .iter()
+            .map(|p| NavLink {
+                label: p.title.clone(),
+                href: format!("/{}", p.slug),
+                current: false,
+            })
+            .collect();
+        let legal = pages
+            .iter()
+            .filter(|p| {
+                ["/disclaimer", "/terms-of-use", "/privacy-policy"].contains(&p.href.as_str())
+            })
+            .cloned()
+            .collect();
+        let mut social = Vec::new();
+        for (label, url) in [
+            ("LinkedIn", &site.linkedin_url),
+            ("Quora", &site.quora_url),
+            ("YouTube", &site.youtube_url),
+        ] {
+            if !url.is_empty() {
+                social.push(NavLink {
+                    label: label.into(),
+                    href: url.clone(),
+                    current: false,
+                });
+            }
+        }
+        social.push(NavLink {
+            label: "RSS".into(),
+            href: format!("{}/feed.rss", self.prefix),
+            current: false,
+        });
+        let year = self.now.with_timezone(&self.edition.tz).format("%Y");
+        Chrome {
+            site_name: site.name.clone(),
+            lang: site.language.clone(),
+            title: if title.is_empty() {
+                site.name.clone()
+            } else {
+                format!("{title} | {}", site.name)
+            },
+            description: description.to_owned(),
+            canonical: self.abs(if canonical_path.is_empty() {
+                "/"
+            } else {
+                canonical_path
+            }),
+            og: OpenGraph {
+                kind: "website".into(),
+                ..Default::default()
+            },
+            jsonld: Vec::new(),
+            feeds: vec![
+                feed_link(
+                    self,
+                    "",
+                    FeedFormat::Rss,
+                    &format!("{} {}", site.name, self.edition.name),
+                ),
+                feed_link(
+                    self,
+                    "",
+                    FeedFormat::Atom,
+                    &format!("{} {}", site.name, self.edition.name),
+                ),
+                feed_link(
+                    self,
+                    "",
+                    FeedFormat::Json,
+                    &format!("{} {}", site.name, self.edition.name),
+                ),
+            ],
+            css_href: self.css_href.to_owned(),
+            date_line: time::date_line(self.now, self.edition.tz),
+            edition_name: self.edition.name.clone(),
+            edition_zone: self
+                .now
+                .with_timezone(&self.edition.tz)
+                .format("%Z")
+                .to_string(),
+            home_href,
+            editions,
+            sectors,
+            kinds,
+            rail: None,
+            footer_sectors,
+            footer_editions,
+            pages,
+            other_links: vec![
+                NavLink {
+                    label: "RSS feed".into(),
+                    href: "/feed.rss".into(),
+                    current: false,
+                },
+                NavLink {
+                    label: "Atom feed".into(),
+                    href: "/feed.atom".into(),
+                    current: false,
+                },
+                NavLink {
+                    label: "JSON Feed".into(),
+                    href: "/feed.json".into(),
+                    current: false,
+                },
+                NavLink {
+                    label: "Sitemap".into(),
+                    href: "/sitemap.xml".into(),
+                    current: false,
+                },
+                NavLink {
+                    label: "Archive".into(),
+                    href: format!("/archive/{}", self.now.format("%Y/%m")),
+                    current: false,
+                },
+            ],
+            social,
+            feedback_href: format!("mailto:{}?subject=Feedback", site.contact_email),
+            newsletter_href: format!(
+                "mailto:{}?subject=Newsletter%20subscription",
+                site.contact_email
+            ),
+            contact_email: site.contact_email.clone(),
+            copyright: format!("© {year} {}. All rights reserved.", site.copyright_holder),
+            legal,
+        }
+    }
+}
+
+/// A `<link rel=alternate>` for a listing's feed.
+pub fn feed_link(ctx: &Ctx<'_>, listing_path: &str, f: FeedFormat, title: &str) -> FeedLink {
+    let sep = if listing_path.is_empty() { "" } else { "/" };
+    FeedLink {
+        title: format!("{title} ({})", f.label()),
+        href: ctx.abs(&format!("{}/{listing_path}{sep}{}", ctx.prefix, f.file())),
+        mime: match f {
+            FeedFormat::Rss => "application/rss+xml",
+            FeedFormat::Atom => "application/atom+xml",
+            FeedFormat::Json => "application/feed+json",
+        },
+    }
+}
+
+/// "A", "A and B", "A, B and C".
+pub fn join_names(names: &[&str]) -> String {
+    match names {
+        [] => String::new(),
+        [one] => (*one).to_owned(),
+        [init @ .., last] => format!("{} and {}", init.join(", "), last),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_join() {
+        assert_eq!(join_names(&["A"]), "A");
+        assert_eq!(join_names(&["A", "B"]), "A and B");
+        assert_eq!(join_names(&["A", "B", "C"]), "A, B and C");
+    }
+}
