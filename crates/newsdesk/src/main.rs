@@ -1,1 +1,213 @@
-fn main() {}
+//! The newsdesk binary: command line, configuration and wiring.
+
+mod config;
+
+use anyhow::{bail, Context};
+use clap::{Parser, Subcommand};
+use config::Config;
+use newsdesk_app::App;
+use newsdesk_domain::{Clock, SystemClock};
+use newsdesk_store::Store;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// newsdesk: a newsroom and a news site in one program.
+#[derive(Parser, Debug)]
+#[command(version, about)]
+struct Cli {
+    /// Configuration file (TOML). Settings may also come from NEWSDESK_* environment variables.
+    #[arg(long, global = true, env = "NEWSDESK_CONFIG")]
+    config: Option<PathBuf>,
+    /// Folder for the database and media (overrides the configuration).
+    #[arg(long, global = true)]
+    data_dir: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Serve the site.
+    Serve {
+        /// Address to listen on (overrides the configuration).
+        #[arg(long)]
+        listen: Option<String>,
+        /// Fill an empty database with demo content first.
+        #[arg(long)]
+        demo: bool,
+        /// Stories of demo content.
+        #[arg(long, default_value_t = 360)]
+        demo_stories: usize,
+    },
+    /// Fill an empty database with demo content.
+    Demo {
+        /// Number of public stories to generate.
+        #[arg(long, default_value_t = 360)]
+        stories: usize,
+        /// Seed of the generator (same seed, same content).
+        #[arg(long, default_value_t = 7)]
+        seed: u64,
+    },
+    /// Run database migrations and exit.
+    Migrate,
+    /// Show configuration.
+    Config {
+        #[command(subcommand)]
+        what: ConfigCmd,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum ConfigCmd {
+    /// Print every setting with its comment and default value.
+    Defaults,
+    /// Print the configuration in effect (file + environment + flags).
+    Show,
+}
+
+fn open_store(cfg: &Config) -> anyhow::Result<Arc<dyn Store>> {
+    let url = cfg.database_url();
+    if let Some(path) = url.strip_prefix("sqlite://") {
+        let store = newsdesk_store_sqlite::SqliteStore::open(std::path::Path::new(path))
+            .with_context(|| format!("cannot open the SQLite database at {path}"))?;
+        return Ok(Arc::new(store));
+    }
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        bail!("PostgreSQL is not available in this build yet; use the embedded SQLite store");
+    }
+    bail!("unsupported database URL {url:?}: use sqlite://PATH")
+}
+
+async fn seed_demo(
+    store: &dyn Store,
+    cfg: &Config,
+    stories: usize,
+    seed: u64,
+) -> anyhow::Result<()> {
+    let started = std::time::Instant::now();
+    let report = newsdesk_demo::seed(
+        store,
+        &newsdesk_demo::DemoOptions {
+            stories,
+            now: SystemClock.now(),
+            seed,
+            media_dir: cfg.media_dir(),
+        },
+    )
+    .await?;
+    tracing::info!(
+        stories = report.stories,
+        images = report.images,
+        seconds = started.elapsed().as_secs_f64(),
+        "demo content created"
+    );
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+    tracing::info!("shutting down");
+}
+
+async fn serve(cfg: Config) -> anyhow::Result<()> {
+    let store = open_store(&cfg)?;
+    let app = App::load(store, Arc::new(SystemClock), cfg.site.clone())
+        .await
+        .map_err(|e| {
+            anyhow::anyhow!(
+                "cannot load the site: {e} ({:?})",
+                std::error::Error::source(&e)
+            )
+        })?;
+    let state = newsdesk_web::WebState::new(app.clone(), cfg.media_dir());
+    let router = newsdesk_web::router(state);
+    let listener = tokio::net::TcpListener::bind(&cfg.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", cfg.listen))?;
+    let addr = listener.local_addr()?;
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let background = tokio::spawn(app.clone().run_background(stop_rx));
+    println!(
+        "newsdesk is serving http://{addr}/ (data in {})",
+        cfg.data_dir.display()
+    );
+    axum::serve(listener, router)
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .context("server failed")?;
+    let _ = stop_tx.send(true);
+    let _ = background.await;
+    Ok(())
+}
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let mut cfg = Config::load(cli.config.as_deref(), std::env::vars())?;
+    if let Some(d) = &cli.data_dir {
+        cfg.data_dir = d.clone();
+    }
+    if let Command::Serve {
+        listen: Some(l), ..
+    } = &cli.command
+    {
+        cfg.listen = l.clone();
+    }
+    if let Command::Config { what } = &cli.command {
+        match what {
+            ConfigCmd::Defaults => print!("{}", config::defaults_toml()),
+            ConfigCmd::Show => print!("{}", toml::to_string(&cfg)?),
+        }
+        return Ok(());
+    }
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_new(&cfg.log).unwrap_or_else(|_| "info".into()),
+        )
+        .with_target(false)
+        .init();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    rt.block_on(async move {
+        match cli.command {
+            Command::Serve { demo, demo_stories, .. } => {
+                if demo {
+                    let store = open_store(&cfg)?;
+                    if store.count_stories().await? == 0 {
+                        seed_demo(&*store, &cfg, demo_stories, 7).await?;
+                    } else {
+                        tracing::info!("the database already has stories; demo content not added");
+                    }
+                }
+                serve(cfg).await
+            }
+            Command::Demo { stories, seed } => {
+                let store = open_store(&cfg)?;
+                if store.count_stories().await? > 0 {
+                    bail!("the database at {} already has stories; demo content goes into an empty one", cfg.database_url());
+                }
+                seed_demo(&*store, &cfg, stories, seed).await
+            }
+            Command::Migrate => {
+                open_store(&cfg)?;
+                println!("migrations applied to {}", cfg.database_url());
+                Ok(())
+            }
+            Command::Config { .. } => Ok(()),
+        }
+    })
+}

@@ -1,0 +1,609 @@
+//! In-process router tests of the reader site over a demo-seeded SQLite store and a manual clock.
+#![allow(clippy::unwrap_used)]
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use axum::Router;
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use http_body_util::BodyExt;
+use newsdesk_app::{App, SiteConfig};
+use newsdesk_domain::*;
+use newsdesk_store::Store;
+use std::sync::Arc;
+use tower::ServiceExt;
+
+const BROWSER: &str = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Safari/537.36";
+
+struct Site {
+    router: Router,
+    app: Arc<App>,
+    store: Arc<dyn Store>,
+    clock: Arc<ManualClock>,
+    media: std::path::PathBuf,
+}
+
+fn now0() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 20, 9, 30, 0).unwrap()
+}
+
+/// Seeds the demo once per test binary; each test gets its own copy of the database file.
+fn template() -> &'static std::path::Path {
+    static DIR: std::sync::OnceLock<std::path::PathBuf> = std::sync::OnceLock::new();
+    DIR.get_or_init(|| {
+        std::thread::spawn(|| {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            rt.block_on(async {
+                let store = newsdesk_store_sqlite::temp_store().unwrap();
+                let dir = store.path().parent().unwrap().to_owned();
+                newsdesk_demo::seed(
+                    &*store,
+                    &newsdesk_demo::DemoOptions {
+                        stories: 320,
+                        now: now0(),
+                        seed: 11,
+                        media_dir: dir.join("media"),
+                    },
+                )
+                .await
+                .unwrap();
+                drop(store); // closing checkpoints the WAL into the main file
+                dir
+            })
+        })
+        .join()
+        .unwrap()
+    })
+}
+
+async fn site() -> Site {
+    let tpl = template();
+    let fresh = newsdesk_store_sqlite::temp_store().unwrap();
+    let path = fresh.path().to_owned();
+    drop(fresh);
+    for ext in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{ext}", path.display()));
+    }
+    std::fs::copy(tpl.join("newsdesk.db"), &path).unwrap();
+    let store: Arc<dyn Store> = Arc::new(newsdesk_store_sqlite::SqliteStore::open(&path).unwrap());
+    site_over(store, tpl.join("media")).await
+}
+
+async fn site_over(store: Arc<dyn Store>, media: std::path::PathBuf) -> Site {
+    let clock = Arc::new(ManualClock::new(now0()));
+    let site = SiteConfig {
+        base_url: "https://news.example".into(),
+        ..SiteConfig::default()
+    };
+    let app = App::load(store.clone(), clock.clone(), site).await.unwrap();
+    let router = newsdesk_web::router(newsdesk_web::WebState::new(app.clone(), media.clone()));
+    Site {
+        router,
+        app,
+        store,
+        clock,
+        media,
+    }
+}
+
+struct Res {
+    status: StatusCode,
+    headers: axum::http::HeaderMap,
+    body: String,
+    raw: Vec<u8>,
+}
+
+impl Res {
+    fn header(&self, k: &str) -> &str {
+        self.headers
+            .get(k)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+    }
+}
+
+async fn call(r: &Router, method: &str, path: &str, headers: &[(&str, &str)]) -> Res {
+    let mut req = Request::builder().method(method).uri(path);
+    for (k, v) in headers {
+        req = req.header(*k, *v);
+    }
+    let res = r
+        .clone()
+        .oneshot(req.body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    let status = res.status();
+    let headers = res.headers().clone();
+    let raw = res.into_body().collect().await.unwrap().to_bytes().to_vec();
+    Res {
+        status,
+        headers,
+        body: String::from_utf8_lossy(&raw).into_owned(),
+        raw,
+    }
+}
+
+async fn get(r: &Router, path: &str) -> Res {
+    call(r, "GET", path, &[("user-agent", BROWSER)]).await
+}
+
+fn public_cards(s: &Site) -> Vec<Arc<StoryCard>> {
+    let snap = s.app.read();
+    snap.all_public(s.app.now()).cloned().collect()
+}
+
+async fn all_cards(s: &Site) -> Vec<StoryCard> {
+    let n = s.store.count_stories().await.unwrap();
+    s.store
+        .get_cards(&(1..=n + 5).map(StoryId).collect::<Vec<_>>())
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn home_has_every_part_and_http_headers() {
+    let s = site().await;
+    let r = get(&s.router, "/").await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.header("content-type"), "text/html; charset=utf-8");
+    for part in [
+        "TRENDING",
+        "Latest News",
+        "OPINION",
+        "BLOG",
+        "INTERVIEW",
+        "Shorts",
+        "Top Stories",
+        "SECTORS",
+        "EDITIONS",
+        "OTHER LINKS",
+        "OTHER PRODUCTS",
+        "CONNECT",
+        "Give Feedback",
+        "Subscribe to our Newsletter",
+    ] {
+        assert!(r.body.contains(part), "home lacks {part}");
+    }
+    for (_, name) in DEFAULT_SECTORS {
+        let escaped = name.replace('&', "&#38;");
+        assert!(r.body.contains(&escaped), "home lacks sector {name}");
+    }
+    assert!(r
+        .header("content-security-policy")
+        .contains("frame-ancestors 'none'"));
+    assert!(!r
+        .header("content-security-policy")
+        .contains("unsafe-inline"));
+    assert_eq!(r.header("x-content-type-options"), "nosniff");
+    assert_eq!(
+        r.header("referrer-policy"),
+        "strict-origin-when-cross-origin"
+    );
+    assert!(r.header("cache-control").starts_with("public, max-age=30"));
+    assert!(r.header("etag").starts_with('"'));
+    assert!(!r.header("last-modified").is_empty());
+    assert!(!r.body.contains("<script>"), "no inline script");
+}
+
+#[tokio::test]
+async fn article_page_has_the_anatomy_in_the_edition_time_zone() {
+    let s = site().await;
+    let cards = public_cards(&s);
+    let c = cards
+        .iter()
+        .find(|c| {
+            c.provenance == Provenance::AgencyInputs
+                && c.hero_image_id.is_some()
+                && !c.tag_ids.is_empty()
+        })
+        .expect("a story built on agency copy");
+    let story = s.store.get_story(c.id).await.unwrap();
+    let r = get(&s.router, &format!("/article/{}", c.slug)).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let b = &r.body;
+    let pos = |needle: &str| b.find(needle).unwrap_or_else(|| panic!("missing {needle}"));
+    let order = [
+        pos("class=\"dateline\""),
+        pos("class=\"leftmenu\""),
+        pos("class=\"headline\""),
+        pos("class=\"summary\""),
+        pos("class=\"byline\""),
+        pos("Updated: "),
+        pos("class=\"hero\""),
+        pos("class=\"body\""),
+        pos("(With inputs from agencies.)"),
+        pos("class=\"tags\""),
+        pos("TRENDING"),
+        pos("id=\"rail-opinion\""),
+        pos("class=\"shorts\""),
+        pos("class=\"latest\""),
+        pos("Give Feedback"),
+        pos("SECTORS"),
+        pos("Privacy Policy"),
+    ];
+    assert!(
+        order.windows(2).all(|w| w[0] < w[1]),
+        "anatomy out of order: {order:?}"
+    );
+    assert!(b.contains("srcset=\""));
+    assert!(b.contains(&format!(
+        "<link rel=\"canonical\" href=\"https://news.example/article/{}\">",
+        c.slug
+    )));
+    assert!(b.contains("\"@type\":\"NewsArticle\"") || b.contains("\"@type\": \"NewsArticle\""));
+    assert!(b.contains("BreadcrumbList"));
+    assert!(b.contains("og:title"));
+    // Times in UTC on the unprefixed (Global) page, and in the chosen edition's zone under its prefix.
+    let created = story.visible_from().unwrap();
+    let want = format!(
+        "Created: <time class=\"created\" datetime=\"{}\">{}</time>",
+        created.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        time::stamp(created, chrono_tz::UTC)
+    );
+    assert!(b.contains(&want), "global page shows UTC: {want}");
+    let r = get(&s.router, &format!("/south-asia/article/{}", c.slug)).await;
+    assert_eq!(r.status, 200);
+    assert!(r
+        .body
+        .contains(&time::stamp(created, chrono_tz::Asia::Kolkata)));
+    assert!(r.body.contains(" IST</time>"));
+    let r = get(&s.router, &format!("/east-africa/article/{}", c.slug)).await;
+    assert!(r.body.contains(" EAT</time>"));
+}
+
+#[tokio::test]
+async fn opinion_is_labelled_and_typed() {
+    let s = site().await;
+    let c = public_cards(&s)
+        .into_iter()
+        .find(|c| c.kind == Kind::Opinion)
+        .unwrap();
+    let r = get(&s.router, &format!("/article/{}", c.slug)).await;
+    assert!(r
+        .body
+        .contains("<span class=\"kind-label\">Opinion:</span>"));
+    assert!(r.body.contains("OpinionNewsArticle"));
+}
+
+#[tokio::test]
+async fn conditional_and_compressed_responses() {
+    let s = site().await;
+    let c = public_cards(&s).into_iter().next().unwrap();
+    let path = format!("/article/{}", c.slug);
+    let first = get(&s.router, &path).await;
+    let etag = first.header("etag").to_owned();
+    let again = call(&s.router, "GET", &path, &[("if-none-match", &etag)]).await;
+    assert_eq!(again.status, 304);
+    assert!(again.raw.is_empty());
+    let lm = first.header("last-modified").to_owned();
+    let again = call(&s.router, "GET", &path, &[("if-modified-since", &lm)]).await;
+    assert_eq!(again.status, 304);
+    let gz = call(&s.router, "GET", &path, &[("accept-encoding", "gzip, br")]).await;
+    assert_eq!(gz.header("content-encoding"), "gzip");
+    assert_eq!(gz.header("vary"), "Accept-Encoding");
+    let mut out = String::new();
+    std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(&gz.raw[..]), &mut out)
+        .unwrap();
+    assert_eq!(out, first.body);
+    assert!(
+        gz.raw.len() * 3 < first.raw.len(),
+        "gzip should shrink HTML a lot"
+    );
+}
+
+#[tokio::test]
+async fn bad_input_gets_a_clear_page_never_a_bare_error() {
+    let s = site().await;
+    let cases: &[(&str, &str, u16)] = &[
+        ("GET", "/no-such-page", 404),
+        ("GET", "/article/no-such-story", 404),
+        ("GET", "/article/%FF%FE", 400),
+        ("GET", "/article/Bad_Slug!", 404),
+        ("GET", "/sector/health?page=abc", 400),
+        ("GET", "/sector/health?page=0", 400),
+        ("GET", "/sector/health?page=99999999999999999999999", 400),
+        ("GET", "/sector/health?page=999999", 404),
+        ("GET", "/sector/no-such-sector", 404),
+        ("GET", "/atlantis/article/x", 404),
+        ("GET", "/atlantis", 404),
+        ("GET", "/archive/2025/02/30", 404),
+        ("GET", "/archive/2025/13", 404),
+        ("GET", "/kind/gossip", 404),
+        ("GET", "/sitemaps/stories-0.xml", 404),
+        ("GET", "/sitemaps/stories-99999.xml", 404),
+        ("GET", "/media/../newsdesk.db", 404),
+        ("GET", "/media/%2e%2e%2fnewsdesk.db", 400),
+        ("GET", "/static/evil.css", 404),
+        ("GET", "/article/x?page=2", 400),
+        ("POST", "/", 405),
+        ("DELETE", "/article/x", 405),
+    ];
+    let long = format!("/{}", "a/".repeat(3000));
+    for (m, p, want) in cases.iter().copied().chain([("GET", long.as_str(), 404)]) {
+        let r = call(&s.router, m, p, &[]).await;
+        assert_eq!(r.status.as_u16(), want, "{m} {p}");
+        if want != 405 {
+            assert!(
+                r.body.contains("<!DOCTYPE html>"),
+                "{p} has a designed page"
+            );
+            assert!(r.body.contains("SECTORS"), "{p} page has the site's footer");
+        }
+    }
+    // The site still works afterwards.
+    assert_eq!(get(&s.router, "/").await.status, 200);
+}
+
+#[tokio::test]
+async fn every_listing_kind_paginates() {
+    let s = site().await;
+    let (tag, desk, author, day) = {
+        let snap = s.app.read();
+        let c = snap
+            .all_public(s.app.now())
+            .find(|c| c.desk_id.is_some() && !c.author_ids.is_empty() || c.desk_id.is_some())
+            .unwrap()
+            .clone();
+        let any_author = snap
+            .all_public(s.app.now())
+            .find(|c| !c.author_ids.is_empty())
+            .unwrap()
+            .author_ids[0];
+        (
+            snap.tax.tag(c.tag_ids[0]).unwrap().slug.clone(),
+            snap.tax.desk(c.desk_id.unwrap()).unwrap().slug.clone(),
+            snap.tax.author(any_author).unwrap().slug.clone(),
+            c.visible_from().unwrap(),
+        )
+    };
+    for p in [
+        "/sector/health".to_owned(),
+        "/kind/opinion".to_owned(),
+        "/kind/shorts".to_owned(),
+        "/kind/press-releases".to_owned(),
+        format!("/tag/{tag}"),
+        format!("/desk/{desk}"),
+        format!("/author/{author}"),
+        format!("/archive/{}", day.format("%Y/%m/%d")),
+        format!("/archive/{}", day.format("%Y/%m")),
+        "/south-asia/sector/health".to_owned(),
+        "/about".to_owned(),
+        "/privacy-policy".to_owned(),
+        "/south-asia".to_owned(),
+        "/pacific/".to_owned(),
+    ] {
+        let r = get(&s.router, &p).await;
+        assert_eq!(r.status, 200, "{p}");
+    }
+    let r = get(&s.router, "/kind/news").await;
+    assert!(r.body.contains("rel=\"next\" href=\"/kind/news?page=2\""));
+    let r2 = get(&s.router, "/kind/news?page=2").await;
+    assert_eq!(r2.status, 200);
+    assert!(r2.body.contains("rel=\"prev\" href=\"/kind/news\""));
+    assert!(r2.body.contains("Page 2 of"));
+    // "/global/..." is the unprefixed page.
+    let r = get(&s.router, "/global/kind/news").await;
+    assert_eq!(r.status, 301);
+    assert_eq!(r.header("location"), "/kind/news");
+}
+
+#[tokio::test]
+async fn embargoed_scheduled_and_draft_stories_appear_nowhere_until_their_time() {
+    let s = site().await;
+    let hidden: Vec<StoryCard> = all_cards(&s)
+        .await
+        .into_iter()
+        .filter(|c| !c.is_public_at(now0()))
+        .collect();
+    assert_eq!(
+        hidden.len(),
+        3,
+        "the demo has one embargoed, one scheduled and one draft story"
+    );
+    let surfaces = [
+        "/",
+        "/feed.rss",
+        "/feed.atom",
+        "/feed.json",
+        "/sitemap-news.xml",
+        "/sitemaps/stories-1.xml",
+        "/kind/news",
+        "/south-asia",
+        "/south-asia/feed.rss",
+    ];
+    let mut pages = Vec::new();
+    for p in surfaces {
+        pages.push((p, get(&s.router, p).await.body));
+    }
+    for c in &hidden {
+        for (p, body) in &pages {
+            assert!(!body.contains(c.slug.as_str()), "{} leaks on {p}", c.slug);
+            assert!(
+                !body.contains(c.headline.as_str()),
+                "{} leaks on {p}",
+                c.headline
+            );
+        }
+        let r = get(&s.router, &format!("/article/{}", c.slug)).await;
+        assert_eq!(r.status, 404, "{} is not public", c.slug);
+        let sector = s.app.read().tax.sector(c.sector_id).unwrap().slug.clone();
+        assert!(!get(&s.router, &format!("/sector/{sector}"))
+            .await
+            .body
+            .contains(c.slug.as_str()));
+    }
+    let embargoed = hidden
+        .iter()
+        .find(|c| c.embargo_until.is_some() && c.status == StoryStatus::Published)
+        .unwrap();
+    s.clock
+        .set(embargoed.embargo_until.unwrap() + Duration::seconds(1));
+    s.app.sync().await.unwrap();
+    assert_eq!(
+        get(&s.router, &format!("/article/{}", embargoed.slug))
+            .await
+            .status,
+        200
+    );
+    assert!(get(&s.router, "/feed.rss")
+        .await
+        .body
+        .contains(embargoed.slug.as_str()));
+    assert!(get(&s.router, "/")
+        .await
+        .body
+        .contains(embargoed.slug.as_str()));
+}
+
+#[tokio::test]
+async fn a_renamed_story_redirects_and_a_change_shows_at_once() {
+    let s = site().await;
+    let c = public_cards(&s).into_iter().next().unwrap();
+    let home = get(&s.router, "/").await;
+    assert!(home.body.contains(c.headline.as_str()));
+    let story = s.store.get_story(c.id).await.unwrap();
+    let mut edit = story.input.clone();
+    edit.slug = Slug::parse("a-brand-new-slug").unwrap();
+    edit.headline = Headline::parse("A headline nobody has seen before").unwrap();
+    s.store
+        .update_story(c.id, story.version, &edit)
+        .await
+        .unwrap();
+    s.app.sync().await.unwrap();
+    let r = get(&s.router, &format!("/article/{}", c.slug)).await;
+    assert_eq!(r.status, 301);
+    assert_eq!(r.header("location"), "/article/a-brand-new-slug");
+    let r = get(&s.router, &format!("/south-asia/article/{}", c.slug)).await;
+    assert_eq!(r.header("location"), "/south-asia/article/a-brand-new-slug");
+    let home = get(&s.router, "/").await;
+    assert!(home.body.contains("A headline nobody has seen before"));
+}
+
+#[tokio::test]
+async fn views_are_counted_in_memory_without_bots_and_drive_trending() {
+    let s = site().await;
+    let cards = public_cards(&s);
+    // An older story nobody would see in the top lists.
+    let c = cards
+        .iter()
+        .rev()
+        .find(|c| c.kind == Kind::News)
+        .unwrap()
+        .clone();
+    let path = format!("/article/{}", c.slug);
+    for _ in 0..5 {
+        assert_eq!(get(&s.router, &path).await.status, 200);
+    }
+    call(
+        &s.router,
+        "GET",
+        &path,
+        &[(
+            "user-agent",
+            "Googlebot/2.1 (+http://www.google.com/bot.html)",
+        )],
+    )
+    .await;
+    call(
+        &s.router,
+        "GET",
+        &path,
+        &[("user-agent", BROWSER), ("sec-purpose", "prefetch")],
+    )
+    .await;
+    call(&s.router, "GET", &path, &[]).await;
+    call(&s.router, "HEAD", &path, &[("user-agent", BROWSER)]).await;
+    assert_eq!(s.app.audience.pending(), 5);
+    let before = s.store.views_since(now0().date_naive()).await.unwrap();
+    assert!(before.is_empty(), "nothing written before the flush");
+    s.app.flush_views().await.unwrap();
+    let rows = s.store.views_since(now0().date_naive()).await.unwrap();
+    assert_eq!(rows.iter().map(|r| r.views).sum::<i64>(), 5);
+    let global = s.app.read().tax.global().unwrap().id;
+    assert_eq!(s.app.audience.list(global).first(), Some(&c.id));
+    let home = get(&s.router, "/").await;
+    let trending = &home.body[home.body.find("TRENDING").unwrap()..];
+    let first_li = &trending[..trending.find("</li>").unwrap()];
+    assert!(
+        first_li.contains(c.slug.as_str()),
+        "the viewed story tops trending: {first_li}"
+    );
+}
+
+#[tokio::test]
+async fn feeds_sitemaps_and_robots() {
+    let s = site().await;
+    for (p, ct) in [
+        ("/feed.rss", "application/rss+xml; charset=utf-8"),
+        ("/feed.atom", "application/atom+xml; charset=utf-8"),
+        ("/feed.json", "application/feed+json; charset=utf-8"),
+        (
+            "/sector/health/feed.rss",
+            "application/rss+xml; charset=utf-8",
+        ),
+        (
+            "/south-asia/feed.atom",
+            "application/atom+xml; charset=utf-8",
+        ),
+        (
+            "/kind/opinion/feed.json",
+            "application/feed+json; charset=utf-8",
+        ),
+        ("/sitemap.xml", "application/xml; charset=utf-8"),
+        ("/sitemap-news.xml", "application/xml; charset=utf-8"),
+        ("/sitemaps/pages.xml", "application/xml; charset=utf-8"),
+        ("/sitemaps/stories-1.xml", "application/xml; charset=utf-8"),
+        ("/robots.txt", "text/plain; charset=utf-8"),
+    ] {
+        let r = get(&s.router, p).await;
+        assert_eq!(r.status, 200, "{p}");
+        assert_eq!(r.header("content-type"), ct, "{p}");
+    }
+    let json: serde_json::Value =
+        serde_json::from_str(&get(&s.router, "/feed.json").await.body).unwrap();
+    assert_eq!(json["version"], "https://jsonfeed.org/version/1.1");
+    assert_eq!(json["items"].as_array().unwrap().len(), 50);
+    assert!(get(&s.router, "/robots.txt")
+        .await
+        .body
+        .contains("Sitemap: https://news.example/sitemap.xml"));
+    let index = get(&s.router, "/sitemap.xml").await.body;
+    assert!(index.contains("https://news.example/sitemaps/stories-1.xml"));
+    // Feed ids are stable across restarts (a second app over the same database).
+    let again = site_over(s.store.clone(), s.media.clone()).await;
+    let a: serde_json::Value =
+        serde_json::from_str(&get(&again.router, "/feed.json").await.body).unwrap();
+    assert_eq!(json["items"][0]["id"], a["items"][0]["id"]);
+    // News sitemap: only the last 48 hours.
+    let news = get(&s.router, "/sitemap-news.xml").await.body;
+    for c in public_cards(&s) {
+        let recent = c.visible_from().unwrap() >= now0() - Duration::hours(48);
+        assert_eq!(
+            news.contains(&format!("/article/{}<", c.slug)),
+            recent,
+            "{}",
+            c.slug
+        );
+    }
+}
+
+#[tokio::test]
+async fn media_and_stylesheet_are_served_with_long_cache() {
+    let s = site().await;
+    let css_href = {
+        let home = get(&s.router, "/").await.body;
+        let needle = "rel=\"stylesheet\" href=\"";
+        let i = home.find(needle).unwrap() + needle.len();
+        home[i..i + home[i..].find('"').unwrap()].to_owned()
+    };
+    let css = get(&s.router, &css_href).await;
+    assert_eq!(css.status, 200);
+    assert!(css.header("cache-control").contains("immutable"));
+    let img = s.app.read().images.values().next().unwrap().clone();
+    let r = get(&s.router, &img.variant_path(img.widths[0])).await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.header("content-type"), "image/png");
+    assert!(r.raw.starts_with(b"\x89PNG"));
+}

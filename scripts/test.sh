@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Runs every test of newsdesk: formatting and lints, Rust unit/property/router tests and the store
+# conformance suite, then the browser, HTML-validity, accessibility and feed-parser checks against
+# the real binary. Expects the tools that .ci/run installs.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+target="${CARGO_TARGET_DIR:-target}"
+
+echo "== cargo fmt --check"
+cargo fmt --all -- --check
+
+echo "== cargo clippy"
+cargo clippy --workspace --all-targets --quiet -- -D warnings
+
+echo "== cargo build (the binary the browser tests drive)"
+cargo build -p newsdesk --quiet
+
+echo "== cargo test"
+cargo test --workspace --quiet
+
+export NEWSDESK_BIN="$(cd "$target" && pwd)/debug/newsdesk"
+export NEWSDESK_ARTIFACTS="$(cd "$target" && pwd)/artifacts"
+mkdir -p "$NEWSDESK_ARTIFACTS"
+
+echo "== browser tests (Chromium via playwright-core, Nu HTML Checker, axe-core)"
+node --test --test-reporter=spec tests/browser/
+
+echo "== feed and sitemap checks (feedparser)"
+python3 tests/feeds/check_feeds.py
