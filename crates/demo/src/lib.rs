@@ -645,8 +645,9 @@ impl Generator<'_> {
 
         // Hero image.
         let hero_image_id = if kind == Kind::Short || rng.chance(0.85) {
+            // Only pictures made for the story's own sector, so the caption fits the story.
             let own = &self.images.by_sector[sector];
-            if !own.is_empty() && rng.chance(0.8) {
+            if !own.is_empty() {
                 Some(*rng.pick(own))
             } else if self.images.all.is_empty() {
                 None

@@ -36,11 +36,13 @@ impl Default for Config {
 }
 
 impl Config {
-    /// Loads the file (if given) and the environment over the defaults.
+    /// Loads the file (if given) and the environment over the defaults. Returns the names of
+    /// `NEWSDESK_*` variables that name no setting: they are ignored (tools around newsdesk use
+    /// the prefix too) for the caller to report. A misspelt key inside a section is an error.
     pub fn load(
         file: Option<&Path>,
         env: impl Iterator<Item = (String, String)>,
-    ) -> anyhow::Result<Self> {
+    ) -> anyhow::Result<(Self, Vec<String>)> {
         let mut value = toml::Value::try_from(Config::default())?;
         if let Some(f) = file {
             let text = std::fs::read_to_string(f)
@@ -50,6 +52,7 @@ impl Config {
             })?;
             merge(&mut value, file_value);
         }
+        let mut ignored = Vec::new();
         for (k, v) in env {
             let Some(rest) = k.strip_prefix("NEWSDESK_") else {
                 continue;
@@ -59,12 +62,19 @@ impl Config {
                 .split("__")
                 .map(str::to_owned)
                 .collect();
-            set_path(&mut value, &path, &v);
+            let known = value
+                .as_table()
+                .is_some_and(|t| path.first().is_some_and(|top| t.contains_key(top)));
+            if known {
+                set_path(&mut value, &path, &v);
+            } else {
+                ignored.push(k);
+            }
         }
         let cfg: Config = value
             .try_into()
             .map_err(|e| anyhow::anyhow!("invalid configuration: {e}"))?;
-        Ok(cfg)
+        Ok((cfg, ignored))
     }
 
     /// The database URL to open.
@@ -235,7 +245,8 @@ mod tests {
             ),
             ("OTHER".to_owned(), "x".to_owned()),
         ];
-        let c = Config::load(Some(&f), env.into_iter()).unwrap();
+        let (c, ignored) = Config::load(Some(&f), env.into_iter()).unwrap();
+        assert!(ignored.is_empty());
         assert_eq!(c.listen, "0.0.0.0:9");
         assert_eq!(c.site.name, "Daily");
         assert_eq!(c.site.page_size, 7);
@@ -245,6 +256,17 @@ mod tests {
             vec![("NEWSDESK_SITE__PAGE_SIZE".to_owned(), "many".to_owned())].into_iter(),
         );
         assert!(bad.is_err());
+        let typo = Config::load(
+            None,
+            vec![("NEWSDESK_SITE__NAMEE".to_owned(), "x".to_owned())].into_iter(),
+        );
+        assert!(typo.is_err(), "a misspelt key inside a section is refused");
+        let (_, ignored) = Config::load(
+            None,
+            vec![("NEWSDESK_BIN".to_owned(), "/x".to_owned())].into_iter(),
+        )
+        .unwrap();
+        assert_eq!(ignored, ["NEWSDESK_BIN"]);
         std::fs::write(&f, "nonsense_key = 1\n").unwrap();
         assert!(Config::load(Some(&f), std::iter::empty()).is_err());
     }

@@ -156,7 +156,9 @@ async fn serve(cfg: Config) -> anyhow::Result<()> {
 
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
-    let mut cfg = Config::load(cli.config.as_deref(), std::env::vars())?;
+    // NEWSDESK_CONFIG names the file (a flag), not a setting.
+    let env = std::env::vars().filter(|(k, _)| k != "NEWSDESK_CONFIG");
+    let (mut cfg, ignored) = Config::load(cli.config.as_deref(), env)?;
     if let Some(d) = &cli.data_dir {
         cfg.data_dir = d.clone();
     }
@@ -179,6 +181,12 @@ fn main() -> anyhow::Result<()> {
         )
         .with_target(false)
         .init();
+    if !ignored.is_empty() {
+        tracing::warn!(
+            ?ignored,
+            "environment variables with the NEWSDESK_ prefix that name no setting were ignored"
+        );
+    }
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;

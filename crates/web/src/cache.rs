@@ -78,6 +78,16 @@ pub struct Rendered {
     pub etag: String,
     /// `Last-Modified`, if the page knows it.
     pub last_modified: Option<DateTime<Utc>>,
+    /// The header values, made once.
+    headers: Prepared,
+}
+
+/// Header values of a [`Rendered`], formatted once rather than per response.
+#[derive(Debug)]
+struct Prepared {
+    etag: HeaderValue,
+    last_modified: Option<HeaderValue>,
+    content_type: HeaderValue,
 }
 
 /// Smallest body worth compressing.
@@ -101,6 +111,12 @@ impl Rendered {
         let gzip = (compressible && body.len() >= GZIP_MIN)
             .then(|| gzip(&body))
             .flatten();
+        let headers = Prepared {
+            etag: HeaderValue::from_str(&etag)
+                .unwrap_or_else(|_| HeaderValue::from_static("\"0\"")),
+            last_modified: last_modified.and_then(|t| HeaderValue::from_str(&http_date(t)).ok()),
+            content_type: HeaderValue::from_static(content_type),
+        };
         Self {
             status,
             content_type,
@@ -109,17 +125,21 @@ impl Rendered {
             gzip,
             etag,
             last_modified,
+            headers,
         }
     }
 
     /// The response for a request with these headers (304, gzip or identity).
     pub fn respond(&self, req: &HeaderMap) -> Response<Body> {
         let mut b = Response::builder()
-            .header(header::CACHE_CONTROL, self.policy.header())
-            .header(header::ETAG, &self.etag)
-            .header(header::VARY, "Accept-Encoding");
-        if let Some(lm) = self.last_modified {
-            b = b.header(header::LAST_MODIFIED, http_date(lm));
+            .header(
+                header::CACHE_CONTROL,
+                HeaderValue::from_static(self.policy.header()),
+            )
+            .header(header::ETAG, self.headers.etag.clone())
+            .header(header::VARY, HeaderValue::from_static("Accept-Encoding"));
+        if let Some(lm) = &self.headers.last_modified {
+            b = b.header(header::LAST_MODIFIED, lm.clone());
         }
         if self.status == StatusCode::OK && not_modified(req, &self.etag, self.last_modified) {
             return b
@@ -129,10 +149,10 @@ impl Rendered {
         }
         b = b
             .status(self.status)
-            .header(header::CONTENT_TYPE, self.content_type);
+            .header(header::CONTENT_TYPE, self.headers.content_type.clone());
         let body = match &self.gzip {
             Some(gz) if accepts_gzip(req) => {
-                b = b.header(header::CONTENT_ENCODING, "gzip");
+                b = b.header(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
                 gz.clone()
             }
             _ => self.body.clone(),

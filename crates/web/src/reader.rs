@@ -80,11 +80,12 @@ pub async fn dispatch(
             .body(Body::from("Method not allowed.\n"))
             .unwrap_or_else(|_| Response::new(Body::empty()));
     }
-    let path = uri.path();
-    let edition_hint = st.app.read().tax.global().cloned();
-    match serve(&st, &method, path, uri.query(), &headers).await {
+    match serve(&st, &method, uri.path(), uri.query(), &headers).await {
         Ok(res) => res,
-        Err(fail) => error_response(&st, fail, edition_hint.as_ref(), &headers),
+        Err(fail) => {
+            let global = st.app.read().tax.global().cloned();
+            error_response(&st, fail, global.as_ref(), &headers)
+        }
     }
 }
 
@@ -421,7 +422,12 @@ fn article(st: &WebState, edition: &Edition, story: &Story) -> Result<Rendered, 
             .iter()
             .map(|b| {
                 (
-                    b.label.clone(),
+                    // Search engines get the whole headline; the visible crumb is cut.
+                    if b.current {
+                        story.headline.to_string()
+                    } else {
+                        b.label.clone()
+                    },
                     if b.href.starts_with("http") {
                         b.href.clone()
                     } else {
