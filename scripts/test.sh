@@ -19,7 +19,8 @@ echo "== cargo test"
 cargo test --workspace --quiet
 
 export NEWSDESK_BIN="$(cd "$target" && pwd)/debug/newsdesk"
-export NEWSDESK_ARTIFACTS="$(cd "$target" && pwd)/artifacts"
+# Screenshots land in ./target/artifacts of the checkout, wherever the build cache is.
+export NEWSDESK_ARTIFACTS="$PWD/target/artifacts"
 mkdir -p "$NEWSDESK_ARTIFACTS"
 
 echo "== browser tests (Chromium via playwright-core, Nu HTML Checker, axe-core)"
