@@ -4,13 +4,21 @@
 
 pub mod clock;
 pub mod ids;
+pub mod newsroom;
+pub mod people;
 pub mod story;
 pub mod taxonomy;
 pub mod text;
 pub mod time;
+pub mod wire;
+pub mod workflow;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use ids::*;
+pub use newsroom::*;
+pub use people::*;
 pub use story::*;
 pub use taxonomy::*;
 pub use text::{Headline, HeadlineError, Slug, SlugError};
+pub use wire::*;
+pub use workflow::{editable, Transition};

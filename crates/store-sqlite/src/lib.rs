@@ -13,8 +13,10 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
+mod newsroom;
+
 /// Ordered migrations; `PRAGMA user_version` records how many ran.
-const MIGRATIONS: &[&str] = &[include_str!("schema.sql")];
+const MIGRATIONS: &[&str] = &[include_str!("schema.sql"), include_str!("newsroom.sql")];
 
 /// Most idle read connections kept.
 const READ_POOL: usize = 8;
@@ -26,7 +28,7 @@ pub struct SqliteStore {
     readers: Arc<Mutex<Vec<Connection>>>,
 }
 
-fn sql_err(e: rusqlite::Error) -> StoreError {
+pub(crate) fn sql_err(e: rusqlite::Error) -> StoreError {
     use rusqlite::ErrorCode;
     match &e {
         rusqlite::Error::SqliteFailure(f, msg) => match f.code {
@@ -41,17 +43,17 @@ fn sql_err(e: rusqlite::Error) -> StoreError {
     }
 }
 
-fn ms(t: DateTime<Utc>) -> i64 {
+pub(crate) fn ms(t: DateTime<Utc>) -> i64 {
     t.timestamp_millis()
 }
 
-fn from_ms(v: i64) -> StoreResult<DateTime<Utc>> {
+pub(crate) fn from_ms(v: i64) -> StoreResult<DateTime<Utc>> {
     Utc.timestamp_millis_opt(v)
         .single()
         .ok_or_else(|| StoreError::msg(format!("bad timestamp {v}")))
 }
 
-fn opt_ms(v: Option<i64>) -> StoreResult<Option<DateTime<Utc>>> {
+pub(crate) fn opt_ms(v: Option<i64>) -> StoreResult<Option<DateTime<Utc>>> {
     v.map(from_ms).transpose()
 }
 
@@ -213,6 +215,16 @@ fn write_story_lists(tx: &Transaction<'_>, id: i64, s: &StoryInput) -> StoreResu
 }
 
 fn insert_story_tx(tx: &Transaction<'_>, s: &StoryInput) -> StoreResult<i64> {
+    insert_story_by(tx, s, None, false)
+}
+
+/// Inserts a story; `revision` keeps its first revision (bulk imports skip it).
+fn insert_story_by(
+    tx: &Transaction<'_>,
+    s: &StoryInput,
+    by: Option<UserId>,
+    revision: bool,
+) -> StoreResult<i64> {
     if slug_taken_by_other(tx, &s.slug, None)? {
         return Err(StoreError::Conflict(format!("slug {} is taken", s.slug)));
     }
@@ -245,7 +257,17 @@ fn insert_story_tx(tx: &Transaction<'_>, s: &StoryInput) -> StoreResult<i64> {
     ])
     .map_err(sql_err)?;
     let id = tx.last_insert_rowid();
+    if let Some(by) = by {
+        tx.execute(
+            "UPDATE stories SET created_by = ?2 WHERE id = ?1",
+            params![id, by.0],
+        )
+        .map_err(sql_err)?;
+    }
     write_story_lists(tx, id, s)?;
+    if revision {
+        newsroom::write_revision(tx, id, 1, by, s)?;
+    }
     log_change(tx, ChangeEntity::Story, id, "")?;
     Ok(id)
 }
@@ -493,6 +515,89 @@ fn page(row: (String, String, String, String, i32, i64)) -> StoreResult<StaticPa
 
 fn collect<T>(rows: impl Iterator<Item = rusqlite::Result<T>>) -> StoreResult<Vec<T>> {
     rows.map(|r| r.map_err(sql_err)).collect()
+}
+
+/// Replaces a story if it is at `expected_version`; keeps old slugs as redirects; writes a
+/// revision (unless `revision` is false) and a change-log row.
+fn update_story_tx(
+    tx: &Transaction<'_>,
+    id: StoryId,
+    expected_version: i64,
+    input: StoryInput,
+    by: Option<UserId>,
+) -> StoreResult<Story> {
+    let current: Option<(i64, String)> = tx
+        .query_row(
+            "SELECT version, slug FROM stories WHERE id = ?1",
+            [id.0],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()
+        .map_err(sql_err)?;
+    let Some((version, old_slug)) = current else {
+        return Err(StoreError::NotFound);
+    };
+    if version != expected_version {
+        return Err(StoreError::Conflict(format!(
+            "story {id} is at version {version}, not {expected_version}: someone changed it"
+        )));
+    }
+    if old_slug != input.slug.as_str() {
+        if slug_taken_by_other(tx, &input.slug, Some(id.0))? {
+            return Err(StoreError::Conflict(format!(
+                "slug {} is taken",
+                input.slug
+            )));
+        }
+        // Coming back to an earlier slug: it is current again, not a redirect.
+        tx.execute(
+            "DELETE FROM slug_redirects WHERE old_slug = ?1",
+            [input.slug.as_str()],
+        )
+        .map_err(sql_err)?;
+        tx.execute(
+            "INSERT INTO slug_redirects (old_slug, story_id) VALUES (?1, ?2)",
+            params![old_slug, id.0],
+        )
+        .map_err(sql_err)?;
+    }
+    let s = &input;
+    tx.execute(
+                "UPDATE stories SET version = version + 1, slug=?2, kind=?3, status=?4, headline=?5, \
+                 summary=?6, body_md=?7, body_html=?8, sector_id=?9, region=?10, primary_edition_id=?11, \
+                 desk_id=?12, hero_image_id=?13, provenance=?14, source=?15, created_at=?16, \
+                 updated_at=?17, published_at=?18, embargo_until=?19 WHERE id = ?1",
+                params![
+                    id.0,
+                    s.slug.as_str(),
+                    s.kind.as_str(),
+                    s.status.as_str(),
+                    s.headline.as_str(),
+                    s.summary,
+                    s.body_md,
+                    s.body_html,
+                    s.sector_id.0,
+                    s.region,
+                    s.primary_edition_id.0,
+                    s.desk_id.map(|d| d.0),
+                    s.hero_image_id.map(|d| d.0),
+                    s.provenance.as_str(),
+                    s.source,
+                    ms(s.created_at),
+                    ms(s.updated_at),
+                    s.published_at.map(ms),
+                    s.embargo_until.map(ms),
+                ],
+            )
+            .map_err(sql_err)?;
+    write_story_lists(tx, id.0, s)?;
+    log_change(tx, ChangeEntity::Story, id.0, "")?;
+    newsroom::write_revision(tx, id.0, version + 1, by, &input)?;
+    Ok(Story {
+        id,
+        version: version + 1,
+        input,
+    })
 }
 
 #[async_trait]
@@ -819,7 +924,7 @@ impl Store for SqliteStore {
     async fn insert_story(&self, story: &StoryInput) -> StoreResult<Story> {
         let input = story.clone();
         self.write(move |tx| {
-            let id = insert_story_tx(tx, &input)?;
+            let id = insert_story_by(tx, &input, None, true)?;
             Ok(Story {
                 id: StoryId(id),
                 version: 1,
@@ -847,68 +952,8 @@ impl Store for SqliteStore {
         story: &StoryInput,
     ) -> StoreResult<Story> {
         let input = story.clone();
-        self.write(move |tx| {
-            let current: Option<(i64, String)> = tx
-                .query_row("SELECT version, slug FROM stories WHERE id = ?1", [id.0], |r| {
-                    Ok((r.get(0)?, r.get(1)?))
-                })
-                .optional()
-                .map_err(sql_err)?;
-            let Some((version, old_slug)) = current else {
-                return Err(StoreError::NotFound);
-            };
-            if version != expected_version {
-                return Err(StoreError::Conflict(format!(
-                    "story {id} is at version {version}, not {expected_version}: someone changed it"
-                )));
-            }
-            if old_slug != input.slug.as_str() {
-                if slug_taken_by_other(tx, &input.slug, Some(id.0))? {
-                    return Err(StoreError::Conflict(format!("slug {} is taken", input.slug)));
-                }
-                // Coming back to an earlier slug: it is current again, not a redirect.
-                tx.execute("DELETE FROM slug_redirects WHERE old_slug = ?1", [input.slug.as_str()])
-                    .map_err(sql_err)?;
-                tx.execute(
-                    "INSERT INTO slug_redirects (old_slug, story_id) VALUES (?1, ?2)",
-                    params![old_slug, id.0],
-                )
-                .map_err(sql_err)?;
-            }
-            let s = &input;
-            tx.execute(
-                "UPDATE stories SET version = version + 1, slug=?2, kind=?3, status=?4, headline=?5, \
-                 summary=?6, body_md=?7, body_html=?8, sector_id=?9, region=?10, primary_edition_id=?11, \
-                 desk_id=?12, hero_image_id=?13, provenance=?14, source=?15, created_at=?16, \
-                 updated_at=?17, published_at=?18, embargo_until=?19 WHERE id = ?1",
-                params![
-                    id.0,
-                    s.slug.as_str(),
-                    s.kind.as_str(),
-                    s.status.as_str(),
-                    s.headline.as_str(),
-                    s.summary,
-                    s.body_md,
-                    s.body_html,
-                    s.sector_id.0,
-                    s.region,
-                    s.primary_edition_id.0,
-                    s.desk_id.map(|d| d.0),
-                    s.hero_image_id.map(|d| d.0),
-                    s.provenance.as_str(),
-                    s.source,
-                    ms(s.created_at),
-                    ms(s.updated_at),
-                    s.published_at.map(ms),
-                    s.embargo_until.map(ms),
-                ],
-            )
-            .map_err(sql_err)?;
-            write_story_lists(tx, id.0, s)?;
-            log_change(tx, ChangeEntity::Story, id.0, "")?;
-            Ok(Story { id, version: version + 1, input })
-        })
-        .await
+        self.write(move |tx| update_story_tx(tx, id, expected_version, input, None))
+            .await
     }
 
     async fn get_story(&self, id: StoryId) -> StoreResult<Story> {
@@ -1127,6 +1172,531 @@ impl Store for SqliteStore {
                         edition_id: EditionId(e),
                         day: day.parse().map_err(StoreError::other)?,
                         views,
+                    })
+                })
+                .collect()
+        })
+        .await
+    }
+
+    async fn create_user(
+        &self,
+        email: &EmailAddress,
+        name: &str,
+        role: Role,
+        password_hash: &str,
+        audit: &AuditInput,
+    ) -> StoreResult<User> {
+        let (email, name, hash, audit) = (
+            email.clone(),
+            name.to_owned(),
+            password_hash.to_owned(),
+            audit.clone(),
+        );
+        self.write(move |tx| {
+            tx.execute(
+                "INSERT INTO users (email, name, role, password_hash, created_at) VALUES (?1,?2,?3,?4,?5)",
+                params![email.as_str(), name, role.as_str(), hash, ms(audit.at)],
+            )
+            .map_err(|e| match sql_err(e) {
+                StoreError::Conflict(_) => StoreError::Conflict(format!("an account for {email} exists")),
+                other => other,
+            })?;
+            let id = tx.last_insert_rowid();
+            let mut a = audit.clone();
+            if a.target.is_empty() {
+                a.target = format!("user:{id}");
+            }
+            newsroom::audit(tx, &a)?;
+            newsroom::load_user(tx, id)
+        })
+        .await
+    }
+
+    async fn get_user(&self, id: UserId) -> StoreResult<User> {
+        self.read(move |c| newsroom::load_user(c, id.0)).await
+    }
+
+    async fn find_login(&self, email: &EmailAddress) -> StoreResult<Option<(User, String)>> {
+        let email = email.clone();
+        self.read(move |c| {
+            let row = c
+                .query_row(
+                    &format!(
+                        "SELECT {}, password_hash FROM users WHERE email = ?1",
+                        newsroom::USER_COLS
+                    ),
+                    [email.as_str()],
+                    |r| Ok((newsroom::raw_user(r)?, r.get::<_, String>(7)?)),
+                )
+                .optional()
+                .map_err(sql_err)?;
+            row.map(|(raw, hash)| Ok((newsroom::user(raw)?, hash)))
+                .transpose()
+        })
+        .await
+    }
+
+    async fn list_users(&self) -> StoreResult<Vec<User>> {
+        self.read(|c| {
+            let mut st = c
+                .prepare(&format!(
+                    "SELECT {} FROM users ORDER BY name, id",
+                    newsroom::USER_COLS
+                ))
+                .map_err(sql_err)?;
+            let rows = st.query_map([], newsroom::raw_user).map_err(sql_err)?;
+            collect(rows)?.into_iter().map(newsroom::user).collect()
+        })
+        .await
+    }
+
+    async fn update_user(
+        &self,
+        id: UserId,
+        role: Role,
+        disabled: bool,
+        audit: &AuditInput,
+    ) -> StoreResult<User> {
+        let audit = audit.clone();
+        self.write(move |tx| {
+            let n = tx
+                .execute(
+                    "UPDATE users SET role = ?2, disabled = ?3 WHERE id = ?1",
+                    params![id.0, role.as_str(), disabled],
+                )
+                .map_err(sql_err)?;
+            if n == 0 {
+                return Err(StoreError::NotFound);
+            }
+            if disabled {
+                tx.execute("DELETE FROM sessions WHERE user_id = ?1", [id.0])
+                    .map_err(sql_err)?;
+            }
+            newsroom::audit(tx, &audit)?;
+            newsroom::load_user(tx, id.0)
+        })
+        .await
+    }
+
+    async fn set_password(
+        &self,
+        id: UserId,
+        password_hash: &str,
+        audit: &AuditInput,
+    ) -> StoreResult<()> {
+        let (hash, audit) = (password_hash.to_owned(), audit.clone());
+        self.write(move |tx| {
+            let n = tx
+                .execute(
+                    "UPDATE users SET password_hash = ?2 WHERE id = ?1",
+                    params![id.0, hash],
+                )
+                .map_err(sql_err)?;
+            if n == 0 {
+                return Err(StoreError::NotFound);
+            }
+            tx.execute("DELETE FROM sessions WHERE user_id = ?1", [id.0])
+                .map_err(sql_err)?;
+            newsroom::audit(tx, &audit)
+        })
+        .await
+    }
+
+    async fn create_session(&self, session: &SessionRecord) -> StoreResult<()> {
+        let s = session.clone();
+        self.write(move |tx| {
+            tx.execute(
+                "INSERT INTO sessions (token_hash, user_id, created_at, last_seen_at, csrf_token) VALUES (?1,?2,?3,?4,?5)",
+                params![s.token_hash, s.user_id.0, ms(s.created_at), ms(s.last_seen_at), s.csrf_token],
+            )
+            .map_err(sql_err)?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn find_session(&self, token_hash: &str) -> StoreResult<Option<(SessionRecord, User)>> {
+        let token_hash = token_hash.to_owned();
+        self.read(move |c| {
+            let row = c
+                .query_row(
+                    "SELECT token_hash, user_id, created_at, last_seen_at, csrf_token FROM sessions WHERE token_hash = ?1",
+                    [&token_hash],
+                    newsroom::session_row,
+                )
+                .optional()
+                .map_err(sql_err)?;
+            let Some((hash, uid, created, seen, csrf)) = row else { return Ok(None) };
+            let user = newsroom::load_user(c, uid)?;
+            Ok(Some((
+                SessionRecord {
+                    token_hash: hash,
+                    user_id: UserId(uid),
+                    created_at: from_ms(created)?,
+                    last_seen_at: from_ms(seen)?,
+                    csrf_token: csrf,
+                },
+                user,
+            )))
+        })
+        .await
+    }
+
+    async fn touch_session(&self, token_hash: &str, at: DateTime<Utc>) -> StoreResult<()> {
+        let token_hash = token_hash.to_owned();
+        self.write(move |tx| {
+            tx.execute(
+                "UPDATE sessions SET last_seen_at = ?2 WHERE token_hash = ?1",
+                params![token_hash, ms(at)],
+            )
+            .map_err(sql_err)?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn delete_session(&self, token_hash: &str) -> StoreResult<()> {
+        let token_hash = token_hash.to_owned();
+        self.write(move |tx| {
+            tx.execute("DELETE FROM sessions WHERE token_hash = ?1", [token_hash])
+                .map_err(sql_err)?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn create_invitation(&self, token_hash: &str, inv: &Invitation) -> StoreResult<()> {
+        let (token_hash, inv) = (token_hash.to_owned(), inv.clone());
+        self.write(move |tx| {
+            tx.execute(
+                "INSERT INTO invitations (token_hash, email, role, invited_by, expires_at) VALUES (?1,?2,?3,?4,?5)",
+                params![token_hash, inv.email.as_str(), inv.role.as_str(), inv.invited_by.map(|u| u.0), ms(inv.expires_at)],
+            )
+            .map_err(sql_err)?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn take_invitation(
+        &self,
+        token_hash: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<Invitation>> {
+        let token_hash = token_hash.to_owned();
+        self.write(move |tx| newsroom::take_invitation(tx, &token_hash, ms(now)))
+            .await
+    }
+
+    async fn create_story(
+        &self,
+        story: &StoryInput,
+        by: UserId,
+        audit: &AuditInput,
+    ) -> StoreResult<Story> {
+        let (input, audit) = (story.clone(), audit.clone());
+        self.write(move |tx| {
+            let id = insert_story_by(tx, &input, Some(by), true)?;
+            let mut a = audit.clone();
+            if a.target.is_empty() {
+                a.target = format!("story:{id}");
+            }
+            newsroom::audit(tx, &a)?;
+            Ok(Story {
+                id: StoryId(id),
+                version: 1,
+                input,
+            })
+        })
+        .await
+    }
+
+    async fn save_story(
+        &self,
+        id: StoryId,
+        expected_version: i64,
+        story: &StoryInput,
+        by: Option<UserId>,
+        audit: Option<&AuditInput>,
+    ) -> StoreResult<Story> {
+        let (input, audit) = (story.clone(), audit.cloned());
+        self.write(move |tx| {
+            let saved = update_story_tx(tx, id, expected_version, input, by)?;
+            if let Some(a) = audit {
+                newsroom::audit(tx, &a)?;
+            }
+            Ok(saved)
+        })
+        .await
+    }
+
+    async fn story_owner(&self, id: StoryId) -> StoreResult<Option<UserId>> {
+        self.read(move |c| {
+            let owner: Option<i64> = c
+                .query_row(
+                    "SELECT created_by FROM stories WHERE id = ?1",
+                    [id.0],
+                    |r| r.get(0),
+                )
+                .map_err(sql_err)?;
+            Ok(owner.map(UserId))
+        })
+        .await
+    }
+
+    async fn list_desk_stories(&self, q: &DeskQuery) -> StoreResult<Vec<DeskRow>> {
+        let q = q.clone();
+        self.read(move |c| {
+            let mut sql = format!("SELECT {CARD_COLS}, created_by FROM stories s WHERE 1=1");
+            let mut args: Vec<Box<dyn rusqlite::ToSql>> = Vec::new();
+            if !q.statuses.is_empty() {
+                let marks: Vec<String> = q
+                    .statuses
+                    .iter()
+                    .map(|st| {
+                        args.push(Box::new(st.as_str().to_owned()));
+                        format!("?{}", args.len())
+                    })
+                    .collect();
+                sql.push_str(&format!(" AND status IN ({})", marks.join(",")));
+            }
+            if let Some(o) = q.owner {
+                args.push(Box::new(o.0));
+                sql.push_str(&format!(" AND created_by = ?{}", args.len()));
+            }
+            if let Some(t) = q.text.as_ref().filter(|t| !t.trim().is_empty()) {
+                let escaped = t
+                    .trim()
+                    .to_lowercase()
+                    .replace('\\', "\\\\")
+                    .replace('%', "\\%")
+                    .replace('_', "\\_");
+                args.push(Box::new(format!("%{escaped}%")));
+                sql.push_str(&format!(
+                    " AND lower(headline) LIKE ?{} ESCAPE '\\'",
+                    args.len()
+                ));
+            }
+            if let Some(after) = q.embargoed_after {
+                args.push(Box::new(ms(after)));
+                sql.push_str(&format!(" AND embargo_until > ?{}", args.len()));
+            }
+            args.push(Box::new(q.limit.clamp(1, 1000) as i64));
+            sql.push_str(&format!(
+                " ORDER BY updated_at DESC, id DESC LIMIT ?{}",
+                args.len()
+            ));
+            let mut st = c.prepare(&sql).map_err(sql_err)?;
+            let refs: Vec<&dyn rusqlite::ToSql> = args.iter().map(|b| b.as_ref()).collect();
+            let rows = st
+                .query_map(refs.as_slice(), |r| {
+                    Ok((card_from_row(r)?, r.get::<_, Option<i64>>(16)?))
+                })
+                .map_err(sql_err)?;
+            let raws = collect(rows)?;
+            let mut out = Vec::with_capacity(raws.len());
+            for (raw, owner) in raws {
+                let id = raw.id;
+                let mut lists = load_lists(c, "s.id = ?1", &[&id])?;
+                out.push(DeskRow {
+                    card: finish_card(raw, &mut lists)?,
+                    created_by: owner.map(UserId),
+                });
+            }
+            Ok(out)
+        })
+        .await
+    }
+
+    async fn list_revisions(&self, story: StoryId) -> StoreResult<Vec<RevisionMeta>> {
+        self.read(move |c| {
+            let mut st = c
+                .prepare("SELECT id, version, by_user, at, snapshot FROM story_revisions WHERE story_id = ?1 ORDER BY version DESC")
+                .map_err(sql_err)?;
+            let rows = st.query_map([story.0], newsroom::revision_meta).map_err(sql_err)?;
+            collect(rows)?
+                .into_iter()
+                .map(|(id, version, by, at, snap)| {
+                    let input = newsroom::parse_snapshot(&snap)?;
+                    Ok(RevisionMeta {
+                        id,
+                        version,
+                        by: by.map(UserId),
+                        at: from_ms(at)?,
+                        status: input.status,
+                        headline: input.headline.to_string(),
+                    })
+                })
+                .collect()
+        })
+        .await
+    }
+
+    async fn get_revision(&self, id: i64) -> StoreResult<Revision> {
+        self.read(move |c| {
+            let (rid, story, version, by, at, snap): (i64, i64, i64, Option<i64>, i64, String) = c
+                .query_row(
+                    "SELECT id, story_id, version, by_user, at, snapshot FROM story_revisions WHERE id = ?1",
+                    [id],
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)),
+                )
+                .map_err(sql_err)?;
+            Ok(Revision {
+                id: rid,
+                story_id: StoryId(story),
+                version,
+                by: by.map(UserId),
+                at: from_ms(at)?,
+                input: newsroom::parse_snapshot(&snap)?,
+            })
+        })
+        .await
+    }
+
+    async fn add_correction(
+        &self,
+        story: StoryId,
+        expected_version: i64,
+        updated: &StoryInput,
+        wrong: &str,
+        right: &str,
+        audit: &AuditInput,
+    ) -> StoreResult<(Story, Correction)> {
+        let (input, wrong, right, audit) = (
+            updated.clone(),
+            wrong.to_owned(),
+            right.to_owned(),
+            audit.clone(),
+        );
+        self.write(move |tx| {
+            let at = input.updated_at;
+            let saved = update_story_tx(tx, story, expected_version, input, audit.user_id)?;
+            tx.execute(
+                "INSERT INTO corrections (story_id, wrong, right_text, at, by_user) VALUES (?1,?2,?3,?4,?5)",
+                params![story.0, wrong, right, ms(at), audit.user_id.map(|u| u.0)],
+            )
+            .map_err(sql_err)?;
+            let id = tx.last_insert_rowid();
+            newsroom::audit(tx, &audit)?;
+            Ok((
+                saved,
+                Correction { id, story_id: story, wrong, right, at, by: audit.user_id },
+            ))
+        })
+        .await
+    }
+
+    async fn list_corrections(&self, story: StoryId) -> StoreResult<Vec<Correction>> {
+        self.read(move |c| {
+            let mut st = c
+                .prepare(&format!(
+                    "SELECT {} FROM corrections WHERE story_id = ?1 ORDER BY at, id",
+                    newsroom::CORRECTION_COLS
+                ))
+                .map_err(sql_err)?;
+            let rows = st
+                .query_map([story.0], newsroom::raw_correction)
+                .map_err(sql_err)?;
+            collect(rows)?
+                .into_iter()
+                .map(newsroom::correction)
+                .collect()
+        })
+        .await
+    }
+
+    async fn recent_corrections(&self, limit: usize) -> StoreResult<Vec<Correction>> {
+        self.read(move |c| {
+            let mut st = c
+                .prepare(&format!(
+                    "SELECT {} FROM corrections ORDER BY at DESC, id DESC LIMIT ?1",
+                    newsroom::CORRECTION_COLS
+                ))
+                .map_err(sql_err)?;
+            let rows = st
+                .query_map([limit as i64], newsroom::raw_correction)
+                .map_err(sql_err)?;
+            collect(rows)?
+                .into_iter()
+                .map(newsroom::correction)
+                .collect()
+        })
+        .await
+    }
+
+    async fn publish_due(&self, now: DateTime<Utc>) -> StoreResult<Vec<StoryId>> {
+        self.write(move |tx| {
+            let due: Vec<(i64, i64)> = {
+                let mut st = tx
+                    .prepare("SELECT id, version FROM stories WHERE status = 'scheduled' AND published_at <= ?1")
+                    .map_err(sql_err)?;
+                let rows = st.query_map([ms(now)], |r| Ok((r.get(0)?, r.get(1)?))).map_err(sql_err)?;
+                collect(rows)?
+            };
+            let mut done = Vec::new();
+            for (id, version) in due {
+                let Some(story) = load_story(tx, id)? else { continue };
+                let mut input = story.input.clone();
+                input.status = StoryStatus::Published;
+                // The scheduled time is the publication time, even if the server was down then.
+                input.updated_at = input.published_at.unwrap_or(now).max(input.updated_at);
+                update_story_tx(tx, StoryId(id), version, input, None)?;
+                newsroom::audit(
+                    tx,
+                    &AuditInput {
+                        at: now,
+                        user_id: None,
+                        action: "publish".into(),
+                        target: format!("story:{id}"),
+                        detail: "scheduled publication".into(),
+                    },
+                )?;
+                done.push(StoryId(id));
+            }
+            Ok(done)
+        })
+        .await
+    }
+
+    async fn record_audit(&self, audit: &AuditInput) -> StoreResult<()> {
+        let audit = audit.clone();
+        self.write(move |tx| newsroom::audit(tx, &audit)).await
+    }
+
+    async fn list_audit(&self, limit: usize, before: Option<i64>) -> StoreResult<Vec<AuditEntry>> {
+        self.read(move |c| {
+            let mut st = c
+                .prepare(
+                    "SELECT id, at, user_id, action, target, detail FROM audit_log \
+                     WHERE id < ?1 ORDER BY id DESC LIMIT ?2",
+                )
+                .map_err(sql_err)?;
+            let rows = st
+                .query_map(
+                    params![before.unwrap_or(i64::MAX), limit.clamp(1, 1000) as i64],
+                    |r| {
+                        Ok((
+                            r.get::<_, i64>(0)?,
+                            r.get::<_, i64>(1)?,
+                            r.get::<_, Option<i64>>(2)?,
+                            r.get(3)?,
+                            r.get(4)?,
+                            r.get(5)?,
+                        ))
+                    },
+                )
+                .map_err(sql_err)?;
+            collect(rows)?
+                .into_iter()
+                .map(|(id, at, user, action, target, detail)| {
+                    Ok(AuditEntry {
+                        id,
+                        at: from_ms(at)?,
+                        user_id: user.map(UserId),
+                        action,
+                        target,
+                        detail,
                     })
                 })
                 .collect()

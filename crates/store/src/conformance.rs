@@ -17,7 +17,9 @@ macro_rules! conformance_tests {
             slug_is_unique, stale_version_is_refused, slug_change_keeps_redirect,
             changes_are_monotonic_and_paged, published_cards_exclude_drafts,
             batch_insert_is_atomic, pages_roundtrip, views_accumulate, images_roundtrip,
-            missing_rows_are_not_found);
+            missing_rows_are_not_found, accounts_and_sessions, invitations_are_single_use,
+            every_save_keeps_a_revision, corrections_move_the_story, scheduled_stories_publish_once,
+            desk_queries_filter, audit_log_pages);
     };
     (@cases $make:expr; $($case:ident),*) => {$(
         #[tokio::test]
@@ -483,4 +485,371 @@ pub async fn missing_rows_are_not_found(s: &dyn Store) {
         s.get_image(ImageId(5)).await,
         Err(StoreError::NotFound)
     ));
+}
+
+fn audit(action: &str, user: Option<UserId>) -> AuditInput {
+    AuditInput {
+        at: t0(),
+        user_id: user,
+        action: action.into(),
+        target: String::new(),
+        detail: String::new(),
+    }
+}
+
+fn email(s: &str) -> EmailAddress {
+    EmailAddress::parse(s).expect("test e-mail")
+}
+
+/// Accounts: unique e-mail, login lookup, sessions, and disabling or a new password ends sessions.
+pub async fn accounts_and_sessions(s: &dyn Store) {
+    let u = s
+        .create_user(
+            &email("asha@example.org"),
+            "Asha",
+            Role::Editor,
+            "hash-1",
+            &audit("invite", None),
+        )
+        .await
+        .expect("user");
+    assert_eq!(u.role, Role::Editor);
+    assert!(!u.disabled);
+    let dup = s
+        .create_user(
+            &email("ASHA@example.org"),
+            "Other",
+            Role::Author,
+            "h",
+            &audit("x", None),
+        )
+        .await;
+    assert!(matches!(dup, Err(StoreError::Conflict(_))), "got {dup:?}");
+    let (found, hash) = s
+        .find_login(&email("asha@example.org"))
+        .await
+        .expect("find")
+        .expect("some");
+    assert_eq!((found.id, hash.as_str()), (u.id, "hash-1"));
+    assert!(s
+        .find_login(&email("nobody@example.org"))
+        .await
+        .expect("find")
+        .is_none());
+    let sess = SessionRecord {
+        token_hash: "abc".into(),
+        user_id: u.id,
+        created_at: t0(),
+        last_seen_at: t0(),
+        csrf_token: "csrf".into(),
+    };
+    s.create_session(&sess).await.expect("session");
+    let (got, who) = s.find_session("abc").await.expect("find").expect("some");
+    assert_eq!((got.clone(), who.id), (sess.clone(), u.id));
+    s.touch_session("abc", t0() + Duration::minutes(5))
+        .await
+        .expect("touch");
+    assert_eq!(
+        s.find_session("abc")
+            .await
+            .expect("f")
+            .expect("s")
+            .0
+            .last_seen_at,
+        t0() + Duration::minutes(5)
+    );
+    s.delete_session("abc").await.expect("delete");
+    assert!(s.find_session("abc").await.expect("find").is_none());
+    for t in ["s1", "s2"] {
+        s.create_session(&SessionRecord {
+            token_hash: t.into(),
+            ..sess.clone()
+        })
+        .await
+        .expect("s");
+    }
+    let disabled = s
+        .update_user(u.id, Role::Author, true, &audit("disable", None))
+        .await
+        .expect("update");
+    assert!(disabled.disabled);
+    assert_eq!(disabled.role, Role::Author);
+    assert!(
+        s.find_session("s1").await.expect("f").is_none(),
+        "disabling ends every session"
+    );
+    assert!(s.find_session("s2").await.expect("f").is_none());
+    s.update_user(u.id, Role::Author, false, &audit("enable", None))
+        .await
+        .expect("update");
+    s.create_session(&SessionRecord {
+        token_hash: "s3".into(),
+        ..sess.clone()
+    })
+    .await
+    .expect("s");
+    s.set_password(u.id, "hash-2", &audit("password", Some(u.id)))
+        .await
+        .expect("password");
+    assert!(
+        s.find_session("s3").await.expect("f").is_none(),
+        "a new password ends sessions"
+    );
+    assert_eq!(
+        s.find_login(&email("asha@example.org"))
+            .await
+            .expect("f")
+            .expect("s")
+            .1,
+        "hash-2"
+    );
+    assert_eq!(s.list_users().await.expect("list").len(), 1);
+    assert!(matches!(
+        s.update_user(UserId(999), Role::Admin, false, &audit("x", None))
+            .await,
+        Err(StoreError::NotFound)
+    ));
+}
+
+/// An invitation can be used once, and not after it expires.
+pub async fn invitations_are_single_use(s: &dyn Store) {
+    let inv = Invitation {
+        email: email("new@example.org"),
+        role: Role::Author,
+        invited_by: None,
+        expires_at: t0() + Duration::days(2),
+    };
+    s.create_invitation("tok", &inv).await.expect("create");
+    assert_eq!(
+        s.take_invitation("tok", t0()).await.expect("take"),
+        Some(inv.clone())
+    );
+    assert_eq!(
+        s.take_invitation("tok", t0()).await.expect("take"),
+        None,
+        "single use"
+    );
+    s.create_invitation("old", &inv).await.expect("create");
+    assert_eq!(
+        s.take_invitation("old", t0() + Duration::days(3))
+            .await
+            .expect("take"),
+        None,
+        "expired"
+    );
+    assert_eq!(s.take_invitation("nope", t0()).await.expect("take"), None);
+}
+
+/// Creating and saving keep revisions with who and what; the owner is remembered.
+pub async fn every_save_keeps_a_revision(s: &dyn Store) {
+    let tax = taxonomy(s).await;
+    let u = s
+        .create_user(
+            &email("w@example.org"),
+            "W",
+            Role::Author,
+            "h",
+            &audit("x", None),
+        )
+        .await
+        .expect("u");
+    let first = story(&tax, "rev", StoryStatus::Draft);
+    let created = s
+        .create_story(&first, u.id, &audit("create", Some(u.id)))
+        .await
+        .expect("create");
+    assert_eq!(s.story_owner(created.id).await.expect("owner"), Some(u.id));
+    let mut second = first.clone();
+    second.headline = Headline::parse("Second headline").expect("h");
+    second.updated_at = t0() + Duration::hours(1);
+    let saved = s
+        .save_story(created.id, 1, &second, Some(u.id), None)
+        .await
+        .expect("save");
+    assert_eq!(saved.version, 2);
+    let stale = s.save_story(created.id, 1, &first, Some(u.id), None).await;
+    assert!(matches!(stale, Err(StoreError::Conflict(_))));
+    let revs = s.list_revisions(created.id).await.expect("revs");
+    assert_eq!(revs.iter().map(|r| r.version).collect::<Vec<_>>(), [2, 1]);
+    assert_eq!(revs[0].headline, "Second headline");
+    assert_eq!(revs[1].by, Some(u.id));
+    let r1 = s.get_revision(revs[1].id).await.expect("rev");
+    assert_eq!(r1.input, first);
+    assert_eq!(r1.story_id, created.id);
+    // Plain updates (imports, the system) keep revisions too.
+    s.update_story(created.id, 2, &first).await.expect("update");
+    assert_eq!(s.list_revisions(created.id).await.expect("revs").len(), 3);
+}
+
+/// A correction and the story's new `updated_at` are saved together.
+pub async fn corrections_move_the_story(s: &dyn Store) {
+    let tax = taxonomy(s).await;
+    let published = s
+        .insert_story(&story(&tax, "c", StoryStatus::Published))
+        .await
+        .expect("i");
+    let mut moved = published.input.clone();
+    moved.updated_at = t0() + Duration::days(1);
+    let before = s.last_change_seq().await.expect("seq");
+    let (saved, c) = s
+        .add_correction(
+            published.id,
+            1,
+            &moved,
+            "It said 12 districts.",
+            "It is 14 districts.",
+            &audit("correct", None),
+        )
+        .await
+        .expect("correct");
+    assert_eq!(saved.updated_at, t0() + Duration::days(1));
+    assert_eq!(c.at, t0() + Duration::days(1));
+    assert!(
+        s.last_change_seq().await.expect("seq") > before,
+        "a correction is a visible change"
+    );
+    assert_eq!(
+        s.list_corrections(published.id).await.expect("list"),
+        vec![c.clone()]
+    );
+    assert_eq!(s.recent_corrections(10).await.expect("recent"), vec![c]);
+    let stale = s
+        .add_correction(published.id, 1, &moved, "a", "b", &audit("correct", None))
+        .await;
+    assert!(matches!(stale, Err(StoreError::Conflict(_))));
+    assert_eq!(
+        s.list_corrections(published.id).await.expect("list").len(),
+        1,
+        "nothing half-saved"
+    );
+}
+
+/// A due scheduled story is published exactly once; a later one waits.
+pub async fn scheduled_stories_publish_once(s: &dyn Store) {
+    let tax = taxonomy(s).await;
+    let mut due = story(&tax, "due", StoryStatus::Scheduled);
+    due.published_at = Some(t0() + Duration::hours(1));
+    due.embargo_until = None;
+    let mut later = story(&tax, "later", StoryStatus::Scheduled);
+    later.published_at = Some(t0() + Duration::hours(5));
+    let due = s.insert_story(&due).await.expect("i");
+    let later = s.insert_story(&later).await.expect("i");
+    assert!(s.publish_due(t0()).await.expect("none yet").is_empty());
+    let now = t0() + Duration::hours(2);
+    assert_eq!(s.publish_due(now).await.expect("publish"), vec![due.id]);
+    assert!(
+        s.publish_due(now).await.expect("again").is_empty(),
+        "exactly once"
+    );
+    let got = s.get_story(due.id).await.expect("get");
+    assert_eq!(got.status, StoryStatus::Published);
+    assert_eq!(
+        got.published_at,
+        Some(t0() + Duration::hours(1)),
+        "published at its scheduled time"
+    );
+    assert_eq!(
+        s.get_story(later.id).await.expect("get").status,
+        StoryStatus::Scheduled
+    );
+    assert!(s
+        .list_audit(10, None)
+        .await
+        .expect("audit")
+        .iter()
+        .any(|a| a.action == "publish" && a.target == format!("story:{}", due.id)));
+}
+
+/// Newsroom lists filter by status, owner and headline text.
+pub async fn desk_queries_filter(s: &dyn Store) {
+    let tax = taxonomy(s).await;
+    let u = s
+        .create_user(
+            &email("o@example.org"),
+            "O",
+            Role::Author,
+            "h",
+            &audit("x", None),
+        )
+        .await
+        .expect("u");
+    let mut mine = story(&tax, "mine", StoryStatus::Draft);
+    mine.headline = Headline::parse("Flood 100% warning").expect("h");
+    s.create_story(&mine, u.id, &audit("create", Some(u.id)))
+        .await
+        .expect("c");
+    s.insert_story(&story(&tax, "other", StoryStatus::InReview))
+        .await
+        .expect("i");
+    let all = s
+        .list_desk_stories(&DeskQuery {
+            limit: 50,
+            ..Default::default()
+        })
+        .await
+        .expect("q");
+    assert_eq!(all.len(), 2);
+    let drafts = s
+        .list_desk_stories(&DeskQuery {
+            statuses: vec![StoryStatus::Draft],
+            limit: 50,
+            ..Default::default()
+        })
+        .await
+        .expect("q");
+    assert_eq!(drafts.len(), 1);
+    assert_eq!(drafts[0].created_by, Some(u.id));
+    let owned = s
+        .list_desk_stories(&DeskQuery {
+            owner: Some(u.id),
+            limit: 50,
+            ..Default::default()
+        })
+        .await
+        .expect("q");
+    assert_eq!(owned.len(), 1);
+    let text = s
+        .list_desk_stories(&DeskQuery {
+            text: Some("100%".into()),
+            limit: 50,
+            ..Default::default()
+        })
+        .await
+        .expect("q");
+    assert_eq!(text.len(), 1, "% is matched literally");
+    let none = s
+        .list_desk_stories(&DeskQuery {
+            text: Some("%".into()),
+            statuses: vec![StoryStatus::InReview],
+            limit: 50,
+            ..Default::default()
+        })
+        .await
+        .expect("q");
+    assert!(none.is_empty());
+}
+
+/// Audit lines come newest first and page by id.
+pub async fn audit_log_pages(s: &dyn Store) {
+    for i in 0..5 {
+        s.record_audit(&AuditInput {
+            at: t0(),
+            user_id: None,
+            action: format!("a{i}"),
+            target: "t".into(),
+            detail: "d".into(),
+        })
+        .await
+        .expect("audit");
+    }
+    let first = s.list_audit(2, None).await.expect("list");
+    assert_eq!(
+        first.iter().map(|a| a.action.as_str()).collect::<Vec<_>>(),
+        ["a4", "a3"]
+    );
+    let next = s.list_audit(10, Some(first[1].id)).await.expect("list");
+    assert_eq!(
+        next.iter().map(|a| a.action.as_str()).collect::<Vec<_>>(),
+        ["a2", "a1", "a0"]
+    );
 }

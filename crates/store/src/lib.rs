@@ -4,7 +4,7 @@
 pub mod conformance;
 
 use async_trait::async_trait;
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use newsdesk_domain::*;
 
 /// What can go wrong in a store, in terms the use cases can act on.
@@ -140,4 +140,105 @@ pub trait Store: Send + Sync + 'static {
     async fn add_views(&self, batch: &[ViewCount]) -> StoreResult<()>;
     /// Daily view counts from `since` on.
     async fn views_since(&self, since: NaiveDate) -> StoreResult<Vec<ViewCount>>;
+
+    // --- accounts and sessions ---
+
+    /// Makes an account. A taken e-mail address is a [`StoreError::Conflict`].
+    async fn create_user(
+        &self,
+        email: &EmailAddress,
+        name: &str,
+        role: Role,
+        password_hash: &str,
+        audit: &AuditInput,
+    ) -> StoreResult<User>;
+    /// One account.
+    async fn get_user(&self, id: UserId) -> StoreResult<User>;
+    /// The account with this address and its password hash, for logging in.
+    async fn find_login(&self, email: &EmailAddress) -> StoreResult<Option<(User, String)>>;
+    /// Every account.
+    async fn list_users(&self) -> StoreResult<Vec<User>>;
+    /// Changes an account's role and whether it is disabled. Disabling ends all its sessions in
+    /// the same transaction.
+    async fn update_user(
+        &self,
+        id: UserId,
+        role: Role,
+        disabled: bool,
+        audit: &AuditInput,
+    ) -> StoreResult<User>;
+    /// Replaces an account's password hash and ends all its sessions.
+    async fn set_password(
+        &self,
+        id: UserId,
+        password_hash: &str,
+        audit: &AuditInput,
+    ) -> StoreResult<()>;
+    /// Saves a new session.
+    async fn create_session(&self, session: &SessionRecord) -> StoreResult<()>;
+    /// The session with this token hash and its account.
+    async fn find_session(&self, token_hash: &str) -> StoreResult<Option<(SessionRecord, User)>>;
+    /// Records activity on a session.
+    async fn touch_session(&self, token_hash: &str, at: DateTime<Utc>) -> StoreResult<()>;
+    /// Ends one session.
+    async fn delete_session(&self, token_hash: &str) -> StoreResult<()>;
+    /// Saves an invitation under the hash of its token.
+    async fn create_invitation(&self, token_hash: &str, invitation: &Invitation)
+        -> StoreResult<()>;
+    /// Uses up an invitation: returns it once if it exists and has not expired at `now`.
+    async fn take_invitation(
+        &self,
+        token_hash: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<Invitation>>;
+
+    // --- the newsroom ---
+
+    /// Saves a new story written by `by`, with its first revision and an audit line.
+    async fn create_story(
+        &self,
+        story: &StoryInput,
+        by: UserId,
+        audit: &AuditInput,
+    ) -> StoreResult<Story>;
+    /// Saves a story if it is still at `expected_version` (else [`StoreError::Conflict`]), with a
+    /// revision, a change-log row and, if given, an audit line, all in one transaction.
+    async fn save_story(
+        &self,
+        id: StoryId,
+        expected_version: i64,
+        story: &StoryInput,
+        by: Option<UserId>,
+        audit: Option<&AuditInput>,
+    ) -> StoreResult<Story>;
+    /// Who created a story.
+    async fn story_owner(&self, id: StoryId) -> StoreResult<Option<UserId>>;
+    /// Stories for newsroom lists.
+    async fn list_desk_stories(&self, query: &DeskQuery) -> StoreResult<Vec<DeskRow>>;
+    /// A story's revisions, newest first.
+    async fn list_revisions(&self, story: StoryId) -> StoreResult<Vec<RevisionMeta>>;
+    /// One revision, whole.
+    async fn get_revision(&self, id: i64) -> StoreResult<Revision>;
+    /// Adds a correction and saves the story (its `updated_at` moved by the caller) in one
+    /// transaction, if the story is still at `expected_version`.
+    async fn add_correction(
+        &self,
+        story: StoryId,
+        expected_version: i64,
+        updated: &StoryInput,
+        wrong: &str,
+        right: &str,
+        audit: &AuditInput,
+    ) -> StoreResult<(Story, Correction)>;
+    /// Corrections of one story, oldest first.
+    async fn list_corrections(&self, story: StoryId) -> StoreResult<Vec<Correction>>;
+    /// The newest corrections of the whole site.
+    async fn recent_corrections(&self, limit: usize) -> StoreResult<Vec<Correction>>;
+    /// Publishes every scheduled story whose time has come, once: an idempotent update, so
+    /// whichever node runs it, each story is published exactly once. Returns the stories published.
+    async fn publish_due(&self, now: DateTime<Utc>) -> StoreResult<Vec<StoryId>>;
+    /// Writes one audit line on its own.
+    async fn record_audit(&self, audit: &AuditInput) -> StoreResult<()>;
+    /// Audit lines, newest first, older than `before` (an id) if given.
+    async fn list_audit(&self, limit: usize, before: Option<i64>) -> StoreResult<Vec<AuditEntry>>;
 }
