@@ -4,13 +4,18 @@
 //! lookups with slug redirects, view counting and trending.
 
 pub mod audience;
+pub mod auth;
 pub mod config;
+pub mod diff;
 pub mod error;
+pub mod newsroom;
 pub mod readmodel;
 
 pub use audience::{is_bot_or_prefetch, Audience};
+pub use auth::{Authed, Login};
 pub use config::SiteConfig;
 pub use error::{AppError, AppResult, FieldError};
+pub use newsroom::{require, StoryForm};
 pub use readmodel::{Filter, Paged, Snapshot, Taxonomy};
 
 use chrono::{DateTime, Duration, Utc};
@@ -30,6 +35,8 @@ pub struct App {
     pub site: SiteConfig,
     /// View counts and trending lists.
     pub audience: Audience,
+    /// Failed-login counters.
+    pub throttle: auth::Throttle,
     snapshot: RwLock<Snapshot>,
     content_generation: AtomicU64,
     sync_state: tokio::sync::Mutex<SyncState>,
@@ -83,6 +90,7 @@ impl App {
             clock,
             site,
             audience,
+            throttle: auth::Throttle::default(),
             snapshot: RwLock::new(snap),
             content_generation: AtomicU64::new(1),
             sync_state: tokio::sync::Mutex::new(SyncState {
@@ -278,6 +286,9 @@ impl App {
                 _ = shutdown.changed() => break,
             }
             n += 1;
+            if let Err(e) = self.publish_due().await {
+                tracing::error!(error = %e, cause = ?std::error::Error::source(&e), "publishing scheduled stories failed");
+            }
             if let Err(e) = self.sync().await {
                 tracing::error!(error = %e, cause = ?std::error::Error::source(&e), "following the change log failed");
             }

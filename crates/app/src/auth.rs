@@ -1,0 +1,463 @@
+//! Accounts and sessions: password hashing, login with throttling, server-side sessions, CSRF
+//! tokens and invitations.
+//!
+//! Passwords are hashed with Argon2id. A login always verifies one hash, against a dummy hash
+//! when the account does not exist, so it takes as long either way, and the answer never says
+//! which of the two was wrong. The session cookie holds a 128-bit random token; the database
+//! keeps only its SHA-256. Every login makes a new token, so a token planted before login is
+//! worthless after it.
+
+use crate::{App, AppError, AppResult, FieldError};
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::Argon2;
+use chrono::{DateTime, Duration, Utc};
+use newsdesk_domain::*;
+use sha2::{Digest, Sha256};
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Mutex, OnceLock};
+
+/// Shortest password accepted.
+pub const PASSWORD_MIN: usize = 12;
+/// Longest password accepted (Argon2 would take anything; this bounds the work).
+pub const PASSWORD_MAX: usize = 1024;
+/// A session unused this long ends.
+pub const IDLE_TIMEOUT: Duration = Duration::hours(2);
+/// A session ends this long after login, however active.
+pub const ABSOLUTE_TIMEOUT: Duration = Duration::hours(12);
+/// How long an invitation can be used.
+pub const INVITATION_TTL: Duration = Duration::days(7);
+/// Failed logins allowed per account in [`THROTTLE_WINDOW`].
+pub const MAX_FAILURES_PER_ACCOUNT: usize = 5;
+/// Failed logins allowed per client address in [`THROTTLE_WINDOW`].
+pub const MAX_FAILURES_PER_ADDRESS: usize = 20;
+/// Window of the login throttle.
+pub const THROTTLE_WINDOW: Duration = Duration::minutes(15);
+/// Sessions are marked as seen at most this often (not one write per request).
+const TOUCH_EVERY: Duration = Duration::minutes(1);
+
+/// Random bytes as lowercase hex.
+pub fn random_hex(bytes: usize) -> AppResult<String> {
+    let mut buf = vec![0u8; bytes];
+    getrandom::fill(&mut buf)
+        .map_err(|e| AppError::Internal(format!("no randomness: {e}").into()))?;
+    Ok(hex(&buf))
+}
+
+fn hex(bytes: &[u8]) -> String {
+    const D: &[u8; 16] = b"0123456789abcdef";
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        s.push(D[usize::from(b >> 4)] as char);
+        s.push(D[usize::from(b & 15)] as char);
+    }
+    s
+}
+
+/// SHA-256 of a token, hex: what the database keeps instead of the token.
+pub fn hash_token(token: &str) -> String {
+    hex(&Sha256::digest(token.as_bytes()))
+}
+
+/// Hashes a password with Argon2id and a random salt.
+pub fn hash_password(password: &str) -> AppResult<String> {
+    let mut salt = [0u8; 16];
+    getrandom::fill(&mut salt)
+        .map_err(|e| AppError::Internal(format!("no randomness: {e}").into()))?;
+    let salt =
+        SaltString::encode_b64(&salt).map_err(|e| AppError::Internal(e.to_string().into()))?;
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| AppError::Internal(e.to_string().into()))
+}
+
+/// Whether `password` matches `hash` (false for a malformed hash).
+pub fn verify_password(password: &str, hash: &str) -> bool {
+    PasswordHash::new(hash)
+        .map(|h| {
+            Argon2::default()
+                .verify_password(password.as_bytes(), &h)
+                .is_ok()
+        })
+        .unwrap_or(false)
+}
+
+/// A hash of nothing in particular, verified when the account does not exist.
+fn dummy_hash() -> &'static str {
+    static H: OnceLock<String> = OnceLock::new();
+    H.get_or_init(|| hash_password("newsdesk dummy password for timing").unwrap_or_default())
+}
+
+/// Checks a new password against the policy.
+pub fn check_password(password: &str) -> Result<(), FieldError> {
+    let n = password.chars().count();
+    if n < PASSWORD_MIN {
+        return Err(FieldError {
+            field: "password".into(),
+            message: format!("Use at least {PASSWORD_MIN} characters."),
+        });
+    }
+    if n > PASSWORD_MAX {
+        return Err(FieldError {
+            field: "password".into(),
+            message: format!("Use at most {PASSWORD_MAX} characters."),
+        });
+    }
+    Ok(())
+}
+
+/// Counts failed logins per account and per client address in a sliding window.
+#[derive(Default)]
+pub struct Throttle {
+    failures: Mutex<HashMap<String, VecDeque<DateTime<Utc>>>>,
+}
+
+impl Throttle {
+    fn recent(&self, key: &str, now: DateTime<Utc>) -> usize {
+        let mut m = self.failures.lock().unwrap_or_else(|e| e.into_inner());
+        let Some(q) = m.get_mut(key) else { return 0 };
+        while q.front().is_some_and(|t| *t <= now - THROTTLE_WINDOW) {
+            q.pop_front();
+        }
+        q.len()
+    }
+    fn fail(&self, key: String, now: DateTime<Utc>) {
+        let mut m = self.failures.lock().unwrap_or_else(|e| e.into_inner());
+        if m.len() > 100_000 {
+            m.retain(|_, q| q.back().is_some_and(|t| *t > now - THROTTLE_WINDOW));
+        }
+        let q = m.entry(key).or_default();
+        q.push_back(now);
+        if q.len() > 64 {
+            q.pop_front();
+        }
+    }
+    fn clear(&self, key: &str) {
+        self.failures
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(key);
+    }
+}
+
+/// A successful login: the token goes into the cookie, never into the database.
+#[derive(Debug)]
+pub struct Login {
+    /// Cookie value.
+    pub token: String,
+    /// The account.
+    pub user: User,
+}
+
+/// A request's valid session.
+#[derive(Debug, Clone)]
+pub struct Authed {
+    /// The account.
+    pub user: User,
+    /// The form token of this session.
+    pub csrf_token: String,
+    /// Hash of the cookie token (to end the session).
+    pub token_hash: String,
+}
+
+fn wrong_login() -> AppError {
+    AppError::Invalid(vec![FieldError {
+        field: "login".into(),
+        message: "The e-mail address or the password is wrong.".into(),
+    }])
+}
+
+async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> AppResult<T> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| AppError::Internal(Box::new(e)))
+}
+
+impl App {
+    /// Logs in: throttled per account and per address, constant work whether or not the account
+    /// exists, a fresh session token on success.
+    pub async fn login(&self, email: &str, password: &str, address: &str) -> AppResult<Login> {
+        let now = self.now();
+        let email_key = format!("account:{}", email.trim().to_lowercase());
+        let addr_key = format!("address:{address}");
+        if self.throttle.recent(&email_key, now) >= MAX_FAILURES_PER_ACCOUNT
+            || self.throttle.recent(&addr_key, now) >= MAX_FAILURES_PER_ADDRESS
+        {
+            return Err(AppError::RateLimited);
+        }
+        let found = match EmailAddress::parse(email) {
+            Ok(e) => self.store.find_login(&e).await?,
+            Err(_) => None,
+        };
+        let (user, hash) = match found {
+            Some((u, h)) if !u.disabled => (Some(u), h),
+            _ => (None, dummy_hash().to_owned()),
+        };
+        let pw = password.to_owned();
+        let ok = blocking(move || verify_password(&pw, &hash)).await? && user.is_some();
+        let Some(user) = user.filter(|_| ok) else {
+            self.throttle.fail(email_key, now);
+            self.throttle.fail(addr_key, now);
+            return Err(wrong_login());
+        };
+        self.throttle.clear(&email_key);
+        let token = random_hex(16)?;
+        self.store
+            .create_session(&SessionRecord {
+                token_hash: hash_token(&token),
+                user_id: user.id,
+                created_at: now,
+                last_seen_at: now,
+                csrf_token: random_hex(16)?,
+            })
+            .await?;
+        self.store
+            .record_audit(&AuditInput {
+                at: now,
+                user_id: Some(user.id),
+                action: "login".into(),
+                target: format!("user:{}", user.id),
+                detail: String::new(),
+            })
+            .await?;
+        Ok(Login { token, user })
+    }
+
+    /// The session behind a cookie token, if it is valid now. Expired sessions and sessions of
+    /// disabled accounts are ended on sight.
+    pub async fn session(&self, token: &str) -> AppResult<Option<Authed>> {
+        if token.len() != 32 || !token.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Ok(None);
+        }
+        let hash = hash_token(token);
+        let Some((s, user)) = self.store.find_session(&hash).await? else {
+            return Ok(None);
+        };
+        let now = self.now();
+        if user.disabled
+            || now - s.last_seen_at > IDLE_TIMEOUT
+            || now - s.created_at > ABSOLUTE_TIMEOUT
+        {
+            self.store.delete_session(&hash).await?;
+            return Ok(None);
+        }
+        if now - s.last_seen_at > TOUCH_EVERY {
+            self.store.touch_session(&hash, now).await?;
+        }
+        Ok(Some(Authed {
+            user,
+            csrf_token: s.csrf_token,
+            token_hash: hash,
+        }))
+    }
+
+    /// Ends a session.
+    pub async fn logout(&self, authed: &Authed) -> AppResult<()> {
+        self.store.delete_session(&authed.token_hash).await?;
+        self.store
+            .record_audit(&AuditInput {
+                at: self.now(),
+                user_id: Some(authed.user.id),
+                action: "logout".into(),
+                target: format!("user:{}", authed.user.id),
+                detail: String::new(),
+            })
+            .await?;
+        Ok(())
+    }
+
+    /// Makes an account from the command line: the operator of the machine acts as the system.
+    pub async fn add_user(
+        &self,
+        email: &str,
+        name: &str,
+        role: Role,
+        password: &str,
+    ) -> AppResult<User> {
+        let email =
+            EmailAddress::parse(email).map_err(|e| AppError::invalid("email", e.to_string()))?;
+        check_password(password).map_err(|f| AppError::Invalid(vec![f]))?;
+        let name = if name.trim().is_empty() {
+            email.as_str().split('@').next().unwrap_or("").to_owned()
+        } else {
+            name.trim().to_owned()
+        };
+        let pw = password.to_owned();
+        let hash = blocking(move || hash_password(&pw)).await??;
+        let user = self
+            .store
+            .create_user(
+                &email,
+                &name,
+                role,
+                &hash,
+                &AuditInput {
+                    at: self.now(),
+                    user_id: None,
+                    action: "create-user".into(),
+                    target: String::new(),
+                    detail: format!("{email} as {role}, from the command line"),
+                },
+            )
+            .await?;
+        Ok(user)
+    }
+
+    /// Invites someone: returns the single-use token to put in the invitation link.
+    pub async fn invite(&self, actor: &User, email: &str, role: Role) -> AppResult<String> {
+        crate::newsroom::require(actor, Capability::ManageUsers)?;
+        let email =
+            EmailAddress::parse(email).map_err(|e| AppError::invalid("email", e.to_string()))?;
+        let token = random_hex(16)?;
+        let now = self.now();
+        self.store
+            .create_invitation(
+                &hash_token(&token),
+                &Invitation {
+                    email: email.clone(),
+                    role,
+                    invited_by: Some(actor.id),
+                    expires_at: now + INVITATION_TTL,
+                },
+            )
+            .await?;
+        self.store
+            .record_audit(&AuditInput {
+                at: now,
+                user_id: Some(actor.id),
+                action: "invite".into(),
+                target: format!("email:{email}"),
+                detail: format!("as {role}"),
+            })
+            .await?;
+        Ok(token)
+    }
+
+    /// Accepts an invitation: makes the account with the invited role.
+    pub async fn accept_invitation(
+        &self,
+        token: &str,
+        name: &str,
+        password: &str,
+    ) -> AppResult<User> {
+        check_password(password).map_err(|f| AppError::Invalid(vec![f]))?;
+        if name.trim().is_empty() || name.chars().count() > 120 {
+            return Err(AppError::invalid(
+                "name",
+                "Give a name of at most 120 characters.",
+            ));
+        }
+        let Some(inv) = self
+            .store
+            .take_invitation(&hash_token(token), self.now())
+            .await?
+        else {
+            return Err(AppError::invalid(
+                "token",
+                "This invitation is not valid: it may have been used or expired.",
+            ));
+        };
+        let pw = password.to_owned();
+        let hash = blocking(move || hash_password(&pw)).await??;
+        self.store
+            .create_user(
+                &inv.email,
+                name.trim(),
+                inv.role,
+                &hash,
+                &AuditInput {
+                    at: self.now(),
+                    user_id: inv.invited_by,
+                    action: "create-user".into(),
+                    target: String::new(),
+                    detail: format!("{} accepted an invitation as {}", inv.email, inv.role),
+                },
+            )
+            .await
+            .map_err(Into::into)
+    }
+
+    /// Changes an account's role or disables it (admins only; an admin cannot lock themselves out).
+    pub async fn set_user_access(
+        &self,
+        actor: &User,
+        id: UserId,
+        role: Role,
+        disabled: bool,
+    ) -> AppResult<User> {
+        crate::newsroom::require(actor, Capability::ManageUsers)?;
+        if id == actor.id && (disabled || role != Role::Admin) {
+            return Err(AppError::invalid(
+                "role",
+                "You cannot demote or disable your own account.",
+            ));
+        }
+        let before = self.store.get_user(id).await?;
+        let detail = format!(
+            "role {} → {}{}",
+            before.role,
+            role,
+            if disabled != before.disabled {
+                if disabled {
+                    ", disabled"
+                } else {
+                    ", enabled"
+                }
+            } else {
+                ""
+            }
+        );
+        Ok(self
+            .store
+            .update_user(
+                id,
+                role,
+                disabled,
+                &AuditInput {
+                    at: self.now(),
+                    user_id: Some(actor.id),
+                    action: "access".into(),
+                    target: format!("user:{id}"),
+                    detail,
+                },
+            )
+            .await?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_and_hashes() {
+        let t = random_hex(16).unwrap();
+        assert_eq!(t.len(), 32);
+        assert_ne!(t, random_hex(16).unwrap());
+        assert_eq!(
+            hash_token("abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+        let h = hash_password("correct horse battery").unwrap();
+        assert!(h.starts_with("$argon2id$"));
+        assert!(verify_password("correct horse battery", &h));
+        assert!(!verify_password("wrong", &h));
+        assert!(!verify_password("x", "not a hash"));
+        assert!(check_password("short").is_err());
+        assert!(check_password("long enough pass").is_ok());
+    }
+
+    #[test]
+    fn throttle_window_slides() {
+        let t = Throttle::default();
+        let now = chrono::DateTime::from_timestamp(1_700_000_000, 0).unwrap();
+        for _ in 0..5 {
+            t.fail("k".into(), now);
+        }
+        assert_eq!(t.recent("k", now), 5);
+        assert_eq!(
+            t.recent("k", now + THROTTLE_WINDOW + Duration::seconds(1)),
+            0
+        );
+    }
+}

@@ -1,0 +1,660 @@
+//! Newsroom use cases over a real SQLite store and a manual clock: the role × action matrix,
+//! the workflow, stale saves, scheduling across a restart, embargoes, logins and sessions.
+#![allow(clippy::unwrap_used)]
+
+use chrono::{Duration, TimeZone, Utc};
+use newsdesk_app::{App, AppError, SiteConfig, StoryForm};
+use newsdesk_domain::*;
+use newsdesk_store::Store;
+use std::sync::Arc;
+
+fn t0() -> chrono::DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 20, 9, 0, 0).unwrap()
+}
+
+struct Room {
+    app: Arc<App>,
+    store: Arc<dyn Store>,
+    clock: Arc<ManualClock>,
+    users: Vec<User>, // contributor, author, editor, admin, second contributor
+}
+
+async fn room() -> Room {
+    let store = newsdesk_store_sqlite::temp_store().unwrap();
+    let media = store.path().parent().unwrap().join("media");
+    newsdesk_demo::seed(
+        &*store,
+        &newsdesk_demo::DemoOptions {
+            stories: 10,
+            now: t0(),
+            seed: 3,
+            media_dir: media,
+        },
+    )
+    .await
+    .unwrap();
+    let store: Arc<dyn Store> = store;
+    let clock = Arc::new(ManualClock::new(t0()));
+    let app = App::load(store.clone(), clock.clone(), SiteConfig::default())
+        .await
+        .unwrap();
+    let mut users = Vec::new();
+    for (i, role) in [
+        Role::Contributor,
+        Role::Author,
+        Role::Editor,
+        Role::Admin,
+        Role::Contributor,
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        users.push(
+            app.add_user(
+                &format!("u{i}@example.org"),
+                &format!("User {i}"),
+                role,
+                "a long enough password",
+            )
+            .await
+            .unwrap(),
+        );
+    }
+    Room {
+        app,
+        store,
+        clock,
+        users,
+    }
+}
+
+fn form(headline: &str) -> StoryForm {
+    StoryForm {
+        headline: headline.into(),
+        summary: "A summary.".into(),
+        body_md: "Some **body** text.\n\n<script>alert(1)</script>".into(),
+        kind: "news".into(),
+        sector: "health".into(),
+        editions: vec![
+            ("south-asia".into(), "2".into()),
+            ("global".into(), "".into()),
+        ],
+        tags: "malaria, New Tag".into(),
+        ..Default::default()
+    }
+}
+
+fn allowed<T>(r: &Result<T, AppError>) -> bool {
+    match r {
+        Ok(_) => true,
+        Err(AppError::Forbidden) => false,
+        Err(e) => panic!("unexpected error {e:?}"),
+    }
+}
+
+#[tokio::test]
+async fn role_action_matrix() {
+    let r = room().await;
+    let [contrib, author, editor, admin, other] = [0, 1, 2, 3, 4].map(|i| r.users[i].clone());
+    // (action, which roles may) — roles in order contributor, author, editor, admin.
+    let mut table: Vec<(&str, [bool; 4])> = Vec::new();
+    let who = [&contrib, &author, &editor, &admin];
+
+    // Create.
+    let mut row = [false; 4];
+    for (i, u) in who.iter().enumerate() {
+        row[i] = allowed(
+            &r.app
+                .create_story(u, &form(&format!("Created by {i}")))
+                .await,
+        );
+    }
+    table.push(("create", row));
+
+    // Edit one's own draft / someone else's draft.
+    let mut own = [false; 4];
+    let mut others = [false; 4];
+    for (i, u) in who.iter().enumerate() {
+        let mine = r
+            .app
+            .create_story(u, &form(&format!("Mine {i}")))
+            .await
+            .unwrap();
+        own[i] = allowed(
+            &r.app
+                .save_story(u, mine.id, mine.version, &form(&format!("Mine {i} edited")))
+                .await,
+        );
+        let theirs = r
+            .app
+            .create_story(&other, &form(&format!("Theirs {i}")))
+            .await
+            .unwrap();
+        others[i] = allowed(
+            &r.app
+                .save_story(
+                    u,
+                    theirs.id,
+                    theirs.version,
+                    &form(&format!("Theirs {i} edited")),
+                )
+                .await,
+        );
+    }
+    table.push(("edit own draft", own));
+    table.push(("edit another's draft", others));
+
+    // Submit own / another's.
+    let mut sub_own = [false; 4];
+    let mut sub_other = [false; 4];
+    for (i, u) in who.iter().enumerate() {
+        let mine = r
+            .app
+            .create_story(u, &form(&format!("Submit mine {i}")))
+            .await
+            .unwrap();
+        sub_own[i] = allowed(
+            &r.app
+                .transition(u, mine.id, mine.version, Transition::Submit, None)
+                .await,
+        );
+        let theirs = r
+            .app
+            .create_story(&other, &form(&format!("Submit theirs {i}")))
+            .await
+            .unwrap();
+        sub_other[i] = allowed(
+            &r.app
+                .transition(u, theirs.id, theirs.version, Transition::Submit, None)
+                .await,
+        );
+    }
+    table.push(("submit own", sub_own));
+    table.push(("submit another's", sub_other));
+
+    // Editorial steps on a story in review (fresh one per try).
+    for step in [
+        Transition::SendBack,
+        Transition::Publish,
+        Transition::Schedule,
+        Transition::Kill,
+    ] {
+        let mut row = [false; 4];
+        for (i, u) in who.iter().enumerate() {
+            let s = r
+                .app
+                .create_story(&other, &form(&format!("{} {i}", step.as_str())))
+                .await
+                .unwrap();
+            let s = r
+                .app
+                .transition(&editor, s.id, s.version, Transition::Submit, None)
+                .await
+                .unwrap();
+            let at = (step == Transition::Schedule).then(|| t0() + Duration::hours(3));
+            row[i] = allowed(&r.app.transition(u, s.id, s.version, step, at).await);
+        }
+        table.push((step.as_str(), row));
+    }
+    // Unpublish and correct on a published story.
+    let mut unpub = [false; 4];
+    let mut correct = [false; 4];
+    let mut restore = [false; 4];
+    for (i, u) in who.iter().enumerate() {
+        let s = r
+            .app
+            .create_story(&other, &form(&format!("Published {i}")))
+            .await
+            .unwrap();
+        let s = r
+            .app
+            .transition(&editor, s.id, s.version, Transition::Submit, None)
+            .await
+            .unwrap();
+        let s = r
+            .app
+            .transition(&editor, s.id, s.version, Transition::Publish, None)
+            .await
+            .unwrap();
+        correct[i] = allowed(
+            &r.app
+                .correct_story(u, s.id, s.version, "It said A.", "It is B.")
+                .await,
+        );
+        let s = r.store.get_story(s.id).await.unwrap();
+        let rev = r
+            .store
+            .list_revisions(s.id)
+            .await
+            .unwrap()
+            .last()
+            .unwrap()
+            .id;
+        restore[i] = allowed(&r.app.restore_revision(u, s.id, s.version, rev).await);
+        let s = r.store.get_story(s.id).await.unwrap();
+        unpub[i] = allowed(
+            &r.app
+                .transition(u, s.id, s.version, Transition::Unpublish, None)
+                .await,
+        );
+    }
+    table.push(("correct", correct));
+    table.push(("restore revision", restore));
+    table.push(("unpublish", unpub));
+
+    // Accounts.
+    let mut invite = [false; 4];
+    let mut access = [false; 4];
+    for (i, u) in who.iter().enumerate() {
+        invite[i] = allowed(
+            &r.app
+                .invite(u, &format!("new{i}@example.org"), Role::Author)
+                .await,
+        );
+        access[i] = allowed(
+            &r.app
+                .set_user_access(u, other.id, Role::Author, false)
+                .await,
+        );
+    }
+    table.push(("invite", invite));
+    table.push(("change access", access));
+
+    let expected: Vec<(&str, [bool; 4])> = vec![
+        ("create", [true, true, true, true]),
+        ("edit own draft", [true, true, true, true]),
+        ("edit another's draft", [false, false, true, true]),
+        ("submit own", [true, true, true, true]),
+        ("submit another's", [false, false, true, true]),
+        ("send-back", [false, false, true, true]),
+        ("publish", [false, false, true, true]),
+        ("schedule", [false, false, true, true]),
+        ("kill", [false, false, true, true]),
+        ("correct", [false, false, true, true]),
+        ("restore revision", [false, false, true, true]),
+        ("unpublish", [false, false, true, true]),
+        ("invite", [false, false, false, true]),
+        ("change access", [false, false, false, true]),
+    ];
+    assert_eq!(table, expected);
+}
+
+#[tokio::test]
+async fn a_contributor_cannot_edit_their_story_once_submitted_and_steps_cannot_be_skipped() {
+    let r = room().await;
+    let (contrib, editor) = (r.users[0].clone(), r.users[2].clone());
+    let s = r
+        .app
+        .create_story(&contrib, &form("A draft"))
+        .await
+        .unwrap();
+    assert!(
+        !s.body_html.contains("<script"),
+        "the body is sanitised whoever wrote it"
+    );
+    let published_direct = r
+        .app
+        .transition(&editor, s.id, s.version, Transition::Publish, None)
+        .await;
+    assert!(
+        matches!(published_direct, Err(AppError::Conflict(_))),
+        "a draft is not published without review"
+    );
+    let s = r
+        .app
+        .transition(&contrib, s.id, s.version, Transition::Submit, None)
+        .await
+        .unwrap();
+    assert!(matches!(
+        r.app
+            .save_story(&contrib, s.id, s.version, &form("Changed"))
+            .await,
+        Err(AppError::Forbidden)
+    ));
+    let unpub = r
+        .app
+        .transition(&editor, s.id, s.version, Transition::Unpublish, None)
+        .await;
+    assert!(matches!(unpub, Err(AppError::Conflict(_))));
+    let killed = r
+        .app
+        .transition(&editor, s.id, s.version, Transition::Kill, None)
+        .await
+        .unwrap();
+    for t in Transition::ALL {
+        assert!(
+            r.app
+                .transition(&editor, s.id, killed.version, t, None)
+                .await
+                .is_err(),
+            "killed is final"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_stale_save_is_refused_and_loses_nothing() {
+    let r = room().await;
+    let editor = r.users[2].clone();
+    let s = r
+        .app
+        .create_story(&editor, &form("Original"))
+        .await
+        .unwrap();
+    let first = r
+        .app
+        .save_story(&editor, s.id, s.version, &form("First editor's change"))
+        .await
+        .unwrap();
+    let stale = r
+        .app
+        .save_story(&editor, s.id, s.version, &form("Second editor's change"))
+        .await;
+    assert!(matches!(stale, Err(AppError::Conflict(_))), "got {stale:?}");
+    assert_eq!(
+        r.store.get_story(s.id).await.unwrap().headline.as_str(),
+        "First editor's change"
+    );
+    assert_eq!(first.version, 2);
+    let bad = r
+        .app
+        .save_story(
+            &editor,
+            s.id,
+            first.version,
+            &StoryForm {
+                headline: "".into(),
+                kind: "gossip".into(),
+                ..form("")
+            },
+        )
+        .await;
+    match bad {
+        Err(AppError::Invalid(fields)) => {
+            let names: Vec<&str> = fields.iter().map(|f| f.field.as_str()).collect();
+            assert!(
+                names.contains(&"headline") && names.contains(&"kind"),
+                "{names:?}"
+            );
+        }
+        other => panic!("expected field errors, got {other:?}"),
+    }
+    assert_eq!(
+        r.store.get_story(s.id).await.unwrap().version,
+        2,
+        "a refused save changes nothing"
+    );
+}
+
+#[tokio::test]
+async fn scheduled_story_publishes_once_even_across_a_restart() {
+    let r = room().await;
+    let editor = r.users[2].clone();
+    let s = r
+        .app
+        .create_story(&editor, &form("Scheduled for later"))
+        .await
+        .unwrap();
+    let s = r
+        .app
+        .transition(&editor, s.id, s.version, Transition::Submit, None)
+        .await
+        .unwrap();
+    let at = t0() + Duration::hours(2);
+    r.app
+        .transition(&editor, s.id, s.version, Transition::Schedule, Some(at))
+        .await
+        .unwrap();
+    assert!(r.app.publish_due().await.unwrap().is_empty());
+    assert!(r
+        .app
+        .read()
+        .public_by_slug(s.slug.as_str(), r.app.now())
+        .is_none());
+    // The server is down at the publication time; it starts again three hours later.
+    let clock = Arc::new(ManualClock::new(t0() + Duration::hours(5)));
+    let again = App::load(r.store.clone(), clock.clone(), SiteConfig::default())
+        .await
+        .unwrap();
+    // (The demo's own scheduled story falls due too.)
+    assert!(again.publish_due().await.unwrap().contains(&s.id));
+    assert!(
+        again.publish_due().await.unwrap().is_empty(),
+        "exactly once"
+    );
+    let card = again
+        .read()
+        .public_by_slug(s.slug.as_str(), again.now())
+        .cloned()
+        .unwrap();
+    assert_eq!(card.published_at, Some(at), "it carries its scheduled time");
+    // The first node, catching up, does not publish it again.
+    r.clock.set(t0() + Duration::hours(5));
+    assert!(r.app.publish_due().await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn an_embargo_holds_until_its_time() {
+    let r = room().await;
+    let editor = r.users[2].clone();
+    let mut f = form("Embargoed report");
+    f.embargo_until = (t0() + Duration::hours(1))
+        .format("%Y-%m-%dT%H:%M")
+        .to_string();
+    let s = r.app.create_story(&editor, &f).await.unwrap();
+    let s = r
+        .app
+        .transition(&editor, s.id, s.version, Transition::Submit, None)
+        .await
+        .unwrap();
+    r.app
+        .transition(&editor, s.id, s.version, Transition::Publish, None)
+        .await
+        .unwrap();
+    assert!(r
+        .app
+        .read()
+        .public_by_slug(s.slug.as_str(), r.app.now())
+        .is_none());
+    assert!(matches!(
+        r.app.article(s.slug.as_str()).await,
+        Err(AppError::NotFound)
+    ));
+    r.clock.advance(Duration::minutes(61));
+    r.app.sync().await.unwrap();
+    assert!(r.app.article(s.slug.as_str()).await.is_ok());
+}
+
+#[tokio::test]
+async fn login_does_not_say_which_part_was_wrong_and_is_throttled() {
+    let r = room().await;
+    let wrong_pw = r
+        .app
+        .login("u2@example.org", "not the password", "10.0.0.1")
+        .await
+        .unwrap_err();
+    let unknown = r
+        .app
+        .login("nobody@example.org", "not the password", "10.0.0.1")
+        .await
+        .unwrap_err();
+    assert_eq!(format!("{wrong_pw:?}"), format!("{unknown:?}"));
+    let ok = r
+        .app
+        .login("U2@example.org", "a long enough password", "10.0.0.2")
+        .await
+        .unwrap();
+    assert_eq!(ok.user.id, r.users[2].id);
+    let again = r
+        .app
+        .login("u2@example.org", "a long enough password", "10.0.0.2")
+        .await
+        .unwrap();
+    assert_ne!(
+        ok.token, again.token,
+        "every login makes a new session token"
+    );
+    for _ in 0..5 {
+        let _ = r.app.login("u1@example.org", "bad", "10.0.0.3").await;
+    }
+    let blocked = r
+        .app
+        .login("u1@example.org", "a long enough password", "10.0.0.4")
+        .await;
+    assert!(
+        matches!(blocked, Err(AppError::RateLimited)),
+        "the account is throttled from any address"
+    );
+    r.clock.advance(Duration::minutes(16));
+    assert!(r
+        .app
+        .login("u1@example.org", "a long enough password", "10.0.0.4")
+        .await
+        .is_ok());
+}
+
+#[tokio::test]
+async fn sessions_time_out_and_end_when_the_account_is_disabled() {
+    let r = room().await;
+    let admin = r.users[3].clone();
+    let login = r
+        .app
+        .login("u2@example.org", "a long enough password", "a")
+        .await
+        .unwrap();
+    assert!(r.app.session(&login.token).await.unwrap().is_some());
+    assert!(r
+        .app
+        .session("0123456789abcdef0123456789abcdef")
+        .await
+        .unwrap()
+        .is_none());
+    assert!(r.app.session("not-a-token").await.unwrap().is_none());
+    r.clock.advance(Duration::hours(2) + Duration::minutes(1));
+    assert!(
+        r.app.session(&login.token).await.unwrap().is_none(),
+        "idle time-out"
+    );
+    let login = r
+        .app
+        .login("u2@example.org", "a long enough password", "a")
+        .await
+        .unwrap();
+    for _ in 0..13 {
+        r.clock.advance(Duration::minutes(59));
+        let _ = r.app.session(&login.token).await.unwrap();
+    }
+    assert!(
+        r.app.session(&login.token).await.unwrap().is_none(),
+        "absolute time-out"
+    );
+    let login = r
+        .app
+        .login("u2@example.org", "a long enough password", "a")
+        .await
+        .unwrap();
+    r.app
+        .set_user_access(&admin, r.users[2].id, Role::Editor, true)
+        .await
+        .unwrap();
+    assert!(
+        r.app.session(&login.token).await.unwrap().is_none(),
+        "disabled: sessions end at once"
+    );
+    assert!(r
+        .app
+        .login("u2@example.org", "a long enough password", "a")
+        .await
+        .is_err());
+    assert!(
+        r.app
+            .set_user_access(&admin, admin.id, Role::Admin, true)
+            .await
+            .is_err(),
+        "no self lock-out"
+    );
+}
+
+#[tokio::test]
+async fn invitations_are_single_use() {
+    let r = room().await;
+    let admin = r.users[3].clone();
+    let token = r
+        .app
+        .invite(&admin, "fresh@example.org", Role::Author)
+        .await
+        .unwrap();
+    let u = r
+        .app
+        .accept_invitation(&token, "Fresh Person", "another long password")
+        .await
+        .unwrap();
+    assert_eq!(
+        (u.role, u.email.as_str()),
+        (Role::Author, "fresh@example.org")
+    );
+    assert!(r
+        .app
+        .accept_invitation(&token, "Again", "another long password")
+        .await
+        .is_err());
+    let token = r
+        .app
+        .invite(&admin, "late@example.org", Role::Editor)
+        .await
+        .unwrap();
+    r.clock.advance(Duration::days(8));
+    assert!(
+        r.app
+            .accept_invitation(&token, "Late", "another long password")
+            .await
+            .is_err(),
+        "expired"
+    );
+}
+
+#[tokio::test]
+async fn corrections_move_the_updated_time_and_revisions_diff() {
+    let r = room().await;
+    let editor = r.users[2].clone();
+    let s = r
+        .app
+        .create_story(&editor, &form("Correct me"))
+        .await
+        .unwrap();
+    let s = r
+        .app
+        .transition(&editor, s.id, s.version, Transition::Submit, None)
+        .await
+        .unwrap();
+    let s = r
+        .app
+        .transition(&editor, s.id, s.version, Transition::Publish, None)
+        .await
+        .unwrap();
+    r.clock.advance(Duration::hours(3));
+    let c = r
+        .app
+        .correct_story(
+            &editor,
+            s.id,
+            s.version,
+            "It said 12 districts.",
+            "It is 14 districts.",
+        )
+        .await
+        .unwrap();
+    let now = r.store.get_story(s.id).await.unwrap();
+    assert_eq!(now.updated_at, t0() + Duration::hours(3));
+    assert_eq!(c.right, "It is 14 districts.");
+    let stale = r
+        .app
+        .correct_story(&editor, s.id, s.version, "x", "y")
+        .await;
+    assert!(matches!(stale, Err(AppError::Conflict(_))));
+    let revs = r.store.list_revisions(s.id).await.unwrap();
+    assert!(
+        revs.len() >= 4,
+        "create, submit, publish, correct: {revs:?}"
+    );
+}

@@ -1,0 +1,542 @@
+//! Sector tagging: IPTC Media Topics (and old IPTC Subject Codes) mapped to the 15 sectors, and a
+//! keyword lexicon for items that carry no subject codes.
+//!
+//! A Media Topic code is mapped by walking up its `broader` chain (embedded from the IPTC
+//! vocabulary, `data/mediatopics.tsv`) to the nearest code in [`TOPIC_SECTORS`], so every
+//! descendant of a mapped topic maps — including retired codes still found in old copy.
+//! Subject Codes (`subj:04001000`) are first translated to the Media Topic IPTC gives for them, or
+//! for their nearest parent code.
+
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+use newsdesk_domain::{WireItem, WireSubject};
+
+use crate::text::{html_to_text, light_stem, words};
+
+const MEDIATOPICS_TSV: &str = include_str!("../data/mediatopics.tsv");
+
+/// Media Topic → sector, newsdesk's own mapping: the 17 top-level topics and the second- and
+/// third-level topics that belong elsewhere than their parent. Topics not reached (the
+/// "disaster, accident and emergency incident" top level itself) give no sector from codes.
+pub const TOPIC_SECTORS: &[(u32, &str)] = &[
+    // Top level.
+    (1_000_000, "art-culture"), // arts, culture, entertainment and media
+    (2_000_000, "law-governance"), // crime, law and justice
+    (4_000_000, "economy-business"), // economy, business and finance
+    (5_000_000, "education"),   // education
+    (6_000_000, "science-environment"), // environment
+    (7_000_000, "health"),      // health
+    (8_000_000, "social-gender"), // human interest
+    (9_000_000, "economy-business"), // labour
+    (10_000_000, "art-culture"), // lifestyle and leisure
+    (11_000_000, "politics"),   // politics
+    (12_000_000, "art-culture"), // religion
+    (13_000_000, "science-environment"), // science and technology
+    (14_000_000, "social-gender"), // society
+    (15_000_000, "sports"),     // sport
+    (16_000_000, "politics"),   // conflict, war and peace
+    (17_000_000, "science-environment"), // weather
+    // Disaster, accident and emergency incident: by kind.
+    (20_000_151, "science-environment"), // natural disaster
+    (20_000_143, "transport"),           // transportation accident and incident
+    (20_000_149, "agro-forestry"),       // famine
+    (20_000_161, "urban-development"),   // structural failure
+    // Economy, business and finance.
+    (20_000_210, "agro-forestry"),      // agriculture
+    (20_000_213, "agro-forestry"),      // commercial fishing
+    (20_000_214, "agro-forestry"),      // forestry and timber
+    (20_000_225, "technology"),         // computing and information technology
+    (20_000_235, "urban-development"),  // construction and property
+    (20_000_256, "energy-extractives"), // energy and resource
+    (20_000_316, "energy-extractives"), // metal and mineral mining and refining
+    (20_000_337, "transport"),          // transport
+    (20_001_244, "energy-extractives"), // utilities
+    (20_000_270, "wash"),               // water supply
+    (20_000_387, "energy-extractives"), // energy market
+    (20_001_354, "health"),             // healthcare industry
+    // Environment.
+    (20_000_431, "energy-extractives"), // energy resources
+    (20_000_433, "agro-forestry"),      // forests
+    (20_000_429, "wash"),               // water pollution
+    // Politics.
+    (20_000_587, "law-governance"),      // fundamental rights
+    (20_001_326, "social-gender"),       // women's rights
+    (20_000_594, "law-governance"),      // civil and public service
+    (20_000_597, "law-governance"),      // constitution (law)
+    (20_001_173, "law-governance"),      // regulatory authority
+    (20_001_262, "law-governance"),      // public inquiry
+    (20_000_612, "urban-development"),   // local government and authority
+    (20_001_132, "art-culture"),         // cultural policies
+    (20_000_345, "economy-business"),    // economic policy
+    (20_001_338, "education"),           // education policy
+    (20_000_423, "science-environment"), // environmental policy
+    (20_000_479, "health"),              // healthcare policy
+    (20_000_626, "law-governance"),      // interior policy
+    (20_000_628, "urban-development"),   // housing and urban planning policy
+    (20_001_264, "urban-development"),   // infrastructure policy
+    (20_001_265, "urban-development"),   // local government policy
+    (20_000_634, "social-gender"),       // migration policy
+    (20_000_635, "energy-extractives"),  // nuclear policy
+    (20_000_636, "law-governance"),      // regulation of industry
+    (20_001_147, "sports"),              // sports policies
+    (20_000_620, "economy-business"),    // taxation
+    // Science and technology.
+    (20_000_756, "technology"),    // technology and engineering
+    (20_000_759, "agro-forestry"), // agricultural technology
+    (20_000_710, "health"),        // biomedical science
+    // Society.
+    (20_001_290, "urban-development"), // public housing
+];
+
+/// Where a sector suggestion came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TagSource {
+    /// From the item's subject codes.
+    Subject,
+    /// From keywords in the headline and body.
+    Text,
+}
+
+/// One suggested sector.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SectorTag {
+    /// Sector slug of the default taxonomy (`agro-forestry`).
+    pub sector: &'static str,
+    /// Relative weight; the best sector has 1.0.
+    pub score: f32,
+    /// What supports it ("medtop:20000210 agriculture", "harvest").
+    pub evidence: Vec<String>,
+    /// Subject codes or text.
+    pub source: TagSource,
+}
+
+/// Sector suggestions for an item, best first; the desk may change them.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct SectorTags {
+    /// Suggested sectors, best first.
+    pub sectors: Vec<SectorTag>,
+}
+
+impl SectorTags {
+    /// The best sector, if any.
+    pub fn primary(&self) -> Option<&'static str> {
+        self.sectors.first().map(|s| s.sector)
+    }
+}
+
+struct Topics {
+    /// code → (broader code or 0, English name)
+    topics: HashMap<u32, (u32, &'static str)>,
+    /// IPTC Subject Code → Media Topic
+    from_subject: HashMap<u32, u32>,
+    sectors: HashMap<u32, &'static str>,
+}
+
+fn topics() -> &'static Topics {
+    static T: OnceLock<Topics> = OnceLock::new();
+    T.get_or_init(|| {
+        let mut t = Topics {
+            topics: HashMap::new(),
+            from_subject: HashMap::new(),
+            sectors: TOPIC_SECTORS.iter().copied().collect(),
+        };
+        for line in MEDIATOPICS_TSV.lines() {
+            if line.starts_with('#') {
+                continue;
+            }
+            let cols: Vec<&str> = line.split('\t').collect();
+            let [code, parent, subj, retired, name] = cols[..] else {
+                continue;
+            };
+            let Ok(code) = code.parse::<u32>() else {
+                continue;
+            };
+            let parent = parent.parse::<u32>().unwrap_or(0);
+            t.topics.insert(code, (parent, name));
+            if let Ok(s) = subj.parse::<u32>() {
+                // Prefer the active topic when several share a Subject Code.
+                if retired.is_empty() || !t.from_subject.contains_key(&s) {
+                    t.from_subject.insert(s, code);
+                }
+            }
+        }
+        t
+    })
+}
+
+/// Parses the 8-digit code of a subject and resolves it to a Media Topic (Subject Codes are
+/// translated). `None` when the code is not a known IPTC code.
+fn media_topic(code: &str) -> Option<u32> {
+    let t = topics();
+    let digits: String = code
+        .chars()
+        .rev()
+        .take_while(|c| c.is_ascii_digit())
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .collect();
+    if digits.len() != 8 {
+        return None;
+    }
+    let n: u32 = digits.parse().ok()?;
+    let lower = code.to_ascii_lowercase();
+    let subject_scheme = lower.contains("subj") || lower.starts_with("iptc:");
+    if !subject_scheme && t.topics.contains_key(&n) {
+        return Some(n);
+    }
+    // IPTC Subject Code: 2 + 3 + 3 digits; try the code, then its parents.
+    for m in [n, n / 1000 * 1000, n / 1_000_000 * 1_000_000] {
+        if let Some(&mt) = t.from_subject.get(&m) {
+            return Some(mt);
+        }
+    }
+    None
+}
+
+/// The sector of one Media Topic code (walking up `broader`), with the topic's name.
+fn topic_sector(code: u32) -> Option<(&'static str, &'static str)> {
+    let t = topics();
+    let name = t.topics.get(&code).map_or("", |x| x.1);
+    let mut c = code;
+    for _ in 0..10 {
+        if let Some(s) = t.sectors.get(&c) {
+            return Some((s, name));
+        }
+        c = t.topics.get(&c)?.0;
+        if c == 0 {
+            return None;
+        }
+    }
+    None
+}
+
+/// Sectors from subject codes: IPTC Media Topics (`medtop:20000210`, or the
+/// `http://cv.iptc.org/newscodes/mediatopic/…` URI) and IPTC Subject Codes (`subj:04001000`).
+/// Subjects without a scheme (a plain term such as "Sport") are matched with the keyword lexicon.
+/// Scores are the share of subjects per sector, relative to the best.
+pub fn sectors_from_subjects(subjects: &[WireSubject]) -> Vec<SectorTag> {
+    let mut out: Vec<SectorTag> = Vec::new();
+    let mut push =
+        |sector: &'static str, ev: String| match out.iter_mut().find(|s| s.sector == sector) {
+            Some(s) => {
+                s.score += 1.0;
+                if !s.evidence.contains(&ev) {
+                    s.evidence.push(ev);
+                }
+            }
+            None => out.push(SectorTag {
+                sector,
+                score: 1.0,
+                evidence: vec![ev],
+                source: TagSource::Subject,
+            }),
+        };
+    for s in subjects {
+        let code = s.code.trim();
+        if let Some(mt) = media_topic(code) {
+            if let Some((sector, name)) = topic_sector(mt) {
+                push(sector, format!("{code} {name}").trim().to_string());
+            }
+        } else if !code.chars().any(|c| c.is_ascii_digit()) {
+            let term = s.name.as_deref().unwrap_or(code);
+            if let Some(best) = lexicon_scores(term, "").into_iter().next() {
+                push(best.0, format!("subject \"{term}\""));
+            }
+        }
+    }
+    normalise(&mut out);
+    out
+}
+
+/// Keyword lexicon, newsdesk's own: per sector, words and phrases (matched on normalised,
+/// plural-stripped words).
+#[rustfmt::skip]
+pub const LEXICON: &[(&str, &[&str])] = &[
+    ("agro-forestry", &[
+        "agriculture", "agricultural", "farm", "farmer", "farming", "crop", "harvest", "maize",
+        "wheat", "rice", "coffee", "cocoa", "livestock", "cattle", "fishery", "fisheries",
+        "fishing", "forest", "forestry", "deforestation", "timber", "logging", "irrigation",
+        "fertiliser", "fertilizer", "seed", "locust", "food security", "grain", "soybean",
+        "planting", "agroforestry", "smallholder", "yield", "pest", "tree", "cashew", "cotton",
+    ]),
+    ("art-culture", &[
+        "art", "artist", "museum", "exhibition", "festival", "film", "cinema", "music", "musician",
+        "concert", "novel", "literature", "theatre", "heritage", "unesco", "culture", "cultural",
+        "painting", "gallery", "dance", "album", "actor", "actress", "poet", "sculpture",
+        "artefact", "artifact", "manuscript", "orchestra",
+    ]),
+    ("technology", &[
+        "technology", "tech", "digital", "software", "internet", "broadband", "app",
+        "artificial intelligence", "ai", "startup", "smartphone", "cyber", "cybersecurity",
+        "semiconductor", "chip", "telecom", "telecoms", "5g", "computing", "online", "data centre",
+        "data center", "fintech", "hacker", "algorithm", "mobile money", "connectivity",
+    ]),
+    ("economy-business", &[
+        "economy", "economic", "gdp", "inflation", "interest rate", "central bank", "bank",
+        "market", "stock", "investor", "investment", "trade", "export", "import", "tariff",
+        "business", "company", "profit", "revenue", "currency", "debt", "fiscal", "imf",
+        "world bank", "growth", "recession", "loan", "bond", "finance", "unemployment", "tax",
+        "lending", "shilling", "rupee", "peso", "naira", "dollar", "euro", "basis point",
+    ]),
+    ("education", &[
+        "education", "school", "student", "teacher", "university", "college", "exam",
+        "examination", "curriculum", "literacy", "scholarship", "classroom", "pupil", "enrolment",
+        "enrollment", "learning", "tuition", "textbook",
+    ]),
+    ("energy-extractives", &[
+        "energy", "oil", "gas", "petroleum", "crude", "refinery", "pipeline", "mining", "mine",
+        "miner", "copper", "gold", "lithium", "cobalt", "coal", "electricity", "power plant",
+        "grid", "solar", "wind farm", "renewable", "hydropower", "nuclear", "barrel", "opec",
+        "fuel", "diesel", "blackout", "power cut", "megawatt", "gigawatt", "mineral",
+    ]),
+    ("politics", &[
+        "election", "vote", "voter", "ballot", "parliament", "president", "prime minister",
+        "minister", "party", "opposition", "campaign", "candidate", "coalition", "senate",
+        "referendum", "diplomatic", "diplomacy", "summit", "sanction", "coup", "ceasefire",
+        "troops", "military", "rebel", "peace talks", "lawmaker", "cabinet", "polling",
+        "electoral", "incumbent", "constituency",
+    ]),
+    ("law-governance", &[
+        "court", "judge", "law", "legal", "lawsuit", "trial", "verdict", "prosecutor", "police",
+        "arrest", "corruption", "bribery", "fraud", "constitution", "constitutional", "regulation",
+        "regulator", "supreme court", "justice", "ombudsman", "audit", "governance",
+        "transparency", "anti corruption", "ruling", "appeal", "jail", "prison", "convicted",
+        "acquitted", "embezzlement", "indictment", "sentenced", "graft",
+    ]),
+    ("health", &[
+        "health", "hospital", "doctor", "nurse", "patient", "disease", "outbreak", "vaccine",
+        "vaccination", "virus", "cholera", "malaria", "measles", "ebola", "hiv", "tuberculosis",
+        "epidemic", "pandemic", "medicine", "medical", "clinic", "world health organization",
+        "mpox", "cancer", "maternal", "infection", "dengue", "polio", "immunisation",
+        "immunization", "mosquito", "surgeon",
+    ]),
+    ("science-environment", &[
+        "climate", "climate change", "environment", "environmental", "emission", "carbon",
+        "pollution", "biodiversity", "wildlife", "specie", "conservation", "scientist", "research",
+        "researcher", "study", "space", "nasa", "telescope", "earthquake", "quake", "flood",
+        "flooding", "cyclone", "hurricane", "storm", "heatwave", "rainfall", "weather", "glacier",
+        "ocean", "coral", "reef", "volcano", "magnitude", "tsunami", "wildfire", "landslide",
+        "seismic", "aftershock", "typhoon", "fossil", "astronomer", "orbit",
+    ]),
+    ("social-gender", &[
+        "women", "woman", "gender", "girl", "equality", "gender based violence", "child marriage",
+        "refugee", "migrant", "displaced", "poverty", "inequality", "welfare", "social protection",
+        "disability", "lgbt", "human rights", "domestic violence", "femicide", "maternity leave",
+        "feminist", "discrimination", "asylum", "orphan",
+    ]),
+    ("sports", &[
+        "football", "soccer", "match", "cup", "league", "tournament", "championship", "olympic",
+        "olympics", "athlete", "marathon", "cricket", "rugby", "tennis", "goal", "coach",
+        "striker", "medal", "fifa", "stadium", "squad", "world cup", "midfielder", "wicket",
+        "runner", "sprinter", "title", "kickoff", "semi final", "quarter final",
+    ]),
+    ("transport", &[
+        "transport", "road", "highway", "railway", "rail", "train", "airport", "airline", "flight",
+        "port", "shipping", "bus", "traffic", "vehicle", "metro", "ferry", "aviation", "freight",
+        "motorway", "passenger", "commuter", "tram", "cargo",
+    ]),
+    ("urban-development", &[
+        "urban", "housing", "slum", "infrastructure", "construction", "municipal", "mayor",
+        "city council", "smart city", "urbanisation", "urbanization", "zoning", "real estate",
+        "affordable housing", "informal settlement", "public space", "skyscraper", "city planner",
+        "urban planning", "eviction", "tenant", "rent", "apartment",
+    ]),
+    ("wash", &[
+        "water", "sanitation", "hygiene", "toilet", "latrine", "clean water", "drinking water",
+        "borehole", "wastewater", "sewage", "handwashing", "open defecation", "water supply",
+        "wash", "tap", "sewer", "water utility", "faecal", "fecal",
+    ]),
+];
+
+/// (remaining words, sector, keyword as written)
+type LexEntry = (Vec<String>, &'static str, &'static str);
+
+struct Lexicon {
+    /// first stemmed word → (remaining words, sector, display form)
+    entries: HashMap<String, Vec<LexEntry>>,
+}
+
+fn lexicon() -> &'static Lexicon {
+    static L: OnceLock<Lexicon> = OnceLock::new();
+    L.get_or_init(|| {
+        let mut entries: HashMap<String, Vec<LexEntry>> = HashMap::new();
+        for (sector, kws) in LEXICON {
+            for kw in *kws {
+                let ws: Vec<String> = words(kw)
+                    .iter()
+                    .map(|w| light_stem(&w.norm).to_string())
+                    .collect();
+                if let Some((first, rest)) = ws.split_first() {
+                    entries
+                        .entry(first.clone())
+                        .or_default()
+                        .push((rest.to_vec(), sector, kw));
+                }
+            }
+        }
+        for list in entries.values_mut() {
+            list.sort_by_key(|e| std::cmp::Reverse(e.0.len()));
+        }
+        Lexicon { entries }
+    })
+}
+
+/// (sector, raw score, evidence) per sector, best first. Headline hits count double; each
+/// keyword counts at most twice per part.
+fn lexicon_scores(headline: &str, body: &str) -> Vec<(&'static str, f32, Vec<String>)> {
+    let lex = lexicon();
+    let mut acc: Vec<(&'static str, f32, Vec<String>)> = Vec::new();
+    for (text, weight) in [(headline, 2.0_f32), (body, 1.0_f32)] {
+        let ws: Vec<String> = words(text)
+            .iter()
+            .map(|w| light_stem(&w.norm).to_string())
+            .collect();
+        let mut counts: HashMap<&'static str, u32> = HashMap::new();
+        let mut i = 0;
+        while i < ws.len() {
+            let mut consumed = 1;
+            if let Some(list) = lex.entries.get(&ws[i]) {
+                for (rest, sector, kw) in list {
+                    let n = rest.len() + 1;
+                    if i + n <= ws.len() && ws[i + 1..i + n] == rest[..] {
+                        consumed = n;
+                        let c = counts.entry(kw).or_insert(0);
+                        *c += 1;
+                        if *c <= 2 {
+                            match acc.iter_mut().find(|a| a.0 == *sector) {
+                                Some(a) => {
+                                    a.1 += weight;
+                                    if !a.2.iter().any(|e| e == kw) {
+                                        a.2.push((*kw).to_string());
+                                    }
+                                }
+                                None => acc.push((sector, weight, vec![(*kw).to_string()])),
+                            }
+                        }
+                        break;
+                    }
+                }
+            }
+            i += consumed;
+        }
+    }
+    acc.sort_by(|a, b| b.1.total_cmp(&a.1));
+    acc
+}
+
+/// Minimum raw lexicon score for a text sector (e.g. one headline keyword, or two in the body).
+pub const TEXT_MIN_SCORE: f32 = 2.0;
+/// A text sector is suggested when its raw score is at least this fraction of the best one's.
+pub const TEXT_CUTOFF: f32 = 0.6;
+
+/// Sectors from the keyword lexicon ([`LEXICON`]) for items without subject codes. Raw score:
+/// 2 per headline hit, 1 per body hit, each keyword at most twice per part; sectors under
+/// [`TEXT_MIN_SCORE`] or under [`TEXT_CUTOFF`] of the best are dropped; scores are then relative to
+/// the best. `body` is plain text.
+pub fn sectors_from_text(headline: &str, body: &str) -> Vec<SectorTag> {
+    let scored = lexicon_scores(headline, body);
+    let best = scored.first().map_or(0.0, |s| s.1);
+    let mut out: Vec<SectorTag> = scored
+        .into_iter()
+        .filter(|s| s.1 >= TEXT_MIN_SCORE && s.1 >= TEXT_CUTOFF * best)
+        .map(|(sector, score, evidence)| SectorTag {
+            sector,
+            score,
+            evidence,
+            source: TagSource::Text,
+        })
+        .collect();
+    normalise(&mut out);
+    out
+}
+
+fn normalise(tags: &mut [SectorTag]) {
+    tags.sort_by(|a, b| b.score.total_cmp(&a.score));
+    if let Some(best) = tags.first().map(|t| t.score).filter(|s| *s > 0.0) {
+        for t in tags.iter_mut() {
+            t.score /= best;
+        }
+    }
+}
+
+/// Sector suggestions for an item: from its subject codes when any maps to a sector (subjects
+/// win), otherwise from its headline, summary and body text.
+pub fn tag_sector(item: &WireItem) -> SectorTags {
+    let from_subjects = sectors_from_subjects(&item.subjects);
+    if !from_subjects.is_empty() {
+        return SectorTags {
+            sectors: from_subjects,
+        };
+    }
+    let body = format!("{}\n{}", item.summary, html_to_text(&item.body_html));
+    SectorTags {
+        sectors: sectors_from_text(&item.headline, &body),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn subj(code: &str) -> WireSubject {
+        WireSubject {
+            code: code.into(),
+            name: None,
+        }
+    }
+
+    #[test]
+    fn top_levels_and_descendants_map() {
+        let s = |c: &str| sectors_from_subjects(&[subj(c)]).first().map(|t| t.sector);
+        assert_eq!(s("medtop:15000000"), Some("sports"));
+        // athletics (level 3 under sport) → sports
+        assert_eq!(s("medtop:20000827"), Some("sports"));
+        // discus throw (level 4) → sports
+        assert_eq!(s("medtop:20000830"), Some("sports"));
+        // wind power (level 5, under renewable energy / energy and resource) → energy
+        assert_eq!(s("medtop:20001211"), Some("energy-extractives"));
+        // agriculture under economy → agro-forestry
+        assert_eq!(
+            s("http://cv.iptc.org/newscodes/mediatopic/20000210"),
+            Some("agro-forestry")
+        );
+        // artificial intelligence → technology
+        assert_eq!(s("medtop:20001298"), Some("technology"));
+        // water supply (under utilities) → wash
+        assert_eq!(s("medtop:20000270"), Some("wash"));
+        // Subject Code for sport → sports
+        assert_eq!(s("subj:15000000"), Some("sports"));
+        assert_eq!(s("medtop:99999999"), None);
+        // Plain term.
+        assert_eq!(s("Football"), Some("sports"));
+    }
+
+    #[test]
+    fn every_mapped_code_exists() {
+        let t = topics();
+        for (code, sector) in TOPIC_SECTORS {
+            assert!(t.topics.contains_key(code), "{code}");
+            assert!(newsdesk_domain::DEFAULT_SECTORS
+                .iter()
+                .any(|s| s.0 == *sector));
+        }
+        for (sector, _) in LEXICON {
+            assert!(newsdesk_domain::DEFAULT_SECTORS
+                .iter()
+                .any(|s| s.0 == *sector));
+        }
+    }
+
+    #[test]
+    fn text_lexicon() {
+        let t = sectors_from_text(
+            "Farmers brace for poor maize harvest",
+            "Smallholder farmers said the crop failed after the rains came late.",
+        );
+        assert_eq!(t[0].sector, "agro-forestry");
+        assert!(t[0].evidence.iter().any(|e| e == "harvest"));
+        assert!(sectors_from_text("Hello", "Nothing here.").is_empty());
+    }
+}

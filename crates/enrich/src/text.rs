@@ -1,0 +1,331 @@
+//! Small text helpers shared by the other modules: accent folding, word splitting, HTML to text.
+
+/// Folds one lower-case character to ASCII when it is a Latin letter with a diacritic
+/// (`é` → `e`, `ş` → `s`); other characters are returned unchanged.
+///
+/// Covers Latin-1 Supplement and Latin Extended-A, which is what agency copy in European
+/// languages and country names in the gazetteer use. Not a full Unicode decomposition.
+pub fn fold_char(c: char) -> char {
+    match c {
+        'à' | 'á' | 'â' | 'ã' | 'ä' | 'å' | 'ā' | 'ă' | 'ą' => 'a',
+        'ç' | 'ć' | 'ĉ' | 'ċ' | 'č' => 'c',
+        'ď' | 'đ' | 'ð' => 'd',
+        'è' | 'é' | 'ê' | 'ë' | 'ē' | 'ĕ' | 'ė' | 'ę' | 'ě' => 'e',
+        'ĝ' | 'ğ' | 'ġ' | 'ģ' => 'g',
+        'ĥ' | 'ħ' => 'h',
+        'ì' | 'í' | 'î' | 'ï' | 'ĩ' | 'ī' | 'ĭ' | 'į' | 'ı' => 'i',
+        'ĵ' => 'j',
+        'ķ' => 'k',
+        'ĺ' | 'ļ' | 'ľ' | 'ŀ' | 'ł' => 'l',
+        'ñ' | 'ń' | 'ņ' | 'ň' => 'n',
+        'ò' | 'ó' | 'ô' | 'õ' | 'ö' | 'ø' | 'ō' | 'ŏ' | 'ő' => 'o',
+        'ŕ' | 'ŗ' | 'ř' => 'r',
+        'ś' | 'ŝ' | 'ş' | 'š' | 'ș' | 'ß' => 's',
+        'ţ' | 'ť' | 'ŧ' | 'ț' => 't',
+        'ù' | 'ú' | 'û' | 'ü' | 'ũ' | 'ū' | 'ŭ' | 'ů' | 'ű' | 'ų' => 'u',
+        'ŵ' => 'w',
+        'ý' | 'ÿ' | 'ŷ' => 'y',
+        'ź' | 'ż' | 'ž' => 'z',
+        _ => c,
+    }
+}
+
+/// A word of a text: its byte range in the original and its folded lower-case form.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Word {
+    /// Byte offset of the first character.
+    pub start: usize,
+    /// Byte offset just past the last character.
+    pub end: usize,
+    /// Lower-case, accent-folded form.
+    pub norm: String,
+}
+
+/// Splits `text` into words: maximal runs of alphanumeric characters (Unicode-aware, so `Zürich`
+/// and `Кыргызстан` are single words). Punctuation, apostrophes and hyphens separate words.
+pub fn words(text: &str) -> Vec<Word> {
+    let mut out = Vec::new();
+    let mut start: Option<usize> = None;
+    let mut norm = String::new();
+    for (i, c) in text.char_indices() {
+        if c.is_alphanumeric() {
+            if start.is_none() {
+                start = Some(i);
+            }
+            for l in c.to_lowercase() {
+                norm.push(fold_char(l));
+            }
+        } else if let Some(s) = start.take() {
+            out.push(Word {
+                start: s,
+                end: i,
+                norm: std::mem::take(&mut norm),
+            });
+        }
+    }
+    if let Some(s) = start {
+        out.push(Word {
+            start: s,
+            end: text.len(),
+            norm,
+        });
+    }
+    out
+}
+
+/// Normalises text for comparison: lower case, accents folded, punctuation removed, words
+/// separated by single spaces.
+pub fn normalize(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for w in words(text) {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(&w.norm);
+    }
+    out
+}
+
+/// Crude plural stripping used by the lexicons: `elections` → `election`, `crops` → `crop`;
+/// words of 3 letters or fewer and words ending in `ss`, `us` or `is` are kept.
+pub fn light_stem(word: &str) -> &str {
+    if word.len() > 3
+        && word.ends_with('s')
+        && !word.ends_with("ss")
+        && !word.ends_with("us")
+        && !word.ends_with("is")
+    {
+        &word[..word.len() - 1]
+    } else {
+        word
+    }
+}
+
+/// English function words ignored by the similarity and the lexicons.
+pub fn is_stopword(w: &str) -> bool {
+    matches!(
+        w,
+        "a" | "about"
+            | "after"
+            | "against"
+            | "all"
+            | "also"
+            | "an"
+            | "and"
+            | "any"
+            | "are"
+            | "as"
+            | "at"
+            | "be"
+            | "been"
+            | "before"
+            | "being"
+            | "between"
+            | "both"
+            | "but"
+            | "by"
+            | "can"
+            | "could"
+            | "did"
+            | "do"
+            | "does"
+            | "during"
+            | "each"
+            | "for"
+            | "from"
+            | "had"
+            | "has"
+            | "have"
+            | "he"
+            | "her"
+            | "here"
+            | "hers"
+            | "him"
+            | "his"
+            | "how"
+            | "i"
+            | "if"
+            | "in"
+            | "into"
+            | "is"
+            | "it"
+            | "its"
+            | "just"
+            | "more"
+            | "most"
+            | "no"
+            | "nor"
+            | "not"
+            | "of"
+            | "on"
+            | "once"
+            | "only"
+            | "or"
+            | "other"
+            | "our"
+            | "out"
+            | "over"
+            | "own"
+            | "s"
+            | "said"
+            | "same"
+            | "says"
+            | "say"
+            | "she"
+            | "should"
+            | "so"
+            | "some"
+            | "such"
+            | "than"
+            | "that"
+            | "the"
+            | "their"
+            | "them"
+            | "then"
+            | "there"
+            | "these"
+            | "they"
+            | "this"
+            | "those"
+            | "through"
+            | "to"
+            | "told"
+            | "too"
+            | "under"
+            | "until"
+            | "up"
+            | "very"
+            | "was"
+            | "we"
+            | "were"
+            | "what"
+            | "when"
+            | "where"
+            | "which"
+            | "while"
+            | "who"
+            | "whom"
+            | "why"
+            | "will"
+            | "with"
+            | "would"
+            | "you"
+            | "your"
+            | "yet"
+            | "may"
+            | "might"
+            | "must"
+            | "new"
+            | "one"
+            | "two"
+            | "per"
+            | "via"
+            | "according"
+            | "added"
+            | "monday"
+            | "tuesday"
+            | "wednesday"
+            | "thursday"
+            | "friday"
+            | "saturday"
+            | "sunday"
+            | "week"
+            | "year"
+            | "years"
+            | "day"
+            | "days"
+            | "last"
+            | "first"
+    )
+}
+
+/// Turns sanitised HTML into plain text: tags removed (block tags become line breaks), the
+/// common entities decoded. Good enough for the sanitised bodies of [`newsdesk_domain::WireItem`].
+pub fn html_to_text(html: &str) -> String {
+    let mut out = String::with_capacity(html.len());
+    let mut rest = html;
+    while let Some(lt) = rest.find('<') {
+        out.push_str(&decode_entities(&rest[..lt]));
+        let after = &rest[lt..];
+        let Some(gt) = after.find('>') else {
+            out.push_str(&decode_entities(after));
+            rest = "";
+            break;
+        };
+        let tag = after[1..gt].trim_start_matches('/').to_ascii_lowercase();
+        let name: String = tag
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric())
+            .collect();
+        if matches!(
+            name.as_str(),
+            "p" | "br"
+                | "div"
+                | "li"
+                | "h1"
+                | "h2"
+                | "h3"
+                | "h4"
+                | "h5"
+                | "h6"
+                | "blockquote"
+                | "tr"
+        ) && !out.ends_with('\n')
+        {
+            out.push('\n');
+        }
+        rest = &after[gt + 1..];
+    }
+    out.push_str(&decode_entities(rest));
+    out
+}
+
+fn decode_entities(s: &str) -> String {
+    if !s.contains('&') {
+        return s.to_string();
+    }
+    s.replace("&nbsp;", " ")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&apos;", "'")
+        .replace("&rsquo;", "\u{2019}")
+        .replace("&lsquo;", "\u{2018}")
+        .replace("&ldquo;", "\u{201c}")
+        .replace("&rdquo;", "\u{201d}")
+        .replace("&mdash;", "\u{2014}")
+        .replace("&ndash;", "\u{2013}")
+        .replace("&amp;", "&")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn words_are_unicode_aware_and_folded() {
+        let w = words("Côte d'Ivoire, São Tomé: 3.5% — Zürich!");
+        let n: Vec<&str> = w.iter().map(|w| w.norm.as_str()).collect();
+        assert_eq!(
+            n,
+            ["cote", "d", "ivoire", "sao", "tome", "3", "5", "zurich"]
+        );
+        assert_eq!(&"Côte d'Ivoire"[w[0].start..w[0].end], "Côte");
+        assert_eq!(normalize("  Hello,   WORLD! "), "hello world");
+    }
+
+    #[test]
+    fn html_is_flattened() {
+        let t = html_to_text("<p>Floods in <b>Kenya</b> &amp; Uganda.</p><p>More</p>");
+        assert_eq!(t.trim(), "Floods in Kenya & Uganda.\nMore");
+    }
+
+    #[test]
+    fn stems() {
+        assert_eq!(light_stem("elections"), "election");
+        assert_eq!(light_stem("business"), "business");
+        assert_eq!(light_stem("gas"), "gas");
+        assert_eq!(light_stem("virus"), "virus");
+    }
+}
