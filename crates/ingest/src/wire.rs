@@ -1,0 +1,120 @@
+//! Mapping to [`WireItem`]: from a feed entry, and helpers shared by ninjs and NewsML-G2.
+
+use newsdesk_domain::{WireItem, WireStatus, WireSubject};
+
+use crate::text::{html_to_text, medtop_from_uri, stable_hash};
+use crate::{ParsedEntry, ParsedFeed};
+
+/// The id of an item: its own id, else its link, else a stable hash of title and date
+/// (`hash:` + 16 hex digits) so the same entry polled twice gets the same id.
+pub(crate) fn agency_id(
+    id: Option<&str>,
+    link: Option<&str>,
+    title: &str,
+    date: Option<chrono::DateTime<chrono::Utc>>,
+) -> String {
+    if let Some(id) = id.map(str::trim).filter(|s| !s.is_empty()) {
+        return id.to_owned();
+    }
+    if let Some(l) = link.map(str::trim).filter(|s| !s.is_empty()) {
+        return l.to_owned();
+    }
+    let d = date.map(|d| d.to_rfc3339()).unwrap_or_default();
+    format!("hash:{}", stable_hash(&[title, &d]))
+}
+
+/// Sanitised HTML, or empty.
+pub(crate) fn safe_html(html: Option<&str>) -> String {
+    html.map(newsdesk_render::sanitize_html)
+        .map(|s| s.trim().to_owned())
+        .unwrap_or_default()
+}
+
+/// A subject from a feed category: a Media Topic URI becomes `medtop:…`, anything else is
+/// kept as the plain term.
+fn subject_from_tag(tag: &str) -> WireSubject {
+    match medtop_from_uri(tag) {
+        Some(code) => WireSubject { code, name: None },
+        None => WireSubject {
+            code: tag.trim().to_owned(),
+            name: None,
+        },
+    }
+}
+
+/// Maps a feed entry to a wire item.
+///
+/// RSS/Atom/JSON Feed have no versions or kill notices: version is 1 and status usable (an
+/// entry disappearing from a feed is not a withdrawal).
+pub(crate) fn from_entry(agency: &str, feed: &ParsedFeed, e: &ParsedEntry) -> WireItem {
+    let headline = e.title.as_deref().map(html_to_text).unwrap_or_default();
+    let summary = e.summary.as_deref().map(html_to_text).unwrap_or_default();
+    let body_html = safe_html(e.content.as_deref().or(e.summary.as_deref()));
+    let published = e.published.or(e.updated);
+    let mut subjects: Vec<WireSubject> = Vec::new();
+    for t in &e.tags {
+        let s = subject_from_tag(t);
+        if !s.code.is_empty() && !subjects.contains(&s) {
+            subjects.push(s);
+        }
+    }
+    WireItem {
+        agency: agency.to_owned(),
+        agency_id: agency_id(e.id.as_deref(), e.link.as_deref(), &headline, published),
+        version: 1,
+        headline,
+        summary,
+        body_html,
+        byline: e.author.as_deref().map(byline).unwrap_or_default(),
+        urgency: None,
+        language: e.language.clone().or_else(|| feed.language.clone()),
+        published_at: published,
+        updated_at: e.updated.or(e.published),
+        subjects,
+        places: Vec::new(),
+        usage_terms: e
+            .rights
+            .as_deref()
+            .or(feed.rights.as_deref())
+            .map(html_to_text)
+            .filter(|s| !s.is_empty()),
+        links: e.links.clone(),
+        status: WireStatus::Usable,
+    }
+}
+
+/// A byline from a feed author: `Name (e-mail)` becomes `Name`, and `e-mail (Name)` (the
+/// RSS 2.0 form) becomes `Name`; a bare e-mail address is kept.
+fn byline(author: &str) -> String {
+    let a = author.trim();
+    if let (Some(open), true) = (a.rfind('('), a.ends_with(')')) {
+        let outside = a[..open].trim();
+        let inside = a[open + 1..a.len() - 1].trim();
+        return if outside.contains('@') && !inside.is_empty() {
+            inside.to_owned()
+        } else if !outside.is_empty() {
+            outside.to_owned()
+        } else {
+            inside.to_owned()
+        };
+    }
+    a.to_owned()
+}
+
+/// Parses a status word (`usable`, `withheld`, `canceled`/`cancelled`, with or without a
+/// `stat:` prefix).
+pub(crate) fn status(s: Option<&str>) -> WireStatus {
+    let s = s.unwrap_or("").trim().to_ascii_lowercase();
+    let s = s.rsplit(':').next().unwrap_or("");
+    match s {
+        "withheld" | "withdrawn" => WireStatus::Withdrawn,
+        "canceled" | "cancelled" => WireStatus::Canceled,
+        _ => WireStatus::Usable,
+    }
+}
+
+/// Urgency 1–9 from a number or numeric string.
+pub(crate) fn urgency(s: Option<&str>) -> Option<u8> {
+    let n: i64 = s?.trim().parse().ok()?;
+    u8::try_from(n).ok().filter(|n| (1..=9).contains(n))
+}
