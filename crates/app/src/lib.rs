@@ -274,6 +274,33 @@ impl App {
         Ok(out)
     }
 
+    /// The corrections of a public story, oldest first.
+    pub async fn corrections(&self, id: StoryId) -> AppResult<Vec<Correction>> {
+        Ok(self.store.list_corrections(id).await?)
+    }
+
+    /// The newest corrections of public stories, with the story each belongs to.
+    pub async fn recent_corrections(
+        &self,
+        limit: usize,
+    ) -> AppResult<Vec<(Correction, std::sync::Arc<StoryCard>)>> {
+        let now = self.now();
+        let list = self
+            .store
+            .recent_corrections(limit.saturating_mul(2).max(limit))
+            .await?;
+        let snap = self.read();
+        Ok(list
+            .into_iter()
+            .filter_map(|c| {
+                snap.public_card(c.story_id, now)
+                    .cloned()
+                    .map(|card| (c, card))
+            })
+            .take(limit)
+            .collect())
+    }
+
     /// Runs the background work of one node until `shutdown` fires: follow the change log every
     /// second and flush views every `views_flush_seconds`. Flushes once more on the way out.
     pub async fn run_background(self: Arc<Self>, mut shutdown: tokio::sync::watch::Receiver<bool>) {

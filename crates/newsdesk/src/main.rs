@@ -50,10 +50,31 @@ enum Command {
     },
     /// Run database migrations and exit.
     Migrate,
+    /// Manage newsroom accounts.
+    User {
+        #[command(subcommand)]
+        what: UserCmd,
+    },
     /// Show configuration.
     Config {
         #[command(subcommand)]
         what: ConfigCmd,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum UserCmd {
+    /// Make an account. The password is read from standard input when it is not a terminal;
+    /// otherwise a random one is made and printed once.
+    Add {
+        /// contributor, author, editor or admin.
+        #[arg(long, default_value = "author")]
+        role: String,
+        /// Display name (default: the part of the address before @).
+        #[arg(long, default_value = "")]
+        name: String,
+        /// E-mail address (the login).
+        email: String,
     },
 }
 
@@ -145,16 +166,34 @@ async fn serve(cfg: Config) -> anyhow::Result<()> {
         "newsdesk is serving http://{addr}/ (data in {})",
         cfg.data_dir.display()
     );
-    axum::serve(listener, router)
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .context("server failed")?;
+    // Scheduled stories whose time passed while the server was down publish now.
+    if let Err(e) = app.publish_due().await {
+        tracing::error!(error = %e, "publishing scheduled stories at start failed");
+    }
+    axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await
+    .context("server failed")?;
     let _ = stop_tx.send(true);
     let _ = background.await;
     Ok(())
 }
 
-fn main() -> anyhow::Result<()> {
+fn main() -> std::process::ExitCode {
+    match run() {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            // The chain of causes, without a backtrace: this is for the operator, not a debugger.
+            eprintln!("newsdesk: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+fn run() -> anyhow::Result<()> {
     let cli = Cli::parse();
     // NEWSDESK_CONFIG names the file (a flag), not a setting.
     let env = std::env::vars().filter(|(k, _)| k != "NEWSDESK_CONFIG");
@@ -213,6 +252,34 @@ fn main() -> anyhow::Result<()> {
             Command::Migrate => {
                 open_store(&cfg)?;
                 println!("migrations applied to {}", cfg.database_url());
+                Ok(())
+            }
+            Command::User { what: UserCmd::Add { role, name, email } } => {
+                use std::io::{BufRead, IsTerminal};
+                let role = newsdesk_domain::Role::parse(&role)
+                    .ok_or_else(|| anyhow::anyhow!("unknown role {role:?}: use contributor, author, editor or admin"))?;
+                let (password, generated) = if std::io::stdin().is_terminal() {
+                    (newsdesk_app::auth::random_hex(12).map_err(|e| anyhow::anyhow!("{e}"))?, true)
+                } else {
+                    let mut line = String::new();
+                    std::io::stdin().lock().read_line(&mut line)?;
+                    (line.trim_end_matches(['\r', '\n']).to_owned(), false)
+                };
+                let store = open_store(&cfg)?;
+                let app = App::load(store, Arc::new(SystemClock), cfg.site.clone())
+                    .await
+                    .map_err(|e| anyhow::anyhow!("cannot load the site: {e}"))?;
+                let user = app.add_user(&email, &name, role, &password).await.map_err(|e| match e {
+                    newsdesk_app::AppError::Invalid(f) => anyhow::anyhow!(
+                        "{}",
+                        f.iter().map(|x| x.message.clone()).collect::<Vec<_>>().join(" ")
+                    ),
+                    other => anyhow::anyhow!("{other}"),
+                })?;
+                println!("made {} account {} (id {})", user.role, user.email, user.id);
+                if generated {
+                    println!("password (shown once): {password}");
+                }
                 Ok(())
             }
             Command::Config { .. } => Ok(()),

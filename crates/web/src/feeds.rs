@@ -310,3 +310,53 @@ pub fn news_sitemap(st: &WebState) -> Arc<Rendered> {
     });
     built.unwrap_or_else(|_| Arc::new(robots(st)))
 }
+
+/// The corrections feed: one entry per correction, linking to the corrected story.
+pub fn corrections_feed(
+    st: &WebState,
+    list: &[(Correction, Arc<StoryCard>)],
+    f: FeedFormat,
+) -> Rendered {
+    let b = base(st);
+    let entries: Vec<FeedEntry> = list
+        .iter()
+        .map(|(c, card)| FeedEntry {
+            id: format!("tag:{},2026:correction:{}", tag_authority(st), c.id),
+            url: format!("{b}/article/{}", card.slug),
+            title: format!("Correction: {}", card.headline),
+            summary: crate::reader::correction_text(c),
+            content_html: None,
+            authors: vec![st.app.site.name.clone()],
+            categories: vec!["Corrections".into()],
+            published: c.at,
+            updated: c.at,
+            image_url: None,
+        })
+        .collect();
+    let updated = entries
+        .iter()
+        .map(|e| e.updated)
+        .max()
+        .unwrap_or_else(|| st.app.now());
+    let doc = Feed {
+        title: format!("{}: Corrections", st.app.site.name),
+        description: "Corrections to our stories".into(),
+        home_url: format!("{b}/corrections"),
+        feed_url: format!("{b}/corrections/{}", f.file()),
+        language: st.app.site.language.clone(),
+        updated,
+        entries,
+    };
+    let body = match f {
+        FeedFormat::Rss => newsdesk_render::rss(&doc),
+        FeedFormat::Atom => newsdesk_render::atom(&doc),
+        FeedFormat::Json => newsdesk_render::json_feed(&doc),
+    };
+    Rendered::new(
+        StatusCode::OK,
+        f.content_type(),
+        CachePolicy::Feed,
+        body,
+        Some(updated),
+    )
+}

@@ -6,6 +6,8 @@
 pub mod assets;
 pub mod cache;
 pub mod feeds;
+pub mod forms;
+pub mod newsroom;
 pub mod pages;
 pub mod paths;
 pub mod reader;

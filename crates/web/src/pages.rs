@@ -47,6 +47,42 @@ pub struct ArticleView {
     pub related: Vec<Item>,
     /// Breadcrumb trail.
     pub crumbs: Vec<NavLink>,
+    /// Public corrections, oldest first.
+    pub corrections: Vec<CorrectionView>,
+}
+
+/// A correction as the story page shows it.
+pub struct CorrectionView {
+    /// When, edition zone.
+    pub when: String,
+    /// ISO form.
+    pub when_iso: String,
+    /// The text.
+    pub text: String,
+}
+
+/// The site-wide corrections page.
+#[derive(Template)]
+#[template(path = "corrections.html")]
+pub struct CorrectionsPage {
+    /// Chrome.
+    pub c: Chrome,
+    /// Corrections, newest first.
+    pub items: Vec<CorrectionItem>,
+}
+
+/// A correction in the site-wide list.
+pub struct CorrectionItem {
+    /// Story link.
+    pub href: String,
+    /// Story headline.
+    pub headline: String,
+    /// When.
+    pub when: String,
+    /// ISO form.
+    pub when_iso: String,
+    /// Text.
+    pub text: String,
 }
 
 /// A home page (Global or an edition).

@@ -98,6 +98,10 @@ pub enum Route {
     Feed(ListingPath, FeedFormat),
     /// A one-segment path that may be a static page (`about`).
     Page(String),
+    /// `corrections`: every public correction.
+    Corrections,
+    /// `corrections/feed.{rss,atom,json}`.
+    CorrectionsFeed(FeedFormat),
 }
 
 /// Why a path could not be parsed.
@@ -139,6 +143,10 @@ pub fn route(segs: &[String]) -> Result<Route, PathError> {
     };
     Ok(match s.as_slice() {
         [] => Route::Home,
+        ["corrections"] => Route::Corrections,
+        ["corrections", f] => {
+            Route::CorrectionsFeed(FeedFormat::from_file(f).ok_or(PathError::NotFound)?)
+        }
         [f] if FeedFormat::from_file(f).is_some() => Route::Feed(
             ListingPath::All,
             FeedFormat::from_file(f).ok_or(PathError::NotFound)?,

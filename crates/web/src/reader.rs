@@ -11,7 +11,7 @@ use crate::WebState;
 use askama::Template;
 use axum::body::Body;
 use axum::extract::State;
-use axum::http::{header, HeaderMap, Method, Response, StatusCode, Uri};
+use axum::http::{header, HeaderMap, Method, Response, StatusCode};
 use chrono::{DateTime, SecondsFormat, Utc};
 use newsdesk_app::{is_bot_or_prefetch, AppError, ArticleLookup, Filter};
 use newsdesk_domain::*;
@@ -67,10 +67,16 @@ impl From<askama::Error> for Fail {
 /// The one entry point for every request.
 pub async fn dispatch(
     State(st): State<Arc<WebState>>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
+    req: axum::extract::Request,
 ) -> Response<Body> {
+    if req.uri().path() == "/newsroom" || req.uri().path().starts_with("/newsroom/") {
+        return crate::newsroom::handle(&st, req).await;
+    }
+    let (method, uri, headers) = (
+        req.method().clone(),
+        req.uri().clone(),
+        req.headers().clone(),
+    );
     if method != Method::GET && method != Method::HEAD {
         return Response::builder()
             .status(StatusCode::METHOD_NOT_ALLOWED)
@@ -167,12 +173,23 @@ async fn serve(
     let rendered = match route {
         Route::Home => home(st, &edition)?,
         Route::Article(slug) => match st.app.article(&slug).await? {
-            ArticleLookup::Found(story) => article(st, &edition, &story)?,
+            ArticleLookup::Found(story) => {
+                let corrections = st.app.corrections(story.id).await?;
+                article(st, &edition, &story, &corrections)?
+            }
             ArticleLookup::Moved(to) => return Ok(redirect(&format!("{prefix}/article/{to}"))),
         },
         Route::Listing(l) => listing(st, &edition, &l, page)?,
         Route::Feed(l, f) => feeds::feed(st, &edition, &l, f).await?,
         Route::Page(slug) => static_page(st, &edition, &slug)?,
+        Route::Corrections => {
+            let list = st.app.recent_corrections(100).await?;
+            corrections_page(st, &edition, &list)?
+        }
+        Route::CorrectionsFeed(f) => {
+            let list = st.app.recent_corrections(50).await?;
+            feeds::corrections_feed(st, &list, f)
+        }
     };
     let rendered = Arc::new(rendered);
     st.cache.put(key, stamp, rendered.clone());
@@ -300,7 +317,12 @@ fn home(st: &WebState, edition: &Edition) -> Result<Rendered, Fail> {
     Ok(html(CachePolicy::Front, page.render()?, lm))
 }
 
-fn article(st: &WebState, edition: &Edition, story: &Story) -> Result<Rendered, Fail> {
+fn article(
+    st: &WebState,
+    edition: &Edition,
+    story: &Story,
+    corrections: &[Correction],
+) -> Result<Rendered, Fail> {
     let snap = st.app.read();
     let cx = ctx(st, &snap, edition);
     let tax = &snap.tax;
@@ -415,7 +437,13 @@ fn article(st: &WebState, edition: &Edition, story: &Story) -> Result<Rendered, 
             section: sector.map(|s| s.name.clone()),
             keywords: tags.iter().map(|t| t.label.clone()).collect(),
             is_based_on: Vec::new(),
-            corrections: Vec::new(),
+            corrections: corrections
+                .iter()
+                .map(|c| newsdesk_render::LdCorrection {
+                    text: correction_text(c),
+                    date_published: c.at,
+                })
+                .collect(),
         }));
     c.jsonld.push(newsdesk_render::breadcrumb_list(
         &crumbs
@@ -458,9 +486,58 @@ fn article(st: &WebState, edition: &Edition, story: &Story) -> Result<Rendered, 
             tags,
             related: cx.items(&related, 120, false),
             crumbs,
+            corrections: corrections
+                .iter()
+                .map(|c| CorrectionView {
+                    when: time::stamp(c.at, edition.tz),
+                    when_iso: iso(c.at),
+                    text: correction_text(c),
+                })
+                .collect(),
         },
     };
     Ok(html(CachePolicy::Article, page.render()?, Some(updated)))
+}
+
+/// How a correction reads on the page: what was wrong, then what is right.
+pub fn correction_text(c: &Correction) -> String {
+    format!(
+        "An earlier version of this story said: {} Correct: {}",
+        c.wrong, c.right
+    )
+}
+
+fn corrections_page(
+    st: &WebState,
+    edition: &Edition,
+    list: &[(Correction, Arc<StoryCard>)],
+) -> Result<Rendered, Fail> {
+    let snap = st.app.read();
+    let cx = ctx(st, &snap, edition);
+    let mut c = cx.chrome(
+        "Corrections",
+        &format!("Corrections published by {}", st.app.site.name),
+        "/corrections",
+        "/corrections",
+    );
+    c.feeds = [FeedFormat::Rss, FeedFormat::Atom, FeedFormat::Json]
+        .into_iter()
+        .map(|f| feed_link(&cx, "corrections", f, "Corrections"))
+        .collect();
+    c.rail = Some(cx.rail(None));
+    let items = list
+        .iter()
+        .map(|(corr, card)| CorrectionItem {
+            href: cx.story_href(&card.slug),
+            headline: card.headline.to_string(),
+            when: time::stamp(corr.at, edition.tz),
+            when_iso: iso(corr.at),
+            text: correction_text(corr),
+        })
+        .collect();
+    let lm = list.iter().map(|(c, _)| c.at).max();
+    let page = CorrectionsPage { c, items };
+    Ok(html(CachePolicy::Listing, page.render()?, lm))
 }
 
 /// Resolves a listing path to its filter, heading and intro line.

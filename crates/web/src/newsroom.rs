@@ -1,0 +1,1411 @@
+//! The newsroom: login, dashboard, story editor, workflow, history, corrections, audit log and
+//! accounts. Every state change is a POST carrying the session's CSRF token and checked for a
+//! same-origin `Origin`/`Sec-Fetch-Site`; every permission is decided in `app`.
+
+use crate::assets;
+use crate::forms::{cookie, FormData};
+use crate::WebState;
+use askama::Template;
+use axum::body::Body;
+use axum::extract::{ConnectInfo, Request};
+use axum::http::{header, HeaderMap, Method, Response, StatusCode};
+use chrono::{DateTime, SecondsFormat, Utc};
+use newsdesk_app::diff::{self, Chunk};
+use newsdesk_app::{AppError, Authed, StoryForm};
+use newsdesk_domain::*;
+use std::net::SocketAddr;
+
+/// Name of the session cookie. `__Host-` makes browsers insist on Secure, path `/` and no Domain.
+pub const SESSION_COOKIE: &str = "__Host-newsdesk_session";
+/// Largest form body accepted.
+const BODY_LIMIT: usize = 2 * 1024 * 1024;
+
+/// A named link in the newsroom menu.
+pub struct Link {
+    /// Text.
+    pub label: String,
+    /// Target.
+    pub href: String,
+}
+
+/// What every newsroom page has.
+pub struct Frame {
+    /// `<title>`.
+    pub title: String,
+    /// Stylesheet.
+    pub css_href: String,
+    /// Site name.
+    pub site_name: String,
+    /// Logged-in user's name and role, or empty.
+    pub who: String,
+    /// Menu links for this user.
+    pub menu: Vec<Link>,
+    /// The session's CSRF token (for the logout form), or empty.
+    pub csrf: String,
+    /// A notice to show (saved, published...).
+    pub notice: String,
+    /// Field errors to show above the form.
+    pub errors: Vec<String>,
+}
+
+#[derive(Template)]
+#[template(path = "newsroom/login.html")]
+struct LoginPage {
+    f: Frame,
+    email: String,
+}
+
+/// A row of a newsroom story list.
+pub struct Row {
+    /// Link to the editor.
+    pub href: String,
+    /// Headline.
+    pub headline: String,
+    /// Status.
+    pub status: String,
+    /// Last change, UTC.
+    pub updated: String,
+    /// Publication or embargo time, if any.
+    pub when: String,
+}
+
+/// A titled list on the dashboard.
+pub struct Section {
+    /// Heading.
+    pub title: String,
+    /// HTML id.
+    pub id: String,
+    /// Stories.
+    pub rows: Vec<Row>,
+}
+
+#[derive(Template)]
+#[template(path = "newsroom/dashboard.html")]
+struct DashboardPage {
+    f: Frame,
+    q: String,
+    sections: Vec<Section>,
+}
+
+/// An option of a select.
+pub struct Opt {
+    /// Value.
+    pub value: String,
+    /// Label.
+    pub label: String,
+    /// Selected.
+    pub selected: bool,
+}
+
+/// An edition checkbox with its rank.
+pub struct EditionChoice {
+    /// Slug.
+    pub slug: String,
+    /// Name.
+    pub name: String,
+    /// Checked.
+    pub checked: bool,
+    /// Rank text.
+    pub rank: String,
+}
+
+/// A workflow button.
+pub struct Step {
+    /// Transition name.
+    pub name: String,
+    /// Button label.
+    pub label: String,
+}
+
+#[derive(Template)]
+#[template(path = "newsroom/editor.html")]
+struct EditorPage {
+    f: Frame,
+    action: String,
+    story_id: i64,
+    version: i64,
+    status: String,
+    public_href: String,
+    form: StoryForm,
+    kinds: Vec<Opt>,
+    sectors: Vec<Opt>,
+    desks: Vec<Opt>,
+    authors: Vec<Opt>,
+    images: Vec<Opt>,
+    editions: Vec<EditionChoice>,
+    preview_html: String,
+    can_edit: bool,
+    steps: Vec<Step>,
+    can_schedule: bool,
+    can_correct: bool,
+    corrections: Vec<(String, String, String)>,
+}
+
+#[derive(Template)]
+#[template(path = "newsroom/conflict.html")]
+struct ConflictPage {
+    f: Frame,
+    story_id: i64,
+    theirs_version: i64,
+    theirs_headline: String,
+    theirs_body: String,
+    yours_headline: String,
+    yours_body: String,
+}
+
+/// A revision in the history list.
+pub struct RevRow {
+    /// Revision id.
+    pub id: i64,
+    /// Version.
+    pub version: i64,
+    /// When, UTC.
+    pub at: String,
+    /// Who.
+    pub by: String,
+    /// Status then.
+    pub status: String,
+    /// Headline then.
+    pub headline: String,
+}
+
+/// A piece of a diff for the template.
+pub struct DiffPart {
+    /// "same", "ins" or "del".
+    pub kind: &'static str,
+    /// Text.
+    pub text: String,
+}
+
+#[derive(Template)]
+#[template(path = "newsroom/history.html")]
+struct HistoryPage {
+    f: Frame,
+    story_id: i64,
+    version: i64,
+    headline: String,
+    revisions: Vec<RevRow>,
+    from: i64,
+    to: i64,
+    diff_headline: Vec<DiffPart>,
+    diff_body: Vec<DiffPart>,
+    can_restore: bool,
+}
+
+#[derive(Template)]
+#[template(path = "newsroom/audit.html")]
+struct AuditPage {
+    f: Frame,
+    rows: Vec<(String, String, String, String, String)>,
+    older_href: String,
+}
+
+/// An account in the admin list.
+pub struct UserRow {
+    /// Id.
+    pub id: i64,
+    /// Name.
+    pub name: String,
+    /// E-mail.
+    pub email: String,
+    /// Role options.
+    pub roles: Vec<Opt>,
+    /// Disabled.
+    pub disabled: bool,
+}
+
+#[derive(Template)]
+#[template(path = "newsroom/users.html")]
+struct UsersPage {
+    f: Frame,
+    users: Vec<UserRow>,
+    roles: Vec<Opt>,
+    invitation_link: String,
+}
+
+#[derive(Template)]
+#[template(path = "newsroom/invitation.html")]
+struct InvitationPage {
+    f: Frame,
+    token: String,
+}
+
+#[derive(Template)]
+#[template(path = "newsroom/message.html")]
+struct MessagePage {
+    f: Frame,
+    heading: String,
+    message: String,
+}
+
+fn utc(t: DateTime<Utc>) -> String {
+    t.format("%Y-%m-%d %H:%M UTC").to_string()
+}
+
+fn frame(st: &WebState, authed: Option<&Authed>, title: &str) -> Frame {
+    let mut menu = Vec::new();
+    if let Some(a) = authed {
+        menu.push(Link {
+            label: "Dashboard".into(),
+            href: "/newsroom".into(),
+        });
+        menu.push(Link {
+            label: "New story".into(),
+            href: "/newsroom/stories/new".into(),
+        });
+        if a.user.role.can(Capability::ViewAudit) {
+            menu.push(Link {
+                label: "Audit log".into(),
+                href: "/newsroom/audit".into(),
+            });
+        }
+        if a.user.role.can(Capability::ManageUsers) {
+            menu.push(Link {
+                label: "Accounts".into(),
+                href: "/newsroom/users".into(),
+            });
+        }
+        menu.push(Link {
+            label: "View site".into(),
+            href: "/".into(),
+        });
+    }
+    Frame {
+        title: format!("{title} | {} newsroom", st.app.site.name),
+        css_href: assets::CSS_HREF.clone(),
+        site_name: st.app.site.name.clone(),
+        who: authed
+            .map(|a| format!("{} ({})", a.user.name, a.user.role))
+            .unwrap_or_default(),
+        menu,
+        csrf: authed.map(|a| a.csrf_token.clone()).unwrap_or_default(),
+        notice: String::new(),
+        errors: Vec::new(),
+    }
+}
+
+fn html_response(status: StatusCode, body: Result<String, askama::Error>) -> Response<Body> {
+    let (status, body) = match body {
+        Ok(b) => (status, b),
+        Err(e) => {
+            tracing::error!(error = %e, "newsroom template failed");
+            (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "Something went wrong.".to_owned(),
+            )
+        }
+    };
+    Response::builder()
+        .status(status)
+        .header(header::CONTENT_TYPE, "text/html; charset=utf-8")
+        .header(header::CACHE_CONTROL, "no-store")
+        .header("x-robots-tag", "noindex")
+        .body(Body::from(body))
+        .unwrap_or_else(|_| Response::new(Body::empty()))
+}
+
+fn see_other(to: &str) -> Response<Body> {
+    Response::builder()
+        .status(StatusCode::SEE_OTHER)
+        .header(header::LOCATION, to)
+        .header(header::CACHE_CONTROL, "no-store")
+        .body(Body::empty())
+        .unwrap_or_else(|_| Response::new(Body::empty()))
+}
+
+fn message(
+    st: &WebState,
+    authed: Option<&Authed>,
+    status: StatusCode,
+    heading: &str,
+    text: &str,
+) -> Response<Body> {
+    let page = MessagePage {
+        f: frame(st, authed, heading),
+        heading: heading.to_owned(),
+        message: text.to_owned(),
+    };
+    html_response(status, page.render())
+}
+
+/// The answer to a use-case error, in the newsroom's design.
+fn app_error(st: &WebState, authed: Option<&Authed>, e: AppError) -> Response<Body> {
+    match e {
+        AppError::NotFound => message(
+            st,
+            authed,
+            StatusCode::NOT_FOUND,
+            "Not found",
+            "There is nothing here.",
+        ),
+        AppError::Forbidden => message(
+            st,
+            authed,
+            StatusCode::FORBIDDEN,
+            "Not allowed",
+            "Your role does not allow this.",
+        ),
+        AppError::Invalid(fields) => {
+            let text = fields
+                .iter()
+                .map(|f| f.message.clone())
+                .collect::<Vec<_>>()
+                .join(" ");
+            message(
+                st,
+                authed,
+                StatusCode::BAD_REQUEST,
+                "Please check the form",
+                &text,
+            )
+        }
+        AppError::Conflict(m) => {
+            message(st, authed, StatusCode::CONFLICT, "Someone changed this", &m)
+        }
+        AppError::RateLimited => message(
+            st,
+            authed,
+            StatusCode::TOO_MANY_REQUESTS,
+            "Too many attempts",
+            "Please wait a few minutes and try again.",
+        ),
+        AppError::Internal(cause) => {
+            tracing::error!(%cause, "newsroom request failed");
+            message(
+                st,
+                authed,
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "Something went wrong",
+                "Nothing was lost; please try again.",
+            )
+        }
+    }
+}
+
+/// Whether a state-changing request comes from our own pages: `Sec-Fetch-Site` must say
+/// same-origin when sent, and `Origin`, when sent, must be this site.
+pub fn same_origin(headers: &HeaderMap, base_url: &str) -> bool {
+    let h = |n: &str| headers.get(n).and_then(|v| v.to_str().ok());
+    if let Some(site) = h("sec-fetch-site") {
+        if site != "same-origin" {
+            return false;
+        }
+    }
+    if let Some(origin) = h("origin") {
+        let host = h("host").unwrap_or("");
+        let origin_host = origin.split("://").nth(1).unwrap_or("");
+        let base_host = base_url
+            .split("://")
+            .nth(1)
+            .unwrap_or("")
+            .trim_end_matches('/');
+        return origin != "null" && (origin_host == host || origin_host == base_host);
+    }
+    true
+}
+
+fn constant_eq(a: &str, b: &str) -> bool {
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
+}
+
+fn session_cookie(token: &str, secure: bool) -> String {
+    // `__Host-` cookies must be Secure; over plain HTTP (a local test) browsers still accept it
+    // from localhost. Lax keeps the cookie off cross-site POSTs.
+    let _ = secure;
+    format!("{SESSION_COOKIE}={token}; Path=/; HttpOnly; Secure; SameSite=Lax; Max-Age=43200")
+}
+
+fn clear_cookie() -> String {
+    format!("{SESSION_COOKIE}=; Path=/; HttpOnly; Secure; SameSite=Lax; Max-Age=0")
+}
+
+/// Entry point for `/newsroom` and below.
+pub async fn handle(st: &WebState, req: Request) -> Response<Body> {
+    let address = req
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip().to_string())
+        .unwrap_or_else(|| "unknown".into());
+    let (parts, body) = req.into_parts();
+    let method = parts.method;
+    let headers = parts.headers;
+    let path = parts.uri.path().to_owned();
+    let query = parts.uri.query().unwrap_or("").to_owned();
+    if method != Method::GET && method != Method::HEAD && method != Method::POST {
+        return message(
+            st,
+            None,
+            StatusCode::METHOD_NOT_ALLOWED,
+            "Not allowed",
+            "Use the forms of the newsroom.",
+        );
+    }
+    let form = if method == Method::POST {
+        let bytes = match axum::body::to_bytes(body, BODY_LIMIT).await {
+            Ok(b) => b,
+            Err(_) => {
+                return message(
+                    st,
+                    None,
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "Too large",
+                    "The form is larger than 2 MiB.",
+                )
+            }
+        };
+        match FormData::parse(&bytes) {
+            Some(f) => f,
+            None => {
+                return message(
+                    st,
+                    None,
+                    StatusCode::BAD_REQUEST,
+                    "Bad form",
+                    "The form could not be read (it is not valid UTF-8).",
+                )
+            }
+        }
+    } else {
+        FormData::default()
+    };
+    let query = FormData::parse(query.as_bytes()).unwrap_or_default();
+    let segs: Vec<&str> = path
+        .trim_start_matches("/newsroom")
+        .split('/')
+        .filter(|s| !s.is_empty())
+        .collect();
+    let authed = match cookie(&headers, SESSION_COOKIE) {
+        Some(token) => match st.app.session(token).await {
+            Ok(a) => a,
+            Err(e) => return app_error(st, None, e),
+        },
+        None => None,
+    };
+    let post = method == Method::POST;
+    // Pages open without a session.
+    match (segs.as_slice(), post) {
+        (["login"], false) => {
+            if authed.is_some() {
+                return see_other("/newsroom");
+            }
+            return html_response(
+                StatusCode::OK,
+                LoginPage {
+                    f: frame(st, None, "Log in"),
+                    email: String::new(),
+                }
+                .render(),
+            );
+        }
+        (["login"], true) => return login(st, &headers, &form, &address).await,
+        (["invitation", token], false) => {
+            return html_response(
+                StatusCode::OK,
+                InvitationPage {
+                    f: frame(st, None, "Join the newsroom"),
+                    token: (*token).to_owned(),
+                }
+                .render(),
+            )
+        }
+        (["invitation", token], true) => {
+            if !same_origin(&headers, &st.app.site.base_url) {
+                return message(
+                    st,
+                    None,
+                    StatusCode::FORBIDDEN,
+                    "Refused",
+                    "This form was not sent from the newsroom.",
+                );
+            }
+            return match st
+                .app
+                .accept_invitation(token, form.get("name"), form.get("password"))
+                .await
+            {
+                Ok(_) => message(
+                    st,
+                    None,
+                    StatusCode::OK,
+                    "Welcome",
+                    "Your account is ready. You can now log in.",
+                ),
+                Err(e) => app_error(st, None, e),
+            };
+        }
+        _ => {}
+    }
+    let Some(authed) = authed else {
+        if post {
+            return message(
+                st,
+                None,
+                StatusCode::FORBIDDEN,
+                "Please log in",
+                "Your session has ended. Log in and try again.",
+            );
+        }
+        return see_other("/newsroom/login");
+    };
+    if post
+        && (!same_origin(&headers, &st.app.site.base_url)
+            || !constant_eq(form.get("csrf"), &authed.csrf_token))
+    {
+        return message(
+            st,
+            Some(&authed),
+            StatusCode::FORBIDDEN,
+            "Refused",
+            "This form was not sent from your newsroom session. Reload the page and try again.",
+        );
+    }
+    let r = route(st, &authed, &segs, post, &form, &query).await;
+    match r {
+        Ok(res) => res,
+        Err(e) => app_error(st, Some(&authed), e),
+    }
+}
+
+async fn login(
+    st: &WebState,
+    headers: &HeaderMap,
+    form: &FormData,
+    address: &str,
+) -> Response<Body> {
+    if !same_origin(headers, &st.app.site.base_url) {
+        return message(
+            st,
+            None,
+            StatusCode::FORBIDDEN,
+            "Refused",
+            "This form was not sent from the newsroom.",
+        );
+    }
+    match st
+        .app
+        .login(form.get("email"), form.get("password"), address)
+        .await
+    {
+        Ok(login) => {
+            let secure = st.app.site.base_url.starts_with("https://");
+            Response::builder()
+                .status(StatusCode::SEE_OTHER)
+                .header(header::LOCATION, "/newsroom")
+                .header(header::SET_COOKIE, session_cookie(&login.token, secure))
+                .header(header::CACHE_CONTROL, "no-store")
+                .body(Body::empty())
+                .unwrap_or_else(|_| Response::new(Body::empty()))
+        }
+        Err(AppError::Invalid(fields)) => {
+            let mut f = frame(st, None, "Log in");
+            f.errors = fields.into_iter().map(|x| x.message).collect();
+            html_response(
+                StatusCode::UNAUTHORIZED,
+                LoginPage {
+                    f,
+                    email: form.get("email").to_owned(),
+                }
+                .render(),
+            )
+        }
+        Err(e) => app_error(st, None, e),
+    }
+}
+
+fn story_id(s: &str) -> Result<StoryId, AppError> {
+    s.parse::<i64>()
+        .map(StoryId)
+        .map_err(|_| AppError::NotFound)
+}
+
+fn version(form: &FormData) -> Result<i64, AppError> {
+    form.get("version")
+        .parse()
+        .map_err(|_| AppError::invalid("version", "The form lost its version; reload the page."))
+}
+
+async fn route(
+    st: &WebState,
+    a: &Authed,
+    segs: &[&str],
+    post: bool,
+    form: &FormData,
+    query: &FormData,
+) -> Result<Response<Body>, AppError> {
+    match (segs, post) {
+        ([], false) => dashboard(st, a, query).await,
+        (["logout"], true) => {
+            st.app.logout(a).await?;
+            Ok(Response::builder()
+                .status(StatusCode::SEE_OTHER)
+                .header(header::LOCATION, "/newsroom/login")
+                .header(header::SET_COOKIE, clear_cookie())
+                .header(header::CACHE_CONTROL, "no-store")
+                .body(Body::empty())
+                .unwrap_or_else(|_| Response::new(Body::empty())))
+        }
+        (["stories", "new"], false) => {
+            newsdesk_app::require(&a.user, Capability::CreateStory)?;
+            let blank = StoryForm {
+                kind: "news".into(),
+                editions: vec![("global".into(), String::new())],
+                ..Default::default()
+            };
+            Ok(editor(
+                st,
+                a,
+                None,
+                blank,
+                String::new(),
+                Vec::new(),
+                StatusCode::OK,
+            )
+            .await)
+        }
+        (["stories", "new"], true) => {
+            let f = story_form(form);
+            if form.get("action") == "preview" {
+                let html = newsdesk_render::markdown_to_safe_html(&f.body_md);
+                return Ok(editor(st, a, None, f, html, Vec::new(), StatusCode::OK).await);
+            }
+            match st.app.create_story(&a.user, &f).await {
+                Ok(s) => Ok(see_other(&format!("/newsroom/stories/{}?saved=1", s.id))),
+                Err(AppError::Invalid(errs)) => Ok(editor(
+                    st,
+                    a,
+                    None,
+                    f,
+                    String::new(),
+                    errs.into_iter().map(|e| e.message).collect(),
+                    StatusCode::BAD_REQUEST,
+                )
+                .await),
+                Err(e) => Err(e),
+            }
+        }
+        (["stories", id], false) => {
+            let story = st.app.story_for_edit(&a.user, story_id(id)?).await?;
+            let f = form_of(st, &story);
+            let mut res = editor(
+                st,
+                a,
+                Some(&story),
+                f,
+                String::new(),
+                Vec::new(),
+                StatusCode::OK,
+            )
+            .await;
+            if query.get("saved") == "1" {
+                res = with_notice(st, a, Some(&story), "Saved.")
+                    .await
+                    .unwrap_or(res);
+            }
+            Ok(res)
+        }
+        (["stories", id], true) => {
+            let id = story_id(id)?;
+            let current = st.app.story_for_edit(&a.user, id).await?;
+            let f = story_form(form);
+            if form.get("action") == "preview" {
+                let html = newsdesk_render::markdown_to_safe_html(&f.body_md);
+                return Ok(
+                    editor(st, a, Some(&current), f, html, Vec::new(), StatusCode::OK).await,
+                );
+            }
+            match st.app.save_story(&a.user, id, version(form)?, &f).await {
+                Ok(s) => Ok(see_other(&format!("/newsroom/stories/{}?saved=1", s.id))),
+                Err(AppError::Conflict(_)) => {
+                    let page = ConflictPage {
+                        f: frame(st, Some(a), "Someone changed this story"),
+                        story_id: id.0,
+                        theirs_version: current.version,
+                        theirs_headline: current.headline.to_string(),
+                        theirs_body: current.body_md.clone(),
+                        yours_headline: f.headline.clone(),
+                        yours_body: f.body_md.clone(),
+                    };
+                    Ok(html_response(StatusCode::CONFLICT, page.render()))
+                }
+                Err(AppError::Invalid(errs)) => Ok(editor(
+                    st,
+                    a,
+                    Some(&current),
+                    f,
+                    String::new(),
+                    errs.into_iter().map(|e| e.message).collect(),
+                    StatusCode::BAD_REQUEST,
+                )
+                .await),
+                Err(e) => Err(e),
+            }
+        }
+        (["stories", id, "step"], true) => {
+            let id = story_id(id)?;
+            let step = Transition::parse(form.get("step"))
+                .ok_or_else(|| AppError::invalid("step", "Unknown step."))?;
+            let at = match form.get("publish_at") {
+                "" => None,
+                s => Some(newsdesk_app::newsroom::parse_utc_input(s).ok_or_else(|| {
+                    AppError::invalid("publish_at", "Give the time as a date and time (UTC).")
+                })?),
+            };
+            st.app
+                .transition(&a.user, id, version(form)?, step, at)
+                .await?;
+            Ok(see_other(&format!("/newsroom/stories/{id}?saved=1")))
+        }
+        (["stories", id, "correct"], true) => {
+            let id = story_id(id)?;
+            st.app
+                .correct_story(
+                    &a.user,
+                    id,
+                    version(form)?,
+                    form.get("wrong"),
+                    form.get("right"),
+                )
+                .await?;
+            Ok(see_other(&format!("/newsroom/stories/{id}?saved=1")))
+        }
+        (["stories", id, "history"], false) => history(st, a, story_id(id)?, query).await,
+        (["stories", id, "restore"], true) => {
+            let id = story_id(id)?;
+            let rev: i64 = form
+                .get("revision")
+                .parse()
+                .map_err(|_| AppError::NotFound)?;
+            st.app
+                .restore_revision(&a.user, id, version(form)?, rev)
+                .await?;
+            Ok(see_other(&format!("/newsroom/stories/{id}?saved=1")))
+        }
+        (["audit"], false) => {
+            newsdesk_app::require(&a.user, Capability::ViewAudit)?;
+            let before = query.get("before").parse::<i64>().ok();
+            let entries = st.app.store.list_audit(100, before).await?;
+            let users = st.app.store.list_users().await?;
+            let name = |u: Option<UserId>| {
+                u.and_then(|u| users.iter().find(|x| x.id == u))
+                    .map(|u| u.name.clone())
+                    .unwrap_or_else(|| "system".into())
+            };
+            let older_href = if entries.len() == 100 {
+                entries
+                    .last()
+                    .map(|e| format!("/newsroom/audit?before={}", e.id))
+                    .unwrap_or_default()
+            } else {
+                String::new()
+            };
+            let rows = entries
+                .iter()
+                .map(|e| {
+                    (
+                        utc(e.at),
+                        name(e.user_id),
+                        e.action.clone(),
+                        e.target.clone(),
+                        e.detail.clone(),
+                    )
+                })
+                .collect();
+            Ok(html_response(
+                StatusCode::OK,
+                AuditPage {
+                    f: frame(st, Some(a), "Audit log"),
+                    rows,
+                    older_href,
+                }
+                .render(),
+            ))
+        }
+        (["users"], false) => users_page(st, a, String::new()).await,
+        (["users", "invite"], true) => {
+            let role = Role::parse(form.get("role"))
+                .ok_or_else(|| AppError::invalid("role", "Choose a role."))?;
+            let token = st.app.invite(&a.user, form.get("email"), role).await?;
+            let link = format!(
+                "{}/newsroom/invitation/{token}",
+                st.app.site.base_url.trim_end_matches('/')
+            );
+            users_page(st, a, link).await
+        }
+        (["users", id], true) => {
+            let id = UserId(id.parse().map_err(|_| AppError::NotFound)?);
+            let role = Role::parse(form.get("role"))
+                .ok_or_else(|| AppError::invalid("role", "Choose a role."))?;
+            st.app
+                .set_user_access(&a.user, id, role, form.get("disabled") == "on")
+                .await?;
+            Ok(see_other("/newsroom/users"))
+        }
+        _ => Err(AppError::NotFound),
+    }
+}
+
+async fn with_notice(
+    st: &WebState,
+    a: &Authed,
+    story: Option<&Story>,
+    notice: &str,
+) -> Option<Response<Body>> {
+    let s = story?;
+    let f = form_of(st, s);
+    Some(
+        editor_with(
+            st,
+            a,
+            Some(s),
+            f,
+            String::new(),
+            Vec::new(),
+            StatusCode::OK,
+            notice,
+        )
+        .await,
+    )
+}
+
+/// Reads the editor's fields into a [`StoryForm`].
+pub fn story_form(form: &FormData) -> StoryForm {
+    let editions = form
+        .all("edition")
+        .into_iter()
+        .map(|slug| {
+            let rank = form.get(&format!("rank-{slug}")).to_owned();
+            (slug, rank)
+        })
+        .collect();
+    StoryForm {
+        headline: form.get("headline").into(),
+        summary: form.get("summary").into(),
+        body_md: form.get("body_md").replace("\r\n", "\n"),
+        kind: form.get("kind").into(),
+        sector: form.get("sector").into(),
+        region: form.get("region").into(),
+        editions,
+        tags: form.get("tags").into(),
+        authors: form
+            .all("author")
+            .into_iter()
+            .filter(|a| !a.is_empty())
+            .collect(),
+        desk: form.get("desk").into(),
+        hero_image: form.get("hero_image").into(),
+        source: form.get("source").into(),
+        slug: form.get("slug").into(),
+        embargo_until: form.get("embargo_until").into(),
+    }
+}
+
+fn form_of(st: &WebState, s: &Story) -> StoryForm {
+    let snap = st.app.read();
+    let tax = &snap.tax;
+    StoryForm {
+        headline: s.headline.to_string(),
+        summary: s.summary.clone(),
+        body_md: s.body_md.clone(),
+        kind: s.kind.as_str().into(),
+        sector: tax
+            .sector(s.sector_id)
+            .map(|x| x.slug.to_string())
+            .unwrap_or_default(),
+        region: s.region.clone(),
+        editions: s
+            .placements
+            .iter()
+            .filter_map(|p| {
+                tax.edition(p.edition_id).map(|e| {
+                    (
+                        e.slug.to_string(),
+                        p.rank.map(|r| r.to_string()).unwrap_or_default(),
+                    )
+                })
+            })
+            .collect(),
+        tags: s
+            .tag_ids
+            .iter()
+            .filter_map(|t| tax.tag(*t))
+            .map(|t| t.name.clone())
+            .collect::<Vec<_>>()
+            .join(", "),
+        authors: s
+            .author_ids
+            .iter()
+            .filter_map(|a| tax.author(*a))
+            .map(|a| a.slug.to_string())
+            .collect(),
+        desk: s
+            .desk_id
+            .and_then(|d| tax.desk(d))
+            .map(|d| d.slug.to_string())
+            .unwrap_or_default(),
+        hero_image: s.hero_image_id.map(|i| i.0.to_string()).unwrap_or_default(),
+        source: s.source.clone().unwrap_or_default(),
+        slug: s.slug.to_string(),
+        embargo_until: s
+            .embargo_until
+            .map(|t| t.format("%Y-%m-%dT%H:%M").to_string())
+            .unwrap_or_default(),
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn editor(
+    st: &WebState,
+    a: &Authed,
+    story: Option<&Story>,
+    form: StoryForm,
+    preview_html: String,
+    errors: Vec<String>,
+    status: StatusCode,
+) -> Response<Body> {
+    editor_with(st, a, story, form, preview_html, errors, status, "").await
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn editor_with(
+    st: &WebState,
+    a: &Authed,
+    story: Option<&Story>,
+    form: StoryForm,
+    preview_html: String,
+    errors: Vec<String>,
+    status: StatusCode,
+    notice: &str,
+) -> Response<Body> {
+    let can_edit = match story {
+        Some(s) => st.app.may_edit(&a.user, s).await.unwrap_or(false),
+        None => a.user.role.can(Capability::CreateStory),
+    };
+    let corrections = match story {
+        Some(s) => st
+            .app
+            .store
+            .list_corrections(s.id)
+            .await
+            .unwrap_or_default(),
+        None => Vec::new(),
+    };
+    let own = match story {
+        Some(s) => st.app.store.story_owner(s.id).await.ok().flatten() == Some(a.user.id),
+        None => true,
+    };
+    let snap = st.app.read();
+    let tax = &snap.tax;
+    let opt = |value: String, label: String, selected: bool| Opt {
+        value,
+        label,
+        selected,
+    };
+    let kinds = Kind::ALL
+        .iter()
+        .map(|k| {
+            opt(
+                k.as_str().into(),
+                k.plural_label().into(),
+                form.kind == k.as_str(),
+            )
+        })
+        .collect();
+    let sectors = tax
+        .sectors
+        .iter()
+        .map(|s| {
+            opt(
+                s.slug.to_string(),
+                s.name.clone(),
+                form.sector == s.slug.as_str(),
+            )
+        })
+        .collect();
+    let mut desks = vec![opt(String::new(), "(none)".into(), form.desk.is_empty())];
+    desks.extend(tax.desks.iter().map(|d| {
+        opt(
+            d.slug.to_string(),
+            d.name.clone(),
+            form.desk == d.slug.as_str(),
+        )
+    }));
+    let authors = tax
+        .authors
+        .iter()
+        .map(|x| {
+            opt(
+                x.slug.to_string(),
+                x.name.clone(),
+                form.authors.iter().any(|a| a == x.slug.as_str()),
+            )
+        })
+        .collect();
+    let mut images = vec![opt(
+        String::new(),
+        "(none)".into(),
+        form.hero_image.is_empty(),
+    )];
+    let mut imgs: Vec<_> = snap.images.values().collect();
+    imgs.sort_by_key(|i| i.id);
+    images.extend(imgs.iter().map(|i| {
+        opt(
+            i.id.0.to_string(),
+            format!("{} — {}", i.id, i.alt),
+            form.hero_image == i.id.0.to_string(),
+        )
+    }));
+    let editions = tax
+        .editions
+        .iter()
+        .map(|e| {
+            let chosen = form.editions.iter().find(|(s, _)| s == e.slug.as_str());
+            EditionChoice {
+                slug: e.slug.to_string(),
+                name: e.name.clone(),
+                checked: chosen.is_some(),
+                rank: chosen.map(|(_, r)| r.clone()).unwrap_or_default(),
+            }
+        })
+        .collect();
+    let mut steps = Vec::new();
+    if let Some(s) = story {
+        for t in Transition::ALL {
+            if t == Transition::Schedule || t.apply(s.status).is_none() {
+                continue;
+            }
+            let role = a.user.role;
+            let may = match t {
+                Transition::Submit => {
+                    role.can(Capability::EditAnyStory)
+                        || (own && role.can(Capability::SubmitOwnStory))
+                }
+                Transition::SendBack => role.can(Capability::EditAnyStory),
+                Transition::Publish => role.can(Capability::Publish),
+                Transition::Unpublish => role.can(Capability::Unpublish),
+                Transition::Kill => role.can(Capability::Kill),
+                Transition::Schedule => false,
+            };
+            if may {
+                let label = match t {
+                    Transition::Submit => "Submit for review",
+                    Transition::SendBack => "Send back to draft",
+                    Transition::Publish => "Publish now",
+                    Transition::Unpublish => "Unpublish",
+                    Transition::Kill => "Kill",
+                    Transition::Schedule => "Schedule",
+                };
+                steps.push(Step {
+                    name: t.as_str().into(),
+                    label: label.into(),
+                });
+            }
+        }
+    }
+    let can_schedule = story.is_some_and(|s| {
+        Transition::Schedule.apply(s.status).is_some() && a.user.role.can(Capability::Schedule)
+    });
+    let can_correct = story.is_some_and(|s| {
+        s.status == StoryStatus::Published && a.user.role.can(Capability::Correct)
+    });
+    let mut f = frame(
+        st,
+        Some(a),
+        if story.is_some() {
+            "Edit story"
+        } else {
+            "New story"
+        },
+    );
+    f.errors = errors;
+    f.notice = notice.to_owned();
+    let page = EditorPage {
+        f,
+        action: story
+            .map(|s| format!("/newsroom/stories/{}", s.id))
+            .unwrap_or_else(|| "/newsroom/stories/new".into()),
+        story_id: story.map(|s| s.id.0).unwrap_or(0),
+        version: story.map(|s| s.version).unwrap_or(0),
+        status: story.map(|s| s.status.as_str()).unwrap_or("new").into(),
+        public_href: story
+            .filter(|s| s.is_public_at(st.app.now()))
+            .map(|s| format!("/article/{}", s.slug))
+            .unwrap_or_default(),
+        form,
+        kinds,
+        sectors,
+        desks,
+        authors,
+        images,
+        editions,
+        preview_html,
+        can_edit,
+        steps,
+        can_schedule,
+        can_correct,
+        corrections: corrections
+            .iter()
+            .map(|c| (utc(c.at), c.wrong.clone(), c.right.clone()))
+            .collect(),
+    };
+    drop(snap);
+    html_response(status, page.render())
+}
+
+async fn dashboard(
+    st: &WebState,
+    a: &Authed,
+    query: &FormData,
+) -> Result<Response<Body>, AppError> {
+    newsdesk_app::require(&a.user, Capability::ViewNewsroom)?;
+    let q = query.get("q").trim().to_owned();
+    let text = (!q.is_empty()).then(|| q.clone());
+    let now = st.app.now();
+    let row = |r: &DeskRow| Row {
+        href: format!("/newsroom/stories/{}", r.card.id),
+        headline: r.card.headline.to_string(),
+        status: r.card.status.as_str().into(),
+        updated: utc(r.card.updated_at),
+        when: match (r.card.status, r.card.published_at, r.card.embargo_until) {
+            (_, _, Some(e)) if e > now => format!("embargoed until {}", utc(e)),
+            (StoryStatus::Scheduled, Some(p), _) => format!("publishes {}", utc(p)),
+            (StoryStatus::Published, Some(p), _) => format!("published {}", utc(p)),
+            _ => String::new(),
+        },
+    };
+    let mut sections = Vec::new();
+    let queries: Vec<(&str, &str, DeskQuery)> = vec![
+        (
+            "My drafts",
+            "mine",
+            DeskQuery {
+                statuses: vec![StoryStatus::Draft],
+                owner: Some(a.user.id),
+                text: text.clone(),
+                limit: 50,
+                ..Default::default()
+            },
+        ),
+        (
+            "Waiting for review",
+            "review",
+            DeskQuery {
+                statuses: vec![StoryStatus::InReview],
+                text: text.clone(),
+                limit: 50,
+                ..Default::default()
+            },
+        ),
+        (
+            "Scheduled",
+            "scheduled",
+            DeskQuery {
+                statuses: vec![StoryStatus::Scheduled],
+                text: text.clone(),
+                limit: 50,
+                ..Default::default()
+            },
+        ),
+        (
+            "Embargoed",
+            "embargoed",
+            DeskQuery {
+                statuses: vec![StoryStatus::Published],
+                embargoed_after: Some(now),
+                text: text.clone(),
+                limit: 50,
+                ..Default::default()
+            },
+        ),
+        (
+            "Recently published",
+            "published",
+            DeskQuery {
+                statuses: vec![StoryStatus::Published],
+                text: text.clone(),
+                limit: 25,
+                ..Default::default()
+            },
+        ),
+    ];
+    for (title, id, query) in queries {
+        let mut rows = st.app.store.list_desk_stories(&query).await?;
+        if !a.user.role.can(Capability::EditAnyStory) {
+            // Writers see their own work and what is public; not others' unpublished copy.
+            rows.retain(|r| {
+                r.created_by == Some(a.user.id) || r.card.status == StoryStatus::Published
+            });
+        }
+        sections.push(Section {
+            title: title.into(),
+            id: id.into(),
+            rows: rows.iter().map(row).collect(),
+        });
+    }
+    Ok(html_response(
+        StatusCode::OK,
+        DashboardPage {
+            f: frame(st, Some(a), "Dashboard"),
+            q,
+            sections,
+        }
+        .render(),
+    ))
+}
+
+async fn history(
+    st: &WebState,
+    a: &Authed,
+    id: StoryId,
+    query: &FormData,
+) -> Result<Response<Body>, AppError> {
+    let story = st.app.story_for_edit(&a.user, id).await?;
+    let revs = st.app.store.list_revisions(id).await?;
+    let users = st.app.store.list_users().await?;
+    let name = |u: Option<UserId>| {
+        u.and_then(|u| users.iter().find(|x| x.id == u))
+            .map(|u| u.name.clone())
+            .unwrap_or_else(|| "system".into())
+    };
+    let newest = revs.first().map(|r| r.id).unwrap_or(0);
+    let oldest_pair = revs.get(1).map(|r| r.id).unwrap_or(newest);
+    let from = query.get("from").parse().unwrap_or(oldest_pair);
+    let to = query.get("to").parse().unwrap_or(newest);
+    let (mut diff_headline, mut diff_body) = (Vec::new(), Vec::new());
+    if from != 0 && to != 0 {
+        let (a_rev, b_rev) = (
+            st.app.store.get_revision(from).await?,
+            st.app.store.get_revision(to).await?,
+        );
+        if a_rev.story_id != id || b_rev.story_id != id {
+            return Err(AppError::NotFound);
+        }
+        let parts = |chunks: Vec<Chunk>| -> Vec<DiffPart> {
+            chunks
+                .into_iter()
+                .map(|c| match c {
+                    Chunk::Same(t) => DiffPart {
+                        kind: "same",
+                        text: t,
+                    },
+                    Chunk::Added(t) => DiffPart {
+                        kind: "ins",
+                        text: t,
+                    },
+                    Chunk::Removed(t) => DiffPart {
+                        kind: "del",
+                        text: t,
+                    },
+                })
+                .collect()
+        };
+        diff_headline = parts(diff::words(
+            a_rev.input.headline.as_str(),
+            b_rev.input.headline.as_str(),
+        ));
+        diff_body = parts(diff::words(&a_rev.input.body_md, &b_rev.input.body_md));
+    }
+    let page = HistoryPage {
+        f: frame(st, Some(a), "History"),
+        story_id: id.0,
+        version: story.version,
+        headline: story.headline.to_string(),
+        revisions: revs
+            .iter()
+            .map(|r| RevRow {
+                id: r.id,
+                version: r.version,
+                at: utc(r.at),
+                by: name(r.by),
+                status: r.status.as_str().into(),
+                headline: r.headline.clone(),
+            })
+            .collect(),
+        from,
+        to,
+        diff_headline,
+        diff_body,
+        can_restore: a.user.role.can(Capability::RestoreRevision) && editable(story.status),
+    };
+    Ok(html_response(StatusCode::OK, page.render()))
+}
+
+async fn users_page(
+    st: &WebState,
+    a: &Authed,
+    invitation_link: String,
+) -> Result<Response<Body>, AppError> {
+    newsdesk_app::require(&a.user, Capability::ManageUsers)?;
+    let users = st.app.store.list_users().await?;
+    let roles = |current: Role| {
+        Role::ALL
+            .iter()
+            .map(|r| Opt {
+                value: r.as_str().into(),
+                label: r.as_str().into(),
+                selected: *r == current,
+            })
+            .collect()
+    };
+    let page = UsersPage {
+        f: frame(st, Some(a), "Accounts"),
+        users: users
+            .iter()
+            .map(|u| UserRow {
+                id: u.id.0,
+                name: u.name.clone(),
+                email: u.email.to_string(),
+                roles: roles(u.role),
+                disabled: u.disabled,
+            })
+            .collect(),
+        roles: roles(Role::Author),
+        invitation_link,
+    };
+    Ok(html_response(StatusCode::OK, page.render()))
+}
+
+/// When a time was, for templates that need ISO form.
+pub fn iso(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn origin_checks() {
+        let h = |pairs: &[(&'static str, &'static str)]| {
+            let mut m = HeaderMap::new();
+            for (k, v) in pairs {
+                m.insert(*k, v.parse().unwrap());
+            }
+            m
+        };
+        let base = "https://news.example";
+        assert!(same_origin(&h(&[]), base));
+        assert!(same_origin(&h(&[("sec-fetch-site", "same-origin")]), base));
+        assert!(!same_origin(&h(&[("sec-fetch-site", "cross-site")]), base));
+        assert!(!same_origin(&h(&[("sec-fetch-site", "same-site")]), base));
+        assert!(same_origin(&h(&[("origin", "https://news.example")]), base));
+        assert!(same_origin(
+            &h(&[
+                ("origin", "http://127.0.0.1:8080"),
+                ("host", "127.0.0.1:8080")
+            ]),
+            base
+        ));
+        assert!(!same_origin(
+            &h(&[("origin", "https://evil.example"), ("host", "news.example")]),
+            base
+        ));
+        assert!(!same_origin(&h(&[("origin", "null")]), base));
+        assert!(
+            constant_eq("abc", "abc") && !constant_eq("abc", "abd") && !constant_eq("abc", "ab")
+        );
+    }
+}

@@ -1,0 +1,675 @@
+//! In-process tests of the newsroom over HTTP: login, cookies, CSRF, the whole editorial path,
+//! conflicts, corrections on the public site, and refusals.
+#![allow(clippy::unwrap_used)]
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use axum::Router;
+use chrono::{TimeZone, Utc};
+use http_body_util::BodyExt;
+use newsdesk_app::{App, SiteConfig};
+use newsdesk_domain::*;
+use newsdesk_store::Store;
+use std::sync::Arc;
+use tower::ServiceExt;
+
+struct Site {
+    router: Router,
+    app: Arc<App>,
+    clock: Arc<ManualClock>,
+}
+
+fn t0() -> chrono::DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 20, 9, 0, 0).unwrap()
+}
+
+async fn site() -> Site {
+    let store = newsdesk_store_sqlite::temp_store().unwrap();
+    let media = store.path().parent().unwrap().join("media");
+    newsdesk_demo::seed(
+        &*store,
+        &newsdesk_demo::DemoOptions {
+            stories: 12,
+            now: t0(),
+            seed: 5,
+            media_dir: media.clone(),
+        },
+    )
+    .await
+    .unwrap();
+    let store: Arc<dyn Store> = store;
+    let clock = Arc::new(ManualClock::new(t0()));
+    let app = App::load(
+        store,
+        clock.clone(),
+        SiteConfig {
+            base_url: "https://news.example".into(),
+            ..SiteConfig::default()
+        },
+    )
+    .await
+    .unwrap();
+    for (email, role) in [
+        ("editor@example.org", Role::Editor),
+        ("contrib@example.org", Role::Contributor),
+        ("admin@example.org", Role::Admin),
+    ] {
+        app.add_user(email, "", role, "a long enough password")
+            .await
+            .unwrap();
+    }
+    let router = newsdesk_web::router(newsdesk_web::WebState::new(app.clone(), media));
+    Site { router, app, clock }
+}
+
+struct Res {
+    status: StatusCode,
+    headers: axum::http::HeaderMap,
+    body: String,
+}
+
+impl Res {
+    fn header(&self, k: &str) -> String {
+        self.headers
+            .get(k)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_owned()
+    }
+}
+
+async fn send(
+    r: &Router,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: Vec<u8>,
+) -> Res {
+    let mut req = Request::builder().method(method).uri(path);
+    for (k, v) in headers {
+        req = req.header(*k, *v);
+    }
+    if method == "POST" {
+        req = req.header("content-type", "application/x-www-form-urlencoded");
+    }
+    let res = r
+        .clone()
+        .oneshot(req.body(Body::from(body)).unwrap())
+        .await
+        .unwrap();
+    let status = res.status();
+    let headers = res.headers().clone();
+    let raw = res.into_body().collect().await.unwrap().to_bytes();
+    Res {
+        status,
+        headers,
+        body: String::from_utf8_lossy(&raw).into_owned(),
+    }
+}
+
+fn enc(pairs: &[(&str, &str)]) -> Vec<u8> {
+    pairs
+        .iter()
+        .map(|(k, v)| format!("{}={}", pct(k), pct(v)))
+        .collect::<Vec<_>>()
+        .join("&")
+        .into_bytes()
+}
+
+fn pct(s: &str) -> String {
+    percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC).to_string()
+}
+
+/// A logged-in browser: its cookie and the CSRF token of its session.
+struct Browser {
+    cookie: String,
+    csrf: String,
+}
+
+async fn login(s: &Site, email: &str) -> Browser {
+    let res = send(
+        &s.router,
+        "POST",
+        "/newsroom/login",
+        &[("sec-fetch-site", "same-origin")],
+        enc(&[("email", email), ("password", "a long enough password")]),
+    )
+    .await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.body);
+    let set = res.header("set-cookie");
+    let cookie = set.split(';').next().unwrap().to_owned();
+    let dash = send(
+        &s.router,
+        "GET",
+        "/newsroom",
+        &[("cookie", &cookie)],
+        vec![],
+    )
+    .await;
+    assert_eq!(dash.status, StatusCode::OK);
+    let i = dash.body.find("name=\"csrf\" value=\"").unwrap() + 19;
+    let csrf = dash.body[i..i + 32].to_owned();
+    Browser { cookie, csrf }
+}
+
+async fn post(s: &Site, b: &Browser, path: &str, fields: &[(&str, &str)]) -> Res {
+    let mut all = vec![("csrf", b.csrf.as_str())];
+    all.extend_from_slice(fields);
+    send(
+        &s.router,
+        "POST",
+        path,
+        &[
+            ("cookie", &b.cookie),
+            ("sec-fetch-site", "same-origin"),
+            ("origin", "https://news.example"),
+        ],
+        enc(&all),
+    )
+    .await
+}
+
+async fn get(s: &Site, b: &Browser, path: &str) -> Res {
+    send(&s.router, "GET", path, &[("cookie", &b.cookie)], vec![]).await
+}
+
+fn story_fields<'a>(headline: &'a str, body: &'a str) -> Vec<(&'a str, &'a str)> {
+    vec![
+        ("headline", headline),
+        ("summary", "Summary <b>bold</b> \"quoted\""),
+        ("body_md", body),
+        ("kind", "news"),
+        ("sector", "health"),
+        ("edition", "global"),
+        ("edition", "south-asia"),
+        ("rank-south-asia", "1"),
+        ("tags", "vaccines, <script>alert('tag')</script>"),
+        ("region", "India"),
+        ("action", "save"),
+    ]
+}
+
+fn id_from(location: &str) -> i64 {
+    location
+        .trim_start_matches("/newsroom/stories/")
+        .split('?')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn anonymous_visitors_are_sent_to_login_and_their_posts_refused() {
+    let s = site().await;
+    let r = send(&s.router, "GET", "/newsroom", &[], vec![]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert_eq!(r.header("location"), "/newsroom/login");
+    let r = send(
+        &s.router,
+        "POST",
+        "/newsroom/stories/new",
+        &[],
+        enc(&[("headline", "x")]),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let r = send(&s.router, "GET", "/newsroom/login", &[], vec![]).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(r.header("cache-control"), "no-store");
+    assert!(r.body.contains("Log in to the newsroom"));
+}
+
+#[tokio::test]
+async fn login_sets_a_strict_cookie_and_never_keeps_a_planted_session_id() {
+    let s = site().await;
+    let wrong = send(
+        &s.router,
+        "POST",
+        "/newsroom/login",
+        &[],
+        enc(&[("email", "editor@example.org"), ("password", "nope")]),
+    )
+    .await;
+    let unknown = send(
+        &s.router,
+        "POST",
+        "/newsroom/login",
+        &[],
+        enc(&[("email", "who@example.org"), ("password", "nope")]),
+    )
+    .await;
+    assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
+    assert!(wrong
+        .body
+        .contains("The e-mail address or the password is wrong."));
+    assert_eq!(
+        wrong.body.replace("editor@example.org", "X"),
+        unknown.body.replace("who@example.org", "X"),
+        "same answer either way"
+    );
+    let planted = "__Host-newsdesk_session=0123456789abcdef0123456789abcdef";
+    let r = send(
+        &s.router,
+        "POST",
+        "/newsroom/login",
+        &[("cookie", planted)],
+        enc(&[
+            ("email", "editor@example.org"),
+            ("password", "a long enough password"),
+        ]),
+    )
+    .await;
+    let set = r.header("set-cookie");
+    for attr in [
+        "__Host-newsdesk_session=",
+        "Path=/",
+        "HttpOnly",
+        "Secure",
+        "SameSite=Lax",
+    ] {
+        assert!(set.contains(attr), "{set} lacks {attr}");
+    }
+    assert!(!set.contains("Domain"), "__Host- cookies have no Domain");
+    assert!(
+        !set.contains("0123456789abcdef0123456789abcdef"),
+        "a fixed id is not accepted"
+    );
+    let with_planted = send(
+        &s.router,
+        "GET",
+        "/newsroom",
+        &[("cookie", planted)],
+        vec![],
+    )
+    .await;
+    assert_eq!(
+        with_planted.status,
+        StatusCode::SEE_OTHER,
+        "the planted id is still not a session"
+    );
+    let b = login(&s, "editor@example.org").await;
+    let out = post(&s, &b, "/newsroom/logout", &[]).await;
+    assert_eq!(out.status, StatusCode::SEE_OTHER);
+    assert!(out.header("set-cookie").contains("Max-Age=0"));
+    assert_eq!(
+        get(&s, &b, "/newsroom").await.status,
+        StatusCode::SEE_OTHER,
+        "logged out for good"
+    );
+}
+
+#[tokio::test]
+async fn forged_cross_site_requests_are_refused() {
+    let s = site().await;
+    let b = login(&s, "editor@example.org").await;
+    let fields = enc(&story_fields("Forged", "x"));
+    let no_token = send(
+        &s.router,
+        "POST",
+        "/newsroom/stories/new",
+        &[("cookie", &b.cookie)],
+        fields.clone(),
+    )
+    .await;
+    assert_eq!(no_token.status, StatusCode::FORBIDDEN);
+    let mut with_token = vec![("csrf", b.csrf.as_str())];
+    with_token.extend(story_fields("Forged", "x"));
+    let cross = send(
+        &s.router,
+        "POST",
+        "/newsroom/stories/new",
+        &[("cookie", &b.cookie), ("sec-fetch-site", "cross-site")],
+        enc(&with_token),
+    )
+    .await;
+    assert_eq!(cross.status, StatusCode::FORBIDDEN);
+    let evil = send(
+        &s.router,
+        "POST",
+        "/newsroom/stories/new",
+        &[
+            ("cookie", &b.cookie),
+            ("origin", "https://evil.example"),
+            ("host", "news.example"),
+        ],
+        enc(&with_token),
+    )
+    .await;
+    assert_eq!(evil.status, StatusCode::FORBIDDEN);
+    let wrong_token = send(
+        &s.router,
+        "POST",
+        "/newsroom/stories/new",
+        &[("cookie", &b.cookie), ("sec-fetch-site", "same-origin")],
+        enc(&[
+            ("csrf", "00000000000000000000000000000000"),
+            ("headline", "x"),
+        ]),
+    )
+    .await;
+    assert_eq!(wrong_token.status, StatusCode::FORBIDDEN);
+    let login_forged = send(
+        &s.router,
+        "POST",
+        "/newsroom/login",
+        &[("sec-fetch-site", "cross-site")],
+        enc(&[
+            ("email", "editor@example.org"),
+            ("password", "a long enough password"),
+        ]),
+    )
+    .await;
+    assert_eq!(
+        login_forged.status,
+        StatusCode::FORBIDDEN,
+        "login CSRF is refused too"
+    );
+    assert!(s
+        .app
+        .store
+        .list_desk_stories(&DeskQuery {
+            text: Some("Forged".into()),
+            limit: 10,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .is_empty());
+}
+
+#[tokio::test]
+async fn the_editorial_path_from_draft_to_correction() {
+    let s = site().await;
+    let contrib = login(&s, "contrib@example.org").await;
+    let editor = login(&s, "editor@example.org").await;
+    let xss = "<img src=x onerror=alert(1)> Clinics \"open\" </title><script>alert(2)</script>";
+    let body = "First paragraph.\n\n<script>alert(3)</script>\n\n[link](javascript:alert(4))";
+    let created = post(
+        &s,
+        &contrib,
+        "/newsroom/stories/new",
+        &story_fields(xss, body),
+    )
+    .await;
+    assert_eq!(created.status, StatusCode::SEE_OTHER, "{}", created.body);
+    let id = id_from(&created.header("location"));
+    let page = get(&s, &contrib, &format!("/newsroom/stories/{id}")).await;
+    assert!(
+        !page.body.contains("<script>alert"),
+        "the editor escapes what it shows"
+    );
+    assert_eq!(
+        page.status,
+        StatusCode::OK,
+        "{}",
+        &page.body[page.body.len().saturating_sub(3000)..]
+    );
+    let version = |b: &str| -> String {
+        let i = b.find("name=\"version\" value=\"").unwrap() + 22;
+        b[i..i + b[i..].find('"').unwrap()].to_owned()
+    };
+    let v = version(&page.body);
+    // The contributor cannot publish, even by forging the step.
+    let r = post(
+        &s,
+        &contrib,
+        &format!("/newsroom/stories/{id}/step"),
+        &[("step", "publish"), ("version", &v)],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let r = post(
+        &s,
+        &contrib,
+        &format!("/newsroom/stories/{id}/step"),
+        &[("step", "submit"), ("version", &v)],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let dash = get(&s, &editor, "/newsroom").await;
+    let review = &dash.body[dash.body.find("Waiting for review").unwrap()..];
+    assert!(review.contains(&format!("/newsroom/stories/{id}")));
+    let page = get(&s, &editor, &format!("/newsroom/stories/{id}")).await;
+    let v = version(&page.body);
+    let r = post(
+        &s,
+        &editor,
+        &format!("/newsroom/stories/{id}/step"),
+        &[
+            ("step", "schedule"),
+            ("version", &v),
+            ("publish_at", "2026-11-20T10:00"),
+        ],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let story = s.app.store.get_story(StoryId(id)).await.unwrap();
+    assert_eq!(
+        get(&s, &editor, &format!("/article/{}", story.slug))
+            .await
+            .status,
+        StatusCode::NOT_FOUND,
+        "scheduled is not public"
+    );
+    s.clock
+        .set(t0() + chrono::Duration::hours(1) + chrono::Duration::minutes(1));
+    s.app.publish_due().await.unwrap();
+    let public = send(
+        &s.router,
+        "GET",
+        &format!("/article/{}", story.slug),
+        &[],
+        vec![],
+    )
+    .await;
+    assert_eq!(public.status, StatusCode::OK);
+    // The payloads may appear as escaped text, never as markup.
+    for bad in [
+        "<script>alert",
+        "javascript:alert",
+        "<img src=x",
+        "</title><script",
+    ] {
+        assert!(!public.body.contains(bad), "public page contains {bad}");
+    }
+    assert!(
+        public.body.contains("&lt;img src=x onerror=alert(1)&gt;")
+            || public.body.contains("&#60;img src=x onerror=alert(1)&#62;"),
+        "the headline is shown as text"
+    );
+    assert!(send(&s.router, "GET", "/feed.rss", &[], vec![])
+        .await
+        .body
+        .contains(story.slug.as_str()));
+    assert!(send(&s.router, "GET", "/sitemap-news.xml", &[], vec![])
+        .await
+        .body
+        .contains(story.slug.as_str()));
+    // Correct it.
+    let page = get(&s, &editor, &format!("/newsroom/stories/{id}")).await;
+    let v = version(&page.body);
+    s.clock.advance(chrono::Duration::minutes(30));
+    let r = post(
+        &s,
+        &editor,
+        &format!("/newsroom/stories/{id}/correct"),
+        &[
+            ("version", &v),
+            ("wrong", "12 clinics"),
+            ("right", "14 clinics"),
+        ],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let public = send(
+        &s.router,
+        "GET",
+        &format!("/article/{}", story.slug),
+        &[],
+        vec![],
+    )
+    .await;
+    assert!(public.body.contains("class=\"corrections\""));
+    assert!(public.body.contains("14 clinics"));
+    assert!(public.body.contains("CorrectionComment"));
+    assert!(
+        public
+            .body
+            .contains("Updated: <time class=\"updated\" datetime=\"2026-11-20T10:31:00Z\">"),
+        "the Updated time moved"
+    );
+    let list = send(&s.router, "GET", "/corrections", &[], vec![]).await;
+    assert_eq!(list.status, StatusCode::OK);
+    assert!(list.body.contains("14 clinics"));
+    let feed = send(&s.router, "GET", "/corrections/feed.atom", &[], vec![]).await;
+    assert!(feed.body.contains("14 clinics") && feed.body.contains(story.slug.as_str()));
+    // History with a diff, and the audit log.
+    let hist = get(&s, &editor, &format!("/newsroom/stories/{id}/history")).await;
+    assert_eq!(hist.status, StatusCode::OK);
+    assert!(hist.body.contains("Restore version"));
+    let audit = get(&s, &editor, "/newsroom/audit").await;
+    for action in ["submit", "schedule", "publish", "correct", "login"] {
+        assert!(
+            audit.body.contains(&format!("<td>{action}</td>")),
+            "audit lacks {action}"
+        );
+    }
+    assert_eq!(
+        get(&s, &contrib, "/newsroom/audit").await.status,
+        StatusCode::FORBIDDEN
+    );
+}
+
+#[tokio::test]
+async fn a_stale_save_shows_both_versions_and_overwrites_nothing() {
+    let s = site().await;
+    let editor = login(&s, "editor@example.org").await;
+    let created = post(
+        &s,
+        &editor,
+        "/newsroom/stories/new",
+        &story_fields("Original headline", "Original body"),
+    )
+    .await;
+    let id = id_from(&created.header("location"));
+    let mut first = story_fields("First editor wins", "First body");
+    first.push(("version", "1"));
+    assert_eq!(
+        post(&s, &editor, &format!("/newsroom/stories/{id}"), &first)
+            .await
+            .status,
+        StatusCode::SEE_OTHER
+    );
+    let mut second = story_fields("Second editor loses", "Second body");
+    second.push(("version", "1"));
+    let r = post(&s, &editor, &format!("/newsroom/stories/{id}"), &second).await;
+    assert_eq!(r.status, StatusCode::CONFLICT);
+    assert!(r.body.contains("First editor wins") && r.body.contains("Second editor loses"));
+    assert_eq!(
+        s.app
+            .store
+            .get_story(StoryId(id))
+            .await
+            .unwrap()
+            .headline
+            .as_str(),
+        "First editor wins"
+    );
+    // Preview renders without saving.
+    let mut prev = story_fields("Preview only", "**bold** text");
+    prev.retain(|(k, _)| *k != "action");
+    prev.push(("action", "preview"));
+    prev.push(("version", "2"));
+    let r = post(&s, &editor, &format!("/newsroom/stories/{id}"), &prev).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(r.body.contains("<strong>bold</strong>"));
+    assert_eq!(
+        s.app
+            .store
+            .get_story(StoryId(id))
+            .await
+            .unwrap()
+            .headline
+            .as_str(),
+        "First editor wins"
+    );
+}
+
+#[tokio::test]
+async fn bad_form_input_gets_a_clear_answer() {
+    let s = site().await;
+    let b = login(&s, "editor@example.org").await;
+    let bad_utf8 = send(
+        &s.router,
+        "POST",
+        "/newsroom/stories/new",
+        &[("cookie", &b.cookie)],
+        vec![b'h', b'=', 0xff, 0xfe],
+    )
+    .await;
+    assert_eq!(bad_utf8.status, StatusCode::BAD_REQUEST);
+    let huge = send(
+        &s.router,
+        "POST",
+        "/newsroom/stories/new",
+        &[("cookie", &b.cookie)],
+        vec![b'a'; 3 * 1024 * 1024],
+    )
+    .await;
+    assert_eq!(huge.status, StatusCode::PAYLOAD_TOO_LARGE);
+    let mut invalid = story_fields("", "x");
+    invalid.retain(|(k, _)| *k != "kind" && *k != "sector");
+    invalid.push(("kind", "gossip"));
+    let r = post(&s, &b, "/newsroom/stories/new", &invalid).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert!(r.body.contains("Please check the form") && r.body.contains("Choose a kind."));
+    for path in [
+        "/newsroom/stories/abc",
+        "/newsroom/stories/999999",
+        "/newsroom/nothing",
+    ] {
+        assert_eq!(
+            get(&s, &b, path).await.status,
+            StatusCode::NOT_FOUND,
+            "{path}"
+        );
+    }
+    let r = post(
+        &s,
+        &b,
+        "/newsroom/stories/1/step",
+        &[("step", "fly"), ("version", "1")],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn admins_invite_and_the_invitation_works_once() {
+    let s = site().await;
+    let admin = login(&s, "admin@example.org").await;
+    let r = post(
+        &s,
+        &admin,
+        "/newsroom/users/invite",
+        &[("email", "new@example.org"), ("role", "author")],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK);
+    let i = r.body.find("/newsroom/invitation/").unwrap();
+    let path = r.body[i..i + 21 + 32].to_owned();
+    let form = enc(&[
+        ("name", "New Author"),
+        ("password", "a long enough password"),
+    ]);
+    let ok = send(&s.router, "POST", &path, &[], form.clone()).await;
+    assert_eq!(ok.status, StatusCode::OK, "{}", ok.body);
+    let again = send(&s.router, "POST", &path, &[], form).await;
+    assert_eq!(again.status, StatusCode::BAD_REQUEST);
+    let b = login(&s, "new@example.org").await;
+    assert_eq!(
+        get(&s, &b, "/newsroom/users").await.status,
+        StatusCode::FORBIDDEN
+    );
+}
