@@ -15,7 +15,7 @@ pub fn require(actor: &User, what: Capability) -> AppResult<()> {
 }
 
 /// What a story form (or JSON body) sends, before it is checked.
-#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(default)]
 pub struct StoryForm {
     /// Headline.
@@ -47,6 +47,9 @@ pub struct StoryForm {
     /// Embargo end, `YYYY-MM-DDTHH:MM` in UTC, or "".
     pub embargo_until: String,
 }
+
+/// Someone seen on a story this recently is "also editing" it.
+pub const PRESENCE_WINDOW: chrono::Duration = chrono::Duration::seconds(90);
 
 /// Longest summary, in characters.
 pub const SUMMARY_MAX: usize = 600;
@@ -380,6 +383,8 @@ impl App {
             .save_story(id, version, &input, Some(actor.id), audit.as_ref())
             .await
             .map_err(slug_conflict)?;
+        // The autosaved text is now saved for real.
+        self.store.delete_autosave(id, actor.id).await?;
         self.sync().await?;
         Ok(saved)
     }
@@ -532,6 +537,57 @@ impl App {
             .await?;
         self.sync().await?;
         Ok(saved)
+    }
+
+    /// Marks the actor as having the story open and returns the others who had it open in the
+    /// last [`PRESENCE_WINDOW`]: the editor shows them, so two people know they are both editing.
+    pub async fn presence(&self, actor: &User, id: StoryId) -> AppResult<Vec<User>> {
+        require(actor, Capability::ViewNewsroom)?;
+        let now = self.now();
+        self.store.touch_presence(id, actor.id, now).await?;
+        Ok(self
+            .store
+            .presence(id, now - PRESENCE_WINDOW)
+            .await?
+            .into_iter()
+            .filter(|(u, _)| u.id != actor.id)
+            .map(|(u, _)| u)
+            .collect())
+    }
+
+    /// Keeps the actor's unsaved editor text for a story they may edit.
+    pub async fn autosave(
+        &self,
+        actor: &User,
+        id: StoryId,
+        form: &StoryForm,
+    ) -> AppResult<DateTime<Utc>> {
+        let story = self.store.get_story(id).await?;
+        if !self.may_edit(actor, &story).await? {
+            return Err(AppError::Forbidden);
+        }
+        if form.body_md.chars().count() > BODY_MAX || form.headline.chars().count() > 1000 {
+            return Err(AppError::invalid("body_md", "Too long to autosave."));
+        }
+        let json = serde_json::to_string(form).map_err(|e| AppError::Internal(Box::new(e)))?;
+        let now = self.now();
+        self.store.put_autosave(id, actor.id, now, &json).await?;
+        Ok(now)
+    }
+
+    /// The actor's autosaved text for a story, if it is newer than the story's last save.
+    pub async fn autosaved(
+        &self,
+        actor: &User,
+        story: &Story,
+    ) -> AppResult<Option<(DateTime<Utc>, StoryForm)>> {
+        let Some((at, json)) = self.store.get_autosave(story.id, actor.id).await? else {
+            return Ok(None);
+        };
+        if at < story.updated_at {
+            return Ok(None);
+        }
+        Ok(serde_json::from_str(&json).ok().map(|f| (at, f)))
     }
 
     /// Publishes every scheduled story whose time has come (at start and every second).

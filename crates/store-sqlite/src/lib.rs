@@ -16,7 +16,11 @@ use std::sync::{Arc, Mutex};
 mod newsroom;
 
 /// Ordered migrations; `PRAGMA user_version` records how many ran.
-const MIGRATIONS: &[&str] = &[include_str!("schema.sql"), include_str!("newsroom.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("schema.sql"),
+    include_str!("newsroom.sql"),
+    include_str!("presence.sql"),
+];
 
 /// Most idle read connections kept.
 const READ_POOL: usize = 8;
@@ -1700,6 +1704,95 @@ impl Store for SqliteStore {
                     })
                 })
                 .collect()
+        })
+        .await
+    }
+
+    async fn touch_presence(
+        &self,
+        story: StoryId,
+        user: UserId,
+        at: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        self.write(move |tx| {
+            tx.execute(
+                "INSERT INTO story_presence (story_id, user_id, seen_at) VALUES (?1,?2,?3) \
+                 ON CONFLICT(story_id, user_id) DO UPDATE SET seen_at = excluded.seen_at",
+                params![story.0, user.0, ms(at)],
+            )
+            .map_err(sql_err)?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn presence(
+        &self,
+        story: StoryId,
+        since: DateTime<Utc>,
+    ) -> StoreResult<Vec<(User, DateTime<Utc>)>> {
+        self.read(move |c| {
+            let mut st = c
+                .prepare("SELECT user_id, seen_at FROM story_presence WHERE story_id = ?1 AND seen_at >= ?2 ORDER BY seen_at DESC")
+                .map_err(sql_err)?;
+            let rows = st
+                .query_map(params![story.0, ms(since)], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?)))
+                .map_err(sql_err)?;
+            collect(rows)?
+                .into_iter()
+                .map(|(u, at)| Ok((newsroom::load_user(c, u)?, from_ms(at)?)))
+                .collect()
+        })
+        .await
+    }
+
+    async fn put_autosave(
+        &self,
+        story: StoryId,
+        user: UserId,
+        at: DateTime<Utc>,
+        form: &str,
+    ) -> StoreResult<()> {
+        let form = form.to_owned();
+        self.write(move |tx| {
+            tx.execute(
+                "INSERT INTO story_autosaves (story_id, user_id, at, form) VALUES (?1,?2,?3,?4) \
+                 ON CONFLICT(story_id, user_id) DO UPDATE SET at = excluded.at, form = excluded.form",
+                params![story.0, user.0, ms(at), form],
+            )
+            .map_err(sql_err)?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn get_autosave(
+        &self,
+        story: StoryId,
+        user: UserId,
+    ) -> StoreResult<Option<(DateTime<Utc>, String)>> {
+        self.read(move |c| {
+            let row: Option<(i64, String)> = c
+                .query_row(
+                    "SELECT at, form FROM story_autosaves WHERE story_id = ?1 AND user_id = ?2",
+                    params![story.0, user.0],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
+                .optional()
+                .map_err(sql_err)?;
+            row.map(|(at, f)| Ok((from_ms(at)?, f))).transpose()
+        })
+        .await
+    }
+
+    async fn delete_autosave(&self, story: StoryId, user: UserId) -> StoreResult<()> {
+        self.write(move |tx| {
+            tx.execute(
+                "DELETE FROM story_autosaves WHERE story_id = ?1 AND user_id = ?2",
+                params![story.0, user.0],
+            )
+            .map_err(sql_err)?;
+            Ok(())
         })
         .await
     }

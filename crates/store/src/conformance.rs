@@ -19,7 +19,7 @@ macro_rules! conformance_tests {
             batch_insert_is_atomic, pages_roundtrip, views_accumulate, images_roundtrip,
             missing_rows_are_not_found, accounts_and_sessions, invitations_are_single_use,
             every_save_keeps_a_revision, corrections_move_the_story, scheduled_stories_publish_once,
-            desk_queries_filter, audit_log_pages);
+            desk_queries_filter, audit_log_pages, presence_and_autosave);
     };
     (@cases $make:expr; $($case:ident),*) => {$(
         #[tokio::test]
@@ -852,4 +852,78 @@ pub async fn audit_log_pages(s: &dyn Store) {
         next.iter().map(|a| a.action.as_str()).collect::<Vec<_>>(),
         ["a2", "a1", "a0"]
     );
+}
+
+/// Presence is per user and time-windowed; autosaves are one per user and story.
+pub async fn presence_and_autosave(s: &dyn Store) {
+    let tax = taxonomy(s).await;
+    let a = s
+        .create_user(
+            &email("a@example.org"),
+            "A",
+            Role::Editor,
+            "h",
+            &audit("x", None),
+        )
+        .await
+        .expect("u");
+    let b = s
+        .create_user(
+            &email("b@example.org"),
+            "B",
+            Role::Editor,
+            "h",
+            &audit("x", None),
+        )
+        .await
+        .expect("u");
+    let st = s
+        .insert_story(&story(&tax, "p", StoryStatus::Draft))
+        .await
+        .expect("i");
+    s.touch_presence(st.id, a.id, t0()).await.expect("touch");
+    s.touch_presence(st.id, b.id, t0() + Duration::minutes(5))
+        .await
+        .expect("touch");
+    s.touch_presence(st.id, a.id, t0() + Duration::minutes(6))
+        .await
+        .expect("touch again");
+    let here = s
+        .presence(st.id, t0() + Duration::minutes(4))
+        .await
+        .expect("presence");
+    assert_eq!(
+        here.iter().map(|(u, _)| u.id).collect::<Vec<_>>(),
+        [a.id, b.id]
+    );
+    assert_eq!(
+        s.presence(st.id, t0() + Duration::minutes(7))
+            .await
+            .expect("p")
+            .len(),
+        0
+    );
+    assert!(s.get_autosave(st.id, a.id).await.expect("g").is_none());
+    s.put_autosave(st.id, a.id, t0(), "{\"headline\":\"one\"}")
+        .await
+        .expect("put");
+    s.put_autosave(
+        st.id,
+        a.id,
+        t0() + Duration::minutes(1),
+        "{\"headline\":\"two\"}",
+    )
+    .await
+    .expect("put");
+    let (at, form) = s.get_autosave(st.id, a.id).await.expect("g").expect("some");
+    assert_eq!(
+        (at, form.as_str()),
+        (t0() + Duration::minutes(1), "{\"headline\":\"two\"}")
+    );
+    assert!(
+        s.get_autosave(st.id, b.id).await.expect("g").is_none(),
+        "autosaves are per user"
+    );
+    s.delete_autosave(st.id, a.id).await.expect("delete");
+    assert!(s.get_autosave(st.id, a.id).await.expect("g").is_none());
 }

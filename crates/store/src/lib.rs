@@ -241,4 +241,36 @@ pub trait Store: Send + Sync + 'static {
     async fn record_audit(&self, audit: &AuditInput) -> StoreResult<()>;
     /// Audit lines, newest first, older than `before` (an id) if given.
     async fn list_audit(&self, limit: usize, before: Option<i64>) -> StoreResult<Vec<AuditEntry>>;
+
+    // --- presence and autosave ---
+
+    /// Records that `user` has the story open at `at`.
+    async fn touch_presence(
+        &self,
+        story: StoryId,
+        user: UserId,
+        at: DateTime<Utc>,
+    ) -> StoreResult<()>;
+    /// Who has had the story open since `since`, most recent first.
+    async fn presence(
+        &self,
+        story: StoryId,
+        since: DateTime<Utc>,
+    ) -> StoreResult<Vec<(User, DateTime<Utc>)>>;
+    /// Keeps one user's unsaved editor text for a story (replacing the previous one).
+    async fn put_autosave(
+        &self,
+        story: StoryId,
+        user: UserId,
+        at: DateTime<Utc>,
+        form: &str,
+    ) -> StoreResult<()>;
+    /// One user's autosaved editor text for a story.
+    async fn get_autosave(
+        &self,
+        story: StoryId,
+        user: UserId,
+    ) -> StoreResult<Option<(DateTime<Utc>, String)>>;
+    /// Drops one user's autosaved text (after a real save).
+    async fn delete_autosave(&self, story: StoryId, user: UserId) -> StoreResult<()>;
 }

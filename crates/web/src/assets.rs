@@ -24,6 +24,25 @@ pub static CSS_HREF: LazyLock<String> = LazyLock::new(|| {
     )
 });
 
+/// The newsroom's script (autosave, presence, live preview); the editor works without it.
+pub static NEWSROOM_JS: LazyLock<Rendered> = LazyLock::new(|| {
+    Rendered::new(
+        StatusCode::OK,
+        "text/javascript; charset=utf-8",
+        CachePolicy::Immutable,
+        include_str!("../static/newsroom.js"),
+        None,
+    )
+});
+
+/// The newsroom script's URL, with its content hash.
+pub static NEWSROOM_JS_HREF: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "/static/newsroom-{}.js",
+        NEWSROOM_JS.etag.trim_matches('"').get(..12).unwrap_or("0")
+    )
+});
+
 /// Whether a media file name is one the server could have made (no paths, no dot files).
 pub fn safe_media_name(name: &str) -> bool {
     !name.is_empty()

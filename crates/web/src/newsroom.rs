@@ -34,6 +34,8 @@ pub struct Frame {
     pub title: String,
     /// Stylesheet.
     pub css_href: String,
+    /// Script.
+    pub js_href: String,
     /// Site name.
     pub site_name: String,
     /// Logged-in user's name and role, or empty.
@@ -139,6 +141,8 @@ struct EditorPage {
     can_schedule: bool,
     can_correct: bool,
     corrections: Vec<(String, String, String)>,
+    others: String,
+    autosave_at: String,
 }
 
 #[derive(Template)]
@@ -273,6 +277,7 @@ fn frame(st: &WebState, authed: Option<&Authed>, title: &str) -> Frame {
     Frame {
         title: format!("{title} | {} newsroom", st.app.site.name),
         css_href: assets::CSS_HREF.clone(),
+        js_href: assets::NEWSROOM_JS_HREF.clone(),
         site_name: st.app.site.name.clone(),
         who: authed
             .map(|a| format!("{} ({})", a.user.name, a.user.role))
@@ -687,6 +692,53 @@ async fn route(
                 Err(e) => Err(e),
             }
         }
+        (["preview"], true) => {
+            let html = newsdesk_render::markdown_to_safe_html(form.get("body_md"));
+            Ok(Response::builder()
+                .header(header::CONTENT_TYPE, "text/html; charset=utf-8")
+                .header(header::CACHE_CONTROL, "no-store")
+                .body(Body::from(html))
+                .unwrap_or_else(|_| Response::new(Body::empty())))
+        }
+        (["stories", id, "autosave"], true) => {
+            let id = story_id(id)?;
+            let saved_at = if form.get("heartbeat") == "1" {
+                String::new()
+            } else {
+                utc(st.app.autosave(&a.user, id, &story_form(form)).await?)
+            };
+            let others: Vec<String> = st
+                .app
+                .presence(&a.user, id)
+                .await?
+                .into_iter()
+                .map(|u| u.name)
+                .collect();
+            let json = serde_json::json!({ "saved_at": saved_at, "others": others }).to_string();
+            Ok(Response::builder()
+                .header(header::CONTENT_TYPE, "application/json")
+                .header(header::CACHE_CONTROL, "no-store")
+                .body(Body::from(json))
+                .unwrap_or_else(|_| Response::new(Body::empty())))
+        }
+        (["stories", id], false) if query.get("autosave") == "1" => {
+            let story = st.app.story_for_edit(&a.user, story_id(id)?).await?;
+            let Some((at, f)) = st.app.autosaved(&a.user, &story).await? else {
+                return Ok(see_other(&format!("/newsroom/stories/{}", story.id)));
+            };
+            let notice = format!("Your autosaved text from {} is in the form below. It is not saved until you press Save.", utc(at));
+            Ok(editor_with(
+                st,
+                a,
+                Some(&story),
+                f,
+                String::new(),
+                Vec::new(),
+                StatusCode::OK,
+                &notice,
+            )
+            .await)
+        }
         (["stories", id], false) => {
             let story = st.app.story_for_edit(&a.user, story_id(id)?).await?;
             let f = form_of(st, &story);
@@ -997,6 +1049,29 @@ async fn editor_with(
         Some(s) => st.app.store.story_owner(s.id).await.ok().flatten() == Some(a.user.id),
         None => true,
     };
+    let others = match story {
+        Some(s) => st
+            .app
+            .presence(&a.user, s.id)
+            .await
+            .unwrap_or_default()
+            .iter()
+            .map(|u| u.name.clone())
+            .collect::<Vec<_>>()
+            .join(", "),
+        None => String::new(),
+    };
+    let autosave_at = match story {
+        Some(s) if preview_html.is_empty() && errors.is_empty() => st
+            .app
+            .autosaved(&a.user, s)
+            .await
+            .ok()
+            .flatten()
+            .map(|(t, _)| utc(t))
+            .unwrap_or_default(),
+        _ => String::new(),
+    };
     let snap = st.app.read();
     let tax = &snap.tax;
     let opt = |value: String, label: String, selected: bool| Opt {
@@ -1150,6 +1225,8 @@ async fn editor_with(
             .iter()
             .map(|c| (utc(c.at), c.wrong.clone(), c.right.clone()))
             .collect(),
+        others,
+        autosave_at,
     };
     drop(snap);
     html_response(status, page.render())

@@ -121,6 +121,9 @@ async fn serve(
             if segs[1] == assets::CSS_HREF.trim_start_matches("/static/") || segs[1] == "site.css" {
                 return Ok(assets::CSS.respond(headers));
             }
+            if segs[1] == assets::NEWSROOM_JS_HREF.trim_start_matches("/static/") {
+                return Ok(assets::NEWSROOM_JS.respond(headers));
+            }
             return Err(Fail::NotFound);
         }
         (Some("media"), 2) => {
@@ -152,7 +155,11 @@ async fn serve(
     let page = page.unwrap_or(1);
     let prefix = edition_prefix(&edition);
     let key = format!("{prefix}|{}|{page}", rest.join("/"));
-    let stamp = st.app.stamp();
+    // Feeds do not show trending, so a trending change does not rebuild them.
+    let stamp = match route {
+        Route::Feed(..) | Route::CorrectionsFeed(_) => (st.app.stamp().0, 0),
+        _ => st.app.stamp(),
+    };
 
     if let Route::Article(slug) = &route {
         // Count before the cache, so cached pages count too.

@@ -673,3 +673,94 @@ async fn admins_invite_and_the_invitation_works_once() {
         StatusCode::FORBIDDEN
     );
 }
+
+#[tokio::test]
+async fn presence_autosave_and_live_preview() {
+    let s = site().await;
+    let editor = login(&s, "editor@example.org").await;
+    let admin = login(&s, "admin@example.org").await;
+    let created = post(
+        &s,
+        &editor,
+        "/newsroom/stories/new",
+        &story_fields("Shared story", "Body"),
+    )
+    .await;
+    let id = id_from(&created.header("location"));
+    let first = get(&s, &editor, &format!("/newsroom/stories/{id}")).await;
+    assert!(!first.body.contains("Also editing now:"), "alone at first");
+    let second = get(&s, &admin, &format!("/newsroom/stories/{id}")).await;
+    assert!(
+        second.body.contains("Also editing now: editor"),
+        "the second person is told who else is there"
+    );
+    let mut fields = story_fields("Autosaved headline", "Autosaved body");
+    fields.push(("version", "1"));
+    let r = post(
+        &s,
+        &editor,
+        &format!("/newsroom/stories/{id}/autosave"),
+        &fields,
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let json: serde_json::Value = serde_json::from_str(&r.body).unwrap();
+    assert!(json["saved_at"].as_str().unwrap().ends_with("UTC"));
+    assert_eq!(json["others"], serde_json::json!(["admin"]));
+    assert_eq!(
+        s.app
+            .store
+            .get_story(StoryId(id))
+            .await
+            .unwrap()
+            .headline
+            .as_str(),
+        "Shared story",
+        "autosave is not a save"
+    );
+    s.clock.advance(chrono::Duration::seconds(5));
+    let page = get(&s, &editor, &format!("/newsroom/stories/{id}")).await;
+    assert!(page.body.contains("You have autosaved text"));
+    let restored = get(&s, &editor, &format!("/newsroom/stories/{id}?autosave=1")).await;
+    assert!(restored.body.contains("value=\"Autosaved headline\""));
+    assert_eq!(
+        post(&s, &editor, &format!("/newsroom/stories/{id}"), &fields)
+            .await
+            .status,
+        StatusCode::SEE_OTHER
+    );
+    let page = get(&s, &editor, &format!("/newsroom/stories/{id}")).await;
+    assert!(
+        !page.body.contains("You have autosaved text"),
+        "a real save uses up the autosave"
+    );
+    let other_user = post(
+        &s,
+        &admin,
+        &format!("/newsroom/stories/{id}/autosave"),
+        &[("heartbeat", "1")],
+    )
+    .await;
+    assert_eq!(other_user.status, StatusCode::OK);
+    let preview = post(
+        &s,
+        &editor,
+        "/newsroom/preview",
+        &[("body_md", "**hi** <script>alert(1)</script>")],
+    )
+    .await;
+    assert_eq!(preview.body.trim(), "<p><strong>hi</strong> </p>", "sanitised: the script is gone");
+    let contrib = login(&s, "contrib@example.org").await;
+    let r = post(
+        &s,
+        &contrib,
+        &format!("/newsroom/stories/{id}/autosave"),
+        &fields,
+    )
+    .await;
+    assert_eq!(
+        r.status,
+        StatusCode::FORBIDDEN,
+        "no autosave into a story one may not edit"
+    );
+}
