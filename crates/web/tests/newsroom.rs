@@ -749,7 +749,11 @@ async fn presence_autosave_and_live_preview() {
         &[("body_md", "**hi** <script>alert(1)</script>")],
     )
     .await;
-    assert_eq!(preview.body.trim(), "<p><strong>hi</strong> </p>", "sanitised: the script is gone");
+    assert_eq!(
+        preview.body.trim(),
+        "<p><strong>hi</strong> </p>",
+        "sanitised: the script is gone"
+    );
     let contrib = login(&s, "contrib@example.org").await;
     let r = post(
         &s,

@@ -1,0 +1,126 @@
+//! The command line as an operator uses it.
+#![allow(clippy::unwrap_used)]
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+fn bin() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_newsdesk"));
+    // Settings from the environment of whoever runs the tests must not leak in.
+    for (k, _) in std::env::vars() {
+        if k.starts_with("NEWSDESK_") {
+            c.env_remove(k);
+        }
+    }
+    c.env("NEWSDESK_LOG", "warn");
+    c
+}
+
+fn temp_dir(name: &str) -> std::path::PathBuf {
+    let d = std::env::temp_dir().join(format!("newsdesk-cli-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+#[test]
+fn ingest_dry_run_prints_one_json_object_per_item_and_an_error_per_bad_file() {
+    let d = temp_dir("ingest");
+    let rss = d.join("wire.xml");
+    std::fs::write(
+        &rss,
+        r#"<?xml version="1.0"?><rss version="2.0"><channel><title>Wire</title><link>https://wire.example/</link>
+<item><guid>w-1</guid><title>Floods hit Kenyan coast</title><link>https://wire.example/1</link><pubDate>Thu, 26 Nov 2026 10:00:00 +0300</pubDate><description>Heavy rain &lt;b&gt;flooded&lt;/b&gt; Mombasa.</description><category>weather</category></item>
+<item><guid>w-2</guid><title>Second item</title><pubDate>Thu, 26 Nov 2026 11:00:00 GMT</pubDate></item>
+</channel></rss>"#,
+    )
+    .unwrap();
+    let bomb = d.join("bomb.xml");
+    std::fs::write(&bomb, r#"<?xml version="1.0"?><!DOCTYPE r [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;">]><rss><channel><title>&b;</title></channel></rss>"#).unwrap();
+    let out = bin()
+        .args(["ingest", "--dry-run", "--json", "--agency", "Wire"])
+        .arg(&rss)
+        .arg(&bomb)
+        .output()
+        .unwrap();
+    assert!(
+        !out.status.success(),
+        "a bad file makes the exit status non-zero"
+    );
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let items: Vec<serde_json::Value> = stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(items.len(), 2);
+    assert_eq!(items[0]["agency"], "Wire");
+    assert_eq!(items[0]["agency_id"], "w-1");
+    assert_eq!(items[0]["headline"], "Floods hit Kenyan coast");
+    assert_eq!(
+        items[0]["published_at"], "2026-11-26T07:00:00Z",
+        "times in RFC 3339 UTC"
+    );
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(stderr.contains("bomb.xml"), "{stderr}");
+    assert!(!stderr.contains("panicked"));
+    let store = bin().args(["ingest"]).arg(&rss).output().unwrap();
+    assert!(
+        !store.status.success(),
+        "storing is not offered yet, and says so"
+    );
+}
+
+#[test]
+fn config_defaults_parse_and_user_add_reads_the_password_from_stdin() {
+    let out = bin().args(["config", "defaults"]).output().unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("listen = \"127.0.0.1:8080\""));
+    let d = temp_dir("user");
+    let mut child = bin()
+        .args(["--data-dir"])
+        .arg(&d)
+        .args([
+            "user",
+            "add",
+            "--role",
+            "admin",
+            "--name",
+            "Ada",
+            "ada@example.org",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"a long enough password\n")
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8(out.stdout)
+        .unwrap()
+        .contains("made admin account ada@example.org"));
+    let again = bin()
+        .args(["--data-dir"])
+        .arg(&d)
+        .args(["user", "add", "ada@example.org"])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(!again.status.success());
+    let err = String::from_utf8(again.stderr).unwrap();
+    assert!(err.starts_with("newsdesk: "), "{err}");
+    assert!(
+        !err.contains("backtrace"),
+        "an operator error, not a backtrace"
+    );
+}
