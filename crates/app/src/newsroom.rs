@@ -590,6 +590,63 @@ impl App {
         Ok(serde_json::from_str(&json).ok().map(|f| (at, f)))
     }
 
+    /// Takes an uploaded picture: checked by content and size before decoding, re-encoded without
+    /// metadata, resized for `srcset`, written under server-made names in `media_dir`, saved.
+    pub async fn upload_image(
+        &self,
+        actor: &User,
+        bytes: Vec<u8>,
+        alt: &str,
+        caption: &str,
+        credit: &str,
+        media_dir: &std::path::Path,
+    ) -> AppResult<Image> {
+        require(actor, Capability::UploadMedia)?;
+        let alt = newsdesk_media::clean_alt_text(alt)
+            .map_err(|e| AppError::invalid("alt", e.to_string()))?;
+        let (caption, credit) = (caption.trim().to_owned(), credit.trim().to_owned());
+        if caption.chars().count() > 500 || credit.chars().count() > 200 {
+            return Err(AppError::invalid(
+                "caption",
+                "The caption is at most 500 characters and the credit 200.",
+            ));
+        }
+        let dir = media_dir.to_owned();
+        let processed = tokio::task::spawn_blocking(move || {
+            newsdesk_media::process_image(&bytes, &newsdesk_media::ImageLimits::default(), &dir)
+        })
+        .await
+        .map_err(|e| AppError::Internal(Box::new(e)))?
+        .map_err(|e| AppError::invalid("file", e.to_string()))?;
+        let image = self
+            .store
+            .insert_image(&ImageInput {
+                key: processed.key.clone(),
+                ext: processed.ext.to_owned(),
+                alt,
+                caption,
+                credit,
+                width: processed.width,
+                height: processed.height,
+                widths: processed.widths.clone(),
+            })
+            .await?;
+        self.store
+            .record_audit(&AuditInput {
+                at: self.now(),
+                user_id: Some(actor.id),
+                action: "upload".into(),
+                target: format!("image:{}", image.id),
+                detail: format!(
+                    "{} ({}×{})",
+                    processed.key, processed.width, processed.height
+                ),
+            })
+            .await?;
+        self.sync().await?;
+        Ok(image)
+    }
+
     /// Publishes every scheduled story whose time has come (at start and every second).
     pub async fn publish_due(&self) -> AppResult<Vec<StoryId>> {
         let done = self.store.publish_due(self.now()).await?;

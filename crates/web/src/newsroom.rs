@@ -257,6 +257,10 @@ fn frame(st: &WebState, authed: Option<&Authed>, title: &str) -> Frame {
             label: "New story".into(),
             href: "/newsroom/stories/new".into(),
         });
+        menu.push(Link {
+            label: "Pictures".into(),
+            href: "/newsroom/media".into(),
+        });
         if a.user.role.can(Capability::ViewAudit) {
             menu.push(Link {
                 label: "Audit log".into(),
@@ -449,6 +453,14 @@ pub async fn handle(st: &WebState, req: Request) -> Response<Body> {
             "Use the forms of the newsroom.",
         );
     }
+    let multipart = method == Method::POST
+        && headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("multipart/form-data"));
+    if multipart {
+        return upload(st, headers, body).await;
+    }
     let form = if method == Method::POST {
         let bytes = match axum::body::to_bytes(body, BODY_LIMIT).await {
             Ok(b) => b,
@@ -573,6 +585,203 @@ pub async fn handle(st: &WebState, req: Request) -> Response<Body> {
         Ok(res) => res,
         Err(e) => app_error(st, Some(&authed), e),
     }
+}
+
+/// Largest upload body (the image limit plus the form's other fields).
+const UPLOAD_LIMIT: usize = 16 * 1024 * 1024;
+
+/// `POST /newsroom/media`, multipart: a picture with its alt text, caption and credit.
+async fn upload(st: &WebState, headers: HeaderMap, body: Body) -> Response<Body> {
+    let authed = match cookie(&headers, SESSION_COOKIE) {
+        Some(token) => st.app.session(token).await.ok().flatten(),
+        None => None,
+    };
+    let Some(a) = authed else {
+        return message(
+            st,
+            None,
+            StatusCode::FORBIDDEN,
+            "Please log in",
+            "Your session has ended. Log in and try again.",
+        );
+    };
+    let bytes = match axum::body::to_bytes(body, UPLOAD_LIMIT).await {
+        Ok(b) => b,
+        Err(_) => {
+            return message(
+                st,
+                Some(&a),
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "Too large",
+                "The upload is larger than 16 MiB.",
+            )
+        }
+    };
+    let mut req = Request::new(Body::from(bytes));
+    if let Some(ct) = headers.get(header::CONTENT_TYPE) {
+        req.headers_mut().insert(header::CONTENT_TYPE, ct.clone());
+    }
+    let mut parts =
+        match <axum::extract::Multipart as axum::extract::FromRequest<()>>::from_request(req, &())
+            .await
+        {
+            Ok(m) => m,
+            Err(_) => {
+                return message(
+                    st,
+                    Some(&a),
+                    StatusCode::BAD_REQUEST,
+                    "Bad upload",
+                    "The upload could not be read.",
+                )
+            }
+        };
+    let (mut csrf, mut alt, mut caption, mut credit, mut file) = (
+        String::new(),
+        String::new(),
+        String::new(),
+        String::new(),
+        Vec::new(),
+    );
+    loop {
+        match parts.next_field().await {
+            Ok(Some(field)) => {
+                let name = field.name().unwrap_or("").to_owned();
+                let Ok(data) = field.bytes().await else {
+                    return message(
+                        st,
+                        Some(&a),
+                        StatusCode::BAD_REQUEST,
+                        "Bad upload",
+                        "The upload could not be read.",
+                    );
+                };
+                let text = || String::from_utf8_lossy(&data).into_owned();
+                match name.as_str() {
+                    "csrf" => csrf = text(),
+                    "alt" => alt = text(),
+                    "caption" => caption = text(),
+                    "credit" => credit = text(),
+                    "file" => file = data.to_vec(),
+                    _ => {}
+                }
+            }
+            Ok(None) => break,
+            Err(_) => {
+                return message(
+                    st,
+                    Some(&a),
+                    StatusCode::BAD_REQUEST,
+                    "Bad upload",
+                    "The upload could not be read.",
+                )
+            }
+        }
+    }
+    if !same_origin(&headers, &st.app.site.base_url) || !constant_eq(&csrf, &a.csrf_token) {
+        return message(
+            st,
+            Some(&a),
+            StatusCode::FORBIDDEN,
+            "Refused",
+            "This form was not sent from your newsroom session. Reload the page and try again.",
+        );
+    }
+    if file.is_empty() {
+        return media_page(
+            st,
+            &a,
+            vec!["Choose a picture to upload.".into()],
+            String::new(),
+            StatusCode::BAD_REQUEST,
+        )
+        .await;
+    }
+    match st
+        .app
+        .upload_image(&a.user, file, &alt, &caption, &credit, &st.media_dir)
+        .await
+    {
+        Ok(img) => {
+            media_page(
+                st,
+                &a,
+                Vec::new(),
+                format!(
+                    "Uploaded picture {} ({}×{}).",
+                    img.id, img.width, img.height
+                ),
+                StatusCode::OK,
+            )
+            .await
+        }
+        Err(AppError::Invalid(fields)) => {
+            media_page(
+                st,
+                &a,
+                fields.into_iter().map(|f| f.message).collect(),
+                String::new(),
+                StatusCode::BAD_REQUEST,
+            )
+            .await
+        }
+        Err(e) => app_error(st, Some(&a), e),
+    }
+}
+
+/// An uploaded picture in the media list.
+pub struct MediaRow {
+    /// Id (to pick it as a hero image).
+    pub id: i64,
+    /// Thumbnail URL.
+    pub src: String,
+    /// Alt text.
+    pub alt: String,
+    /// Size.
+    pub size: String,
+}
+
+#[derive(Template)]
+#[template(path = "newsroom/media.html")]
+struct MediaPage {
+    f: Frame,
+    rows: Vec<MediaRow>,
+    can_upload: bool,
+}
+
+async fn media_page(
+    st: &WebState,
+    a: &Authed,
+    errors: Vec<String>,
+    notice: String,
+    status: StatusCode,
+) -> Response<Body> {
+    let mut f = frame(st, Some(a), "Pictures");
+    f.errors = errors;
+    f.notice = notice;
+    let rows = {
+        let snap = st.app.read();
+        let mut imgs: Vec<_> = snap.images.values().cloned().collect();
+        imgs.sort_by_key(|i| std::cmp::Reverse(i.id));
+        imgs.truncate(60);
+        imgs.iter()
+            .map(|i| MediaRow {
+                id: i.id.0,
+                src: i.variant_path(i.widths.first().copied().unwrap_or(i.width)),
+                alt: i.alt.clone(),
+                size: format!("{}×{}", i.width, i.height),
+            })
+            .collect()
+    };
+    html_response(
+        status,
+        MediaPage {
+            f,
+            rows,
+            can_upload: a.user.role.can(Capability::UploadMedia),
+        }
+        .render(),
+    )
 }
 
 async fn login(
@@ -835,6 +1044,9 @@ async fn route(
                 .restore_revision(&a.user, id, version(form)?, rev)
                 .await?;
             Ok(see_other(&format!("/newsroom/stories/{id}?saved=1")))
+        }
+        (["media"], false) => {
+            Ok(media_page(st, a, Vec::new(), String::new(), StatusCode::OK).await)
         }
         (["audit"], false) => {
             newsdesk_app::require(&a.user, Capability::ViewAudit)?;

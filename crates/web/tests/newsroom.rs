@@ -768,3 +768,162 @@ async fn presence_autosave_and_live_preview() {
         "no autosave into a story one may not edit"
     );
 }
+
+fn multipart(csrf: &str, alt: &str, file: &[u8], file_name: &str) -> (String, Vec<u8>) {
+    let boundary = "----newsdesk-test-boundary";
+    let mut body = Vec::new();
+    for (name, value) in [
+        ("csrf", csrf),
+        ("alt", alt),
+        ("caption", "A caption"),
+        ("credit", "Photo: test"),
+    ] {
+        body.extend_from_slice(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n").as_bytes());
+    }
+    body.extend_from_slice(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{file_name}\"\r\nContent-Type: image/jpeg\r\n\r\n").as_bytes());
+    body.extend_from_slice(file);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+/// A PNG whose header claims 60,000 × 60,000 pixels with a tiny body: a decompression bomb.
+fn png_bomb() -> Vec<u8> {
+    let mut png = newsdesk_demo::png::encode_rgb(2, 2, &[0u8; 12]).unwrap();
+    // IHDR data starts at byte 16: width and height, then fix the chunk's CRC.
+    png[16..20].copy_from_slice(&60_000u32.to_be_bytes());
+    png[20..24].copy_from_slice(&60_000u32.to_be_bytes());
+    let crc = crc32(&png[12..29]);
+    png[29..33].copy_from_slice(&crc.to_be_bytes());
+    png
+}
+
+fn crc32(bytes: &[u8]) -> u32 {
+    let mut c = 0xffff_ffffu32;
+    for b in bytes {
+        c ^= u32::from(*b);
+        for _ in 0..8 {
+            c = if c & 1 == 1 {
+                0xedb8_8320 ^ (c >> 1)
+            } else {
+                c >> 1
+            };
+        }
+    }
+    !c
+}
+
+#[tokio::test]
+async fn uploads_are_checked_by_content_and_served_with_ranges() {
+    let s = site().await;
+    let editor = login(&s, "editor@example.org").await;
+    let upload = |file: Vec<u8>, alt: &'static str, name: &'static str| {
+        let (ct, body) = multipart(&editor.csrf, alt, &file, name);
+        let cookie = editor.cookie.clone();
+        let router = s.router.clone();
+        async move {
+            send(
+                &router,
+                "POST",
+                "/newsroom/media",
+                &[
+                    ("cookie", &cookie),
+                    ("content-type", &ct),
+                    ("sec-fetch-site", "same-origin"),
+                ],
+                body,
+            )
+            .await
+        }
+    };
+    let rgb: Vec<u8> = (0..640 * 360 * 3).map(|i| (i % 251) as u8).collect();
+    let good = newsdesk_demo::png::encode_rgb(640, 360, &rgb).unwrap();
+    let r = upload(good.clone(), "A test pattern", "pattern.png").await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert!(r.body.contains("Uploaded picture"));
+    let img = s
+        .app
+        .read()
+        .images
+        .values()
+        .max_by_key(|i| i.id)
+        .cloned()
+        .unwrap();
+    assert!(img.key.starts_with("img-"), "server-made name: {}", img.key);
+    assert_eq!(img.widths, vec![480], "the srcset widths that fit, never upscaled");
+    let bytes = send(&s.router, "GET", &img.variant_path(480), &[], vec![]).await;
+    assert_eq!(bytes.status, StatusCode::OK);
+    assert_eq!(bytes.header("accept-ranges"), "bytes");
+    let part = send(
+        &s.router,
+        "GET",
+        &img.variant_path(480),
+        &[("range", "bytes=0-9")],
+        vec![],
+    )
+    .await;
+    assert_eq!(part.status, StatusCode::PARTIAL_CONTENT);
+    assert!(part.header("content-range").starts_with("bytes 0-9/"));
+    let bad_range = send(
+        &s.router,
+        "GET",
+        &img.variant_path(480),
+        &[("range", "bytes=999999999-")],
+        vec![],
+    )
+    .await;
+    assert_eq!(bad_range.status, StatusCode::RANGE_NOT_SATISFIABLE);
+    let bomb = upload(png_bomb(), "Bomb", "bomb.png").await;
+    assert_eq!(bomb.status, StatusCode::BAD_REQUEST);
+    assert!(bomb.body.contains("too large to process"), "{}", bomb.body);
+    let fake = upload(
+        b"<html><body>not a picture</body></html>".to_vec(),
+        "Fake",
+        "photo.jpg",
+    )
+    .await;
+    assert_eq!(fake.status, StatusCode::BAD_REQUEST);
+    let svg = upload(
+        br#"<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>"#.to_vec(),
+        "Drawing",
+        "x.png",
+    )
+    .await;
+    assert_eq!(svg.status, StatusCode::BAD_REQUEST);
+    assert!(svg.body.contains("SVG"), "{}", svg.body);
+    let no_alt = upload(good, "", "pattern.png").await;
+    assert_eq!(
+        no_alt.status,
+        StatusCode::BAD_REQUEST,
+        "alt text is required"
+    );
+    let count = s.app.read().images.len();
+    let contrib = login(&s, "contrib@example.org").await;
+    let (ct, body) = multipart(
+        &contrib.csrf,
+        "x",
+        &newsdesk_demo::png::encode_rgb(4, 4, &[9u8; 48]).unwrap(),
+        "x.png",
+    );
+    let r = send(
+        &s.router,
+        "POST",
+        "/newsroom/media",
+        &[
+            ("cookie", &contrib.cookie),
+            ("content-type", &ct),
+            ("sec-fetch-site", "same-origin"),
+        ],
+        body,
+    )
+    .await;
+    assert_eq!(
+        r.status,
+        StatusCode::FORBIDDEN,
+        "contributors do not upload"
+    );
+    assert_eq!(
+        s.app.read().images.len(),
+        count,
+        "refused uploads saved nothing"
+    );
+}
