@@ -149,6 +149,23 @@ pub struct Login {
     pub user: User,
 }
 
+/// What a correct password leads to.
+#[derive(Debug)]
+pub enum LoginStep {
+    /// Logged in.
+    Done(Login),
+    /// The account has a second factor: ask for a code, carrying this pending token.
+    NeedCode {
+        /// Single-use, five-minute token naming the half-done login.
+        pending: String,
+    },
+}
+
+/// How long a half-done login (password right, code still to come) lasts.
+pub const PENDING_TTL: Duration = Duration::minutes(5);
+/// How long a password-reset link works.
+pub const RESET_TTL: Duration = Duration::hours(1);
+
 /// A request's valid session.
 #[derive(Debug, Clone)]
 pub struct Authed {
@@ -174,9 +191,10 @@ async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> 
 }
 
 impl App {
-    /// Logs in: throttled per account and per address, constant work whether or not the account
-    /// exists, a fresh session token on success.
-    pub async fn login(&self, email: &str, password: &str, address: &str) -> AppResult<Login> {
+    /// Logs in with e-mail and password: throttled per account and per address, constant work
+    /// whether or not the account exists. Accounts with a second factor get a short-lived
+    /// pending token instead of a session, to be completed with [`App::login_code`].
+    pub async fn login(&self, email: &str, password: &str, address: &str) -> AppResult<LoginStep> {
         let now = self.now();
         let email_key = format!("account:{}", email.trim().to_lowercase());
         let addr_key = format!("address:{address}");
@@ -200,7 +218,72 @@ impl App {
             self.throttle.fail(addr_key, now);
             return Err(wrong_login());
         };
+        if user.totp_enabled {
+            let pending = random_hex(16)?;
+            let mut map = self
+                .pending_logins
+                .lock()
+                .unwrap_or_else(|e| e.into_inner());
+            map.retain(|_, (_, exp)| *exp > now);
+            map.insert(hash_token(&pending), (user.id, now + PENDING_TTL));
+            return Ok(LoginStep::NeedCode { pending });
+        }
         self.throttle.clear(&email_key);
+        Ok(LoginStep::Done(self.start_session(user, now).await?))
+    }
+
+    /// Second step of a login with a one-time code. Codes are single use; failures count
+    /// towards the same throttle as passwords.
+    pub async fn login_code(&self, pending: &str, code: &str, address: &str) -> AppResult<Login> {
+        let now = self.now();
+        let addr_key = format!("address:{address}");
+        let key = hash_token(pending);
+        let entry = self
+            .pending_logins
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&key)
+            .copied();
+        let Some((user_id, expires)) = entry.filter(|(_, exp)| *exp > now) else {
+            return Err(AppError::invalid(
+                "code",
+                "This login has expired. Start again with your password.",
+            ));
+        };
+        let user = self.store.get_user(user_id).await?;
+        let acct_key = format!("account:{}", user.email);
+        if self.throttle.recent(&acct_key, now) >= MAX_FAILURES_PER_ACCOUNT
+            || self.throttle.recent(&addr_key, now) >= MAX_FAILURES_PER_ADDRESS
+        {
+            return Err(AppError::RateLimited);
+        }
+        let secret = self
+            .store
+            .totp_secret(user_id)
+            .await?
+            .and_then(|s| crate::totp::base32_decode(&s));
+        let step = secret.and_then(|s| crate::totp::matching_step(&s, code, now.timestamp()));
+        let fresh = match step {
+            Some(step) => self.store.use_totp_step(user_id, step).await?,
+            None => false,
+        };
+        if !fresh || user.disabled || expires <= now {
+            self.throttle.fail(acct_key, now);
+            self.throttle.fail(addr_key, now);
+            return Err(AppError::invalid(
+                "code",
+                "That code is not right. Use the current code from your app.",
+            ));
+        }
+        self.pending_logins
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&key);
+        self.throttle.clear(&acct_key);
+        self.start_session(user, now).await
+    }
+
+    async fn start_session(&self, user: User, now: DateTime<Utc>) -> AppResult<Login> {
         let token = random_hex(16)?;
         self.store
             .create_session(&SessionRecord {
@@ -217,10 +300,132 @@ impl App {
                 user_id: Some(user.id),
                 action: "login".into(),
                 target: format!("user:{}", user.id),
-                detail: String::new(),
+                detail: if user.totp_enabled {
+                    "with a one-time code".into()
+                } else {
+                    String::new()
+                },
             })
             .await?;
         Ok(Login { token, user })
+    }
+
+    /// A new random TOTP secret (base32) for the actor to add to an authenticator app; nothing
+    /// is saved until [`App::enable_totp`] confirms a code from it.
+    pub fn new_totp_secret(&self) -> AppResult<String> {
+        let mut raw = [0u8; 20];
+        getrandom::fill(&mut raw)
+            .map_err(|e| AppError::Internal(format!("no randomness: {e}").into()))?;
+        Ok(crate::totp::base32_encode(&raw))
+    }
+
+    /// Turns the second factor on once the actor proves their app produces the right codes.
+    pub async fn enable_totp(&self, actor: &User, secret_b32: &str, code: &str) -> AppResult<()> {
+        let secret = crate::totp::base32_decode(secret_b32)
+            .filter(|s| s.len() >= 10)
+            .ok_or_else(|| {
+                AppError::invalid("secret", "The setup key is not valid; reload the page.")
+            })?;
+        let now = self.now();
+        let Some(step) = crate::totp::matching_step(&secret, code, now.timestamp()) else {
+            return Err(AppError::invalid(
+                "code",
+                "That code is not right. Check the time on your phone and try the current code.",
+            ));
+        };
+        let audit = AuditInput {
+            at: now,
+            user_id: Some(actor.id),
+            action: "totp-on".into(),
+            target: format!("user:{}", actor.id),
+            detail: String::new(),
+        };
+        self.store
+            .set_totp(actor.id, Some(&crate::totp::base32_encode(&secret)), &audit)
+            .await?;
+        self.store.use_totp_step(actor.id, step).await?;
+        Ok(())
+    }
+
+    /// Turns the second factor off (a current code is needed), unless the site requires it.
+    pub async fn disable_totp(&self, actor: &User, code: &str) -> AppResult<()> {
+        if self.totp_required(actor) {
+            return Err(AppError::invalid(
+                "code",
+                "Your role must use a second factor on this site.",
+            ));
+        }
+        let now = self.now();
+        let secret = self
+            .store
+            .totp_secret(actor.id)
+            .await?
+            .and_then(|s| crate::totp::base32_decode(&s));
+        let ok = match secret.and_then(|s| crate::totp::matching_step(&s, code, now.timestamp())) {
+            Some(step) => self.store.use_totp_step(actor.id, step).await?,
+            None => false,
+        };
+        if !ok {
+            return Err(AppError::invalid("code", "That code is not right."));
+        }
+        let audit = AuditInput {
+            at: now,
+            user_id: Some(actor.id),
+            action: "totp-off".into(),
+            target: format!("user:{}", actor.id),
+            detail: String::new(),
+        };
+        Ok(self.store.set_totp(actor.id, None, &audit).await?)
+    }
+
+    /// Whether this account must have a second factor (the site requires it for editors and
+    /// admins).
+    pub fn totp_required(&self, user: &User) -> bool {
+        self.site.require_totp_for_editors && user.role >= Role::Editor
+    }
+
+    /// Starts a password reset: returns the account and the single-use token to e-mail, or
+    /// `None` for an unknown or disabled address (the caller answers the same either way).
+    pub async fn request_password_reset(&self, email: &str) -> AppResult<Option<(User, String)>> {
+        let Ok(email) = EmailAddress::parse(email) else {
+            return Ok(None);
+        };
+        let Some((user, _)) = self.store.find_login(&email).await? else {
+            return Ok(None);
+        };
+        if user.disabled {
+            return Ok(None);
+        }
+        let token = random_hex(16)?;
+        self.store
+            .create_password_reset(&hash_token(&token), user.id, self.now() + RESET_TTL)
+            .await?;
+        Ok(Some((user, token)))
+    }
+
+    /// Sets a new password with a reset token; every session of the account ends.
+    pub async fn reset_password(&self, token: &str, password: &str) -> AppResult<()> {
+        check_password(password).map_err(|f| AppError::Invalid(vec![f]))?;
+        let Some(user) = self
+            .store
+            .take_password_reset(&hash_token(token), self.now())
+            .await?
+        else {
+            return Err(AppError::invalid(
+                "token",
+                "This reset link is not valid: it may have been used or expired.",
+            ));
+        };
+        let pw = password.to_owned();
+        let hash = blocking(move || hash_password(&pw)).await??;
+        let audit = AuditInput {
+            at: self.now(),
+            user_id: Some(user),
+            action: "password-reset".into(),
+            target: format!("user:{user}"),
+            detail: String::new(),
+        };
+        Ok(self.store.set_password(user, &hash, &audit).await?)
     }
 
     /// The session behind a cookie token, if it is valid now. Expired sessions and sessions of

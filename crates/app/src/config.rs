@@ -33,6 +33,8 @@ pub struct SiteConfig {
     pub trending_size: usize,
     /// How often counted views are flushed to the database and trending is recomputed, in seconds.
     pub views_flush_seconds: u64,
+    /// Whether editors and admins must log in with a one-time code (TOTP) as well.
+    pub require_totp_for_editors: bool,
 }
 
 impl Default for SiteConfig {
@@ -51,6 +53,7 @@ impl Default for SiteConfig {
             trending_half_life_hours: 6.0,
             trending_size: 10,
             views_flush_seconds: 2,
+            require_totp_for_editors: false,
         }
     }
 }

@@ -10,9 +10,10 @@ pub mod diff;
 pub mod error;
 pub mod newsroom;
 pub mod readmodel;
+pub mod totp;
 
 pub use audience::{is_bot_or_prefetch, Audience};
-pub use auth::{Authed, Login};
+pub use auth::{Authed, Login, LoginStep};
 pub use config::SiteConfig;
 pub use error::{AppError, AppResult, FieldError};
 pub use newsroom::{require, StoryForm};
@@ -37,6 +38,8 @@ pub struct App {
     pub audience: Audience,
     /// Failed-login counters.
     pub throttle: auth::Throttle,
+    /// Logins waiting for their one-time code: token hash → (account, expiry).
+    pending_logins: std::sync::Mutex<std::collections::HashMap<String, (UserId, DateTime<Utc>)>>,
     snapshot: RwLock<Snapshot>,
     content_generation: AtomicU64,
     sync_state: tokio::sync::Mutex<SyncState>,
@@ -91,6 +94,7 @@ impl App {
             site,
             audience,
             throttle: auth::Throttle::default(),
+            pending_logins: std::sync::Mutex::default(),
             snapshot: RwLock::new(snap),
             content_generation: AtomicU64::new(1),
             sync_state: tokio::sync::Mutex::new(SyncState {

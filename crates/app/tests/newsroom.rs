@@ -84,6 +84,13 @@ fn form(headline: &str) -> StoryForm {
     }
 }
 
+fn done(step: newsdesk_app::LoginStep) -> newsdesk_app::Login {
+    match step {
+        newsdesk_app::LoginStep::Done(l) => l,
+        other => panic!("expected a finished login, got {other:?}"),
+    }
+}
+
 fn allowed<T>(r: &Result<T, AppError>) -> bool {
     match r {
         Ok(_) => true,
@@ -479,17 +486,19 @@ async fn login_does_not_say_which_part_was_wrong_and_is_throttled() {
         .await
         .unwrap_err();
     assert_eq!(format!("{wrong_pw:?}"), format!("{unknown:?}"));
-    let ok = r
-        .app
-        .login("U2@example.org", "a long enough password", "10.0.0.2")
-        .await
-        .unwrap();
+    let ok = done(
+        r.app
+            .login("U2@example.org", "a long enough password", "10.0.0.2")
+            .await
+            .unwrap(),
+    );
     assert_eq!(ok.user.id, r.users[2].id);
-    let again = r
-        .app
-        .login("u2@example.org", "a long enough password", "10.0.0.2")
-        .await
-        .unwrap();
+    let again = done(
+        r.app
+            .login("u2@example.org", "a long enough password", "10.0.0.2")
+            .await
+            .unwrap(),
+    );
     assert_ne!(
         ok.token, again.token,
         "every login makes a new session token"
@@ -517,11 +526,12 @@ async fn login_does_not_say_which_part_was_wrong_and_is_throttled() {
 async fn sessions_time_out_and_end_when_the_account_is_disabled() {
     let r = room().await;
     let admin = r.users[3].clone();
-    let login = r
-        .app
-        .login("u2@example.org", "a long enough password", "a")
-        .await
-        .unwrap();
+    let login = done(
+        r.app
+            .login("u2@example.org", "a long enough password", "a")
+            .await
+            .unwrap(),
+    );
     assert!(r.app.session(&login.token).await.unwrap().is_some());
     assert!(r
         .app
@@ -535,11 +545,12 @@ async fn sessions_time_out_and_end_when_the_account_is_disabled() {
         r.app.session(&login.token).await.unwrap().is_none(),
         "idle time-out"
     );
-    let login = r
-        .app
-        .login("u2@example.org", "a long enough password", "a")
-        .await
-        .unwrap();
+    let login = done(
+        r.app
+            .login("u2@example.org", "a long enough password", "a")
+            .await
+            .unwrap(),
+    );
     for _ in 0..13 {
         r.clock.advance(Duration::minutes(59));
         let _ = r.app.session(&login.token).await.unwrap();
@@ -548,11 +559,12 @@ async fn sessions_time_out_and_end_when_the_account_is_disabled() {
         r.app.session(&login.token).await.unwrap().is_none(),
         "absolute time-out"
     );
-    let login = r
-        .app
-        .login("u2@example.org", "a long enough password", "a")
-        .await
-        .unwrap();
+    let login = done(
+        r.app
+            .login("u2@example.org", "a long enough password", "a")
+            .await
+            .unwrap(),
+    );
     r.app
         .set_user_access(&admin, r.users[2].id, Role::Editor, true)
         .await
@@ -656,5 +668,140 @@ async fn corrections_move_the_updated_time_and_revisions_diff() {
     assert!(
         revs.len() >= 4,
         "create, submit, publish, correct: {revs:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_second_factor_is_asked_for_checked_once_and_can_be_required() {
+    let r = room().await;
+    let editor = r.users[2].clone();
+    let secret = r.app.new_totp_secret().unwrap();
+    let raw = newsdesk_app::totp::base32_decode(&secret).unwrap();
+    let code_now = |clock: &ManualClock| {
+        format!(
+            "{:06}",
+            newsdesk_app::totp::code_at(&raw, clock.now().timestamp() / 30)
+        )
+    };
+    assert!(
+        r.app.enable_totp(&editor, &secret, "000000").await.is_err()
+            || code_now(&r.clock) == "000000"
+    );
+    r.app
+        .enable_totp(&editor, &secret, &code_now(&r.clock))
+        .await
+        .unwrap();
+    let step = r
+        .app
+        .login("u2@example.org", "a long enough password", "a")
+        .await
+        .unwrap();
+    let newsdesk_app::LoginStep::NeedCode { pending } = step else {
+        panic!("a code is needed")
+    };
+    // The code used to enable it is spent; the next step's code works.
+    r.clock.advance(Duration::seconds(30));
+    assert!(r.app.login_code(&pending, "12345", "a").await.is_err());
+    let login = r
+        .app
+        .login_code(&pending, &code_now(&r.clock), "a")
+        .await
+        .unwrap();
+    assert_eq!(login.user.id, editor.id);
+    assert!(r.app.session(&login.token).await.unwrap().is_some());
+    let step = r
+        .app
+        .login("u2@example.org", "a long enough password", "a")
+        .await
+        .unwrap();
+    let newsdesk_app::LoginStep::NeedCode { pending } = step else {
+        panic!("a code is needed")
+    };
+    assert!(
+        r.app
+            .login_code(&pending, &code_now(&r.clock), "a")
+            .await
+            .is_err(),
+        "a code is used once"
+    );
+    r.clock.advance(Duration::minutes(6));
+    assert!(
+        r.app
+            .login_code(&pending, &code_now(&r.clock), "a")
+            .await
+            .is_err(),
+        "a half-done login expires"
+    );
+    // A site that requires it, for editors and admins only.
+    let strict = App::load(
+        r.store.clone(),
+        r.clock.clone(),
+        SiteConfig {
+            require_totp_for_editors: true,
+            ..SiteConfig::default()
+        },
+    )
+    .await
+    .unwrap();
+    assert!(strict.totp_required(&r.users[3]));
+    assert!(!strict.totp_required(&r.users[1]));
+    let editor_now = r.store.get_user(editor.id).await.unwrap();
+    assert!(
+        strict
+            .disable_totp(&editor_now, &code_now(&r.clock))
+            .await
+            .is_err(),
+        "cannot be turned off where required"
+    );
+}
+
+#[tokio::test]
+async fn password_reset_is_single_use_and_ends_sessions() {
+    let r = room().await;
+    let before = done(
+        r.app
+            .login("u1@example.org", "a long enough password", "a")
+            .await
+            .unwrap(),
+    );
+    assert!(r
+        .app
+        .request_password_reset("nobody@example.org")
+        .await
+        .unwrap()
+        .is_none());
+    let (user, token) = r
+        .app
+        .request_password_reset("u1@example.org")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(user.id, r.users[1].id);
+    assert!(r.app.reset_password(&token, "short").await.is_err());
+    r.app
+        .reset_password(&token, "a brand new long password")
+        .await
+        .unwrap();
+    assert!(
+        r.app
+            .reset_password(&token, "a brand new long password")
+            .await
+            .is_err(),
+        "single use"
+    );
+    assert!(
+        r.app.session(&before.token).await.unwrap().is_none(),
+        "old sessions end"
+    );
+    assert!(r
+        .app
+        .login("u1@example.org", "a long enough password", "a")
+        .await
+        .is_err());
+    done(
+        r.app
+            .login("u1@example.org", "a brand new long password", "a")
+            .await
+            .unwrap(),
     );
 }

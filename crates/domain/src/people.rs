@@ -202,6 +202,8 @@ pub struct User {
     pub disabled: bool,
     /// The byline this account writes under, if any.
     pub author_id: Option<AuthorId>,
+    /// Whether logging in also needs a one-time code.
+    pub totp_enabled: bool,
     /// When the account was made.
     pub created_at: DateTime<Utc>,
 }

@@ -178,6 +178,8 @@ trending_half_life_hours = {half_life:?}
 trending_size = {trending_size}
 # How often counted views are written to the database and trending is recomputed, in seconds.
 views_flush_seconds = {flush}
+# Whether editors and admins must also give a one-time code (TOTP app) to log in.
+require_totp_for_editors = {totp}
 "#,
         listen = q(&d.listen),
         data_dir = q(&d.data_dir.display().to_string()),
@@ -197,6 +199,7 @@ views_flush_seconds = {flush}
         half_life = s.trending_half_life_hours,
         trending_size = s.trending_size,
         flush = s.views_flush_seconds,
+        totp = s.require_totp_for_editors,
     )
 }
 

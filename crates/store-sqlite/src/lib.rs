@@ -20,6 +20,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("schema.sql"),
     include_str!("newsroom.sql"),
     include_str!("presence.sql"),
+    include_str!("totp.sql"),
 ];
 
 /// Most idle read connections kept.
@@ -1231,7 +1232,7 @@ impl Store for SqliteStore {
                         newsroom::USER_COLS
                     ),
                     [email.as_str()],
-                    |r| Ok((newsroom::raw_user(r)?, r.get::<_, String>(7)?)),
+                    |r| Ok((newsroom::raw_user(r)?, r.get::<_, String>(8)?)),
                 )
                 .optional()
                 .map_err(sql_err)?;
@@ -1793,6 +1794,93 @@ impl Store for SqliteStore {
             )
             .map_err(sql_err)?;
             Ok(())
+        })
+        .await
+    }
+
+    async fn set_totp(
+        &self,
+        id: UserId,
+        secret: Option<&str>,
+        audit: &AuditInput,
+    ) -> StoreResult<()> {
+        let (secret, audit) = (secret.map(str::to_owned), audit.clone());
+        self.write(move |tx| {
+            let n = tx
+                .execute(
+                    "UPDATE users SET totp_secret = ?2, totp_last_step = NULL WHERE id = ?1",
+                    params![id.0, secret],
+                )
+                .map_err(sql_err)?;
+            if n == 0 {
+                return Err(StoreError::NotFound);
+            }
+            newsroom::audit(tx, &audit)
+        })
+        .await
+    }
+
+    async fn totp_secret(&self, id: UserId) -> StoreResult<Option<String>> {
+        self.read(move |c| {
+            c.query_row("SELECT totp_secret FROM users WHERE id = ?1", [id.0], |r| {
+                r.get(0)
+            })
+            .map_err(sql_err)
+        })
+        .await
+    }
+
+    async fn use_totp_step(&self, id: UserId, step: i64) -> StoreResult<bool> {
+        self.write(move |tx| {
+            let n = tx
+                .execute(
+                    "UPDATE users SET totp_last_step = ?2 WHERE id = ?1 AND (totp_last_step IS NULL OR totp_last_step < ?2)",
+                    params![id.0, step],
+                )
+                .map_err(sql_err)?;
+            Ok(n == 1)
+        })
+        .await
+    }
+
+    async fn create_password_reset(
+        &self,
+        token_hash: &str,
+        user: UserId,
+        expires_at: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        let token_hash = token_hash.to_owned();
+        self.write(move |tx| {
+            tx.execute(
+                "INSERT INTO password_resets (token_hash, user_id, expires_at) VALUES (?1,?2,?3)",
+                params![token_hash, user.0, ms(expires_at)],
+            )
+            .map_err(sql_err)?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn take_password_reset(
+        &self,
+        token_hash: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<UserId>> {
+        let token_hash = token_hash.to_owned();
+        self.write(move |tx| {
+            let user: Option<i64> = tx
+                .query_row(
+                    "SELECT user_id FROM password_resets WHERE token_hash = ?1 AND used_at IS NULL AND expires_at > ?2",
+                    params![token_hash, ms(now)],
+                    |r| r.get(0),
+                )
+                .optional()
+                .map_err(sql_err)?;
+            if user.is_some() {
+                tx.execute("UPDATE password_resets SET used_at = ?2 WHERE token_hash = ?1", params![token_hash, ms(now)])
+                    .map_err(sql_err)?;
+            }
+            Ok(user.map(UserId))
         })
         .await
     }

@@ -41,9 +41,10 @@ pub(crate) fn audit(tx: &Transaction<'_>, a: &AuditInput) -> StoreResult<()> {
 }
 
 /// Columns of a user, in the order [`user_from_row`] reads them.
-pub(crate) const USER_COLS: &str = "id, email, name, role, disabled, author_id, created_at";
+pub(crate) const USER_COLS: &str =
+    "id, email, name, role, disabled, author_id, created_at, totp_secret IS NOT NULL";
 
-type RawUser = (i64, String, String, String, bool, Option<i64>, i64);
+type RawUser = (i64, String, String, String, bool, Option<i64>, i64, bool);
 
 pub(crate) fn raw_user(r: &Row<'_>) -> rusqlite::Result<RawUser> {
     Ok((
@@ -54,6 +55,7 @@ pub(crate) fn raw_user(r: &Row<'_>) -> rusqlite::Result<RawUser> {
         r.get(4)?,
         r.get(5)?,
         r.get(6)?,
+        r.get(7)?,
     ))
 }
 
@@ -67,6 +69,7 @@ pub(crate) fn user(raw: RawUser) -> StoreResult<User> {
         disabled: raw.4,
         author_id: raw.5.map(AuthorId),
         created_at: from_ms(raw.6)?,
+        totp_enabled: raw.7,
     })
 }
 

@@ -19,7 +19,8 @@ macro_rules! conformance_tests {
             batch_insert_is_atomic, pages_roundtrip, views_accumulate, images_roundtrip,
             missing_rows_are_not_found, accounts_and_sessions, invitations_are_single_use,
             every_save_keeps_a_revision, corrections_move_the_story, scheduled_stories_publish_once,
-            desk_queries_filter, audit_log_pages, presence_and_autosave);
+            desk_queries_filter, audit_log_pages, presence_and_autosave,
+            second_factor_and_resets);
     };
     (@cases $make:expr; $($case:ident),*) => {$(
         #[tokio::test]
@@ -926,4 +927,61 @@ pub async fn presence_and_autosave(s: &dyn Store) {
     );
     s.delete_autosave(st.id, a.id).await.expect("delete");
     assert!(s.get_autosave(st.id, a.id).await.expect("g").is_none());
+}
+
+/// TOTP secrets, replay protection by step, and single-use expiring password resets.
+pub async fn second_factor_and_resets(s: &dyn Store) {
+    let u = s
+        .create_user(
+            &email("t@example.org"),
+            "T",
+            Role::Editor,
+            "h",
+            &audit("x", None),
+        )
+        .await
+        .expect("u");
+    assert!(!u.totp_enabled);
+    assert_eq!(s.totp_secret(u.id).await.expect("secret"), None);
+    s.set_totp(u.id, Some("JBSWY3DPEHPK3PXP"), &audit("totp", Some(u.id)))
+        .await
+        .expect("set");
+    assert!(s.get_user(u.id).await.expect("get").totp_enabled);
+    assert_eq!(
+        s.totp_secret(u.id).await.expect("secret").as_deref(),
+        Some("JBSWY3DPEHPK3PXP")
+    );
+    assert!(s.use_totp_step(u.id, 100).await.expect("use"));
+    assert!(
+        !s.use_totp_step(u.id, 100).await.expect("replay"),
+        "a code is used once"
+    );
+    assert!(!s.use_totp_step(u.id, 99).await.expect("older"));
+    assert!(s.use_totp_step(u.id, 101).await.expect("next"));
+    s.set_totp(u.id, None, &audit("totp-off", Some(u.id)))
+        .await
+        .expect("unset");
+    assert!(!s.get_user(u.id).await.expect("get").totp_enabled);
+    s.create_password_reset("r1", u.id, t0() + Duration::hours(1))
+        .await
+        .expect("reset");
+    assert_eq!(
+        s.take_password_reset("r1", t0()).await.expect("take"),
+        Some(u.id)
+    );
+    assert_eq!(
+        s.take_password_reset("r1", t0()).await.expect("take"),
+        None,
+        "single use"
+    );
+    s.create_password_reset("r2", u.id, t0() + Duration::hours(1))
+        .await
+        .expect("reset");
+    assert_eq!(
+        s.take_password_reset("r2", t0() + Duration::hours(2))
+            .await
+            .expect("take"),
+        None,
+        "expired"
+    );
 }

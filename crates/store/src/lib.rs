@@ -273,4 +273,32 @@ pub trait Store: Send + Sync + 'static {
     ) -> StoreResult<Option<(DateTime<Utc>, String)>>;
     /// Drops one user's autosaved text (after a real save).
     async fn delete_autosave(&self, story: StoryId, user: UserId) -> StoreResult<()>;
+
+    // --- second factor and password resets ---
+
+    /// Sets (or with `None` removes) an account's TOTP secret (base32).
+    async fn set_totp(
+        &self,
+        id: UserId,
+        secret: Option<&str>,
+        audit: &AuditInput,
+    ) -> StoreResult<()>;
+    /// An account's TOTP secret, if it has one.
+    async fn totp_secret(&self, id: UserId) -> StoreResult<Option<String>>;
+    /// Records a used TOTP step; false if that step (or a later one) was already used, so a
+    /// code cannot be replayed.
+    async fn use_totp_step(&self, id: UserId, step: i64) -> StoreResult<bool>;
+    /// Saves a password-reset token (by hash).
+    async fn create_password_reset(
+        &self,
+        token_hash: &str,
+        user: UserId,
+        expires_at: DateTime<Utc>,
+    ) -> StoreResult<()>;
+    /// Uses up a password-reset token: the account, once, if not expired.
+    async fn take_password_reset(
+        &self,
+        token_hash: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<UserId>>;
 }

@@ -11,7 +11,7 @@ use axum::extract::{ConnectInfo, Request};
 use axum::http::{header, HeaderMap, Method, Response, StatusCode};
 use chrono::{DateTime, SecondsFormat, Utc};
 use newsdesk_app::diff::{self, Chunk};
-use newsdesk_app::{AppError, Authed, StoryForm};
+use newsdesk_app::{AppError, Authed, LoginStep, StoryForm};
 use newsdesk_domain::*;
 use std::net::SocketAddr;
 
@@ -274,6 +274,10 @@ fn frame(st: &WebState, authed: Option<&Authed>, title: &str) -> Frame {
             });
         }
         menu.push(Link {
+            label: "Your account".into(),
+            href: "/newsroom/account".into(),
+        });
+        menu.push(Link {
             label: "View site".into(),
             href: "/".into(),
         });
@@ -519,6 +523,7 @@ pub async fn handle(st: &WebState, req: Request) -> Response<Body> {
             );
         }
         (["login"], true) => return login(st, &headers, &form, &address).await,
+        (["login", "code"], true) => return login_code(st, &headers, &form, &address).await,
         (["invitation", token], false) => {
             return html_response(
                 StatusCode::OK,
@@ -568,6 +573,13 @@ pub async fn handle(st: &WebState, req: Request) -> Response<Body> {
         }
         return see_other("/newsroom/login");
     };
+    // A site that requires a second factor sends editors and admins without one to set it up.
+    if st.app.totp_required(&authed.user)
+        && !authed.user.totp_enabled
+        && !matches!(segs.as_slice(), ["account"] | ["account", "totp"] | ["logout"])
+    {
+        return see_other("/newsroom/account");
+    }
     if post
         && (!same_origin(&headers, &st.app.site.base_url)
             || !constant_eq(form.get("csrf"), &authed.csrf_token))
@@ -804,16 +816,15 @@ async fn login(
         .login(form.get("email"), form.get("password"), address)
         .await
     {
-        Ok(login) => {
-            let secure = st.app.site.base_url.starts_with("https://");
-            Response::builder()
-                .status(StatusCode::SEE_OTHER)
-                .header(header::LOCATION, "/newsroom")
-                .header(header::SET_COOKIE, session_cookie(&login.token, secure))
-                .header(header::CACHE_CONTROL, "no-store")
-                .body(Body::empty())
-                .unwrap_or_else(|_| Response::new(Body::empty()))
-        }
+        Ok(LoginStep::Done(login)) => logged_in(&login.token),
+        Ok(LoginStep::NeedCode { pending }) => html_response(
+            StatusCode::OK,
+            CodePage {
+                f: frame(st, None, "One-time code"),
+                pending,
+            }
+            .render(),
+        ),
         Err(AppError::Invalid(fields)) => {
             let mut f = frame(st, None, "Log in");
             f.errors = fields.into_iter().map(|x| x.message).collect();
@@ -828,6 +839,108 @@ async fn login(
         }
         Err(e) => app_error(st, None, e),
     }
+}
+
+async fn login_code(
+    st: &WebState,
+    headers: &HeaderMap,
+    form: &FormData,
+    address: &str,
+) -> Response<Body> {
+    if !same_origin(headers, &st.app.site.base_url) {
+        return message(
+            st,
+            None,
+            StatusCode::FORBIDDEN,
+            "Refused",
+            "This form was not sent from the newsroom.",
+        );
+    }
+    match st
+        .app
+        .login_code(form.get("pending"), form.get("code"), address)
+        .await
+    {
+        Ok(login) => logged_in(&login.token),
+        Err(AppError::Invalid(fields)) => {
+            let mut f = frame(st, None, "One-time code");
+            f.errors = fields.into_iter().map(|x| x.message).collect();
+            html_response(
+                StatusCode::UNAUTHORIZED,
+                CodePage {
+                    f,
+                    pending: form.get("pending").to_owned(),
+                }
+                .render(),
+            )
+        }
+        Err(e) => app_error(st, None, e),
+    }
+}
+
+fn logged_in(token: &str) -> Response<Body> {
+    Response::builder()
+        .status(StatusCode::SEE_OTHER)
+        .header(header::LOCATION, "/newsroom")
+        .header(header::SET_COOKIE, session_cookie(token, true))
+        .header(header::CACHE_CONTROL, "no-store")
+        .body(Body::empty())
+        .unwrap_or_else(|_| Response::new(Body::empty()))
+}
+
+#[derive(Template)]
+#[template(path = "newsroom/code.html")]
+struct CodePage {
+    f: Frame,
+    pending: String,
+}
+
+#[derive(Template)]
+#[template(path = "newsroom/account.html")]
+struct AccountPage {
+    f: Frame,
+    enabled: bool,
+    required: bool,
+    secret: String,
+    uri: String,
+}
+
+async fn account_page(
+    st: &WebState,
+    a: &Authed,
+    errors: Vec<String>,
+    notice: String,
+) -> Result<Response<Body>, AppError> {
+    let user = st.app.store.get_user(a.user.id).await?;
+    let secret = if user.totp_enabled {
+        String::new()
+    } else {
+        st.app.new_totp_secret()?
+    };
+    let uri = if secret.is_empty() {
+        String::new()
+    } else {
+        newsdesk_app::totp::otpauth_uri(&st.app.site.name, user.email.as_str(), &secret)
+    };
+    let mut f = frame(st, Some(a), "Your account");
+    f.errors = errors;
+    f.notice = notice;
+    let status = if f.errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::BAD_REQUEST
+    };
+    Ok(html_response(
+        status,
+        AccountPage {
+            f,
+            enabled: user.totp_enabled,
+            required: st.app.totp_required(&user),
+            secret,
+            uri,
+        }
+        .render(),
+    ))
 }
 
 fn story_id(s: &str) -> Result<StoryId, AppError> {
@@ -1044,6 +1157,33 @@ async fn route(
                 .restore_revision(&a.user, id, version(form)?, rev)
                 .await?;
             Ok(see_other(&format!("/newsroom/stories/{id}?saved=1")))
+        }
+        (["account"], false) => account_page(st, a, Vec::new(), String::new()).await,
+        (["account", "totp"], true) => {
+            let result = if form.get("action") == "disable" {
+                st.app
+                    .disable_totp(&a.user, form.get("code"))
+                    .await
+                    .map(|_| "Two-step login is off.")
+            } else {
+                st.app
+                    .enable_totp(&a.user, form.get("secret"), form.get("code"))
+                    .await
+                    .map(|_| "Two-step login is on: you will be asked for a code at every login.")
+            };
+            match result {
+                Ok(notice) => account_page(st, a, Vec::new(), notice.into()).await,
+                Err(AppError::Invalid(f)) => {
+                    account_page(
+                        st,
+                        a,
+                        f.into_iter().map(|x| x.message).collect(),
+                        String::new(),
+                    )
+                    .await
+                }
+                Err(e) => Err(e),
+            }
         }
         (["media"], false) => {
             Ok(media_page(st, a, Vec::new(), String::new(), StatusCode::OK).await)

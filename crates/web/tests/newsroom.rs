@@ -849,7 +849,11 @@ async fn uploads_are_checked_by_content_and_served_with_ranges() {
         .cloned()
         .unwrap();
     assert!(img.key.starts_with("img-"), "server-made name: {}", img.key);
-    assert_eq!(img.widths, vec![480], "the srcset widths that fit, never upscaled");
+    assert_eq!(
+        img.widths,
+        vec![480],
+        "the srcset widths that fit, never upscaled"
+    );
     let bytes = send(&s.router, "GET", &img.variant_path(480), &[], vec![]).await;
     assert_eq!(bytes.status, StatusCode::OK);
     assert_eq!(bytes.header("accept-ranges"), "bytes");
@@ -926,4 +930,109 @@ async fn uploads_are_checked_by_content_and_served_with_ranges() {
         count,
         "refused uploads saved nothing"
     );
+}
+
+#[tokio::test]
+async fn two_step_login_over_http_and_required_setup() {
+    let s = site().await;
+    let b = login(&s, "editor@example.org").await;
+    let page = get(&s, &b, "/newsroom/account").await;
+    assert_eq!(page.status, StatusCode::OK);
+    let i = page.body.find("class=\"totp-secret\">").unwrap() + 20;
+    let secret = page.body[i..i + page.body[i..].find('<').unwrap()].to_owned();
+    let raw = newsdesk_app::totp::base32_decode(&secret).unwrap();
+    let code = |t: chrono::DateTime<Utc>| {
+        format!(
+            "{:06}",
+            newsdesk_app::totp::code_at(&raw, t.timestamp() / 30)
+        )
+    };
+    let on = post(
+        &s,
+        &b,
+        "/newsroom/account/totp",
+        &[("secret", &secret), ("code", &code(s.app.now()))],
+    )
+    .await;
+    assert_eq!(on.status, StatusCode::OK, "{}", on.body);
+    assert!(on.body.contains("Two-step login is on"));
+    s.clock.advance(chrono::Duration::seconds(30));
+    let step1 = send(
+        &s.router,
+        "POST",
+        "/newsroom/login",
+        &[],
+        enc(&[
+            ("email", "editor@example.org"),
+            ("password", "a long enough password"),
+        ]),
+    )
+    .await;
+    assert_eq!(step1.status, StatusCode::OK);
+    assert!(
+        step1.header("set-cookie").is_empty(),
+        "no session before the code"
+    );
+    let i = step1.body.find("name=\"pending\" value=\"").unwrap() + 22;
+    let pending = step1.body[i..i + 32].to_owned();
+    let wrong = send(
+        &s.router,
+        "POST",
+        "/newsroom/login/code",
+        &[],
+        enc(&[("pending", &pending), ("code", "000000")]),
+    )
+    .await;
+    if code(s.app.now()) != "000000" {
+        assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
+    }
+    let ok = send(
+        &s.router,
+        "POST",
+        "/newsroom/login/code",
+        &[],
+        enc(&[("pending", &pending), ("code", &code(s.app.now()))]),
+    )
+    .await;
+    assert_eq!(ok.status, StatusCode::SEE_OTHER, "{}", ok.body);
+    assert!(ok
+        .header("set-cookie")
+        .starts_with("__Host-newsdesk_session="));
+    // Where the site requires a second factor, an admin without one is sent to set it up.
+    let strict = App::load(
+        s.app.store.clone(),
+        s.clock.clone(),
+        SiteConfig {
+            base_url: "https://news.example".into(),
+            require_totp_for_editors: true,
+            ..SiteConfig::default()
+        },
+    )
+    .await
+    .unwrap();
+    let router = newsdesk_web::router(newsdesk_web::WebState::new(strict, std::env::temp_dir()));
+    let r = send(
+        &router,
+        "POST",
+        "/newsroom/login",
+        &[],
+        enc(&[
+            ("email", "admin@example.org"),
+            ("password", "a long enough password"),
+        ]),
+    )
+    .await;
+    let cookie = r.header("set-cookie").split(';').next().unwrap().to_owned();
+    let dash = send(&router, "GET", "/newsroom", &[("cookie", &cookie)], vec![]).await;
+    assert_eq!(dash.status, StatusCode::SEE_OTHER);
+    assert_eq!(dash.header("location"), "/newsroom/account");
+    let acct = send(
+        &router,
+        "GET",
+        "/newsroom/account",
+        &[("cookie", &cookie)],
+        vec![],
+    )
+    .await;
+    assert!(acct.body.contains("requires two-step login"));
 }
