@@ -403,6 +403,30 @@ impl App {
         Ok(Some((user, token)))
     }
 
+    /// E-mails a password-reset link if the address has an account; answers the same either way.
+    pub async fn send_password_reset(&self, email: &str) -> AppResult<()> {
+        let Some((user, token)) = self.request_password_reset(email).await? else {
+            return Ok(());
+        };
+        let link = format!(
+            "{}/newsroom/reset/{token}",
+            self.site.base_url.trim_end_matches('/')
+        );
+        let mail = newsdesk_mail::Message::new(
+            user.email.clone(),
+            newsdesk_mail::templates::password_reset(
+                &self.site.name,
+                &link,
+                self.now() + RESET_TTL,
+            ),
+        );
+        if let Err(e) = self.mailer().send(&mail).await {
+            tracing::warn!(error = %e, "password-reset e-mail failed");
+            return Err(AppError::Internal(Box::new(e)));
+        }
+        Ok(())
+    }
+
     /// Sets a new password with a reset token; every session of the account ends.
     pub async fn reset_password(&self, token: &str, password: &str) -> AppResult<()> {
         check_password(password).map_err(|f| AppError::Invalid(vec![f]))?;
@@ -526,13 +550,34 @@ impl App {
                 },
             )
             .await?;
+        let link = format!(
+            "{}/newsroom/invitation/{token}",
+            self.site.base_url.trim_end_matches('/')
+        );
+        let mail = newsdesk_mail::Message::new(
+            email.clone(),
+            newsdesk_mail::templates::invitation(
+                &self.site.name,
+                &link,
+                role,
+                now + INVITATION_TTL,
+            ),
+        );
+        // The admin also sees the link, so a mail failure is logged, not fatal.
+        let sent = match self.mailer().send(&mail).await {
+            Ok(()) => "e-mailed".to_owned(),
+            Err(e) => {
+                tracing::warn!(error = %e, "invitation e-mail failed");
+                format!("e-mail failed: {e}")
+            }
+        };
         self.store
             .record_audit(&AuditInput {
                 at: now,
                 user_id: Some(actor.id),
                 action: "invite".into(),
                 target: format!("email:{email}"),
-                detail: format!("as {role}"),
+                detail: format!("as {role}, {sent}"),
             })
             .await?;
         Ok(token)

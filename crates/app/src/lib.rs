@@ -38,6 +38,8 @@ pub struct App {
     pub audience: Audience,
     /// Failed-login counters.
     pub throttle: auth::Throttle,
+    /// Where e-mail goes (invitations, password resets); an in-memory stub until set.
+    mailer: RwLock<Arc<dyn newsdesk_mail::Mailer>>,
     /// Logins waiting for their one-time code: token hash → (account, expiry).
     pending_logins: std::sync::Mutex<std::collections::HashMap<String, (UserId, DateTime<Utc>)>>,
     snapshot: RwLock<Snapshot>,
@@ -95,6 +97,7 @@ impl App {
             audience,
             throttle: auth::Throttle::default(),
             pending_logins: std::sync::Mutex::default(),
+            mailer: RwLock::new(Arc::new(newsdesk_mail::MemoryMailer::default())),
             snapshot: RwLock::new(snap),
             content_generation: AtomicU64::new(1),
             sync_state: tokio::sync::Mutex::new(SyncState {
@@ -128,6 +131,19 @@ impl App {
         let snap = self.read();
         self.audience.recompute(&snap, now);
         Ok(())
+    }
+
+    /// Sends e-mail through `mailer` from now on.
+    pub fn set_mailer(&self, mailer: Arc<dyn newsdesk_mail::Mailer>) {
+        *self.mailer.write().unwrap_or_else(|e| e.into_inner()) = mailer;
+    }
+
+    /// The mailer in use.
+    pub fn mailer(&self) -> Arc<dyn newsdesk_mail::Mailer> {
+        self.mailer
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 
     /// The current instant.

@@ -20,6 +20,8 @@ pub struct Config {
     pub page_cache_entries: usize,
     /// The site.
     pub site: SiteConfig,
+    /// Outgoing e-mail.
+    pub mail: newsdesk_mail::MailConfig,
 }
 
 impl Default for Config {
@@ -31,6 +33,7 @@ impl Default for Config {
             log: "info".into(),
             page_cache_entries: 20_000,
             site: SiteConfig::default(),
+            mail: newsdesk_mail::MailConfig::default(),
         }
     }
 }
@@ -86,6 +89,15 @@ impl Config {
         }
     }
 
+    /// The mail settings, with the outbox inside the data folder unless set elsewhere.
+    pub fn mail(&self) -> newsdesk_mail::MailConfig {
+        let mut m = self.mail.clone();
+        if m.outbox_dir == newsdesk_mail::MailConfig::default().outbox_dir {
+            m.outbox_dir = self.data_dir.join("outbox");
+        }
+        m
+    }
+
     /// Folder of media files.
     pub fn media_dir(&self) -> PathBuf {
         self.data_dir.join("media")
@@ -131,6 +143,15 @@ fn set_path(value: &mut toml::Value, path: &[String], raw: &str) {
         last.clone(),
         parsed.unwrap_or_else(|| toml::Value::String(raw.to_owned())),
     );
+}
+
+/// One mail setting's default, as TOML.
+fn mail_value(m: &newsdesk_mail::MailConfig, key: &str) -> String {
+    toml::Value::try_from(m)
+        .ok()
+        .and_then(|v| v.get(key).cloned())
+        .map(|v| v.to_string())
+        .unwrap_or_else(|| "\"\"".into())
 }
 
 /// Every setting with its comment and default value, as a TOML file to start from.
@@ -180,6 +201,23 @@ trending_size = {trending_size}
 views_flush_seconds = {flush}
 # Whether editors and admins must also give a one-time code (TOTP app) to log in.
 require_totp_for_editors = {totp}
+
+[mail]
+# "outbox" writes every message as an .eml file into outbox_dir; "smtp" sends it.
+transport = {transport}
+# Folder of the file outbox (by default inside data_dir).
+outbox_dir = {outbox}
+# Sender of invitations, password resets and newsletters.
+from = {from}
+# "none", "starttls" (required when chosen) or "tls" from the first byte.
+smtp_tls = {tls}
+# Time limit of each SMTP command, in seconds.
+smtp_timeout_secs = {smtp_timeout}
+# SMTP server and login (unset by default):
+# smtp_host = "smtp.example.org"
+# smtp_port = 587
+# smtp_username = "newsdesk"
+# smtp_password = "…"
 "#,
         listen = q(&d.listen),
         data_dir = q(&d.data_dir.display().to_string()),
@@ -200,6 +238,11 @@ require_totp_for_editors = {totp}
         trending_size = s.trending_size,
         flush = s.views_flush_seconds,
         totp = s.require_totp_for_editors,
+        transport = mail_value(&d.mail, "transport"),
+        outbox = mail_value(&d.mail, "outbox_dir"),
+        from = mail_value(&d.mail, "from"),
+        tls = mail_value(&d.mail, "smtp_tls"),
+        smtp_timeout = mail_value(&d.mail, "smtp_timeout_secs"),
     )
 }
 

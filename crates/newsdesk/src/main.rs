@@ -169,6 +169,10 @@ async fn serve(cfg: Config) -> anyhow::Result<()> {
                 std::error::Error::source(&e)
             )
         })?;
+    let mail = cfg.mail();
+    app.set_mailer(
+        newsdesk_mail::from_config(&mail).map_err(|e| anyhow::anyhow!("mail settings: {e}"))?,
+    );
     let state = newsdesk_web::WebState::new(app.clone(), cfg.media_dir());
     let router = newsdesk_web::router(state);
     let listener = tokio::net::TcpListener::bind(&cfg.listen)

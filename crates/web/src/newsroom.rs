@@ -524,6 +524,61 @@ pub async fn handle(st: &WebState, req: Request) -> Response<Body> {
         }
         (["login"], true) => return login(st, &headers, &form, &address).await,
         (["login", "code"], true) => return login_code(st, &headers, &form, &address).await,
+        (["forgot"], false) => {
+            return html_response(
+                StatusCode::OK,
+                ForgotPage {
+                    f: frame(st, None, "Forgot your password"),
+                }
+                .render(),
+            )
+        }
+        (["forgot"], true) => {
+            if !same_origin(&headers, &st.app.site.base_url) {
+                return message(
+                    st,
+                    None,
+                    StatusCode::FORBIDDEN,
+                    "Refused",
+                    "This form was not sent from the newsroom.",
+                );
+            }
+            return match st.app.send_password_reset(form.get("email")).await {
+                Ok(()) => message(st, None, StatusCode::OK, "Check your e-mail", "If an account exists for that address, we have sent it a link to choose a new password. The link works once, for one hour."),
+                Err(e) => app_error(st, None, e),
+            };
+        }
+        (["reset", token], false) => {
+            return html_response(
+                StatusCode::OK,
+                ResetPage {
+                    f: frame(st, None, "Choose a new password"),
+                    token: (*token).to_owned(),
+                }
+                .render(),
+            )
+        }
+        (["reset", token], true) => {
+            if !same_origin(&headers, &st.app.site.base_url) {
+                return message(
+                    st,
+                    None,
+                    StatusCode::FORBIDDEN,
+                    "Refused",
+                    "This form was not sent from the newsroom.",
+                );
+            }
+            return match st.app.reset_password(token, form.get("password")).await {
+                Ok(()) => message(
+                    st,
+                    None,
+                    StatusCode::OK,
+                    "Password changed",
+                    "Your password is changed and every old session has ended. You can now log in.",
+                ),
+                Err(e) => app_error(st, None, e),
+            };
+        }
         (["invitation", token], false) => {
             return html_response(
                 StatusCode::OK,
@@ -576,7 +631,10 @@ pub async fn handle(st: &WebState, req: Request) -> Response<Body> {
     // A site that requires a second factor sends editors and admins without one to set it up.
     if st.app.totp_required(&authed.user)
         && !authed.user.totp_enabled
-        && !matches!(segs.as_slice(), ["account"] | ["account", "totp"] | ["logout"])
+        && !matches!(
+            segs.as_slice(),
+            ["account"] | ["account", "totp"] | ["logout"]
+        )
     {
         return see_other("/newsroom/account");
     }
@@ -886,6 +944,19 @@ fn logged_in(token: &str) -> Response<Body> {
         .header(header::CACHE_CONTROL, "no-store")
         .body(Body::empty())
         .unwrap_or_else(|_| Response::new(Body::empty()))
+}
+
+#[derive(Template)]
+#[template(path = "newsroom/forgot.html")]
+struct ForgotPage {
+    f: Frame,
+}
+
+#[derive(Template)]
+#[template(path = "newsroom/reset.html")]
+struct ResetPage {
+    f: Frame,
+    token: String,
 }
 
 #[derive(Template)]

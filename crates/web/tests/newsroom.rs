@@ -1036,3 +1036,86 @@ async fn two_step_login_over_http_and_required_setup() {
     .await;
     assert!(acct.body.contains("requires two-step login"));
 }
+
+#[tokio::test]
+async fn invitations_and_password_resets_are_e_mailed() {
+    let s = site().await;
+    let outbox = Arc::new(newsdesk_mail::MemoryMailer::new());
+    s.app.set_mailer(outbox.clone());
+    let admin = login(&s, "admin@example.org").await;
+    let r = post(
+        &s,
+        &admin,
+        "/newsroom/users/invite",
+        &[("email", "reporter@example.org"), ("role", "author")],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK);
+    let mails = outbox.take();
+    assert_eq!(mails.len(), 1);
+    assert_eq!(mails[0].to.as_str(), "reporter@example.org");
+    let i = mails[0]
+        .text
+        .find("https://news.example/newsroom/invitation/")
+        .expect("the link is in the mail");
+    let path = mails[0].text[i + 20..i + 20 + 21 + 32].to_owned();
+    let made = send(
+        &s.router,
+        "POST",
+        &path,
+        &[],
+        enc(&[("name", "Reporter"), ("password", "a long enough password")]),
+    )
+    .await;
+    assert_eq!(made.status, StatusCode::OK, "{}", made.body);
+    // Password reset: the same answer for known and unknown addresses; a link that works once.
+    let unknown = send(
+        &s.router,
+        "POST",
+        "/newsroom/forgot",
+        &[],
+        enc(&[("email", "nobody@example.org")]),
+    )
+    .await;
+    let known = send(
+        &s.router,
+        "POST",
+        "/newsroom/forgot",
+        &[],
+        enc(&[("email", "reporter@example.org")]),
+    )
+    .await;
+    assert_eq!(unknown.status, StatusCode::OK);
+    assert_eq!(unknown.body, known.body);
+    let mails = outbox.take();
+    assert_eq!(mails.len(), 1, "only the known address gets mail");
+    let i = mails[0]
+        .text
+        .find("https://news.example/newsroom/reset/")
+        .unwrap();
+    let path = mails[0].text[i + 20..i + 20 + 16 + 32].to_owned();
+    let form = enc(&[("password", "a changed long password")]);
+    assert_eq!(
+        send(&s.router, "POST", &path, &[], form.clone())
+            .await
+            .status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        send(&s.router, "POST", &path, &[], form).await.status,
+        StatusCode::BAD_REQUEST,
+        "the link works once"
+    );
+    let r = send(
+        &s.router,
+        "POST",
+        "/newsroom/login",
+        &[],
+        enc(&[
+            ("email", "reporter@example.org"),
+            ("password", "a changed long password"),
+        ]),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+}
