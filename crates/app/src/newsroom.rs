@@ -262,6 +262,7 @@ impl App {
             author_ids,
             tag_ids: Vec::new(),
             hero_image_id,
+            video: current.and_then(|c| c.video.clone()),
             provenance: current.map_or(Provenance::Staff, |c| c.provenance),
             source: (!source.is_empty()).then(|| source.to_owned()),
             created_at: current.map_or(now, |c| c.created_at),
@@ -645,6 +646,43 @@ impl App {
             .await?;
         self.sync().await?;
         Ok(image)
+    }
+
+    /// Attaches a short video (already saved at `upload`) to a short: sniffed by content, size
+    /// capped, moved under a server-made name in `media_dir`. The story's hero image is its poster.
+    pub async fn attach_video(
+        &self,
+        actor: &User,
+        id: StoryId,
+        version: i64,
+        upload: &std::path::Path,
+        media_dir: &std::path::Path,
+    ) -> AppResult<Story> {
+        require(actor, Capability::UploadMedia)?;
+        let story = self.store.get_story(id).await?;
+        if !self.may_edit(actor, &story).await? {
+            return Err(AppError::Forbidden);
+        }
+        if story.kind != Kind::Short {
+            return Err(AppError::invalid("file", "Videos go with shorts: set the kind to Shorts and save first."));
+        }
+        if story.version != version {
+            return Err(AppError::Conflict("Someone changed this story since you opened it.".into()));
+        }
+        let (src, dir) = (upload.to_owned(), media_dir.to_owned());
+        let (_, file, _) = tokio::task::spawn_blocking(move || {
+            newsdesk_media::store_video(&src, &newsdesk_media::VideoLimits::default(), &dir)
+        })
+        .await
+        .map_err(|e| AppError::Internal(Box::new(e)))?
+        .map_err(|e| AppError::invalid("file", e.to_string()))?;
+        let mut input = story.input.clone();
+        input.video = Some(file.clone());
+        input.updated_at = self.now();
+        let audit = self.audit(actor, "video", id, file);
+        let saved = self.store.save_story(id, version, &input, Some(actor.id), Some(&audit)).await?;
+        self.sync().await?;
+        Ok(saved)
     }
 
     /// Publishes every scheduled story whose time has come (at start and every second).

@@ -718,6 +718,7 @@ impl Generator<'_> {
             author_ids,
             tag_ids,
             hero_image_id,
+            video: None,
             provenance,
             source,
             created_at: created,

@@ -130,8 +130,11 @@ pub struct StoryInput {
     pub author_ids: Vec<AuthorId>,
     /// Keywords.
     pub tag_ids: Vec<TagId>,
-    /// Hero image.
+    /// Hero image (for a short, the video's poster).
     pub hero_image_id: Option<ImageId>,
+    /// Short video file in the media folder (`vid-….mp4`), for shorts.
+    #[serde(default)]
+    pub video: Option<String>,
     /// How much of it is the desk's own work.
     pub provenance: Provenance,
     /// Free-text source attribution ("Reuters, AFP").
@@ -331,6 +334,7 @@ mod tests {
             author_ids: vec![],
             tag_ids: vec![],
             hero_image_id: None,
+            video: None,
             provenance: Provenance::Staff,
             source: None,
             created_at: t,

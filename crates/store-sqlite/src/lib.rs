@@ -21,6 +21,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("newsroom.sql"),
     include_str!("presence.sql"),
     include_str!("totp.sql"),
+    include_str!("video.sql"),
 ];
 
 /// Most idle read connections kept.
@@ -236,8 +237,8 @@ fn insert_story_by(
     tx.prepare_cached(
         "INSERT INTO stories (version, slug, kind, status, headline, summary, body_md, body_html, \
          sector_id, region, primary_edition_id, desk_id, hero_image_id, provenance, source, \
-         created_at, updated_at, published_at, embargo_until) \
-         VALUES (1,?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18)",
+         created_at, updated_at, published_at, embargo_until, video) \
+         VALUES (1,?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19)",
     )
     .map_err(sql_err)?
     .execute(params![
@@ -259,6 +260,7 @@ fn insert_story_by(
         ms(s.updated_at),
         s.published_at.map(ms),
         s.embargo_until.map(ms),
+        s.video,
     ])
     .map_err(sql_err)?;
     let id = tx.last_insert_rowid();
@@ -415,7 +417,7 @@ fn finish_card(raw: RawCard, lists: &mut Lists) -> StoreResult<StoryCard> {
 fn load_story(conn: &Connection, id: i64) -> StoreResult<Option<Story>> {
     let row = conn
         .query_row(
-            &format!("SELECT {CARD_COLS}, body_md, body_html, source, created_at FROM stories WHERE id = ?1"),
+            &format!("SELECT {CARD_COLS}, body_md, body_html, source, created_at, video FROM stories WHERE id = ?1"),
             [id],
             |r| {
                 Ok((
@@ -424,12 +426,13 @@ fn load_story(conn: &Connection, id: i64) -> StoreResult<Option<Story>> {
                     r.get::<_, String>(17)?,
                     r.get::<_, Option<String>>(18)?,
                     r.get::<_, i64>(19)?,
+                    r.get::<_, Option<String>>(20)?,
                 ))
             },
         )
         .optional()
         .map_err(sql_err)?;
-    let Some((raw, body_md, body_html, source, created_at)) = row else {
+    let Some((raw, body_md, body_html, source, created_at, video)) = row else {
         return Ok(None);
     };
     let mut lists = load_lists(conn, "s.id = ?1", &[&id])?;
@@ -453,6 +456,7 @@ fn load_story(conn: &Connection, id: i64) -> StoreResult<Option<Story>> {
             author_ids: card.author_ids,
             tag_ids: card.tag_ids,
             hero_image_id: card.hero_image_id,
+            video,
             provenance: card.provenance,
             source,
             created_at: from_ms(created_at)?,
@@ -571,7 +575,7 @@ fn update_story_tx(
                 "UPDATE stories SET version = version + 1, slug=?2, kind=?3, status=?4, headline=?5, \
                  summary=?6, body_md=?7, body_html=?8, sector_id=?9, region=?10, primary_edition_id=?11, \
                  desk_id=?12, hero_image_id=?13, provenance=?14, source=?15, created_at=?16, \
-                 updated_at=?17, published_at=?18, embargo_until=?19 WHERE id = ?1",
+                 updated_at=?17, published_at=?18, embargo_until=?19, video=?20 WHERE id = ?1",
                 params![
                     id.0,
                     s.slug.as_str(),
@@ -592,6 +596,7 @@ fn update_story_tx(
                     ms(s.updated_at),
                     s.published_at.map(ms),
                     s.embargo_until.map(ms),
+                    s.video,
                 ],
             )
             .map_err(sql_err)?;

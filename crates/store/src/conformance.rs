@@ -128,6 +128,7 @@ fn story(tax: &Tax, s: &str, status: StoryStatus) -> StoryInput {
         author_ids: tax.authors.clone(),
         tag_ids: tax.tags.clone(),
         hero_image_id: None,
+        video: Some("vid-0123456789abcdef.mp4".into()),
         provenance: Provenance::AgencyInputs,
         source: Some("Agency A".into()),
         created_at: t0(),

@@ -143,6 +143,7 @@ struct EditorPage {
     corrections: Vec<(String, String, String)>,
     others: String,
     autosave_at: String,
+    video: String,
 }
 
 #[derive(Template)]
@@ -463,7 +464,12 @@ pub async fn handle(st: &WebState, req: Request) -> Response<Body> {
             .and_then(|v| v.to_str().ok())
             .is_some_and(|v| v.starts_with("multipart/form-data"));
     if multipart {
-        return upload(st, headers, body).await;
+        let video_for = path
+            .strip_prefix("/newsroom/stories/")
+            .and_then(|rest| rest.strip_suffix("/video"))
+            .and_then(|id| id.parse::<i64>().ok())
+            .map(StoryId);
+        return upload(st, headers, body, video_for).await;
     }
     let form = if method == Method::POST {
         let bytes = match axum::body::to_bytes(body, BODY_LIMIT).await {
@@ -661,7 +667,12 @@ pub async fn handle(st: &WebState, req: Request) -> Response<Body> {
 const UPLOAD_LIMIT: usize = 16 * 1024 * 1024;
 
 /// `POST /newsroom/media`, multipart: a picture with its alt text, caption and credit.
-async fn upload(st: &WebState, headers: HeaderMap, body: Body) -> Response<Body> {
+async fn upload(
+    st: &WebState,
+    headers: HeaderMap,
+    body: Body,
+    video_for: Option<StoryId>,
+) -> Response<Body> {
     let authed = match cookie(&headers, SESSION_COOKIE) {
         Some(token) => st.app.session(token).await.ok().flatten(),
         None => None,
@@ -675,16 +686,22 @@ async fn upload(st: &WebState, headers: HeaderMap, body: Body) -> Response<Body>
             "Your session has ended. Log in and try again.",
         );
     };
-    let bytes = match axum::body::to_bytes(body, UPLOAD_LIMIT).await {
+    let limit = if video_for.is_some() {
+        VIDEO_UPLOAD_LIMIT
+    } else {
+        UPLOAD_LIMIT
+    };
+    let bytes = match axum::body::to_bytes(body, limit).await {
         Ok(b) => b,
         Err(_) => {
+            let text = format!("The upload is larger than {} MiB.", limit / (1024 * 1024));
             return message(
                 st,
                 Some(&a),
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "Too large",
-                "The upload is larger than 16 MiB.",
-            )
+                &text,
+            );
         }
     };
     let mut req = Request::new(Body::from(bytes));
@@ -706,12 +723,13 @@ async fn upload(st: &WebState, headers: HeaderMap, body: Body) -> Response<Body>
                 )
             }
         };
-    let (mut csrf, mut alt, mut caption, mut credit, mut file) = (
+    let (mut csrf, mut alt, mut caption, mut credit, mut file, mut form_version) = (
         String::new(),
         String::new(),
         String::new(),
         String::new(),
         Vec::new(),
+        String::new(),
     );
     loop {
         match parts.next_field().await {
@@ -733,6 +751,7 @@ async fn upload(st: &WebState, headers: HeaderMap, body: Body) -> Response<Body>
                     "caption" => caption = text(),
                     "credit" => credit = text(),
                     "file" => file = data.to_vec(),
+                    "version" => form_version = text(),
                     _ => {}
                 }
             }
@@ -756,6 +775,9 @@ async fn upload(st: &WebState, headers: HeaderMap, body: Body) -> Response<Body>
             "Refused",
             "This form was not sent from your newsroom session. Reload the page and try again.",
         );
+    }
+    if let Some(id) = video_for {
+        return attach_video(st, &a, id, &form_version, file).await;
     }
     if file.is_empty() {
         return media_page(
@@ -796,6 +818,57 @@ async fn upload(st: &WebState, headers: HeaderMap, body: Body) -> Response<Body>
             .await
         }
         Err(e) => app_error(st, Some(&a), e),
+    }
+}
+
+/// Largest video upload body.
+const VIDEO_UPLOAD_LIMIT: usize = 101 * 1024 * 1024;
+
+async fn attach_video(
+    st: &WebState,
+    a: &Authed,
+    id: StoryId,
+    version: &str,
+    file: Vec<u8>,
+) -> Response<Body> {
+    let Ok(version) = version.parse::<i64>() else {
+        return message(
+            st,
+            Some(a),
+            StatusCode::BAD_REQUEST,
+            "Bad upload",
+            "The form lost its version; reload the page.",
+        );
+    };
+    if file.is_empty() {
+        return message(
+            st,
+            Some(a),
+            StatusCode::BAD_REQUEST,
+            "No video",
+            "Choose an MP4 or WebM file to upload.",
+        );
+    }
+    // The upload goes to a hidden temporary file in the media folder, then is moved (or refused
+    // and removed) by the media room.
+    let tmp = match newsdesk_app::auth::random_hex(8) {
+        Ok(r) => st.media_dir.join(format!(".upload-{r}")),
+        Err(e) => return app_error(st, Some(a), e),
+    };
+    if let Err(e) = tokio::fs::create_dir_all(&st.media_dir)
+        .await
+        .and(tokio::fs::write(&tmp, &file).await)
+    {
+        return app_error(st, Some(a), AppError::Internal(Box::new(e)));
+    }
+    let result = st
+        .app
+        .attach_video(&a.user, id, version, &tmp, &st.media_dir)
+        .await;
+    let _ = tokio::fs::remove_file(&tmp).await;
+    match result {
+        Ok(_) => see_other(&format!("/newsroom/stories/{id}?saved=1")),
+        Err(e) => app_error(st, Some(a), e),
     }
 }
 
@@ -1650,6 +1723,7 @@ async fn editor_with(
             .collect(),
         others,
         autosave_at,
+        video: story.and_then(|s| s.video.clone()).unwrap_or_default(),
     };
     drop(snap);
     html_response(status, page.render())

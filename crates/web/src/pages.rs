@@ -33,8 +33,12 @@ pub struct ArticleView {
     pub created: String,
     /// ISO form.
     pub created_iso: String,
-    /// Hero image.
+    /// Hero image (the poster when there is a video).
     pub picture: Option<Picture>,
+    /// URL of the short's video, or empty.
+    pub video_src: String,
+    /// Its media type.
+    pub video_type: &'static str,
     /// Sanitised body (rendered when saved).
     pub body_html: String,
     /// Provenance line or empty.

@@ -528,6 +528,15 @@ fn article(
             created: time::stamp(created, edition.tz),
             created_iso: iso(created),
             picture: image.as_deref().map(|i| Picture::of(i, 800)),
+            video_src: story
+                .video
+                .as_ref()
+                .map(|v| format!("/media/{v}"))
+                .unwrap_or_default(),
+            video_type: match story.video.as_deref() {
+                Some(v) if v.ends_with(".webm") => "video/webm",
+                _ => "video/mp4",
+            },
             body_html: story.body_html.clone(),
             provenance: story.provenance.line().unwrap_or("").to_owned(),
             source: story.source.clone().unwrap_or_default(),

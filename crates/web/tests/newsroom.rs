@@ -1119,3 +1119,113 @@ async fn invitations_and_password_resets_are_e_mailed() {
     .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER);
 }
+
+fn fake_mp4() -> Vec<u8> {
+    // An ISO-BMFF file starts with an `ftyp` box: size, "ftyp", major brand, minor version,
+    // compatible brands. The rest does not matter to the sniffing.
+    let mut v = Vec::new();
+    v.extend_from_slice(&24u32.to_be_bytes());
+    v.extend_from_slice(b"ftypisom");
+    v.extend_from_slice(&0u32.to_be_bytes());
+    v.extend_from_slice(b"isomiso2");
+    v.extend_from_slice(&8u32.to_be_bytes());
+    v.extend_from_slice(b"free");
+    v.extend(std::iter::repeat_n(7u8, 4000));
+    v
+}
+
+#[tokio::test]
+async fn a_short_gets_its_video_and_plays_it_with_ranges() {
+    let s = site().await;
+    let editor = login(&s, "editor@example.org").await;
+    let mut fields = story_fields("Watch: a short", "A short clip.");
+    fields.retain(|(k, _)| *k != "kind");
+    fields.push(("kind", "short"));
+    fields.push(("hero_image", "1"));
+    let created = post(&s, &editor, "/newsroom/stories/new", &fields).await;
+    let id = id_from(&created.header("location"));
+    let upload = |file: Vec<u8>, version: &'static str| {
+        let boundary = "----vid";
+        let mut body = Vec::new();
+        for (name, value) in [("csrf", editor.csrf.as_str()), ("version", version)] {
+            body.extend_from_slice(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n").as_bytes());
+        }
+        body.extend_from_slice(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"clip.mp4\"\r\nContent-Type: video/mp4\r\n\r\n").as_bytes());
+        body.extend_from_slice(&file);
+        body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+        let (router, cookie) = (s.router.clone(), editor.cookie.clone());
+        async move {
+            send(
+                &router,
+                "POST",
+                &format!("/newsroom/stories/{id}/video"),
+                &[
+                    ("cookie", &cookie),
+                    (
+                        "content-type",
+                        &format!("multipart/form-data; boundary={boundary}"),
+                    ),
+                    ("sec-fetch-site", "same-origin"),
+                ],
+                body,
+            )
+            .await
+        }
+    };
+    let html = upload(b"<html>not a video</html>".to_vec(), "1").await;
+    assert_eq!(html.status, StatusCode::BAD_REQUEST, "{}", html.body);
+    let ok = upload(fake_mp4(), "1").await;
+    assert_eq!(ok.status, StatusCode::SEE_OTHER, "{}", ok.body);
+    let story = s.app.store.get_story(StoryId(id)).await.unwrap();
+    let video = story.video.clone().unwrap();
+    assert!(
+        video.starts_with("vid-") && video.ends_with(".mp4"),
+        "{video}"
+    );
+    let v = story.version.to_string();
+    post(
+        &s,
+        &editor,
+        &format!("/newsroom/stories/{id}/step"),
+        &[("step", "submit"), ("version", &v)],
+    )
+    .await;
+    let v = (story.version + 1).to_string();
+    let r = post(
+        &s,
+        &editor,
+        &format!("/newsroom/stories/{id}/step"),
+        &[("step", "publish"), ("version", &v)],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let public = send(
+        &s.router,
+        "GET",
+        &format!("/article/{}", story.slug),
+        &[],
+        vec![],
+    )
+    .await;
+    assert!(
+        public.body.contains(&format!(
+            "<source src=\"/media/{video}\" type=\"video/mp4\">"
+        )),
+        "the page plays the video"
+    );
+    assert!(public.body.contains("poster=\"/media/"));
+    let part = send(
+        &s.router,
+        "GET",
+        &format!("/media/{video}"),
+        &[("range", "bytes=100-199")],
+        vec![],
+    )
+    .await;
+    assert_eq!(part.status, StatusCode::PARTIAL_CONTENT);
+    assert_eq!(part.header("content-type"), "video/mp4");
+    assert_eq!(
+        part.header("content-range"),
+        format!("bytes 100-199/{}", fake_mp4().len())
+    );
+}
