@@ -1229,3 +1229,129 @@ async fn a_short_gets_its_video_and_plays_it_with_ranges() {
         format!("bytes 100-199/{}", fake_mp4().len())
     );
 }
+
+#[tokio::test]
+async fn every_newsroom_route_by_every_role_and_by_no_session() {
+    let s = site().await;
+    s.app
+        .add_user(
+            "author@example.org",
+            "",
+            Role::Author,
+            "a long enough password",
+        )
+        .await
+        .unwrap();
+    let story = s
+        .app
+        .store
+        .list_desk_stories(&DeskQuery {
+            statuses: vec![StoryStatus::Published],
+            limit: 1,
+            ..Default::default()
+        })
+        .await
+        .unwrap()[0]
+        .card
+        .id;
+    // (method, path, expected status for: none, contributor, author, editor, admin)
+    let get_routes: Vec<(String, [u16; 5])> = vec![
+        ("/newsroom".into(), [303, 200, 200, 200, 200]),
+        ("/newsroom/stories/new".into(), [303, 200, 200, 200, 200]),
+        (
+            format!("/newsroom/stories/{story}"),
+            [303, 403, 403, 200, 200],
+        ),
+        (
+            format!("/newsroom/stories/{story}/history"),
+            [303, 403, 403, 200, 200],
+        ),
+        ("/newsroom/media".into(), [303, 200, 200, 200, 200]),
+        ("/newsroom/account".into(), [303, 200, 200, 200, 200]),
+        ("/newsroom/audit".into(), [303, 403, 403, 200, 200]),
+        ("/newsroom/users".into(), [303, 403, 403, 403, 200]),
+    ];
+    let mut browsers = vec![None];
+    for who in [
+        "contrib@example.org",
+        "author@example.org",
+        "editor@example.org",
+        "admin@example.org",
+    ] {
+        browsers.push(Some(login(&s, who).await));
+    }
+    for (path, want) in &get_routes {
+        for (i, b) in browsers.iter().enumerate() {
+            let r = match b {
+                Some(b) => get(&s, b, path).await,
+                None => send(&s.router, "GET", path, &[], vec![]).await,
+            };
+            assert_eq!(r.status.as_u16(), want[i], "GET {path} as #{i}");
+        }
+    }
+    // State changes: each tried on a fresh target so one role's success does not hide another's.
+    for (i, b) in browsers.iter().enumerate() {
+        let Some(b) = b else {
+            let r = send(
+                &s.router,
+                "POST",
+                &format!("/newsroom/stories/{story}/step"),
+                &[],
+                enc(&[("step", "unpublish"), ("version", "1")]),
+            )
+            .await;
+            assert_eq!(r.status, StatusCode::FORBIDDEN, "no session, no change");
+            continue;
+        };
+        let current = s.app.store.get_story(story).await.unwrap();
+        let step = if current.status == StoryStatus::Published {
+            "unpublish"
+        } else {
+            "publish"
+        };
+        let r = post(
+            &s,
+            b,
+            &format!("/newsroom/stories/{story}/step"),
+            &[("step", step), ("version", &current.version.to_string())],
+        )
+        .await;
+        let expect = if i >= 3 {
+            StatusCode::SEE_OTHER
+        } else {
+            StatusCode::FORBIDDEN
+        };
+        assert_eq!(r.status, expect, "{step} as #{i}");
+        let r = post(
+            &s,
+            b,
+            "/newsroom/users/invite",
+            &[("email", &format!("x{i}@example.org")), ("role", "author")],
+        )
+        .await;
+        assert_eq!(
+            r.status,
+            if i == 4 {
+                StatusCode::OK
+            } else {
+                StatusCode::FORBIDDEN
+            },
+            "invite as #{i}"
+        );
+        let r = post(
+            &s,
+            b,
+            &format!("/newsroom/stories/{story}/correct"),
+            &[("version", "0"), ("wrong", "a"), ("right", "b")],
+        )
+        .await;
+        assert_ne!(
+            r.status,
+            StatusCode::SEE_OTHER,
+            "a stale correction never lands (#{i})"
+        );
+        if i < 3 {
+            assert_eq!(r.status, StatusCode::FORBIDDEN, "correct as #{i}");
+        }
+    }
+}

@@ -434,6 +434,17 @@ async fn embargoed_scheduled_and_draft_stories_appear_nowhere_until_their_time()
             .body
             .contains(c.slug.as_str()));
     }
+    // Trending: even views counted for a hidden story never put it on a list.
+    let global = s.app.read().tax.global().unwrap().id;
+    for c in &hidden {
+        for _ in 0..50 {
+            s.app.count_view(c.id, global);
+        }
+    }
+    s.app.flush_views().await.unwrap();
+    for c in &hidden {
+        assert!(!s.app.audience.list(global).contains(&c.id), "{} trends before its time", c.slug);
+    }
     let embargoed = hidden
         .iter()
         .find(|c| c.embargo_until.is_some() && c.status == StoryStatus::Published)
