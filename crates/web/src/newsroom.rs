@@ -513,6 +513,16 @@ pub async fn handle(st: &WebState, req: Request) -> Response<Body> {
         None => None,
     };
     let post = method == Method::POST;
+    // Every state change, with or without a session, must come from our own pages.
+    if post && !same_origin(&headers, &st.app.site.base_url) {
+        return message(
+            st,
+            None,
+            StatusCode::FORBIDDEN,
+            "Refused",
+            "This form was not sent from the newsroom.",
+        );
+    }
     // Pages open without a session.
     match (segs.as_slice(), post) {
         (["login"], false) => {
@@ -528,8 +538,8 @@ pub async fn handle(st: &WebState, req: Request) -> Response<Body> {
                 .render(),
             );
         }
-        (["login"], true) => return login(st, &headers, &form, &address).await,
-        (["login", "code"], true) => return login_code(st, &headers, &form, &address).await,
+        (["login"], true) => return login(st, &form, &address).await,
+        (["login", "code"], true) => return login_code(st, &form, &address).await,
         (["forgot"], false) => {
             return html_response(
                 StatusCode::OK,
@@ -540,15 +550,6 @@ pub async fn handle(st: &WebState, req: Request) -> Response<Body> {
             )
         }
         (["forgot"], true) => {
-            if !same_origin(&headers, &st.app.site.base_url) {
-                return message(
-                    st,
-                    None,
-                    StatusCode::FORBIDDEN,
-                    "Refused",
-                    "This form was not sent from the newsroom.",
-                );
-            }
             return match st.app.send_password_reset(form.get("email")).await {
                 Ok(()) => message(st, None, StatusCode::OK, "Check your e-mail", "If an account exists for that address, we have sent it a link to choose a new password. The link works once, for one hour."),
                 Err(e) => app_error(st, None, e),
@@ -565,15 +566,6 @@ pub async fn handle(st: &WebState, req: Request) -> Response<Body> {
             )
         }
         (["reset", token], true) => {
-            if !same_origin(&headers, &st.app.site.base_url) {
-                return message(
-                    st,
-                    None,
-                    StatusCode::FORBIDDEN,
-                    "Refused",
-                    "This form was not sent from the newsroom.",
-                );
-            }
             return match st.app.reset_password(token, form.get("password")).await {
                 Ok(()) => message(
                     st,
@@ -596,15 +588,6 @@ pub async fn handle(st: &WebState, req: Request) -> Response<Body> {
             )
         }
         (["invitation", token], true) => {
-            if !same_origin(&headers, &st.app.site.base_url) {
-                return message(
-                    st,
-                    None,
-                    StatusCode::FORBIDDEN,
-                    "Refused",
-                    "This form was not sent from the newsroom.",
-                );
-            }
             return match st
                 .app
                 .accept_invitation(token, form.get("name"), form.get("password"))
@@ -927,21 +910,7 @@ async fn media_page(
     )
 }
 
-async fn login(
-    st: &WebState,
-    headers: &HeaderMap,
-    form: &FormData,
-    address: &str,
-) -> Response<Body> {
-    if !same_origin(headers, &st.app.site.base_url) {
-        return message(
-            st,
-            None,
-            StatusCode::FORBIDDEN,
-            "Refused",
-            "This form was not sent from the newsroom.",
-        );
-    }
+async fn login(st: &WebState, form: &FormData, address: &str) -> Response<Body> {
     match st
         .app
         .login(form.get("email"), form.get("password"), address)
@@ -972,21 +941,7 @@ async fn login(
     }
 }
 
-async fn login_code(
-    st: &WebState,
-    headers: &HeaderMap,
-    form: &FormData,
-    address: &str,
-) -> Response<Body> {
-    if !same_origin(headers, &st.app.site.base_url) {
-        return message(
-            st,
-            None,
-            StatusCode::FORBIDDEN,
-            "Refused",
-            "This form was not sent from the newsroom.",
-        );
-    }
+async fn login_code(st: &WebState, form: &FormData, address: &str) -> Response<Body> {
     match st
         .app
         .login_code(form.get("pending"), form.get("code"), address)

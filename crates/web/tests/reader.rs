@@ -443,7 +443,11 @@ async fn embargoed_scheduled_and_draft_stories_appear_nowhere_until_their_time()
     }
     s.app.flush_views().await.unwrap();
     for c in &hidden {
-        assert!(!s.app.audience.list(global).contains(&c.id), "{} trends before its time", c.slug);
+        assert!(
+            !s.app.audience.list(global).contains(&c.id),
+            "{} trends before its time",
+            c.slug
+        );
     }
     let embargoed = hidden
         .iter()

@@ -1,0 +1,194 @@
+//! Safe fetching of outside resources (agency feeds, pages, images) for newsdesk.
+//!
+//! One HTTP client for every outside fetch. It speaks only `http` and `https`; it resolves
+//! each host itself and connects only to an address that passed [`is_blocked`] (so a name
+//! that resolves, or a redirect that points, to a loopback, private, link-local or cloud
+//! metadata address is refused, and DNS rebinding between check and connect is impossible:
+//! the checked address is the one dialled). Redirects are followed by hand, each hop checked
+//! again, up to a cap. Connect, idle and total time-outs, a minimum transfer speed, and a cap
+//! on the body size *after* decompression bound what a hostile source can cost: a gzip bomb
+//! stops at the cap, a slow drip stops at the speed check, an endless body at the cap.
+//!
+//! Polling helpers: [`Conditional`] requests (ETag / Last-Modified, answered by
+//! [`Fetched::NotModified`]), [`FetchError::RateLimited`] with the server's `Retry-After`, and
+//! [`Backoff`] for the delay before the next poll of a failing source.
+
+mod addr;
+mod backoff;
+mod client;
+#[cfg(feature = "hostile-server")]
+pub mod hostile;
+
+use std::net::IpAddr;
+use std::time::Duration;
+
+pub use addr::{classify, is_blocked, AddrClass};
+pub use backoff::Backoff;
+pub use client::{feed_content_type_refused, Fetcher};
+
+/// Limits for every fetch made by one [`Fetcher`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FetchPolicy {
+    /// Redirects followed before giving up (each hop is checked like the first URL).
+    pub max_redirects: u8,
+    /// Name resolution, TCP connect and TLS handshake, each.
+    pub connect_timeout: Duration,
+    /// The whole fetch: every hop, headers and the full body.
+    pub total_timeout: Duration,
+    /// Longest wait for the response headers, or between two pieces of the body.
+    pub idle_timeout: Duration,
+    /// Minimum average speed in bytes per second over each `low_speed_window` of the body
+    /// (0 turns the check off). Stops slow drips long before the total time-out.
+    pub low_speed_limit: u64,
+    pub low_speed_window: Duration,
+    /// Largest body accepted, counted after decompression.
+    pub max_body: usize,
+    /// Allow loopback addresses (127/8, ::1). For tests against a local server only.
+    pub allow_loopback: bool,
+    /// Allow private ranges (10/8, 172.16/12, 192.168/16, 100.64/10, fc00::/7), for a source
+    /// explicitly configured on an internal network. Link-local, cloud metadata, unspecified,
+    /// multicast and reserved addresses are refused whatever the policy.
+    pub allow_private: bool,
+    pub user_agent: String,
+}
+
+impl Default for FetchPolicy {
+    fn default() -> Self {
+        FetchPolicy {
+            max_redirects: 5,
+            connect_timeout: Duration::from_secs(5),
+            total_timeout: Duration::from_secs(20),
+            idle_timeout: Duration::from_secs(5),
+            low_speed_limit: 1024,
+            low_speed_window: Duration::from_secs(10),
+            max_body: 10 * 1024 * 1024,
+            allow_loopback: false,
+            allow_private: false,
+            user_agent: concat!("newsdesk/", env!("CARGO_PKG_VERSION")).to_string(),
+        }
+    }
+}
+
+/// Validators from the previous successful fetch, sent as `If-None-Match` and
+/// `If-Modified-Since`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Conditional {
+    pub etag: Option<String>,
+    pub last_modified: Option<String>,
+}
+
+/// The outcome of a successful fetch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Fetched {
+    /// 304: the validators matched; nothing new.
+    NotModified,
+    Ok {
+        /// The body, decompressed, at most `max_body` bytes, delivered as received (no
+        /// charset decoding: that is the parser's job).
+        body: Vec<u8>,
+        content_type: Option<String>,
+        etag: Option<String>,
+        last_modified: Option<String>,
+        /// The URL after redirects.
+        final_url: String,
+    },
+}
+
+/// Why a fetch failed. The `Display` text is meant for a source's health page.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FetchError {
+    #[error("bad URL: {0}")]
+    BadUrl(String),
+    #[error("URL scheme {0:?} not allowed (only http and https)")]
+    SchemeNotAllowed(String),
+    #[error("refused: {host} resolves to {class} ({addr})")]
+    BlockedAddress {
+        host: String,
+        addr: IpAddr,
+        class: AddrClass,
+    },
+    #[error("too many redirects (more than {max})")]
+    TooManyRedirects { max: u8 },
+    #[error("redirect loop back to {0}")]
+    RedirectLoop(String),
+    /// Which stage ran out of time: "dns", "connect", "tls handshake", "response headers",
+    /// "idle" (between two pieces of the body) or "total".
+    #[error("timed out ({0})")]
+    Timeout(&'static str),
+    #[error("transfer too slow (under {min_bytes_per_sec} bytes/s)")]
+    TooSlow { min_bytes_per_sec: u64 },
+    #[error("response too large (more than {max} bytes)")]
+    TooLarge { max: usize },
+    #[error("rate limited (HTTP {status}){}", retry_after_text(.retry_after))]
+    RateLimited {
+        status: u16,
+        retry_after: Option<Duration>,
+    },
+    #[error("HTTP error {status}{}", reason_text(*.status))]
+    Http { status: u16 },
+    #[error("wrong content type for a feed: {0}")]
+    WrongContentType(String),
+    #[error("undecodable response: {0}")]
+    Decode(String),
+    #[error("network error: {0}")]
+    Network(String),
+    #[error("fetcher configuration: {0}")]
+    Config(String),
+}
+
+impl FetchError {
+    /// The delay the server asked for, if it asked.
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            FetchError::RateLimited { retry_after, .. } => *retry_after,
+            _ => None,
+        }
+    }
+}
+
+fn retry_after_text(retry_after: &Option<Duration>) -> String {
+    match retry_after {
+        Some(d) => format!(", retry after {} s", d.as_secs()),
+        None => String::new(),
+    }
+}
+
+fn reason_text(status: u16) -> String {
+    hyper::StatusCode::from_u16(status)
+        .ok()
+        .and_then(|s| s.canonical_reason())
+        .map(|r| format!(" {r}"))
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn error_messages_read_well() {
+        let e = FetchError::BlockedAddress {
+            host: "feeds.example".into(),
+            addr: "127.0.0.1".parse().expect("ip"),
+            class: AddrClass::Loopback,
+        };
+        assert_eq!(
+            e.to_string(),
+            "refused: feeds.example resolves to a loopback address (127.0.0.1)"
+        );
+        let e = FetchError::RateLimited {
+            status: 429,
+            retry_after: Some(Duration::from_secs(120)),
+        };
+        assert_eq!(e.to_string(), "rate limited (HTTP 429), retry after 120 s");
+        assert_eq!(e.retry_after(), Some(Duration::from_secs(120)));
+        assert_eq!(
+            FetchError::Http { status: 404 }.to_string(),
+            "HTTP error 404 Not Found"
+        );
+        assert_eq!(
+            FetchError::Timeout("total").to_string(),
+            "timed out (total)"
+        );
+    }
+}
