@@ -664,10 +664,15 @@ impl App {
             return Err(AppError::Forbidden);
         }
         if story.kind != Kind::Short {
-            return Err(AppError::invalid("file", "Videos go with shorts: set the kind to Shorts and save first."));
+            return Err(AppError::invalid(
+                "file",
+                "Videos go with shorts: set the kind to Shorts and save first.",
+            ));
         }
         if story.version != version {
-            return Err(AppError::Conflict("Someone changed this story since you opened it.".into()));
+            return Err(AppError::Conflict(
+                "Someone changed this story since you opened it.".into(),
+            ));
         }
         let (src, dir) = (upload.to_owned(), media_dir.to_owned());
         let (_, file, _) = tokio::task::spawn_blocking(move || {
@@ -680,7 +685,10 @@ impl App {
         input.video = Some(file.clone());
         input.updated_at = self.now();
         let audit = self.audit(actor, "video", id, file);
-        let saved = self.store.save_story(id, version, &input, Some(actor.id), Some(&audit)).await?;
+        let saved = self
+            .store
+            .save_story(id, version, &input, Some(actor.id), Some(&audit))
+            .await?;
         self.sync().await?;
         Ok(saved)
     }
