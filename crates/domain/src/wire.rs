@@ -72,3 +72,103 @@ pub struct WireItem {
     /// Usable, withdrawn or cancelled.
     pub status: WireStatus,
 }
+
+/// A stored wire item with what the desk's tools made of it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StoredWireItem {
+    /// Database id.
+    pub id: i64,
+    /// The item as last received.
+    pub item: WireItem,
+    /// Its cluster.
+    pub cluster_id: i64,
+    /// When the current version arrived.
+    pub received_at: DateTime<Utc>,
+    /// Suggested sector slug.
+    pub sector: Option<String>,
+    /// Suggested edition slugs, best first.
+    pub editions: Vec<String>,
+    /// What the region suggestion rests on ("Kenyan", "place:KE").
+    pub evidence: Vec<String>,
+}
+
+/// Wire items from one or more agencies about the same event.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WireCluster {
+    /// Database id (a stable key of the item that founded it).
+    pub id: i64,
+    /// Headline of the founding item.
+    pub headline: String,
+    /// Extractive summary of the cluster.
+    pub summary: String,
+    /// Whether an editor accepted (or wrote) the summary; otherwise it is a draft.
+    pub summary_accepted: bool,
+    /// Most urgent urgency among its items (1 is the most urgent).
+    pub urgency: Option<u8>,
+    /// Suggested sector slug.
+    pub sector: Option<String>,
+    /// Suggested edition slugs.
+    pub editions: Vec<String>,
+    /// Agencies with items in it.
+    pub agencies: Vec<String>,
+    /// Languages of its items.
+    pub languages: Vec<String>,
+    /// Number of items.
+    pub items: i64,
+    /// First item's arrival.
+    pub created_at: DateTime<Utc>,
+    /// Latest item's arrival.
+    pub updated_at: DateTime<Utc>,
+}
+
+/// What storing an item did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum WireOutcome {
+    /// A new item.
+    New,
+    /// A newer version replaced the stored one.
+    Updated,
+    /// An exact re-send or an older version: nothing changed.
+    Duplicate,
+    /// The agency withdrew or cancelled it; these stories built on it are flagged.
+    Withdrawn(Vec<crate::ids::StoryId>),
+}
+
+/// Which clusters the wire inbox shows.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct WireQuery {
+    /// Only clusters with an item from this agency.
+    pub agency: Option<String>,
+    /// Only this suggested sector.
+    pub sector: Option<String>,
+    /// Only clusters suggested for this edition.
+    pub edition: Option<String>,
+    /// Only clusters with an item in this language.
+    pub language: Option<String>,
+    /// At most this many.
+    pub limit: usize,
+}
+
+/// A story flagged because an agency item it is built on was withdrawn or corrected.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LineageFlag {
+    /// The story.
+    pub story_id: crate::ids::StoryId,
+    /// The agency item.
+    pub item_id: i64,
+    /// "withdrawn", "cancelled" or "corrected (version N)".
+    pub reason: String,
+    /// When.
+    pub at: DateTime<Utc>,
+}
+
+/// What the desk's tools suggest for an item, stored with it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WireTags {
+    /// Sector slug.
+    pub sector: Option<String>,
+    /// Edition slugs, best first.
+    pub editions: Vec<String>,
+    /// Evidence for the editions.
+    pub evidence: Vec<String>,
+}

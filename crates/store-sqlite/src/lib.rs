@@ -14,6 +14,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 mod newsroom;
+mod wire;
 
 /// Ordered migrations; `PRAGMA user_version` records how many ran.
 const MIGRATIONS: &[&str] = &[
@@ -22,6 +23,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("presence.sql"),
     include_str!("totp.sql"),
     include_str!("video.sql"),
+    include_str!("wire.sql"),
 ];
 
 /// Most idle read connections kept.
@@ -1886,6 +1888,176 @@ impl Store for SqliteStore {
                     .map_err(sql_err)?;
             }
             Ok(user.map(UserId))
+        })
+        .await
+    }
+
+    async fn store_wire_item(
+        &self,
+        item: &WireItem,
+        content_hash: &str,
+        cluster_id: i64,
+        tags: &WireTags,
+        at: DateTime<Utc>,
+    ) -> StoreResult<(i64, WireOutcome)> {
+        let (item, hash, tags) = (item.clone(), content_hash.to_owned(), tags.clone());
+        self.write(move |tx| wire::store_item(tx, &item, &hash, cluster_id, &tags, ms(at)))
+            .await
+    }
+
+    async fn find_wire_item(
+        &self,
+        agency: &str,
+        agency_id: &str,
+    ) -> StoreResult<Option<StoredWireItem>> {
+        let (agency, agency_id) = (agency.to_owned(), agency_id.to_owned());
+        self.read(move |c| {
+            c.query_row(
+                &format!(
+                    "SELECT {} FROM wire_items WHERE agency = ?1 AND agency_id = ?2",
+                    wire::ITEM_COLS
+                ),
+                params![agency, agency_id],
+                wire::raw_item,
+            )
+            .optional()
+            .map_err(sql_err)?
+            .map(wire::item)
+            .transpose()
+        })
+        .await
+    }
+
+    async fn recent_wire_items(&self, since: DateTime<Utc>) -> StoreResult<Vec<StoredWireItem>> {
+        self.read(move |c| {
+            let mut st = c
+                .prepare(&format!(
+                    "SELECT {} FROM wire_items WHERE received_at >= ?1 ORDER BY id",
+                    wire::ITEM_COLS
+                ))
+                .map_err(sql_err)?;
+            let rows = st.query_map([ms(since)], wire::raw_item).map_err(sql_err)?;
+            collect(rows)?.into_iter().map(wire::item).collect()
+        })
+        .await
+    }
+
+    async fn list_clusters(&self, query: &WireQuery) -> StoreResult<Vec<WireCluster>> {
+        let q = query.clone();
+        self.read(move |c| wire::list_clusters(c, &q)).await
+    }
+
+    async fn get_cluster(&self, id: i64) -> StoreResult<(WireCluster, Vec<StoredWireItem>)> {
+        self.read(move |c| {
+            let cl = c
+                .query_row(
+                    &format!(
+                        "SELECT {} FROM wire_clusters WHERE id = ?1",
+                        wire::CLUSTER_COLS
+                    ),
+                    [id],
+                    wire::raw_cluster,
+                )
+                .map_err(sql_err)?;
+            let mut st = c
+                .prepare(&format!(
+                    "SELECT {} FROM wire_items WHERE cluster_id = ?1 ORDER BY id",
+                    wire::ITEM_COLS
+                ))
+                .map_err(sql_err)?;
+            let rows = st.query_map([id], wire::raw_item).map_err(sql_err)?;
+            let items = collect(rows)?
+                .into_iter()
+                .map(wire::item)
+                .collect::<StoreResult<Vec<_>>>()?;
+            Ok((wire::cluster(cl)?, items))
+        })
+        .await
+    }
+
+    async fn set_cluster_summary(&self, id: i64, summary: &str, accepted: bool) -> StoreResult<()> {
+        let summary = summary.to_owned();
+        self.write(move |tx| {
+            let n = tx
+                .execute(
+                    "UPDATE wire_clusters SET summary = ?2, summary_accepted = ?3 WHERE id = ?1",
+                    params![id, summary, accepted],
+                )
+                .map_err(sql_err)?;
+            if n == 0 {
+                return Err(StoreError::NotFound);
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    async fn create_story_from_wire(
+        &self,
+        story: &StoryInput,
+        by: UserId,
+        audit: &AuditInput,
+        lineage: &[(i64, i64)],
+    ) -> StoreResult<Story> {
+        let (input, audit, lineage) = (story.clone(), audit.clone(), lineage.to_vec());
+        self.write(move |tx| {
+            let id = insert_story_by(tx, &input, Some(by), true)?;
+            for (item, version) in &lineage {
+                tx.execute(
+                    "INSERT INTO story_lineage (story_id, item_id, version) VALUES (?1,?2,?3)",
+                    params![id, item, version],
+                )
+                .map_err(sql_err)?;
+            }
+            let mut a = audit.clone();
+            if a.target.is_empty() {
+                a.target = format!("story:{id}");
+            }
+            newsroom::audit(tx, &a)?;
+            Ok(Story {
+                id: StoryId(id),
+                version: 1,
+                input,
+            })
+        })
+        .await
+    }
+
+    async fn lineage(&self, story: StoryId) -> StoreResult<Vec<(i64, i64)>> {
+        self.read(move |c| {
+            let mut st = c
+                .prepare("SELECT item_id, version FROM story_lineage WHERE story_id = ?1 ORDER BY item_id")
+                .map_err(sql_err)?;
+            let rows = st.query_map([story.0], |r| Ok((r.get(0)?, r.get(1)?))).map_err(sql_err)?;
+            collect(rows)
+        })
+        .await
+    }
+
+    async fn lineage_flags(&self) -> StoreResult<Vec<LineageFlag>> {
+        self.read(|c| {
+            let mut st = c
+                .prepare("SELECT story_id, item_id, reason, at FROM lineage_flags WHERE resolved_at IS NULL ORDER BY at DESC, id DESC")
+                .map_err(sql_err)?;
+            let rows = st
+                .query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?, r.get::<_, String>(2)?, r.get::<_, i64>(3)?)))
+                .map_err(sql_err)?;
+            collect(rows)?
+                .into_iter()
+                .map(|(s, i, reason, at)| Ok(LineageFlag { story_id: StoryId(s), item_id: i, reason, at: from_ms(at)? }))
+                .collect()
+        })
+        .await
+    }
+
+    async fn resolve_lineage_flags(&self, story: StoryId, at: DateTime<Utc>) -> StoreResult<()> {
+        self.write(move |tx| {
+            tx.execute(
+                "UPDATE lineage_flags SET resolved_at = ?2 WHERE story_id = ?1 AND resolved_at IS NULL",
+                params![story.0, ms(at)],
+            )
+            .map_err(sql_err)?;
+            Ok(())
         })
         .await
     }

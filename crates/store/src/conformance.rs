@@ -20,7 +20,7 @@ macro_rules! conformance_tests {
             missing_rows_are_not_found, accounts_and_sessions, invitations_are_single_use,
             every_save_keeps_a_revision, corrections_move_the_story, scheduled_stories_publish_once,
             desk_queries_filter, audit_log_pages, presence_and_autosave,
-            second_factor_and_resets);
+            second_factor_and_resets, wire_items_version_cluster_and_flag);
     };
     (@cases $make:expr; $($case:ident),*) => {$(
         #[tokio::test]
@@ -984,5 +984,191 @@ pub async fn second_factor_and_resets(s: &dyn Store) {
             .expect("take"),
         None,
         "expired"
+    );
+}
+
+fn wire(agency: &str, id: &str, version: i64, headline: &str) -> WireItem {
+    WireItem {
+        agency: agency.into(),
+        agency_id: id.into(),
+        version,
+        headline: headline.into(),
+        summary: "Summary.".into(),
+        body_html: "<p>Body.</p>".into(),
+        byline: String::new(),
+        urgency: Some(3),
+        language: Some("en".into()),
+        published_at: Some(t0()),
+        updated_at: None,
+        subjects: vec![],
+        places: vec![],
+        usage_terms: None,
+        links: vec![],
+        status: WireStatus::Usable,
+    }
+}
+
+/// Agency items: new, exact re-send, newer and older versions, clusters, lineage and the flags a
+/// withdrawal or a correction raises.
+pub async fn wire_items_version_cluster_and_flag(s: &dyn Store) {
+    let tax = taxonomy(s).await;
+    let tags = WireTags {
+        sector: Some("health".into()),
+        editions: vec!["east-africa".into()],
+        evidence: vec!["Kenyan".into()],
+    };
+    let a1 = wire("Agency A", "a-1", 1, "Floods hit the Kenyan coast");
+    let (id, out) = s
+        .store_wire_item(&a1, "h1", 100, &tags, t0())
+        .await
+        .expect("store");
+    assert_eq!(out, WireOutcome::New);
+    assert_eq!(
+        s.store_wire_item(&a1, "h1", 100, &tags, t0())
+            .await
+            .expect("again")
+            .1,
+        WireOutcome::Duplicate,
+        "an exact re-send makes no second item"
+    );
+    let mut b1 = wire("Agency B", "b-1", 1, "Kenya floods: coast under water");
+    b1.urgency = Some(1);
+    b1.language = Some("sw".into());
+    s.store_wire_item(&b1, "h2", 100, &tags, t0() + Duration::minutes(5))
+        .await
+        .expect("store b");
+    let other = wire("Agency A", "a-2", 1, "Budget passed");
+    s.store_wire_item(
+        &other,
+        "h3",
+        200,
+        &WireTags::default(),
+        t0() + Duration::minutes(6),
+    )
+    .await
+    .expect("store other");
+    let clusters = s
+        .list_clusters(&WireQuery {
+            limit: 10,
+            ..Default::default()
+        })
+        .await
+        .expect("list");
+    assert_eq!(
+        clusters.iter().map(|c| c.id).collect::<Vec<_>>(),
+        [100, 200],
+        "most urgent first"
+    );
+    assert_eq!(clusters[0].items, 2);
+    assert_eq!(clusters[0].urgency, Some(1));
+    assert_eq!(clusters[0].agencies, ["Agency A", "Agency B"]);
+    assert_eq!(clusters[0].headline, "Floods hit the Kenyan coast");
+    let by_agency = s
+        .list_clusters(&WireQuery {
+            agency: Some("Agency B".into()),
+            limit: 10,
+            ..Default::default()
+        })
+        .await
+        .expect("q");
+    assert_eq!(by_agency.len(), 1);
+    let by_lang = s
+        .list_clusters(&WireQuery {
+            language: Some("sw".into()),
+            limit: 10,
+            ..Default::default()
+        })
+        .await
+        .expect("q");
+    assert_eq!(by_lang.len(), 1);
+    let by_sector = s
+        .list_clusters(&WireQuery {
+            sector: Some("health".into()),
+            edition: Some("east-africa".into()),
+            limit: 10,
+            ..Default::default()
+        })
+        .await
+        .expect("q");
+    assert_eq!(by_sector.iter().map(|c| c.id).collect::<Vec<_>>(), [100]);
+    let (cl, items) = s.get_cluster(100).await.expect("cluster");
+    assert_eq!((cl.id, items.len()), (100, 2));
+    assert_eq!(items[0].evidence, ["Kenyan"]);
+    s.set_cluster_summary(100, "Floods on the coast.", true)
+        .await
+        .expect("summary");
+    assert!(s.get_cluster(100).await.expect("c").0.summary_accepted);
+    // A story built on the item, then a correction and a withdrawal of the item.
+    let u = s
+        .create_user(
+            &email("w@example.org"),
+            "W",
+            Role::Editor,
+            "h",
+            &audit("x", None),
+        )
+        .await
+        .expect("u");
+    let story = s
+        .create_story_from_wire(
+            &story(&tax, "from-wire", StoryStatus::Draft),
+            u.id,
+            &audit("create", Some(u.id)),
+            &[(id, 1)],
+        )
+        .await
+        .expect("story");
+    assert_eq!(s.lineage(story.id).await.expect("lineage"), vec![(id, 1)]);
+    let old = wire("Agency A", "a-1", 0, "Older");
+    assert_eq!(
+        s.store_wire_item(&old, "h0", 100, &tags, t0())
+            .await
+            .expect("old")
+            .1,
+        WireOutcome::Duplicate,
+        "an older version changes nothing"
+    );
+    let mut v2 = a1.clone();
+    v2.version = 2;
+    v2.headline = "Floods hit the Kenyan coast, 12 dead".into();
+    assert_eq!(
+        s.store_wire_item(&v2, "h4", 100, &tags, t0() + Duration::hours(1))
+            .await
+            .expect("v2")
+            .1,
+        WireOutcome::Updated
+    );
+    assert_eq!(
+        s.find_wire_item("Agency A", "a-1")
+            .await
+            .expect("find")
+            .expect("some")
+            .item
+            .version,
+        2
+    );
+    let mut gone = v2.clone();
+    gone.version = 3;
+    gone.status = WireStatus::Withdrawn;
+    assert_eq!(
+        s.store_wire_item(&gone, "h5", 100, &tags, t0() + Duration::hours(2))
+            .await
+            .expect("w")
+            .1,
+        WireOutcome::Withdrawn(vec![story.id])
+    );
+    let flags = s.lineage_flags().await.expect("flags");
+    assert_eq!(flags.len(), 2, "corrected, then withdrawn: {flags:?}");
+    assert!(flags[0].reason.contains("withdrawn"));
+    s.resolve_lineage_flags(story.id, t0() + Duration::hours(3))
+        .await
+        .expect("resolve");
+    assert!(s.lineage_flags().await.expect("flags").is_empty());
+    assert_eq!(
+        s.recent_wire_items(t0() + Duration::minutes(1))
+            .await
+            .expect("recent")
+            .len(),
+        3
     );
 }

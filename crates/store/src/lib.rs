@@ -301,4 +301,46 @@ pub trait Store: Send + Sync + 'static {
         token_hash: &str,
         now: DateTime<Utc>,
     ) -> StoreResult<Option<UserId>>;
+
+    // --- the wire desk ---
+
+    /// Stores an agency item in one transaction: new (in `cluster_id`, made if needed), a newer
+    /// version replacing the stored one, a duplicate (exact re-send or older version: nothing
+    /// changes), or a withdrawal, which flags every story built on the item.
+    async fn store_wire_item(
+        &self,
+        item: &WireItem,
+        content_hash: &str,
+        cluster_id: i64,
+        tags: &WireTags,
+        at: DateTime<Utc>,
+    ) -> StoreResult<(i64, WireOutcome)>;
+    /// The stored item with this agency and id.
+    async fn find_wire_item(
+        &self,
+        agency: &str,
+        agency_id: &str,
+    ) -> StoreResult<Option<StoredWireItem>>;
+    /// Items received since `since` (to rebuild the clusterer at start).
+    async fn recent_wire_items(&self, since: DateTime<Utc>) -> StoreResult<Vec<StoredWireItem>>;
+    /// Clusters for the inbox: most urgent first, then newest.
+    async fn list_clusters(&self, query: &WireQuery) -> StoreResult<Vec<WireCluster>>;
+    /// One cluster and its items, oldest first.
+    async fn get_cluster(&self, id: i64) -> StoreResult<(WireCluster, Vec<StoredWireItem>)>;
+    /// Replaces a cluster's summary; `accepted` when an editor accepted or wrote it.
+    async fn set_cluster_summary(&self, id: i64, summary: &str, accepted: bool) -> StoreResult<()>;
+    /// Saves a new story built on agency items, with its lineage, in one transaction.
+    async fn create_story_from_wire(
+        &self,
+        story: &StoryInput,
+        by: UserId,
+        audit: &AuditInput,
+        lineage: &[(i64, i64)],
+    ) -> StoreResult<Story>;
+    /// The agency items (id, version) a story is built on.
+    async fn lineage(&self, story: StoryId) -> StoreResult<Vec<(i64, i64)>>;
+    /// Unresolved flags on stories whose agency items were withdrawn or corrected.
+    async fn lineage_flags(&self) -> StoreResult<Vec<LineageFlag>>;
+    /// Marks a story's flags as dealt with.
+    async fn resolve_lineage_flags(&self, story: StoryId, at: DateTime<Utc>) -> StoreResult<()>;
 }
