@@ -11,6 +11,7 @@ pub mod error;
 pub mod newsroom;
 pub mod readmodel;
 pub mod totp;
+pub mod wire;
 
 pub use audience::{is_bot_or_prefetch, Audience};
 pub use auth::{Authed, Login, LoginStep};
@@ -38,6 +39,8 @@ pub struct App {
     pub audience: Audience,
     /// Failed-login counters.
     pub throttle: auth::Throttle,
+    /// The wire desk's clusterer.
+    wire: wire::WireState,
     /// Where e-mail goes (invitations, password resets); an in-memory stub until set.
     mailer: RwLock<Arc<dyn newsdesk_mail::Mailer>>,
     /// Logins waiting for their one-time code: token hash → (account, expiry).
@@ -98,6 +101,7 @@ impl App {
             throttle: auth::Throttle::default(),
             pending_logins: std::sync::Mutex::default(),
             mailer: RwLock::new(Arc::new(newsdesk_mail::MemoryMailer::default())),
+            wire: wire::WireState::default(),
             snapshot: RwLock::new(snap),
             content_generation: AtomicU64::new(1),
             sync_state: tokio::sync::Mutex::new(SyncState {
@@ -106,6 +110,7 @@ impl App {
             }),
         });
         app.restore_trending().await?;
+        app.restore_wire().await?;
         Ok(app)
     }
 

@@ -452,9 +452,18 @@ impl App {
             Transition::Unpublish | Transition::Kill => input.updated_at = now,
             Transition::Submit | Transition::SendBack => {}
         }
+        // Provenance is computed, not typed: from how much agency text a story built on agency
+        // copy still contains when it goes out.
+        let mut measured = String::new();
+        if step == Transition::Publish {
+            if let Some((p, share)) = self.computed_provenance(&current).await? {
+                input.provenance = p;
+                measured = format!(" ({:.0}% of its text is agency copy)", share * 100.0);
+            }
+        }
         let detail = match (step, at) {
             (Transition::Schedule, Some(t)) => format!("for {}", t.format("%Y-%m-%d %H:%M UTC")),
-            _ => format!("{} → {}", current.status.as_str(), next.as_str()),
+            _ => format!("{} → {}{measured}", current.status.as_str(), next.as_str()),
         };
         let audit = self.audit(actor, step.as_str(), id, detail);
         let saved = self

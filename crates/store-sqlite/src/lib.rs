@@ -1928,6 +1928,20 @@ impl Store for SqliteStore {
         .await
     }
 
+    async fn get_wire_item(&self, id: i64) -> StoreResult<StoredWireItem> {
+        self.read(move |c| {
+            let raw = c
+                .query_row(
+                    &format!("SELECT {} FROM wire_items WHERE id = ?1", wire::ITEM_COLS),
+                    [id],
+                    wire::raw_item,
+                )
+                .map_err(sql_err)?;
+            wire::item(raw)
+        })
+        .await
+    }
+
     async fn recent_wire_items(&self, since: DateTime<Utc>) -> StoreResult<Vec<StoredWireItem>> {
         self.read(move |c| {
             let mut st = c

@@ -321,6 +321,8 @@ pub trait Store: Send + Sync + 'static {
         agency: &str,
         agency_id: &str,
     ) -> StoreResult<Option<StoredWireItem>>;
+    /// One stored item by its database id.
+    async fn get_wire_item(&self, id: i64) -> StoreResult<StoredWireItem>;
     /// Items received since `since` (to rebuild the clusterer at start).
     async fn recent_wire_items(&self, since: DateTime<Utc>) -> StoreResult<Vec<StoredWireItem>>;
     /// Clusters for the inbox: most urgent first, then newest.
