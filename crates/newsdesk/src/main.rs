@@ -204,16 +204,15 @@ async fn serve(cfg: Config) -> anyhow::Result<()> {
 /// `newsdesk ingest`: parses each file and prints its items; a file that cannot be read gets a
 /// clear error on standard error and the others go on.
 fn ingest_files(
+    cfg: &Config,
     dry_run: bool,
     json: bool,
     agency: Option<&str>,
     files: &[PathBuf],
 ) -> anyhow::Result<()> {
-    if !dry_run {
-        bail!("storing agency copy needs the wire desk's tables, which are not built yet: run with --dry-run to see what newsdesk makes of the files");
-    }
     let limits = newsdesk_ingest::Limits::default();
     let mut failed = 0usize;
+    let mut parsed: Vec<(PathBuf, Vec<newsdesk_domain::WireItem>)> = Vec::new();
     for f in files {
         let name = agency.map(str::to_owned).unwrap_or_else(|| {
             f.file_stem()
@@ -227,25 +226,7 @@ fn ingest_files(
                     .map_err(|e| e.to_string())
             });
         match result {
-            Ok(items) => {
-                for item in &items {
-                    if json {
-                        println!("{}", serde_json::to_string(item)?);
-                    } else {
-                        println!(
-                            "{}: {} v{} [{:?}] {}",
-                            f.display(),
-                            item.agency_id,
-                            item.version,
-                            item.status,
-                            item.headline
-                        );
-                    }
-                }
-                if !json {
-                    println!("{}: {} item(s)", f.display(), items.len());
-                }
-            }
+            Ok(items) => parsed.push((f.clone(), items)),
             Err(e) => {
                 failed += 1;
                 if json {
@@ -258,6 +239,58 @@ fn ingest_files(
                 }
             }
         }
+    }
+    if dry_run {
+        for (f, items) in &parsed {
+            for item in items {
+                if json {
+                    println!("{}", serde_json::to_string(item)?);
+                } else {
+                    println!(
+                        "{}: {} v{} [{:?}] {}",
+                        f.display(),
+                        item.agency_id,
+                        item.version,
+                        item.status,
+                        item.headline
+                    );
+                }
+            }
+            if !json {
+                println!("{}: {} item(s)", f.display(), items.len());
+            }
+        }
+    } else if !parsed.is_empty() {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()?;
+        rt.block_on(async {
+            let store = open_store(cfg)?;
+            let app = App::load(store, Arc::new(SystemClock), cfg.site.clone())
+                .await
+                .map_err(|e| anyhow::anyhow!("cannot load the site: {e}"))?;
+            for (f, items) in parsed {
+                let n = items.len();
+                let r = app
+                    .ingest(items)
+                    .await
+                    .map_err(|e| anyhow::anyhow!("{}: {e}", f.display()))?;
+                let flagged = if r.flagged.is_empty() {
+                    String::new()
+                } else {
+                    format!(", {} stories flagged", r.flagged.len())
+                };
+                println!(
+                    "{}: {n} item(s): {} new, {} updated, {} duplicate, {} withdrawn{flagged}",
+                    f.display(),
+                    r.new,
+                    r.updated,
+                    r.duplicates,
+                    r.withdrawn
+                );
+            }
+            anyhow::Ok(())
+        })?;
     }
     if failed > 0 {
         bail!("{failed} of {} file(s) could not be read", files.len());
@@ -297,7 +330,7 @@ fn run() -> anyhow::Result<()> {
         files,
     } = &cli.command
     {
-        return ingest_files(*dry_run, *json, agency.as_deref(), files);
+        return ingest_files(&cfg, *dry_run, *json, agency.as_deref(), files);
     }
     if let Command::Config { what } = &cli.command {
         match what {

@@ -63,11 +63,33 @@ fn ingest_dry_run_prints_one_json_object_per_item_and_an_error_per_bad_file() {
     let stderr = String::from_utf8(out.stderr).unwrap();
     assert!(stderr.contains("bomb.xml"), "{stderr}");
     assert!(!stderr.contains("panicked"));
-    let store = bin().args(["ingest"]).arg(&rss).output().unwrap();
+    // Without --dry-run the items are stored; a second run finds them all as duplicates.
+    let data = d.join("data");
+    let first = bin()
+        .arg("--data-dir")
+        .arg(&data)
+        .args(["ingest", "--agency", "Wire"])
+        .arg(&rss)
+        .output()
+        .unwrap();
     assert!(
-        !store.status.success(),
-        "storing is not offered yet, and says so"
+        first.status.success(),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
     );
+    assert!(String::from_utf8(first.stdout)
+        .unwrap()
+        .contains("2 new, 0 updated, 0 duplicate"));
+    let second = bin()
+        .arg("--data-dir")
+        .arg(&data)
+        .args(["ingest", "--agency", "Wire"])
+        .arg(&rss)
+        .output()
+        .unwrap();
+    assert!(String::from_utf8(second.stdout)
+        .unwrap()
+        .contains("0 new, 0 updated, 2 duplicate"));
 }
 
 #[test]
