@@ -87,6 +87,7 @@ struct DashboardPage {
     f: Frame,
     q: String,
     sections: Vec<Section>,
+    flags: Vec<(String, String, String, i64)>,
 }
 
 /// An option of a select.
@@ -261,6 +262,10 @@ fn frame(st: &WebState, authed: Option<&Authed>, title: &str) -> Frame {
         menu.push(Link {
             label: "Pictures".into(),
             href: "/newsroom/media".into(),
+        });
+        menu.push(Link {
+            label: "Wire".into(),
+            href: "/newsroom/wire".into(),
         });
         if a.user.role.can(Capability::ViewAudit) {
             menu.push(Link {
@@ -644,6 +649,170 @@ pub async fn handle(st: &WebState, req: Request) -> Response<Body> {
         Ok(res) => res,
         Err(e) => app_error(st, Some(&authed), e),
     }
+}
+
+/// A cluster in the wire inbox.
+pub struct ClusterRow {
+    /// Link.
+    pub href: String,
+    /// Headline.
+    pub headline: String,
+    /// Urgency, or empty.
+    pub urgency: String,
+    /// Agencies.
+    pub agencies: String,
+    /// Items.
+    pub items: i64,
+    /// Sector.
+    pub sector: String,
+    /// Editions.
+    pub editions: String,
+    /// Last item, UTC.
+    pub updated: String,
+}
+
+#[derive(Template)]
+#[template(path = "newsroom/wire.html")]
+struct WirePage {
+    f: Frame,
+    rows: Vec<ClusterRow>,
+    agency: String,
+    sector: String,
+    edition: String,
+    language: String,
+}
+
+/// One agency version in a cluster page.
+pub struct ItemView {
+    /// Agency.
+    pub agency: String,
+    /// Agency id and version.
+    pub ident: String,
+    /// Status.
+    pub status: String,
+    /// Published, UTC.
+    pub published: String,
+    /// Headline.
+    pub headline: String,
+    /// Sanitised body.
+    pub body_html: String,
+    /// Word diff against the first item (empty for the first).
+    pub diff: Vec<DiffPart>,
+    /// Suggested editions with evidence.
+    pub tags: String,
+}
+
+#[derive(Template)]
+#[template(path = "newsroom/cluster.html")]
+struct ClusterPage {
+    f: Frame,
+    id: i64,
+    headline: String,
+    summary: String,
+    summary_accepted: bool,
+    items: Vec<ItemView>,
+    can_edit: bool,
+}
+
+async fn wire_inbox(
+    st: &WebState,
+    a: &Authed,
+    query: &FormData,
+) -> Result<Response<Body>, AppError> {
+    let opt = |k: &str| Some(query.get(k).trim().to_owned()).filter(|v| !v.is_empty());
+    let q = WireQuery {
+        agency: opt("agency"),
+        sector: opt("sector"),
+        edition: opt("edition"),
+        language: opt("language"),
+        limit: 200,
+    };
+    let clusters = st.app.wire_inbox(&a.user, &q).await?;
+    let rows = clusters
+        .iter()
+        .map(|c| ClusterRow {
+            href: format!("/newsroom/wire/{}", c.id),
+            headline: c.headline.clone(),
+            urgency: c.urgency.map(|u| u.to_string()).unwrap_or_default(),
+            agencies: c.agencies.join(", "),
+            items: c.items,
+            sector: c.sector.clone().unwrap_or_default(),
+            editions: c.editions.join(", "),
+            updated: utc(c.updated_at),
+        })
+        .collect();
+    let page = WirePage {
+        f: frame(st, Some(a), "Wire"),
+        rows,
+        agency: q.agency.unwrap_or_default(),
+        sector: q.sector.unwrap_or_default(),
+        edition: q.edition.unwrap_or_default(),
+        language: q.language.unwrap_or_default(),
+    };
+    Ok(html_response(StatusCode::OK, page.render()))
+}
+
+async fn wire_cluster(st: &WebState, a: &Authed, id: i64) -> Result<Response<Body>, AppError> {
+    let (cluster, items) = st.app.wire_cluster(&a.user, id).await?;
+    let first_text = items
+        .first()
+        .map(|i| newsdesk_render::plain_text(&i.item.body_html))
+        .unwrap_or_default();
+    let views = items
+        .iter()
+        .enumerate()
+        .map(|(n, i)| {
+            let text = newsdesk_render::plain_text(&i.item.body_html);
+            ItemView {
+                agency: i.item.agency.clone(),
+                ident: format!("{} v{}", i.item.agency_id, i.item.version),
+                status: format!("{:?}", i.item.status).to_lowercase(),
+                published: i.item.published_at.map(utc).unwrap_or_default(),
+                headline: i.item.headline.clone(),
+                body_html: newsdesk_render::sanitize_html(&i.item.body_html),
+                diff: if n == 0 {
+                    Vec::new()
+                } else {
+                    diff::words(&first_text, &text)
+                        .into_iter()
+                        .map(|c| match c {
+                            Chunk::Same(t) => DiffPart {
+                                kind: "same",
+                                text: t,
+                            },
+                            Chunk::Added(t) => DiffPart {
+                                kind: "ins",
+                                text: t,
+                            },
+                            Chunk::Removed(t) => DiffPart {
+                                kind: "del",
+                                text: t,
+                            },
+                        })
+                        .collect()
+                },
+                tags: if i.evidence.is_empty() {
+                    i.editions.join(", ")
+                } else {
+                    format!(
+                        "{} (from: {})",
+                        i.editions.join(", "),
+                        i.evidence.join(", ")
+                    )
+                },
+            }
+        })
+        .collect();
+    let page = ClusterPage {
+        f: frame(st, Some(a), "Wire cluster"),
+        id,
+        headline: cluster.headline,
+        summary: cluster.summary,
+        summary_accepted: cluster.summary_accepted,
+        items: views,
+        can_edit: a.user.role.can(Capability::EditAnyStory),
+    };
+    Ok(html_response(StatusCode::OK, page.render()))
 }
 
 /// Largest upload body (the image limit plus the form's other fields).
@@ -1257,6 +1426,31 @@ async fn route(
                 .await?;
             Ok(see_other(&format!("/newsroom/stories/{id}?saved=1")))
         }
+        (["wire"], false) => wire_inbox(st, a, query).await,
+        (["wire", id], false) => {
+            wire_cluster(st, a, id.parse().map_err(|_| AppError::NotFound)?).await
+        }
+        (["wire", id, "story"], true) => {
+            let story = st
+                .app
+                .story_from_cluster(&a.user, id.parse().map_err(|_| AppError::NotFound)?)
+                .await?;
+            Ok(see_other(&format!(
+                "/newsroom/stories/{}?saved=1",
+                story.id
+            )))
+        }
+        (["wire", id, "summary"], true) => {
+            let id: i64 = id.parse().map_err(|_| AppError::NotFound)?;
+            st.app
+                .accept_summary(&a.user, id, form.get("summary"))
+                .await?;
+            Ok(see_other(&format!("/newsroom/wire/{id}")))
+        }
+        (["stories", id, "flags"], true) => {
+            st.app.resolve_flags(&a.user, story_id(id)?).await?;
+            Ok(see_other("/newsroom"))
+        }
         (["account"], false) => account_page(st, a, Vec::new(), String::new()).await,
         (["account", "totp"], true) => {
             let result = if form.get("action") == "disable" {
@@ -1774,12 +1968,33 @@ async fn dashboard(
             rows: rows.iter().map(row).collect(),
         });
     }
+    let flags = st.app.lineage_flags(&a.user).await?;
+    let flag_rows: Vec<(String, String, String, i64)> = {
+        let mut out = Vec::new();
+        for f in &flags {
+            let headline = st
+                .app
+                .store
+                .get_story(f.story_id)
+                .await
+                .map(|s| s.headline.to_string())
+                .unwrap_or_default();
+            out.push((
+                format!("/newsroom/stories/{}", f.story_id),
+                headline,
+                format!("{} ({})", f.reason, utc(f.at)),
+                f.story_id.0,
+            ));
+        }
+        out
+    };
     Ok(html_response(
         StatusCode::OK,
         DashboardPage {
             f: frame(st, Some(a), "Dashboard"),
             q,
             sections,
+            flags: flag_rows,
         }
         .render(),
     ))

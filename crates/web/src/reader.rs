@@ -223,7 +223,8 @@ async fn serve(
         Route::Article(slug) => match st.app.article(&slug).await? {
             ArticleLookup::Found(story) => {
                 let corrections = st.app.corrections(story.id).await?;
-                article(st, &edition, &story, &corrections)?
+                let based_on = st.app.based_on(story.id).await?;
+                article(st, &edition, &story, &corrections, &based_on)?
             }
             ArticleLookup::Moved(to) => return Ok(redirect(&format!("{prefix}/article/{to}"))),
         },
@@ -370,6 +371,7 @@ fn article(
     edition: &Edition,
     story: &Story,
     corrections: &[Correction],
+    based_on: &[String],
 ) -> Result<Rendered, Fail> {
     let snap = st.app.read();
     let cx = ctx(st, &snap, edition);
@@ -484,7 +486,7 @@ fn article(
             publisher_logo_url: None,
             section: sector.map(|s| s.name.clone()),
             keywords: tags.iter().map(|t| t.label.clone()).collect(),
-            is_based_on: Vec::new(),
+            is_based_on: based_on.to_vec(),
             corrections: corrections
                 .iter()
                 .map(|c| newsdesk_render::LdCorrection {

@@ -1355,3 +1355,109 @@ async fn every_newsroom_route_by_every_role_and_by_no_session() {
         }
     }
 }
+
+fn wire_item(agency: &str, id: &str, headline: &str, body: &str) -> WireItem {
+    WireItem {
+        agency: agency.into(),
+        agency_id: id.into(),
+        version: 1,
+        headline: headline.into(),
+        summary: String::new(),
+        body_html: format!("<p>{body}</p>"),
+        byline: String::new(),
+        urgency: Some(2),
+        language: Some("en".into()),
+        published_at: Some(t0()),
+        updated_at: None,
+        subjects: vec![],
+        places: vec![],
+        usage_terms: None,
+        links: vec![format!("https://wire.example/{id}")],
+        status: WireStatus::Usable,
+    }
+}
+
+#[tokio::test]
+async fn the_wire_desk_pages() {
+    let s = site().await;
+    let body_a = "Heavy rain flooded the Kenyan port city of Mombasa on Thursday, killing at least 12 people and cutting the main road to Nairobi. The Kenya Red Cross said thousands of families had left their homes.";
+    let body_b = "At least 12 people died when heavy rain flooded Mombasa, Kenya's port city, on Thursday. The main road to Nairobi was cut and the Kenya Red Cross said thousands of families had left their homes.";
+    let items = vec![
+        wire_item(
+            "Agency A",
+            "a-1",
+            "Floods kill 12 in Mombasa <script>alert(1)</script>",
+            body_a,
+        ),
+        wire_item("Agency B", "b-1", "Mombasa floods leave 12 dead", body_b),
+    ];
+    s.app.ingest(items.clone()).await.unwrap();
+    let editor = login(&s, "editor@example.org").await;
+    let inbox = get(&s, &editor, "/newsroom/wire").await;
+    assert_eq!(inbox.status, StatusCode::OK);
+    assert!(inbox.body.contains("Agency A, Agency B"), "{}", inbox.body);
+    assert!(!inbox.body.contains("<script>alert"));
+    let none = get(&s, &editor, "/newsroom/wire?agency=Nobody").await;
+    assert!(none.body.contains("No agency copy yet") || !none.body.contains("Agency A, Agency B"));
+    let i = inbox.body.find("href=\"/newsroom/wire/").unwrap() + 6;
+    let href = inbox.body[i..i + inbox.body[i..].find('"').unwrap()].to_owned();
+    let page = get(&s, &editor, &href).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("Differences from the first report") && page.body.contains("<ins>"));
+    let r = post(
+        &s,
+        &editor,
+        &format!("{href}/summary"),
+        &[("summary", "Floods in Mombasa kill 12.")],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert!(get(&s, &editor, &href).await.body.contains("(accepted)"));
+    let made = post(&s, &editor, &format!("{href}/story"), &[]).await;
+    assert_eq!(made.status, StatusCode::SEE_OTHER, "{}", made.body);
+    let id = id_from(&made.header("location"));
+    let story = s.app.store.get_story(StoryId(id)).await.unwrap();
+    assert_eq!(story.summary, "Floods in Mombasa kill 12.");
+    assert_eq!(s.app.store.lineage(story.id).await.unwrap().len(), 2);
+    let v = story.version.to_string();
+    post(
+        &s,
+        &editor,
+        &format!("/newsroom/stories/{id}/step"),
+        &[("step", "submit"), ("version", &v)],
+    )
+    .await;
+    let v = (story.version + 1).to_string();
+    post(
+        &s,
+        &editor,
+        &format!("/newsroom/stories/{id}/step"),
+        &[("step", "publish"), ("version", &v)],
+    )
+    .await;
+    let public = send(
+        &s.router,
+        "GET",
+        &format!("/article/{}", story.slug),
+        &[],
+        vec![],
+    )
+    .await;
+    assert!(public.body.contains("isBasedOn") && public.body.contains("https://wire.example/a-1"));
+    assert!(public.body.contains("(This story has not been edited by staff and is auto-generated from a syndicated feed.)"), "unedited copy is labelled so");
+    let mut gone = items[0].clone();
+    gone.version = 2;
+    gone.status = WireStatus::Withdrawn;
+    s.app.ingest(vec![gone]).await.unwrap();
+    let dash = get(&s, &editor, "/newsroom").await;
+    assert!(dash
+        .body
+        .contains("Flagged: agency copy withdrawn or corrected"));
+    assert!(dash.body.contains("withdrawn by the agency"));
+    let r = post(&s, &editor, &format!("/newsroom/stories/{id}/flags"), &[]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert!(!get(&s, &editor, "/newsroom")
+        .await
+        .body
+        .contains("Flagged: agency copy"));
+}
