@@ -10,6 +10,7 @@ pub mod diff;
 pub mod error;
 pub mod newsroom;
 pub mod readmodel;
+pub mod sources;
 pub mod totp;
 pub mod wire;
 
@@ -41,6 +42,8 @@ pub struct App {
     pub throttle: auth::Throttle,
     /// The wire desk's clusterer.
     wire: wire::WireState,
+    /// How agency feeds are fetched.
+    fetch_policy: RwLock<newsdesk_fetch::FetchPolicy>,
     /// Where e-mail goes (invitations, password resets); an in-memory stub until set.
     mailer: RwLock<Arc<dyn newsdesk_mail::Mailer>>,
     /// Logins waiting for their one-time code: token hash → (account, expiry).
@@ -102,6 +105,7 @@ impl App {
             pending_logins: std::sync::Mutex::default(),
             mailer: RwLock::new(Arc::new(newsdesk_mail::MemoryMailer::default())),
             wire: wire::WireState::default(),
+            fetch_policy: RwLock::new(newsdesk_fetch::FetchPolicy::default()),
             snapshot: RwLock::new(snap),
             content_generation: AtomicU64::new(1),
             sync_state: tokio::sync::Mutex::new(SyncState {
@@ -329,6 +333,23 @@ impl App {
     /// Runs the background work of one node until `shutdown` fires: follow the change log every
     /// second and flush views every `views_flush_seconds`. Flushes once more on the way out.
     pub async fn run_background(self: Arc<Self>, mut shutdown: tokio::sync::watch::Receiver<bool>) {
+        // Agency feeds are polled in their own task, so a slow source never delays the rest.
+        let poller = {
+            let app = self.clone();
+            let mut stop = shutdown.clone();
+            tokio::spawn(async move {
+                let mut tick = tokio::time::interval(std::time::Duration::from_secs(5));
+                loop {
+                    tokio::select! {
+                        _ = tick.tick() => {}
+                        _ = stop.changed() => break,
+                    }
+                    if let Err(e) = app.poll_due_sources().await {
+                        tracing::error!(error = %e, "polling agency sources failed");
+                    }
+                }
+            })
+        };
         let flush_every = self.site.views_flush_seconds.max(1);
         let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
         let mut n: u64 = 0;
@@ -353,5 +374,6 @@ impl App {
         if let Err(e) = self.flush_views().await {
             tracing::error!(error = %e, "final flush of views failed");
         }
+        poller.abort();
     }
 }

@@ -172,3 +172,51 @@ pub struct WireTags {
     /// Evidence for the editions.
     pub evidence: Vec<String>,
 }
+
+/// Where agency copy comes from: a feed newsdesk polls, and/or an agency that pushes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Source {
+    /// Database id (also in the push address).
+    pub id: i64,
+    /// The agency name its items carry.
+    pub name: String,
+    /// Feed address to poll; none for a push-only source.
+    pub url: Option<String>,
+    /// Minutes between polls when healthy.
+    pub poll_minutes: i64,
+    /// Whether the feed may be on this machine (tests and local agencies only).
+    pub allow_loopback: bool,
+    /// Whether it is polled and accepts pushes.
+    pub enabled: bool,
+    /// Validators for conditional requests.
+    pub etag: Option<String>,
+    /// See `etag`.
+    pub last_modified: Option<String>,
+    /// Last successful poll or push.
+    pub last_success_at: Option<DateTime<Utc>>,
+    /// Last error, in words.
+    pub last_error: Option<String>,
+    /// When it happened.
+    pub last_error_at: Option<DateTime<Utc>>,
+    /// Failures in a row (drives the back-off).
+    pub failures: i64,
+    /// When it is polled next.
+    pub next_poll_at: DateTime<Utc>,
+    /// Items received from it in the last 24 hours.
+    pub items_last_day: i64,
+}
+
+/// The outcome of one poll or push, for a source's health.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PollRecord {
+    /// When.
+    pub at: DateTime<Utc>,
+    /// `None` on success, else the error in words.
+    pub error: Option<String>,
+    /// New validators (on success).
+    pub etag: Option<String>,
+    /// See `etag`.
+    pub last_modified: Option<String>,
+    /// When to poll next.
+    pub next_poll_at: DateTime<Utc>,
+}

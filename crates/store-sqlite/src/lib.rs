@@ -14,6 +14,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 mod newsroom;
+mod sources;
 mod wire;
 
 /// Ordered migrations; `PRAGMA user_version` records how many ran.
@@ -24,6 +25,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("totp.sql"),
     include_str!("video.sql"),
     include_str!("wire.sql"),
+    include_str!("sources.sql"),
 ];
 
 /// Most idle read connections kept.
@@ -2071,6 +2073,77 @@ impl Store for SqliteStore {
                 params![story.0, ms(at)],
             )
             .map_err(sql_err)?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn create_source(
+        &self,
+        name: &str,
+        url: Option<&str>,
+        poll_minutes: i64,
+        allow_loopback: bool,
+        push_token_hash: &str,
+        at: DateTime<Utc>,
+    ) -> StoreResult<Source> {
+        let (name, url, hash) = (
+            name.to_owned(),
+            url.map(str::to_owned),
+            push_token_hash.to_owned(),
+        );
+        self.write(move |tx| {
+            tx.execute(
+                "INSERT INTO wire_sources (name, url, poll_minutes, allow_loopback, push_token_hash, next_poll_at, created_at) \
+                 VALUES (?1,?2,?3,?4,?5,?6,?6)",
+                params![name, url, poll_minutes, allow_loopback, hash, ms(at)],
+            )
+            .map_err(sql_err)?;
+            let id = tx.last_insert_rowid();
+            sources::load(tx, id, ms(at))
+        })
+        .await
+    }
+
+    async fn list_sources(&self, now: DateTime<Utc>) -> StoreResult<Vec<Source>> {
+        self.read(move |c| sources::list(c, ms(now))).await
+    }
+
+    async fn get_source(&self, id: i64, now: DateTime<Utc>) -> StoreResult<Source> {
+        self.read(move |c| sources::load(c, id, ms(now))).await
+    }
+
+    async fn source_token_hash(&self, id: i64) -> StoreResult<Option<String>> {
+        self.read(move |c| {
+            c.query_row(
+                "SELECT push_token_hash FROM wire_sources WHERE id = ?1",
+                [id],
+                |r| r.get(0),
+            )
+            .map_err(sql_err)
+        })
+        .await
+    }
+
+    async fn record_poll(&self, id: i64, record: &PollRecord) -> StoreResult<()> {
+        let r = record.clone();
+        self.write(move |tx| {
+            let n = match &r.error {
+                None => tx.execute(
+                    "UPDATE wire_sources SET last_success_at = ?2, failures = 0, next_poll_at = ?3, \
+                     etag = coalesce(?4, etag), last_modified = coalesce(?5, last_modified) WHERE id = ?1",
+                    params![id, ms(r.at), ms(r.next_poll_at), r.etag, r.last_modified],
+                ),
+                Some(e) => tx.execute(
+                    "UPDATE wire_sources SET last_error = ?2, last_error_at = ?3, failures = failures + 1, \
+                     next_poll_at = ?4 WHERE id = ?1",
+                    params![id, e, ms(r.at), ms(r.next_poll_at)],
+                ),
+            }
+            .map_err(sql_err)?;
+            if n == 0 {
+                return Err(StoreError::NotFound);
+            }
             Ok(())
         })
         .await

@@ -20,7 +20,8 @@ macro_rules! conformance_tests {
             missing_rows_are_not_found, accounts_and_sessions, invitations_are_single_use,
             every_save_keeps_a_revision, corrections_move_the_story, scheduled_stories_publish_once,
             desk_queries_filter, audit_log_pages, presence_and_autosave,
-            second_factor_and_resets, wire_items_version_cluster_and_flag);
+            second_factor_and_resets, wire_items_version_cluster_and_flag,
+            sources_keep_their_health);
     };
     (@cases $make:expr; $($case:ident),*) => {$(
         #[tokio::test]
@@ -1170,5 +1171,99 @@ pub async fn wire_items_version_cluster_and_flag(s: &dyn Store) {
             .expect("recent")
             .len(),
         3
+    );
+}
+
+/// Sources: creation, health after successes and failures, items per day.
+pub async fn sources_keep_their_health(s: &dyn Store) {
+    let src = s
+        .create_source(
+            "Agency A",
+            Some("https://a.example/feed"),
+            15,
+            false,
+            "tokhash",
+            t0(),
+        )
+        .await
+        .expect("create");
+    assert_eq!(
+        (src.name.as_str(), src.poll_minutes, src.failures),
+        ("Agency A", 15, 0)
+    );
+    assert_eq!(src.next_poll_at, t0());
+    assert_eq!(
+        s.source_token_hash(src.id).await.expect("hash").as_deref(),
+        Some("tokhash")
+    );
+    s.record_poll(
+        src.id,
+        &PollRecord {
+            at: t0(),
+            error: Some("timed out".into()),
+            etag: None,
+            last_modified: None,
+            next_poll_at: t0() + Duration::minutes(2),
+        },
+    )
+    .await
+    .expect("fail");
+    s.record_poll(
+        src.id,
+        &PollRecord {
+            at: t0(),
+            error: Some("timed out".into()),
+            etag: None,
+            last_modified: None,
+            next_poll_at: t0() + Duration::minutes(4),
+        },
+    )
+    .await
+    .expect("fail");
+    let got = s.get_source(src.id, t0()).await.expect("get");
+    assert_eq!(
+        (got.failures, got.last_error.as_deref()),
+        (2, Some("timed out"))
+    );
+    s.record_poll(
+        src.id,
+        &PollRecord {
+            at: t0() + Duration::minutes(5),
+            error: None,
+            etag: Some("\"e1\"".into()),
+            last_modified: None,
+            next_poll_at: t0() + Duration::minutes(20),
+        },
+    )
+    .await
+    .expect("ok");
+    s.store_wire_item(
+        &wire("Agency A", "x", 1, "h"),
+        "h",
+        1,
+        &WireTags::default(),
+        t0(),
+    )
+    .await
+    .expect("item");
+    let all = s
+        .list_sources(t0() + Duration::hours(1))
+        .await
+        .expect("list");
+    assert_eq!(all.len(), 1);
+    assert_eq!(all[0].failures, 0, "a success resets the count");
+    assert_eq!(all[0].etag.as_deref(), Some("\"e1\""));
+    assert_eq!(
+        all[0].last_error.as_deref(),
+        Some("timed out"),
+        "the last error stays visible"
+    );
+    assert_eq!(all[0].items_last_day, 1);
+    assert_eq!(
+        s.list_sources(t0() + Duration::days(2))
+            .await
+            .expect("list")[0]
+            .items_last_day,
+        0
     );
 }

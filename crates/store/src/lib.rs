@@ -345,4 +345,25 @@ pub trait Store: Send + Sync + 'static {
     async fn lineage_flags(&self) -> StoreResult<Vec<LineageFlag>>;
     /// Marks a story's flags as dealt with.
     async fn resolve_lineage_flags(&self, story: StoryId, at: DateTime<Utc>) -> StoreResult<()>;
+
+    // --- agency sources ---
+
+    /// Adds a source (polled when it has a `url`; pushes authenticate with the token's hash).
+    async fn create_source(
+        &self,
+        name: &str,
+        url: Option<&str>,
+        poll_minutes: i64,
+        allow_loopback: bool,
+        push_token_hash: &str,
+        at: DateTime<Utc>,
+    ) -> StoreResult<Source>;
+    /// Every source with its health (items counted over the 24 hours before `now`).
+    async fn list_sources(&self, now: DateTime<Utc>) -> StoreResult<Vec<Source>>;
+    /// One source with its health.
+    async fn get_source(&self, id: i64, now: DateTime<Utc>) -> StoreResult<Source>;
+    /// The hash of a source's push token.
+    async fn source_token_hash(&self, id: i64) -> StoreResult<Option<String>>;
+    /// Records a poll or push: success (validators, failures reset) or an error (failures + 1).
+    async fn record_poll(&self, id: i64, record: &PollRecord) -> StoreResult<()>;
 }

@@ -1,0 +1,238 @@
+//! Agency sources: feeds polled on a schedule through the safe fetcher (conditional requests,
+//! back-off on errors, a health record per source) and agencies that push copy with a token.
+
+use crate::auth::{hash_token, random_hex};
+use crate::newsroom::require;
+use crate::wire::IngestReport;
+use crate::{App, AppError, AppResult};
+use newsdesk_domain::*;
+use newsdesk_fetch::{Backoff, Conditional, FetchPolicy, Fetched, Fetcher};
+
+/// Shortest and longest polling interval, in minutes.
+pub const POLL_MINUTES: std::ops::RangeInclusive<i64> = 1..=1440;
+
+impl App {
+    /// Replaces the fetch policy (tests use short time-outs).
+    pub fn set_fetch_policy(&self, policy: FetchPolicy) {
+        *self.fetch_policy.write().unwrap_or_else(|e| e.into_inner()) = policy;
+    }
+
+    /// Adds a source (admins). Returns it with its push token, shown once.
+    pub async fn add_source(
+        &self,
+        actor: &User,
+        name: &str,
+        url: &str,
+        poll_minutes: i64,
+        allow_loopback: bool,
+    ) -> AppResult<(Source, String)> {
+        require(actor, Capability::ManageUsers)?;
+        let name = name.trim();
+        if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
+            return Err(AppError::invalid(
+                "name",
+                "Give the agency a name of 1 to 100 characters.",
+            ));
+        }
+        let url = url.trim();
+        if !url.is_empty() {
+            let ok = (url.starts_with("http://") || url.starts_with("https://"))
+                && url.len() <= 2000
+                && !url.contains(char::is_whitespace);
+            if !ok {
+                return Err(AppError::invalid(
+                    "url",
+                    "The feed address must be an http:// or https:// URL.",
+                ));
+            }
+        }
+        if !POLL_MINUTES.contains(&poll_minutes) {
+            return Err(AppError::invalid(
+                "poll_minutes",
+                "Poll every 1 to 1,440 minutes.",
+            ));
+        }
+        let token = random_hex(24)?;
+        let src = self
+            .store
+            .create_source(
+                name,
+                (!url.is_empty()).then_some(url),
+                poll_minutes,
+                allow_loopback,
+                &hash_token(&token),
+                self.now(),
+            )
+            .await?;
+        self.store
+            .record_audit(&AuditInput {
+                at: self.now(),
+                user_id: Some(actor.id),
+                action: "add-source".into(),
+                target: format!("source:{}", src.id),
+                detail: format!("{name} {url}"),
+            })
+            .await?;
+        Ok((src, token))
+    }
+
+    /// Every source with its health (editors and admins).
+    pub async fn sources(&self, actor: &User) -> AppResult<Vec<Source>> {
+        require(actor, Capability::EditAnyStory)?;
+        Ok(self.store.list_sources(self.now()).await?)
+    }
+
+    /// Polls every enabled feed whose time has come. A failing source is recorded and backed off;
+    /// the others go on.
+    pub async fn poll_due_sources(&self) -> AppResult<Vec<(i64, Result<IngestReport, String>)>> {
+        let now = self.now();
+        let due: Vec<Source> = self
+            .store
+            .list_sources(now)
+            .await?
+            .into_iter()
+            .filter(|s| s.enabled && s.url.is_some() && s.next_poll_at <= now)
+            .collect();
+        let mut out = Vec::new();
+        for s in due {
+            let r = self.poll_source(&s).await;
+            out.push((s.id, r));
+        }
+        Ok(out)
+    }
+
+    /// Polls one feed now and records the outcome on the source.
+    pub async fn poll_source(&self, s: &Source) -> Result<IngestReport, String> {
+        let Some(url) = s.url.clone() else {
+            return Err("this source has no feed address".into());
+        };
+        let mut policy = self
+            .fetch_policy
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        policy.allow_loopback = s.allow_loopback;
+        let cond = Conditional {
+            etag: s.etag.clone(),
+            last_modified: s.last_modified.clone(),
+        };
+        let result: Result<
+            (IngestReport, Option<String>, Option<String>),
+            (String, Option<std::time::Duration>),
+        > = async {
+            let fetcher = Fetcher::new(policy).map_err(|e| (e.to_string(), None))?;
+            match fetcher.get_feed(&url, &cond).await {
+                Ok(Fetched::NotModified) => Ok((IngestReport::default(), None, None)),
+                Ok(Fetched::Ok {
+                    body,
+                    content_type,
+                    etag,
+                    last_modified,
+                    final_url,
+                }) => {
+                    let items = newsdesk_ingest::parse_items(
+                        &s.name,
+                        &body,
+                        content_type.as_deref(),
+                        Some(&final_url),
+                        &newsdesk_ingest::Limits::default(),
+                    )
+                    .map_err(|e| (format!("the feed could not be read: {e}"), None))?;
+                    let report = self
+                        .ingest(items)
+                        .await
+                        .map_err(|e| (e.to_string(), None))?;
+                    Ok((report, etag, last_modified))
+                }
+                Err(e) => Err((e.to_string(), e.retry_after())),
+            }
+        }
+        .await;
+        let now = self.now();
+        let (record, out) = match result {
+            Ok((report, etag, last_modified)) => (
+                PollRecord {
+                    at: now,
+                    error: None,
+                    etag,
+                    last_modified,
+                    next_poll_at: now + chrono::Duration::minutes(s.poll_minutes),
+                },
+                Ok(report),
+            ),
+            Err((e, retry_after)) => {
+                let failures = u32::try_from(s.failures + 1).unwrap_or(u32::MAX);
+                let delay = Backoff::default().next_delay(failures, retry_after);
+                let delay = chrono::Duration::from_std(delay).unwrap_or(chrono::Duration::hours(6));
+                (
+                    PollRecord {
+                        at: now,
+                        error: Some(e.clone()),
+                        etag: None,
+                        last_modified: None,
+                        next_poll_at: now + delay,
+                    },
+                    Err(e),
+                )
+            }
+        };
+        if let Err(e) = self.store.record_poll(s.id, &record).await {
+            tracing::error!(source = s.id, error = %e, "recording a poll failed");
+        }
+        out
+    }
+
+    /// Copy pushed by an agency (ninjs, NewsML-G2 or a feed document), authenticated by the
+    /// source's token.
+    pub async fn push(
+        &self,
+        source: i64,
+        token: &str,
+        body: &[u8],
+        content_type: Option<&str>,
+    ) -> AppResult<IngestReport> {
+        let Some(hash) = self
+            .store
+            .source_token_hash(source)
+            .await
+            .map_err(|_| AppError::Forbidden)?
+        else {
+            return Err(AppError::Forbidden);
+        };
+        let given = hash_token(token);
+        let same = given.len() == hash.len()
+            && given
+                .bytes()
+                .zip(hash.bytes())
+                .fold(0u8, |a, (x, y)| a | (x ^ y))
+                == 0;
+        let src = self.store.get_source(source, self.now()).await?;
+        if !same || !src.enabled {
+            return Err(AppError::Forbidden);
+        }
+        let items = newsdesk_ingest::parse_items(
+            &src.name,
+            body,
+            content_type,
+            None,
+            &newsdesk_ingest::Limits::default(),
+        )
+        .map_err(|e| AppError::invalid("body", e.to_string()))?;
+        let report = self.ingest(items).await?;
+        let now = self.now();
+        let next = src.next_poll_at.max(now);
+        self.store
+            .record_poll(
+                source,
+                &PollRecord {
+                    at: now,
+                    error: None,
+                    etag: None,
+                    last_modified: None,
+                    next_poll_at: next,
+                },
+            )
+            .await?;
+        Ok(report)
+    }
+}

@@ -1,0 +1,150 @@
+//! Agency sources against a hostile server on loopback: each bad source ends with a clear error
+//! on its health record, in bounded time, while a healthy source keeps working.
+#![allow(clippy::unwrap_used)]
+
+use newsdesk_app::{App, SiteConfig};
+use newsdesk_domain::*;
+use newsdesk_fetch::hostile::HostileServer;
+use newsdesk_store::Store;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+#[tokio::test]
+async fn hostile_sources_fail_cleanly_and_healthy_ones_keep_working() {
+    let server = HostileServer::start().await.unwrap();
+    let store = newsdesk_store_sqlite::temp_store().unwrap();
+    let media = store.path().parent().unwrap().join("media");
+    let now = chrono::Utc::now();
+    newsdesk_demo::seed(
+        &*store,
+        &newsdesk_demo::DemoOptions {
+            stories: 3,
+            now,
+            seed: 4,
+            media_dir: media,
+        },
+    )
+    .await
+    .unwrap();
+    let store: Arc<dyn Store> = store;
+    let app = App::load(store.clone(), Arc::new(SystemClock), SiteConfig::default())
+        .await
+        .unwrap();
+    app.set_fetch_policy(newsdesk_fetch::FetchPolicy {
+        connect_timeout: Duration::from_secs(2),
+        total_timeout: Duration::from_secs(3),
+        idle_timeout: Duration::from_secs(1),
+        low_speed_limit: 100,
+        low_speed_window: Duration::from_secs(1),
+        max_body: 2 * 1024 * 1024,
+        ..Default::default()
+    });
+    let admin = app
+        .add_user(
+            "admin@example.org",
+            "A",
+            Role::Admin,
+            "a long enough password",
+        )
+        .await
+        .unwrap();
+    let editor = app
+        .add_user(
+            "ed@example.org",
+            "E",
+            Role::Editor,
+            "a long enough password",
+        )
+        .await
+        .unwrap();
+    assert!(
+        app.add_source(&editor, "X", &server.url("/ok"), 15, true)
+            .await
+            .is_err(),
+        "admins add sources"
+    );
+    assert!(app
+        .add_source(&admin, "X", "file:///etc/passwd", 15, true)
+        .await
+        .is_err());
+    let cases = [
+        ("Healthy", "/ok", None),
+        ("Drip", "/slow-drip", Some("slow")),
+        ("Endless", "/endless", Some("large")),
+        ("Bomb", "/gzip-bomb", Some("large")),
+        ("Loop", "/redirect-loop", Some("redirect")),
+        ("Private", "/redirect-private", Some("private")),
+        ("Laughs", "/billion-laughs", Some("could not be read")),
+        ("Xxe", "/xxe", Some("could not be read")),
+        ("Limited", "/429", Some("retry after")),
+        ("Image", "/wrong-type", Some("image")),
+    ];
+    let mut ids = Vec::new();
+    for (name, path, _) in &cases {
+        let (src, token) = app
+            .add_source(&admin, name, &server.url(path), 15, true)
+            .await
+            .unwrap();
+        assert_eq!(token.len(), 48);
+        ids.push(src.id);
+    }
+    let started = Instant::now();
+    let results = app.poll_due_sources().await.unwrap();
+    assert!(
+        started.elapsed() < Duration::from_secs(40),
+        "bounded: {:?}",
+        started.elapsed()
+    );
+    assert_eq!(results.len(), cases.len());
+    let sources = app.sources(&editor).await.unwrap();
+    for ((name, _, want), id) in cases.iter().zip(&ids) {
+        let s = sources.iter().find(|s| s.id == *id).unwrap();
+        match want {
+            None => {
+                assert!(
+                    s.last_success_at.is_some(),
+                    "{name} works: {:?}",
+                    s.last_error
+                );
+                assert!(s.items_last_day > 0, "{name} brought items");
+            }
+            Some(word) => {
+                let err = s.last_error.clone().unwrap_or_default().to_lowercase();
+                assert!(
+                    err.contains(word),
+                    "{name}: {err:?} should mention {word:?}"
+                );
+                assert_eq!(s.failures, 1);
+                assert!(s.next_poll_at > chrono::Utc::now(), "{name} is backed off");
+            }
+        }
+    }
+    let limited = sources.iter().find(|s| s.name == "Limited").unwrap();
+    assert!(
+        limited.next_poll_at >= chrono::Utc::now() + chrono::Duration::seconds(110),
+        "Retry-After is honoured"
+    );
+    // Nothing is due right after; the healthy source is polled again at its interval.
+    assert!(app.poll_due_sources().await.unwrap().is_empty());
+    // Pushes need the source's token.
+    let (push_src, token) = app
+        .add_source(&admin, "Pusher", "", 15, false)
+        .await
+        .unwrap();
+    let ninjs = br#"{"uri":"urn:pusher:1","version":"1","headline":"Pushed story about floods in Kenya","body_text":"Text.","pubstatus":"usable"}"#;
+    assert!(matches!(
+        app.push(push_src.id, "wrong", ninjs, Some("application/json"))
+            .await,
+        Err(newsdesk_app::AppError::Forbidden)
+    ));
+    let r = app
+        .push(push_src.id, &token, ninjs, Some("application/json"))
+        .await
+        .unwrap();
+    assert_eq!(r.new, 1);
+    assert!(matches!(
+        app.push(push_src.id, &token, b"{not json", Some("application/json"))
+            .await,
+        Err(newsdesk_app::AppError::Invalid(_))
+    ));
+}
