@@ -8,6 +8,11 @@ use crate::{App, AppError, AppResult};
 use newsdesk_domain::*;
 use newsdesk_fetch::{Backoff, Conditional, FetchPolicy, Fetched, Fetcher};
 
+/// A poll's outcome before it is recorded: the report and new validators, or the error and any
+/// Retry-After the server gave.
+type PollResult =
+    Result<(IngestReport, Option<String>, Option<String>), (String, Option<std::time::Duration>)>;
+
 /// Shortest and longest polling interval, in minutes.
 pub const POLL_MINUTES: std::ops::RangeInclusive<i64> = 1..=1440;
 
@@ -116,10 +121,7 @@ impl App {
             etag: s.etag.clone(),
             last_modified: s.last_modified.clone(),
         };
-        let result: Result<
-            (IngestReport, Option<String>, Option<String>),
-            (String, Option<std::time::Duration>),
-        > = async {
+        let result: PollResult = async {
             let fetcher = Fetcher::new(policy).map_err(|e| (e.to_string(), None))?;
             match fetcher.get_feed(&url, &cond).await {
                 Ok(Fetched::NotModified) => Ok((IngestReport::default(), None, None)),
