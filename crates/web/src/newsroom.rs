@@ -267,6 +267,12 @@ fn frame(st: &WebState, authed: Option<&Authed>, title: &str) -> Frame {
             label: "Wire".into(),
             href: "/newsroom/wire".into(),
         });
+        if a.user.role.can(Capability::EditAnyStory) {
+            menu.push(Link {
+                label: "Sources".into(),
+                href: "/newsroom/sources".into(),
+            });
+        }
         if a.user.role.can(Capability::ViewAudit) {
             menu.push(Link {
                 label: "Audit log".into(),
@@ -813,6 +819,167 @@ async fn wire_cluster(st: &WebState, a: &Authed, id: i64) -> Result<Response<Bod
         can_edit: a.user.role.can(Capability::EditAnyStory),
     };
     Ok(html_response(StatusCode::OK, page.render()))
+}
+
+/// A source in the health list.
+pub struct SourceRow {
+    /// Name.
+    pub name: String,
+    /// Feed address or "push only".
+    pub url: String,
+    /// Last success, UTC.
+    pub ok: String,
+    /// Last error and when.
+    pub error: String,
+    /// Failures in a row.
+    pub failures: i64,
+    /// Next poll.
+    pub next: String,
+    /// Items in the last 24 hours.
+    pub items: i64,
+}
+
+#[derive(Template)]
+#[template(path = "newsroom/sources.html")]
+struct SourcesPage {
+    f: Frame,
+    rows: Vec<SourceRow>,
+    can_add: bool,
+}
+
+async fn sources_page(
+    st: &WebState,
+    a: &Authed,
+    notice: String,
+    errors: Vec<String>,
+) -> Result<Response<Body>, AppError> {
+    let rows = st
+        .app
+        .sources(&a.user)
+        .await?
+        .into_iter()
+        .map(|s| SourceRow {
+            name: s.name,
+            url: s.url.unwrap_or_else(|| "push only".into()),
+            ok: s.last_success_at.map(utc).unwrap_or_else(|| "never".into()),
+            error: match (s.last_error, s.last_error_at) {
+                (Some(e), Some(t)) => format!("{e} ({})", utc(t)),
+                _ => String::new(),
+            },
+            failures: s.failures,
+            next: utc(s.next_poll_at),
+            items: s.items_last_day,
+        })
+        .collect();
+    let mut f = frame(st, Some(a), "Sources");
+    f.notice = notice;
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::BAD_REQUEST
+    };
+    f.errors = errors;
+    Ok(html_response(
+        status,
+        SourcesPage {
+            f,
+            rows,
+            can_add: a.user.role.can(Capability::ManageUsers),
+        }
+        .render(),
+    ))
+}
+
+/// Largest pushed document.
+const PUSH_LIMIT: usize = 10 * 1024 * 1024;
+
+fn json_response(status: StatusCode, value: serde_json::Value) -> Response<Body> {
+    Response::builder()
+        .status(status)
+        .header(header::CONTENT_TYPE, "application/json")
+        .header(header::CACHE_CONTROL, "no-store")
+        .body(Body::from(value.to_string()))
+        .unwrap_or_else(|_| Response::new(Body::empty()))
+}
+
+/// `POST /api/wire/{source}`: an agency pushes ninjs, NewsML-G2 or a feed document, with its
+/// source's token as `Authorization: Bearer …`. Answers JSON with a stable error code.
+pub async fn push(st: &WebState, req: Request) -> Response<Body> {
+    let err = |status: StatusCode, code: &str, message: &str| {
+        json_response(
+            status,
+            serde_json::json!({ "error": code, "message": message }),
+        )
+    };
+    if req.method() != Method::POST {
+        return err(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method_not_allowed",
+            "POST the agency document.",
+        );
+    }
+    let Some(id) = req
+        .uri()
+        .path()
+        .strip_prefix("/api/wire/")
+        .and_then(|s| s.parse::<i64>().ok())
+    else {
+        return err(StatusCode::NOT_FOUND, "not_found", "No such source.");
+    };
+    let token = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or("")
+        .trim()
+        .to_owned();
+    let content_type = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let body = match axum::body::to_bytes(req.into_body(), PUSH_LIMIT).await {
+        Ok(b) => b,
+        Err(_) => {
+            return err(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "too_large",
+                "The document is larger than 10 MiB.",
+            )
+        }
+    };
+    match st
+        .app
+        .push(id, &token, &body, content_type.as_deref())
+        .await
+    {
+        Ok(r) => json_response(
+            StatusCode::OK,
+            serde_json::json!({ "new": r.new, "updated": r.updated, "duplicates": r.duplicates, "withdrawn": r.withdrawn, "flagged": r.flagged.len() }),
+        ),
+        Err(AppError::Forbidden) | Err(AppError::NotFound) => err(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "Unknown source or wrong token.",
+        ),
+        Err(AppError::Invalid(f)) => err(
+            StatusCode::BAD_REQUEST,
+            "unreadable",
+            &f.iter()
+                .map(|x| x.message.clone())
+                .collect::<Vec<_>>()
+                .join(" "),
+        ),
+        Err(e) => {
+            tracing::error!(error = %e, "push failed");
+            err(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                "The document could not be stored; try again.",
+            )
+        }
+    }
 }
 
 /// Largest upload body (the image limit plus the form's other fields).
@@ -1450,6 +1617,34 @@ async fn route(
         (["stories", id, "flags"], true) => {
             st.app.resolve_flags(&a.user, story_id(id)?).await?;
             Ok(see_other("/newsroom"))
+        }
+        (["sources"], false) => sources_page(st, a, String::new(), Vec::new()).await,
+        (["sources"], true) => {
+            let minutes: i64 = form.get("poll_minutes").parse().unwrap_or(15);
+            match st
+                .app
+                .add_source(&a.user, form.get("name"), form.get("url"), minutes, false)
+                .await
+            {
+                Ok((src, token)) => {
+                    let base = st.app.site.base_url.trim_end_matches('/');
+                    let note = format!(
+                        "Source {} added. Agencies push to {base}/api/wire/{} with the header \"Authorization: Bearer {token}\" (shown once).",
+                        src.name, src.id
+                    );
+                    sources_page(st, a, note, Vec::new()).await
+                }
+                Err(AppError::Invalid(f)) => {
+                    sources_page(
+                        st,
+                        a,
+                        String::new(),
+                        f.into_iter().map(|x| x.message).collect(),
+                    )
+                    .await
+                }
+                Err(e) => Err(e),
+            }
         }
         (["account"], false) => account_page(st, a, Vec::new(), String::new()).await,
         (["account", "totp"], true) => {

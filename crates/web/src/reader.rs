@@ -72,6 +72,9 @@ pub async fn dispatch(
     if req.uri().path() == "/newsroom" || req.uri().path().starts_with("/newsroom/") {
         return crate::newsroom::handle(&st, req).await;
     }
+    if req.uri().path().starts_with("/api/wire/") {
+        return crate::newsroom::push(&st, req).await;
+    }
     let (method, uri, headers) = (
         req.method().clone(),
         req.uri().clone(),

@@ -1461,3 +1461,100 @@ async fn the_wire_desk_pages() {
         .body
         .contains("Flagged: agency copy"));
 }
+
+#[tokio::test]
+async fn sources_page_and_the_push_endpoint() {
+    let s = site().await;
+    let admin = login(&s, "admin@example.org").await;
+    let r = post(
+        &s,
+        &admin,
+        "/newsroom/sources",
+        &[
+            ("name", "Pan-Regional Wire"),
+            ("url", ""),
+            ("poll_minutes", "15"),
+        ],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let i = r.body.find("Bearer ").unwrap() + 7;
+    let token = r.body[i..i + 48].to_owned();
+    let j = r.body.find("/api/wire/").unwrap();
+    let path = r.body[j..j + r.body[j..].find(' ').unwrap()].to_owned();
+    let ninjs = br#"{"uri":"urn:prw:77","version":"2","headline":"Floods in Mombasa","body_text":"Rain flooded the Kenyan port city.","pubstatus":"usable","urgency":2}"#.to_vec();
+    let wrong = send(
+        &s.router,
+        "POST",
+        &path,
+        &[
+            ("authorization", "Bearer nope"),
+            ("content-type", "application/json"),
+        ],
+        ninjs.clone(),
+    )
+    .await;
+    assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
+    assert!(wrong.body.contains("\"error\":\"unauthorized\""));
+    let auth = format!("Bearer {token}");
+    let ok = send(
+        &s.router,
+        "POST",
+        &path,
+        &[
+            ("authorization", &auth),
+            ("content-type", "application/json"),
+        ],
+        ninjs.clone(),
+    )
+    .await;
+    assert_eq!(ok.status, StatusCode::OK, "{}", ok.body);
+    assert!(ok.body.contains("\"new\":1"));
+    let again = send(
+        &s.router,
+        "POST",
+        &path,
+        &[
+            ("authorization", &auth),
+            ("content-type", "application/json"),
+        ],
+        ninjs,
+    )
+    .await;
+    assert!(
+        again.body.contains("\"duplicates\":1"),
+        "an exact re-send makes no second item"
+    );
+    let bad = send(
+        &s.router,
+        "POST",
+        &path,
+        &[
+            ("authorization", &auth),
+            ("content-type", "application/json"),
+        ],
+        b"{\"uri\": ".to_vec(),
+    )
+    .await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    assert!(bad.body.contains("\"error\":\"unreadable\""));
+    let page = get(&s, &admin, "/newsroom/sources").await;
+    assert!(page.body.contains("Pan-Regional Wire") && page.body.contains("push only"));
+    assert_eq!(
+        get(&s, &admin, "/newsroom/wire")
+            .await
+            .body
+            .matches("Floods in Mombasa")
+            .count(),
+        1
+    );
+    let contrib = login(&s, "contrib@example.org").await;
+    assert_eq!(
+        get(&s, &contrib, "/newsroom/sources").await.status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        send(&s.router, "GET", &path, &[], vec![]).await.status,
+        StatusCode::METHOD_NOT_ALLOWED
+    );
+}
