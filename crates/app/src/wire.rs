@@ -131,6 +131,8 @@ impl App {
     /// event, tagged with editions and a sector, and its cluster's summary draft refreshed.
     pub async fn ingest(&self, items: Vec<WireItem>) -> AppResult<IngestReport> {
         let mut report = IngestReport::default();
+        // Each touched cluster's summary is refreshed once per call, not once per item.
+        let mut touched: Vec<i64> = Vec::new();
         let gazetteer = newsdesk_enrich::region::Gazetteer::global();
         for item in items {
             if item.agency.trim().is_empty() || item.agency_id.trim().is_empty() {
@@ -199,19 +201,27 @@ impl App {
                     report.flagged.extend(flagged);
                 }
             }
-            self.refresh_summary(cluster_id).await?;
+            if !touched.contains(&cluster_id) {
+                touched.push(cluster_id);
+            }
+        }
+        for id in touched {
+            self.refresh_summary(id).await?;
         }
         Ok(report)
     }
 
     async fn refresh_summary(&self, cluster_id: i64) -> AppResult<()> {
-        let (cluster, items) = self.store.get_cluster(cluster_id).await?;
+        let (cluster, items) = self.store.get_cluster_head(cluster_id, 12).await?;
         if cluster.summary_accepted {
             return Ok(());
         }
+        // The first reports carry the event; a dozen is plenty for a 50-word summary and keeps
+        // the work per item bounded however large a cluster grows.
         let texts: Vec<String> = items
             .iter()
             .filter(|i| i.item.status == WireStatus::Usable)
+            .take(12)
             .map(|i| format!("{} {}", i.item.summary, plain(&i.item.body_html)))
             .collect();
         let refs: Vec<&str> = texts.iter().map(String::as_str).collect();

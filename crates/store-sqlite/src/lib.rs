@@ -1907,6 +1907,63 @@ impl Store for SqliteStore {
             .await
     }
 
+    async fn store_wire_items(
+        &self,
+        items: &[(WireItem, String, i64, WireTags)],
+        at: DateTime<Utc>,
+    ) -> StoreResult<Vec<(i64, WireOutcome)>> {
+        let items = items.to_vec();
+        self.write(move |tx| {
+            items
+                .iter()
+                .map(|(item, hash, cluster, tags)| {
+                    wire::store_item(tx, item, hash, *cluster, tags, ms(at))
+                })
+                .collect()
+        })
+        .await
+    }
+
+    async fn set_summary_drafts(&self, drafts: &[(i64, String)]) -> StoreResult<()> {
+        let drafts = drafts.to_vec();
+        self.write(move |tx| {
+            let mut st = tx
+                .prepare_cached(
+                    "UPDATE wire_clusters SET summary = ?2 WHERE id = ?1 AND summary_accepted = 0",
+                )
+                .map_err(sql_err)?;
+            for (id, text) in &drafts {
+                st.execute(params![id, text]).map_err(sql_err)?;
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    async fn find_wire_items(&self, keys: &[(String, String)]) -> StoreResult<Vec<StoredWireItem>> {
+        let keys = keys.to_vec();
+        self.read(move |c| {
+            let mut st = c
+                .prepare_cached(&format!(
+                    "SELECT {} FROM wire_items WHERE agency = ?1 AND agency_id = ?2",
+                    wire::ITEM_COLS
+                ))
+                .map_err(sql_err)?;
+            let mut out = Vec::new();
+            for (a, id) in &keys {
+                if let Some(raw) = st
+                    .query_row(params![a, id], wire::raw_item)
+                    .optional()
+                    .map_err(sql_err)?
+                {
+                    out.push(wire::item(raw)?);
+                }
+            }
+            Ok(out)
+        })
+        .await
+    }
+
     async fn find_wire_item(
         &self,
         agency: &str,
@@ -1982,6 +2039,40 @@ impl Store for SqliteStore {
                 ))
                 .map_err(sql_err)?;
             let rows = st.query_map([id], wire::raw_item).map_err(sql_err)?;
+            let items = collect(rows)?
+                .into_iter()
+                .map(wire::item)
+                .collect::<StoreResult<Vec<_>>>()?;
+            Ok((wire::cluster(cl)?, items))
+        })
+        .await
+    }
+
+    async fn get_cluster_head(
+        &self,
+        id: i64,
+        limit: usize,
+    ) -> StoreResult<(WireCluster, Vec<StoredWireItem>)> {
+        self.read(move |c| {
+            let cl = c
+                .query_row(
+                    &format!(
+                        "SELECT {} FROM wire_clusters WHERE id = ?1",
+                        wire::CLUSTER_COLS
+                    ),
+                    [id],
+                    wire::raw_cluster,
+                )
+                .map_err(sql_err)?;
+            let mut st = c
+                .prepare(&format!(
+                    "SELECT {} FROM wire_items WHERE cluster_id = ?1 ORDER BY id LIMIT ?2",
+                    wire::ITEM_COLS
+                ))
+                .map_err(sql_err)?;
+            let rows = st
+                .query_map(params![id, limit as i64], wire::raw_item)
+                .map_err(sql_err)?;
             let items = collect(rows)?
                 .into_iter()
                 .map(wire::item)

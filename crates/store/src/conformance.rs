@@ -1172,6 +1172,53 @@ pub async fn wire_items_version_cluster_and_flag(s: &dyn Store) {
             .len(),
         3
     );
+    // Batches: one transaction for many items, drafts that never overwrite an accepted summary.
+    let batch = vec![
+        (
+            wire("Agency C", "c-1", 1, "One"),
+            "hc1".to_owned(),
+            300,
+            WireTags::default(),
+        ),
+        (
+            wire("Agency C", "c-2", 1, "Two"),
+            "hc2".to_owned(),
+            300,
+            WireTags::default(),
+        ),
+        (
+            wire("Agency C", "c-1", 1, "One"),
+            "hc1".to_owned(),
+            300,
+            WireTags::default(),
+        ),
+    ];
+    let outs = s.store_wire_items(&batch, t0()).await.expect("batch");
+    assert_eq!(
+        outs.iter().map(|o| o.1.clone()).collect::<Vec<_>>(),
+        [WireOutcome::New, WireOutcome::New, WireOutcome::Duplicate]
+    );
+    assert_eq!(s.get_cluster(300).await.expect("c").1.len(), 2);
+    assert_eq!(s.get_cluster_head(300, 1).await.expect("c").1.len(), 1);
+    s.set_summary_drafts(&[
+        (300, "Draft.".into()),
+        (100, "Not over an accepted one.".into()),
+    ])
+    .await
+    .expect("drafts");
+    assert_eq!(s.get_cluster(300).await.expect("c").0.summary, "Draft.");
+    assert_eq!(
+        s.get_cluster(100).await.expect("c").0.summary,
+        "Floods on the coast."
+    );
+    let found = s
+        .find_wire_items(&[
+            ("Agency C".into(), "c-2".into()),
+            ("Agency C".into(), "nope".into()),
+        ])
+        .await
+        .expect("find");
+    assert_eq!(found.len(), 1);
 }
 
 /// Sources: creation, health after successes and failures, items per day.

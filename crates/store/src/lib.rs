@@ -315,6 +315,16 @@ pub trait Store: Send + Sync + 'static {
         tags: &WireTags,
         at: DateTime<Utc>,
     ) -> StoreResult<(i64, WireOutcome)>;
+    /// Stores many agency items in one transaction (each as [`Store::store_wire_item`]).
+    async fn store_wire_items(
+        &self,
+        items: &[(WireItem, String, i64, WireTags)],
+        at: DateTime<Utc>,
+    ) -> StoreResult<Vec<(i64, WireOutcome)>>;
+    /// Replaces the summary drafts of many clusters in one transaction (accepted ones are kept).
+    async fn set_summary_drafts(&self, drafts: &[(i64, String)]) -> StoreResult<()>;
+    /// The stored items with these (agency, agency id) keys; missing ones are left out.
+    async fn find_wire_items(&self, keys: &[(String, String)]) -> StoreResult<Vec<StoredWireItem>>;
     /// The stored item with this agency and id.
     async fn find_wire_item(
         &self,
@@ -329,6 +339,12 @@ pub trait Store: Send + Sync + 'static {
     async fn list_clusters(&self, query: &WireQuery) -> StoreResult<Vec<WireCluster>>;
     /// One cluster and its items, oldest first.
     async fn get_cluster(&self, id: i64) -> StoreResult<(WireCluster, Vec<StoredWireItem>)>;
+    /// One cluster and its first `limit` items (bounded work for large clusters).
+    async fn get_cluster_head(
+        &self,
+        id: i64,
+        limit: usize,
+    ) -> StoreResult<(WireCluster, Vec<StoredWireItem>)>;
     /// Replaces a cluster's summary; `accepted` when an editor accepted or wrote it.
     async fn set_cluster_summary(&self, id: i64, summary: &str, accepted: bool) -> StoreResult<()>;
     /// Saves a new story built on agency items, with its lineage, in one transaction.
