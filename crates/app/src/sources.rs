@@ -144,6 +144,9 @@ impl App {
                         .ingest(items)
                         .await
                         .map_err(|e| (e.to_string(), None))?;
+                    self.auto_publish(s, &report.new_items)
+                        .await
+                        .map_err(|e| (e.to_string(), None))?;
                     Ok((report, etag, last_modified))
                 }
                 Err(e) => Err((e.to_string(), e.retry_after())),
@@ -221,6 +224,7 @@ impl App {
         )
         .map_err(|e| AppError::invalid("body", e.to_string()))?;
         let report = self.ingest(items).await?;
+        self.auto_publish(&src, &report.new_items).await?;
         let now = self.now();
         let next = src.next_poll_at.max(now);
         self.store

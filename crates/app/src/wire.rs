@@ -50,6 +50,8 @@ pub struct IngestReport {
     pub withdrawn: usize,
     /// Stories flagged because of corrections or withdrawals.
     pub flagged: Vec<StoryId>,
+    /// Database ids of the new items.
+    pub new_items: Vec<i64>,
 }
 
 /// Stable key of an item for the clusterer (and the id of a cluster it founds).
@@ -131,66 +133,88 @@ impl App {
     /// event, tagged with editions and a sector, and its cluster's summary draft refreshed.
     pub async fn ingest(&self, items: Vec<WireItem>) -> AppResult<IngestReport> {
         let mut report = IngestReport::default();
-        // Each touched cluster's summary is refreshed once per call, not once per item.
-        let mut touched: Vec<i64> = Vec::new();
+        if items.is_empty() {
+            return Ok(report);
+        }
+        if items
+            .iter()
+            .any(|i| i.agency.trim().is_empty() || i.agency_id.trim().is_empty())
+        {
+            return Err(AppError::invalid(
+                "item",
+                "An agency item needs an agency and an id.",
+            ));
+        }
         let gazetteer = newsdesk_enrich::region::Gazetteer::global();
-        for item in items {
-            if item.agency.trim().is_empty() || item.agency_id.trim().is_empty() {
-                return Err(AppError::invalid(
-                    "item",
-                    "An agency item needs an agency and an id.",
-                ));
+        let now = self.now();
+        let keys: Vec<(String, String)> = items
+            .iter()
+            .map(|i| (i.agency.clone(), i.agency_id.clone()))
+            .collect();
+        let known: std::collections::HashMap<(String, String), i64> = self
+            .store
+            .find_wire_items(&keys)
+            .await?
+            .into_iter()
+            .map(|s| ((s.item.agency, s.item.agency_id), s.cluster_id))
+            .collect();
+        // Enrichment is CPU work on the whole batch; storing is one transaction for the batch.
+        let mut rows = Vec::with_capacity(items.len());
+        {
+            let mut c = self
+                .wire
+                .clusterer
+                .lock()
+                .unwrap_or_else(|e| e.into_inner());
+            for item in items {
+                let body = plain(&item.body_html);
+                let hash = format!(
+                    "{:016x}",
+                    newsdesk_enrich::fingerprint::content_hash(&item.headline, &body)
+                );
+                let key = item_key(&item.agency, &item.agency_id);
+                let cluster_id = match known.get(&(item.agency.clone(), item.agency_id.clone())) {
+                    Some(id) => *id,
+                    // Seen earlier in this batch (a re-send): same cluster.
+                    None => match c.cluster_of(key as u64) {
+                        Some(cl) => cl as i64,
+                        None => {
+                            let sig = self.wire.hasher.signature(&format!(
+                                "{}\n{}\n{}",
+                                item.headline, item.summary, body
+                            ));
+                            c.add(key as u64, item.published_at.unwrap_or(now), &sig)
+                                .cluster_id as i64
+                        }
+                    },
+                };
+                let region = gazetteer.tag_item(&item);
+                let tags = WireTags {
+                    sector: newsdesk_enrich::sector::tag_sector(&item)
+                        .primary()
+                        .map(str::to_owned),
+                    editions: region
+                        .editions
+                        .iter()
+                        .map(|e| e.edition.to_owned())
+                        .collect(),
+                    evidence: region
+                        .editions
+                        .iter()
+                        .flat_map(|e| e.evidence.clone())
+                        .collect(),
+                };
+                rows.push((item, hash, cluster_id, tags));
             }
-            let now = self.now();
-            let body = plain(&item.body_html);
-            let hash = format!(
-                "{:016x}",
-                newsdesk_enrich::fingerprint::content_hash(&item.headline, &body)
-            );
-            let known = self
-                .store
-                .find_wire_item(&item.agency, &item.agency_id)
-                .await?;
-            let cluster_id = match &known {
-                Some(k) => k.cluster_id,
-                None => {
-                    let sig = self.wire.hasher.signature(&text_of(&item));
-                    let published = item.published_at.unwrap_or(now);
-                    let mut c = self
-                        .wire
-                        .clusterer
-                        .lock()
-                        .unwrap_or_else(|e| e.into_inner());
-                    c.add(
-                        item_key(&item.agency, &item.agency_id) as u64,
-                        published,
-                        &sig,
-                    )
-                    .cluster_id as i64
-                }
-            };
-            let region = gazetteer.tag_item(&item);
-            let tags = WireTags {
-                sector: newsdesk_enrich::sector::tag_sector(&item)
-                    .primary()
-                    .map(str::to_owned),
-                editions: region
-                    .editions
-                    .iter()
-                    .map(|e| e.edition.to_owned())
-                    .collect(),
-                evidence: region
-                    .editions
-                    .iter()
-                    .flat_map(|e| e.evidence.clone())
-                    .collect(),
-            };
-            let (_, outcome) = self
-                .store
-                .store_wire_item(&item, &hash, cluster_id, &tags, now)
-                .await?;
+        }
+        let outcomes = self.store.store_wire_items(&rows, now).await?;
+        let mut touched: Vec<i64> = Vec::new();
+        for ((_, _, cluster_id, _), (item_id, outcome)) in rows.iter().zip(outcomes) {
             match outcome {
-                WireOutcome::New => report.new += 1,
+                WireOutcome::New => {
+                    report.new += 1;
+                    report.new_items.push(item_id);
+                }
                 WireOutcome::Updated => report.updated += 1,
                 WireOutcome::Duplicate => {
                     report.duplicates += 1;
@@ -201,35 +225,38 @@ impl App {
                     report.flagged.extend(flagged);
                 }
             }
-            if !touched.contains(&cluster_id) {
-                touched.push(cluster_id);
+            if !touched.contains(cluster_id) {
+                touched.push(*cluster_id);
             }
         }
+        // Each touched cluster's summary draft is refreshed once per call, in one transaction.
+        let mut drafts = Vec::with_capacity(touched.len());
         for id in touched {
-            self.refresh_summary(id).await?;
+            if let Some(text) = self.summary_draft(id).await? {
+                drafts.push((id, text));
+            }
         }
+        self.store.set_summary_drafts(&drafts).await?;
         Ok(report)
     }
 
-    async fn refresh_summary(&self, cluster_id: i64) -> AppResult<()> {
+    /// A fresh summary draft of a cluster, or `None` if an editor accepted its summary.
+    async fn summary_draft(&self, cluster_id: i64) -> AppResult<Option<String>> {
         let (cluster, items) = self.store.get_cluster_head(cluster_id, 12).await?;
         if cluster.summary_accepted {
-            return Ok(());
+            return Ok(None);
         }
         // The first reports carry the event; a dozen is plenty for a 50-word summary and keeps
         // the work per item bounded however large a cluster grows.
         let texts: Vec<String> = items
             .iter()
             .filter(|i| i.item.status == WireStatus::Usable)
-            .take(12)
             .map(|i| format!("{} {}", i.item.summary, plain(&i.item.body_html)))
             .collect();
         let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
-        let summary = newsdesk_enrich::summary::summarise(&refs, SUMMARY_WORDS);
-        self.store
-            .set_cluster_summary(cluster_id, &summary.text, false)
-            .await?;
-        Ok(())
+        Ok(Some(
+            newsdesk_enrich::summary::summarise(&refs, SUMMARY_WORDS).text,
+        ))
     }
 
     /// The wire inbox.
@@ -400,6 +427,166 @@ impl App {
             );
         }
         Ok(out)
+    }
+
+    /// Publishes new items of a source that match its auto-publish rule, unedited and labelled
+    /// as auto-generated, each with its lineage. Returns the stories published.
+    pub async fn auto_publish(
+        &self,
+        source: &Source,
+        new_items: &[i64],
+    ) -> AppResult<Vec<StoryId>> {
+        let Some(rule) = &source.auto_publish else {
+            return Ok(Vec::new());
+        };
+        let mut out = Vec::new();
+        for id in new_items {
+            let stored = self.store.get_wire_item(*id).await?;
+            let item = &stored.item;
+            let sector_ok = rule.sectors.is_empty()
+                || stored
+                    .sector
+                    .as_ref()
+                    .is_some_and(|s| rule.sectors.contains(s));
+            let urgency_ok = rule
+                .max_urgency
+                .is_none_or(|max| item.urgency.is_some_and(|u| u <= max));
+            if item.status != WireStatus::Usable || !sector_ok || !urgency_ok {
+                continue;
+            }
+            let now = self.now();
+            let (sector_id, placements) = {
+                let snap = self.read();
+                let tax = &snap.tax;
+                let Some(sector) = stored
+                    .sector
+                    .as_deref()
+                    .and_then(|s| tax.sector_by_slug(s))
+                    .or_else(|| tax.sectors.first())
+                else {
+                    continue;
+                };
+                let mut placements: Vec<Placement> = rule
+                    .editions
+                    .iter()
+                    .filter_map(|e| tax.edition_by_slug(e))
+                    .map(|e| Placement {
+                        edition_id: e.id,
+                        rank: None,
+                    })
+                    .collect();
+                if let Some(g) = tax.global() {
+                    if !placements.iter().any(|p| p.edition_id == g.id) {
+                        placements.push(Placement {
+                            edition_id: g.id,
+                            rank: None,
+                        });
+                    }
+                }
+                (sector.id, placements)
+            };
+            let Ok(headline) =
+                Headline::parse(&newsdesk_render::truncate_words(&item.headline, 200))
+            else {
+                continue;
+            };
+            let body_md = newsdesk_render::sanitize_html(&item.body_html);
+            let input = StoryInput {
+                slug: Slug::from_title(&format!("{headline} {id}"), &format!("wire-{id}")),
+                kind: Kind::News,
+                status: StoryStatus::Published,
+                headline,
+                summary: if item.summary.is_empty() {
+                    newsdesk_render::truncate_words(&plain(&item.body_html), 300).into_owned()
+                } else {
+                    item.summary.clone()
+                },
+                body_html: newsdesk_render::markdown_to_safe_html(&body_md),
+                body_md,
+                sector_id,
+                region: "Global".into(),
+                primary_edition_id: placements
+                    .first()
+                    .map(|p| p.edition_id)
+                    .unwrap_or(EditionId(0)),
+                placements,
+                desk_id: None,
+                author_ids: Vec::new(),
+                tag_ids: Vec::new(),
+                hero_image_id: None,
+                video: None,
+                provenance: Provenance::AutoGenerated,
+                source: Some(item.agency.clone()),
+                created_at: now,
+                updated_at: now,
+                published_at: Some(now),
+                embargo_until: None,
+            };
+            let audit = AuditInput {
+                at: now,
+                user_id: None,
+                action: "auto-publish".into(),
+                target: String::new(),
+                detail: format!(
+                    "{} item {} by the rule of source {}",
+                    item.agency, item.agency_id, source.id
+                ),
+            };
+            // Made by the system: the first active admin stands as the story's owner.
+            let Some(owner) = self
+                .store
+                .list_users()
+                .await?
+                .into_iter()
+                .find(|u| u.role == Role::Admin && !u.disabled)
+            else {
+                tracing::warn!(
+                    "auto-publish needs an admin account to own the stories; none exists"
+                );
+                break;
+            };
+            match self
+                .store
+                .create_story_from_wire(&input, owner.id, &audit, &[(*id, item.version)])
+                .await
+            {
+                Ok(story) => out.push(story.id),
+                Err(newsdesk_store::StoreError::Conflict(_)) => continue,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        if !out.is_empty() {
+            self.sync().await?;
+        }
+        Ok(out)
+    }
+
+    /// Sets or clears a source's auto-publish rule (admins).
+    pub async fn set_auto_publish(
+        &self,
+        actor: &User,
+        source: i64,
+        rule: Option<AutoPublish>,
+    ) -> AppResult<()> {
+        require(actor, Capability::ManageUsers)?;
+        self.store.set_auto_publish(source, rule.as_ref()).await?;
+        let detail = match &rule {
+            Some(r) => format!(
+                "sectors {:?}, urgency at most {:?}, editions {:?}",
+                r.sectors, r.max_urgency, r.editions
+            ),
+            None => "off".into(),
+        };
+        self.store
+            .record_audit(&AuditInput {
+                at: self.now(),
+                user_id: Some(actor.id),
+                action: "auto-publish-rule".into(),
+                target: format!("source:{source}"),
+                detail,
+            })
+            .await?;
+        Ok(())
     }
 
     /// Stories flagged because their agency copy was withdrawn or corrected.

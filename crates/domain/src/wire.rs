@@ -204,6 +204,20 @@ pub struct Source {
     pub next_poll_at: DateTime<Utc>,
     /// Items received from it in the last 24 hours.
     pub items_last_day: i64,
+    /// Publish matching new items unedited (off when `None`).
+    pub auto_publish: Option<AutoPublish>,
+}
+
+/// An auto-publish rule of a source: new items that match go out unedited, labelled as
+/// auto-generated. Off by default.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AutoPublish {
+    /// Only items suggested for one of these sector slugs (any when empty).
+    pub sectors: Vec<String>,
+    /// Only items at least this urgent (1 is the most urgent; any when `None`).
+    pub max_urgency: Option<u8>,
+    /// Edition slugs the stories are placed in (Global is always added).
+    pub editions: Vec<String>,
 }
 
 /// The outcome of one poll or push, for a source's health.

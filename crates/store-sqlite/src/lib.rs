@@ -26,6 +26,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("video.sql"),
     include_str!("wire.sql"),
     include_str!("sources.sql"),
+    include_str!("autopublish.sql"),
 ];
 
 /// Most idle read connections kept.
@@ -2202,6 +2203,26 @@ impl Store for SqliteStore {
 
     async fn get_source(&self, id: i64, now: DateTime<Utc>) -> StoreResult<Source> {
         self.read(move |c| sources::load(c, id, ms(now))).await
+    }
+
+    async fn set_auto_publish(&self, id: i64, rule: Option<&AutoPublish>) -> StoreResult<()> {
+        let rule = rule
+            .map(serde_json::to_string)
+            .transpose()
+            .map_err(StoreError::other)?;
+        self.write(move |tx| {
+            let n = tx
+                .execute(
+                    "UPDATE wire_sources SET auto_publish = ?2 WHERE id = ?1",
+                    params![id, rule],
+                )
+                .map_err(sql_err)?;
+            if n == 0 {
+                return Err(StoreError::NotFound);
+            }
+            Ok(())
+        })
+        .await
     }
 
     async fn source_token_hash(&self, id: i64) -> StoreResult<Option<String>> {

@@ -8,7 +8,7 @@ use rusqlite::{Connection, Row};
 const COLS: &str =
     "s.id, s.name, s.url, s.poll_minutes, s.allow_loopback, s.enabled, s.etag, s.last_modified, \
      s.last_success_at, s.last_error, s.last_error_at, s.failures, s.next_poll_at, \
-     (SELECT count(*) FROM wire_items w WHERE w.agency = s.name AND w.received_at >= ?1)";
+     (SELECT count(*) FROM wire_items w WHERE w.agency = s.name AND w.received_at >= ?1), s.auto_publish";
 
 type Raw = (
     i64,
@@ -25,6 +25,7 @@ type Raw = (
     i64,
     i64,
     i64,
+    Option<String>,
 );
 
 fn raw(r: &Row<'_>) -> rusqlite::Result<Raw> {
@@ -43,6 +44,7 @@ fn raw(r: &Row<'_>) -> rusqlite::Result<Raw> {
         r.get(11)?,
         r.get(12)?,
         r.get(13)?,
+        r.get(14)?,
     ))
 }
 
@@ -62,6 +64,11 @@ fn source(x: Raw) -> StoreResult<Source> {
         failures: x.11,
         next_poll_at: from_ms(x.12)?,
         items_last_day: x.13,
+        auto_publish: x
+            .14
+            .map(|j| serde_json::from_str::<newsdesk_domain::AutoPublish>(&j))
+            .transpose()
+            .map_err(newsdesk_store::StoreError::other)?,
     })
 }
 

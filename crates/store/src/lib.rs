@@ -378,6 +378,8 @@ pub trait Store: Send + Sync + 'static {
     async fn list_sources(&self, now: DateTime<Utc>) -> StoreResult<Vec<Source>>;
     /// One source with its health.
     async fn get_source(&self, id: i64, now: DateTime<Utc>) -> StoreResult<Source>;
+    /// Sets or (with `None`) clears a source's auto-publish rule.
+    async fn set_auto_publish(&self, id: i64, rule: Option<&AutoPublish>) -> StoreResult<()>;
     /// The hash of a source's push token.
     async fn source_token_hash(&self, id: i64) -> StoreResult<Option<String>>;
     /// Records a poll or push: success (validators, failures reset) or an error (failures + 1).
