@@ -3,7 +3,7 @@
 // The binary comes from NEWSDESK_BIN (required). A free port is picked first so that
 // NEWSDESK_SITE__BASE_URL (canonical and absolute links) can point at the test server itself.
 
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, existsSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -25,6 +25,39 @@ export function newsdeskBin() {
   return abs;
 }
 
+/**
+ * The environment for a newsdesk child process: newsdesk reads every NEWSDESK_* variable as
+ * configuration and rejects unknown keys, so the harness's own variables (NEWSDESK_BIN,
+ * NEWSDESK_ARTIFACTS, …) are kept from it. `extra` is added on top.
+ */
+export function childEnv(extra = {}) {
+  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('NEWSDESK_')));
+  return { ...env, ...extra };
+}
+
+/**
+ * Makes a newsroom account on `dataDir` with the CLI (`newsdesk --data-dir DIR user add`), the
+ * password given on standard input. Returns what the CLI printed.
+ */
+export function addUser(dataDir, { email, password, role = 'author', name = '' }) {
+  const args = ['--data-dir', dataDir, 'user', 'add', '--role', role];
+  if (name) args.push('--name', name);
+  args.push(email);
+  const r = spawnSync(newsdeskBin(), args, {
+    input: `${password}\n`,
+    env: childEnv(),
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
+  if (r.error || r.status !== 0) {
+    throw new Error(
+      `newsdesk user add ${email} failed (status ${r.status}${r.error ? `, ${r.error.message}` : ''}).\n` +
+        `stdout:\n${r.stdout}\nstderr:\n${String(r.stderr).slice(-4000)}`,
+    );
+  }
+  return r.stdout;
+}
+
 /** A TCP port on 127.0.0.1 that was free a moment ago. */
 export function freePort() {
   return new Promise((resolve, reject) => {
@@ -41,8 +74,11 @@ export function freePort() {
 /**
  * Starts `newsdesk serve --demo` on a fresh data dir (or `dataDir`) and resolves once it prints
  * its "newsdesk is serving http://…/" line. Returns { url, dataDir, stop(), log() }.
+ *
+ * `users` ([{ email, password, role, name }]) are made with the CLI on the data dir before the
+ * server starts (accounts are not stories, so `--demo` still fills the empty site).
  */
-export async function startServer({ dataDir, demo = true, timeoutMs = 120_000 } = {}) {
+export async function startServer({ dataDir, demo = true, timeoutMs = 120_000, users = [] } = {}) {
   const bin = newsdeskBin();
   const ownDir = !dataDir;
   const dir = dataDir ?? mkdtempSync(path.join(os.tmpdir(), 'newsdesk-browser-'));
@@ -50,11 +86,14 @@ export async function startServer({ dataDir, demo = true, timeoutMs = 120_000 } 
   const base = `http://127.0.0.1:${port}`;
   const args = ['serve', '--data-dir', dir, '--listen', `127.0.0.1:${port}`];
   if (demo) args.splice(1, 0, '--demo');
-  // newsdesk reads every NEWSDESK_* variable as configuration and rejects unknown keys, so the
-  // harness's own variables (NEWSDESK_BIN, NEWSDESK_ARTIFACTS, …) are kept from it.
-  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('NEWSDESK_')));
+  try {
+    for (const u of users) addUser(dir, u);
+  } catch (e) {
+    if (ownDir) rmSync(dir, { recursive: true, force: true });
+    throw e;
+  }
   const child = spawn(bin, args, {
-    env: { ...env, NEWSDESK_SITE__BASE_URL: base },
+    env: childEnv({ NEWSDESK_SITE__BASE_URL: base }),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

@@ -78,7 +78,11 @@ pub fn rss(feed: &Feed) -> String {
     x.open("channel", &[]);
     x.text("title", &[], &feed.title);
     x.text("link", &[], &feed.home_url);
-    x.text("description", &[], &feed.description);
+    x.text(
+        "description",
+        &[],
+        &crate::text::escape_html(&feed.description),
+    );
     x.text("language", &[], &feed.language);
     x.text("lastBuildDate", &[], &rfc2822(feed.updated));
     x.empty(
@@ -95,7 +99,7 @@ pub fn rss(feed: &Feed) -> String {
         x.text("link", &[], &e.url);
         x.text("guid", &[("isPermaLink", "false")], &e.id);
         x.text("pubDate", &[], &rfc2822(e.published));
-        x.text("description", &[], &e.summary);
+        x.text("description", &[], &crate::text::escape_html(&e.summary));
         if let Some(html) = &e.content_html {
             x.cdata("content:encoded", html);
         }
@@ -239,6 +243,43 @@ fn json_item(e: &FeedEntry) -> Value {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn rss_description_is_html_so_plain_text_is_escaped_twice() {
+        let mut f = sample_for_description();
+        f.entries[0].summary = "<script>alert(1)</script> & more".into();
+        f.description = "<b>not bold</b>".into();
+        let out = rss(&f);
+        // Readers decode the XML once and then treat the text as HTML: it must stay text.
+        assert!(out.contains("<description>&amp;lt;script&amp;gt;alert(1)&amp;lt;/script&amp;gt; &amp;amp; more</description>"), "{out}");
+        assert!(
+            out.contains("<description>&amp;lt;b&amp;gt;not bold&amp;lt;/b&amp;gt;</description>")
+        );
+    }
+
+    fn sample_for_description() -> Feed {
+        let t = chrono::DateTime::from_timestamp(1_700_000_000, 0).unwrap_or_default();
+        Feed {
+            title: "T".into(),
+            description: String::new(),
+            home_url: "https://x.example/".into(),
+            feed_url: "https://x.example/feed.rss".into(),
+            language: "en".into(),
+            updated: t,
+            entries: vec![FeedEntry {
+                id: "tag:x.example,2026:1".into(),
+                url: "https://x.example/a".into(),
+                title: "A".into(),
+                summary: String::new(),
+                content_html: None,
+                authors: vec![],
+                categories: vec![],
+                published: t,
+                updated: t,
+                image_url: None,
+            }],
+        }
+    }
     use super::*;
     use crate::xmlcheck::check;
     use chrono::TimeZone;
