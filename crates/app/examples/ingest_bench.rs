@@ -170,7 +170,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let (mut done, mut mark, mut mark_done) = (0usize, Instant::now(), 0usize);
     let begun = Instant::now();
     let mut totals = newsdesk_app::wire::IngestReport::default();
-    println!("{:>9} {:>12} {:>10}", "items", "items/s", "RSS MiB");
+    println!(
+        "{:>9} {:>12} {:>10} {:>16}",
+        "items", "items/s", "RSS MiB", "comparisons/item"
+    );
+    let mut last_cmp = 0u64;
     while done < total {
         let n = batch.min(total - done);
         let mut items = Vec::with_capacity(n);
@@ -187,7 +191,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         done += n;
         if done - mark_done >= tenth || done == total {
             let rate = (done - mark_done) as f64 / mark.elapsed().as_secs_f64();
-            println!("{done:>9} {rate:>12.0} {:>10.1}", rss_mib());
+            let cmp = app.cluster_comparisons();
+            let per = (cmp - last_cmp) as f64 / (done - mark_done) as f64;
+            last_cmp = cmp;
+            println!("{done:>9} {rate:>12.0} {:>10.1} {per:>16.1}", rss_mib());
             mark = Instant::now();
             mark_done = done;
         }

@@ -259,6 +259,15 @@ impl App {
         ))
     }
 
+    /// Candidate comparisons the clusterer has made so far (benchmarks show the work per item).
+    pub fn cluster_comparisons(&self) -> u64 {
+        self.wire
+            .clusterer
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .candidates_compared()
+    }
+
     /// The wire inbox.
     pub async fn wire_inbox(&self, actor: &User, query: &WireQuery) -> AppResult<Vec<WireCluster>> {
         require(actor, Capability::ViewNewsroom)?;
