@@ -225,6 +225,32 @@ fn write_story_lists(tx: &Transaction<'_>, id: i64, s: &StoryInput) -> StoreResu
     Ok(())
 }
 
+/// The values of a story's columns, in the order both the insert and the update name them
+/// (slug … video), so a new column is added in one place.
+fn story_values(s: &StoryInput) -> Vec<Box<dyn rusqlite::ToSql>> {
+    vec![
+        Box::new(s.slug.as_str().to_owned()),
+        Box::new(s.kind.as_str()),
+        Box::new(s.status.as_str()),
+        Box::new(s.headline.as_str().to_owned()),
+        Box::new(s.summary.clone()),
+        Box::new(s.body_md.clone()),
+        Box::new(s.body_html.clone()),
+        Box::new(s.sector_id.0),
+        Box::new(s.region.clone()),
+        Box::new(s.primary_edition_id.0),
+        Box::new(s.desk_id.map(|d| d.0)),
+        Box::new(s.hero_image_id.map(|d| d.0)),
+        Box::new(s.provenance.as_str()),
+        Box::new(s.source.clone()),
+        Box::new(ms(s.created_at)),
+        Box::new(ms(s.updated_at)),
+        Box::new(s.published_at.map(ms)),
+        Box::new(s.embargo_until.map(ms)),
+        Box::new(s.video.clone()),
+    ]
+}
+
 fn insert_story_tx(tx: &Transaction<'_>, s: &StoryInput) -> StoreResult<i64> {
     insert_story_by(tx, s, None, false)
 }
@@ -246,27 +272,7 @@ fn insert_story_by(
          VALUES (1,?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19)",
     )
     .map_err(sql_err)?
-    .execute(params![
-        s.slug.as_str(),
-        s.kind.as_str(),
-        s.status.as_str(),
-        s.headline.as_str(),
-        s.summary,
-        s.body_md,
-        s.body_html,
-        s.sector_id.0,
-        s.region,
-        s.primary_edition_id.0,
-        s.desk_id.map(|d| d.0),
-        s.hero_image_id.map(|d| d.0),
-        s.provenance.as_str(),
-        s.source,
-        ms(s.created_at),
-        ms(s.updated_at),
-        s.published_at.map(ms),
-        s.embargo_until.map(ms),
-        s.video,
-    ])
+    .execute(rusqlite::params_from_iter(story_values(s).iter()))
     .map_err(sql_err)?;
     let id = tx.last_insert_rowid();
     if let Some(by) = by {
@@ -576,35 +582,17 @@ fn update_story_tx(
         .map_err(sql_err)?;
     }
     let s = &input;
+    // The columns in STORY_COLUMNS order are ?1..?19; the id is ?20.
+    let mut values = story_values(s);
+    values.push(Box::new(id.0));
     tx.execute(
-                "UPDATE stories SET version = version + 1, slug=?2, kind=?3, status=?4, headline=?5, \
-                 summary=?6, body_md=?7, body_html=?8, sector_id=?9, region=?10, primary_edition_id=?11, \
-                 desk_id=?12, hero_image_id=?13, provenance=?14, source=?15, created_at=?16, \
-                 updated_at=?17, published_at=?18, embargo_until=?19, video=?20 WHERE id = ?1",
-                params![
-                    id.0,
-                    s.slug.as_str(),
-                    s.kind.as_str(),
-                    s.status.as_str(),
-                    s.headline.as_str(),
-                    s.summary,
-                    s.body_md,
-                    s.body_html,
-                    s.sector_id.0,
-                    s.region,
-                    s.primary_edition_id.0,
-                    s.desk_id.map(|d| d.0),
-                    s.hero_image_id.map(|d| d.0),
-                    s.provenance.as_str(),
-                    s.source,
-                    ms(s.created_at),
-                    ms(s.updated_at),
-                    s.published_at.map(ms),
-                    s.embargo_until.map(ms),
-                    s.video,
-                ],
-            )
-            .map_err(sql_err)?;
+        "UPDATE stories SET version = version + 1, slug=?1, kind=?2, status=?3, headline=?4, \
+         summary=?5, body_md=?6, body_html=?7, sector_id=?8, region=?9, primary_edition_id=?10, \
+         desk_id=?11, hero_image_id=?12, provenance=?13, source=?14, created_at=?15, \
+         updated_at=?16, published_at=?17, embargo_until=?18, video=?19 WHERE id = ?20",
+        rusqlite::params_from_iter(values.iter()),
+    )
+    .map_err(sql_err)?;
     write_story_lists(tx, id.0, s)?;
     log_change(tx, ChangeEntity::Story, id.0, "")?;
     newsroom::write_revision(tx, id.0, version + 1, by, &input)?;
