@@ -2010,31 +2010,9 @@ impl Store for SqliteStore {
     }
 
     async fn get_cluster(&self, id: i64) -> StoreResult<(WireCluster, Vec<StoredWireItem>)> {
-        self.read(move |c| {
-            let cl = c
-                .query_row(
-                    &format!(
-                        "SELECT {} FROM wire_clusters WHERE id = ?1",
-                        wire::CLUSTER_COLS
-                    ),
-                    [id],
-                    wire::raw_cluster,
-                )
-                .map_err(sql_err)?;
-            let mut st = c
-                .prepare(&format!(
-                    "SELECT {} FROM wire_items WHERE cluster_id = ?1 ORDER BY id",
-                    wire::ITEM_COLS
-                ))
-                .map_err(sql_err)?;
-            let rows = st.query_map([id], wire::raw_item).map_err(sql_err)?;
-            let items = collect(rows)?
-                .into_iter()
-                .map(wire::item)
-                .collect::<StoreResult<Vec<_>>>()?;
-            Ok((wire::cluster(cl)?, items))
-        })
-        .await
+        // SQLite reads a negative LIMIT as "no limit".
+        self.read(move |c| wire::cluster_with_items(c, id, -1))
+            .await
     }
 
     async fn get_cluster_head(
@@ -2042,33 +2020,9 @@ impl Store for SqliteStore {
         id: i64,
         limit: usize,
     ) -> StoreResult<(WireCluster, Vec<StoredWireItem>)> {
-        self.read(move |c| {
-            let cl = c
-                .query_row(
-                    &format!(
-                        "SELECT {} FROM wire_clusters WHERE id = ?1",
-                        wire::CLUSTER_COLS
-                    ),
-                    [id],
-                    wire::raw_cluster,
-                )
-                .map_err(sql_err)?;
-            let mut st = c
-                .prepare(&format!(
-                    "SELECT {} FROM wire_items WHERE cluster_id = ?1 ORDER BY id LIMIT ?2",
-                    wire::ITEM_COLS
-                ))
-                .map_err(sql_err)?;
-            let rows = st
-                .query_map(params![id, limit as i64], wire::raw_item)
-                .map_err(sql_err)?;
-            let items = collect(rows)?
-                .into_iter()
-                .map(wire::item)
-                .collect::<StoreResult<Vec<_>>>()?;
-            Ok((wire::cluster(cl)?, items))
-        })
-        .await
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        self.read(move |c| wire::cluster_with_items(c, id, limit))
+            .await
     }
 
     async fn set_cluster_summary(&self, id: i64, summary: &str, accepted: bool) -> StoreResult<()> {

@@ -248,6 +248,33 @@ pub(crate) fn store_item(
     }
 }
 
+/// A cluster and its first `limit` items, oldest first (a negative limit reads them all).
+pub(crate) fn cluster_with_items(
+    c: &Connection,
+    id: i64,
+    limit: i64,
+) -> StoreResult<(WireCluster, Vec<StoredWireItem>)> {
+    let cl = c
+        .query_row(
+            &format!("SELECT {CLUSTER_COLS} FROM wire_clusters WHERE id = ?1"),
+            [id],
+            raw_cluster,
+        )
+        .map_err(sql_err)?;
+    let mut st = c
+        .prepare_cached(&format!(
+            "SELECT {ITEM_COLS} FROM wire_items WHERE cluster_id = ?1 ORDER BY id LIMIT ?2"
+        ))
+        .map_err(sql_err)?;
+    let rows = st
+        .query_map(params![id, limit], raw_item)
+        .map_err(sql_err)?;
+    let items = rows
+        .map(|r| r.map_err(sql_err).and_then(item))
+        .collect::<StoreResult<Vec<_>>>()?;
+    Ok((cluster(cl)?, items))
+}
+
 pub(crate) fn list_clusters(c: &Connection, q: &WireQuery) -> StoreResult<Vec<WireCluster>> {
     let mut sql = format!("SELECT {CLUSTER_COLS} FROM wire_clusters WHERE 1=1");
     let mut args: Vec<String> = Vec::new();
