@@ -200,6 +200,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
     }
     let secs = begun.elapsed().as_secs_f64();
+    let listed = Instant::now();
     let clusters = store
         .list_clusters(&WireQuery {
             limit: 500,
@@ -207,6 +208,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         })
         .await?
         .len();
+    println!(
+        "wire inbox query (first 500 clusters): {:.1} ms",
+        listed.elapsed().as_secs_f64() * 1000.0
+    );
     println!(
         "total: {total} items in {secs:.1} s = {:.0} items/s; {} new, {} duplicates; resident memory {:.0} MiB; clusters listed (first 500): {clusters}",
         total as f64 / secs,

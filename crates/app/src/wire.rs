@@ -6,7 +6,7 @@ use crate::{App, AppError, AppResult};
 use chrono::Duration;
 use newsdesk_domain::*;
 use newsdesk_enrich::cluster::{ClusterConfig, Clusterer};
-use newsdesk_enrich::fingerprint::MinHasher;
+use newsdesk_enrich::fingerprint::{CommonShingles, MinHasher};
 use std::collections::HashSet;
 use std::sync::Mutex;
 
@@ -19,19 +19,42 @@ pub const SUMMARY_WORDS: usize = 50;
 /// out "essentially unedited" and gets the auto-generated provenance line.
 pub const UNEDITED_SHARE: f64 = 0.8;
 
-/// In-memory state of the wire desk: the clusterer over the last [`CLUSTER_WINDOW`].
+/// In-memory state of the wire desk: the clusterer over the last [`CLUSTER_WINDOW`] and the
+/// shingle frequencies of the recent stream (common words are left out of signatures).
 pub struct WireState {
-    clusterer: Mutex<Clusterer>,
+    clusterer: Mutex<Clustering>,
     hasher: MinHasher,
+}
+
+struct Clustering {
+    clusterer: Clusterer,
+    common: CommonShingles,
+}
+
+impl Clustering {
+    /// The cluster of a new item (its signature is taken over its informative words).
+    fn assign(
+        &mut self,
+        hasher: &MinHasher,
+        key: u64,
+        published: chrono::DateTime<chrono::Utc>,
+        text: &str,
+    ) -> u64 {
+        let sig = hasher.stream_signature(text, &mut self.common);
+        self.clusterer.add(key, published, &sig).cluster_id
+    }
 }
 
 impl Default for WireState {
     fn default() -> Self {
         Self {
-            clusterer: Mutex::new(Clusterer::new(ClusterConfig {
-                window: CLUSTER_WINDOW,
-                ..ClusterConfig::default()
-            })),
+            clusterer: Mutex::new(Clustering {
+                clusterer: Clusterer::new(ClusterConfig {
+                    window: CLUSTER_WINDOW,
+                    ..ClusterConfig::default()
+                }),
+                common: CommonShingles::new(),
+            }),
             hasher: MinHasher::default(),
         }
     }
@@ -118,12 +141,12 @@ impl App {
             .lock()
             .unwrap_or_else(|e| e.into_inner());
         for it in items {
-            let sig = self.wire.hasher.signature(&text_of(&it.item));
             let published = it.item.published_at.unwrap_or(it.received_at);
-            c.add(
+            c.assign(
+                &self.wire.hasher,
                 item_key(&it.item.agency, &it.item.agency_id) as u64,
                 published,
-                &sig,
+                &text_of(&it.item),
             );
         }
         Ok(())
@@ -176,16 +199,14 @@ impl App {
                 let cluster_id = match known.get(&(item.agency.clone(), item.agency_id.clone())) {
                     Some(id) => *id,
                     // Seen earlier in this batch (a re-send): same cluster.
-                    None => match c.cluster_of(key as u64) {
+                    None => match c.clusterer.cluster_of(key as u64) {
                         Some(cl) => cl as i64,
-                        None => {
-                            let sig = self.wire.hasher.signature(&format!(
-                                "{}\n{}\n{}",
-                                item.headline, item.summary, body
-                            ));
-                            c.add(key as u64, item.published_at.unwrap_or(now), &sig)
-                                .cluster_id as i64
-                        }
+                        None => c.assign(
+                            &self.wire.hasher,
+                            key as u64,
+                            item.published_at.unwrap_or(now),
+                            &format!("{}\n{}\n{}", item.headline, item.summary, body),
+                        ) as i64,
                     },
                 };
                 let region = gazetteer.tag_item(&item);
@@ -265,6 +286,7 @@ impl App {
             .clusterer
             .lock()
             .unwrap_or_else(|e| e.into_inner())
+            .clusterer
             .candidates_compared()
     }
 

@@ -145,6 +145,8 @@ pub struct WireQuery {
     pub edition: Option<String>,
     /// Only clusters with an item in this language.
     pub language: Option<String>,
+    /// Only clusters that changed (got an item) at or after this time.
+    pub since: Option<DateTime<Utc>>,
     /// At most this many.
     pub limit: usize,
 }

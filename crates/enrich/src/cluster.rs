@@ -18,7 +18,7 @@
 //! per item are at most `bands × max_bucket`, whatever the volume.
 
 use std::cmp::Reverse;
-use std::collections::{BinaryHeap, HashMap, VecDeque};
+use std::collections::{BinaryHeap, HashMap};
 
 use chrono::{DateTime, Duration, Utc};
 
@@ -81,27 +81,54 @@ pub struct Assignment {
     pub best_similarity: f32,
 }
 
+/// One held item. Signatures are kept as the low 16 bits of each minimum ("b-bit MinHash"): two
+/// different minima agree on them with probability 1/65,536, which changes a similarity estimate
+/// by far less than its sampling error, and halves the memory of the window.
 #[derive(Debug, Clone)]
 struct Entry {
-    published: DateTime<Utc>,
+    id: u64,
+    published: i64,
     cluster: u64,
-    sig: Signature,
-    keys: Vec<u64>,
+    sig: Box<[u16]>,
     best_similarity: f32,
     new_cluster: bool,
     hash: Option<u64>,
 }
 
+/// A bucket value with this bit set is an index into `Clusterer::lists`; otherwise it is the slot
+/// of the bucket's only item (most buckets hold one item, and then cost no allocation).
+const LIST: u32 = 1 << 31;
+
 /// Online clusterer; see the module documentation for the algorithm and merge policy.
+///
+/// Memory per held item: its entry and 16-bit signature (~330 bytes with the default 128
+/// hashes), one 8-byte bucket-table slot per band (42 × 8 bytes, plus the hash table's spare
+/// capacity) and a few index entries: about 1 KB in all.
 #[derive(Debug, Clone)]
 pub struct Clusterer {
     config: ClusterConfig,
-    entries: HashMap<u64, Entry>,
-    buckets: HashMap<u64, VecDeque<u64>>,
+    slots: Vec<Option<Entry>>,
+    free_slots: Vec<u32>,
+    index: HashMap<u64, u32>,
+    buckets: HashMap<u32, u32>,
+    lists: Vec<Vec<u32>>,
+    free_lists: Vec<u32>,
     expiry: BinaryHeap<Reverse<(i64, u64)>>,
     newest: Option<DateTime<Utc>>,
     compared: u64,
     hashes: HashMap<u64, u64>,
+}
+
+fn compact(sig: &Signature) -> Box<[u16]> {
+    sig.values().iter().map(|&v| v as u16).collect()
+}
+
+fn similarity16(a: &[u16], b: &[u16]) -> f32 {
+    if a.is_empty() || a.len() != b.len() {
+        return 0.0;
+    }
+    let same = a.iter().zip(b).filter(|(x, y)| x == y).count();
+    same as f32 / a.len() as f32
 }
 
 impl Clusterer {
@@ -112,8 +139,12 @@ impl Clusterer {
         config.max_bucket = config.max_bucket.max(1);
         Clusterer {
             config,
-            entries: HashMap::new(),
+            slots: Vec::new(),
+            free_slots: Vec::new(),
+            index: HashMap::new(),
             buckets: HashMap::new(),
+            lists: Vec::new(),
+            free_lists: Vec::new(),
             expiry: BinaryHeap::new(),
             newest: None,
             compared: 0,
@@ -146,7 +177,7 @@ impl Clusterer {
         sig: &Signature,
     ) -> Result<Assignment, u64> {
         if let Some(&orig) = self.hashes.get(&content_hash) {
-            if orig != id && self.entries.contains_key(&orig) {
+            if orig != id && self.index.contains_key(&orig) {
                 return Err(orig);
             }
         }
@@ -158,6 +189,14 @@ impl Clusterer {
         self.hashes.get(&content_hash).copied()
     }
 
+    fn entry(&self, slot: u32) -> Option<&Entry> {
+        self.slots.get(slot as usize).and_then(Option::as_ref)
+    }
+
+    fn entry_of(&self, id: u64) -> Option<&Entry> {
+        self.index.get(&id).and_then(|&s| self.entry(s))
+    }
+
     fn insert(
         &mut self,
         id: u64,
@@ -165,7 +204,7 @@ impl Clusterer {
         sig: &Signature,
         hash: Option<u64>,
     ) -> Assignment {
-        if let Some(e) = self.entries.get(&id) {
+        if let Some(e) = self.entry_of(id) {
             return Assignment {
                 cluster_id: e.cluster,
                 new_cluster: e.new_cluster,
@@ -177,28 +216,40 @@ impl Clusterer {
         }
         self.expire();
 
-        let keys = self.band_keys(sig);
-        let mut best: Option<(f32, DateTime<Utc>, u64)> = None;
-        if !sig.is_empty() {
+        let small = if sig.is_empty() {
+            Box::default()
+        } else {
+            compact(sig)
+        };
+        let keys = self.band_keys(&small);
+        let at = published.timestamp_millis();
+        let window = self.config.window.num_milliseconds();
+        let mut best: Option<(f32, i64, u64)> = None;
+        if !small.is_empty() {
             // Distinct candidates from all bands (sorted + dedup: O(n log n) even when buckets
             // are full).
-            let mut cands: Vec<u64> = keys
-                .iter()
-                .filter_map(|k| self.buckets.get(k))
-                .flatten()
-                .copied()
-                .collect();
+            let mut cands: Vec<u32> = Vec::new();
+            for k in &keys {
+                match self.buckets.get(k) {
+                    Some(&v) if v & LIST != 0 => {
+                        if let Some(list) = self.lists.get((v & !LIST) as usize) {
+                            cands.extend_from_slice(list);
+                        }
+                    }
+                    Some(&v) => cands.push(v),
+                    None => {}
+                }
+            }
             cands.sort_unstable();
             cands.dedup();
-            for cand in cands {
-                let Some(e) = self.entries.get(&cand) else {
+            for slot in cands {
+                let Some(e) = self.entry(slot) else {
                     continue;
                 };
-                if (e.published - published).abs() > self.config.window {
+                if (e.published - at).abs() > window {
                     continue;
                 }
-                self.compared += 1;
-                let s = estimate_similarity(sig, &e.sig);
+                let s = similarity16(&small, &e.sig);
                 let better = match best {
                     None => true,
                     // Ties go to the earlier-published candidate.
@@ -207,6 +258,7 @@ impl Clusterer {
                 if better {
                     best = Some((s, e.published, e.cluster));
                 }
+                self.compared += 1;
             }
         }
         let best_similarity = best.map_or(0.0, |b| b.0);
@@ -215,29 +267,32 @@ impl Clusterer {
             _ => (id, true),
         };
 
+        let entry = Entry {
+            id,
+            published: at,
+            cluster,
+            sig: small,
+            best_similarity,
+            new_cluster,
+            hash,
+        };
+        let slot = match self.free_slots.pop() {
+            Some(s) => {
+                self.slots[s as usize] = Some(entry);
+                s
+            }
+            None => {
+                self.slots.push(Some(entry));
+                (self.slots.len() - 1) as u32
+            }
+        };
         if !sig.is_empty() {
-            for key in &keys {
-                let bucket = self.buckets.entry(*key).or_default();
-                bucket.push_back(id);
-                if bucket.len() > self.config.max_bucket {
-                    bucket.pop_front();
-                }
+            for key in keys {
+                self.link(key, slot);
             }
         }
-        self.expiry
-            .push(Reverse((published.timestamp_millis(), id)));
-        self.entries.insert(
-            id,
-            Entry {
-                published,
-                cluster,
-                sig: sig.clone(),
-                keys,
-                best_similarity,
-                new_cluster,
-                hash,
-            },
-        );
+        self.index.insert(id, slot);
+        self.expiry.push(Reverse((at, id)));
         if let Some(h) = hash {
             self.hashes.insert(h, id);
         }
@@ -249,29 +304,111 @@ impl Clusterer {
         }
     }
 
+    /// Puts `slot` into the bucket `key`, keeping at most `max_bucket` (the most recent).
+    fn link(&mut self, key: u32, slot: u32) {
+        match self.buckets.get(&key).copied() {
+            None => {
+                self.buckets.insert(key, slot);
+            }
+            Some(v) if v & LIST != 0 => {
+                if let Some(list) = self.lists.get_mut((v & !LIST) as usize) {
+                    list.push(slot);
+                    if list.len() > self.config.max_bucket {
+                        list.remove(0);
+                    }
+                }
+            }
+            Some(only) => {
+                if self.config.max_bucket < 2 {
+                    self.buckets.insert(key, slot);
+                    return;
+                }
+                let list = vec![only, slot];
+                let at = match self.free_lists.pop() {
+                    Some(i) => {
+                        self.lists[i as usize] = list;
+                        i
+                    }
+                    None => {
+                        self.lists.push(list);
+                        (self.lists.len() - 1) as u32
+                    }
+                };
+                self.buckets.insert(key, at | LIST);
+            }
+        }
+    }
+
+    /// Takes `slot` out of the bucket `key` (it may already have been pushed out of a full one).
+    fn unlink_key(&mut self, key: u32, slot: u32) {
+        let Some(v) = self.buckets.get(&key).copied() else {
+            return;
+        };
+        if v & LIST == 0 {
+            if v == slot {
+                self.buckets.remove(&key);
+            }
+            return;
+        }
+        let li = v & !LIST;
+        let Some(list) = self.lists.get_mut(li as usize) else {
+            return;
+        };
+        list.retain(|&x| x != slot);
+        match list.len() {
+            0 | 1 => {
+                let rest = list.first().copied();
+                *list = Vec::new();
+                self.free_lists.push(li);
+                match rest {
+                    Some(only) => self.buckets.insert(key, only),
+                    None => self.buckets.remove(&key),
+                };
+            }
+            _ => {}
+        }
+    }
+
     /// Removes an item (withdrawn, or moved by the desk). Its cluster keeps its id. Returns whether
     /// the item was present.
     pub fn remove(&mut self, id: u64) -> bool {
-        let Some(e) = self.entries.remove(&id) else {
+        let Some(slot) = self.index.remove(&id) else {
             return false;
         };
-        self.unlink(id, &e);
+        self.release(slot);
         true
+    }
+
+    fn release(&mut self, slot: u32) {
+        let Some(e) = self.slots.get_mut(slot as usize).and_then(Option::take) else {
+            return;
+        };
+        if let Some(h) = e.hash {
+            if self.hashes.get(&h) == Some(&e.id) {
+                self.hashes.remove(&h);
+            }
+        }
+        if !e.sig.is_empty() {
+            for key in self.band_keys(&e.sig) {
+                self.unlink_key(key, slot);
+            }
+        }
+        self.free_slots.push(slot);
     }
 
     /// The cluster of an item still inside the window.
     pub fn cluster_of(&self, id: u64) -> Option<u64> {
-        self.entries.get(&id).map(|e| e.cluster)
+        self.entry_of(id).map(|e| e.cluster)
     }
 
     /// Number of items currently held (inside the window).
     pub fn len(&self) -> usize {
-        self.entries.len()
+        self.index.len()
     }
 
     /// True when no item is held.
     pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
+        self.index.is_empty()
     }
 
     /// Total similarity computations made by [`Clusterer::add`] since creation: divide by the items
@@ -280,17 +417,18 @@ impl Clusterer {
         self.compared
     }
 
-    fn band_keys(&self, sig: &Signature) -> Vec<u64> {
-        let v = sig.values();
+    /// The bucket key of each band: 32 bits of a hash of the band's values. Two unrelated bands
+    /// share a key with probability 2⁻³², which at worst adds a candidate to compare.
+    fn band_keys(&self, sig: &[u16]) -> Vec<u32> {
         let rows = self.config.rows;
         (0..self.config.bands)
             .filter_map(|b| {
-                let band = v.get(b * rows..(b + 1) * rows)?;
+                let band = sig.get(b * rows..(b + 1) * rows)?;
                 let mut h = mix64(b as u64 + 1);
                 for &x in band {
                     h = mix64(h ^ u64::from(x));
                 }
-                Some(h)
+                Some((h >> 32) as u32)
             })
             .collect()
     }
@@ -306,30 +444,12 @@ impl Clusterer {
             }
             self.expiry.pop();
             // The id may have been removed (or removed and re-added with another time).
-            let current = self
-                .entries
-                .get(&id)
-                .is_some_and(|e| e.published.timestamp_millis() == ts);
-            if current {
-                if let Some(e) = self.entries.remove(&id) {
-                    self.unlink(id, &e);
-                }
-            }
-        }
-    }
-
-    fn unlink(&mut self, id: u64, e: &Entry) {
-        if let Some(h) = e.hash {
-            if self.hashes.get(&h) == Some(&id) {
-                self.hashes.remove(&h);
-            }
-        }
-        for key in &e.keys {
-            if let Some(bucket) = self.buckets.get_mut(key) {
-                bucket.retain(|&x| x != id);
-                if bucket.is_empty() {
-                    self.buckets.remove(key);
-                }
+            let Some(&slot) = self.index.get(&id) else {
+                continue;
+            };
+            if self.entry(slot).is_some_and(|e| e.published == ts) {
+                self.index.remove(&id);
+                self.release(slot);
             }
         }
     }

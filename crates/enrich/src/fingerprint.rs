@@ -140,9 +140,23 @@ impl MinHasher {
     /// The MinHash signature of `text` (pass headline and body together, e.g. separated by a
     /// newline).
     pub fn signature(&self, text: &str) -> Signature {
-        let shingles = self.shingles(text);
+        self.signature_of(&self.shingles(text))
+    }
+
+    /// The MinHash signature of `text` over its *informative* shingles: those that are not
+    /// [`CommonShingles::is_common`] in the stream seen so far. The text's shingles are then
+    /// counted into `common`. Use this for a stream of copy (see [`CommonShingles`] for why).
+    pub fn stream_signature(&self, text: &str, common: &mut CommonShingles) -> Signature {
+        let all = self.shingles(text);
+        let sig = self.signature_of(&common.informative(&all));
+        common.observe(&all);
+        sig
+    }
+
+    /// The MinHash signature of a set of shingle hashes (as made by [`MinHasher::shingles`]).
+    pub fn signature_of(&self, shingles: &[u64]) -> Signature {
         let mut mins = vec![u32::MAX; self.params.len()];
-        for &x in &shingles {
+        for &x in shingles {
             for (m, &(a, b)) in mins.iter_mut().zip(&self.params) {
                 let h = (a.wrapping_mul(x).wrapping_add(b) >> 32) as u32;
                 if h < *m {
@@ -154,6 +168,103 @@ impl MinHasher {
             mins,
             empty: shingles.is_empty(),
         }
+    }
+}
+
+/// How often each shingle occurs in the recent stream of copy, to leave out the ones that say
+/// nothing about *which* event an item reports.
+///
+/// Words such as "said", "officials", a capital's name or "government" occur in a large share of
+/// all agency items. Two unrelated reports share many of them, which raises their Jaccard
+/// similarity above zero for no reason: the LSH bands then make them candidates, and the work per
+/// new item grows with the number of items held in the clustering window. Leaving out shingles
+/// whose *document frequency* is above [`CommonShingles::MAX_SHARE`] (the idea behind inverse
+/// document frequency in search) keeps the names, places, figures and rare words that distinguish
+/// an event, so unrelated items stop colliding and reports of one event become more alike.
+///
+/// Counts decay: every [`CommonShingles::HALF_LIFE`] items all counts are halved, so the figures
+/// follow the last few thousand items and the table stays small (rare shingles fall out). The
+/// filter is only applied once the stream has seen [`CommonShingles::MIN_DOCS`] items (before
+/// that, frequencies mean little), and never leaves an item with fewer than
+/// [`CommonShingles::MIN_KEPT`] shingles (a short item keeps all its shingles).
+///
+/// A caveat the desk should know: a single event reported in more than one item in twenty
+/// (a war, an election night) makes its own key words common; its reports then cluster on their
+/// remaining names and figures, or form several clusters.
+#[derive(Debug, Clone, Default)]
+pub struct CommonShingles {
+    counts: std::collections::HashMap<u64, f32>,
+    docs: f32,
+    since_decay: u32,
+}
+
+impl CommonShingles {
+    /// A shingle found in more than this share of recent items is common.
+    pub const MAX_SHARE: f32 = 0.05;
+    /// Items between two halvings of the counts.
+    pub const HALF_LIFE: u32 = 5_000;
+    /// Effective number of items seen before any shingle counts as common.
+    pub const MIN_DOCS: f32 = 1_000.0;
+    /// An item keeps all its shingles when fewer than this many are informative.
+    pub const MIN_KEPT: usize = 8;
+
+    /// An empty table: nothing is common yet.
+    pub fn new() -> CommonShingles {
+        CommonShingles::default()
+    }
+
+    /// Counts one item's distinct shingles.
+    pub fn observe(&mut self, shingles: &[u64]) {
+        for &s in shingles {
+            *self.counts.entry(s).or_insert(0.0) += 1.0;
+        }
+        self.docs += 1.0;
+        self.since_decay += 1;
+        if self.since_decay >= Self::HALF_LIFE {
+            self.since_decay = 0;
+            self.docs *= 0.5;
+            // A shingle last seen once, two halvings ago, is forgotten.
+            self.counts.retain(|_, c| {
+                *c *= 0.5;
+                *c >= 0.3
+            });
+        }
+    }
+
+    /// True when `shingle` occurs in more than [`CommonShingles::MAX_SHARE`] of recent items.
+    pub fn is_common(&self, shingle: u64) -> bool {
+        self.docs >= Self::MIN_DOCS
+            && self
+                .counts
+                .get(&shingle)
+                .is_some_and(|c| *c > Self::MAX_SHARE * self.docs)
+    }
+
+    /// The informative shingles of an item (see the type's documentation).
+    pub fn informative(&self, shingles: &[u64]) -> Vec<u64> {
+        if self.docs < Self::MIN_DOCS {
+            return shingles.to_vec();
+        }
+        let kept: Vec<u64> = shingles
+            .iter()
+            .copied()
+            .filter(|s| !self.is_common(*s))
+            .collect();
+        if kept.len() < Self::MIN_KEPT {
+            shingles.to_vec()
+        } else {
+            kept
+        }
+    }
+
+    /// Distinct shingles currently counted (memory grows with this, not with the stream).
+    pub fn len(&self) -> usize {
+        self.counts.len()
+    }
+
+    /// True when nothing has been counted.
+    pub fn is_empty(&self) -> bool {
+        self.counts.is_empty()
     }
 }
 

@@ -18,7 +18,7 @@ pub mod summary;
 pub mod text;
 
 pub use cluster::{estimate_similarity, Assignment, ClusterConfig, Clusterer};
-pub use fingerprint::{content_hash, MinHasher, Signature};
+pub use fingerprint::{content_hash, CommonShingles, MinHasher, Signature};
 pub use region::{CountryMatch, EditionTag, Gazetteer, MatchSource, RegionTags};
 pub use sector::{
     sectors_from_subjects, sectors_from_text, tag_sector, SectorTag, SectorTags, TagSource,

@@ -74,6 +74,8 @@ fn slug_col(s: String) -> StoreResult<Slug> {
 
 fn configure(conn: &Connection, read_only: bool) -> rusqlite::Result<()> {
     conn.busy_timeout(std::time::Duration::from_secs(5))?;
+    // Room for every statement the hot paths run (rusqlite keeps 16 by default).
+    conn.set_prepared_statement_cache_capacity(64);
     conn.execute_batch(
         "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; \
          PRAGMA temp_store=MEMORY; PRAGMA cache_size=-16000;",

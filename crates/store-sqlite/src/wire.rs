@@ -94,18 +94,34 @@ pub(crate) fn cluster(raw: RawCluster) -> StoreResult<WireCluster> {
     })
 }
 
+/// Runs a statement through the connection's statement cache (ingest runs the same few
+/// statements for every item).
+fn exec(c: &Connection, sql: &str, p: impl rusqlite::Params) -> rusqlite::Result<usize> {
+    c.prepare_cached(sql)?.execute(p)
+}
+
+/// One row of a cached statement.
+fn query_one<T>(
+    c: &Connection,
+    sql: &str,
+    p: impl rusqlite::Params,
+    f: impl FnOnce(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+) -> rusqlite::Result<T> {
+    c.prepare_cached(sql)?.query_row(p, f)
+}
+
 /// Recomputes a cluster's counts, agencies, languages and urgency from its items.
 fn refresh_cluster(tx: &Transaction<'_>, id: i64, at: i64) -> StoreResult<()> {
-    let (items, urgency): (i64, Option<i64>) = tx
-        .query_row(
-            "SELECT count(*), min(urgency) FROM wire_items WHERE cluster_id = ?1",
-            [id],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .map_err(sql_err)?;
+    let (items, urgency): (i64, Option<i64>) = query_one(
+        tx,
+        "SELECT count(*), min(urgency) FROM wire_items WHERE cluster_id = ?1",
+        [id],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )
+    .map_err(sql_err)?;
     let list = |col: &str| -> StoreResult<String> {
         let mut st = tx
-            .prepare(&format!(
+            .prepare_cached(&format!(
                 "SELECT DISTINCT {col} FROM wire_items WHERE cluster_id = ?1 AND {col} IS NOT NULL ORDER BY {col}"
             ))
             .map_err(sql_err)?;
@@ -116,7 +132,8 @@ fn refresh_cluster(tx: &Transaction<'_>, id: i64, at: i64) -> StoreResult<()> {
         json(&v)
     };
     let (agencies, languages) = (list("agency")?, list("language")?);
-    tx.execute(
+    exec(
+            tx,
         "UPDATE wire_clusters SET items = ?2, urgency = ?3, agencies = ?4, languages = ?5, updated_at = ?6 WHERE id = ?1",
         params![id, items, urgency, agencies, languages, at],
     )
@@ -132,13 +149,16 @@ fn flag_stories(
 ) -> StoreResult<Vec<StoryId>> {
     let ids: Vec<i64> = {
         let mut st = tx
-            .prepare("SELECT story_id FROM story_lineage WHERE item_id = ?1 ORDER BY story_id")
+            .prepare_cached(
+                "SELECT story_id FROM story_lineage WHERE item_id = ?1 ORDER BY story_id",
+            )
             .map_err(sql_err)?;
         let rows = st.query_map([item_id], |r| r.get(0)).map_err(sql_err)?;
         rows.collect::<Result<_, _>>().map_err(sql_err)?
     };
     for s in &ids {
-        tx.execute(
+        exec(
+            tx,
             "INSERT INTO lineage_flags (story_id, item_id, reason, at) VALUES (?1,?2,?3,?4)",
             params![s, item_id, reason, at],
         )
@@ -163,8 +183,8 @@ pub(crate) fn store_item(
     tags: &WireTags,
     at: i64,
 ) -> StoreResult<(i64, WireOutcome)> {
-    let existing: Option<(i64, i64, String, i64)> = tx
-        .query_row(
+    let existing: Option<(i64, i64, String, i64)> = query_one(
+            tx,
             "SELECT id, version, content_hash, cluster_id FROM wire_items WHERE agency = ?1 AND agency_id = ?2",
             params![it.agency, it.agency_id],
             |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
@@ -181,7 +201,8 @@ pub(crate) fn store_item(
             Ok((id, WireOutcome::Duplicate))
         }
         Some((id, _, _, cluster)) => {
-            tx.execute(
+            exec(
+            tx,
                 "UPDATE wire_items SET version = ?2, status = ?3, content_hash = ?4, urgency = ?5, language = ?6, \
                  item = ?7, received_at = ?8 WHERE id = ?1",
                 params![id, it.version, status_str(it.status), hash, it.urgency, it.language, body, at],
@@ -208,13 +229,15 @@ pub(crate) fn store_item(
             Ok((id, WireOutcome::Updated))
         }
         None => {
-            tx.execute(
+            exec(
+            tx,
                 "INSERT INTO wire_clusters (id, headline, sector, editions, created_at, updated_at) VALUES (?1,?2,?3,?4,?5,?5) \
                  ON CONFLICT(id) DO NOTHING",
                 params![cluster_id, it.headline, tags.sector, json(&tags.editions)?, at],
             )
             .map_err(sql_err)?;
-            tx.execute(
+            exec(
+            tx,
                 "INSERT INTO wire_items (agency, agency_id, version, status, content_hash, urgency, language, item, \
                  cluster_id, received_at, sector, editions, evidence) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13)",
                 params![
@@ -290,6 +313,12 @@ pub(crate) fn list_clusters(c: &Connection, q: &WireQuery) -> StoreResult<Vec<Wi
     if let Some(s) = q.sector.as_ref().filter(|s| !s.is_empty()) {
         args.push(s.clone());
         sql.push_str(&format!(" AND sector = ?{}", args.len()));
+    }
+    if let Some(since) = q.since {
+        // An integer, not text from outside: safe to write into the statement. The range uses
+        // the updated_at index, so the inbox reads only the recent clusters, however long the
+        // history.
+        sql.push_str(&format!(" AND updated_at >= {}", since.timestamp_millis()));
     }
     sql.push_str(&format!(
         " ORDER BY coalesce(urgency, 10), updated_at DESC, id DESC LIMIT {}",

@@ -1092,6 +1092,19 @@ pub async fn wire_items_version_cluster_and_flag(s: &dyn Store) {
         .await
         .expect("q");
     assert_eq!(by_sector.iter().map(|c| c.id).collect::<Vec<_>>(), [100]);
+    let recent = s
+        .list_clusters(&WireQuery {
+            since: Some(t0() + Duration::minutes(6)),
+            limit: 10,
+            ..Default::default()
+        })
+        .await
+        .expect("q");
+    assert_eq!(
+        recent.iter().map(|c| c.id).collect::<Vec<_>>(),
+        [200],
+        "only clusters changed since the given time"
+    );
     let (cl, items) = s.get_cluster(100).await.expect("cluster");
     assert_eq!((cl.id, items.len()), (100, 2));
     assert_eq!(items[0].evidence, ["Kenyan"]);

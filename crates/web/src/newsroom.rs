@@ -731,6 +731,7 @@ async fn wire_inbox(
         sector: opt("sector"),
         edition: opt("edition"),
         language: opt("language"),
+        since: None,
         limit: 200,
     };
     let clusters = st.app.wire_inbox(&a.user, &q).await?;
