@@ -17,7 +17,11 @@ use tokio::task::JoinHandle;
 use tokio::time::timeout;
 use url::{Host, Url};
 
-use crate::{classify, AddrClass, Conditional, FetchError, FetchPolicy, Fetched};
+use rustls::pki_types::pem::{self, PemObject, SectionKind};
+use rustls::pki_types::CertificateDer;
+use rustls::{CertificateError, RootCertStore};
+
+use crate::{classify, AddrClass, Conditional, FetchError, FetchPolicy, Fetched, TlsProblem};
 
 /// Headers larger than this end the fetch (hyper's read buffer).
 const MAX_HEADER_BUF: usize = 64 * 1024;
@@ -37,6 +41,128 @@ impl std::fmt::Debug for Fetcher {
             .field("policy", &self.policy)
             .finish_non_exhaustive()
     }
+}
+
+/// Mozilla's roots plus the policy's extra CA certificates (PEM).
+fn root_store(extra: &[String]) -> Result<RootCertStore, FetchError> {
+    let mut roots = RootCertStore::empty();
+    roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+    for (i, text) in extra.iter().enumerate() {
+        let entry = format!("extra_root_certs[{i}]");
+        let mut found = 0usize;
+        for section in <(SectionKind, Vec<u8>)>::pem_slice_iter(text.as_bytes()) {
+            let (kind, der) = section
+                .map_err(|e| FetchError::Config(format!("{entry}: {}", pem_error_text(&e))))?;
+            if kind != SectionKind::Certificate {
+                return Err(FetchError::Config(format!(
+                    "{entry}: holds a {} block; only CERTIFICATE blocks belong here",
+                    section_label(kind)
+                )));
+            }
+            found += 1;
+            roots.add(CertificateDer::from(der)).map_err(|e| {
+                let why = match e {
+                    rustls::Error::InvalidCertificate(c) => format!("{c:?}"),
+                    other => other.to_string(),
+                };
+                FetchError::Config(format!(
+                    "{entry}: certificate {found} is not a usable X.509 certificate ({why})"
+                ))
+            })?;
+        }
+        if found == 0 {
+            return Err(FetchError::Config(format!(
+                "{entry}: no PEM certificate found (expected -----BEGIN CERTIFICATE----- blocks)"
+            )));
+        }
+    }
+    Ok(roots)
+}
+
+fn pem_error_text(e: &pem::Error) -> String {
+    match e {
+        pem::Error::MissingSectionEnd { end_marker } => format!(
+            "a PEM block is not closed (no -----END {}----- line)",
+            String::from_utf8_lossy(end_marker)
+        ),
+        pem::Error::IllegalSectionStart { line } => format!(
+            "malformed PEM line {:?}",
+            String::from_utf8_lossy(line)
+                .chars()
+                .take(80)
+                .collect::<String>()
+        ),
+        pem::Error::Base64Decode(detail) => format!("bad base64 in a PEM block ({detail})"),
+        other => format!("bad PEM: {other}"),
+    }
+}
+
+fn section_label(kind: SectionKind) -> &'static str {
+    match kind {
+        SectionKind::Certificate => "CERTIFICATE",
+        SectionKind::PublicKey => "PUBLIC KEY",
+        SectionKind::RsaPrivateKey => "RSA PRIVATE KEY",
+        SectionKind::PrivateKey => "PRIVATE KEY",
+        SectionKind::EcPrivateKey => "EC PRIVATE KEY",
+        SectionKind::Crl => "X509 CRL",
+        SectionKind::Csr => "CERTIFICATE REQUEST",
+        _ => "non-certificate",
+    }
+}
+
+/// A failed TLS handshake: rustls's verdict as a [`FetchError::Tls`]; an I/O failure during
+/// the handshake (reset, closed) as a network error.
+fn tls_error(host: &str, e: io::Error) -> FetchError {
+    match e
+        .get_ref()
+        .and_then(|inner| inner.downcast_ref::<rustls::Error>())
+    {
+        Some(err) => FetchError::Tls {
+            host: host.to_string(),
+            problem: tls_problem(err),
+        },
+        None => FetchError::Network(format!("TLS with {host}: {e}")),
+    }
+}
+
+fn tls_problem(err: &rustls::Error) -> TlsProblem {
+    let at = |t: &rustls::pki_types::UnixTime| {
+        SystemTime::UNIX_EPOCH.checked_add(Duration::from_secs(t.as_secs()))
+    };
+    match err {
+        rustls::Error::InvalidCertificate(cert) => match cert {
+            CertificateError::UnknownIssuer => TlsProblem::Untrusted,
+            CertificateError::NotValidForName => TlsProblem::WrongName {
+                presented: Vec::new(),
+            },
+            CertificateError::NotValidForNameContext { presented, .. } => TlsProblem::WrongName {
+                presented: presented.iter().map(|n| tidy_name(n)).collect(),
+            },
+            CertificateError::Expired => TlsProblem::Expired { not_after: None },
+            CertificateError::ExpiredContext { not_after, .. } => TlsProblem::Expired {
+                not_after: at(not_after),
+            },
+            CertificateError::NotValidYet => TlsProblem::NotYetValid { not_before: None },
+            CertificateError::NotValidYetContext { not_before, .. } => TlsProblem::NotYetValid {
+                not_before: at(not_before),
+            },
+            _ => TlsProblem::Other(err.to_string()),
+        },
+        _ => TlsProblem::Other(err.to_string()),
+    }
+}
+
+/// `DnsName("feeds.example")` / `IpAddress(127.0.0.1)`, as webpki reports the names in a
+/// certificate, to `feeds.example` / `127.0.0.1`.
+fn tidy_name(name: &str) -> String {
+    let inner = name
+        .strip_prefix("DnsName(\"")
+        .and_then(|n| n.strip_suffix("\")"))
+        .or_else(|| {
+            name.strip_prefix("IpAddress(")
+                .and_then(|n| n.strip_suffix(')'))
+        });
+    inner.unwrap_or(name).to_string()
 }
 
 /// Aborts the connection task when the fetch ends (or is dropped by a time-out), so a
@@ -70,8 +196,7 @@ impl Fetcher {
         }
         HeaderValue::from_str(&policy.user_agent)
             .map_err(|_| FetchError::Config("user agent is not a valid header value".into()))?;
-        let mut roots = rustls::RootCertStore::empty();
-        roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+        let roots = root_store(&policy.extra_root_certs)?;
         let mut config = rustls::ClientConfig::builder_with_provider(Arc::new(
             rustls::crypto::ring::default_provider(),
         ))
@@ -305,7 +430,7 @@ impl Fetcher {
             )
             .await
             .map_err(|_| FetchError::Timeout("tls handshake"))?
-            .map_err(|e| FetchError::Network(format!("TLS with {host}: {e}")))?;
+            .map_err(|e| tls_error(&host, e))?;
             self.send(tls, request).await
         } else {
             self.send(tcp, request).await
@@ -762,6 +887,86 @@ mod tests {
             f.allowed("0.0.0.0".parse().expect("ip")),
             Err(AddrClass::Unspecified)
         );
+    }
+
+    #[test]
+    fn tls_failures_are_named() {
+        let problem = |e: CertificateError| tls_problem(&rustls::Error::InvalidCertificate(e));
+        assert_eq!(
+            problem(CertificateError::UnknownIssuer),
+            TlsProblem::Untrusted
+        );
+        assert_eq!(
+            problem(CertificateError::NotValidForName),
+            TlsProblem::WrongName {
+                presented: Vec::new()
+            }
+        );
+        assert_eq!(
+            problem(CertificateError::NotValidForNameContext {
+                expected: rustls::pki_types::ServerName::try_from("feeds.example").expect("name"),
+                presented: vec![
+                    "DnsName(\"other.example\")".into(),
+                    "IpAddress(192.0.2.1)".into(),
+                    "DirectoryName".into(),
+                ],
+            }),
+            TlsProblem::WrongName {
+                presented: vec![
+                    "other.example".into(),
+                    "192.0.2.1".into(),
+                    "DirectoryName".into()
+                ]
+            }
+        );
+        assert_eq!(
+            problem(CertificateError::Expired),
+            TlsProblem::Expired { not_after: None }
+        );
+        assert_eq!(
+            problem(CertificateError::NotValidYet),
+            TlsProblem::NotYetValid { not_before: None }
+        );
+        assert!(matches!(
+            problem(CertificateError::BadSignature),
+            TlsProblem::Other(text) if text.contains("BadSignature")
+        ));
+        assert!(matches!(
+            tls_problem(&rustls::Error::AlertReceived(
+                rustls::AlertDescription::HandshakeFailure
+            )),
+            TlsProblem::Other(text) if text.contains("HandshakeFailure")
+        ));
+        // rustls's verdict, as tokio-rustls hands it over, is a TLS error; a plain I/O
+        // failure during the handshake is a network error.
+        let wrapped = io::Error::new(
+            io::ErrorKind::InvalidData,
+            rustls::Error::InvalidCertificate(CertificateError::UnknownIssuer),
+        );
+        assert_eq!(
+            tls_error("feeds.example", wrapped),
+            FetchError::Tls {
+                host: "feeds.example".into(),
+                problem: TlsProblem::Untrusted
+            }
+        );
+        let reset = io::Error::new(io::ErrorKind::ConnectionReset, "reset by peer");
+        assert_eq!(
+            tls_error("feeds.example", reset),
+            FetchError::Network("TLS with feeds.example: reset by peer".into())
+        );
+    }
+
+    #[test]
+    fn extra_roots_are_added_to_mozillas() {
+        let base = root_store(&[]).expect("roots").len();
+        assert!(base > 100, "{base}");
+        let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).expect("params");
+        params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+        let key = rcgen::KeyPair::generate().expect("key");
+        let pem = params.self_signed(&key).expect("cert").pem();
+        let roots = root_store(&[pem.clone(), format!("{pem}\n{pem}")]).expect("roots");
+        assert_eq!(roots.len(), base + 3);
     }
 
     #[test]

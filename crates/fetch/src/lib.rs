@@ -12,6 +12,11 @@
 //! Polling helpers: [`Conditional`] requests (ETag / Last-Modified, answered by
 //! [`Fetched::NotModified`]), [`FetchError::RateLimited`] with the server's `Retry-After`, and
 //! [`Backoff`] for the delay before the next poll of a failing source.
+//!
+//! HTTPS is checked against Mozilla's roots, compiled in (webpki-roots), plus any extra CA
+//! certificates in [`FetchPolicy::extra_root_certs`] (PEM), for a source served under a
+//! private CA. A failed handshake is a [`FetchError::Tls`] saying what was wrong with the
+//! certificate ([`TlsProblem`]).
 
 mod addr;
 mod backoff;
@@ -20,7 +25,7 @@ mod client;
 pub mod hostile;
 
 use std::net::IpAddr;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 pub use addr::{classify, is_blocked, AddrClass};
 pub use backoff::Backoff;
@@ -49,6 +54,14 @@ pub struct FetchPolicy {
     /// explicitly configured on an internal network. Link-local, cloud metadata, unspecified,
     /// multicast and reserved addresses are refused whatever the policy.
     pub allow_private: bool,
+    /// Certificate authorities trusted for HTTPS in addition to Mozilla's roots (which are
+    /// always trusted): each entry is PEM text with one or more `CERTIFICATE` blocks, for
+    /// instance the CA of an agency whose feed is served under a private CA. Text outside
+    /// the blocks is ignored; a block that does not decode, a certificate that does not
+    /// parse, any other kind of block (a private key pasted by mistake) or an entry with no
+    /// certificate at all makes [`Fetcher::new`] fail with [`FetchError::Config`]. Empty by
+    /// default.
+    pub extra_root_certs: Vec<String>,
     pub user_agent: String,
 }
 
@@ -64,6 +77,7 @@ impl Default for FetchPolicy {
             max_body: 10 * 1024 * 1024,
             allow_loopback: false,
             allow_private: false,
+            extra_root_certs: Vec::new(),
             user_agent: concat!("newsdesk/", env!("CARGO_PKG_VERSION")).to_string(),
         }
     }
@@ -130,10 +144,52 @@ pub enum FetchError {
     WrongContentType(String),
     #[error("undecodable response: {0}")]
     Decode(String),
+    /// The connection was made but the TLS handshake failed: the certificate was refused,
+    /// or the server broke the TLS protocol.
+    #[error("TLS with {host}: {problem}")]
+    Tls { host: String, problem: TlsProblem },
     #[error("network error: {0}")]
     Network(String),
     #[error("fetcher configuration: {0}")]
     Config(String),
+}
+
+/// What was wrong with a TLS handshake.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TlsProblem {
+    /// The certificate does not chain to a trusted root: self-signed, or issued by a private
+    /// CA that is not in [`FetchPolicy::extra_root_certs`].
+    #[error("certificate not trusted (self-signed, or its issuer is not a trusted CA)")]
+    Untrusted,
+    /// The certificate is valid, but for other names than the URL's host.
+    #[error("certificate not valid for this name{}", names_text(.presented))]
+    WrongName {
+        /// The names the certificate is for (DNS names and IP addresses), as far as known.
+        presented: Vec<String>,
+    },
+    #[error("certificate expired{}", when_text("on", .not_after))]
+    Expired { not_after: Option<SystemTime> },
+    #[error("certificate not valid yet{}", when_text("valid from", .not_before))]
+    NotYetValid { not_before: Option<SystemTime> },
+    /// Anything else (a bad signature, a protocol error, an alert from the server, ...), in
+    /// rustls's words.
+    #[error("{0}")]
+    Other(String),
+}
+
+fn names_text(names: &[String]) -> String {
+    if names.is_empty() {
+        String::new()
+    } else {
+        format!(" (it is for {})", names.join(", "))
+    }
+}
+
+fn when_text(word: &str, at: &Option<SystemTime>) -> String {
+    match at {
+        Some(t) => format!(" ({word} {})", httpdate::fmt_http_date(*t)),
+        None => String::new(),
+    }
 }
 
 impl FetchError {
@@ -189,6 +245,39 @@ mod tests {
         assert_eq!(
             FetchError::Timeout("total").to_string(),
             "timed out (total)"
+        );
+        let tls = |problem| {
+            FetchError::Tls {
+                host: "feeds.example".into(),
+                problem,
+            }
+            .to_string()
+        };
+        assert_eq!(
+            tls(TlsProblem::Untrusted),
+            "TLS with feeds.example: certificate not trusted (self-signed, or its issuer is not a trusted CA)"
+        );
+        assert_eq!(
+            tls(TlsProblem::WrongName {
+                presented: vec!["a.example".into(), "192.0.2.1".into()]
+            }),
+            "TLS with feeds.example: certificate not valid for this name (it is for a.example, 192.0.2.1)"
+        );
+        assert_eq!(
+            tls(TlsProblem::WrongName {
+                presented: Vec::new()
+            }),
+            "TLS with feeds.example: certificate not valid for this name"
+        );
+        assert_eq!(
+            tls(TlsProblem::Expired {
+                not_after: Some(SystemTime::UNIX_EPOCH + Duration::from_secs(1_445_412_480))
+            }),
+            "TLS with feeds.example: certificate expired (on Wed, 21 Oct 2015 07:28:00 GMT)"
+        );
+        assert_eq!(
+            tls(TlsProblem::NotYetValid { not_before: None }),
+            "TLS with feeds.example: certificate not valid yet"
         );
     }
 }
