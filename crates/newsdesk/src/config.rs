@@ -22,6 +22,37 @@ pub struct Config {
     pub site: SiteConfig,
     /// Outgoing e-mail.
     pub mail: newsdesk_mail::MailConfig,
+    /// Fetching agency feeds.
+    pub fetch: FetchConfig,
+}
+
+/// Settings of the one HTTP client that fetches agency feeds.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct FetchConfig {
+    /// A PEM file of CA certificates trusted for HTTPS in addition to Mozilla's roots (for an
+    /// agency feed served under a private CA); empty = none.
+    pub extra_ca_file: String,
+}
+
+impl FetchConfig {
+    /// The fetch policy these settings give. A file that cannot be read, or holds no usable
+    /// certificate, is an error naming it.
+    pub fn policy(&self) -> anyhow::Result<newsdesk_fetch::FetchPolicy> {
+        let mut policy = newsdesk_fetch::FetchPolicy::default();
+        if !self.extra_ca_file.trim().is_empty() {
+            let pem = std::fs::read_to_string(&self.extra_ca_file).map_err(|e| {
+                anyhow::anyhow!(
+                    "cannot read fetch.extra_ca_file {}: {e}",
+                    self.extra_ca_file
+                )
+            })?;
+            policy.extra_root_certs = vec![pem];
+            newsdesk_fetch::Fetcher::new(policy.clone())
+                .map_err(|e| anyhow::anyhow!("fetch.extra_ca_file {}: {e}", self.extra_ca_file))?;
+        }
+        Ok(policy)
+    }
 }
 
 impl Default for Config {
@@ -34,6 +65,7 @@ impl Default for Config {
             page_cache_entries: 20_000,
             site: SiteConfig::default(),
             mail: newsdesk_mail::MailConfig::default(),
+            fetch: FetchConfig::default(),
         }
     }
 }
@@ -218,6 +250,11 @@ smtp_timeout_secs = {smtp_timeout}
 # smtp_port = 587
 # smtp_username = "newsdesk"
 # smtp_password = "…"
+
+[fetch]
+# A PEM file of CA certificates trusted for HTTPS feeds besides the usual public roots, for an
+# agency feed served under a private CA ("" = none).
+extra_ca_file = {extra_ca}
 "#,
         listen = q(&d.listen),
         data_dir = q(&d.data_dir.display().to_string()),
@@ -243,6 +280,7 @@ smtp_timeout_secs = {smtp_timeout}
         from = mail_value(&d.mail, "from"),
         tls = mail_value(&d.mail, "smtp_tls"),
         smtp_timeout = mail_value(&d.mail, "smtp_timeout_secs"),
+        extra_ca = q(&d.fetch.extra_ca_file),
     )
 }
 
@@ -313,6 +351,28 @@ mod tests {
         )
         .unwrap();
         assert_eq!(ignored, ["NEWSDESK_BIN"]);
+        let missing = dir.join("missing.pem");
+        let with_ca = Config::load(
+            None,
+            vec![(
+                "NEWSDESK_FETCH__EXTRA_CA_FILE".to_owned(),
+                missing.display().to_string(),
+            )]
+            .into_iter(),
+        )
+        .unwrap()
+        .0;
+        let err = with_ca.fetch.policy().unwrap_err().to_string();
+        assert!(err.contains("extra_ca_file"), "{err}");
+        std::fs::write(&missing, "not a certificate").unwrap();
+        let err = with_ca.fetch.policy().unwrap_err().to_string();
+        assert!(err.contains("extra_ca_file"), "{err}");
+        assert!(Config::default()
+            .fetch
+            .policy()
+            .unwrap()
+            .extra_root_certs
+            .is_empty());
         std::fs::write(&f, "nonsense_key = 1\n").unwrap();
         assert!(Config::load(Some(&f), std::iter::empty()).is_err());
     }

@@ -169,6 +169,7 @@ async fn serve(cfg: Config) -> anyhow::Result<()> {
                 std::error::Error::source(&e)
             )
         })?;
+    app.set_fetch_policy(cfg.fetch.policy()?);
     let mail = cfg.mail();
     app.set_mailer(
         newsdesk_mail::from_config(&mail).map_err(|e| anyhow::anyhow!("mail settings: {e}"))?,
