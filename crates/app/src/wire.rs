@@ -306,6 +306,44 @@ impl App {
         Ok(self.store.get_cluster(id).await?)
     }
 
+    /// The desk corrects a cluster's suggested tags: a sector (by slug, or none) and editions
+    /// (by slug). Unknown slugs are refused. Stories made from the cluster afterwards start with
+    /// these tags.
+    pub async fn retag_cluster(
+        &self,
+        actor: &User,
+        id: i64,
+        sector: Option<&str>,
+        editions: &[String],
+    ) -> AppResult<()> {
+        require(actor, Capability::EditAnyStory)?;
+        let sector = sector.map(str::trim).filter(|s| !s.is_empty());
+        let mut eds: Vec<String> = Vec::new();
+        {
+            let snap = self.read();
+            if let Some(s) = sector {
+                if snap.tax.sector_by_slug(s).is_none() {
+                    return Err(AppError::invalid(
+                        "sector",
+                        "Choose a sector from the list.",
+                    ));
+                }
+            }
+            for e in editions.iter().map(|e| e.trim()).filter(|e| !e.is_empty()) {
+                if snap.tax.edition_by_slug(e).is_none() {
+                    return Err(AppError::invalid(
+                        "editions",
+                        "Choose editions from the list.",
+                    ));
+                }
+                if !eds.iter().any(|x| x == e) {
+                    eds.push(e.to_owned());
+                }
+            }
+        }
+        Ok(self.store.set_cluster_tags(id, sector, &eds).await?)
+    }
+
     /// An editor accepts (or rewrites) a cluster's summary draft.
     pub async fn accept_summary(&self, actor: &User, id: i64, text: &str) -> AppResult<()> {
         require(actor, Capability::EditAnyStory)?;

@@ -112,7 +112,49 @@ async fn agency_copy_becomes_a_story_with_lineage_and_computed_provenance() {
         !flood.summary.is_empty() && !flood.summary_accepted,
         "a draft summary"
     );
+    // The tags are suggestions: the desk corrects them, and the story starts from the correction.
+    let eds = vec!["east-africa".to_owned(), "southern-africa".to_owned()];
+    app.retag_cluster(&editor, flood.id, Some("economy-business"), &eds)
+        .await
+        .unwrap();
+    let bad = app
+        .retag_cluster(&editor, flood.id, Some("no-such-sector"), &eds)
+        .await;
+    assert!(
+        matches!(bad, Err(newsdesk_app::AppError::Invalid(_))),
+        "{bad:?}"
+    );
+    let bad = app
+        .retag_cluster(&editor, flood.id, None, &["atlantis".to_owned()])
+        .await;
+    assert!(
+        matches!(bad, Err(newsdesk_app::AppError::Invalid(_))),
+        "{bad:?}"
+    );
+    let contributor = app
+        .add_user(
+            "c@example.org",
+            "Cee",
+            Role::Contributor,
+            "a long enough password",
+        )
+        .await
+        .unwrap();
+    assert!(matches!(
+        app.retag_cluster(&contributor, flood.id, None, &[]).await,
+        Err(newsdesk_app::AppError::Forbidden)
+    ));
     let story = app.story_from_cluster(&editor, flood.id).await.unwrap();
+    {
+        let snap = app.read();
+        let sector = snap.tax.sector_by_slug("economy-business").unwrap().id;
+        assert_eq!(
+            story.sector_id, sector,
+            "the desk's sector, not the tagger's"
+        );
+        let southern = snap.tax.edition_by_slug("southern-africa").unwrap().id;
+        assert!(story.placements.iter().any(|p| p.edition_id == southern));
+    }
     assert_eq!(store.lineage(story.id).await.unwrap().len(), 2);
     assert_eq!(story.status, StoryStatus::Draft);
     // Published unedited: the auto-generated line.

@@ -2027,6 +2027,29 @@ impl Store for SqliteStore {
             .await
     }
 
+    async fn set_cluster_tags(
+        &self,
+        id: i64,
+        sector: Option<&str>,
+        editions: &[String],
+    ) -> StoreResult<()> {
+        let sector = sector.map(str::to_owned);
+        let editions = serde_json::to_string(editions).map_err(StoreError::other)?;
+        self.write(move |tx| {
+            let n = tx
+                .execute(
+                    "UPDATE wire_clusters SET sector = ?2, editions = ?3 WHERE id = ?1",
+                    params![id, sector, editions],
+                )
+                .map_err(sql_err)?;
+            if n == 0 {
+                return Err(StoreError::NotFound);
+            }
+            Ok(())
+        })
+        .await
+    }
+
     async fn set_cluster_summary(&self, id: i64, summary: &str, accepted: bool) -> StoreResult<()> {
         let summary = summary.to_owned();
         self.write(move |tx| {

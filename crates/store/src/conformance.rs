@@ -1108,6 +1108,16 @@ pub async fn wire_items_version_cluster_and_flag(s: &dyn Store) {
     let (cl, items) = s.get_cluster(100).await.expect("cluster");
     assert_eq!((cl.id, items.len()), (100, 2));
     assert_eq!(items[0].evidence, ["Kenyan"]);
+    s.set_cluster_tags(200, Some("economy"), &["west-africa".to_owned()])
+        .await
+        .expect("retag");
+    let (retagged, _) = s.get_cluster(200).await.expect("cluster");
+    assert_eq!(retagged.sector.as_deref(), Some("economy"));
+    assert_eq!(retagged.editions, ["west-africa"]);
+    assert!(matches!(
+        s.set_cluster_tags(999_999, None, &[]).await,
+        Err(StoreError::NotFound)
+    ));
     s.set_cluster_summary(100, "Floods on the coast.", true)
         .await
         .expect("summary");

@@ -347,6 +347,13 @@ pub trait Store: Send + Sync + 'static {
     ) -> StoreResult<(WireCluster, Vec<StoredWireItem>)>;
     /// Replaces a cluster's summary; `accepted` when an editor accepted or wrote it.
     async fn set_cluster_summary(&self, id: i64, summary: &str, accepted: bool) -> StoreResult<()>;
+    /// Replaces a cluster's suggested sector and editions (the desk corrects the tagger).
+    async fn set_cluster_tags(
+        &self,
+        id: i64,
+        sector: Option<&str>,
+        editions: &[String],
+    ) -> StoreResult<()>;
     /// Saves a new story built on agency items, with its lineage, in one transaction.
     async fn create_story_from_wire(
         &self,
