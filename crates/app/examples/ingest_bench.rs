@@ -158,6 +158,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let batch: usize = args.get(2).and_then(|a| a.parse().ok()).unwrap_or(500);
     let store = newsdesk_store_sqlite::temp_store()?;
     println!("database: {}", store.path().display());
+    let folder = store.path().parent().map(std::path::Path::to_owned);
     let store: Arc<dyn Store> = store;
     let start = Utc
         .with_ymd_and_hms(2026, 11, 1, 0, 0, 0)
@@ -219,5 +220,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         totals.duplicates,
         rss_mib()
     );
+    drop(app);
+    drop(store);
+    if let Some(folder) = folder {
+        let _ = std::fs::remove_dir_all(folder);
+    }
     Ok(())
 }

@@ -2233,6 +2233,31 @@ impl Store for SqliteStore {
 pub fn temp_store() -> StoreResult<Arc<SqliteStore>> {
     use std::sync::atomic::{AtomicU64, Ordering};
     static N: AtomicU64 = AtomicU64::new(0);
+    static SWEEP: std::sync::Once = std::sync::Once::new();
+    // Folders of test processes that have ended are removed (a test may drop its store and
+    // reopen the same path, so a store does not delete its own folder when dropped).
+    SWEEP.call_once(|| {
+        // Only where /proc tells which processes are alive.
+        if !Path::new("/proc/self").exists() {
+            return;
+        }
+        let Ok(entries) = std::fs::read_dir(std::env::temp_dir()) else {
+            return;
+        };
+        for e in entries.flatten() {
+            let name = e.file_name().to_string_lossy().into_owned();
+            let Some(pid) = name
+                .strip_prefix("newsdesk-test-")
+                .and_then(|r| r.split('-').next())
+                .and_then(|p| p.parse::<u32>().ok())
+            else {
+                continue;
+            };
+            if pid != std::process::id() && !Path::new(&format!("/proc/{pid}")).exists() {
+                let _ = std::fs::remove_dir_all(e.path());
+            }
+        }
+    });
     let dir = std::env::temp_dir().join(format!(
         "newsdesk-test-{}-{}",
         std::process::id(),
