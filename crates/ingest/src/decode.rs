@@ -50,7 +50,8 @@ fn label(name: &str) -> Result<&'static Encoding, IngestError> {
     let lowered = name.trim().to_ascii_lowercase();
     let name = match lowered.as_str() {
         "utf8" => "utf-8",
-        "utf-16" | "utf16" => "utf-16le",
+        "utf-16" | "utf16" | "utf-32" | "utf32" | "utf-32le" | "utf-32be" | "ucs-4"
+        | "iso-10646-ucs-4" => "utf-16le",
         "latin1" | "latin-1" => "iso-8859-1",
         other => other,
     };
@@ -59,8 +60,37 @@ fn label(name: &str) -> Result<&'static Encoding, IngestError> {
         .ok_or_else(|| IngestError::Encoding(format!("unknown encoding {name:?}")))
 }
 
-/// Decodes a document's bytes to text, returning whether the text is a JSON document hint-free.
+/// UTF-32 (which `encoding_rs` does not carry), strictly: every unit a valid scalar value.
+fn utf32(bytes: &[u8], big_endian: bool) -> Result<String, IngestError> {
+    let bad = || IngestError::Encoding("bytes not valid in UTF-32".into());
+    if !bytes.len().is_multiple_of(4) {
+        return Err(bad());
+    }
+    bytes
+        .chunks_exact(4)
+        .map(|c| {
+            let unit = [c[0], c[1], c[2], c[3]];
+            let n = if big_endian {
+                u32::from_be_bytes(unit)
+            } else {
+                u32::from_le_bytes(unit)
+            };
+            char::from_u32(n).ok_or_else(bad)
+        })
+        .collect()
+}
+
+/// Decodes a document's bytes to text.
 pub(crate) fn decode(bytes: &[u8], content_type: Option<&str>) -> Result<String, IngestError> {
+    // UTF-32, by its byte-order mark or by the zero bytes around the first `<`; checked
+    // before UTF-16, whose little-endian mark is a prefix of UTF-32's.
+    match bytes {
+        [0, 0, 0xFE, 0xFF, rest @ ..] => return utf32(rest, true),
+        [0xFF, 0xFE, 0, 0, rest @ ..] => return utf32(rest, false),
+        [0, 0, 0, b'<', ..] => return utf32(bytes, true),
+        [b'<', 0, 0, 0, ..] => return utf32(bytes, false),
+        _ => {}
+    }
     if let Some((enc, bom_len)) = Encoding::for_bom(bytes) {
         return strict(enc, &bytes[bom_len..]);
     }
@@ -75,8 +105,8 @@ pub(crate) fn decode(bytes: &[u8], content_type: Option<&str>) -> Result<String,
         Some(name) => label(&name)?,
         None => UTF_8,
     };
-    // A declaration saying UTF-16 on bytes that are plainly ASCII-compatible (we read the
-    // declaration as ASCII) is a lie; treat it as UTF-8.
+    // A declaration saying UTF-16 (or UTF-32, see `label`) on bytes that are plainly
+    // ASCII-compatible (we read the declaration as ASCII) is a lie; treat it as UTF-8.
     let enc = if enc == UTF_16LE || enc == UTF_16BE {
         UTF_8
     } else {
@@ -129,6 +159,18 @@ mod tests {
         );
         assert!(matches!(
             decode(b"<?xml version='1.0' encoding='x-nonsense'?><a/>", None),
+            Err(IngestError::Encoding(_))
+        ));
+        let utf32be: Vec<u8> = "<a>é</a>"
+            .chars()
+            .flat_map(|c| u32::from(c).to_be_bytes())
+            .collect();
+        assert_eq!(decode(&utf32be, None).ok().as_deref(), Some("<a>é</a>"));
+        let mut utf32le = vec![0xFF, 0xFE, 0, 0];
+        utf32le.extend("<a/>".chars().flat_map(|c| u32::from(c).to_le_bytes()));
+        assert_eq!(decode(&utf32le, None).ok().as_deref(), Some("<a/>"));
+        assert!(matches!(
+            decode(&[0, 0, 0, b'<', 0, 0x11, 0, 0], None),
             Err(IngestError::Encoding(_))
         ));
     }

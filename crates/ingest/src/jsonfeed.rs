@@ -52,6 +52,9 @@ pub(crate) fn parse(
         link: home.map(|h| resolve_url(base_url, &h)),
         subtitle: v.get("description").and_then(as_string),
         rights: None,
+        title_html: false,
+        subtitle_html: false,
+        rights_html: false,
         language: feed_lang,
         entries,
     })
@@ -105,6 +108,7 @@ fn item(
         link: url.or(external),
         links,
         summary: i.get("summary").and_then(as_string),
+        content_html: content.is_some(),
         content,
         author: authors(i).or_else(|| feed_author.map(str::to_owned)),
         published: i
@@ -124,5 +128,6 @@ fn item(
             .get("language")
             .and_then(as_string)
             .or_else(|| feed_lang.map(str::to_owned)),
+        ..ParsedEntry::default()
     }
 }

@@ -16,6 +16,7 @@ mod decode;
 mod entities;
 mod error;
 mod feed;
+mod html;
 mod json;
 mod jsonfeed;
 mod newsml;
@@ -51,9 +52,9 @@ pub enum Format {
 pub struct ParsedFeed {
     /// Which family the document belongs to.
     pub format: Format,
-    /// feedparser-style version: `rss090`, `rss091`, `rss092`, `rss093`, `rss094`, `rss10`,
-    /// `rss11`, `rss20`, `rss` (no version), `cdf`, `atom03`, `atom10`, `atom` (no known
-    /// namespace), `json1`, `json11`.
+    /// feedparser-style version: `rss090`, `rss091n` (Netscape DOCTYPE), `rss091u`, `rss092`,
+    /// `rss093`, `rss094`, `rss10`, `rss11`, `rss20`, `rss` (no version), `cdf`, `atom01`,
+    /// `atom02`, `atom03`, `atom10`, `atom` (no known version), `json1`, `json11`.
     pub version: String,
     /// Feed title (HTML kept as in the feed).
     pub title: Option<String>,
@@ -63,6 +64,12 @@ pub struct ParsedFeed {
     pub subtitle: Option<String>,
     /// Feed rights / copyright.
     pub rights: Option<String>,
+    /// `title` is HTML (else plain text).
+    pub title_html: bool,
+    /// `subtitle` is HTML (else plain text).
+    pub subtitle_html: bool,
+    /// `rights` is HTML (else plain text).
+    pub rights_html: bool,
     /// Feed language (`language`, `dc:language`, `xml:lang` on the root).
     pub language: Option<String>,
     /// Entries in document order.
@@ -76,14 +83,20 @@ pub struct ParsedEntry {
     pub id: Option<String>,
     /// Title (HTML kept as in the feed).
     pub title: Option<String>,
+    /// `title` is HTML (else plain text).
+    pub title_html: bool,
     /// The entry's own page (`link`, Atom `rel="alternate"`, permalink `guid`, JSON `url`).
     pub link: Option<String>,
     /// Every link of the entry (alternate first, then others and enclosures), resolved.
     pub links: Vec<String>,
     /// Summary / description, as in the feed (HTML kept, relative URLs resolved).
     pub summary: Option<String>,
+    /// `summary` is HTML (else plain text).
+    pub summary_html: bool,
     /// Full content (`content:encoded`, Atom `content`, `xhtml:body`, JSON `content_html`).
     pub content: Option<String>,
+    /// `content` is HTML (else plain text).
+    pub content_html: bool,
     /// Author name (or e-mail when that is all there is).
     pub author: Option<String>,
     /// First publication (`pubDate`, `dc:date`, Atom `published`/`issued`).
@@ -94,8 +107,20 @@ pub struct ParsedEntry {
     pub tags: Vec<String>,
     /// Entry rights / copyright.
     pub rights: Option<String>,
+    /// `rights` is HTML (else plain text).
+    pub rights_html: bool,
     /// Language of the entry (`xml:lang`, `dc:language`, JSON `language`).
     pub language: Option<String>,
+}
+
+/// Writes an HTML fragment in one canonical form, the one Python feedparser gives feed HTML:
+/// lower-case names, attributes sorted and double-quoted, `<br />`, bare `&` before a word
+/// escaped, numeric references with a lower-case `x` and Windows-1252 C1 references mapped
+/// (`&#146;` → `&#x2019;`), inline SVG/MathML with their namespace. Two fragments that
+/// differ only in how the markup is written canonicalise to the same string. Nothing is
+/// removed (this is not a sanitiser).
+pub fn normalize_html(html: &str) -> String {
+    html::normalize(html, None, false)
 }
 
 /// Guesses the format from the bytes, with the Content-Type as a hint when sniffing cannot
@@ -156,6 +181,25 @@ fn xml_root_name(text: &str) -> Option<String> {
     }
 }
 
+/// What the HTTP response said about a document, for [`parse_feed_with`] and
+/// [`parse_items_with`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct HttpMeta<'a> {
+    /// `Content-Type`: a hint for the character set and the format.
+    pub content_type: Option<&'a str>,
+    /// The document URL (or its `Content-Location`): the base for relative links where the
+    /// document sets no `xml:base`. Ignored unless its scheme is a safe one (`http`, …).
+    pub base_url: Option<&'a str>,
+    /// `Content-Language`: the language of a document that names none itself.
+    pub content_language: Option<&'a str>,
+}
+
+/// The first language tag of a `Content-Language` value (`en-GB, fr` → `en-GB`).
+fn header_language(v: Option<&str>) -> Option<String> {
+    let tag = v?.split(',').next()?.trim();
+    (!tag.is_empty() && tag != "*").then(|| tag.replace('_', "-"))
+}
+
 /// Parses an RSS 0.9x/1.0/2.0, Atom 0.3/1.0 or JSON Feed 1.0/1.1 document.
 ///
 /// `content_type` (the HTTP header) helps with the character set and format; `base_url`
@@ -167,10 +211,29 @@ pub fn parse_feed(
     base_url: Option<&str>,
     limits: &Limits,
 ) -> Result<ParsedFeed, IngestError> {
+    let meta = HttpMeta {
+        content_type,
+        base_url,
+        content_language: None,
+    };
+    parse_feed_with(bytes, &meta, limits)
+}
+
+/// [`parse_feed`] with everything the HTTP response said about the document (see
+/// [`HttpMeta`]): `Content-Language` becomes the feed's and entries' language where the
+/// document names none.
+pub fn parse_feed_with(
+    bytes: &[u8],
+    meta: &HttpMeta<'_>,
+    limits: &Limits,
+) -> Result<ParsedFeed, IngestError> {
     if bytes.len() > limits.max_bytes {
         return Err(IngestError::TooLarge);
     }
-    match detect(bytes, content_type) {
+    let content_type = meta.content_type;
+    // A document URL with a scheme that could run code is no base.
+    let base_url = meta.base_url.filter(|b| html::has_safe_scheme(b));
+    let mut feed = match detect(bytes, content_type) {
         Some(Format::JsonFeed) => jsonfeed::parse(bytes, base_url, limits),
         Some(Format::Ninjs) => {
             // Could still be a JSON Feed with an unusual version string.
@@ -181,10 +244,19 @@ pub fn parse_feed(
         )),
         _ => {
             let text = decode::decode(bytes, content_type)?;
-            let root = xml::parse(&text, limits)?;
-            feed::parse(&root, base_url)
+            let doc = xml::parse_document(&text, limits)?;
+            feed::parse(&doc.root, doc.doctype.as_deref(), base_url)
+        }
+    }?;
+    if let Some(lang) = header_language(meta.content_language) {
+        if feed.language.is_none() {
+            feed.language = Some(lang.clone());
+        }
+        for e in feed.entries.iter_mut().filter(|e| e.language.is_none()) {
+            e.language = Some(lang.clone());
         }
     }
+    Ok(feed)
 }
 
 /// Parses any of the five formats into normalised wire items.
@@ -201,18 +273,34 @@ pub fn parse_items(
     base_url: Option<&str>,
     limits: &Limits,
 ) -> Result<Vec<WireItem>, IngestError> {
+    let meta = HttpMeta {
+        content_type,
+        base_url,
+        content_language: None,
+    };
+    parse_items_with(agency, bytes, &meta, limits)
+}
+
+/// [`parse_items`] with everything the HTTP response said about the document (see
+/// [`HttpMeta`]).
+pub fn parse_items_with(
+    agency: &str,
+    bytes: &[u8],
+    meta: &HttpMeta<'_>,
+    limits: &Limits,
+) -> Result<Vec<WireItem>, IngestError> {
     if bytes.len() > limits.max_bytes {
         return Err(IngestError::TooLarge);
     }
-    match detect(bytes, content_type) {
+    match detect(bytes, meta.content_type) {
         Some(Format::Ninjs) => ninjs::parse(agency, bytes, limits),
         Some(Format::NewsMlG2) => {
-            let text = decode::decode(bytes, content_type)?;
+            let text = decode::decode(bytes, meta.content_type)?;
             let root = xml::parse(&text, limits)?;
-            newsml::parse(agency, &root, base_url)
+            newsml::parse(agency, &root, meta.base_url)
         }
         _ => {
-            let feed = parse_feed(bytes, content_type, base_url, limits)?;
+            let feed = parse_feed_with(bytes, meta, limits)?;
             Ok(feed
                 .entries
                 .iter()

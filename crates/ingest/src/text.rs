@@ -55,10 +55,18 @@ fn unescape_non_ascii(s: &str) -> String {
     String::from_utf8(out).unwrap_or_else(|_| s.to_owned())
 }
 
-/// Combines an element's `xml:base` with the inherited base.
+/// Combines an element's `xml:base` with the inherited base. A base with a scheme that
+/// could run code (`javascript:` …) is ignored.
 pub(crate) fn child_base(parent: Option<&str>, xml_base: Option<&str>) -> Option<String> {
     match xml_base {
-        Some(b) => Some(resolve_url(parent, b)),
+        Some(b) => {
+            let resolved = resolve_url(parent, b);
+            if crate::html::has_safe_scheme(&resolved) {
+                Some(resolved)
+            } else {
+                parent.map(str::to_owned)
+            }
+        }
         None => parent.map(str::to_owned),
     }
 }

@@ -2,7 +2,9 @@
 
 use newsdesk_domain::{WireItem, WireStatus, WireSubject};
 
-use crate::text::{html_to_text, medtop_from_uri, stable_hash};
+use crate::text::{
+    collapse, html_to_text, medtop_from_uri, resolve_url, stable_hash, text_to_html,
+};
 use crate::{ParsedEntry, ParsedFeed};
 
 /// The id of an item: its own id, else its link, else a stable hash of title and date
@@ -42,14 +44,57 @@ fn subject_from_tag(tag: &str) -> WireSubject {
     }
 }
 
+/// A text field that has something in it (an empty element counts as absent here).
+fn text(s: &Option<String>) -> Option<&str> {
+    s.as_deref().filter(|s| !s.trim().is_empty())
+}
+
+/// A field as plain text: HTML is stripped, plain text has its whitespace collapsed.
+fn plain(s: &str, html: bool) -> String {
+    if html {
+        html_to_text(s)
+    } else {
+        collapse(s)
+    }
+}
+
 /// Maps a feed entry to a wire item.
 ///
 /// RSS/Atom/JSON Feed have no versions or kill notices: version is 1 and status usable (an
 /// entry disappearing from a feed is not a withdrawal).
 pub(crate) fn from_entry(agency: &str, feed: &ParsedFeed, e: &ParsedEntry) -> WireItem {
-    let headline = e.title.as_deref().map(html_to_text).unwrap_or_default();
-    let summary = e.summary.as_deref().map(html_to_text).unwrap_or_default();
-    let body_html = safe_html(e.content.as_deref().or(e.summary.as_deref()));
+    let headline = text(&e.title)
+        .map(|t| plain(t, e.title_html))
+        .unwrap_or_default();
+    let summary = text(&e.summary)
+        .map(|t| plain(t, e.summary_html))
+        .unwrap_or_default();
+    let body = text(&e.content)
+        .map(|c| (c, e.content_html))
+        .or_else(|| text(&e.summary).map(|s| (s, e.summary_html)));
+    let body_html = match body {
+        Some((b, true)) => safe_html(Some(b)),
+        Some((b, false)) => text_to_html(b),
+        None => String::new(),
+    };
+    // A link the feed left relative (no document URL, no xml:base) is read against the
+    // feed's own home page, so the desk always gets absolute links.
+    let home = feed.link.as_deref().filter(|l| l.contains("://"));
+    let absolute = |l: &str| {
+        if l.contains("://") {
+            l.to_owned()
+        } else {
+            resolve_url(home, l)
+        }
+    };
+    // Links whose scheme could run code (`javascript:` …) never reach the desk.
+    let mut links: Vec<String> = Vec::with_capacity(e.links.len());
+    for l in e.links.iter().map(|l| absolute(l)) {
+        if crate::html::has_safe_scheme(&l) && !links.contains(&l) {
+            links.push(l);
+        }
+    }
+    let link = e.link.as_deref().map(absolute);
     let published = e.published.or(e.updated);
     let mut subjects: Vec<WireSubject> = Vec::new();
     for t in &e.tags {
@@ -60,7 +105,7 @@ pub(crate) fn from_entry(agency: &str, feed: &ParsedFeed, e: &ParsedEntry) -> Wi
     }
     WireItem {
         agency: agency.to_owned(),
-        agency_id: agency_id(e.id.as_deref(), e.link.as_deref(), &headline, published),
+        agency_id: agency_id(e.id.as_deref(), link.as_deref(), &headline, published),
         version: 1,
         headline,
         summary,
@@ -72,13 +117,11 @@ pub(crate) fn from_entry(agency: &str, feed: &ParsedFeed, e: &ParsedEntry) -> Wi
         updated_at: e.updated.or(e.published),
         subjects,
         places: Vec::new(),
-        usage_terms: e
-            .rights
-            .as_deref()
-            .or(feed.rights.as_deref())
-            .map(html_to_text)
+        usage_terms: text(&e.rights)
+            .map(|r| plain(r, e.rights_html))
+            .or_else(|| text(&feed.rights).map(|r| plain(r, feed.rights_html)))
             .filter(|s| !s.is_empty()),
-        links: e.links.clone(),
+        links,
         status: WireStatus::Usable,
     }
 }

@@ -14,6 +14,56 @@ use crate::{entities, IngestError, Limits};
 /// The XHTML namespace.
 pub(crate) const XHTML: &str = "http://www.w3.org/1999/xhtml";
 const XML_NS: &str = "http://www.w3.org/XML/1998/namespace";
+const SVG: &str = "http://www.w3.org/2000/svg";
+const MATHML: &str = "http://www.w3.org/1998/Math/MathML";
+const XLINK: &str = "http://www.w3.org/1999/xlink";
+
+/// Namespaces feeds use, in their canonical spelling: a declaration that differs only in
+/// case (`http://www.w3.org/2005/atom`) is read as the real one.
+const KNOWN_NS: &[&str] = &[
+    "http://www.w3.org/2005/Atom",
+    "http://purl.org/atom/ns#",
+    "http://purl.org/rss/1.0/",
+    "http://my.netscape.com/rdf/simple/0.9/",
+    "http://purl.org/dc/elements/1.1/",
+    "http://purl.org/dc/terms/",
+    "http://purl.org/rss/1.0/modules/content/",
+    "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
+    "http://search.yahoo.com/mrss/",
+    "http://www.itunes.com/dtds/podcast-1.0.dtd",
+    XHTML,
+    SVG,
+    MATHML,
+    XLINK,
+];
+
+/// Other spellings of known namespaces seen in feeds.
+const NS_ALIASES: &[(&str, &str)] = &[
+    (
+        "http://search.yahoo.com/mrss",
+        "http://search.yahoo.com/mrss/",
+    ),
+    (
+        "http://purl.org/dc/elements/1.1",
+        "http://purl.org/dc/elements/1.1/",
+    ),
+    ("http://purl.org/dc/terms", "http://purl.org/dc/terms/"),
+    ("http://purl.org/rss/1.0", "http://purl.org/rss/1.0/"),
+];
+
+fn canonical_ns(uri: String) -> String {
+    let trimmed = uri.trim();
+    if let Some(k) = KNOWN_NS.iter().find(|k| k.eq_ignore_ascii_case(trimmed)) {
+        return (*k).to_owned();
+    }
+    match NS_ALIASES
+        .iter()
+        .find(|(alias, _)| alias.eq_ignore_ascii_case(trimmed))
+    {
+        Some((_, k)) => (*k).to_owned(),
+        None => uri,
+    }
+}
 
 /// One attribute, with its namespace resolved.
 #[derive(Debug, Clone)]
@@ -103,6 +153,18 @@ impl Element {
         out
     }
 
+    /// The element's own text (not its descendants'), trimmed; `None` when empty.
+    pub fn own_text_trim(&self) -> Option<String> {
+        let mut out = String::new();
+        for c in &self.children {
+            if let Node::Text(t) = c {
+                out.push_str(t);
+            }
+        }
+        let t = out.trim();
+        (!t.is_empty()).then(|| t.to_owned())
+    }
+
     /// Text, trimmed; `None` when empty.
     pub fn text_trim(&self) -> Option<String> {
         let t = self.text();
@@ -117,6 +179,60 @@ impl Element {
             write_node(c, &mut out);
         }
         out
+    }
+
+    /// The children serialised as HTML, the way feed readers rebuild inline XHTML: element
+    /// names without their prefix, namespace declarations dropped (SVG and MathML roots
+    /// keep theirs, XLink declarations stay), empty void elements as `<br />` and every
+    /// other element with an end tag.
+    pub fn inner_html(&self) -> String {
+        let mut out = String::new();
+        for c in &self.children {
+            write_html(c, &mut out);
+        }
+        out
+    }
+}
+
+fn write_html(n: &Node, out: &mut String) {
+    match n {
+        Node::Text(t) => escape_into(t, false, out),
+        Node::Element(e) => {
+            let name = e.local.as_str();
+            out.push('<');
+            out.push_str(name);
+            let own_ns = match (name, e.ns.as_str()) {
+                ("svg", SVG) | ("math", MATHML) => Some(e.ns.as_str()),
+                _ => None,
+            };
+            if let Some(ns) = own_ns {
+                out.push_str(" xmlns=\"");
+                escape_into(ns, true, out);
+                out.push('"');
+            }
+            for a in &e.attrs {
+                let is_decl = a.qname == "xmlns" || a.qname.starts_with("xmlns:");
+                if is_decl && !(a.qname.starts_with("xmlns:") && a.value == XLINK) {
+                    continue;
+                }
+                out.push(' ');
+                out.push_str(&a.qname);
+                out.push_str("=\"");
+                escape_into(&a.value, true, out);
+                out.push('"');
+            }
+            if e.children.is_empty() && is_void(&e.local.to_ascii_lowercase()) {
+                out.push_str(" />");
+                return;
+            }
+            out.push('>');
+            for c in &e.children {
+                write_html(c, out);
+            }
+            out.push_str("</");
+            out.push_str(name);
+            out.push('>');
+        }
     }
 }
 
@@ -247,9 +363,9 @@ fn build_element(start: &BytesStart<'_>, scopes: &mut Vec<Scope>) -> Result<Elem
         let key = a.key.as_ref().to_owned();
         let value = entities::decode(&a.value);
         if key == "xmlns" {
-            decls.push((String::new(), value.clone()));
+            decls.push((String::new(), canonical_ns(value.clone())));
         } else if let Some(p) = key.strip_prefix("xmlns:") {
-            decls.push((p.to_owned(), value.clone()));
+            decls.push((p.to_owned(), canonical_ns(value.clone())));
         }
         raw_attrs.push((key, value));
     }
@@ -301,11 +417,38 @@ fn check_doctype(content: &str) -> Result<(), IngestError> {
     Ok(())
 }
 
+/// A parsed document: the root element and the DOCTYPE declaration, if any.
+pub(crate) struct Document {
+    pub root: Element,
+    pub doctype: Option<String>,
+}
+
 /// Parses text into its root element, within the limits.
 pub(crate) fn parse(text: &str, limits: &Limits) -> Result<Element, IngestError> {
+    parse_document(text, limits).map(|d| d.root)
+}
+
+/// A document whose only defect is the root's end tag cut short at the very end
+/// (`…</rss`) gets its `>` back; anything else that ends early stays an error.
+fn complete_last_end_tag(text: &str) -> Option<String> {
+    let trimmed = text.trim_end();
+    let lt = trimmed.rfind("</")?;
+    let name = &trimmed[lt + 2..];
+    let is_name = !name.is_empty()
+        && name
+            .bytes()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'_' | b':' | b'.' | b'-'));
+    is_name.then(|| format!("{trimmed}>"))
+}
+
+/// Parses text into a [`Document`], within the limits.
+pub(crate) fn parse_document(text: &str, limits: &Limits) -> Result<Document, IngestError> {
     if text.len() > limits.max_bytes {
         return Err(IngestError::TooLarge);
     }
+    let completed = complete_last_end_tag(text);
+    let text = completed.as_deref().unwrap_or(text);
+    let mut doctype = None;
     let mut reader = Reader::from_str(text);
     {
         let cfg = reader.config_mut();
@@ -377,7 +520,11 @@ pub(crate) fn parse(text: &str, limits: &Limits) -> Result<Element, IngestError>
                     None => push_text(&mut stack, &format!("&{name};")),
                 }
             }
-            Event::DocType(d) => check_doctype(&d)?,
+            Event::DocType(d) => {
+                check_doctype(&d)?;
+                let d: &str = &d;
+                doctype = Some(d.to_owned());
+            }
             Event::Comment(_) | Event::Decl(_) | Event::PI(_) => {}
             Event::Eof => break,
         }
@@ -388,7 +535,8 @@ pub(crate) fn parse(text: &str, limits: &Limits) -> Result<Element, IngestError>
             stack.last().map(|e| e.qname.as_str()).unwrap_or_default()
         )));
     }
-    root.ok_or_else(|| IngestError::Malformed("no root element".into()))
+    let root = root.ok_or_else(|| IngestError::Malformed("no root element".into()))?;
+    Ok(Document { root, doctype })
 }
 
 #[cfg(test)]
