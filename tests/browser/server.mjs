@@ -58,6 +58,25 @@ export function addUser(dataDir, { email, password, role = 'author', name = '' }
   return r.stdout;
 }
 
+/**
+ * Reads agency copy into `dataDir` with the CLI (`newsdesk --data-dir DIR ingest FILE…`; each
+ * file's agency is its name without the extension). Returns what the CLI printed.
+ */
+export function ingestFiles(dataDir, files) {
+  const r = spawnSync(newsdeskBin(), ['--data-dir', dataDir, 'ingest', ...files], {
+    env: childEnv(),
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
+  if (r.error || r.status !== 0) {
+    throw new Error(
+      `newsdesk ingest ${files.join(' ')} failed (status ${r.status}${r.error ? `, ${r.error.message}` : ''}).\n` +
+        `stdout:\n${r.stdout}\nstderr:\n${String(r.stderr).slice(-4000)}`,
+    );
+  }
+  return r.stdout;
+}
+
 /** A TCP port on 127.0.0.1 that was free a moment ago. */
 export function freePort() {
   return new Promise((resolve, reject) => {
@@ -76,9 +95,11 @@ export function freePort() {
  * its "newsdesk is serving http://…/" line. Returns { url, dataDir, stop(), log() }.
  *
  * `users` ([{ email, password, role, name }]) are made with the CLI on the data dir before the
- * server starts (accounts are not stories, so `--demo` still fills the empty site).
+ * server starts (accounts are not stories, so `--demo` still fills the empty site), then the agency
+ * copy in `ingest` (file paths) is read in with `newsdesk ingest` (wire items are not stories
+ * either). The CLI's output is kept as `ingested`.
  */
-export async function startServer({ dataDir, demo = true, timeoutMs = 120_000, users = [] } = {}) {
+export async function startServer({ dataDir, demo = true, timeoutMs = 120_000, users = [], ingest = [] } = {}) {
   const bin = newsdeskBin();
   const ownDir = !dataDir;
   const dir = dataDir ?? mkdtempSync(path.join(os.tmpdir(), 'newsdesk-browser-'));
@@ -86,8 +107,10 @@ export async function startServer({ dataDir, demo = true, timeoutMs = 120_000, u
   const base = `http://127.0.0.1:${port}`;
   const args = ['serve', '--data-dir', dir, '--listen', `127.0.0.1:${port}`];
   if (demo) args.splice(1, 0, '--demo');
+  let ingested = '';
   try {
     for (const u of users) addUser(dir, u);
+    if (ingest.length) ingested = ingestFiles(dir, ingest);
   } catch (e) {
     if (ownDir) rmSync(dir, { recursive: true, force: true });
     throw e;
@@ -153,5 +176,5 @@ export async function startServer({ dataDir, demo = true, timeoutMs = 120_000, u
     if (ownDir && !keepData) rmSync(dir, { recursive: true, force: true });
   }
 
-  return { url, base, dataDir: dir, stop, log: () => err, pid: child.pid };
+  return { url, base, dataDir: dir, stop, log: () => err, pid: child.pid, ingested };
 }

@@ -776,7 +776,7 @@ async fn wire_cluster(st: &WebState, a: &Authed, id: i64) -> Result<Response<Bod
                 status: format!("{:?}", i.item.status).to_lowercase(),
                 published: i.item.published_at.map(utc).unwrap_or_default(),
                 headline: i.item.headline.clone(),
-                body_html: newsdesk_render::sanitize_html(&i.item.body_html),
+                body_html: agency_html(&newsdesk_render::sanitize_html(&i.item.body_html)),
                 diff: if n == 0 {
                     Vec::new()
                 } else {
@@ -822,6 +822,105 @@ async fn wire_cluster(st: &WebState, a: &Authed, id: i64) -> Result<Response<Bod
     Ok(html_response(StatusCode::OK, page.render()))
 }
 
+/// A start tag as the sanitiser writes it: name, attributes (values as written, always
+/// double-quoted) and its length in bytes.
+type StartTag<'a> = (&'a str, Vec<(&'a str, &'a str)>, usize);
+
+/// The start tag at the beginning of `s` (which begins with `<`) as serialised by the sanitiser.
+/// `None` for anything else (end tags, or text the sanitiser would never write).
+fn start_tag(s: &str) -> Option<StartTag<'_>> {
+    let b = s.as_bytes();
+    let name_len = b[1..]
+        .iter()
+        .take_while(|c| c.is_ascii_alphanumeric())
+        .count();
+    if name_len == 0 {
+        return None;
+    }
+    let name = &s[1..1 + name_len];
+    let mut i = 1 + name_len;
+    let mut attrs = Vec::new();
+    loop {
+        while b.get(i).is_some_and(u8::is_ascii_whitespace) {
+            i += 1;
+        }
+        match b.get(i)? {
+            b'>' => return Some((name, attrs, i + 1)),
+            b'/' if b.get(i + 1) == Some(&b'>') => return Some((name, attrs, i + 2)),
+            _ => {}
+        }
+        let start = i;
+        while b
+            .get(i)
+            .is_some_and(|c| !c.is_ascii_whitespace() && !matches!(c, b'=' | b'>' | b'/'))
+        {
+            i += 1;
+        }
+        if i == start {
+            return None;
+        }
+        let key = &s[start..i];
+        if b.get(i) == Some(&b'=') {
+            if b.get(i + 1) != Some(&b'"') {
+                return None;
+            }
+            let from = i + 2;
+            let len = s[from..].find('"')?;
+            attrs.push((key, &s[from..from + len]));
+            i = from + len + 1;
+        } else {
+            attrs.push((key, ""));
+        }
+    }
+}
+
+/// Agency copy (already sanitised) as the wire desk shows it. Two things change: a picture
+/// becomes a link to the agency's file with its description (the newsroom loads images only from
+/// this site, by its Content-Security-Policy, and an agency's picture is not ours to show until it
+/// is bought), and a link whose address the sanitiser removed (a `javascript:` one) loses its
+/// `rel` as well, which is invalid HTML without an `href`.
+pub fn agency_html(html: &str) -> String {
+    let mut out = String::with_capacity(html.len());
+    let mut rest = html;
+    while let Some(at) = rest.find('<') {
+        out.push_str(&rest[..at]);
+        let tail = &rest[at..];
+        let Some((name, attrs, len)) = start_tag(tail) else {
+            out.push('<');
+            rest = &tail[1..];
+            continue;
+        };
+        let attr = |k: &str| attrs.iter().find(|(n, _)| *n == k).map(|(_, v)| *v);
+        if name.eq_ignore_ascii_case("img") {
+            // Attribute values are written with `&` and `"` escaped but not `<` or `>`.
+            let alt = attr("alt")
+                .map(|a| a.trim().replace('<', "&lt;").replace('>', "&gt;"))
+                .filter(|a| !a.is_empty())
+                .unwrap_or_else(|| "no description".into());
+            match attr("src").filter(|u| {
+                let u = u.to_ascii_lowercase();
+                u.starts_with("https://") || u.starts_with("http://")
+            }) {
+                Some(src) => out.push_str(&format!(
+                    "<a href=\"{src}\" rel=\"noopener noreferrer nofollow\">Agency picture: {alt}</a>"
+                )),
+                None => out.push_str(&format!("(Agency picture: {alt})")),
+            }
+        } else if name.eq_ignore_ascii_case("a") && attr("href").is_none() {
+            out.push_str("<a");
+            for (k, v) in attrs.iter().filter(|(k, _)| *k != "rel") {
+                out.push_str(&format!(" {k}=\"{v}\""));
+            }
+            out.push('>');
+        } else {
+            out.push_str(&tail[..len]);
+        }
+        rest = &tail[len..];
+    }
+    out.push_str(rest);
+    out
+}
+
 /// A source in the health list.
 pub struct SourceRow {
     /// Name.
@@ -840,12 +939,44 @@ pub struct SourceRow {
     pub items: i64,
 }
 
+/// What the add-a-source form shows: empty, or what was sent when it had mistakes, with the
+/// fields that were wrong.
+pub struct SourceFields {
+    /// Agency name.
+    pub name: String,
+    /// Feed address.
+    pub url: String,
+    /// Polling interval as typed.
+    pub poll_minutes: String,
+    /// Fields named by the errors.
+    pub invalid: Vec<String>,
+}
+
+impl Default for SourceFields {
+    fn default() -> Self {
+        Self {
+            name: String::new(),
+            url: String::new(),
+            poll_minutes: "15".into(),
+            invalid: Vec::new(),
+        }
+    }
+}
+
+impl SourceFields {
+    /// Whether `field` had a mistake.
+    pub fn wrong(&self, field: &str) -> bool {
+        self.invalid.iter().any(|f| f == field)
+    }
+}
+
 #[derive(Template)]
 #[template(path = "newsroom/sources.html")]
 struct SourcesPage {
     f: Frame,
     rows: Vec<SourceRow>,
     can_add: bool,
+    form: SourceFields,
 }
 
 async fn sources_page(
@@ -853,6 +984,7 @@ async fn sources_page(
     a: &Authed,
     notice: String,
     errors: Vec<String>,
+    form: SourceFields,
 ) -> Result<Response<Body>, AppError> {
     let rows = st
         .app
@@ -886,6 +1018,7 @@ async fn sources_page(
             f,
             rows,
             can_add: a.user.role.can(Capability::ManageUsers),
+            form,
         }
         .render(),
     ))
@@ -1619,9 +1752,15 @@ async fn route(
             st.app.resolve_flags(&a.user, story_id(id)?).await?;
             Ok(see_other("/newsroom"))
         }
-        (["sources"], false) => sources_page(st, a, String::new(), Vec::new()).await,
+        (["sources"], false) => {
+            sources_page(st, a, String::new(), Vec::new(), SourceFields::default()).await
+        }
         (["sources"], true) => {
-            let minutes: i64 = form.get("poll_minutes").parse().unwrap_or(15);
+            // Empty means the default; anything that is not a number is out of range.
+            let minutes: i64 = match form.get("poll_minutes").trim() {
+                "" => 15,
+                m => m.parse().unwrap_or(0),
+            };
             match st
                 .app
                 .add_source(&a.user, form.get("name"), form.get("url"), minutes, false)
@@ -1633,14 +1772,21 @@ async fn route(
                         "Source {} added. Agencies push to {base}/api/wire/{} with the header \"Authorization: Bearer {token}\" (shown once).",
                         src.name, src.id
                     );
-                    sources_page(st, a, note, Vec::new()).await
+                    sources_page(st, a, note, Vec::new(), SourceFields::default()).await
                 }
                 Err(AppError::Invalid(f)) => {
+                    let fields = SourceFields {
+                        name: form.get("name").into(),
+                        url: form.get("url").into(),
+                        poll_minutes: form.get("poll_minutes").into(),
+                        invalid: f.iter().map(|x| x.field.clone()).collect(),
+                    };
                     sources_page(
                         st,
                         a,
                         String::new(),
                         f.into_iter().map(|x| x.message).collect(),
+                        fields,
                     )
                     .await
                 }
@@ -2347,5 +2493,37 @@ mod tests {
         assert!(
             constant_eq("abc", "abc") && !constant_eq("abc", "abd") && !constant_eq("abc", "ab")
         );
+    }
+
+    #[test]
+    fn agency_pictures_become_links_and_empty_links_lose_rel() {
+        let shown = |html: &str| agency_html(&newsdesk_render::sanitize_html(html));
+        assert_eq!(
+            shown(
+                r#"<p>Floods.</p><figure><img src="https://photos.example/a.jpg?x=1&amp;y=2" alt="A street &quot;under&quot; water" width="800"><figcaption>Mathare</figcaption></figure>"#
+            ),
+            r#"<p>Floods.</p><figure><a href="https://photos.example/a.jpg?x=1&amp;y=2" rel="noopener noreferrer nofollow">Agency picture: A street &quot;under&quot; water</a><figcaption>Mathare</figcaption></figure>"#
+        );
+        // A relative address is nowhere on this site: the description only.
+        assert_eq!(
+            shown(r#"<p><img src="x" onerror="alert(1)" alt="">Text</p>"#),
+            "<p>(Agency picture: no description)Text</p>"
+        );
+        // A description is text, whatever it holds.
+        let evil = shown(r#"<img src="https://p.example/1.jpg" alt="<script>alert(2)</script>">"#);
+        assert!(
+            !evil.contains("<script") && evil.contains("&lt;script&gt;"),
+            "{evil}"
+        );
+        assert_eq!(
+            shown(
+                r#"<p><a href="javascript:alert(3)" title="t">Line-ups</a> <a href="https://e.example/">ok</a></p>"#
+            ),
+            r#"<p><a title="t">Line-ups</a> <a href="https://e.example/" rel="noopener noreferrer nofollow">ok</a></p>"#
+        );
+        // Anything else is left as it was.
+        let plain = "<p>a &lt;b&gt; <em>c</em><br>d</p><ul><li>e</li></ul>";
+        assert_eq!(agency_html(plain), plain);
+        assert_eq!(agency_html("a < b <"), "a < b <");
     }
 }
