@@ -1542,12 +1542,7 @@ describe('newsdesk newsroom', { timeout: 330_000 }, () => {
     // -----------------------------------------------------------------------------------------
     it(
       'wire desk: a story made from agency copy with pictures does not load them from the agency',
-      {
-        timeout: 120_000,
-        todo:
-          'story_from_cluster (crates/app/src/wire.rs) copies the first report\'s pictures (<img src="https://agency…">, ' +
-          '<img src="x">) into the draft, where the CSP (img-src \'self\' data:) refuses them in the editor as it will on the public site',
-      },
+      { timeout: 120_000 },
       async () => {
         const { context, page } = await newPage();
         const w = watch(page, 'wire pictures');

@@ -411,7 +411,8 @@ impl App {
                 Headline::parse(&newsdesk_render::truncate_words(&first.item.headline, 200))
             })
             .map_err(|e| AppError::invalid("headline", e.to_string()))?;
-        let body_md = newsdesk_render::sanitize_html(&first.item.body_html);
+        // The agency's pictures are not ours to show (nor loadable under the site's CSP).
+        let body_md = newsdesk_render::sanitize_html_without_pictures(&first.item.body_html);
         let agencies: Vec<String> = cluster.agencies.clone();
         let input = StoryInput {
             slug: Slug::from_title(headline.as_str(), &format!("wire-{}", now.timestamp())),

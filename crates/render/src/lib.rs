@@ -23,7 +23,9 @@ pub use feed::{atom, json_feed, rss, Feed, FeedEntry};
 pub use jsonld::{
     article, breadcrumb_list, escape_json_for_script, ArticleLd, LdAuthor, LdCorrection,
 };
-pub use markdown::{markdown_to_safe_html, plain_text, sanitize_html};
+pub use markdown::{
+    markdown_to_safe_html, plain_text, sanitize_html, sanitize_html_without_pictures,
+};
 pub use sitemap::{news_sitemap, sitemap_index, urlset, NewsUrl, SitemapUrl};
 pub use text::{escape_html, escape_xml, truncate_words};
 pub use time::{rfc2822, rfc3339};

@@ -72,7 +72,9 @@ const LINK_REL: &str = "noopener noreferrer nofollow";
 
 /// Built once: the builder is immutable after construction and `Sync`, and rebuilding the
 /// hash sets on every call would be wasted work on the publish path.
-static SANITIZER: LazyLock<Builder<'static>> = LazyLock::new(|| {
+static SANITIZER: LazyLock<Builder<'static>> = LazyLock::new(story_body_builder);
+
+fn story_body_builder() -> Builder<'static> {
     let mut b = Builder::empty();
     b.tags(ALLOWED_TAGS.iter().copied().collect())
         .clean_content_tags(CLEAN_CONTENT_TAGS.iter().copied().collect())
@@ -87,6 +89,15 @@ static SANITIZER: LazyLock<Builder<'static>> = LazyLock::new(|| {
         .url_relative(UrlRelative::PassThrough)
         .link_rel(Some(LINK_REL))
         .strip_comments(true);
+    b
+}
+
+/// The story-body sanitiser without pictures: `img` is dropped and a `figure` goes with its
+/// caption (for copy from outside, whose pictures are not ours to show).
+static NO_PICTURES: LazyLock<Builder<'static>> = LazyLock::new(|| {
+    let mut b = story_body_builder();
+    b.rm_tags(["img", "figure", "figcaption"])
+        .add_clean_content_tags(["figure"]);
     b
 });
 
@@ -150,7 +161,56 @@ fn demote_h1(event: Event<'_>) -> Event<'_> {
 /// `script`, `style`, `iframe`, `object`, `embed` and `template` are removed with their
 /// content. Comments are removed.
 pub fn sanitize_html(html: &str) -> String {
-    SANITIZER.clean(html).to_string()
+    drop_rel_without_href(&SANITIZER.clean(html).to_string())
+}
+
+/// Like [`sanitize_html`], but without pictures: `img` elements are removed, and `figure`
+/// elements with their captions. For agency copy made into a story: the agency's pictures are
+/// not licensed for the site and the page's security policy would not load them anyway.
+pub fn sanitize_html_without_pictures(html: &str) -> String {
+    drop_rel_without_href(&NO_PICTURES.clean(html).to_string())
+}
+
+/// The sanitiser gives every `<a>` its `rel`, also one whose `href` it removed (a `javascript:`
+/// link); `rel` without `href` is invalid HTML, so it is taken off such anchors. Works on the
+/// sanitiser's own serialisation: attribute values are double-quoted, with `"` escaped.
+fn drop_rel_without_href(html: &str) -> String {
+    const REL: &str = concat!(" rel=\"", "noopener noreferrer nofollow", "\"");
+    if !html.contains("<a ") {
+        return html.to_owned();
+    }
+    let mut out = String::with_capacity(html.len());
+    let mut rest = html;
+    while let Some(at) = rest.find("<a ") {
+        out.push_str(&rest[..at]);
+        let tag_and_after = &rest[at..];
+        // The end of the start tag: the first `>` outside a quoted value.
+        let mut quoted = false;
+        let mut end = None;
+        for (i, c) in tag_and_after.char_indices() {
+            match c {
+                '"' => quoted = !quoted,
+                '>' if !quoted => {
+                    end = Some(i + 1);
+                    break;
+                }
+                _ => {}
+            }
+        }
+        let Some(end) = end else {
+            out.push_str(tag_and_after);
+            return out;
+        };
+        let tag = &tag_and_after[..end];
+        if tag.contains(" href=\"") {
+            out.push_str(tag);
+        } else {
+            out.push_str(&tag.replacen(REL, "", 1));
+        }
+        rest = &tag_and_after[end..];
+    }
+    out.push_str(rest);
+    out
 }
 
 /// Converts Markdown to plain text with all whitespace collapsed to single spaces.
@@ -474,6 +534,21 @@ mod tests {
             "{html}"
         );
         assert!(html.contains("href=\"/relative\""));
+        let bare = sanitize_html_without_pictures(
+            "<p>Rain <img src=\"https://agency.example/a.jpg\" alt=\"a\"> fell.</p><figure><img src=\"b.jpg\" alt=\"b\"><figcaption>Flooded road</figcaption></figure><p>End</p>",
+        );
+        assert_eq!(bare, "<p>Rain  fell.</p><p>End</p>");
+        let stripped =
+            sanitize_html("<a href=\"javascript:x\" title=\"a>b\">x</a> <a href=\"/ok\">y</a>");
+        assert!(
+            !stripped.contains(" rel=\"noopener noreferrer nofollow\">x"),
+            "{stripped}"
+        );
+        assert!(stripped.contains("<a title=\"a&gt;b\">x</a>"), "{stripped}");
+        assert!(
+            stripped.contains("href=\"/ok\" rel=\"noopener noreferrer nofollow\""),
+            "{stripped}"
+        );
         assert!(html.contains("href=\"mailto:desk@example.org\""));
     }
 
