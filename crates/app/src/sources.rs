@@ -39,24 +39,8 @@ impl App {
                 "Give the agency a name of 1 to 100 characters.",
             ));
         }
-        let url = url.trim();
-        if !url.is_empty() {
-            let ok = (url.starts_with("http://") || url.starts_with("https://"))
-                && url.len() <= 2000
-                && !url.contains(char::is_whitespace);
-            if !ok {
-                return Err(AppError::invalid(
-                    "url",
-                    "The feed address must be an http:// or https:// URL.",
-                ));
-            }
-        }
-        if !POLL_MINUTES.contains(&poll_minutes) {
-            return Err(AppError::invalid(
-                "poll_minutes",
-                "Poll every 1 to 1,440 minutes.",
-            ));
-        }
+        let url = check_feed_url(url)?;
+        check_poll_minutes(poll_minutes)?;
         let token = random_hex(24)?;
         let src = self
             .store
@@ -79,6 +63,92 @@ impl App {
             })
             .await?;
         Ok((src, token))
+    }
+
+    /// One source with its health and the items received in each of the last `days` days, the
+    /// most recent first (editors and admins).
+    pub async fn source_health(
+        &self,
+        actor: &User,
+        id: i64,
+        days: usize,
+    ) -> AppResult<(Source, Vec<i64>)> {
+        require(actor, Capability::EditAnyStory)?;
+        let now = self.now();
+        let src = self.store.get_source(id, now).await?;
+        let per_day = self.store.source_items_per_day(id, now, days).await?;
+        Ok((src, per_day))
+    }
+
+    /// Changes a source's feed address, polling interval and whether it is on (admins).
+    pub async fn update_source(
+        &self,
+        actor: &User,
+        id: i64,
+        url: &str,
+        poll_minutes: i64,
+        enabled: bool,
+    ) -> AppResult<Source> {
+        require(actor, Capability::ManageUsers)?;
+        let url = check_feed_url(url)?;
+        check_poll_minutes(poll_minutes)?;
+        let now = self.now();
+        self.store
+            .update_source(
+                id,
+                (!url.is_empty()).then_some(url),
+                poll_minutes,
+                enabled,
+                now,
+            )
+            .await?;
+        self.store
+            .record_audit(&AuditInput {
+                at: now,
+                user_id: Some(actor.id),
+                action: "edit-source".into(),
+                target: format!("source:{id}"),
+                detail: format!(
+                    "{url} every {poll_minutes} min, {}",
+                    if enabled { "on" } else { "off" }
+                ),
+            })
+            .await?;
+        Ok(self.store.get_source(id, now).await?)
+    }
+
+    /// Gives a source a new push token, returned once; the old one stops working (admins).
+    pub async fn new_source_token(&self, actor: &User, id: i64) -> AppResult<String> {
+        require(actor, Capability::ManageUsers)?;
+        let token = random_hex(24)?;
+        self.store.set_source_token(id, &hash_token(&token)).await?;
+        self.store
+            .record_audit(&AuditInput {
+                at: self.now(),
+                user_id: Some(actor.id),
+                action: "new-source-token".into(),
+                target: format!("source:{id}"),
+                detail: String::new(),
+            })
+            .await?;
+        Ok(token)
+    }
+
+    /// Polls a source's feed now, whatever its schedule (admins): the tool to see at once
+    /// whether a fix to a feed worked. The outcome is recorded on its health like any poll.
+    pub async fn poll_source_now(
+        &self,
+        actor: &User,
+        id: i64,
+    ) -> AppResult<Result<IngestReport, String>> {
+        require(actor, Capability::ManageUsers)?;
+        let src = self.store.get_source(id, self.now()).await?;
+        if src.url.is_none() {
+            return Err(AppError::Conflict(
+                "This source has no feed address: agencies push to it.".into(),
+            ));
+        }
+        Ok(self.poll_source(&src).await)
     }
 
     /// Every source with its health (editors and admins).
@@ -240,5 +310,33 @@ impl App {
             )
             .await?;
         Ok(report)
+    }
+}
+
+/// A feed address as typed: empty (push only) or an http(s) URL.
+fn check_feed_url(url: &str) -> AppResult<&str> {
+    let url = url.trim();
+    if !url.is_empty() {
+        let ok = (url.starts_with("http://") || url.starts_with("https://"))
+            && url.len() <= 2000
+            && !url.contains(char::is_whitespace);
+        if !ok {
+            return Err(AppError::invalid(
+                "url",
+                "The feed address must be an http:// or https:// URL.",
+            ));
+        }
+    }
+    Ok(url)
+}
+
+fn check_poll_minutes(poll_minutes: i64) -> AppResult<()> {
+    if POLL_MINUTES.contains(&poll_minutes) {
+        Ok(())
+    } else {
+        Err(AppError::invalid(
+            "poll_minutes",
+            "Poll every 1 to 1,440 minutes.",
+        ))
     }
 }

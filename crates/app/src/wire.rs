@@ -639,6 +639,33 @@ impl App {
         rule: Option<AutoPublish>,
     ) -> AppResult<()> {
         require(actor, Capability::ManageUsers)?;
+        if let Some(r) = &rule {
+            let snap = self.read();
+            if r.sectors
+                .iter()
+                .any(|s| snap.tax.sector_by_slug(s).is_none())
+            {
+                return Err(AppError::invalid(
+                    "sectors",
+                    "Choose sectors from the list.",
+                ));
+            }
+            if r.editions
+                .iter()
+                .any(|e| snap.tax.edition_by_slug(e).is_none())
+            {
+                return Err(AppError::invalid(
+                    "editions",
+                    "Choose editions from the list.",
+                ));
+            }
+            if r.max_urgency.is_some_and(|u| !(1..=9).contains(&u)) {
+                return Err(AppError::invalid(
+                    "max_urgency",
+                    "Urgency runs from 1 (most urgent) to 9.",
+                ));
+            }
+        }
         self.store.set_auto_publish(source, rule.as_ref()).await?;
         let detail = match &rule {
             Some(r) => format!(

@@ -147,4 +147,87 @@ async fn hostile_sources_fail_cleanly_and_healthy_ones_keep_working() {
             .await,
         Err(newsdesk_app::AppError::Invalid(_))
     ));
+
+    // A new token: the old one stops working at once, the new one works.
+    assert!(matches!(
+        app.new_source_token(&editor, push_src.id).await,
+        Err(newsdesk_app::AppError::Forbidden)
+    ));
+    let fresh = app.new_source_token(&admin, push_src.id).await.unwrap();
+    assert_ne!(fresh, token);
+    let second = br#"{"uri":"urn:pusher:2","version":"1","headline":"Second pushed story","body_text":"More text.","pubstatus":"usable"}"#;
+    assert!(matches!(
+        app.push(push_src.id, &token, second, Some("application/json"))
+            .await,
+        Err(newsdesk_app::AppError::Forbidden)
+    ));
+    assert_eq!(
+        app.push(push_src.id, &fresh, second, Some("application/json"))
+            .await
+            .unwrap()
+            .new,
+        1
+    );
+    let (health, per_day) = app.source_health(&editor, push_src.id, 7).await.unwrap();
+    assert_eq!(per_day.len(), 7);
+    assert_eq!(per_day[0], 2, "both pushes today: {per_day:?}");
+    assert!(health.last_success_at.is_some());
+
+    // Settings: checked like a new source; switching a source off refuses its pushes.
+    let healthy = ids[0];
+    for (url, minutes, field) in [
+        ("ftp://x.example/feed", 15, "url"),
+        (&*server.url("/ok"), 0, "poll_minutes"),
+        (&*server.url("/ok"), 2000, "poll_minutes"),
+    ] {
+        match app.update_source(&admin, healthy, url, minutes, true).await {
+            Err(newsdesk_app::AppError::Invalid(errs)) => {
+                assert_eq!(errs[0].field, field, "{url} {minutes}")
+            }
+            other => panic!("{url} {minutes}: {other:?}"),
+        }
+    }
+    assert!(matches!(
+        app.update_source(&editor, healthy, &server.url("/ok"), 5, true)
+            .await,
+        Err(newsdesk_app::AppError::Forbidden)
+    ));
+    let off = app
+        .update_source(&admin, push_src.id, "", 30, false)
+        .await
+        .unwrap();
+    assert_eq!((off.poll_minutes, off.enabled), (30, false));
+    let third = br#"{"uri":"urn:pusher:3","version":"1","headline":"Third","body_text":"x","pubstatus":"usable"}"#;
+    assert!(matches!(
+        app.push(push_src.id, &fresh, third, Some("application/json"))
+            .await,
+        Err(newsdesk_app::AppError::Forbidden)
+    ));
+    // Poll now, whatever the schedule: the healthy feed answers at once; a push-only source
+    // has nothing to poll.
+    let polled = app.poll_source_now(&admin, healthy).await.unwrap();
+    assert!(polled.is_ok(), "{polled:?}");
+    assert!(matches!(
+        app.poll_source_now(&admin, push_src.id).await,
+        Err(newsdesk_app::AppError::Conflict(_))
+    ));
+    // Auto-publish rules name real sectors and editions.
+    let bad = newsdesk_domain::AutoPublish {
+        sectors: vec!["no-such-sector".into()],
+        max_urgency: Some(2),
+        editions: vec![],
+    };
+    assert!(matches!(
+        app.set_auto_publish(&admin, healthy, Some(bad)).await,
+        Err(newsdesk_app::AppError::Invalid(_))
+    ));
+    let bad = newsdesk_domain::AutoPublish {
+        sectors: vec![],
+        max_urgency: Some(0),
+        editions: vec![],
+    };
+    assert!(matches!(
+        app.set_auto_publish(&admin, healthy, Some(bad)).await,
+        Err(newsdesk_app::AppError::Invalid(_))
+    ));
 }

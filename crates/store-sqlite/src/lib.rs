@@ -27,6 +27,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("wire.sql"),
     include_str!("sources.sql"),
     include_str!("autopublish.sql"),
+    include_str!("wire_by_agency.sql"),
 ];
 
 /// Most idle read connections kept.
@@ -2200,6 +2201,94 @@ impl Store for SqliteStore {
                 |r| r.get(0),
             )
             .map_err(sql_err)
+        })
+        .await
+    }
+
+    async fn update_source(
+        &self,
+        id: i64,
+        url: Option<&str>,
+        poll_minutes: i64,
+        enabled: bool,
+        at: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        let url = url.map(str::to_owned);
+        self.write(move |tx| {
+            let old: Option<String> = tx
+                .query_row("SELECT url FROM wire_sources WHERE id = ?1", [id], |r| {
+                    r.get(0)
+                })
+                .map_err(sql_err)?;
+            tx.execute(
+                "UPDATE wire_sources SET url = ?2, poll_minutes = ?3, enabled = ?4 WHERE id = ?1",
+                params![id, url, poll_minutes, enabled],
+            )
+            .map_err(sql_err)?;
+            if old != url {
+                tx.execute(
+                    "UPDATE wire_sources SET etag = NULL, last_modified = NULL, failures = 0, \
+                     next_poll_at = ?2 WHERE id = ?1",
+                    params![id, ms(at)],
+                )
+                .map_err(sql_err)?;
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    async fn set_source_token(&self, id: i64, push_token_hash: &str) -> StoreResult<()> {
+        let hash = push_token_hash.to_owned();
+        self.write(move |tx| {
+            let n = tx
+                .execute(
+                    "UPDATE wire_sources SET push_token_hash = ?2 WHERE id = ?1",
+                    params![id, hash],
+                )
+                .map_err(sql_err)?;
+            if n == 0 {
+                return Err(StoreError::NotFound);
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    async fn source_items_per_day(
+        &self,
+        id: i64,
+        now: DateTime<Utc>,
+        days: usize,
+    ) -> StoreResult<Vec<i64>> {
+        let now = ms(now);
+        let days = days.clamp(1, 366);
+        self.read(move |c| {
+            let name: String = c
+                .query_row("SELECT name FROM wire_sources WHERE id = ?1", [id], |r| {
+                    r.get(0)
+                })
+                .map_err(sql_err)?;
+            let start = now - 86_400_000 * days as i64;
+            let mut st = c
+                .prepare_cached(
+                    "SELECT (?3 - 1 - received_at) / 86400000 AS d, count(*) FROM wire_items \
+                     WHERE agency = ?1 AND received_at >= ?2 AND received_at < ?3 GROUP BY d",
+                )
+                .map_err(sql_err)?;
+            let rows = st
+                .query_map(params![name, start, now], |r| {
+                    Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?))
+                })
+                .map_err(sql_err)?;
+            let mut out = vec![0i64; days];
+            for row in rows {
+                let (d, n) = row.map_err(sql_err)?;
+                if let Some(slot) = usize::try_from(d).ok().and_then(|d| out.get_mut(d)) {
+                    *slot = n;
+                }
+            }
+            Ok(out)
         })
         .await
     }

@@ -1336,4 +1336,47 @@ pub async fn sources_keep_their_health(s: &dyn Store) {
             .items_last_day,
         0
     );
+    // Items per day: one item at t0, another a day and a half later.
+    s.store_wire_item(
+        &wire("Agency A", "y", 1, "h2"),
+        "h2",
+        2,
+        &WireTags::default(),
+        t0() + Duration::hours(36),
+    )
+    .await
+    .expect("item");
+    assert_eq!(
+        s.source_items_per_day(src.id, t0() + Duration::hours(37), 3)
+            .await
+            .expect("per day"),
+        [1, 1, 0]
+    );
+    // Settings: same address keeps the validators; a new one forgets them and is due now.
+    s.update_source(src.id, Some("https://a.example/feed"), 30, false, t0())
+        .await
+        .expect("update");
+    let got = s.get_source(src.id, t0()).await.expect("get");
+    assert_eq!((got.poll_minutes, got.enabled), (30, false));
+    assert_eq!(got.etag.as_deref(), Some("\"e1\""));
+    let later = t0() + Duration::hours(40);
+    s.update_source(src.id, Some("https://a.example/v2"), 30, true, later)
+        .await
+        .expect("update");
+    let got = s.get_source(src.id, later).await.expect("get");
+    assert_eq!(got.url.as_deref(), Some("https://a.example/v2"));
+    assert_eq!((got.etag, got.next_poll_at), (None, later));
+    s.set_source_token(src.id, "newhash").await.expect("token");
+    assert_eq!(
+        s.source_token_hash(src.id).await.expect("hash").as_deref(),
+        Some("newhash")
+    );
+    assert!(matches!(
+        s.set_source_token(987_654, "x").await,
+        Err(StoreError::NotFound)
+    ));
+    assert!(matches!(
+        s.update_source(987_654, None, 5, true, t0()).await,
+        Err(StoreError::NotFound)
+    ));
 }

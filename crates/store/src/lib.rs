@@ -389,6 +389,26 @@ pub trait Store: Send + Sync + 'static {
     async fn set_auto_publish(&self, id: i64, rule: Option<&AutoPublish>) -> StoreResult<()>;
     /// The hash of a source's push token.
     async fn source_token_hash(&self, id: i64) -> StoreResult<Option<String>>;
+    /// Changes a source's feed address, polling interval and whether it is on. A changed
+    /// address forgets the old feed's validators and is polled at `at`.
+    async fn update_source(
+        &self,
+        id: i64,
+        url: Option<&str>,
+        poll_minutes: i64,
+        enabled: bool,
+        at: DateTime<Utc>,
+    ) -> StoreResult<()>;
+    /// Replaces a source's push token (by its hash); the old token stops working at once.
+    async fn set_source_token(&self, id: i64, push_token_hash: &str) -> StoreResult<()>;
+    /// Items received from a source in each of the last `days` 24-hour periods before `now`,
+    /// the most recent first.
+    async fn source_items_per_day(
+        &self,
+        id: i64,
+        now: DateTime<Utc>,
+        days: usize,
+    ) -> StoreResult<Vec<i64>>;
     /// Records a poll or push: success (validators, failures reset) or an error (failures + 1).
     async fn record_poll(&self, id: i64, record: &PollRecord) -> StoreResult<()>;
 }
