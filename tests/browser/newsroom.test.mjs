@@ -1407,6 +1407,25 @@ describe('newsdesk newsroom', { timeout: 330_000 }, () => {
         assert.notEqual(lake[2], 'never', 'the push counts as a success');
         assert.equal(lake[6], '1', 'one item in the last 24 hours');
 
+        // The source's own page: health per day, settings, and an auto-publish rule set by form.
+        const lakeHref = await admin.page.getByRole('link', { name: AGENCIES.lakeside, exact: true }).getAttribute('href');
+        await open(admin.page, wa, 'source-page', lakeHref);
+        assert.match((await admin.page.locator('main').textContent()) ?? '', /Items received per day/);
+        assert.deepEqual(
+          await admin.page.locator('main table tbody tr').first().locator('td').allTextContents(),
+          ['Last 24 hours', '1'],
+          'the push counted today',
+        );
+        await admin.page.getByLabel('Publish matching items automatically').check();
+        await admin.page.getByRole('checkbox', { name: 'Health', exact: true }).check();
+        await admin.page.getByLabel('Urgency').selectOption('2');
+        await send(admin.page, wa, 'source-rule-saved', button(admin.page, 'Save rule'));
+        assert.match((await admin.page.locator('.notice').textContent()) ?? '', /Saved/);
+        assert.ok(await admin.page.getByLabel('Publish matching items automatically').isChecked(), 'the rule is on');
+        await admin.page.getByLabel('Publish matching items automatically').uncheck();
+        await send(admin.page, wa, 'source-rule-off', button(admin.page, 'Save rule'));
+        assert.ok(!(await admin.page.getByLabel('Publish matching items automatically').isChecked()), 'and off again');
+
         // An editor reads the wire.
         await login(editor.page, USERS.editor, we);
         await open(editor.page, we, 'sources-editor', '/newsroom/sources');
@@ -1426,7 +1445,12 @@ describe('newsdesk newsroom', { timeout: 330_000 }, () => {
 
         // Filters, through the form.
         const filter = async (name, values, want) => {
-          for (const f of ['agency', 'sector', 'edition', 'language']) await editor.page.getByLabel(f[0].toUpperCase() + f.slice(1), { exact: true }).fill(values[f] ?? '');
+          for (const f of ['agency', 'sector', 'edition', 'language']) {
+            const field = editor.page.getByLabel(f[0].toUpperCase() + f.slice(1), { exact: true });
+            // Sector and edition are pick-lists of the site's own slugs; agency and language are typed.
+            if (f === 'sector' || f === 'edition') await field.selectOption(values[f] ?? '');
+            else await field.fill(values[f] ?? '');
+          }
           await send(editor.page, we, name, button(editor.page, 'Filter'));
           const u = new URL(editor.page.url());
           for (const [k, v] of Object.entries(values)) assert.equal(u.searchParams.get(k), v, `${name}: ${k} in the address`);

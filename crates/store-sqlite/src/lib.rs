@@ -2272,8 +2272,8 @@ impl Store for SqliteStore {
             let start = now - 86_400_000 * days as i64;
             let mut st = c
                 .prepare_cached(
-                    "SELECT (?3 - 1 - received_at) / 86400000 AS d, count(*) FROM wire_items \
-                     WHERE agency = ?1 AND received_at >= ?2 AND received_at < ?3 GROUP BY d",
+                    "SELECT (?3 - received_at) / 86400000 AS d, count(*) FROM wire_items \
+                     WHERE agency = ?1 AND received_at > ?2 AND received_at <= ?3 GROUP BY d",
                 )
                 .map_err(sql_err)?;
             let rows = st

@@ -87,7 +87,36 @@ struct DashboardPage {
     f: Frame,
     q: String,
     sections: Vec<Section>,
-    flags: Vec<(String, String, String, i64)>,
+    flags: Vec<FlagRow>,
+}
+
+/// A story flagged because agency copy it is built on was withdrawn or corrected.
+pub struct FlagRow {
+    /// The story's editor.
+    pub href: String,
+    /// Its headline.
+    pub headline: String,
+    /// What happened, and when.
+    pub what: String,
+    /// Story id.
+    pub id: i64,
+    /// Story version (for the unpublish step).
+    pub version: i64,
+    /// Whether it is published (then it can be unpublished from the dashboard).
+    pub published: bool,
+}
+
+#[path = "newsroom_sources.rs"]
+mod sources;
+
+/// A checkbox of a group: value, label, ticked.
+pub struct Check {
+    /// Value.
+    pub value: String,
+    /// Label.
+    pub label: String,
+    /// Ticked.
+    pub checked: bool,
 }
 
 /// An option of a select.
@@ -683,10 +712,22 @@ struct WirePage {
     f: Frame,
     rows: Vec<ClusterRow>,
     agency: String,
-    sector: String,
-    edition: String,
+    sectors: Vec<Opt>,
+    editions: Vec<Opt>,
+    periods: Vec<Opt>,
+    agencies: Vec<String>,
     language: String,
+    filtered: bool,
 }
+
+/// The inbox's time filter: value, label, hours (`None`: everything).
+const PERIODS: [(&str, &str, Option<i64>); 5] = [
+    ("24h", "last 24 hours", Some(24)),
+    ("48h", "last 48 hours", Some(48)),
+    ("7d", "last 7 days", Some(24 * 7)),
+    ("30d", "last 30 days", Some(24 * 30)),
+    ("all", "all time", None),
+];
 
 /// One agency version in a cluster page.
 pub struct ItemView {
@@ -718,6 +759,9 @@ struct ClusterPage {
     summary_accepted: bool,
     items: Vec<ItemView>,
     can_edit: bool,
+    sectors: Vec<Opt>,
+    editions: Vec<Check>,
+    tags: String,
 }
 
 async fn wire_inbox(
@@ -726,15 +770,67 @@ async fn wire_inbox(
     query: &FormData,
 ) -> Result<Response<Body>, AppError> {
     let opt = |k: &str| Some(query.get(k).trim().to_owned()).filter(|v| !v.is_empty());
+    // The desk works on the last two days by default; older events are a choice away.
+    let period = match query.get("period").trim() {
+        "" => "48h",
+        p => p,
+    };
+    let Some(&(_, _, hours)) = PERIODS.iter().find(|(v, _, _)| *v == period) else {
+        return Err(AppError::invalid(
+            "period",
+            "Choose a period from the list.",
+        ));
+    };
     let q = WireQuery {
         agency: opt("agency"),
         sector: opt("sector"),
         edition: opt("edition"),
         language: opt("language"),
-        since: None,
+        since: hours.map(|h| st.app.now() - chrono::Duration::hours(h)),
         limit: 200,
     };
     let clusters = st.app.wire_inbox(&a.user, &q).await?;
+    let mut agencies: Vec<String> = st
+        .app
+        .sources(&a.user)
+        .await?
+        .into_iter()
+        .map(|s| s.name)
+        .chain(clusters.iter().flat_map(|c| c.agencies.iter().cloned()))
+        .collect();
+    agencies.sort();
+    agencies.dedup();
+    let (sectors, editions) = {
+        let snap = st.app.read();
+        let tax = &snap.tax;
+        let any = |label: &str, empty: bool| Opt {
+            value: String::new(),
+            label: label.into(),
+            selected: empty,
+        };
+        let chosen = |k: &Option<String>, slug: &str| k.as_deref() == Some(slug);
+        let mut sectors = vec![any("any sector", q.sector.is_none())];
+        sectors.extend(tax.sectors.iter().map(|x| Opt {
+            value: x.slug.to_string(),
+            label: x.name.clone(),
+            selected: chosen(&q.sector, x.slug.as_str()),
+        }));
+        let mut editions = vec![any("any edition", q.edition.is_none())];
+        editions.extend(tax.editions.iter().map(|x| Opt {
+            value: x.slug.to_string(),
+            label: x.name.clone(),
+            selected: chosen(&q.edition, x.slug.as_str()),
+        }));
+        (sectors, editions)
+    };
+    let periods = PERIODS
+        .iter()
+        .map(|(v, label, _)| Opt {
+            value: (*v).into(),
+            label: (*label).into(),
+            selected: *v == period,
+        })
+        .collect();
     let rows = clusters
         .iter()
         .map(|c| ClusterRow {
@@ -751,15 +847,26 @@ async fn wire_inbox(
     let page = WirePage {
         f: frame(st, Some(a), "Wire"),
         rows,
+        filtered: q.agency.is_some()
+            || q.sector.is_some()
+            || q.edition.is_some()
+            || q.language.is_some(),
         agency: q.agency.unwrap_or_default(),
-        sector: q.sector.unwrap_or_default(),
-        edition: q.edition.unwrap_or_default(),
+        sectors,
+        editions,
+        periods,
+        agencies,
         language: q.language.unwrap_or_default(),
     };
     Ok(html_response(StatusCode::OK, page.render()))
 }
 
-async fn wire_cluster(st: &WebState, a: &Authed, id: i64) -> Result<Response<Body>, AppError> {
+async fn wire_cluster(
+    st: &WebState,
+    a: &Authed,
+    id: i64,
+    query_saved: bool,
+) -> Result<Response<Body>, AppError> {
     let (cluster, items) = st.app.wire_cluster(&a.user, id).await?;
     let first_text = items
         .first()
@@ -810,14 +917,55 @@ async fn wire_cluster(st: &WebState, a: &Authed, id: i64) -> Result<Response<Bod
             }
         })
         .collect();
+    let (sectors, editions) = {
+        let snap = st.app.read();
+        let tax = &snap.tax;
+        let mut sectors = vec![Opt {
+            value: String::new(),
+            label: "(none)".into(),
+            selected: cluster.sector.is_none(),
+        }];
+        sectors.extend(tax.sectors.iter().map(|x| Opt {
+            value: x.slug.to_string(),
+            label: x.name.clone(),
+            selected: cluster.sector.as_deref() == Some(x.slug.as_str()),
+        }));
+        let editions = tax
+            .editions
+            .iter()
+            .filter(|e| e.slug.as_str() != GLOBAL_EDITION)
+            .map(|x| Check {
+                value: x.slug.to_string(),
+                label: x.name.clone(),
+                checked: cluster.editions.iter().any(|e| e == x.slug.as_str()),
+            })
+            .collect();
+        (sectors, editions)
+    };
+    let tags = format!(
+        "{}; {}",
+        cluster.sector.as_deref().unwrap_or("no sector"),
+        if cluster.editions.is_empty() {
+            "no edition".to_owned()
+        } else {
+            cluster.editions.join(", ")
+        }
+    );
+    let mut f = frame(st, Some(a), "Wire cluster");
+    if query_saved {
+        f.notice = "Saved.".into();
+    }
     let page = ClusterPage {
-        f: frame(st, Some(a), "Wire cluster"),
+        f,
         id,
         headline: cluster.headline,
         summary: cluster.summary,
         summary_accepted: cluster.summary_accepted,
         items: views,
         can_edit: a.user.role.can(Capability::EditAnyStory),
+        sectors,
+        editions,
+        tags,
     };
     Ok(html_response(StatusCode::OK, page.render()))
 }
@@ -923,6 +1071,8 @@ pub fn agency_html(html: &str) -> String {
 
 /// A source in the health list.
 pub struct SourceRow {
+    /// The source's page.
+    pub href: String,
     /// Name.
     pub name: String,
     /// Feed address or "push only".
@@ -992,6 +1142,7 @@ async fn sources_page(
         .await?
         .into_iter()
         .map(|s| SourceRow {
+            href: format!("/newsroom/sources/{}", s.id),
             name: s.name,
             url: s.url.unwrap_or_else(|| "push only".into()),
             ok: s.last_success_at.map(utc).unwrap_or_else(|| "never".into()),
@@ -1729,7 +1880,16 @@ async fn route(
         }
         (["wire"], false) => wire_inbox(st, a, query).await,
         (["wire", id], false) => {
-            wire_cluster(st, a, id.parse().map_err(|_| AppError::NotFound)?).await
+            let id = id.parse().map_err(|_| AppError::NotFound)?;
+            wire_cluster(st, a, id, query.get("saved") == "1").await
+        }
+        (["wire", id, "tags"], true) => {
+            let id: i64 = id.parse().map_err(|_| AppError::NotFound)?;
+            let sector = Some(form.get("sector")).filter(|s| !s.trim().is_empty());
+            st.app
+                .retag_cluster(&a.user, id, sector, &form.all("edition"))
+                .await?;
+            Ok(see_other(&format!("/newsroom/wire/{id}?saved=1")))
         }
         (["wire", id, "story"], true) => {
             let story = st
@@ -1754,6 +1914,28 @@ async fn route(
         }
         (["sources"], false) => {
             sources_page(st, a, String::new(), Vec::new(), SourceFields::default()).await
+        }
+        (["sources", id], false) => {
+            let id: i64 = id.parse().map_err(|_| AppError::NotFound)?;
+            let mut out = sources::Outcome::default();
+            if query.get("saved") == "1" {
+                out.notice = "Saved.".into();
+            }
+            sources::page(st, a, id, out).await
+        }
+        (["sources", id], true) => {
+            let id: i64 = id.parse().map_err(|_| AppError::NotFound)?;
+            sources::save_settings(st, a, id, form).await
+        }
+        (["sources", id, "token"], true) => {
+            sources::new_token(st, a, id.parse().map_err(|_| AppError::NotFound)?).await
+        }
+        (["sources", id, "poll"], true) => {
+            sources::poll_now(st, a, id.parse().map_err(|_| AppError::NotFound)?).await
+        }
+        (["sources", id, "auto-publish"], true) => {
+            let id: i64 = id.parse().map_err(|_| AppError::NotFound)?;
+            sources::save_rule(st, a, id, form).await
         }
         (["sources"], true) => {
             // Empty means the default; anything that is not a number is out of range.
@@ -2311,22 +2493,23 @@ async fn dashboard(
         });
     }
     let flags = st.app.lineage_flags(&a.user).await?;
-    let flag_rows: Vec<(String, String, String, i64)> = {
+    let flag_rows: Vec<FlagRow> = {
         let mut out = Vec::new();
         for f in &flags {
-            let headline = st
-                .app
-                .store
-                .get_story(f.story_id)
-                .await
-                .map(|s| s.headline.to_string())
-                .unwrap_or_default();
-            out.push((
-                format!("/newsroom/stories/{}", f.story_id),
-                headline,
-                format!("{} ({})", f.reason, utc(f.at)),
-                f.story_id.0,
-            ));
+            let story = st.app.store.get_story(f.story_id).await.ok();
+            out.push(FlagRow {
+                href: format!("/newsroom/stories/{}", f.story_id),
+                headline: story
+                    .as_ref()
+                    .map(|s| s.headline.to_string())
+                    .unwrap_or_default(),
+                what: format!("{} ({})", f.reason, utc(f.at)),
+                id: f.story_id.0,
+                version: story.as_ref().map_or(0, |s| s.version),
+                published: story
+                    .as_ref()
+                    .is_some_and(|s| s.status == StoryStatus::Published),
+            });
         }
         out
     };

@@ -1404,6 +1404,52 @@ async fn the_wire_desk_pages() {
     let page = get(&s, &editor, &href).await;
     assert_eq!(page.status, StatusCode::OK);
     assert!(page.body.contains("Differences from the first report") && page.body.contains("<ins>"));
+    // The tagger's suggestions, corrected by the desk.
+    assert!(page.body.contains("east-africa"), "{}", page.body);
+    let r = post(
+        &s,
+        &editor,
+        &format!("{href}/tags"),
+        &[
+            ("sector", "economy-business"),
+            ("edition", "east-africa"),
+            ("edition", "southern-africa"),
+        ],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let retagged = get(&s, &editor, &format!("{href}?saved=1")).await;
+    assert!(
+        retagged
+            .body
+            .contains("economy-business; east-africa, southern-africa"),
+        "{}",
+        retagged.body
+    );
+    let bad = post(
+        &s,
+        &editor,
+        &format!("{href}/tags"),
+        &[("sector", "astrology")],
+    )
+    .await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    let by_sector = get(&s, &editor, "/newsroom/wire?sector=economy-business").await;
+    assert!(by_sector.body.contains("Agency A, Agency B"));
+    assert!(by_sector
+        .body
+        .contains("<option value=\"economy-business\" selected>"));
+    // The inbox shows the last 48 hours unless asked for more; a made-up period is refused.
+    assert!(get(&s, &editor, "/newsroom/wire?period=all")
+        .await
+        .body
+        .contains("Agency A, Agency B"));
+    assert_eq!(
+        get(&s, &editor, "/newsroom/wire?period=forever")
+            .await
+            .status,
+        StatusCode::BAD_REQUEST
+    );
     let r = post(
         &s,
         &editor,
@@ -1454,6 +1500,30 @@ async fn the_wire_desk_pages() {
         .body
         .contains("Flagged: agency copy withdrawn or corrected"));
     assert!(dash.body.contains("withdrawn by the agency"));
+    // The flagged story can be unpublished from the dashboard (and corrected from its editor).
+    assert!(dash
+        .body
+        .contains(&format!("href=\"/newsroom/stories/{id}#corr-title\"")));
+    let at = dash
+        .body
+        .find(&format!("action=\"/newsroom/stories/{id}/step\""))
+        .expect("an unpublish form");
+    let form = &dash.body[at..at + dash.body[at..].find("</form>").unwrap()];
+    assert!(form.contains("name=\"step\" value=\"unpublish\""));
+    let v0 = form.find("name=\"version\" value=\"").unwrap() + 22;
+    let version = &form[v0..v0 + form[v0..].find('"').unwrap()];
+    let r = post(
+        &s,
+        &editor,
+        &format!("/newsroom/stories/{id}/step"),
+        &[("step", "unpublish"), ("version", version)],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    assert_eq!(
+        s.app.store.get_story(StoryId(id)).await.unwrap().status,
+        StoryStatus::Unpublished
+    );
     let r = post(&s, &editor, &format!("/newsroom/stories/{id}/flags"), &[]).await;
     assert_eq!(r.status, StatusCode::SEE_OTHER);
     assert!(!get(&s, &editor, "/newsroom")
@@ -1548,9 +1618,127 @@ async fn sources_page_and_the_push_endpoint() {
             .count(),
         1
     );
+    // The source's own page: health with items per day, settings, a new token, the rule.
+    let src_id = path.trim_start_matches("/api/wire/").to_owned();
+    let src_page = format!("/newsroom/sources/{src_id}");
+    assert!(page.body.contains(&format!("href=\"{src_page}\"")));
+    let health = get(&s, &admin, &src_page).await;
+    assert_eq!(health.status, StatusCode::OK, "{}", health.body);
+    assert!(health.body.contains("Items received per day"));
+    assert!(
+        health.body.contains("<td>Last 24 hours</td><td>1</td>"),
+        "{}",
+        health.body
+    );
+    let bad = post(
+        &s,
+        &admin,
+        &src_page,
+        &[("url", ""), ("poll_minutes", "0"), ("enabled", "on")],
+    )
+    .await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    assert!(bad.body.contains("aria-invalid=\"true\""));
+    assert!(bad.body.contains("value=\"0\""), "what was typed is kept");
+    let ok = post(
+        &s,
+        &admin,
+        &src_page,
+        &[("url", ""), ("poll_minutes", "30"), ("enabled", "on")],
+    )
+    .await;
+    assert_eq!(ok.status, StatusCode::SEE_OTHER, "{}", ok.body);
+    let fresh = post(&s, &admin, &format!("{src_page}/token"), &[]).await;
+    assert_eq!(fresh.status, StatusCode::OK);
+    let i = fresh.body.find("Bearer ").unwrap() + 7;
+    let new_token = fresh.body[i..i + 48].to_owned();
+    assert_ne!(new_token, token);
+    let second = br#"{"uri":"urn:prw:78","version":"1","headline":"Second","body_text":"x","pubstatus":"usable"}"#.to_vec();
+    let old = send(
+        &s.router,
+        "POST",
+        &path,
+        &[
+            ("authorization", &auth),
+            ("content-type", "application/json"),
+        ],
+        second.clone(),
+    )
+    .await;
+    assert_eq!(
+        old.status,
+        StatusCode::UNAUTHORIZED,
+        "the old token is dead"
+    );
+    let new_auth = format!("Bearer {new_token}");
+    let new = send(
+        &s.router,
+        "POST",
+        &path,
+        &[
+            ("authorization", &new_auth),
+            ("content-type", "application/json"),
+        ],
+        second,
+    )
+    .await;
+    assert_eq!(new.status, StatusCode::OK, "{}", new.body);
+    let rule = post(
+        &s,
+        &admin,
+        &format!("{src_page}/auto-publish"),
+        &[
+            ("auto_publish", "on"),
+            ("sector", "health"),
+            ("max_urgency", "2"),
+            ("edition", "east-africa"),
+        ],
+    )
+    .await;
+    assert_eq!(rule.status, StatusCode::SEE_OTHER, "{}", rule.body);
+    let shown = get(&s, &admin, &src_page).await.body;
+    assert!(shown.contains("id=\"rule-on\" name=\"auto_publish\" value=\"on\" checked"));
+    assert!(shown.contains("value=\"2\" selected"));
+    let bad_rule = post(
+        &s,
+        &admin,
+        &format!("{src_page}/auto-publish"),
+        &[("auto_publish", "on"), ("sector", "astrology")],
+    )
+    .await;
+    assert_eq!(bad_rule.status, StatusCode::BAD_REQUEST);
+    let off = post(&s, &admin, &format!("{src_page}/auto-publish"), &[]).await;
+    assert_eq!(off.status, StatusCode::SEE_OTHER);
+    let polled = post(&s, &admin, &format!("{src_page}/poll"), &[]).await;
+    assert_eq!(
+        polled.status,
+        StatusCode::CONFLICT,
+        "a push-only source has nothing to poll"
+    );
+    let editor = login(&s, "editor@example.org").await;
+    let seen = get(&s, &editor, &src_page).await;
+    assert_eq!(seen.status, StatusCode::OK);
+    assert!(
+        !seen.body.contains("Save settings"),
+        "editors see health only"
+    );
+    assert_eq!(
+        post(&s, &editor, &format!("{src_page}/token"), &[])
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        get(&s, &admin, "/newsroom/sources/999999").await.status,
+        StatusCode::NOT_FOUND
+    );
     let contrib = login(&s, "contrib@example.org").await;
     assert_eq!(
         get(&s, &contrib, "/newsroom/sources").await.status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        get(&s, &contrib, &src_page).await.status,
         StatusCode::FORBIDDEN
     );
     assert_eq!(

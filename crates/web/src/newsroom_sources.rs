@@ -1,0 +1,279 @@
+//! One agency source's page: its health (with items per day), and for admins its settings, a
+//! new push token, "poll now" and the auto-publish rule.
+
+use super::{frame, html_response, see_other, utc, Check, Opt};
+use crate::forms::FormData;
+use crate::WebState;
+use askama::Template;
+use axum::body::Body;
+use axum::http::{Response, StatusCode};
+use newsdesk_app::{AppError, Authed, FieldError};
+use newsdesk_domain::*;
+
+/// Days of the items-per-day table.
+const DAYS: usize = 7;
+
+#[derive(Template)]
+#[template(path = "newsroom/source.html")]
+struct SourcePage {
+    f: super::Frame,
+    id: i64,
+    name: String,
+    url: String,
+    push_url: String,
+    enabled: bool,
+    ok: String,
+    error: String,
+    failures: i64,
+    next: String,
+    per_day: Vec<(String, i64)>,
+    is_admin: bool,
+    /// Settings as shown (after a mistake: as typed).
+    form_url: String,
+    form_minutes: String,
+    form_enabled: bool,
+    invalid: Vec<String>,
+    rule_on: bool,
+    rule_sectors: Vec<Check>,
+    rule_editions: Vec<Check>,
+    rule_urgency: Vec<Opt>,
+}
+
+impl SourcePage {
+    fn wrong(&self, field: &str) -> bool {
+        self.invalid.iter().any(|f| f == field)
+    }
+}
+
+/// What a POST to the page changed, for the page shown after it.
+#[derive(Default)]
+pub(super) struct Outcome {
+    pub(super) notice: String,
+    errors: Vec<String>,
+    invalid: Vec<String>,
+    /// The settings form as sent, when it had mistakes.
+    typed: Option<(String, String, bool)>,
+}
+
+pub(super) async fn page(
+    st: &WebState,
+    a: &Authed,
+    id: i64,
+    out: Outcome,
+) -> Result<Response<Body>, AppError> {
+    let (src, per_day) = st.app.source_health(&a.user, id, DAYS).await?;
+    let base = st.app.site.base_url.trim_end_matches('/').to_owned();
+    let per_day = per_day
+        .into_iter()
+        .enumerate()
+        .map(|(d, n)| {
+            let label = match d {
+                0 => "Last 24 hours".to_owned(),
+                1 => "24 to 48 hours ago".to_owned(),
+                d => format!("{d} to {} days ago", d + 1),
+            };
+            (label, n)
+        })
+        .collect();
+    let rule = src.auto_publish.clone();
+    let (rule_sectors, rule_editions) = {
+        let snap = st.app.read();
+        let tax = &snap.tax;
+        let chosen = |list: Option<&Vec<String>>, slug: &str| {
+            list.is_some_and(|l| l.iter().any(|x| x == slug))
+        };
+        (
+            tax.sectors
+                .iter()
+                .map(|s| Check {
+                    value: s.slug.to_string(),
+                    label: s.name.clone(),
+                    checked: chosen(rule.as_ref().map(|r| &r.sectors), s.slug.as_str()),
+                })
+                .collect(),
+            tax.editions
+                .iter()
+                .map(|e| Check {
+                    value: e.slug.to_string(),
+                    label: e.name.clone(),
+                    checked: chosen(rule.as_ref().map(|r| &r.editions), e.slug.as_str()),
+                })
+                .collect(),
+        )
+    };
+    let max = rule.as_ref().and_then(|r| r.max_urgency);
+    let mut rule_urgency = vec![Opt {
+        value: String::new(),
+        label: "any urgency".into(),
+        selected: max.is_none(),
+    }];
+    rule_urgency.extend((1..=9u8).map(|u| Opt {
+        value: u.to_string(),
+        label: if u == 1 {
+            "1 (most urgent) only".into()
+        } else {
+            format!("1 to {u}")
+        },
+        selected: max == Some(u),
+    }));
+    let (form_url, form_minutes, form_enabled) = out.typed.unwrap_or_else(|| {
+        (
+            src.url.clone().unwrap_or_default(),
+            src.poll_minutes.to_string(),
+            src.enabled,
+        )
+    });
+    let mut f = frame(st, Some(a), &format!("Source: {}", src.name));
+    f.notice = out.notice;
+    let status = if out.errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::BAD_REQUEST
+    };
+    f.errors = out.errors;
+    let page = SourcePage {
+        f,
+        id,
+        push_url: format!("{base}/api/wire/{id}"),
+        url: src.url.clone().unwrap_or_else(|| "none (push only)".into()),
+        name: src.name,
+        enabled: src.enabled,
+        ok: src
+            .last_success_at
+            .map(utc)
+            .unwrap_or_else(|| "never".into()),
+        error: match (src.last_error, src.last_error_at) {
+            (Some(e), Some(t)) => format!("{e} ({})", utc(t)),
+            _ => "none".into(),
+        },
+        failures: src.failures,
+        next: utc(src.next_poll_at),
+        per_day,
+        is_admin: a.user.role.can(Capability::ManageUsers),
+        form_url,
+        form_minutes,
+        form_enabled,
+        invalid: out.invalid,
+        rule_on: rule.is_some(),
+        rule_sectors,
+        rule_editions,
+        rule_urgency,
+    };
+    Ok(html_response(status, page.render()))
+}
+
+fn invalid(errs: Vec<FieldError>) -> Outcome {
+    Outcome {
+        invalid: errs.iter().map(|e| e.field.clone()).collect(),
+        errors: errs.into_iter().map(|e| e.message).collect(),
+        ..Outcome::default()
+    }
+}
+
+/// `POST /newsroom/sources/{id}`: the settings form.
+pub(super) async fn save_settings(
+    st: &WebState,
+    a: &Authed,
+    id: i64,
+    form: &FormData,
+) -> Result<Response<Body>, AppError> {
+    // Empty means the default; anything that is not a number is out of range.
+    let minutes: i64 = match form.get("poll_minutes").trim() {
+        "" => 15,
+        m => m.parse().unwrap_or(0),
+    };
+    let enabled = form.get("enabled") == "on";
+    match st
+        .app
+        .update_source(&a.user, id, form.get("url"), minutes, enabled)
+        .await
+    {
+        Ok(_) => Ok(see_other(&format!("/newsroom/sources/{id}?saved=1"))),
+        Err(AppError::Invalid(errs)) => {
+            let mut out = invalid(errs);
+            out.typed = Some((
+                form.get("url").to_owned(),
+                form.get("poll_minutes").to_owned(),
+                enabled,
+            ));
+            page(st, a, id, out).await
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// `POST /newsroom/sources/{id}/token`: a new push token, shown once.
+pub(super) async fn new_token(
+    st: &WebState,
+    a: &Authed,
+    id: i64,
+) -> Result<Response<Body>, AppError> {
+    let token = st.app.new_source_token(&a.user, id).await?;
+    let note = format!(
+        "New push token (shown once; the old one no longer works): \"Authorization: Bearer {token}\"."
+    );
+    page(
+        st,
+        a,
+        id,
+        Outcome {
+            notice: note,
+            ..Outcome::default()
+        },
+    )
+    .await
+}
+
+/// `POST /newsroom/sources/{id}/poll`: poll the feed now.
+pub(super) async fn poll_now(
+    st: &WebState,
+    a: &Authed,
+    id: i64,
+) -> Result<Response<Body>, AppError> {
+    let notice = match st.app.poll_source_now(&a.user, id).await? {
+        Ok(r) => format!(
+            "Polled: {} new, {} updated, {} already known, {} withdrawn.",
+            r.new, r.updated, r.duplicates, r.withdrawn
+        ),
+        Err(e) => format!("The poll failed: {e}"),
+    };
+    page(
+        st,
+        a,
+        id,
+        Outcome {
+            notice,
+            ..Outcome::default()
+        },
+    )
+    .await
+}
+
+/// `POST /newsroom/sources/{id}/auto-publish`: set or clear the rule.
+pub(super) async fn save_rule(
+    st: &WebState,
+    a: &Authed,
+    id: i64,
+    form: &FormData,
+) -> Result<Response<Body>, AppError> {
+    let rule = if form.get("auto_publish") == "on" {
+        let max_urgency = match form.get("max_urgency").trim() {
+            "" => None,
+            u => Some(u.parse::<u8>().map_err(|_| {
+                AppError::invalid("max_urgency", "Urgency runs from 1 (most urgent) to 9.")
+            })?),
+        };
+        Some(AutoPublish {
+            sectors: form.all("sector"),
+            max_urgency,
+            editions: form.all("edition"),
+        })
+    } else {
+        None
+    };
+    match st.app.set_auto_publish(&a.user, id, rule).await {
+        Ok(()) => Ok(see_other(&format!("/newsroom/sources/{id}?saved=1"))),
+        Err(AppError::Invalid(errs)) => page(st, a, id, invalid(errs)).await,
+        Err(e) => Err(e),
+    }
+}
