@@ -790,10 +790,14 @@ async fn wire_inbox(
         limit: 200,
     };
     let clusters = st.app.wire_inbox(&a.user, &q).await?;
-    let mut agencies: Vec<String> = st
-        .app
-        .sources(&a.user)
-        .await?
+    // Suggestions for the agency field: the sources (for those who may see them) and the
+    // agencies of the events listed.
+    let sources = if a.user.role.can(Capability::EditAnyStory) {
+        st.app.sources(&a.user).await?
+    } else {
+        Vec::new()
+    };
+    let mut agencies: Vec<String> = sources
         .into_iter()
         .map(|s| s.name)
         .chain(clusters.iter().flat_map(|c| c.agencies.iter().cloned()))

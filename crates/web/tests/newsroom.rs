@@ -1254,8 +1254,52 @@ async fn every_newsroom_route_by_every_role_and_by_no_session() {
         .unwrap()[0]
         .card
         .id;
+    // Agency copy and a source, for the wire desk's routes.
+    s.app
+        .ingest(vec![wire_item(
+            "Agency A",
+            "m-1",
+            "Floods in Mombasa",
+            "Heavy rain flooded Mombasa in Kenya.",
+        )])
+        .await
+        .unwrap();
+    let cluster = s
+        .app
+        .store
+        .list_clusters(&WireQuery {
+            limit: 1,
+            ..Default::default()
+        })
+        .await
+        .unwrap()[0]
+        .id;
+    let admin_user = s
+        .app
+        .store
+        .find_login(&EmailAddress::parse("admin@example.org").unwrap())
+        .await
+        .unwrap()
+        .unwrap()
+        .0;
+    let (src, _) = s
+        .app
+        .add_source(&admin_user, "Matrix Wire", "", 15, false)
+        .await
+        .unwrap();
+    let src = src.id;
     // (method, path, expected status for: none, contributor, author, editor, admin)
     let get_routes: Vec<(String, [u16; 5])> = vec![
+        ("/newsroom/wire".into(), [303, 200, 200, 200, 200]),
+        (
+            format!("/newsroom/wire/{cluster}"),
+            [303, 200, 200, 200, 200],
+        ),
+        ("/newsroom/sources".into(), [303, 403, 403, 200, 200]),
+        (
+            format!("/newsroom/sources/{src}"),
+            [303, 403, 403, 200, 200],
+        ),
         ("/newsroom".into(), [303, 200, 200, 200, 200]),
         ("/newsroom/stories/new".into(), [303, 200, 200, 200, 200]),
         (
@@ -1353,6 +1397,51 @@ async fn every_newsroom_route_by_every_role_and_by_no_session() {
         if i < 3 {
             assert_eq!(r.status, StatusCode::FORBIDDEN, "correct as #{i}");
         }
+        // The wire desk: editors correct tags; only admins touch sources.
+        let wire_posts: [(String, Vec<(&str, &str)>, [u16; 4]); 5] = [
+            (
+                format!("/newsroom/wire/{cluster}/tags"),
+                vec![("sector", "health")],
+                [403, 403, 303, 303],
+            ),
+            (
+                format!("/newsroom/sources/{src}"),
+                vec![("url", ""), ("poll_minutes", "20"), ("enabled", "on")],
+                [403, 403, 403, 303],
+            ),
+            (
+                format!("/newsroom/sources/{src}/token"),
+                vec![],
+                [403, 403, 403, 200],
+            ),
+            (
+                format!("/newsroom/sources/{src}/auto-publish"),
+                vec![],
+                [403, 403, 403, 303],
+            ),
+            (
+                format!("/newsroom/sources/{src}/poll"),
+                vec![],
+                [403, 403, 403, 409],
+            ),
+        ];
+        for (path, fields, want) in &wire_posts {
+            let r = post(&s, b, path, fields).await;
+            assert_eq!(r.status.as_u16(), want[i - 1], "POST {path} as #{i}");
+        }
+    }
+    // And with no session at all, nothing of the wire desk changes.
+    for path in [
+        format!("/newsroom/wire/{cluster}/tags"),
+        format!("/newsroom/sources/{src}/token"),
+        format!("/newsroom/sources/{src}/auto-publish"),
+    ] {
+        let r = send(&s.router, "POST", &path, &[], enc(&[("sector", "health")])).await;
+        assert_eq!(
+            r.status,
+            StatusCode::FORBIDDEN,
+            "POST {path} with no session"
+        );
     }
 }
 
