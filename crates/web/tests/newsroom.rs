@@ -1398,7 +1398,7 @@ async fn every_newsroom_route_by_every_role_and_by_no_session() {
             assert_eq!(r.status, StatusCode::FORBIDDEN, "correct as #{i}");
         }
         // The wire desk: editors correct tags; only admins touch sources.
-        let wire_posts: [(String, Vec<(&str, &str)>, [u16; 4]); 5] = [
+        let wire_posts: [WirePost; 5] = [
             (
                 format!("/newsroom/wire/{cluster}/tags"),
                 vec![("sector", "health")],
@@ -1444,6 +1444,9 @@ async fn every_newsroom_route_by_every_role_and_by_no_session() {
         );
     }
 }
+
+/// A wire-desk form post: path, fields, expected status for contributor, author, editor, admin.
+type WirePost = (String, Vec<(&'static str, &'static str)>, [u16; 4]);
 
 fn wire_item(agency: &str, id: &str, headline: &str, body: &str) -> WireItem {
     WireItem {
