@@ -128,6 +128,14 @@ pub struct DeskQuery {
     pub text: Option<String>,
     /// Only stories whose embargo ends after this instant.
     pub embargoed_after: Option<DateTime<Utc>>,
+    /// Only stories of this sector.
+    pub sector: Option<crate::ids::SectorId>,
+    /// Only stories placed in this edition.
+    pub edition: Option<crate::ids::EditionId>,
+    /// Only stories with this desk byline.
+    pub desk: Option<crate::ids::DeskId>,
+    /// Only stories by this author.
+    pub author: Option<crate::ids::AuthorId>,
     /// At most this many, newest change first.
     pub limit: usize,
 }

@@ -1488,6 +1488,28 @@ impl Store for SqliteStore {
                 args.push(Box::new(ms(after)));
                 sql.push_str(&format!(" AND embargo_until > ?{}", args.len()));
             }
+            if let Some(sector) = q.sector {
+                args.push(Box::new(sector.0));
+                sql.push_str(&format!(" AND sector_id = ?{}", args.len()));
+            }
+            if let Some(desk) = q.desk {
+                args.push(Box::new(desk.0));
+                sql.push_str(&format!(" AND desk_id = ?{}", args.len()));
+            }
+            if let Some(edition) = q.edition {
+                args.push(Box::new(edition.0));
+                sql.push_str(&format!(
+                    " AND EXISTS (SELECT 1 FROM story_editions e WHERE e.story_id = s.id AND e.edition_id = ?{})",
+                    args.len()
+                ));
+            }
+            if let Some(author) = q.author {
+                args.push(Box::new(author.0));
+                sql.push_str(&format!(
+                    " AND EXISTS (SELECT 1 FROM story_authors a WHERE a.story_id = s.id AND a.author_id = ?{})",
+                    args.len()
+                ));
+            }
             args.push(Box::new(q.limit.clamp(1, 1000) as i64));
             sql.push_str(&format!(
                 " ORDER BY updated_at DESC, id DESC LIMIT ?{}",

@@ -781,9 +781,80 @@ pub async fn desk_queries_filter(s: &dyn Store) {
     s.create_story(&mine, u.id, &audit("create", Some(u.id)))
         .await
         .expect("c");
-    s.insert_story(&story(&tax, "other", StoryStatus::InReview))
+    let economy = s
+        .upsert_sector(&slug("economy"), "Economy", 2)
         .await
-        .expect("i");
+        .expect("sector");
+    let mut other = story(&tax, "other", StoryStatus::InReview);
+    other.sector_id = economy.id;
+    other.primary_edition_id = tax.editions[0];
+    other.placements = vec![Placement {
+        edition_id: tax.editions[0],
+        rank: None,
+    }];
+    other.desk_id = None;
+    other.author_ids = vec![tax.authors[1]];
+    s.insert_story(&other).await.expect("i");
+    let only = |q: DeskQuery| async move {
+        let mut names: Vec<String> = s
+            .list_desk_stories(&DeskQuery { limit: 50, ..q })
+            .await
+            .expect("q")
+            .into_iter()
+            .map(|r| r.card.slug.to_string())
+            .collect();
+        names.sort();
+        names
+    };
+    assert_eq!(
+        only(DeskQuery {
+            sector: Some(tax.sector),
+            ..Default::default()
+        })
+        .await,
+        ["mine"]
+    );
+    assert_eq!(
+        only(DeskQuery {
+            edition: Some(tax.editions[1]),
+            ..Default::default()
+        })
+        .await,
+        ["mine"]
+    );
+    assert_eq!(
+        only(DeskQuery {
+            edition: Some(tax.editions[0]),
+            ..Default::default()
+        })
+        .await,
+        ["mine", "other"]
+    );
+    assert_eq!(
+        only(DeskQuery {
+            desk: Some(tax.desk),
+            ..Default::default()
+        })
+        .await,
+        ["mine"]
+    );
+    assert_eq!(
+        only(DeskQuery {
+            author: Some(tax.authors[0]),
+            ..Default::default()
+        })
+        .await,
+        ["mine"]
+    );
+    assert_eq!(
+        only(DeskQuery {
+            author: Some(tax.authors[1]),
+            sector: Some(economy.id),
+            ..Default::default()
+        })
+        .await,
+        ["other"]
+    );
     let all = s
         .list_desk_stories(&DeskQuery {
             limit: 50,

@@ -86,8 +86,32 @@ pub struct Section {
 struct DashboardPage {
     f: Frame,
     q: String,
+    sectors: Vec<Opt>,
+    editions: Vec<Opt>,
+    desks: Vec<Opt>,
+    authors: Vec<Opt>,
+    filtered: bool,
     sections: Vec<Section>,
     flags: Vec<FlagRow>,
+}
+
+/// A pick-list of taxonomy entries by slug, with "any" first; `chosen` is the slug asked for.
+fn slug_options<'a>(
+    any: &str,
+    chosen: &str,
+    entries: impl Iterator<Item = (&'a str, &'a str)>,
+) -> Vec<Opt> {
+    let mut out = vec![Opt {
+        value: String::new(),
+        label: any.into(),
+        selected: chosen.is_empty(),
+    }];
+    out.extend(entries.map(|(slug, name)| Opt {
+        value: slug.into(),
+        label: name.into(),
+        selected: slug == chosen,
+    }));
+    out
 }
 
 /// A story flagged because agency copy it is built on was withdrawn or corrected.
@@ -2427,59 +2451,110 @@ async fn dashboard(
             _ => String::new(),
         },
     };
+    // Filters shared by every section: headline text and the story's taxonomy.
+    let (base, sectors, editions, desks, authors) = {
+        let snap = st.app.read();
+        let tax = &snap.tax;
+        let pick = |key: &str| query.get(key).trim().to_owned();
+        let (sector, edition, desk, author) = (
+            pick("sector"),
+            pick("edition"),
+            pick("desk"),
+            pick("author"),
+        );
+        let unknown = |field: &str| AppError::invalid(field, "Choose from the list.");
+        let base = DeskQuery {
+            text: text.clone(),
+            sector: match sector.as_str() {
+                "" => None,
+                x => Some(tax.sector_by_slug(x).ok_or_else(|| unknown("sector"))?.id),
+            },
+            edition: match edition.as_str() {
+                "" => None,
+                x => Some(tax.edition_by_slug(x).ok_or_else(|| unknown("edition"))?.id),
+            },
+            desk: match desk.as_str() {
+                "" => None,
+                x => Some(tax.desk_by_slug(x).ok_or_else(|| unknown("desk"))?.id),
+            },
+            author: match author.as_str() {
+                "" => None,
+                x => Some(tax.author_by_slug(x).ok_or_else(|| unknown("author"))?.id),
+            },
+            ..Default::default()
+        };
+        (
+            base,
+            slug_options(
+                "any sector",
+                &sector,
+                tax.sectors
+                    .iter()
+                    .map(|x| (x.slug.as_str(), x.name.as_str())),
+            ),
+            slug_options(
+                "any edition",
+                &edition,
+                tax.editions
+                    .iter()
+                    .map(|x| (x.slug.as_str(), x.name.as_str())),
+            ),
+            slug_options(
+                "any desk",
+                &desk,
+                tax.desks.iter().map(|x| (x.slug.as_str(), x.name.as_str())),
+            ),
+            slug_options(
+                "any author",
+                &author,
+                tax.authors
+                    .iter()
+                    .map(|x| (x.slug.as_str(), x.name.as_str())),
+            ),
+        )
+    };
+    let filtered = base.text.is_some()
+        || base.sector.is_some()
+        || base.edition.is_some()
+        || base.desk.is_some()
+        || base.author.is_some();
+    let section = |statuses: Vec<StoryStatus>, limit: usize| DeskQuery {
+        statuses,
+        limit,
+        ..base.clone()
+    };
     let mut sections = Vec::new();
     let queries: Vec<(&str, &str, DeskQuery)> = vec![
         (
             "My drafts",
             "mine",
             DeskQuery {
-                statuses: vec![StoryStatus::Draft],
                 owner: Some(a.user.id),
-                text: text.clone(),
-                limit: 50,
-                ..Default::default()
+                ..section(vec![StoryStatus::Draft], 50)
             },
         ),
         (
             "Waiting for review",
             "review",
-            DeskQuery {
-                statuses: vec![StoryStatus::InReview],
-                text: text.clone(),
-                limit: 50,
-                ..Default::default()
-            },
+            section(vec![StoryStatus::InReview], 50),
         ),
         (
             "Scheduled",
             "scheduled",
-            DeskQuery {
-                statuses: vec![StoryStatus::Scheduled],
-                text: text.clone(),
-                limit: 50,
-                ..Default::default()
-            },
+            section(vec![StoryStatus::Scheduled], 50),
         ),
         (
             "Embargoed",
             "embargoed",
             DeskQuery {
-                statuses: vec![StoryStatus::Published],
                 embargoed_after: Some(now),
-                text: text.clone(),
-                limit: 50,
-                ..Default::default()
+                ..section(vec![StoryStatus::Published], 50)
             },
         ),
         (
             "Recently published",
             "published",
-            DeskQuery {
-                statuses: vec![StoryStatus::Published],
-                text: text.clone(),
-                limit: 25,
-                ..Default::default()
-            },
+            section(vec![StoryStatus::Published], 25),
         ),
     ];
     for (title, id, query) in queries {
@@ -2522,6 +2597,11 @@ async fn dashboard(
         DashboardPage {
             f: frame(st, Some(a), "Dashboard"),
             q,
+            sectors,
+            editions,
+            desks,
+            authors,
+            filtered,
             sections,
             flags: flag_rows,
         }

@@ -646,6 +646,105 @@ async fn bad_form_input_gets_a_clear_answer() {
 }
 
 #[tokio::test]
+async fn the_dashboard_filters_by_sector_edition_desk_and_author() {
+    let s = site().await;
+    let b = login(&s, "editor@example.org").await;
+    let published = s
+        .app
+        .store
+        .list_desk_stories(&DeskQuery {
+            statuses: vec![StoryStatus::Published],
+            limit: 1000,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let (sector, edition) = {
+        let snap = s.app.read();
+        let card = &published[0].card;
+        let sector = snap.tax.sector(card.sector_id).unwrap().slug.to_string();
+        let edition = snap
+            .tax
+            .edition(card.primary_edition_id)
+            .unwrap()
+            .slug
+            .to_string();
+        (sector, edition)
+    };
+    let section = |body: &str| -> Vec<String> {
+        // Headlines of the "Recently published" section.
+        let at = body.find("id=\"sec-published\"").unwrap();
+        let part = &body[at..];
+        let part = &part[..part.find("</section>").unwrap_or(part.len())];
+        part.split("href=\"/newsroom/stories/")
+            .skip(1)
+            .map(|x| x[x.find('>').unwrap() + 1..x.find("</a>").unwrap()].to_owned())
+            .collect()
+    };
+    let all = section(&get(&s, &b, "/newsroom").await.body);
+    let by_sector = get(&s, &b, &format!("/newsroom?sector={sector}")).await;
+    assert_eq!(by_sector.status, StatusCode::OK);
+    assert!(by_sector
+        .body
+        .contains(&format!("<option value=\"{sector}\" selected>")));
+    let in_sector = section(&by_sector.body);
+    assert!(
+        !in_sector.is_empty() && in_sector.len() < all.len(),
+        "{in_sector:?} of {all:?}"
+    );
+    let want: Vec<String> = published
+        .iter()
+        .filter(|r| {
+            s.app
+                .read()
+                .tax
+                .sector(r.card.sector_id)
+                .unwrap()
+                .slug
+                .as_str()
+                == sector
+        })
+        .take(in_sector.len())
+        .map(|r| {
+            r.card
+                .headline
+                .to_string()
+                .replace('&', "&amp;")
+                .replace('<', "&lt;")
+                .replace('>', "&gt;")
+                .replace('"', "&quot;")
+                .replace('\'', "&#x27;")
+        })
+        .collect();
+    assert_eq!(
+        in_sector, want,
+        "the newest published stories of that sector"
+    );
+    let both = section(
+        &get(
+            &s,
+            &b,
+            &format!("/newsroom?sector={sector}&edition={edition}"),
+        )
+        .await
+        .body,
+    );
+    assert!(both.len() <= in_sector.len() && both.iter().all(|h| in_sector.contains(h)));
+    for bad in [
+        "sector=astrology",
+        "edition=atlantis",
+        "desk=x",
+        "author=nobody",
+    ] {
+        assert_eq!(
+            get(&s, &b, &format!("/newsroom?{bad}")).await.status,
+            StatusCode::BAD_REQUEST,
+            "{bad}"
+        );
+    }
+}
+
+#[tokio::test]
 async fn admins_invite_and_the_invitation_works_once() {
     let s = site().await;
     let admin = login(&s, "admin@example.org").await;
