@@ -13,8 +13,7 @@ use argon2::Argon2;
 use chrono::{DateTime, Duration, Utc};
 use newsdesk_domain::*;
 use sha2::{Digest, Sha256};
-use std::collections::{HashMap, VecDeque};
-use std::sync::{Mutex, OnceLock};
+use std::sync::OnceLock;
 
 /// Shortest password accepted.
 pub const PASSWORD_MIN: usize = 12;
@@ -106,40 +105,6 @@ pub fn check_password(password: &str) -> Result<(), FieldError> {
     Ok(())
 }
 
-/// Counts failed logins per account and per client address in a sliding window.
-#[derive(Default)]
-pub struct Throttle {
-    failures: Mutex<HashMap<String, VecDeque<DateTime<Utc>>>>,
-}
-
-impl Throttle {
-    fn recent(&self, key: &str, now: DateTime<Utc>) -> usize {
-        let mut m = self.failures.lock().unwrap_or_else(|e| e.into_inner());
-        let Some(q) = m.get_mut(key) else { return 0 };
-        while q.front().is_some_and(|t| *t <= now - THROTTLE_WINDOW) {
-            q.pop_front();
-        }
-        q.len()
-    }
-    fn fail(&self, key: String, now: DateTime<Utc>) {
-        let mut m = self.failures.lock().unwrap_or_else(|e| e.into_inner());
-        if m.len() > 100_000 {
-            m.retain(|_, q| q.back().is_some_and(|t| *t > now - THROTTLE_WINDOW));
-        }
-        let q = m.entry(key).or_default();
-        q.push_back(now);
-        if q.len() > 64 {
-            q.pop_front();
-        }
-    }
-    fn clear(&self, key: &str) {
-        self.failures
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .remove(key);
-    }
-}
-
 /// A successful login: the token goes into the cookie, never into the database.
 #[derive(Debug)]
 pub struct Login {
@@ -198,8 +163,8 @@ impl App {
         let now = self.now();
         let email_key = format!("account:{}", email.trim().to_lowercase());
         let addr_key = format!("address:{address}");
-        if self.throttle.recent(&email_key, now) >= MAX_FAILURES_PER_ACCOUNT
-            || self.throttle.recent(&addr_key, now) >= MAX_FAILURES_PER_ADDRESS
+        if self.failures(&email_key, now).await? >= MAX_FAILURES_PER_ACCOUNT
+            || self.failures(&addr_key, now).await? >= MAX_FAILURES_PER_ADDRESS
         {
             return Err(AppError::RateLimited);
         }
@@ -214,21 +179,18 @@ impl App {
         let pw = password.to_owned();
         let ok = blocking(move || verify_password(&pw, &hash)).await? && user.is_some();
         let Some(user) = user.filter(|_| ok) else {
-            self.throttle.fail(email_key, now);
-            self.throttle.fail(addr_key, now);
+            self.fail(&email_key, now).await?;
+            self.fail(&addr_key, now).await?;
             return Err(wrong_login());
         };
         if user.totp_enabled {
             let pending = random_hex(16)?;
-            let mut map = self
-                .pending_logins
-                .lock()
-                .unwrap_or_else(|e| e.into_inner());
-            map.retain(|_, (_, exp)| *exp > now);
-            map.insert(hash_token(&pending), (user.id, now + PENDING_TTL));
+            self.store
+                .create_pending_login(&hash_token(&pending), user.id, now + PENDING_TTL)
+                .await?;
             return Ok(LoginStep::NeedCode { pending });
         }
-        self.throttle.clear(&email_key);
+        self.store.clear_login_failures(&email_key).await?;
         Ok(LoginStep::Done(self.start_session(user, now).await?))
     }
 
@@ -238,12 +200,7 @@ impl App {
         let now = self.now();
         let addr_key = format!("address:{address}");
         let key = hash_token(pending);
-        let entry = self
-            .pending_logins
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(&key)
-            .copied();
+        let entry = self.store.pending_login(&key).await?;
         let Some((user_id, expires)) = entry.filter(|(_, exp)| *exp > now) else {
             return Err(AppError::invalid(
                 "code",
@@ -252,8 +209,8 @@ impl App {
         };
         let user = self.store.get_user(user_id).await?;
         let acct_key = format!("account:{}", user.email);
-        if self.throttle.recent(&acct_key, now) >= MAX_FAILURES_PER_ACCOUNT
-            || self.throttle.recent(&addr_key, now) >= MAX_FAILURES_PER_ADDRESS
+        if self.failures(&acct_key, now).await? >= MAX_FAILURES_PER_ACCOUNT
+            || self.failures(&addr_key, now).await? >= MAX_FAILURES_PER_ADDRESS
         {
             return Err(AppError::RateLimited);
         }
@@ -268,19 +225,32 @@ impl App {
             None => false,
         };
         if !fresh || user.disabled || expires <= now {
-            self.throttle.fail(acct_key, now);
-            self.throttle.fail(addr_key, now);
+            self.fail(&acct_key, now).await?;
+            self.fail(&addr_key, now).await?;
             return Err(AppError::invalid(
                 "code",
                 "That code is not right. Use the current code from your app.",
             ));
         }
-        self.pending_logins
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .remove(&key);
-        self.throttle.clear(&acct_key);
+        self.store.end_pending_login(&key).await?;
+        self.store.clear_login_failures(&acct_key).await?;
         self.start_session(user, now).await
+    }
+
+    /// Failed logins of a throttle key in the last [`THROTTLE_WINDOW`] (kept in the database,
+    /// so the limits hold across nodes).
+    async fn failures(&self, key: &str, now: DateTime<Utc>) -> AppResult<usize> {
+        Ok(self
+            .store
+            .login_failures_since(key, now - THROTTLE_WINDOW)
+            .await?)
+    }
+
+    async fn fail(&self, key: &str, now: DateTime<Utc>) -> AppResult<()> {
+        Ok(self
+            .store
+            .record_login_failure(key, now, now - THROTTLE_WINDOW)
+            .await?)
     }
 
     async fn start_session(&self, user: User, now: DateTime<Utc>) -> AppResult<Login> {
@@ -695,19 +665,5 @@ mod tests {
         assert!(!verify_password("x", "not a hash"));
         assert!(check_password("short").is_err());
         assert!(check_password("long enough pass").is_ok());
-    }
-
-    #[test]
-    fn throttle_window_slides() {
-        let t = Throttle::default();
-        let now = chrono::DateTime::from_timestamp(1_700_000_000, 0).unwrap();
-        for _ in 0..5 {
-            t.fail("k".into(), now);
-        }
-        assert_eq!(t.recent("k", now), 5);
-        assert_eq!(
-            t.recent("k", now + THROTTLE_WINDOW + Duration::seconds(1)),
-            0
-        );
     }
 }

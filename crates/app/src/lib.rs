@@ -38,16 +38,12 @@ pub struct App {
     pub site: SiteConfig,
     /// View counts and trending lists.
     pub audience: Audience,
-    /// Failed-login counters.
-    pub throttle: auth::Throttle,
     /// The wire desk's clusterer.
     wire: wire::WireState,
     /// How agency feeds are fetched.
     fetch_policy: RwLock<newsdesk_fetch::FetchPolicy>,
     /// Where e-mail goes (invitations, password resets); an in-memory stub until set.
     mailer: RwLock<Arc<dyn newsdesk_mail::Mailer>>,
-    /// Logins waiting for their one-time code: token hash → (account, expiry).
-    pending_logins: std::sync::Mutex<std::collections::HashMap<String, (UserId, DateTime<Utc>)>>,
     snapshot: RwLock<Snapshot>,
     content_generation: AtomicU64,
     sync_state: tokio::sync::Mutex<SyncState>,
@@ -101,8 +97,6 @@ impl App {
             clock,
             site,
             audience,
-            throttle: auth::Throttle::default(),
-            pending_logins: std::sync::Mutex::default(),
             mailer: RwLock::new(Arc::new(newsdesk_mail::MemoryMailer::default())),
             wire: wire::WireState::default(),
             fetch_policy: RwLock::new(newsdesk_fetch::FetchPolicy::default()),

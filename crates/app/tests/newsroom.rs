@@ -755,6 +755,76 @@ async fn a_second_factor_is_asked_for_checked_once_and_can_be_required() {
     );
 }
 
+/// Two nodes over one database: a login started on one finishes on the other, and failed
+/// logins on one count on the other.
+#[tokio::test]
+async fn logins_and_their_throttle_hold_across_nodes() {
+    let r = room().await;
+    let other = App::load(r.store.clone(), r.clock.clone(), SiteConfig::default())
+        .await
+        .unwrap();
+    let editor = r.users[2].clone();
+    let secret = r.app.new_totp_secret().unwrap();
+    let raw = newsdesk_app::totp::base32_decode(&secret).unwrap();
+    let code_now = |clock: &ManualClock| {
+        format!(
+            "{:06}",
+            newsdesk_app::totp::code_at(&raw, clock.now().timestamp() / 30)
+        )
+    };
+    r.app
+        .enable_totp(&editor, &secret, &code_now(&r.clock))
+        .await
+        .unwrap();
+    r.clock.advance(Duration::seconds(30));
+    let newsdesk_app::LoginStep::NeedCode { pending } = r
+        .app
+        .login("u2@example.org", "a long enough password", "a")
+        .await
+        .unwrap()
+    else {
+        panic!("a code is needed")
+    };
+    let login = other
+        .login_code(&pending, &code_now(&r.clock), "a")
+        .await
+        .unwrap();
+    assert_eq!(
+        login.user.id, editor.id,
+        "the code was taken by the other node"
+    );
+    assert!(
+        r.app
+            .login_code(&pending, &code_now(&r.clock), "a")
+            .await
+            .is_err(),
+        "and the half-done login is over on both"
+    );
+    // Five wrong passwords spread over two nodes lock the account on both.
+    for i in 0..5 {
+        let node = if i % 2 == 0 { &r.app } else { &other };
+        assert!(matches!(
+            node.login("u1@example.org", "wrong password", &format!("addr{i}"))
+                .await,
+            Err(AppError::Invalid(_))
+        ));
+    }
+    for node in [&r.app, &other] {
+        assert!(matches!(
+            node.login("u1@example.org", "a long enough password", "fresh")
+                .await,
+            Err(AppError::RateLimited)
+        ));
+    }
+    r.clock.advance(Duration::minutes(16));
+    assert!(matches!(
+        other
+            .login("u1@example.org", "a long enough password", "fresh")
+            .await,
+        Ok(newsdesk_app::LoginStep::Done(_))
+    ));
+}
+
 #[tokio::test]
 async fn password_reset_is_single_use_and_ends_sessions() {
     let r = room().await;

@@ -28,6 +28,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("sources.sql"),
     include_str!("autopublish.sql"),
     include_str!("wire_by_agency.sql"),
+    include_str!("logins.sql"),
 ];
 
 /// Most idle read connections kept.
@@ -1862,6 +1863,111 @@ impl Store for SqliteStore {
                 )
                 .map_err(sql_err)?;
             Ok(n == 1)
+        })
+        .await
+    }
+
+    async fn create_pending_login(
+        &self,
+        token_hash: &str,
+        user: UserId,
+        expires_at: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        let token_hash = token_hash.to_owned();
+        // A half-done login lives minutes; anything past its expiry at the time a new one
+        // starts is forgotten.
+        self.write(move |tx| {
+            tx.execute(
+                "DELETE FROM pending_logins WHERE expires_at < ?1",
+                params![ms(expires_at) - 86_400_000],
+            )
+            .map_err(sql_err)?;
+            tx.execute(
+                "INSERT INTO pending_logins (token_hash, user_id, expires_at) VALUES (?1,?2,?3)",
+                params![token_hash, user.0, ms(expires_at)],
+            )
+            .map_err(sql_err)?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn pending_login(
+        &self,
+        token_hash: &str,
+    ) -> StoreResult<Option<(UserId, DateTime<Utc>)>> {
+        let token_hash = token_hash.to_owned();
+        self.read(move |c| {
+            let row: Option<(i64, i64)> = c
+                .query_row(
+                    "SELECT user_id, expires_at FROM pending_logins WHERE token_hash = ?1",
+                    [token_hash],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
+                .optional()
+                .map_err(sql_err)?;
+            row.map(|(u, e)| Ok((UserId(u), from_ms(e)?))).transpose()
+        })
+        .await
+    }
+
+    async fn end_pending_login(&self, token_hash: &str) -> StoreResult<()> {
+        let token_hash = token_hash.to_owned();
+        self.write(move |tx| {
+            tx.execute(
+                "DELETE FROM pending_logins WHERE token_hash = ?1",
+                [token_hash],
+            )
+            .map_err(sql_err)?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn record_login_failure(
+        &self,
+        key: &str,
+        at: DateTime<Utc>,
+        forget_before: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        let key = key.to_owned();
+        self.write(move |tx| {
+            tx.execute(
+                "DELETE FROM login_failures WHERE at < ?1",
+                [ms(forget_before)],
+            )
+            .map_err(sql_err)?;
+            tx.execute(
+                "INSERT INTO login_failures (key, at) VALUES (?1, ?2)",
+                params![key, ms(at)],
+            )
+            .map_err(sql_err)?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn login_failures_since(&self, key: &str, since: DateTime<Utc>) -> StoreResult<usize> {
+        let key = key.to_owned();
+        self.read(move |c| {
+            let n: i64 = c
+                .query_row(
+                    "SELECT count(*) FROM login_failures WHERE key = ?1 AND at > ?2",
+                    params![key, ms(since)],
+                    |r| r.get(0),
+                )
+                .map_err(sql_err)?;
+            Ok(usize::try_from(n).unwrap_or(0))
+        })
+        .await
+    }
+
+    async fn clear_login_failures(&self, key: &str) -> StoreResult<()> {
+        let key = key.to_owned();
+        self.write(move |tx| {
+            tx.execute("DELETE FROM login_failures WHERE key = ?1", [key])
+                .map_err(sql_err)?;
+            Ok(())
         })
         .await
     }

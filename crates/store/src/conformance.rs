@@ -21,7 +21,7 @@ macro_rules! conformance_tests {
             every_save_keeps_a_revision, corrections_move_the_story, scheduled_stories_publish_once,
             desk_queries_filter, audit_log_pages, presence_and_autosave,
             second_factor_and_resets, wire_items_version_cluster_and_flag,
-            sources_keep_their_health);
+            sources_keep_their_health, half_done_logins_and_the_login_throttle);
     };
     (@cases $make:expr; $($case:ident),*) => {$(
         #[tokio::test]
@@ -1450,4 +1450,78 @@ pub async fn sources_keep_their_health(s: &dyn Store) {
         s.update_source(987_654, None, 5, true, t0()).await,
         Err(StoreError::NotFound)
     ));
+}
+
+/// Half-done logins and failed-login counts live in the store, so every node sees them.
+pub async fn half_done_logins_and_the_login_throttle(s: &dyn Store) {
+    let u = s
+        .create_user(
+            &email("two@example.org"),
+            "T",
+            Role::Editor,
+            "h",
+            &audit("x", None),
+        )
+        .await
+        .expect("u");
+    let exp = t0() + Duration::minutes(5);
+    s.create_pending_login("p1", u.id, exp)
+        .await
+        .expect("pending");
+    assert_eq!(
+        s.pending_login("p1").await.expect("read"),
+        Some((u.id, exp))
+    );
+    assert_eq!(s.pending_login("nope").await.expect("read"), None);
+    s.end_pending_login("p1").await.expect("end");
+    assert_eq!(s.pending_login("p1").await.expect("read"), None);
+    // Long-expired ones are forgotten when a new one starts.
+    s.create_pending_login("old", u.id, t0() - Duration::days(3))
+        .await
+        .expect("pending");
+    s.create_pending_login("p2", u.id, exp)
+        .await
+        .expect("pending");
+    assert_eq!(s.pending_login("old").await.expect("read"), None);
+    assert!(s.pending_login("p2").await.expect("read").is_some());
+
+    let window = Duration::minutes(15);
+    for i in 0..5 {
+        let at = t0() + Duration::minutes(i);
+        s.record_login_failure("account:two@example.org", at, at - window)
+            .await
+            .expect("fail");
+    }
+    s.record_login_failure("address:10.0.0.1", t0(), t0() - window)
+        .await
+        .expect("fail");
+    let n = |since| s.login_failures_since("account:two@example.org", since);
+    assert_eq!(n(t0() - window).await.expect("n"), 5);
+    // A sliding window: at t0+16 min the first two (t0, t0+1) are out.
+    assert_eq!(
+        n(t0() + Duration::minutes(16) - window).await.expect("n"),
+        3
+    );
+    s.clear_login_failures("account:two@example.org")
+        .await
+        .expect("clear");
+    assert_eq!(n(t0() - window).await.expect("n"), 0);
+    assert_eq!(
+        s.login_failures_since("address:10.0.0.1", t0() - window)
+            .await
+            .expect("n"),
+        1,
+        "other keys are kept"
+    );
+    // Recording a failure much later forgets the old ones of every key.
+    let later = t0() + Duration::hours(2);
+    s.record_login_failure("address:10.0.0.2", later, later - window)
+        .await
+        .expect("fail");
+    assert_eq!(
+        s.login_failures_since("address:10.0.0.1", t0() - window)
+            .await
+            .expect("n"),
+        0
+    );
 }

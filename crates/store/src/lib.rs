@@ -288,6 +288,32 @@ pub trait Store: Send + Sync + 'static {
     /// Records a used TOTP step; false if that step (or a later one) was already used, so a
     /// code cannot be replayed.
     async fn use_totp_step(&self, id: UserId, step: i64) -> StoreResult<bool>;
+    /// Saves a half-done login (password right, one-time code still to come) by its token's
+    /// hash; expired ones are forgotten at the same time. In the database, so the code may be
+    /// given to any node.
+    async fn create_pending_login(
+        &self,
+        token_hash: &str,
+        user: UserId,
+        expires_at: DateTime<Utc>,
+    ) -> StoreResult<()>;
+    /// The account and expiry of a half-done login, if it exists.
+    async fn pending_login(&self, token_hash: &str)
+        -> StoreResult<Option<(UserId, DateTime<Utc>)>>;
+    /// Ends a half-done login (it succeeded).
+    async fn end_pending_login(&self, token_hash: &str) -> StoreResult<()>;
+    /// Records a failed login for a throttle key ("account:…", "address:…") and forgets the
+    /// failures older than `forget_before`, for every key. Shared by all nodes.
+    async fn record_login_failure(
+        &self,
+        key: &str,
+        at: DateTime<Utc>,
+        forget_before: DateTime<Utc>,
+    ) -> StoreResult<()>;
+    /// Failed logins for a throttle key since `since`.
+    async fn login_failures_since(&self, key: &str, since: DateTime<Utc>) -> StoreResult<usize>;
+    /// Forgets a throttle key's failures (after a successful login).
+    async fn clear_login_failures(&self, key: &str) -> StoreResult<()>;
     /// Saves a password-reset token (by hash).
     async fn create_password_reset(
         &self,
