@@ -282,8 +282,14 @@ impl App {
                 .fold(0u8, |a, (x, y)| a | (x ^ y))
                 == 0;
         let src = self.store.get_source(source, self.now()).await?;
-        if !same || !src.enabled {
+        if !same {
             return Err(AppError::Forbidden);
+        }
+        if !src.enabled {
+            // The agency has the right token: tell it why nothing is taken.
+            return Err(AppError::Conflict(
+                "This source is switched off; the newsroom takes no copy from it now.".into(),
+            ));
         }
         let items = newsdesk_ingest::parse_items(
             &src.name,

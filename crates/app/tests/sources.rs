@@ -201,8 +201,16 @@ async fn hostile_sources_fail_cleanly_and_healthy_ones_keep_working() {
     assert!(matches!(
         app.push(push_src.id, &fresh, third, Some("application/json"))
             .await,
-        Err(newsdesk_app::AppError::Forbidden)
+        Err(newsdesk_app::AppError::Conflict(_))
     ));
+    assert!(
+        matches!(
+            app.push(push_src.id, "wrong", third, Some("application/json"))
+                .await,
+            Err(newsdesk_app::AppError::Forbidden)
+        ),
+        "a wrong token is refused as such, on or off"
+    );
     // Poll now, whatever the schedule: the healthy feed answers at once; a push-only source
     // has nothing to poll.
     let polled = app.poll_source_now(&admin, healthy).await.unwrap();

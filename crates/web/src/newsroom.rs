@@ -1172,14 +1172,20 @@ async fn sources_page(
         .map(|s| SourceRow {
             href: format!("/newsroom/sources/{}", s.id),
             name: s.name,
-            url: s.url.unwrap_or_else(|| "push only".into()),
+            url: s.url.clone().unwrap_or_else(|| "push only".into()),
             ok: s.last_success_at.map(utc).unwrap_or_else(|| "never".into()),
             error: match (s.last_error, s.last_error_at) {
                 (Some(e), Some(t)) => format!("{e} ({})", utc(t)),
                 _ => String::new(),
             },
             failures: s.failures,
-            next: utc(s.next_poll_at),
+            next: if !s.enabled {
+                "off".into()
+            } else if s.url.is_none() {
+                "push only".into()
+            } else {
+                utc(s.next_poll_at)
+            },
             items: s.items_last_day,
         })
         .collect();
@@ -1276,6 +1282,7 @@ pub async fn push(st: &WebState, req: Request) -> Response<Body> {
             "unauthorized",
             "Unknown source or wrong token.",
         ),
+        Err(AppError::Conflict(why)) => err(StatusCode::CONFLICT, "source_off", &why),
         Err(AppError::Invalid(f)) => err(
             StatusCode::BAD_REQUEST,
             "unreadable",

@@ -147,7 +147,13 @@ pub(super) async fn page(
             _ => "none".into(),
         },
         failures: src.failures,
-        next: utc(src.next_poll_at),
+        next: if !src.enabled {
+            "none: the source is off".into()
+        } else if src.url.is_none() {
+            "none: agencies push to it".into()
+        } else {
+            utc(src.next_poll_at)
+        },
         per_day,
         is_admin: a.user.role.can(Capability::ManageUsers),
         form_url,

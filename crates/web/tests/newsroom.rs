@@ -1900,6 +1900,35 @@ async fn sources_page_and_the_push_endpoint() {
     assert_eq!(bad_rule.status, StatusCode::BAD_REQUEST);
     let off = post(&s, &admin, &format!("{src_page}/auto-publish"), &[]).await;
     assert_eq!(off.status, StatusCode::SEE_OTHER);
+    let off = post(
+        &s,
+        &admin,
+        &src_page,
+        &[("url", ""), ("poll_minutes", "30")],
+    )
+    .await;
+    assert_eq!(off.status, StatusCode::SEE_OTHER);
+    let refused = send(
+        &s.router,
+        "POST",
+        &path,
+        &[
+            ("authorization", &new_auth),
+            ("content-type", "application/json"),
+        ],
+        br#"{"uri":"urn:prw:79","version":"1","headline":"Third","body_text":"x","pubstatus":"usable"}"#.to_vec(),
+    )
+    .await;
+    assert_eq!(refused.status, StatusCode::CONFLICT);
+    assert!(
+        refused.body.contains("\"error\":\"source_off\""),
+        "{}",
+        refused.body
+    );
+    assert!(get(&s, &admin, "/newsroom/sources")
+        .await
+        .body
+        .contains("<td>off</td>"));
     let polled = post(&s, &admin, &format!("{src_page}/poll"), &[]).await;
     assert_eq!(
         polled.status,
