@@ -39,7 +39,7 @@ pub struct App {
     /// View counts and trending lists.
     pub audience: Audience,
     /// The wire desk's clusterer.
-    wire: wire::WireState,
+    wire: Arc<wire::WireState>,
     /// How agency feeds are fetched.
     fetch_policy: RwLock<newsdesk_fetch::FetchPolicy>,
     /// Where e-mail goes (invitations, password resets); an in-memory stub until set.
@@ -98,7 +98,7 @@ impl App {
             site,
             audience,
             mailer: RwLock::new(Arc::new(newsdesk_mail::MemoryMailer::default())),
-            wire: wire::WireState::default(),
+            wire: Arc::new(wire::WireState::default()),
             fetch_policy: RwLock::new(newsdesk_fetch::FetchPolicy::default()),
             snapshot: RwLock::new(snap),
             content_generation: AtomicU64::new(1),

@@ -40,8 +40,131 @@ impl Clustering {
         published: chrono::DateTime<chrono::Utc>,
         text: &str,
     ) -> u64 {
-        let sig = hasher.stream_signature(text, &mut self.common);
+        let shingles = hasher.shingles(text);
+        self.assign_shingles(hasher, key, published, &shingles)
+    }
+
+    /// Like [`Clustering::assign`], with the text's shingles already made.
+    fn assign_shingles(
+        &mut self,
+        hasher: &MinHasher,
+        key: u64,
+        published: chrono::DateTime<chrono::Utc>,
+        shingles: &[u64],
+    ) -> u64 {
+        let sig = hasher.signature_of(&self.common.informative(shingles));
+        self.common.observe(shingles);
         self.clusterer.add(key, published, &sig).cluster_id
+    }
+}
+
+/// An item ready to store: the item, its content hash, its cluster and its tags.
+type Enriched = (WireItem, String, i64, WireTags);
+
+/// What can be worked out for an item on its own, in parallel with the others.
+struct Prepared {
+    item: WireItem,
+    hash: String,
+    shingles: Vec<u64>,
+    tags: WireTags,
+}
+
+impl WireState {
+    /// Tags, hashes and clusters a batch. The per-item work (text, tags, shingles) runs on every
+    /// core; clustering then goes through the items in order under the clusterer's lock.
+    fn enrich(
+        &self,
+        items: Vec<WireItem>,
+        known: &std::collections::HashMap<(String, String), i64>,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> AppResult<Vec<Enriched>> {
+        let prepare = |item: WireItem| -> Prepared {
+            let body = plain(&item.body_html);
+            let hash = format!(
+                "{:016x}",
+                newsdesk_enrich::fingerprint::content_hash(&item.headline, &body)
+            );
+            let shingles = self
+                .hasher
+                .shingles(&format!("{}\n{}\n{}", item.headline, item.summary, body));
+            let region = newsdesk_enrich::region::Gazetteer::global().tag_item(&item);
+            let tags = WireTags {
+                sector: newsdesk_enrich::sector::tag_sector(&item)
+                    .primary()
+                    .map(str::to_owned),
+                editions: region
+                    .editions
+                    .iter()
+                    .map(|e| e.edition.to_owned())
+                    .collect(),
+                evidence: region
+                    .editions
+                    .iter()
+                    .flat_map(|e| e.evidence.clone())
+                    .collect(),
+            };
+            Prepared {
+                item,
+                hash,
+                shingles,
+                tags,
+            }
+        };
+        let threads = std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .clamp(1, 8);
+        let prepared: Vec<Prepared> = if threads < 2 || items.len() < 64 {
+            items.into_iter().map(prepare).collect()
+        } else {
+            let per = items.len().div_ceil(threads);
+            let mut chunks: Vec<Vec<WireItem>> = Vec::new();
+            let mut rest = items;
+            while rest.len() > per {
+                let tail = rest.split_off(per);
+                chunks.push(rest);
+                rest = tail;
+            }
+            chunks.push(rest);
+            std::thread::scope(|scope| {
+                let handles: Vec<_> = chunks
+                    .into_iter()
+                    .map(|chunk| {
+                        scope.spawn(move || chunk.into_iter().map(prepare).collect::<Vec<_>>())
+                    })
+                    .collect();
+                let mut all = Vec::new();
+                for h in handles {
+                    // A panic in the enrichment code is a bug: the batch fails as a whole (the
+                    // source keeps its items for the next poll) rather than losing some.
+                    all.extend(h.join().map_err(|_| {
+                        AppError::Internal("enriching agency items failed (a bug)".into())
+                    })?);
+                }
+                Ok::<_, AppError>(all)
+            })?
+        };
+        let mut c = self.clusterer.lock().unwrap_or_else(|e| e.into_inner());
+        Ok(prepared
+            .into_iter()
+            .map(|p| {
+                let key = item_key(&p.item.agency, &p.item.agency_id);
+                let cluster_id = match known.get(&(p.item.agency.clone(), p.item.agency_id.clone()))
+                {
+                    Some(id) => *id,
+                    // Seen earlier in this batch (a re-send): same cluster.
+                    None => match c.clusterer.cluster_of(key as u64) {
+                        Some(cl) => cl as i64,
+                        None => c.assign_shingles(
+                            &self.hasher,
+                            key as u64,
+                            p.item.published_at.unwrap_or(now),
+                            &p.shingles,
+                        ) as i64,
+                    },
+                };
+                (p.item, p.hash, cluster_id, p.tags)
+            })
+            .collect())
     }
 }
 
@@ -168,7 +291,6 @@ impl App {
                 "An agency item needs an agency and an id.",
             ));
         }
-        let gazetteer = newsdesk_enrich::region::Gazetteer::global();
         let now = self.now();
         let keys: Vec<(String, String)> = items
             .iter()
@@ -181,53 +303,12 @@ impl App {
             .into_iter()
             .map(|s| ((s.item.agency, s.item.agency_id), s.cluster_id))
             .collect();
-        // Enrichment is CPU work on the whole batch; storing is one transaction for the batch.
-        let mut rows = Vec::with_capacity(items.len());
-        {
-            let mut c = self
-                .wire
-                .clusterer
-                .lock()
-                .unwrap_or_else(|e| e.into_inner());
-            for item in items {
-                let body = plain(&item.body_html);
-                let hash = format!(
-                    "{:016x}",
-                    newsdesk_enrich::fingerprint::content_hash(&item.headline, &body)
-                );
-                let key = item_key(&item.agency, &item.agency_id);
-                let cluster_id = match known.get(&(item.agency.clone(), item.agency_id.clone())) {
-                    Some(id) => *id,
-                    // Seen earlier in this batch (a re-send): same cluster.
-                    None => match c.clusterer.cluster_of(key as u64) {
-                        Some(cl) => cl as i64,
-                        None => c.assign(
-                            &self.wire.hasher,
-                            key as u64,
-                            item.published_at.unwrap_or(now),
-                            &format!("{}\n{}\n{}", item.headline, item.summary, body),
-                        ) as i64,
-                    },
-                };
-                let region = gazetteer.tag_item(&item);
-                let tags = WireTags {
-                    sector: newsdesk_enrich::sector::tag_sector(&item)
-                        .primary()
-                        .map(str::to_owned),
-                    editions: region
-                        .editions
-                        .iter()
-                        .map(|e| e.edition.to_owned())
-                        .collect(),
-                    evidence: region
-                        .editions
-                        .iter()
-                        .flat_map(|e| e.evidence.clone())
-                        .collect(),
-                };
-                rows.push((item, hash, cluster_id, tags));
-            }
-        }
+        // Enrichment is CPU work on the whole batch, done off the async workers (a big batch
+        // must not stall the reader site); storing is one transaction for the batch.
+        let wire = self.wire.clone();
+        let rows = tokio::task::spawn_blocking(move || wire.enrich(items, &known, now))
+            .await
+            .map_err(|e| AppError::Internal(Box::new(e)))??;
         let outcomes = self.store.store_wire_items(&rows, now).await?;
         let mut touched: Vec<i64> = Vec::new();
         for ((_, _, cluster_id, _), (item_id, outcome)) in rows.iter().zip(outcomes) {
