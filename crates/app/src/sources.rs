@@ -80,7 +80,8 @@ impl App {
         Ok((src, per_day))
     }
 
-    /// Changes a source's feed address, polling interval and whether it is on (admins).
+    /// Changes a source's feed address, polling interval, whether it is on, and the CA
+    /// certificates (PEM, empty for none) trusted for its HTTPS feed (admins).
     pub async fn update_source(
         &self,
         actor: &User,
@@ -88,10 +89,12 @@ impl App {
         url: &str,
         poll_minutes: i64,
         enabled: bool,
+        ca_pem: &str,
     ) -> AppResult<Source> {
         require(actor, Capability::ManageUsers)?;
         let url = check_feed_url(url)?;
         check_poll_minutes(poll_minutes)?;
+        let ca_pem = check_ca_pem(ca_pem)?;
         let now = self.now();
         self.store
             .update_source(
@@ -99,6 +102,7 @@ impl App {
                 (!url.is_empty()).then_some(url),
                 poll_minutes,
                 enabled,
+                ca_pem,
                 now,
             )
             .await?;
@@ -187,6 +191,9 @@ impl App {
             .unwrap_or_else(|e| e.into_inner())
             .clone();
         policy.allow_loopback = s.allow_loopback;
+        if let Some(pem) = &s.ca_pem {
+            policy.extra_root_certs.push(pem.clone());
+        }
         let cond = Conditional {
             etag: s.etag.clone(),
             last_modified: s.last_modified.clone(),
@@ -334,6 +341,31 @@ fn check_feed_url(url: &str) -> AppResult<&str> {
         }
     }
     Ok(url)
+}
+
+/// A source's own CA certificates as pasted: empty (none) or PEM the fetcher accepts.
+fn check_ca_pem(pem: &str) -> AppResult<Option<&str>> {
+    let pem = pem.trim();
+    if pem.is_empty() {
+        return Ok(None);
+    }
+    if pem.len() > 64 * 1024 {
+        return Err(AppError::invalid(
+            "ca_pem",
+            "Paste at most 64 KiB of CA certificates.",
+        ));
+    }
+    let policy = FetchPolicy {
+        extra_root_certs: vec![pem.to_owned()],
+        ..FetchPolicy::default()
+    };
+    match Fetcher::new(policy) {
+        Ok(_) => Ok(Some(pem)),
+        Err(e) => Err(AppError::invalid(
+            "ca_pem",
+            format!("The CA certificate cannot be used: {e}"),
+        )),
+    }
 }
 
 fn check_poll_minutes(poll_minutes: i64) -> AppResult<()> {

@@ -180,7 +180,10 @@ async fn hostile_sources_fail_cleanly_and_healthy_ones_keep_working() {
         (&*server.url("/ok"), 0, "poll_minutes"),
         (&*server.url("/ok"), 2000, "poll_minutes"),
     ] {
-        match app.update_source(&admin, healthy, url, minutes, true).await {
+        match app
+            .update_source(&admin, healthy, url, minutes, true, "")
+            .await
+        {
             Err(newsdesk_app::AppError::Invalid(errs)) => {
                 assert_eq!(errs[0].field, field, "{url} {minutes}")
             }
@@ -188,12 +191,12 @@ async fn hostile_sources_fail_cleanly_and_healthy_ones_keep_working() {
         }
     }
     assert!(matches!(
-        app.update_source(&editor, healthy, &server.url("/ok"), 5, true)
+        app.update_source(&editor, healthy, &server.url("/ok"), 5, true, "")
             .await,
         Err(newsdesk_app::AppError::Forbidden)
     ));
     let off = app
-        .update_source(&admin, push_src.id, "", 30, false)
+        .update_source(&admin, push_src.id, "", 30, false, "")
         .await
         .unwrap();
     assert_eq!((off.poll_minutes, off.enabled), (30, false));
@@ -238,4 +241,67 @@ async fn hostile_sources_fail_cleanly_and_healthy_ones_keep_working() {
         app.set_auto_publish(&admin, healthy, Some(bad)).await,
         Err(newsdesk_app::AppError::Invalid(_))
     ));
+}
+
+/// An agency feed over HTTPS under a private CA: refused as untrusted until the source is given
+/// that CA, then read; a pasted key or garbage is refused as a CA.
+#[tokio::test]
+async fn a_source_under_a_private_ca_is_trusted_once_given_its_ca() {
+    let feed = r#"<?xml version="1.0" encoding="UTF-8"?>
+<rss version="2.0"><channel><title>Private Agency</title><link>https://agency.test/</link>
+<description>Wire behind a private CA</description>
+<item><title>Harbour reopens in Mombasa after the storm</title><guid>private-1</guid>
+<description>The port of Mombasa in Kenya reopened on Friday.</description></item>
+</channel></rss>"#;
+    let server = newsdesk_fetch::hostile::TlsFeedServer::start(feed, "application/rss+xml")
+        .await
+        .unwrap();
+    let store: Arc<dyn Store> = newsdesk_store_sqlite::temp_store().unwrap();
+    let app = App::load(store.clone(), Arc::new(SystemClock), SiteConfig::default())
+        .await
+        .unwrap();
+    let admin = app
+        .add_user(
+            "admin@example.org",
+            "A",
+            Role::Admin,
+            "a long enough password",
+        )
+        .await
+        .unwrap();
+    let (src, _) = app
+        .add_source(&admin, "Private Agency", &server.url("/feed"), 15, true)
+        .await
+        .unwrap();
+    let first = app.poll_source_now(&admin, src.id).await.unwrap();
+    let err = first.unwrap_err();
+    assert!(err.contains("not trusted"), "{err}");
+    for bad in [
+        "not a certificate",
+        "-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEIA==\n-----END PRIVATE KEY-----",
+    ] {
+        match app
+            .update_source(&admin, src.id, &server.url("/feed"), 15, true, bad)
+            .await
+        {
+            Err(newsdesk_app::AppError::Invalid(errs)) => assert_eq!(errs[0].field, "ca_pem"),
+            other => panic!("{bad:?}: {other:?}"),
+        }
+    }
+    let updated = app
+        .update_source(
+            &admin,
+            src.id,
+            &server.url("/feed"),
+            15,
+            true,
+            server.ca_pem(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(updated.ca_pem.as_deref(), Some(server.ca_pem().trim()));
+    let report = app.poll_source_now(&admin, src.id).await.unwrap().unwrap();
+    assert_eq!(report.new, 1, "the feed is read once its CA is trusted");
+    let health = app.source_health(&admin, src.id, 1).await.unwrap().0;
+    assert_eq!(health.failures, 0);
 }

@@ -208,6 +208,9 @@ pub struct Source {
     pub items_last_day: i64,
     /// Publish matching new items unedited (off when `None`).
     pub auto_publish: Option<AutoPublish>,
+    /// CA certificates (PEM) trusted for this feed's HTTPS besides the public roots and the
+    /// site's own extra CA: for an agency serving its feed under a private CA.
+    pub ca_pem: Option<String>,
 }
 
 /// An auto-publish rule of a source: new items that match go out unedited, labelled as

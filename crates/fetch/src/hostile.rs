@@ -424,3 +424,106 @@ async fn serve(mut stream: TcpStream, addr: SocketAddr) -> io::Result<()> {
         _ => respond(&mut stream, "404 Not Found", "text/plain", b"not found").await,
     }
 }
+
+/// An HTTPS feed on 127.0.0.1 under a private certificate authority made at start (rcgen): the
+/// fetcher trusts it only when given [`TlsFeedServer::ca_pem`] in
+/// [`crate::FetchPolicy::extra_root_certs`]. Every request gets the feed. Dropping it stops it.
+pub struct TlsFeedServer {
+    addr: SocketAddr,
+    ca_pem: String,
+    task: JoinHandle<()>,
+}
+
+impl Drop for TlsFeedServer {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+impl TlsFeedServer {
+    /// Starts serving `body` as `content_type` over HTTPS for the names `localhost` and
+    /// `127.0.0.1`.
+    pub async fn start(body: &str, content_type: &str) -> io::Result<Self> {
+        use rcgen::{
+            BasicConstraints, CertificateParams, CertifiedIssuer, DnType, ExtendedKeyUsagePurpose,
+            IsCa, KeyPair, KeyUsagePurpose,
+        };
+        use rustls::pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
+        use std::sync::Arc;
+        let fail = |e: &dyn std::fmt::Display| io::Error::other(e.to_string());
+        let mut ca = CertificateParams::new(Vec::<String>::new()).map_err(|e| fail(&e))?;
+        ca.distinguished_name
+            .push(DnType::CommonName, "newsdesk test agency CA");
+        ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        ca.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
+        let issuer = CertifiedIssuer::self_signed(ca, KeyPair::generate().map_err(|e| fail(&e))?)
+            .map_err(|e| fail(&e))?;
+        let mut leaf = CertificateParams::new(vec!["localhost".into(), "127.0.0.1".into()])
+            .map_err(|e| fail(&e))?;
+        leaf.distinguished_name
+            .push(DnType::CommonName, "localhost");
+        leaf.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
+        leaf.key_usages = vec![KeyUsagePurpose::DigitalSignature];
+        let key = KeyPair::generate().map_err(|e| fail(&e))?;
+        let cert = leaf.signed_by(&key, &issuer).map_err(|e| fail(&e))?;
+        let mut config = rustls::ServerConfig::builder_with_provider(Arc::new(
+            rustls::crypto::ring::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()
+        .map_err(|e| fail(&e))?
+        .with_no_client_auth()
+        .with_single_cert(
+            vec![cert.der().clone()],
+            PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der())),
+        )
+        .map_err(|e| fail(&e))?;
+        config.alpn_protocols = vec![b"http/1.1".to_vec()];
+        let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+        let listener = TcpListener::bind("127.0.0.1:0").await?;
+        let addr = listener.local_addr()?;
+        let response = format!(
+            "HTTP/1.1 200 OK\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        );
+        let task = tokio::spawn(async move {
+            let mut conns = JoinSet::new();
+            while let Ok((tcp, _)) = listener.accept().await {
+                let acceptor = acceptor.clone();
+                let response = response.clone();
+                conns.spawn(async move {
+                    let Ok(Ok(mut tls)) =
+                        tokio::time::timeout(Duration::from_secs(5), acceptor.accept(tcp)).await
+                    else {
+                        return;
+                    };
+                    let mut seen = Vec::new();
+                    let mut buf = [0u8; 2048];
+                    while !seen.windows(4).any(|w| w == b"\r\n\r\n") && seen.len() < 65_536 {
+                        match tokio::time::timeout(Duration::from_secs(5), tls.read(&mut buf)).await
+                        {
+                            Ok(Ok(n)) if n > 0 => seen.extend_from_slice(&buf[..n]),
+                            _ => return,
+                        }
+                    }
+                    let _ = tls.write_all(response.as_bytes()).await;
+                    let _ = tls.shutdown().await;
+                });
+            }
+        });
+        Ok(TlsFeedServer {
+            addr,
+            ca_pem: issuer.pem(),
+            task,
+        })
+    }
+
+    /// `https://localhost:PORT{path}`.
+    pub fn url(&self, path: &str) -> String {
+        format!("https://localhost:{}{path}", self.addr.port())
+    }
+
+    /// The private CA's certificate, PEM.
+    pub fn ca_pem(&self) -> &str {
+        &self.ca_pem
+    }
+}

@@ -29,6 +29,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("autopublish.sql"),
     include_str!("wire_by_agency.sql"),
     include_str!("logins.sql"),
+    include_str!("source_ca.sql"),
 ];
 
 /// Most idle read connections kept.
@@ -2339,9 +2340,11 @@ impl Store for SqliteStore {
         url: Option<&str>,
         poll_minutes: i64,
         enabled: bool,
+        ca_pem: Option<&str>,
         at: DateTime<Utc>,
     ) -> StoreResult<()> {
         let url = url.map(str::to_owned);
+        let ca_pem = ca_pem.map(str::to_owned);
         self.write(move |tx| {
             let old: Option<String> = tx
                 .query_row("SELECT url FROM wire_sources WHERE id = ?1", [id], |r| {
@@ -2349,8 +2352,9 @@ impl Store for SqliteStore {
                 })
                 .map_err(sql_err)?;
             tx.execute(
-                "UPDATE wire_sources SET url = ?2, poll_minutes = ?3, enabled = ?4 WHERE id = ?1",
-                params![id, url, poll_minutes, enabled],
+                "UPDATE wire_sources SET url = ?2, poll_minutes = ?3, enabled = ?4, ca_pem = ?5 \
+                 WHERE id = ?1",
+                params![id, url, poll_minutes, enabled, ca_pem],
             )
             .map_err(sql_err)?;
             if old != url {

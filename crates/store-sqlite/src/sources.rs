@@ -8,7 +8,8 @@ use rusqlite::{Connection, Row};
 const COLS: &str =
     "s.id, s.name, s.url, s.poll_minutes, s.allow_loopback, s.enabled, s.etag, s.last_modified, \
      s.last_success_at, s.last_error, s.last_error_at, s.failures, s.next_poll_at, \
-     (SELECT count(*) FROM wire_items w WHERE w.agency = s.name AND w.received_at >= ?1), s.auto_publish";
+     (SELECT count(*) FROM wire_items w WHERE w.agency = s.name AND w.received_at >= ?1), s.auto_publish, \
+     s.ca_pem";
 
 type Raw = (
     i64,
@@ -25,6 +26,7 @@ type Raw = (
     i64,
     i64,
     i64,
+    Option<String>,
     Option<String>,
 );
 
@@ -45,6 +47,7 @@ fn raw(r: &Row<'_>) -> rusqlite::Result<Raw> {
         r.get(12)?,
         r.get(13)?,
         r.get(14)?,
+        r.get(15)?,
     ))
 }
 
@@ -69,6 +72,7 @@ fn source(x: Raw) -> StoreResult<Source> {
             .map(|j| serde_json::from_str::<newsdesk_domain::AutoPublish>(&j))
             .transpose()
             .map_err(newsdesk_store::StoreError::other)?,
+        ca_pem: x.15,
     })
 }
 

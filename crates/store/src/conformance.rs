@@ -1424,14 +1424,23 @@ pub async fn sources_keep_their_health(s: &dyn Store) {
         [1, 1, 0]
     );
     // Settings: same address keeps the validators; a new one forgets them and is due now.
-    s.update_source(src.id, Some("https://a.example/feed"), 30, false, t0())
-        .await
-        .expect("update");
+    assert_eq!(got.ca_pem, None);
+    s.update_source(
+        src.id,
+        Some("https://a.example/feed"),
+        30,
+        false,
+        Some("-----BEGIN CERTIFICATE-----"),
+        t0(),
+    )
+    .await
+    .expect("update");
     let got = s.get_source(src.id, t0()).await.expect("get");
     assert_eq!((got.poll_minutes, got.enabled), (30, false));
+    assert_eq!(got.ca_pem.as_deref(), Some("-----BEGIN CERTIFICATE-----"));
     assert_eq!(got.etag.as_deref(), Some("\"e1\""));
     let later = t0() + Duration::hours(40);
-    s.update_source(src.id, Some("https://a.example/v2"), 30, true, later)
+    s.update_source(src.id, Some("https://a.example/v2"), 30, true, None, later)
         .await
         .expect("update");
     let got = s.get_source(src.id, later).await.expect("get");
@@ -1447,7 +1456,7 @@ pub async fn sources_keep_their_health(s: &dyn Store) {
         Err(StoreError::NotFound)
     ));
     assert!(matches!(
-        s.update_source(987_654, None, 5, true, t0()).await,
+        s.update_source(987_654, None, 5, true, None, t0()).await,
         Err(StoreError::NotFound)
     ));
 }

@@ -415,14 +415,15 @@ pub trait Store: Send + Sync + 'static {
     async fn set_auto_publish(&self, id: i64, rule: Option<&AutoPublish>) -> StoreResult<()>;
     /// The hash of a source's push token.
     async fn source_token_hash(&self, id: i64) -> StoreResult<Option<String>>;
-    /// Changes a source's feed address, polling interval and whether it is on. A changed
-    /// address forgets the old feed's validators and is polled at `at`.
+    /// Changes a source's feed address, polling interval, whether it is on and its own CA
+    /// certificates. A changed address forgets the old feed's validators and is polled at `at`.
     async fn update_source(
         &self,
         id: i64,
         url: Option<&str>,
         poll_minutes: i64,
         enabled: bool,
+        ca_pem: Option<&str>,
         at: DateTime<Utc>,
     ) -> StoreResult<()>;
     /// Replaces a source's push token (by its hash); the old token stops working at once.

@@ -32,6 +32,7 @@ struct SourcePage {
     form_url: String,
     form_minutes: String,
     form_enabled: bool,
+    form_ca: String,
     invalid: Vec<String>,
     rule_on: bool,
     rule_sectors: Vec<Check>,
@@ -51,8 +52,8 @@ pub(super) struct Outcome {
     pub(super) notice: String,
     errors: Vec<String>,
     invalid: Vec<String>,
-    /// The settings form as sent, when it had mistakes.
-    typed: Option<(String, String, bool)>,
+    /// The settings form as sent, when it had mistakes: address, interval, on, CA.
+    typed: Option<(String, String, bool, String)>,
 }
 
 pub(super) async fn page(
@@ -116,11 +117,12 @@ pub(super) async fn page(
         },
         selected: max == Some(u),
     }));
-    let (form_url, form_minutes, form_enabled) = out.typed.unwrap_or_else(|| {
+    let (form_url, form_minutes, form_enabled, form_ca) = out.typed.unwrap_or_else(|| {
         (
             src.url.clone().unwrap_or_default(),
             src.poll_minutes.to_string(),
             src.enabled,
+            src.ca_pem.clone().unwrap_or_default(),
         )
     });
     let mut f = frame(st, Some(a), &format!("Source: {}", src.name));
@@ -159,6 +161,7 @@ pub(super) async fn page(
         form_url,
         form_minutes,
         form_enabled,
+        form_ca,
         invalid: out.invalid,
         rule_on: rule.is_some(),
         rule_sectors,
@@ -191,7 +194,14 @@ pub(super) async fn save_settings(
     let enabled = form.get("enabled") == "on";
     match st
         .app
-        .update_source(&a.user, id, form.get("url"), minutes, enabled)
+        .update_source(
+            &a.user,
+            id,
+            form.get("url"),
+            minutes,
+            enabled,
+            form.get("ca_pem"),
+        )
         .await
     {
         Ok(_) => Ok(see_other(&format!("/newsroom/sources/{id}?saved=1"))),
@@ -201,6 +211,7 @@ pub(super) async fn save_settings(
                 form.get("url").to_owned(),
                 form.get("poll_minutes").to_owned(),
                 enabled,
+                form.get("ca_pem").to_owned(),
             ));
             page(st, a, id, out).await
         }
