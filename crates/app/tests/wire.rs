@@ -335,3 +335,59 @@ async fn auto_publish_rules_publish_matching_items_unedited() {
         "a less urgent item waits for the desk"
     );
 }
+
+/// The demo's agency copy forms one cluster per event, each with all its reports, tagged with
+/// the edition of the event's country.
+#[tokio::test]
+async fn demo_agency_copy_clusters_by_event() {
+    let store = newsdesk_store_sqlite::temp_store().unwrap();
+    let media = store.path().parent().unwrap().join("media");
+    newsdesk_demo::seed(
+        &*store,
+        &newsdesk_demo::DemoOptions {
+            stories: 3,
+            now: t0(),
+            seed: 5,
+            media_dir: media,
+        },
+    )
+    .await
+    .unwrap();
+    let store: Arc<dyn Store> = store;
+    let app = App::load(
+        store.clone(),
+        Arc::new(ManualClock::new(t0())),
+        SiteConfig::default(),
+    )
+    .await
+    .unwrap();
+    let items = newsdesk_demo::wire_items(t0());
+    let report = app.ingest(items.clone()).await.unwrap();
+    assert_eq!(report.new, items.len());
+    let clusters = store
+        .list_clusters(&WireQuery {
+            limit: 100,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let mut got: Vec<(String, usize, Vec<String>)> = clusters
+        .iter()
+        .map(|c| (c.headline.clone(), c.items as usize, c.editions.clone()))
+        .collect();
+    got.sort();
+    assert_eq!(
+        clusters.len(),
+        newsdesk_demo::DEMO_WIRE_EVENTS,
+        "one cluster per event: {got:#?}"
+    );
+    let reports: usize = clusters.iter().map(|c| c.items as usize).sum();
+    assert_eq!(reports, items.len());
+    assert!(clusters.iter().all(|c| c.items >= 2), "{got:#?}");
+    let sylhet = clusters
+        .iter()
+        .find(|c| c.headline.contains("Sylhet"))
+        .unwrap();
+    assert_eq!(sylhet.editions, ["south-asia"]);
+    assert!(clusters.iter().all(|c| !c.summary.is_empty()));
+}

@@ -12,7 +12,10 @@ mod compose;
 mod pages;
 pub mod png;
 mod rng;
+pub mod wire;
 mod words;
+
+pub use wire::{wire_items, DEMO_AGENCIES, DEMO_WIRE_EVENTS};
 
 use anyhow::{anyhow, bail, Context as _};
 use chrono::{DateTime, Datelike, Duration, Utc};

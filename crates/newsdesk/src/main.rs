@@ -115,14 +115,14 @@ fn open_store(cfg: &Config) -> anyhow::Result<Arc<dyn Store>> {
 }
 
 async fn seed_demo(
-    store: &dyn Store,
+    store: Arc<dyn Store>,
     cfg: &Config,
     stories: usize,
     seed: u64,
 ) -> anyhow::Result<()> {
     let started = std::time::Instant::now();
     let report = newsdesk_demo::seed(
-        store,
+        &*store,
         &newsdesk_demo::DemoOptions {
             stories,
             now: SystemClock.now(),
@@ -131,9 +131,19 @@ async fn seed_demo(
         },
     )
     .await?;
+    // Agency copy for the wire desk goes through the real intake (dedupe, cluster, tag,
+    // summarise), as a feed's would.
+    let app = App::load(store, Arc::new(SystemClock), cfg.site.clone())
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot load the site: {e}"))?;
+    let wire = app
+        .ingest(newsdesk_demo::wire_items(SystemClock.now()))
+        .await
+        .map_err(|e| anyhow::anyhow!("demo agency copy: {e}"))?;
     tracing::info!(
         stories = report.stories,
         images = report.images,
+        agency_items = wire.new,
         seconds = started.elapsed().as_secs_f64(),
         "demo content created"
     );
@@ -361,7 +371,7 @@ fn run() -> anyhow::Result<()> {
                 if demo {
                     let store = open_store(&cfg)?;
                     if store.count_stories().await? == 0 {
-                        seed_demo(&*store, &cfg, demo_stories, 7).await?;
+                        seed_demo(store, &cfg, demo_stories, 7).await?;
                     } else {
                         tracing::info!("the database already has stories; demo content not added");
                     }
@@ -373,7 +383,7 @@ fn run() -> anyhow::Result<()> {
                 if store.count_stories().await? > 0 {
                     bail!("the database at {} already has stories; demo content goes into an empty one", cfg.database_url());
                 }
-                seed_demo(&*store, &cfg, stories, seed).await
+                seed_demo(store, &cfg, stories, seed).await
             }
             Command::Migrate => {
                 open_store(&cfg)?;
