@@ -6,7 +6,7 @@ use std::path::Path;
 use image::codecs::jpeg::JpegEncoder;
 use image::codecs::png::PngEncoder;
 use image::imageops::FilterType;
-use image::{DynamicImage, ImageDecoder, ImageError, ImageReader};
+use image::{DynamicImage, ImageDecoder, ImageEncoder, ImageError, ImageReader};
 
 use crate::files::{random_hex, write_atomically};
 use crate::{sniff, ImageKind, MediaError};
@@ -133,12 +133,16 @@ pub fn dimensions(bytes: &[u8], kind: ImageKind) -> Result<(u32, u32), MediaErro
 ///    narrower than every configured width, the original width alone is written;
 /// 7. each version is encoded afresh — JPEG at quality [`JPEG_QUALITY`], or PNG when the
 ///    picture actually uses transparency — so no metadata of the upload (EXIF, GPS, XMP,
-///    IPTC, comments, ICC profile) is carried over;
+///    IPTC, comments) is carried over, except its colour profile (below);
 /// 8. files are named `{key}-{width}.{ext}` with a random server-made key, and each is
 ///    written to a temporary name in `out_dir` then renamed, so a reader never sees half a
 ///    file. If any step fails, files already written for this upload are removed.
 ///
-/// Colour profiles are dropped, not converted: pixels are taken as sRGB.
+/// Colour profiles: an embedded ICC profile (a camera's Adobe RGB or a phone's Display P3) is
+/// written into every version, so colour-managed browsers show the colours the photographer
+/// saw, when it describes the colour space of the output (RGB for colour versions, grey for
+/// greyscale ones) and is at most [`MAX_ICC_BYTES`]; otherwise it is dropped and the pixels are
+/// taken as sRGB (a CMYK profile, for one, no longer fits pixels decoded to RGB).
 pub fn process_image(
     bytes: &[u8],
     limits: &ImageLimits,
@@ -160,7 +164,7 @@ pub fn process_image(
         ));
     }
 
-    let img = decode(bytes, kind, limits, (w, h))?;
+    let (img, icc) = decode(bytes, kind, limits, (w, h))?;
     let img = to_eight_bits(img);
     let (width, height) = (img.width(), img.height());
     let alpha = uses_transparency(&img);
@@ -172,6 +176,7 @@ pub fn process_image(
     } else {
         DynamicImage::ImageLuma8(img.into_luma8())
     };
+    let icc = icc.filter(|p| profile_fits(p, img.color().has_color()));
 
     let widths = target_widths(width, &limits.widths);
     let key = format!("img-{}", random_hex(8)?);
@@ -191,7 +196,7 @@ pub fn process_image(
     };
     for &tw in &widths {
         let th = scaled_height(width, height, tw);
-        let written = encode_version(&base, tw, th, alpha).and_then(|data| {
+        let written = encode_version(&base, tw, th, alpha, icc.as_deref()).and_then(|data| {
             let name = format!("{key}-{tw}.{ext}");
             write_atomically(out_dir, &name, &data)?;
             Ok((name, data.len() as u64))
@@ -221,7 +226,7 @@ fn decode(
     kind: ImageKind,
     limits: &ImageLimits,
     (w, h): (u32, u32),
-) -> Result<DynamicImage, MediaError> {
+) -> Result<(DynamicImage, Option<Vec<u8>>), MediaError> {
     let too_big = || MediaError::TooManyPixels {
         w,
         h,
@@ -250,9 +255,33 @@ fn decode(
     let orientation = decoder
         .orientation()
         .unwrap_or(image::metadata::Orientation::NoTransforms);
+    // A broken profile is dropped like any other broken metadata.
+    let icc = decoder.icc_profile().ok().flatten();
     let mut img = DynamicImage::from_decoder(decoder).map_err(map)?;
     img.apply_orientation(orientation);
-    Ok(img)
+    Ok((img, icc))
+}
+
+/// Largest colour profile carried into the versions (display profiles are a few kilobytes;
+/// anything far larger is not worth adding to every version of every picture).
+pub const MAX_ICC_BYTES: usize = 256 * 1024;
+
+/// Whether an ICC profile can go with pixels that are colour (`rgb`) or grey: its header says
+/// its size and its data colour space (bytes 16–19: `RGB ` or `GRAY`).
+fn profile_fits(profile: &[u8], rgb: bool) -> bool {
+    if profile.len() < 128 || profile.len() > MAX_ICC_BYTES {
+        return false;
+    }
+    let declared = u32::from_be_bytes([profile[0], profile[1], profile[2], profile[3]]);
+    if usize::try_from(declared).ok() != Some(profile.len()) || &profile[36..40] != b"acsp" {
+        return false;
+    }
+    let space = &profile[16..20];
+    if rgb {
+        space == b"RGB "
+    } else {
+        space == b"GRAY"
+    }
 }
 
 /// 16-bit and float pictures become 8-bit, keeping alpha if there is an alpha channel.
@@ -309,6 +338,7 @@ fn encode_version(
     width: u32,
     height: u32,
     alpha: bool,
+    icc: Option<&[u8]>,
 ) -> Result<Vec<u8>, MediaError> {
     let scaled;
     let version = if (width, height) == (img.width(), img.height()) {
@@ -319,9 +349,18 @@ fn encode_version(
     };
     let mut out = Vec::new();
     let result = if alpha {
-        version.write_with_encoder(PngEncoder::new(&mut out))
+        let mut enc = PngEncoder::new(&mut out);
+        if let Some(p) = icc {
+            // Unsupported only means the profile is left out.
+            let _ = enc.set_icc_profile(p.to_vec());
+        }
+        version.write_with_encoder(enc)
     } else {
-        version.write_with_encoder(JpegEncoder::new_with_quality(&mut out, JPEG_QUALITY))
+        let mut enc = JpegEncoder::new_with_quality(&mut out, JPEG_QUALITY);
+        if let Some(p) = icc {
+            let _ = enc.set_icc_profile(p.to_vec());
+        }
+        version.write_with_encoder(enc)
     };
     result.map_err(|e| MediaError::Io(format!("could not encode the picture: {e}")))?;
     Ok(out)

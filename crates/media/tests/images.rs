@@ -4,6 +4,7 @@
 mod common;
 
 use common::*;
+use image::DynamicImage;
 use newsdesk_media::{
     is_media_file_name, process_image, sniff, ImageKind, ImageLimits, MediaError, Processed,
 };
@@ -279,4 +280,77 @@ fn the_output_folder_is_created() {
     let nested = out.path().join("2026").join("05");
     let p = process_image(&jpeg(100, 50), &ImageLimits::default(), &nested).unwrap();
     assert!(nested.join(&p.files[0].0).is_file());
+}
+
+/// A minimal ICC profile header (no tags) for the colour space `space`.
+fn icc(space: &[u8; 4]) -> Vec<u8> {
+    let mut p = vec![0u8; 132];
+    p[0..4].copy_from_slice(&132u32.to_be_bytes());
+    p[12..16].copy_from_slice(b"mntr");
+    p[16..20].copy_from_slice(space);
+    p[20..24].copy_from_slice(b"XYZ ");
+    p[36..40].copy_from_slice(b"acsp");
+    // Something recognisable inside, to find it again.
+    p[100..108].copy_from_slice(b"NDTESTP3");
+    p
+}
+
+fn with_profile(img: &DynamicImage, profile: Vec<u8>, png: bool) -> Vec<u8> {
+    use image::ImageEncoder;
+    let mut out = Vec::new();
+    if png {
+        let mut enc = image::codecs::png::PngEncoder::new(&mut out);
+        enc.set_icc_profile(profile).unwrap();
+        img.write_with_encoder(enc).unwrap();
+    } else {
+        let mut enc = image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 90);
+        enc.set_icc_profile(profile).unwrap();
+        img.write_with_encoder(enc).unwrap();
+    }
+    out
+}
+
+fn profile_of(data: &[u8]) -> Option<Vec<u8>> {
+    use image::ImageDecoder;
+    image::ImageReader::new(std::io::Cursor::new(data))
+        .with_guessed_format()
+        .unwrap()
+        .into_decoder()
+        .unwrap()
+        .icc_profile()
+        .unwrap()
+}
+
+#[test]
+fn an_rgb_colour_profile_goes_into_every_version_and_a_cmyk_one_does_not() {
+    let photo = DynamicImage::ImageRgb8(photo(900, 600));
+    let p3 = icc(b"RGB ");
+    let upload = with_profile(&photo, p3.clone(), false);
+    assert_eq!(
+        profile_of(&upload).as_deref(),
+        Some(&p3[..]),
+        "the upload has it"
+    );
+    let out = TempDir::new("icc");
+    let p = process(&upload, &out).unwrap();
+    assert_eq!(p.files.len(), 2);
+    for (name, _) in &p.files {
+        let data = std::fs::read(out.path().join(name)).unwrap();
+        assert_eq!(profile_of(&data).as_deref(), Some(&p3[..]), "{name}");
+    }
+    // A profile for another colour space than the output's is dropped.
+    let cmyk = with_profile(&photo, icc(b"CMYK"), false);
+    let p = process(&cmyk, &out).unwrap();
+    for (name, _) in &p.files {
+        let data = std::fs::read(out.path().join(name)).unwrap();
+        assert_eq!(profile_of(&data), None, "{name}");
+    }
+    // A transparent picture stays PNG and keeps its profile too.
+    let mut rgba = photo.to_rgba8();
+    rgba.get_pixel_mut(3, 3).0[3] = 0;
+    let png = with_profile(&DynamicImage::ImageRgba8(rgba), p3.clone(), true);
+    let p = process(&png, &out).unwrap();
+    assert_eq!(p.ext, "png");
+    let data = std::fs::read(out.path().join(&p.files[0].0)).unwrap();
+    assert_eq!(profile_of(&data).as_deref(), Some(&p3[..]));
 }
