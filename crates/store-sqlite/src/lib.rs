@@ -75,6 +75,14 @@ fn slug_col(s: String) -> StoreResult<Slug> {
     Slug::parse(&s).map_err(|e| StoreError::msg(format!("bad slug {s:?} in database: {e}")))
 }
 
+/// Runs an UPDATE meant to change exactly one row; none changed means there is no such row.
+fn update_one(c: &Connection, sql: &str, p: impl rusqlite::Params) -> StoreResult<()> {
+    match c.execute(sql, p).map_err(sql_err)? {
+        0 => Err(StoreError::NotFound),
+        _ => Ok(()),
+    }
+}
+
 fn configure(conn: &Connection, read_only: bool) -> rusqlite::Result<()> {
     conn.busy_timeout(std::time::Duration::from_secs(5))?;
     // Room for every statement the hot paths run (rusqlite keeps 16 by default).
@@ -2166,16 +2174,11 @@ impl Store for SqliteStore {
         let sector = sector.map(str::to_owned);
         let editions = serde_json::to_string(editions).map_err(StoreError::other)?;
         self.write(move |tx| {
-            let n = tx
-                .execute(
-                    "UPDATE wire_clusters SET sector = ?2, editions = ?3 WHERE id = ?1",
-                    params![id, sector, editions],
-                )
-                .map_err(sql_err)?;
-            if n == 0 {
-                return Err(StoreError::NotFound);
-            }
-            Ok(())
+            update_one(
+                tx,
+                "UPDATE wire_clusters SET sector = ?2, editions = ?3 WHERE id = ?1",
+                params![id, sector, editions],
+            )
         })
         .await
     }
@@ -2183,16 +2186,11 @@ impl Store for SqliteStore {
     async fn set_cluster_summary(&self, id: i64, summary: &str, accepted: bool) -> StoreResult<()> {
         let summary = summary.to_owned();
         self.write(move |tx| {
-            let n = tx
-                .execute(
-                    "UPDATE wire_clusters SET summary = ?2, summary_accepted = ?3 WHERE id = ?1",
-                    params![id, summary, accepted],
-                )
-                .map_err(sql_err)?;
-            if n == 0 {
-                return Err(StoreError::NotFound);
-            }
-            Ok(())
+            update_one(
+                tx,
+                "UPDATE wire_clusters SET summary = ?2, summary_accepted = ?3 WHERE id = ?1",
+                params![id, summary, accepted],
+            )
         })
         .await
     }
@@ -2308,16 +2306,11 @@ impl Store for SqliteStore {
             .transpose()
             .map_err(StoreError::other)?;
         self.write(move |tx| {
-            let n = tx
-                .execute(
-                    "UPDATE wire_sources SET auto_publish = ?2 WHERE id = ?1",
-                    params![id, rule],
-                )
-                .map_err(sql_err)?;
-            if n == 0 {
-                return Err(StoreError::NotFound);
-            }
-            Ok(())
+            update_one(
+                tx,
+                "UPDATE wire_sources SET auto_publish = ?2 WHERE id = ?1",
+                params![id, rule],
+            )
         })
         .await
     }
@@ -2373,16 +2366,11 @@ impl Store for SqliteStore {
     async fn set_source_token(&self, id: i64, push_token_hash: &str) -> StoreResult<()> {
         let hash = push_token_hash.to_owned();
         self.write(move |tx| {
-            let n = tx
-                .execute(
-                    "UPDATE wire_sources SET push_token_hash = ?2 WHERE id = ?1",
-                    params![id, hash],
-                )
-                .map_err(sql_err)?;
-            if n == 0 {
-                return Err(StoreError::NotFound);
-            }
-            Ok(())
+            update_one(
+                tx,
+                "UPDATE wire_sources SET push_token_hash = ?2 WHERE id = ?1",
+                params![id, hash],
+            )
         })
         .await
     }
