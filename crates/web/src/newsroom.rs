@@ -95,6 +95,27 @@ struct DashboardPage {
     flags: Vec<FlagRow>,
 }
 
+/// A word diff as the templates show it: "same", "ins" or "del" parts.
+fn diff_parts(chunks: Vec<Chunk>) -> Vec<DiffPart> {
+    chunks
+        .into_iter()
+        .map(|c| match c {
+            Chunk::Same(t) => DiffPart {
+                kind: "same",
+                text: t,
+            },
+            Chunk::Added(t) => DiffPart {
+                kind: "ins",
+                text: t,
+            },
+            Chunk::Removed(t) => DiffPart {
+                kind: "del",
+                text: t,
+            },
+        })
+        .collect()
+}
+
 /// A pick-list of taxonomy entries by slug, with "any" first; `chosen` is the slug asked for.
 fn slug_options<'a>(
     any: &str,
@@ -831,25 +852,22 @@ async fn wire_inbox(
     let (sectors, editions) = {
         let snap = st.app.read();
         let tax = &snap.tax;
-        let any = |label: &str, empty: bool| Opt {
-            value: String::new(),
-            label: label.into(),
-            selected: empty,
-        };
-        let chosen = |k: &Option<String>, slug: &str| k.as_deref() == Some(slug);
-        let mut sectors = vec![any("any sector", q.sector.is_none())];
-        sectors.extend(tax.sectors.iter().map(|x| Opt {
-            value: x.slug.to_string(),
-            label: x.name.clone(),
-            selected: chosen(&q.sector, x.slug.as_str()),
-        }));
-        let mut editions = vec![any("any edition", q.edition.is_none())];
-        editions.extend(tax.editions.iter().map(|x| Opt {
-            value: x.slug.to_string(),
-            label: x.name.clone(),
-            selected: chosen(&q.edition, x.slug.as_str()),
-        }));
-        (sectors, editions)
+        (
+            slug_options(
+                "any sector",
+                q.sector.as_deref().unwrap_or(""),
+                tax.sectors
+                    .iter()
+                    .map(|x| (x.slug.as_str(), x.name.as_str())),
+            ),
+            slug_options(
+                "any edition",
+                q.edition.as_deref().unwrap_or(""),
+                tax.editions
+                    .iter()
+                    .map(|x| (x.slug.as_str(), x.name.as_str())),
+            ),
+        )
     };
     let periods = PERIODS
         .iter()
@@ -915,23 +933,7 @@ async fn wire_cluster(
                 diff: if n == 0 {
                     Vec::new()
                 } else {
-                    diff::words(&first_text, &text)
-                        .into_iter()
-                        .map(|c| match c {
-                            Chunk::Same(t) => DiffPart {
-                                kind: "same",
-                                text: t,
-                            },
-                            Chunk::Added(t) => DiffPart {
-                                kind: "ins",
-                                text: t,
-                            },
-                            Chunk::Removed(t) => DiffPart {
-                                kind: "del",
-                                text: t,
-                            },
-                        })
-                        .collect()
+                    diff_parts(diff::words(&first_text, &text))
                 },
                 tags: if i.evidence.is_empty() {
                     i.editions.join(", ")
@@ -948,16 +950,13 @@ async fn wire_cluster(
     let (sectors, editions) = {
         let snap = st.app.read();
         let tax = &snap.tax;
-        let mut sectors = vec![Opt {
-            value: String::new(),
-            label: "(none)".into(),
-            selected: cluster.sector.is_none(),
-        }];
-        sectors.extend(tax.sectors.iter().map(|x| Opt {
-            value: x.slug.to_string(),
-            label: x.name.clone(),
-            selected: cluster.sector.as_deref() == Some(x.slug.as_str()),
-        }));
+        let sectors = slug_options(
+            "(none)",
+            cluster.sector.as_deref().unwrap_or(""),
+            tax.sectors
+                .iter()
+                .map(|x| (x.slug.as_str(), x.name.as_str())),
+        );
         let editions = tax
             .editions
             .iter()
@@ -2643,25 +2642,7 @@ async fn history(
         if a_rev.story_id != id || b_rev.story_id != id {
             return Err(AppError::NotFound);
         }
-        let parts = |chunks: Vec<Chunk>| -> Vec<DiffPart> {
-            chunks
-                .into_iter()
-                .map(|c| match c {
-                    Chunk::Same(t) => DiffPart {
-                        kind: "same",
-                        text: t,
-                    },
-                    Chunk::Added(t) => DiffPart {
-                        kind: "ins",
-                        text: t,
-                    },
-                    Chunk::Removed(t) => DiffPart {
-                        kind: "del",
-                        text: t,
-                    },
-                })
-                .collect()
-        };
+        let parts = diff_parts;
         diff_headline = parts(diff::words(
             a_rev.input.headline.as_str(),
             b_rev.input.headline.as_str(),
