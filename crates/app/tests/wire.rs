@@ -36,6 +36,7 @@ fn item(agency: &str, id: &str, headline: &str, body: &str) -> WireItem {
             agency.to_lowercase().replace(' ', "-")
         )],
         status: WireStatus::Usable,
+        embargo: None,
     }
 }
 

@@ -1565,6 +1565,7 @@ fn wire_item(agency: &str, id: &str, headline: &str, body: &str) -> WireItem {
         usage_terms: None,
         links: vec![format!("https://wire.example/{id}")],
         status: WireStatus::Usable,
+        embargo: None,
     }
 }
 
