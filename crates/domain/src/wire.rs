@@ -80,11 +80,11 @@ pub struct WireItem {
 }
 
 /// The embargo recorded for an item whose agency gave one that could not be read as a date and
-/// time ("Next Monday", a year alone): 9999-12-31 23:59:59 UTC, "until further notice". Held
+/// time ("Next Monday", a year alone): 9999-12-31 23:59 UTC, "until further notice". Held
 /// rather than guessed, because publishing early breaks the agency's terms and cannot be undone,
 /// while holding costs only an editor's look.
 pub fn embargo_unknown() -> DateTime<Utc> {
-    DateTime::from_timestamp(253_402_300_799, 0).unwrap_or(DateTime::<Utc>::MAX_UTC)
+    DateTime::from_timestamp(253_402_300_740, 0).unwrap_or(DateTime::<Utc>::MAX_UTC)
 }
 
 /// Whether an embargo is the "could not be read" mark of [`embargo_unknown`].
@@ -99,14 +99,23 @@ pub fn latest_embargo(
     embargoes.into_iter().flatten().max()
 }
 
+/// An embargo as a story carries it: rounded up to the whole minute, because the story editor
+/// shows and takes embargoes to the minute (rounding down could publish early).
+pub fn embargo_for_story(t: DateTime<Utc>) -> DateTime<Utc> {
+    let secs = t.timestamp();
+    let r = secs.rem_euclid(60);
+    if r == 0 && t.timestamp_subsec_nanos() == 0 {
+        return t;
+    }
+    DateTime::from_timestamp(secs - r + 60, 0).unwrap_or(t)
+}
+
 /// An embargo in words for the desk while it holds: `Embargoed until 20-11-2026 12:00 UTC`, or
 /// `Embargoed until further notice …` for one that could not be read; `None` once it has ended.
 pub fn embargo_notice(embargo: Option<DateTime<Utc>>, now: DateTime<Utc>) -> Option<String> {
     let e = embargo.filter(|e| *e > now)?;
     Some(if is_embargo_unknown(e) {
-        "Embargoed until further notice: the agency gave an embargo that could not be read as a \
-         date and time; check the copy and set the story's embargo by hand"
-            .to_owned()
+        "Embargoed until further notice (the agency's embargo could not be read)".to_owned()
     } else {
         format!("Embargoed until {}", crate::time::stamp(e, chrono_tz::UTC))
     })
@@ -302,5 +311,11 @@ mod tests {
         assert!(is_embargo_unknown(embargo_unknown()) && !is_embargo_unknown(noon));
         assert_eq!(latest_embargo([None, Some(now), Some(noon)]), Some(noon));
         assert_eq!(latest_embargo([None, None]), None);
+        assert_eq!(embargo_for_story(noon), noon);
+        assert_eq!(
+            embargo_for_story(noon + chrono::Duration::milliseconds(1)),
+            noon + chrono::Duration::minutes(1)
+        );
+        assert_eq!(embargo_for_story(embargo_unknown()), embargo_unknown());
     }
 }
