@@ -603,7 +603,9 @@ impl App {
         };
         let visible = input.embargo_until.map_or(published, |e| e.max(published));
         match self.lineage_embargo(story).await? {
-            Some(e) if visible < e => Err(AppError::invalid(
+            // Once the embargo has passed nothing can break it (an editor tidying the embargo
+            // of a story that went out at its time is not refused).
+            Some(e) if visible < e && e > self.now() => Err(AppError::invalid(
                 "embargo_until",
                 format!(
                     "The agency copy this story is built on is embargoed until {} UTC: set the \

@@ -522,6 +522,7 @@ async fn agency_embargoes_are_carried_into_stories_and_never_broken() {
         .save_story(&editor, s.id, s.version, &form(""))
         .await
         .is_err());
+    let by_hand = s;
 
     // Auto-publish: embargoed copy goes out hidden until its time; unreadable is held.
     let (src, token) = app
@@ -595,4 +596,10 @@ async fn agency_embargoes_are_carried_into_stories_and_never_broken() {
     clock.set(noon + chrono::Duration::hours(1));
     app.sync().await.unwrap();
     assert!(app.read().all_public(app.now()).any(|c| c.id == auto.id));
+    // Once the embargo has passed, an editor tidying the field is no harm.
+    let tidied = app
+        .save_story(&editor, by_hand.id, by_hand.version, &form(""))
+        .await
+        .unwrap();
+    assert_eq!(tidied.embargo_until, None);
 }
