@@ -148,6 +148,7 @@ fn item(n: usize, rng: &mut Rng, start: chrono::DateTime<Utc>) -> WireItem {
         usage_terms: None,
         links: vec![],
         status: WireStatus::Usable,
+        embargo: None,
     }
 }
 

@@ -377,6 +377,12 @@ impl App {
             .map_err(AppError::Invalid)?;
         let mut input = checked.input;
         input.tag_ids = self.resolve_tags(&checked.tag_names).await?;
+        if matches!(
+            current.status,
+            StoryStatus::Published | StoryStatus::Scheduled
+        ) {
+            self.check_agency_embargo(id, &input).await?;
+        }
         let audit = (current.status == StoryStatus::Published)
             .then(|| self.audit(actor, "update", id, "edited while published".into()));
         let saved = self
@@ -451,6 +457,9 @@ impl App {
             }
             Transition::Unpublish | Transition::Kill => input.updated_at = now,
             Transition::Submit | Transition::SendBack => {}
+        }
+        if matches!(step, Transition::Publish | Transition::Schedule) {
+            self.check_agency_embargo(id, &input).await?;
         }
         // Provenance is computed, not typed: from how much agency text a story built on agency
         // copy still contains when it goes out.

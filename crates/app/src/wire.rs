@@ -3,7 +3,7 @@
 
 use crate::newsroom::require;
 use crate::{App, AppError, AppResult};
-use chrono::Duration;
+use chrono::{DateTime, Duration, Utc};
 use newsdesk_domain::*;
 use newsdesk_enrich::cluster::{ClusterConfig, Clusterer};
 use newsdesk_enrich::fingerprint::{CommonShingles, MinHasher};
@@ -311,13 +311,19 @@ impl App {
             .map_err(|e| AppError::Internal(Box::new(e)))??;
         let outcomes = self.store.store_wire_items(&rows, now).await?;
         let mut touched: Vec<i64> = Vec::new();
-        for ((_, _, cluster_id, _), (item_id, outcome)) in rows.iter().zip(outcomes) {
+        let mut moved: Vec<(i64, chrono::DateTime<chrono::Utc>)> = Vec::new();
+        for ((item, _, cluster_id, _), (item_id, outcome)) in rows.iter().zip(outcomes) {
             match outcome {
                 WireOutcome::New => {
                     report.new += 1;
                     report.new_items.push(item_id);
                 }
-                WireOutcome::Updated => report.updated += 1,
+                WireOutcome::Updated => {
+                    report.updated += 1;
+                    if let Some(e) = item.embargo.filter(|e| *e > now) {
+                        moved.push((item_id, embargo_for_story(e)));
+                    }
+                }
                 WireOutcome::Duplicate => {
                     report.duplicates += 1;
                     continue;
@@ -339,6 +345,7 @@ impl App {
             }
         }
         self.store.set_summary_drafts(&drafts).await?;
+        self.follow_moved_embargoes(&moved).await?;
         Ok(report)
     }
 
@@ -495,6 +502,10 @@ impl App {
         // The agency's pictures are not ours to show (nor loadable under the site's CSP).
         let body_md = newsdesk_render::sanitize_html_without_pictures(&first.item.body_html);
         let agencies: Vec<String> = cluster.agencies.clone();
+        // The agencies' embargoes come along: the story may not go out before the latest.
+        let embargo = latest_embargo(usable.iter().map(|i| i.item.embargo))
+            .filter(|e| *e > now)
+            .map(embargo_for_story);
         let input = StoryInput {
             slug: Slug::from_title(headline.as_str(), &format!("wire-{}", now.timestamp())),
             kind: Kind::News,
@@ -517,7 +528,7 @@ impl App {
             created_at: now,
             updated_at: now,
             published_at: None,
-            embargo_until: None,
+            embargo_until: embargo,
         };
         let lineage: Vec<(i64, i64)> = usable.iter().map(|i| (i.id, i.item.version)).collect();
         let audit = AuditInput {
@@ -563,6 +574,103 @@ impl App {
         Ok(Some((provenance_for(share), share)))
     }
 
+    /// The latest readable embargo among the current versions of the usable agency items a
+    /// story is built on, if any.
+    ///
+    /// An embargo that could not be read ([`embargo_unknown`]) is left out: a story made from
+    /// such copy starts embargoed until further notice, and the time an editor then sets (after
+    /// checking with the agency) is the only one there is.
+    pub async fn lineage_embargo(&self, story: StoryId) -> AppResult<Option<DateTime<Utc>>> {
+        let mut latest = None;
+        for (item_id, _) in self.store.lineage(story).await? {
+            let it = self.store.get_wire_item(item_id).await?.item;
+            if it.status == WireStatus::Usable {
+                latest = latest_embargo([latest, it.embargo.filter(|e| !is_embargo_unknown(*e))]);
+            }
+        }
+        Ok(latest)
+    }
+
+    /// Refuses a story built on embargoed agency copy that would be public before the embargo
+    /// ends: `input` is what the story becomes (published or scheduled at `published_at`).
+    pub(crate) async fn check_agency_embargo(
+        &self,
+        story: StoryId,
+        input: &StoryInput,
+    ) -> AppResult<()> {
+        let Some(published) = input.published_at else {
+            return Ok(());
+        };
+        let visible = input.embargo_until.map_or(published, |e| e.max(published));
+        match self.lineage_embargo(story).await? {
+            // Once the embargo has passed nothing can break it (an editor tidying the embargo
+            // of a story that went out at its time is not refused).
+            Some(e) if visible < e && e > self.now() => Err(AppError::invalid(
+                "embargo_until",
+                format!(
+                    "The agency copy this story is built on is embargoed until {} UTC: set the \
+                     story's embargo to that time or later.",
+                    e.format("%Y-%m-%d %H:%M")
+                ),
+            )),
+            _ => Ok(()),
+        }
+    }
+
+    /// An agency moved an embargo later in a new version of an item: stories built on it that
+    /// are published but not yet visible wait for the new time too. (One already public cannot
+    /// be called back; the correction flag tells the desk.)
+    async fn follow_moved_embargoes(&self, moved: &[(i64, DateTime<Utc>)]) -> AppResult<()> {
+        if moved.is_empty() {
+            return Ok(());
+        }
+        let now = self.now();
+        let flags = self.store.lineage_flags().await?;
+        let mut done: Vec<StoryId> = Vec::new();
+        for (item_id, embargo) in moved {
+            for f in flags.iter().filter(|f| f.item_id == *item_id) {
+                if done.contains(&f.story_id) {
+                    continue;
+                }
+                let story = self.store.get_story(f.story_id).await?;
+                if story.status != StoryStatus::Published
+                    || story.is_public_at(now)
+                    || story.embargo_until.is_some_and(|e| e >= *embargo)
+                {
+                    continue;
+                }
+                done.push(story.id);
+                let mut input = story.input.clone();
+                input.embargo_until = Some(*embargo);
+                let audit = AuditInput {
+                    at: now,
+                    user_id: None,
+                    action: "embargo".into(),
+                    target: format!("story:{}", story.id.0),
+                    detail: format!(
+                        "the agency moved the embargo of item {item_id} to {}",
+                        embargo.format("%Y-%m-%d %H:%M UTC")
+                    ),
+                };
+                match self
+                    .store
+                    .save_story(story.id, story.version, &input, None, Some(&audit))
+                    .await
+                {
+                    Ok(_) => {}
+                    // An editor saved it at the same moment; their save is checked against the
+                    // embargo on the next publish step.
+                    Err(newsdesk_store::StoreError::Conflict(_)) => {}
+                    Err(e) => return Err(e.into()),
+                }
+            }
+        }
+        if !done.is_empty() {
+            self.sync().await?;
+        }
+        Ok(())
+    }
+
     /// Links of the agency items a story is built on (for JSON-LD `isBasedOn`).
     pub async fn based_on(&self, story: StoryId) -> AppResult<Vec<String>> {
         let mut out = Vec::new();
@@ -602,10 +710,14 @@ impl App {
             let urgency_ok = rule
                 .max_urgency
                 .is_none_or(|max| item.urgency.is_some_and(|u| u <= max));
-            if item.status != WireStatus::Usable || !sector_ok || !urgency_ok {
+            // An embargo that could not be read is held for the desk, never guessed at.
+            let held = item.embargo.is_some_and(is_embargo_unknown);
+            if item.status != WireStatus::Usable || !sector_ok || !urgency_ok || held {
                 continue;
             }
             let now = self.now();
+            // Published now, visible only when the agency's embargo ends.
+            let embargo = item.embargo.filter(|e| *e > now).map(embargo_for_story);
             let (sector_id, placements) = {
                 let snap = self.read();
                 let tax = &snap.tax;
@@ -671,7 +783,7 @@ impl App {
                 created_at: now,
                 updated_at: now,
                 published_at: Some(now),
-                embargo_until: None,
+                embargo_until: embargo,
             };
             let audit = AuditInput {
                 at: now,
@@ -679,8 +791,13 @@ impl App {
                 action: "auto-publish".into(),
                 target: String::new(),
                 detail: format!(
-                    "{} item {} by the rule of source {}",
-                    item.agency, item.agency_id, source.id
+                    "{} item {} by the rule of source {}{}",
+                    item.agency,
+                    item.agency_id,
+                    source.id,
+                    embargo
+                        .map(|e| format!(", embargoed until {}", e.format("%Y-%m-%d %H:%M UTC")))
+                        .unwrap_or_default()
                 ),
             };
             // Made by the system: the first active admin stands as the story's owner.

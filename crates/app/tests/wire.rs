@@ -36,6 +36,7 @@ fn item(agency: &str, id: &str, headline: &str, body: &str) -> WireItem {
             agency.to_lowercase().replace(' ', "-")
         )],
         status: WireStatus::Usable,
+        embargo: None,
     }
 }
 
@@ -390,4 +391,215 @@ async fn demo_agency_copy_clusters_by_event() {
         .unwrap();
     assert_eq!(sylhet.editions, ["south-asia"]);
     assert!(clusters.iter().all(|c| !c.summary.is_empty()));
+}
+
+/// Agency embargoes reach the stories made from the copy: by hand (the latest of the cluster's,
+/// and publishing before it is refused), by auto-publish (published, hidden until the time; an
+/// unreadable embargo is held for the desk), and when the agency moves an embargo later.
+#[tokio::test]
+async fn agency_embargoes_are_carried_into_stories_and_never_broken() {
+    let store = newsdesk_store_sqlite::temp_store().unwrap();
+    let media = store.path().parent().unwrap().join("media");
+    newsdesk_demo::seed(
+        &*store,
+        &newsdesk_demo::DemoOptions {
+            stories: 5,
+            now: t0(),
+            seed: 2,
+            media_dir: media,
+        },
+    )
+    .await
+    .unwrap();
+    let store: Arc<dyn Store> = store;
+    let clock = Arc::new(ManualClock::new(t0()));
+    let app = App::load(store.clone(), clock.clone(), SiteConfig::default())
+        .await
+        .unwrap();
+    let admin = app
+        .add_user("a@example.org", "A", Role::Admin, "a long enough password")
+        .await
+        .unwrap();
+    let editor = app
+        .add_user("e@example.org", "E", Role::Editor, "a long enough password")
+        .await
+        .unwrap();
+    let noon = t0() + chrono::Duration::hours(3);
+    let later = noon + chrono::Duration::minutes(30);
+    let mut a = item("Agency A", "a-1", "Floods kill 12 in Mombasa", FLOOD_A);
+    a.embargo = Some(noon);
+    let mut b = item(
+        "Agency B",
+        "b-7",
+        "Kenya: Mombasa floods leave 12 dead",
+        FLOOD_B,
+    );
+    b.embargo = Some(later);
+    let mut c = item("Agency A", "a-2", "Chile passes 2027 budget", BUDGET);
+    c.embargo = Some(embargo_unknown());
+    app.ingest(vec![a, b, c]).await.unwrap();
+    let inbox = app
+        .wire_inbox(
+            &editor,
+            &WireQuery {
+                limit: 10,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let flood = inbox.iter().find(|c| c.items == 2).unwrap();
+    assert_eq!(flood.embargo, Some(later), "the latest of its items'");
+    let chile = inbox.iter().find(|c| c.items == 1).unwrap();
+    assert_eq!(chile.embargo, Some(embargo_unknown()));
+
+    // By hand: the story carries the latest embargo.
+    let story = app.story_from_cluster(&editor, flood.id).await.unwrap();
+    assert_eq!(story.embargo_until, Some(later));
+    let held = app.story_from_cluster(&editor, chile.id).await.unwrap();
+    assert_eq!(
+        held.embargo_until,
+        Some(embargo_unknown()),
+        "until further notice"
+    );
+    // An editor who clears or shortens the embargo cannot publish before the agency's time.
+    let form = |embargo: &str| newsdesk_app::StoryForm {
+        headline: story.headline.as_str().into(),
+        summary: story.summary.clone(),
+        body_md: story.body_md.clone(),
+        kind: "news".into(),
+        sector: "health".into(),
+        editions: vec![("global".into(), String::new())],
+        embargo_until: embargo.into(),
+        ..Default::default()
+    };
+    let s = app
+        .save_story(&editor, story.id, story.version, &form(""))
+        .await
+        .unwrap();
+    let s = app
+        .transition(&editor, s.id, s.version, Transition::Submit, None)
+        .await
+        .unwrap();
+    let refused = app
+        .transition(&editor, s.id, s.version, Transition::Publish, None)
+        .await;
+    match refused {
+        Err(newsdesk_app::AppError::Invalid(f)) => {
+            assert!(
+                f[0].message.contains("embargoed until 2026-11-20 12:30"),
+                "{f:?}"
+            )
+        }
+        other => panic!("published before the agency's embargo: {other:?}"),
+    }
+    let refused = app
+        .transition(&editor, s.id, s.version, Transition::Schedule, Some(noon))
+        .await;
+    assert!(
+        matches!(refused, Err(newsdesk_app::AppError::Invalid(_))),
+        "{refused:?}"
+    );
+    let s = app
+        .save_story(&editor, s.id, s.version, &form("2026-11-20T12:15"))
+        .await
+        .unwrap();
+    assert!(app
+        .transition(&editor, s.id, s.version, Transition::Publish, None)
+        .await
+        .is_err());
+    let s = app
+        .save_story(&editor, s.id, s.version, &form("2026-11-20T12:30"))
+        .await
+        .unwrap();
+    let s = app
+        .transition(&editor, s.id, s.version, Transition::Publish, None)
+        .await
+        .unwrap();
+    assert!(!s.is_public_at(later - chrono::Duration::seconds(1)) && s.is_public_at(later));
+    // Published, it cannot be edited out of its embargo either.
+    assert!(app
+        .save_story(&editor, s.id, s.version, &form(""))
+        .await
+        .is_err());
+    let by_hand = s;
+
+    // Auto-publish: embargoed copy goes out hidden until its time; unreadable is held.
+    let (src, token) = app
+        .add_source(&admin, "Agency E", "", 15, false)
+        .await
+        .unwrap();
+    app.set_auto_publish(
+        &admin,
+        src.id,
+        Some(AutoPublish {
+            sectors: vec![],
+            max_urgency: None,
+            editions: vec![],
+        }),
+    )
+    .await
+    .unwrap();
+    let doc = |id: &str, v: u32, headline: &str, embargo: &str| {
+        format!(
+            r#"{{"uri":"{id}","version":"{v}","headline":"{headline}","body_text":"{BUDGET}","pubstatus":"usable","embargoed":"{embargo}"}}"#
+        )
+    };
+    let pushed = app
+        .push(
+            src.id,
+            &token,
+            doc("e-1", 1, "Unreadable embargo", "Next Monday").as_bytes(),
+            Some("application/json"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(pushed.new, 1);
+    let cards = store.list_published_cards().await.unwrap();
+    assert!(
+        cards
+            .iter()
+            .all(|c| c.headline.as_str() != "Unreadable embargo"),
+        "held for the desk"
+    );
+    app.push(
+        src.id,
+        &token,
+        doc("e-2", 1, "Embargoed budget", "2026-11-20T12:00:00Z").as_bytes(),
+        Some("application/json"),
+    )
+    .await
+    .unwrap();
+    let auto = store
+        .list_published_cards()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|c| c.headline.as_str() == "Embargoed budget")
+        .unwrap();
+    assert_eq!(auto.embargo_until, Some(noon));
+    assert!(app.read().all_public(app.now()).all(|c| c.id != auto.id));
+    // The agency moves the embargo an hour later in version 2: the story waits for it.
+    app.push(
+        src.id,
+        &token,
+        doc("e-2", 2, "Embargoed budget", "2026-11-20T13:00:00Z").as_bytes(),
+        Some("application/json"),
+    )
+    .await
+    .unwrap();
+    let moved = store.get_story(auto.id).await.unwrap();
+    assert_eq!(moved.embargo_until, Some(noon + chrono::Duration::hours(1)));
+    clock.set(noon);
+    app.sync().await.unwrap();
+    assert!(app.read().all_public(app.now()).all(|c| c.id != auto.id));
+    clock.set(noon + chrono::Duration::hours(1));
+    app.sync().await.unwrap();
+    assert!(app.read().all_public(app.now()).any(|c| c.id == auto.id));
+    // Once the embargo has passed, an editor tidying the field is no harm.
+    let tidied = app
+        .save_story(&editor, by_hand.id, by_hand.version, &form(""))
+        .await
+        .unwrap();
+    assert_eq!(tidied.embargo_until, None);
 }

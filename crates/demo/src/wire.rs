@@ -302,6 +302,7 @@ pub fn wire_items(now: DateTime<Utc>) -> Vec<WireItem> {
                     a + 1
                 )],
                 status: WireStatus::Usable,
+                embargo: None,
             });
         }
     }

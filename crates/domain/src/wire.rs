@@ -71,6 +71,54 @@ pub struct WireItem {
     pub links: Vec<String>,
     /// Usable, withdrawn or cancelled.
     pub status: WireStatus,
+    /// The agency's embargo: the copy must not be public before this instant (ninjs
+    /// `embargoed`, NewsML-G2 `itemMeta/embargoed`; NITF `date.release` and NewsML 1.x
+    /// `StatusWillChange` go here too when those parsers exist). An embargo the agency gave but
+    /// that could not be read is [`embargo_unknown`]: held until an editor sets a time.
+    #[serde(default)]
+    pub embargo: Option<DateTime<Utc>>,
+}
+
+/// The embargo recorded for an item whose agency gave one that could not be read as a date and
+/// time ("Next Monday", a year alone): 9999-12-31 23:59 UTC, "until further notice". Held
+/// rather than guessed, because publishing early breaks the agency's terms and cannot be undone,
+/// while holding costs only an editor's look.
+pub fn embargo_unknown() -> DateTime<Utc> {
+    DateTime::from_timestamp(253_402_300_740, 0).unwrap_or(DateTime::<Utc>::MAX_UTC)
+}
+
+/// Whether an embargo is the "could not be read" mark of [`embargo_unknown`].
+pub fn is_embargo_unknown(t: DateTime<Utc>) -> bool {
+    t >= embargo_unknown()
+}
+
+/// The latest of some embargoes, if any: copy from several items may go out when all have ended.
+pub fn latest_embargo(
+    embargoes: impl IntoIterator<Item = Option<DateTime<Utc>>>,
+) -> Option<DateTime<Utc>> {
+    embargoes.into_iter().flatten().max()
+}
+
+/// An embargo as a story carries it: rounded up to the whole minute, because the story editor
+/// shows and takes embargoes to the minute (rounding down could publish early).
+pub fn embargo_for_story(t: DateTime<Utc>) -> DateTime<Utc> {
+    let secs = t.timestamp();
+    let r = secs.rem_euclid(60);
+    if r == 0 && t.timestamp_subsec_nanos() == 0 {
+        return t;
+    }
+    DateTime::from_timestamp(secs - r + 60, 0).unwrap_or(t)
+}
+
+/// An embargo in words for the desk while it holds: `Embargoed until 20-11-2026 12:00 UTC`, or
+/// `Embargoed until further notice …` for one that could not be read; `None` once it has ended.
+pub fn embargo_notice(embargo: Option<DateTime<Utc>>, now: DateTime<Utc>) -> Option<String> {
+    let e = embargo.filter(|e| *e > now)?;
+    Some(if is_embargo_unknown(e) {
+        "Embargoed until further notice (the agency's embargo could not be read)".to_owned()
+    } else {
+        format!("Embargoed until {}", crate::time::stamp(e, chrono_tz::UTC))
+    })
 }
 
 /// A stored wire item with what the desk's tools made of it.
@@ -119,6 +167,9 @@ pub struct WireCluster {
     pub created_at: DateTime<Utc>,
     /// Latest item's arrival.
     pub updated_at: DateTime<Utc>,
+    /// The latest embargo among its usable items (see [`WireItem::embargo`]).
+    #[serde(default)]
+    pub embargo: Option<DateTime<Utc>>,
 }
 
 /// What storing an item did.
@@ -238,4 +289,33 @@ pub struct PollRecord {
     pub last_modified: Option<String>,
     /// When to poll next.
     pub next_poll_at: DateTime<Utc>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    #[test]
+    fn embargo_notices_hold_until_their_time() {
+        let now = Utc.with_ymd_and_hms(2026, 11, 20, 9, 0, 0).unwrap();
+        let noon = Utc.with_ymd_and_hms(2026, 11, 20, 12, 0, 0).unwrap();
+        assert_eq!(
+            embargo_notice(Some(noon), now).as_deref(),
+            Some("Embargoed until 20-11-2026 12:00 UTC")
+        );
+        assert_eq!(embargo_notice(Some(noon), noon), None, "ended");
+        assert_eq!(embargo_notice(None, now), None);
+        let unknown = embargo_notice(Some(embargo_unknown()), now).unwrap();
+        assert!(unknown.starts_with("Embargoed until further notice"));
+        assert!(is_embargo_unknown(embargo_unknown()) && !is_embargo_unknown(noon));
+        assert_eq!(latest_embargo([None, Some(now), Some(noon)]), Some(noon));
+        assert_eq!(latest_embargo([None, None]), None);
+        assert_eq!(embargo_for_story(noon), noon);
+        assert_eq!(
+            embargo_for_story(noon + chrono::Duration::milliseconds(1)),
+            noon + chrono::Duration::minutes(1)
+        );
+        assert_eq!(embargo_for_story(embargo_unknown()), embargo_unknown());
+    }
 }

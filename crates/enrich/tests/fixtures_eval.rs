@@ -65,6 +65,7 @@ fn load() -> Vec<Fixture> {
                 usage_terms: None,
                 links: Vec::new(),
                 status: WireStatus::Usable,
+                embargo: None,
             };
             Fixture {
                 event: s("event"),

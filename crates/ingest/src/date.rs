@@ -33,6 +33,69 @@ pub fn parse_date(s: &str) -> Option<DateTime<Utc>> {
     parse_rfc822(s)
 }
 
+/// The latest zone on earth (UTC−12), in seconds east of UTC: a time without a zone, read
+/// there, is the latest instant it can mean.
+const LATEST_ZONE: i64 = -12 * 3600;
+
+/// Reads an agency embargo so that it is never early. `None` means no embargo: the field is
+/// absent or empty (NewsML-G2 allows an empty `<embargoed/>`, which means none).
+///
+/// - A date and time with a zone (`2026-11-20T12:00:00+03:00`, `…Z`, RFC 822 with `GMT`) is
+///   that instant.
+/// - A date and time without a zone is read in the latest zone on earth (UTC−12): `12:00`
+///   becomes 00:00 UTC the next day. Which zone the agency meant is unknown, and only the
+///   latest reading cannot be early.
+/// - A full date alone is the start of that day in UTC−12 (12:00 UTC that day).
+/// - Anything else (`Next Monday`, a year or a month alone, garbage) is
+///   [`newsdesk_domain::embargo_unknown`]: held until an editor sets a time, because the agency
+///   said "not yet" and guessing when could publish early.
+pub fn parse_embargo(s: &str) -> Option<DateTime<Utc>> {
+    let s = s.trim();
+    if s.is_empty() {
+        return None;
+    }
+    Some(read_embargo(s).unwrap_or_else(newsdesk_domain::embargo_unknown))
+}
+
+fn read_embargo(s: &str) -> Option<DateTime<Utc>> {
+    if s.len() > 200 {
+        return None;
+    }
+    if s.starts_with(|c: char| c.is_ascii_digit()) {
+        let split = s.find(['T', 't', ' ']);
+        let (date_part, rest) = match split {
+            Some(p) => (
+                s[..p].trim(),
+                s[p..].trim_start_matches([' ', 'T', 't']).trim_start(),
+            ),
+            None => (s, ""),
+        };
+        // A full date: 8 digits, `2026-11-20`, `2026/11/20` or the ordinal `2026-324`, not
+        // a year or a month alone.
+        if date_part.len() >= 8 {
+            if let Some(date) = parse_iso_date(date_part) {
+                if rest.is_empty() {
+                    return finish(date, NaiveTime::MIN, LATEST_ZONE);
+                }
+                if let Some((time, zone)) = parse_time(rest) {
+                    let offset = if zone.trim().is_empty() {
+                        LATEST_ZONE
+                    } else {
+                        zone_offset(zone)?
+                    };
+                    return finish(date, time, offset);
+                }
+            }
+        }
+    }
+    let (t, zoned) = parse_rfc822_zoned(s)?;
+    Some(if zoned {
+        t
+    } else {
+        t - Duration::seconds(LATEST_ZONE)
+    })
+}
+
 /// Parses a numeric or named zone into seconds east of UTC.
 fn zone_offset(z: &str) -> Option<i64> {
     let z = z.trim();
@@ -277,6 +340,11 @@ fn month_number(tok: &str) -> Option<u32> {
 }
 
 fn parse_rfc822(s: &str) -> Option<DateTime<Utc>> {
+    parse_rfc822_zoned(s).map(|(t, _)| t)
+}
+
+/// [`parse_rfc822`], and whether the text gave a zone.
+fn parse_rfc822_zoned(s: &str) -> Option<(DateTime<Utc>, bool)> {
     let cleaned = strip_comments(s);
     let mut tokens: Vec<String> = cleaned
         .split(|c: char| c.is_whitespace() || c == ',')
@@ -379,7 +447,7 @@ fn parse_rfc822(s: &str) -> Option<DateTime<Utc>> {
         let h = time.hour() % 12 + if is_pm { 12 } else { 0 };
         time = time.with_hour(h)?;
     }
-    finish(date, time, offset.unwrap_or(0))
+    finish(date, time, offset.unwrap_or(0)).map(|t| (t, offset.is_some()))
 }
 
 #[cfg(test)]
@@ -464,6 +532,54 @@ mod tests {
             iso("2006/09/15 08:19:53 EST").as_deref(),
             Some("2006-09-15T13:19:53")
         );
+    }
+
+    #[test]
+    fn embargoes_are_never_early() {
+        let e = |s: &str| parse_embargo(s).map(|d| d.format("%Y-%m-%dT%H:%M:%S").to_string());
+        assert_eq!(e(""), None);
+        assert_eq!(
+            e("  \n "),
+            None,
+            "an empty NewsML-G2 <embargoed/> is no embargo"
+        );
+        for s in [
+            "2026-11-20T12:00:00Z",
+            "2026-11-20T15:00:00+03:00",
+            "2026-11-20T07:00:00-0500",
+            "2026-11-20 12:00Z",
+            "Fri, 20 Nov 2026 12:00:00 GMT",
+            "Fri, 20 Nov 2026 13:00:00 +0100",
+        ] {
+            assert_eq!(e(s).as_deref(), Some("2026-11-20T12:00:00"), "{s}");
+        }
+        // No zone: the latest zone on earth (UTC-12).
+        assert_eq!(
+            e("2026-11-20T12:00:00").as_deref(),
+            Some("2026-11-21T00:00:00")
+        );
+        assert_eq!(
+            e("2016-01-12 12:35:40").as_deref(),
+            Some("2016-01-13T00:35:40")
+        );
+        assert_eq!(
+            e("20 Nov 2026 12:00").as_deref(),
+            Some("2026-11-21T00:00:00")
+        );
+        // A date alone: the start of that day in UTC-12.
+        assert_eq!(e("2019-10-01").as_deref(), Some("2019-10-01T12:00:00"));
+        // Unreadable or too vague: held until further notice.
+        let unknown = Some(newsdesk_domain::embargo_unknown());
+        for s in [
+            "Next Monday",
+            "2019",
+            "2019-10",
+            "2026-11-20T25:00:00Z",
+            "\u{0}",
+        ] {
+            assert_eq!(parse_embargo(s), unknown, "{s}");
+        }
+        assert_eq!(parse_embargo(&"9".repeat(300)), unknown);
     }
 
     #[test]

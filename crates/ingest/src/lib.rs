@@ -28,7 +28,7 @@ mod xml;
 use chrono::{DateTime, Utc};
 use newsdesk_domain::WireItem;
 
-pub use date::parse_date;
+pub use date::{parse_date, parse_embargo};
 pub use error::{IngestError, Limits};
 
 /// The formats this crate reads.

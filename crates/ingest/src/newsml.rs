@@ -307,5 +307,7 @@ fn item(agency: &str, it: &Element, base_url: Option<&str>) -> WireItem {
         usage_terms,
         links,
         status: status(meta_child("pubStatus").and_then(|p| p.attr("qcode"))),
+        // An empty `<embargoed/>` is allowed and means none (a later version lifting it).
+        embargo: meta_child("embargoed").and_then(|e| crate::parse_embargo(&e.text())),
     }
 }

@@ -207,6 +207,16 @@ fn date(o: &Value, key: &str) -> Option<chrono::DateTime<chrono::Utc>> {
     str_of(o, key).as_deref().and_then(parse_date)
 }
 
+/// The `embargoed` date-time, read so it is never early (see [`crate::parse_embargo`]). A
+/// value that is not a string (a number, an object) is an embargo that cannot be read: held.
+fn embargo(o: &Value) -> Option<chrono::DateTime<chrono::Utc>> {
+    match get(o, "embargoed") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(s)) => crate::parse_embargo(s),
+        Some(_) => Some(newsdesk_domain::embargo_unknown()),
+    }
+}
+
 fn item(agency: &str, o: &Value) -> WireItem {
     let headline = str_of(o, "headline")
         .or_else(|| by_role(o, "headlines", &["main"]).map(|(v, _)| v))
@@ -258,5 +268,6 @@ fn item(agency: &str, o: &Value) -> WireItem {
         usage_terms,
         links,
         status: status(str_of(o, "pubstatus").as_deref()),
+        embargo: embargo(o),
     }
 }

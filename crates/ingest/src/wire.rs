@@ -123,6 +123,8 @@ pub(crate) fn from_entry(agency: &str, feed: &ParsedFeed, e: &ParsedEntry) -> Wi
             .filter(|s| !s.is_empty()),
         links,
         status: WireStatus::Usable,
+        // RSS, Atom and JSON Feed have no embargo field.
+        embargo: None,
     }
 }
 

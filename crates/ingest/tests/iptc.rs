@@ -315,3 +315,63 @@ fn ninjs_versions_status_and_bodies() {
         Err(IngestError::NotAFeed(_))
     ));
 }
+
+/// Agency embargoes: ninjs `embargoed` and NewsML-G2 `itemMeta/embargoed`, with zones, without,
+/// empty and unreadable, from the IPTC examples and inline.
+#[test]
+fn embargoes_are_read_from_ninjs_and_newsml_g2() {
+    let parse = |bytes: &[u8]| parse_items("acme", bytes, None, None, &Limits::default()).unwrap();
+    let at = |items: &[WireItem]| items[0].embargo.map(|e| e.to_rfc3339());
+    let g2 = common::collection("iptc-newsml-g2");
+    let listing =
+        std::fs::read(g2.join("releases/2.35/examples/LISTING_1_A_NewsML-G2_News_Item.xml"))
+            .unwrap();
+    assert_eq!(
+        at(&parse(&listing)).as_deref(),
+        Some("2018-10-23T12:00:00+00:00")
+    );
+    // Superdesk writes an empty <embargoed></embargoed> when there is none.
+    let scoop =
+        std::fs::read(common::collection("wire-formats").join("newsml-g2-packages/scoop.xml"))
+            .unwrap();
+    let items = parse(&scoop);
+    assert!(!items.is_empty() && items.iter().all(|i| i.embargo.is_none()));
+    let offset = String::from_utf8(listing)
+        .unwrap()
+        .replace("2018-10-23T12:00:00Z", "2018-10-23T17:30:00+05:30");
+    assert_eq!(
+        at(&parse(offset.as_bytes())).as_deref(),
+        Some("2018-10-23T12:00:00+00:00")
+    );
+
+    let suite = common::collection("iptc-ninjs").join("validation/test_suite/1.0/should_pass");
+    let file = |name: &str| parse(&std::fs::read(suite.join(name)).unwrap());
+    assert_eq!(
+        at(&file("018_embargoed.json")).as_deref(),
+        Some("2019-10-01T00:00:00+00:00")
+    );
+    // A date alone: the start of that day in the latest zone on earth (UTC-12).
+    assert_eq!(
+        at(&file("020_embargoed_date_only.json")).as_deref(),
+        Some("2019-10-01T12:00:00+00:00")
+    );
+    // "Next Monday": held until further notice.
+    assert_eq!(
+        file("019_embargoed_bad_datetime.json")[0].embargo,
+        Some(newsdesk_domain::embargo_unknown())
+    );
+    let v3 = br#"{"items":[{"uri":"urn:x:e","embargoed":"2026-11-20T09:00:00-03:00","headlines":[{"role":"main","value":"H"}]}]}"#;
+    assert_eq!(at(&parse(v3)).as_deref(), Some("2026-11-20T12:00:00+00:00"));
+    let odd = br#"{"uri":"urn:x:n","embargoed":12345}"#;
+    assert_eq!(
+        parse(odd)[0].embargo,
+        Some(newsdesk_domain::embargo_unknown())
+    );
+    for none in [
+        &br#"{"uri":"urn:x:0","embargoed":null}"#[..],
+        br#"{"uri":"urn:x:0","embargoed":""}"#,
+        br#"{"uri":"urn:x:0"}"#,
+    ] {
+        assert_eq!(parse(none)[0].embargo, None);
+    }
+}

@@ -30,6 +30,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("wire_by_agency.sql"),
     include_str!("logins.sql"),
     include_str!("source_ca.sql"),
+    include_str!("wire_embargo.sql"),
 ];
 
 /// Most idle read connections kept.

@@ -43,7 +43,7 @@ pub(crate) fn item(raw: RawItem) -> StoreResult<StoredWireItem> {
 
 pub(crate) const CLUSTER_COLS: &str =
     "id, headline, summary, summary_accepted, urgency, sector, editions, agencies, \
-     languages, items, created_at, updated_at";
+     languages, items, created_at, updated_at, embargo";
 
 type RawCluster = (
     i64,
@@ -58,6 +58,7 @@ type RawCluster = (
     i64,
     i64,
     i64,
+    Option<i64>,
 );
 
 pub(crate) fn raw_cluster(r: &Row<'_>) -> rusqlite::Result<RawCluster> {
@@ -74,6 +75,7 @@ pub(crate) fn raw_cluster(r: &Row<'_>) -> rusqlite::Result<RawCluster> {
         r.get(9)?,
         r.get(10)?,
         r.get(11)?,
+        r.get(12)?,
     ))
 }
 
@@ -91,6 +93,7 @@ pub(crate) fn cluster(raw: RawCluster) -> StoreResult<WireCluster> {
         items: raw.9,
         created_at: from_ms(raw.10)?,
         updated_at: from_ms(raw.11)?,
+        embargo: raw.12.map(from_ms).transpose()?,
     })
 }
 
@@ -112,11 +115,12 @@ fn query_one<T>(
 
 /// Recomputes a cluster's counts, agencies, languages and urgency from its items.
 fn refresh_cluster(tx: &Transaction<'_>, id: i64, at: i64) -> StoreResult<()> {
-    let (items, urgency): (i64, Option<i64>) = query_one(
+    let (items, urgency, embargo): (i64, Option<i64>, Option<i64>) = query_one(
         tx,
-        "SELECT count(*), min(urgency) FROM wire_items WHERE cluster_id = ?1",
+        "SELECT count(*), min(urgency), max(CASE WHEN status = 'usable' THEN embargo END) \
+         FROM wire_items WHERE cluster_id = ?1",
         [id],
-        |r| Ok((r.get(0)?, r.get(1)?)),
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
     )
     .map_err(sql_err)?;
     let list = |col: &str| -> StoreResult<String> {
@@ -134,8 +138,9 @@ fn refresh_cluster(tx: &Transaction<'_>, id: i64, at: i64) -> StoreResult<()> {
     let (agencies, languages) = (list("agency")?, list("language")?);
     exec(
             tx,
-        "UPDATE wire_clusters SET items = ?2, urgency = ?3, agencies = ?4, languages = ?5, updated_at = ?6 WHERE id = ?1",
-        params![id, items, urgency, agencies, languages, at],
+        "UPDATE wire_clusters SET items = ?2, urgency = ?3, agencies = ?4, languages = ?5, updated_at = ?6, \
+         embargo = ?7 WHERE id = ?1",
+        params![id, items, urgency, agencies, languages, at, embargo],
     )
     .map_err(sql_err)?;
     Ok(())
@@ -192,6 +197,7 @@ pub(crate) fn store_item(
         .optional()
         .map_err(sql_err)?;
     let body = json(it)?;
+    let embargo = it.embargo.map(super::ms);
     let withdrawn = it.status != WireStatus::Usable;
     match existing {
         Some((id, version, old_hash, _))
@@ -204,8 +210,8 @@ pub(crate) fn store_item(
             exec(
             tx,
                 "UPDATE wire_items SET version = ?2, status = ?3, content_hash = ?4, urgency = ?5, language = ?6, \
-                 item = ?7, received_at = ?8 WHERE id = ?1",
-                params![id, it.version, status_str(it.status), hash, it.urgency, it.language, body, at],
+                 item = ?7, received_at = ?8, embargo = ?9 WHERE id = ?1",
+                params![id, it.version, status_str(it.status), hash, it.urgency, it.language, body, at, embargo],
             )
             .map_err(sql_err)?;
             refresh_cluster(tx, cluster, at)?;
@@ -239,7 +245,8 @@ pub(crate) fn store_item(
             exec(
             tx,
                 "INSERT INTO wire_items (agency, agency_id, version, status, content_hash, urgency, language, item, \
-                 cluster_id, received_at, sector, editions, evidence) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13)",
+                 cluster_id, received_at, sector, editions, evidence, embargo) \
+                 VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14)",
                 params![
                     it.agency,
                     it.agency_id,
@@ -253,7 +260,8 @@ pub(crate) fn store_item(
                     at,
                     tags.sector,
                     json(&tags.editions)?,
-                    json(&tags.evidence)?
+                    json(&tags.evidence)?,
+                    embargo
                 ],
             )
             .map_err(sql_err)?;

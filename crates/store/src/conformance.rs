@@ -21,7 +21,8 @@ macro_rules! conformance_tests {
             every_save_keeps_a_revision, corrections_move_the_story, scheduled_stories_publish_once,
             desk_queries_filter, audit_log_pages, presence_and_autosave,
             second_factor_and_resets, wire_items_version_cluster_and_flag,
-            sources_keep_their_health, half_done_logins_and_the_login_throttle);
+            sources_keep_their_health, half_done_logins_and_the_login_throttle,
+            wire_embargoes_are_kept);
     };
     (@cases $make:expr; $($case:ident),*) => {$(
         #[tokio::test]
@@ -1077,7 +1078,62 @@ fn wire(agency: &str, id: &str, version: i64, headline: &str) -> WireItem {
         usage_terms: None,
         links: vec![],
         status: WireStatus::Usable,
+        embargo: None,
     }
+}
+
+/// An agency embargo is kept with its item (and a newer version replaces it); a cluster shows
+/// the latest embargo of its usable items.
+pub async fn wire_embargoes_are_kept(s: &dyn Store) {
+    let tags = WireTags::default();
+    let noon = t0() + Duration::hours(3);
+    let mut a = wire("Agency A", "e-1", 1, "Embargoed report");
+    a.embargo = Some(noon);
+    let (id, _) = s
+        .store_wire_item(&a, "h1", 300, &tags, t0())
+        .await
+        .expect("store");
+    assert_eq!(
+        s.get_wire_item(id).await.expect("item").item.embargo,
+        Some(noon)
+    );
+    assert_eq!(
+        s.get_cluster(300).await.expect("cluster").0.embargo,
+        Some(noon)
+    );
+    let mut b = wire("Agency B", "e-2", 1, "Later embargo");
+    b.embargo = Some(noon + Duration::hours(1));
+    s.store_wire_item(&b, "h2", 300, &tags, t0())
+        .await
+        .expect("store b");
+    let c = wire("Agency C", "e-3", 1, "No embargo");
+    s.store_wire_item(&c, "h3", 300, &tags, t0())
+        .await
+        .expect("store c");
+    let listed = s
+        .list_clusters(&WireQuery {
+            limit: 10,
+            ..Default::default()
+        })
+        .await
+        .expect("list");
+    let cl = listed.iter().find(|c| c.id == 300).expect("listed");
+    assert_eq!(cl.embargo, Some(noon + Duration::hours(1)), "the latest");
+    // The agency withdraws the later one: the cluster's embargo is the usable items' latest.
+    b.version = 2;
+    b.status = WireStatus::Withdrawn;
+    s.store_wire_item(&b, "h2w", 300, &tags, t0())
+        .await
+        .expect("withdraw");
+    assert_eq!(s.get_cluster(300).await.expect("c").0.embargo, Some(noon));
+    // A newer version lifts the embargo.
+    a.version = 2;
+    a.embargo = None;
+    s.store_wire_item(&a, "h1b", 300, &tags, t0())
+        .await
+        .expect("lift");
+    assert_eq!(s.get_wire_item(id).await.expect("item").item.embargo, None);
+    assert_eq!(s.get_cluster(300).await.expect("c").0.embargo, None);
 }
 
 /// Agency items: new, exact re-send, newer and older versions, clusters, lineage and the flags a

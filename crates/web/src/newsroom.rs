@@ -749,6 +749,8 @@ pub struct ClusterRow {
     pub editions: String,
     /// Last item, UTC.
     pub updated: String,
+    /// "Embargoed until … UTC" while an agency embargo holds, else empty.
+    pub embargo: String,
 }
 
 #[derive(Template)]
@@ -792,6 +794,8 @@ pub struct ItemView {
     pub diff: Vec<DiffPart>,
     /// Suggested editions with evidence.
     pub tags: String,
+    /// "Embargoed until … UTC" while the item's embargo holds, else empty.
+    pub embargo: String,
 }
 
 #[derive(Template)]
@@ -807,6 +811,7 @@ struct ClusterPage {
     sectors: Vec<Opt>,
     editions: Vec<Check>,
     tags: String,
+    embargo: String,
 }
 
 async fn wire_inbox(
@@ -877,6 +882,7 @@ async fn wire_inbox(
             selected: *v == period,
         })
         .collect();
+    let now = st.app.now();
     let rows = clusters
         .iter()
         .map(|c| ClusterRow {
@@ -888,6 +894,7 @@ async fn wire_inbox(
             sector: c.sector.clone().unwrap_or_default(),
             editions: c.editions.join(", "),
             updated: utc(c.updated_at),
+            embargo: embargo_notice(c.embargo, now).unwrap_or_default(),
         })
         .collect();
     let page = WirePage {
@@ -914,6 +921,7 @@ async fn wire_cluster(
     query_saved: bool,
 ) -> Result<Response<Body>, AppError> {
     let (cluster, items) = st.app.wire_cluster(&a.user, id).await?;
+    let now = st.app.now();
     let first_text = items
         .first()
         .map(|i| newsdesk_render::plain_text(&i.item.body_html))
@@ -935,6 +943,7 @@ async fn wire_cluster(
                 } else {
                     diff_parts(diff::words(&first_text, &text))
                 },
+                embargo: embargo_notice(i.item.embargo, now).unwrap_or_default(),
                 tags: if i.evidence.is_empty() {
                     i.editions.join(", ")
                 } else {
@@ -993,6 +1002,7 @@ async fn wire_cluster(
         sectors,
         editions,
         tags,
+        embargo: embargo_notice(cluster.embargo, now).unwrap_or_default(),
     };
     Ok(html_response(StatusCode::OK, page.render()))
 }

@@ -1565,6 +1565,7 @@ fn wire_item(agency: &str, id: &str, headline: &str, body: &str) -> WireItem {
         usage_terms: None,
         links: vec![format!("https://wire.example/{id}")],
         status: WireStatus::Usable,
+        embargo: None,
     }
 }
 
@@ -1965,4 +1966,171 @@ async fn sources_page_and_the_push_endpoint() {
         send(&s.router, "GET", &path, &[], vec![]).await.status,
         StatusCode::METHOD_NOT_ALLOWED
     );
+}
+
+/// The attack as it was tried: embargoed ninjs and NewsML-G2 pushed to a source that
+/// auto-publishes. Before the embargo the stories are nowhere public (home, article, section,
+/// feeds, sitemaps); the desk sees the embargo; after it, they are out.
+#[tokio::test]
+async fn embargoed_agency_copy_pushed_to_an_auto_publishing_source_waits_for_its_time() {
+    let s = site().await;
+    let admin = login(&s, "admin@example.org").await;
+    let r = post(
+        &s,
+        &admin,
+        "/newsroom/sources",
+        &[
+            ("name", "Embargo Wire"),
+            ("url", ""),
+            ("poll_minutes", "15"),
+        ],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let i = r.body.find("Bearer ").unwrap() + 7;
+    let auth = format!("Bearer {}", &r.body[i..i + 48]);
+    let j = r.body.find("/api/wire/").unwrap();
+    let path = r.body[j..j + r.body[j..].find(' ').unwrap()].to_owned();
+    let src_page = format!(
+        "/newsroom/sources/{}",
+        path.trim_start_matches("/api/wire/")
+    );
+    let rule = post(
+        &s,
+        &admin,
+        &format!("{src_page}/auto-publish"),
+        &[("auto_publish", "on")],
+    )
+    .await;
+    assert_eq!(rule.status, StatusCode::SEE_OTHER, "{}", rule.body);
+    // t0 is 09:00 UTC. ninjs: 14:00 at +02:00 = 12:00 UTC; NewsML-G2: 07:30 at -05:00 = 12:30 UTC.
+    let ninjs = br#"{"uri":"urn:ew:n1","version":"1","headline":"Quarterly jobs figures show record hiring","body_text":"Employers added more workers in the quarter than in any quarter on record, the statistics office will say.","pubstatus":"usable","urgency":2,"embargoed":"2026-11-20T14:00:00+02:00"}"#.to_vec();
+    let g2 = br#"<?xml version="1.0" encoding="UTF-8"?>
+<newsItem xmlns="http://iptc.org/std/nar/2006-10-01/" guid="urn:ew:g1" version="1" standard="NewsML-G2" standardversion="2.35">
+  <itemMeta><itemClass qcode="ninat:text"/><provider literal="EW"/>
+    <versionCreated>2026-11-20T08:55:00Z</versionCreated>
+    <embargoed>2026-11-20T07:30:00-05:00</embargoed><pubStatus qcode="stat:usable"/></itemMeta>
+  <contentMeta><urgency>2</urgency><headline>Comet probe lands on distant ice moon</headline></contentMeta>
+  <contentSet><inlineXML contenttype="application/xhtml+xml"><html xmlns="http://www.w3.org/1999/xhtml"><head><title>t</title></head><body><p>The probe touched down on the moon's icy crust after a seven-year flight, the space agency will announce.</p></body></html></inlineXML></contentSet>
+</newsItem>"#.to_vec();
+    for (body, ct) in [(ninjs, "application/json"), (g2, "application/xml")] {
+        let ok = send(
+            &s.router,
+            "POST",
+            &path,
+            &[("authorization", &auth), ("content-type", ct)],
+            body,
+        )
+        .await;
+        assert_eq!(ok.status, StatusCode::OK, "{}", ok.body);
+        assert!(ok.body.contains("\"new\":1"), "{}", ok.body);
+    }
+    let twelve = Utc.with_ymd_and_hms(2026, 11, 20, 12, 0, 0).unwrap();
+    let cards = s.app.store.list_published_cards().await.unwrap();
+    let jobs = cards
+        .iter()
+        .find(|c| c.headline.as_str() == "Quarterly jobs figures show record hiring")
+        .expect("auto-published, embargoed");
+    let probe = cards
+        .iter()
+        .find(|c| c.headline.as_str() == "Comet probe lands on distant ice moon")
+        .expect("auto-published, embargoed");
+    assert_eq!(jobs.embargo_until, Some(twelve));
+    assert_eq!(
+        probe.embargo_until,
+        Some(twelve + chrono::Duration::minutes(30))
+    );
+    let (jobs_url, probe_url) = (
+        format!("/article/{}", jobs.slug),
+        format!("/article/{}", probe.slug),
+    );
+    let sector = |c: &StoryCard| {
+        let snap = s.app.read();
+        let slug = &snap
+            .tax
+            .sectors
+            .iter()
+            .find(|x| x.id == c.sector_id)
+            .unwrap()
+            .slug;
+        format!("/sector/{slug}")
+    };
+    let mut public_paths: Vec<String> = [
+        "/",
+        "/feed.rss",
+        "/feed.atom",
+        "/feed.json",
+        "/sitemap.xml",
+        "/sitemaps/stories-1.xml",
+        "/sitemap-news.xml",
+    ]
+    .map(String::from)
+    .to_vec();
+    public_paths.extend([sector(jobs), sector(probe)]);
+    public_paths.extend([sector(jobs), sector(probe)].map(|p| format!("{p}/feed.rss")));
+    let seen = |body: &str, c: &StoryCard| {
+        body.contains(c.headline.as_str()) || body.contains(c.slug.as_str())
+    };
+    for at in [t0(), twelve - chrono::Duration::seconds(1)] {
+        s.clock.set(at);
+        s.app.sync().await.unwrap();
+        for url in [&jobs_url, &probe_url] {
+            let r = send(&s.router, "GET", url, &[], vec![]).await;
+            assert_eq!(r.status, StatusCode::NOT_FOUND, "{url} at {at}");
+        }
+        for p in &public_paths {
+            let r = send(&s.router, "GET", p, &[], vec![]).await;
+            assert!(r.status.is_success(), "{p}: {}", r.status);
+            assert!(!seen(&r.body, jobs) && !seen(&r.body, probe), "{p} at {at}");
+        }
+    }
+    // The desk sees the embargoes: the inbox row and the cluster page.
+    let editor = login(&s, "editor@example.org").await;
+    let inbox = get(&s, &editor, "/newsroom/wire").await;
+    assert!(
+        inbox
+            .body
+            .contains("<strong class=\"embargo\">Embargoed until 20-11-2026 12:00 UTC</strong>"),
+        "{}",
+        inbox.body
+    );
+    assert!(inbox.body.contains("Embargoed until 20-11-2026 12:30 UTC"));
+    // At 12:00 the jobs story is out, the probe still waits.
+    s.clock.set(twelve);
+    s.app.sync().await.unwrap();
+    assert_eq!(
+        send(&s.router, "GET", &jobs_url, &[], vec![]).await.status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        send(&s.router, "GET", &probe_url, &[], vec![]).await.status,
+        StatusCode::NOT_FOUND
+    );
+    let home = send(&s.router, "GET", "/", &[], vec![]).await;
+    assert!(seen(&home.body, jobs) && !seen(&home.body, probe));
+    s.clock.set(twelve + chrono::Duration::minutes(31));
+    s.app.sync().await.unwrap();
+    for p in [
+        "/",
+        "/feed.rss",
+        "/feed.atom",
+        "/feed.json",
+        "/sitemaps/stories-1.xml",
+    ] {
+        let r = send(&s.router, "GET", p, &[], vec![]).await;
+        assert!(
+            seen(&r.body, jobs) && seen(&r.body, probe),
+            "{p}: {}",
+            r.body
+        );
+    }
+    assert_eq!(
+        send(&s.router, "GET", &probe_url, &[], vec![]).await.status,
+        StatusCode::OK
+    );
+    // Once it has ended the desk no longer shows the embargo.
+    assert!(!get(&s, &editor, "/newsroom/wire")
+        .await
+        .body
+        .contains("Embargoed until"));
 }
