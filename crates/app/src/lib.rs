@@ -8,6 +8,7 @@ pub mod auth;
 pub mod config;
 pub mod diff;
 pub mod error;
+pub mod jobs;
 pub mod newsroom;
 pub mod readmodel;
 pub mod sources;
@@ -325,9 +326,14 @@ impl App {
     }
 
     /// Runs the background work of one node until `shutdown` fires: follow the change log every
-    /// second and flush views every `views_flush_seconds`. Flushes once more on the way out.
+    /// second, flush views every `views_flush_seconds`, queue polls of due agency feeds, and run
+    /// jobs. Flushes once more on the way out.
     pub async fn run_background(self: Arc<Self>, mut shutdown: tokio::sync::watch::Receiver<bool>) {
-        // Agency feeds are polled in their own task, so a slow source never delays the rest.
+        // Jobs run in their own task, so a slow source never delays the rest.
+        let worker = tokio::spawn(
+            self.job_worker(newsdesk_jobs::worker_name())
+                .run(shutdown.clone()),
+        );
         let poller = {
             let app = self.clone();
             let mut stop = shutdown.clone();
@@ -339,7 +345,7 @@ impl App {
                         _ = stop.changed() => break,
                     }
                     if let Err(e) = app.poll_due_sources().await {
-                        tracing::error!(error = %e, "polling agency sources failed");
+                        tracing::error!(error = %e, "queueing polls of agency sources failed");
                     }
                 }
             })
@@ -369,5 +375,7 @@ impl App {
             tracing::error!(error = %e, "final flush of views failed");
         }
         poller.abort();
+        // A job still running when the worker stops is claimed again after its lease.
+        let _ = worker.await;
     }
 }

@@ -161,25 +161,6 @@ impl App {
         Ok(self.store.list_sources(self.now()).await?)
     }
 
-    /// Polls every enabled feed whose time has come. A failing source is recorded and backed off;
-    /// the others go on.
-    pub async fn poll_due_sources(&self) -> AppResult<Vec<(i64, Result<IngestReport, String>)>> {
-        let now = self.now();
-        let due: Vec<Source> = self
-            .store
-            .list_sources(now)
-            .await?
-            .into_iter()
-            .filter(|s| s.enabled && s.url.is_some() && s.next_poll_at <= now)
-            .collect();
-        let mut out = Vec::new();
-        for s in due {
-            let r = self.poll_source(&s).await;
-            out.push((s.id, r));
-        }
-        Ok(out)
-    }
-
     /// Polls one feed now and records the outcome on the source.
     pub async fn poll_source(&self, s: &Source) -> Result<IngestReport, String> {
         let Some(url) = s.url.clone() else {

@@ -89,13 +89,16 @@ async fn hostile_sources_fail_cleanly_and_healthy_ones_keep_working() {
         ids.push(src.id);
     }
     let started = Instant::now();
-    let results = app.poll_due_sources().await.unwrap();
+    assert_eq!(app.poll_due_sources().await.unwrap(), cases.len());
+    // Queued once: a second look while they wait queues nothing more.
+    assert_eq!(app.poll_due_sources().await.unwrap(), 0);
+    let round = app.run_jobs_until_idle().await.unwrap();
     assert!(
         started.elapsed() < Duration::from_secs(40),
         "bounded: {:?}",
         started.elapsed()
     );
-    assert_eq!(results.len(), cases.len());
+    assert_eq!((round.claimed, round.done), (cases.len(), cases.len()));
     let sources = app.sources(&editor).await.unwrap();
     for ((name, _, want), id) in cases.iter().zip(&ids) {
         let s = sources.iter().find(|s| s.id == *id).unwrap();
@@ -125,7 +128,7 @@ async fn hostile_sources_fail_cleanly_and_healthy_ones_keep_working() {
         "Retry-After is honoured"
     );
     // Nothing is due right after; the healthy source is polled again at its interval.
-    assert!(app.poll_due_sources().await.unwrap().is_empty());
+    assert_eq!(app.poll_due_sources().await.unwrap(), 0);
     // Pushes need the source's token.
     let (push_src, token) = app
         .add_source(&admin, "Pusher", "", 15, false)

@@ -14,4 +14,4 @@ macro_rules! id_type {
     )*};
 }
 
-id_type!(StoryId, SectorId, EditionId, DeskId, AuthorId, TagId, ImageId);
+id_type!(StoryId, SectorId, EditionId, DeskId, AuthorId, TagId, ImageId, JobId);

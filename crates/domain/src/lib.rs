@@ -4,6 +4,7 @@
 
 pub mod clock;
 pub mod ids;
+pub mod job;
 pub mod newsroom;
 pub mod people;
 pub mod story;
@@ -15,6 +16,7 @@ pub mod workflow;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use ids::*;
+pub use job::{Job, JobCounts, JobOutcome, JobState, NewJob};
 pub use newsroom::*;
 pub use people::*;
 pub use story::*;

@@ -359,19 +359,21 @@ fn trusting(ca: &TestCa) -> Fetcher {
     Fetcher::new(policy(vec![ca.pem()])).unwrap()
 }
 
-/// Fetch and expect an error within `max_secs`.
-async fn expect_err(f: &Fetcher, url: &str, max_secs: f64) -> (FetchError, Duration) {
+/// Longest any one case may run before the test gives up (a runaway guard, not a speed check:
+/// which limit stopped a fetch is asserted from its error kind).
+const RUNAWAY: Duration = Duration::from_secs(30);
+
+/// Fetch and expect an error; returns it with the time it took.
+async fn expect_err(f: &Fetcher, url: &str) -> (FetchError, Duration) {
     let start = Instant::now();
-    let result = f.get(url, &Conditional::default()).await;
+    let result = tokio::time::timeout(RUNAWAY, f.get(url, &Conditional::default()))
+        .await
+        .unwrap_or_else(|_| panic!("{url}: still running after {RUNAWAY:?}"));
     let elapsed = start.elapsed();
     let err = match result {
         Err(e) => e,
         Ok(other) => panic!("{url}: expected an error, got {other:?}"),
     };
-    assert!(
-        elapsed.as_secs_f64() < max_secs,
-        "{url}: took {elapsed:?} (> {max_secs} s): {err}"
-    );
     eprintln!("{url}: {err} after {elapsed:?}");
     (err, elapsed)
 }
@@ -392,7 +394,6 @@ async fn private_ca_trusted_by_policy_serves_the_feed() {
 
     // By name: SNI sent, certificate checked against the DNS name.
     let url = server.https("localhost", "/feed");
-    let start = Instant::now();
     match f.get(&url, &Conditional::default()).await.unwrap() {
         Fetched::Ok {
             body,
@@ -409,11 +410,6 @@ async fn private_ca_trusted_by_policy_serves_the_feed() {
         }
         Fetched::NotModified => panic!("first fetch cannot be 304"),
     }
-    assert!(
-        start.elapsed() < Duration::from_secs(2),
-        "{:?}",
-        start.elapsed()
-    );
     // By address: no SNI (not allowed for IP addresses), checked against the IP SAN.
     match f
         .get_feed(&server.https("127.0.0.1", "/feed"), &Conditional::default())
@@ -557,7 +553,7 @@ async fn untrusted_certificates_are_refused_clearly() {
     // A self-signed certificate, with only Mozilla's roots trusted.
     let server = Server::tls(tls_server_config(&self_signed())).await;
     let f = Fetcher::new(policy(Vec::new())).unwrap();
-    let (err, _) = expect_err(&f, &server.https("localhost", "/feed"), 2.0).await;
+    let (err, _) = expect_err(&f, &server.https("localhost", "/feed")).await;
     assert_eq!(
         err,
         FetchError::Tls {
@@ -570,7 +566,7 @@ async fn untrusted_certificates_are_refused_clearly() {
         "TLS with localhost: certificate not trusted (self-signed, or its issuer is not a trusted CA)"
     );
     // The same by address.
-    let (err, _) = expect_err(&f, &server.https("127.0.0.1", "/feed"), 2.0).await;
+    let (err, _) = expect_err(&f, &server.https("127.0.0.1", "/feed")).await;
     assert_eq!(
         err,
         FetchError::Tls {
@@ -586,7 +582,7 @@ async fn untrusted_certificates_are_refused_clearly() {
     ))
     .await;
     let f = trusting(&TestCa::new("Some Other CA"));
-    let (err, _) = expect_err(&f, &server.https("localhost", "/feed"), 2.0).await;
+    let (err, _) = expect_err(&f, &server.https("localhost", "/feed")).await;
     assert!(
         matches!(
             err,
@@ -612,7 +608,7 @@ async fn certificate_for_another_name_is_refused() {
         &ca.issue(&["feeds.example"], Validity::Current),
     ))
     .await;
-    let (err, _) = expect_err(&f, &server.https("localhost", "/feed"), 2.0).await;
+    let (err, _) = expect_err(&f, &server.https("localhost", "/feed")).await;
     assert_eq!(
         err,
         FetchError::Tls {
@@ -632,7 +628,7 @@ async fn certificate_for_another_name_is_refused() {
         &ca.issue(&["localhost"], Validity::Current),
     ))
     .await;
-    let (err, _) = expect_err(&f, &server.https("127.0.0.1", "/feed"), 2.0).await;
+    let (err, _) = expect_err(&f, &server.https("127.0.0.1", "/feed")).await;
     assert_eq!(
         err,
         FetchError::Tls {
@@ -647,7 +643,7 @@ async fn certificate_for_another_name_is_refused() {
         &ca.issue(&["127.0.0.1"], Validity::Current),
     ))
     .await;
-    let (err, _) = expect_err(&f, &server.https("localhost", "/feed"), 2.0).await;
+    let (err, _) = expect_err(&f, &server.https("localhost", "/feed")).await;
     assert_eq!(
         err.to_string(),
         "TLS with localhost: certificate not valid for this name (it is for 127.0.0.1)"
@@ -665,7 +661,7 @@ async fn expired_and_not_yet_valid_certificates_are_refused() {
         &ca.issue(&["localhost"], Validity::Expired),
     ))
     .await;
-    let (err, _) = expect_err(&f, &server.https("localhost", "/feed"), 2.0).await;
+    let (err, _) = expect_err(&f, &server.https("localhost", "/feed")).await;
     assert_eq!(
         err,
         FetchError::Tls {
@@ -684,7 +680,7 @@ async fn expired_and_not_yet_valid_certificates_are_refused() {
         &ca.issue(&["localhost"], Validity::NotYet),
     ))
     .await;
-    let (err, _) = expect_err(&f, &server.https("localhost", "/feed"), 2.0).await;
+    let (err, _) = expect_err(&f, &server.https("localhost", "/feed")).await;
     assert_eq!(
         err,
         FetchError::Tls {
@@ -709,7 +705,7 @@ async fn a_handshake_that_never_completes_times_out() {
     let ca = TestCa::new("Agency Private CA");
     let f = trusting(&ca); // connect_timeout 1 s, total 4 s
     let url = server.https("127.0.0.1", "/feed");
-    let (err, elapsed) = expect_err(&f, &url, 2.5).await;
+    let (err, elapsed) = expect_err(&f, &url).await;
     assert_eq!(err, FetchError::Timeout("tls handshake"));
     assert!(elapsed >= Duration::from_millis(900), "{elapsed:?}");
     assert_eq!(server.accepted(), 1);
@@ -721,7 +717,7 @@ async fn a_handshake_that_never_completes_times_out() {
         ..policy(vec![ca.pem()])
     })
     .unwrap();
-    let (err, elapsed) = expect_err(&f, &url, 1.5).await;
+    let (err, elapsed) = expect_err(&f, &url).await;
     assert_eq!(err, FetchError::Timeout("total"));
     assert!(elapsed >= Duration::from_millis(450), "{elapsed:?}");
 }
@@ -748,7 +744,7 @@ async fn redirects_from_https_are_checked_like_any_hop() {
 
     // Blocked addresses are refused before any connection, even with `allow_private`.
     let f = trusting(&ca);
-    let (err, _) = expect_err(&f, &server.https("localhost", "/to-private"), 2.0).await;
+    let (err, _) = expect_err(&f, &server.https("localhost", "/to-private")).await;
     assert_eq!(
         err,
         FetchError::BlockedAddress {
@@ -762,7 +758,7 @@ async fn redirects_from_https_are_checked_like_any_hop() {
         ..policy(vec![ca.pem()])
     })
     .unwrap();
-    let (err, _) = expect_err(&f_private, &server.https("localhost", "/to-metadata"), 2.0).await;
+    let (err, _) = expect_err(&f_private, &server.https("localhost", "/to-metadata")).await;
     assert_eq!(
         err,
         FetchError::BlockedAddress {
@@ -771,7 +767,7 @@ async fn redirects_from_https_are_checked_like_any_hop() {
             class: AddrClass::Metadata,
         }
     );
-    let (err, _) = expect_err(&f, &server.https("localhost", "/to-file"), 2.0).await;
+    let (err, _) = expect_err(&f, &server.https("localhost", "/to-file")).await;
     assert_eq!(err, FetchError::SchemeNotAllowed("file".into()));
 
     // With loopback allowed, the downgrade to plain HTTP on loopback is followed.
@@ -810,7 +806,7 @@ async fn https_on_loopback_without_the_allowance_is_refused_before_connecting() 
     })
     .unwrap();
     for host in ["localhost", "127.0.0.1"] {
-        let (err, _) = expect_err(&f, &server.https(host, "/feed"), 2.0).await;
+        let (err, _) = expect_err(&f, &server.https(host, "/feed")).await;
         match err {
             FetchError::BlockedAddress {
                 host: h,

@@ -7,7 +7,6 @@
 mod common;
 
 use std::io::Write;
-use std::time::{Duration, Instant};
 
 use common::{jpeg, png_chunk, TempDir};
 use flate2::write::ZlibEncoder;
@@ -71,7 +70,6 @@ fn decompression_bombs_are_refused_before_decoding() {
     let out = TempDir::new("bomb");
     let limits = ImageLimits::default();
     let before = peak_rss_kib();
-    let start = Instant::now();
     for (name, bomb) in [("png", &png), ("jpeg", &jpg)] {
         let err = process_image(bomb, &limits, out.path()).unwrap_err();
         assert_eq!(
@@ -87,9 +85,7 @@ fn decompression_bombs_are_refused_before_decoding() {
         assert!(msg.contains("60000 × 60000 pixels"), "{msg}");
         assert!(msg.contains("40 megapixels"), "{msg}");
     }
-    let elapsed = start.elapsed();
     let after = peak_rss_kib();
-    assert!(elapsed < Duration::from_secs(2), "took {elapsed:?}");
     assert!(
         after.saturating_sub(before) < 200 * 1024,
         "peak RSS rose from {before} KiB to {after} KiB"

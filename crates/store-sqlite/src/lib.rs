@@ -13,6 +13,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
+mod jobs;
 mod newsroom;
 mod sources;
 mod wire;
@@ -31,6 +32,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("logins.sql"),
     include_str!("source_ca.sql"),
     include_str!("wire_embargo.sql"),
+    include_str!("jobs.sql"),
 ];
 
 /// Most idle read connections kept.
@@ -2436,6 +2438,70 @@ impl Store for SqliteStore {
             Ok(())
         })
         .await
+    }
+    async fn enqueue_jobs(
+        &self,
+        jobs: &[NewJob],
+        now: DateTime<Utc>,
+    ) -> StoreResult<Vec<Option<JobId>>> {
+        let jobs = jobs.to_vec();
+        self.write(move |tx| jobs::enqueue(tx, &jobs, now)).await
+    }
+
+    async fn claim_jobs(
+        &self,
+        worker: &str,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+        limit: usize,
+    ) -> StoreResult<Vec<Job>> {
+        let worker = worker.to_owned();
+        self.write(move |tx| jobs::claim(tx, &worker, now, lease_until, limit))
+            .await
+    }
+
+    async fn extend_job_lease(
+        &self,
+        id: JobId,
+        worker: &str,
+        lease_until: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        let worker = worker.to_owned();
+        self.write(move |tx| jobs::extend(tx, id, &worker, lease_until))
+            .await
+    }
+
+    async fn finish_job(
+        &self,
+        id: JobId,
+        worker: &str,
+        outcome: &JobOutcome,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        let (worker, outcome) = (worker.to_owned(), outcome.clone());
+        self.write(move |tx| jobs::finish(tx, id, &worker, &outcome, now))
+            .await
+    }
+
+    async fn list_jobs(&self, state: Option<JobState>, limit: usize) -> StoreResult<Vec<Job>> {
+        self.read(move |c| jobs::list(c, state, limit)).await
+    }
+
+    async fn get_job(&self, id: JobId) -> StoreResult<Job> {
+        self.read(move |c| jobs::get(c, id)).await
+    }
+
+    async fn retry_dead_job(&self, id: JobId, now: DateTime<Utc>) -> StoreResult<()> {
+        self.write(move |tx| jobs::retry_dead(tx, id, now)).await
+    }
+
+    async fn job_counts(&self) -> StoreResult<JobCounts> {
+        self.read(jobs::counts).await
+    }
+
+    async fn prune_jobs(&self, before: DateTime<Utc>, keep_dead: usize) -> StoreResult<usize> {
+        self.write(move |tx| jobs::prune(tx, before, keep_dead))
+            .await
     }
 }
 

@@ -22,7 +22,7 @@ macro_rules! conformance_tests {
             desk_queries_filter, audit_log_pages, presence_and_autosave,
             second_factor_and_resets, wire_items_version_cluster_and_flag,
             sources_keep_their_health, half_done_logins_and_the_login_throttle,
-            wire_embargoes_are_kept);
+            wire_embargoes_are_kept, jobs_are_claimed_once_retried_and_dead_lettered);
     };
     (@cases $make:expr; $($case:ident),*) => {$(
         #[tokio::test]
@@ -1589,4 +1589,219 @@ pub async fn half_done_logins_and_the_login_throttle(s: &dyn Store) {
             .expect("n"),
         0
     );
+}
+
+fn new_job(kind: &str, at: DateTime<Utc>, dedupe: Option<&str>, max_attempts: u32) -> NewJob {
+    NewJob {
+        kind: kind.into(),
+        payload: format!("{{\"kind\":\"{kind}\"}}"),
+        run_at: at,
+        dedupe: dedupe.map(str::to_owned),
+        max_attempts,
+    }
+}
+
+/// Jobs: de-duplicated while live, claimed by one worker at a time, retried at their time, taken
+/// over when a worker's lease runs out, dead-lettered after their last attempt, retried by hand.
+pub async fn jobs_are_claimed_once_retried_and_dead_lettered(s: &dyn Store) {
+    let now = t0();
+    let lease = |t: DateTime<Utc>| t + Duration::seconds(60);
+    let ids = s
+        .enqueue_jobs(
+            &[
+                new_job("poll", now, Some("poll:1"), 3),
+                new_job("poll", now, Some("poll:1"), 3),
+                new_job("mail", now + Duration::seconds(10), None, 3),
+                new_job("fragile", now, None, 1),
+            ],
+            now,
+        )
+        .await
+        .expect("enqueue");
+    assert_eq!(ids.len(), 4);
+    assert!(ids[0].is_some() && ids[1].is_none(), "one live job per key");
+    let (poll, mail, fragile) = (
+        ids[0].expect("poll"),
+        ids[2].expect("mail"),
+        ids[3].expect("fragile"),
+    );
+    let c = s.job_counts().await.expect("counts");
+    assert_eq!((c.queued, c.running, c.dead, c.done), (3, 0, 0, 0));
+
+    // Only due jobs are claimed, once.
+    let a = s.claim_jobs("a", now, lease(now), 10).await.expect("claim");
+    let mut got: Vec<JobId> = a.iter().map(|j| j.id).collect();
+    got.sort();
+    assert_eq!(got, vec![poll, fragile]);
+    assert!(a
+        .iter()
+        .all(|j| j.attempts == 1 && j.state == JobState::Running));
+    assert_eq!(a[0].locked_by.as_deref(), Some("a"));
+    assert!(s
+        .claim_jobs("b", now, lease(now), 10)
+        .await
+        .expect("claim")
+        .is_empty());
+    // While running, its key still refuses a second job.
+    let again = s
+        .enqueue_jobs(&[new_job("poll", now, Some("poll:1"), 3)], now)
+        .await
+        .expect("enqueue");
+    assert_eq!(again, vec![None]);
+
+    // A retry waits for its time.
+    let retry_at = now + Duration::seconds(30);
+    s.finish_job(
+        poll,
+        "a",
+        &JobOutcome::Retry {
+            at: retry_at,
+            error: "feed answered 503".into(),
+        },
+        now,
+    )
+    .await
+    .expect("retry");
+    let j = s.get_job(poll).await.expect("job");
+    assert_eq!(j.state, JobState::Queued);
+    assert_eq!(j.last_error.as_deref(), Some("feed answered 503"));
+    let t1 = now + Duration::seconds(20);
+    let b = s.claim_jobs("b", t1, lease(t1), 10).await.expect("claim");
+    assert_eq!(b.iter().map(|j| j.id).collect::<Vec<_>>(), vec![mail]);
+    s.finish_job(mail, "b", &JobOutcome::Done, t1)
+        .await
+        .expect("done");
+    let t2 = now + Duration::seconds(31);
+    let b = s.claim_jobs("b", t2, lease(t2), 10).await.expect("claim");
+    assert_eq!(b.iter().map(|j| j.id).collect::<Vec<_>>(), vec![poll]);
+    assert_eq!(b[0].attempts, 2);
+
+    // Worker b dies: once its lease is over, c takes the job, and b's late outcome is dropped.
+    let t3 = lease(t2) + Duration::seconds(1);
+    let c = s.claim_jobs("c", t3, lease(t3), 10).await.expect("claim");
+    let mut claimed: Vec<JobId> = c.iter().map(|j| j.id).collect();
+    claimed.sort();
+    // The fragile job's lease (from `a`) also ran out, after its only attempt: dead, not claimed.
+    assert_eq!(claimed, vec![poll]);
+    assert_eq!(c[0].attempts, 3);
+    assert!(matches!(
+        s.finish_job(poll, "b", &JobOutcome::Done, t3).await,
+        Err(StoreError::NotFound)
+    ));
+    let f = s.get_job(fragile).await.expect("fragile");
+    assert_eq!(f.state, JobState::Dead);
+    assert!(f.finished_at.is_some());
+    s.extend_job_lease(poll, "c", lease(t3) + Duration::seconds(60))
+        .await
+        .expect("extend");
+    assert!(matches!(
+        s.extend_job_lease(poll, "b", lease(t3)).await,
+        Err(StoreError::NotFound)
+    ));
+
+    // A retry after the last attempt is a dead letter.
+    s.finish_job(
+        poll,
+        "c",
+        &JobOutcome::Retry {
+            at: t3,
+            error: "still 503".into(),
+        },
+        t3,
+    )
+    .await
+    .expect("finish");
+    assert_eq!(s.get_job(poll).await.expect("job").state, JobState::Dead);
+    let c = s.job_counts().await.expect("counts");
+    assert_eq!((c.queued, c.running, c.dead, c.done), (0, 0, 2, 1));
+    let dead = s.list_jobs(Some(JobState::Dead), 10).await.expect("dead");
+    assert_eq!(dead.len(), 2);
+
+    // An admin retries a dead job: queued again with its attempts reset; its key is live again.
+    s.retry_dead_job(poll, t3).await.expect("retry dead");
+    let j = s.get_job(poll).await.expect("job");
+    assert_eq!((j.state, j.attempts), (JobState::Queued, 0));
+    assert!(matches!(
+        s.retry_dead_job(poll, t3).await,
+        Err(StoreError::NotFound)
+    ));
+    assert_eq!(
+        s.enqueue_jobs(&[new_job("poll", t3, Some("poll:1"), 3)], t3)
+            .await
+            .expect("enqueue"),
+        vec![None]
+    );
+    // An explicit dead outcome.
+    let d = s.claim_jobs("d", t3, lease(t3), 10).await.expect("claim");
+    assert_eq!(d.len(), 1);
+    s.finish_job(
+        poll,
+        "d",
+        &JobOutcome::Dead {
+            error: "source deleted".into(),
+        },
+        t3,
+    )
+    .await
+    .expect("dead");
+
+    // Pruning forgets old done jobs and keeps the newest dead letters.
+    let removed = s
+        .prune_jobs(t3 + Duration::seconds(1), 1)
+        .await
+        .expect("prune");
+    assert_eq!(removed, 2, "one done job and the older dead letter");
+    let c = s.job_counts().await.expect("counts");
+    assert_eq!((c.queued, c.running, c.dead, c.done), (0, 0, 1, 0));
+
+    // Many workers claiming one due job at once: exactly one gets it.
+    let one = s
+        .enqueue_jobs(&[new_job("once", t3, None, 3)], t3)
+        .await
+        .expect("enqueue")[0]
+        .expect("queued");
+    let claims = futures_join(s, t3, 16).await;
+    let winners: Vec<&Vec<Job>> = claims.iter().filter(|v| !v.is_empty()).collect();
+    assert_eq!(winners.len(), 1, "one claim wins");
+    assert_eq!(winners[0][0].id, one);
+}
+
+async fn futures_join(s: &dyn Store, at: DateTime<Utc>, n: usize) -> Vec<Vec<Job>> {
+    let lease_until = at + Duration::seconds(60);
+    let names: Vec<String> = (0..n).map(|i| format!("w{i}")).collect();
+    let mut claims = Vec::new();
+    for name in &names {
+        claims.push(s.claim_jobs(name, at, lease_until, 1));
+    }
+    let mut out = Vec::new();
+    // Polled together: each claim runs its own transaction on the backend's threads.
+    let joined = join_all(claims).await;
+    for r in joined {
+        out.push(r.expect("claim"));
+    }
+    out
+}
+
+/// Polls every future to completion concurrently (a tiny `join_all`, to avoid a dependency).
+async fn join_all<T, F: std::future::Future<Output = T>>(futs: Vec<F>) -> Vec<T> {
+    let mut futs: Vec<std::pin::Pin<Box<F>>> = futs.into_iter().map(Box::pin).collect();
+    let mut out: Vec<Option<T>> = futs.iter().map(|_| None).collect();
+    std::future::poll_fn(|cx| {
+        let mut pending = false;
+        for (f, slot) in futs.iter_mut().zip(out.iter_mut()) {
+            if slot.is_none() {
+                match f.as_mut().poll(cx) {
+                    std::task::Poll::Ready(v) => *slot = Some(v),
+                    std::task::Poll::Pending => pending = true,
+                }
+            }
+        }
+        if pending {
+            std::task::Poll::Pending
+        } else {
+            std::task::Poll::Ready(())
+        }
+    })
+    .await;
+    out.into_iter().flatten().collect()
 }

@@ -438,4 +438,53 @@ pub trait Store: Send + Sync + 'static {
     ) -> StoreResult<Vec<i64>>;
     /// Records a poll or push: success (validators, failures reset) or an error (failures + 1).
     async fn record_poll(&self, id: i64, record: &PollRecord) -> StoreResult<()>;
+
+    // --- background jobs ---
+
+    /// Queues jobs in one transaction. A job whose `dedupe` key is held by a queued or running
+    /// job is not queued (`None` in its place).
+    async fn enqueue_jobs(
+        &self,
+        jobs: &[NewJob],
+        now: DateTime<Utc>,
+    ) -> StoreResult<Vec<Option<JobId>>>;
+    /// Claims up to `limit` jobs for `worker`, atomically: queued jobs due at `now`, and running
+    /// jobs whose lease ran out (their worker died). Each claim counts an attempt and holds the
+    /// job until `lease_until`. A job whose lease ran out after its last allowed attempt is
+    /// moved to dead instead. Oldest due first.
+    async fn claim_jobs(
+        &self,
+        worker: &str,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+        limit: usize,
+    ) -> StoreResult<Vec<Job>>;
+    /// Extends a running job's lease; [`StoreError::NotFound`] if `worker` no longer holds it.
+    async fn extend_job_lease(
+        &self,
+        id: JobId,
+        worker: &str,
+        lease_until: DateTime<Utc>,
+    ) -> StoreResult<()>;
+    /// Ends `worker`'s claim on a job with its outcome; [`StoreError::NotFound`] if the worker
+    /// no longer holds it (its lease ran out and another took it), so the outcome is dropped.
+    async fn finish_job(
+        &self,
+        id: JobId,
+        worker: &str,
+        outcome: &JobOutcome,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()>;
+    /// Jobs in a state (all when `None`), newest first, at most `limit`.
+    async fn list_jobs(&self, state: Option<JobState>, limit: usize) -> StoreResult<Vec<Job>>;
+    /// One job.
+    async fn get_job(&self, id: JobId) -> StoreResult<Job>;
+    /// Puts a dead job back in the queue with its attempts reset; [`StoreError::NotFound`]
+    /// unless it is dead.
+    async fn retry_dead_job(&self, id: JobId, now: DateTime<Utc>) -> StoreResult<()>;
+    /// How many jobs are in each state.
+    async fn job_counts(&self) -> StoreResult<JobCounts>;
+    /// Deletes done jobs finished before `before`, and dead ones beyond the newest `keep_dead`;
+    /// returns how many were deleted.
+    async fn prune_jobs(&self, before: DateTime<Utc>, keep_dead: usize) -> StoreResult<usize>;
 }

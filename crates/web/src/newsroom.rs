@@ -280,6 +280,35 @@ struct AuditPage {
     older_href: String,
 }
 
+/// A background job in the admin's list.
+pub struct JobRow {
+    /// Id.
+    pub id: i64,
+    /// Kind.
+    pub kind: String,
+    /// Arguments (JSON).
+    pub payload: String,
+    /// State.
+    pub state: &'static str,
+    /// "attempts of max".
+    pub attempts: String,
+    /// Due, last claimed or finished (UTC).
+    pub when: String,
+    /// Last error, or empty.
+    pub error: String,
+    /// Whether it can be retried (dead letters).
+    pub retry: bool,
+}
+
+#[derive(Template)]
+#[template(path = "newsroom/jobs.html")]
+struct JobsPage {
+    f: Frame,
+    counts: newsdesk_domain::JobCounts,
+    states: Vec<Opt>,
+    rows: Vec<JobRow>,
+}
+
 /// An account in the admin list.
 pub struct UserRow {
     /// Id.
@@ -357,6 +386,10 @@ fn frame(st: &WebState, authed: Option<&Authed>, title: &str) -> Frame {
             menu.push(Link {
                 label: "Accounts".into(),
                 href: "/newsroom/users".into(),
+            });
+            menu.push(Link {
+                label: "Jobs".into(),
+                href: "/newsroom/jobs".into(),
             });
         }
         menu.push(Link {
@@ -1164,6 +1197,58 @@ struct SourcesPage {
     rows: Vec<SourceRow>,
     can_add: bool,
     form: SourceFields,
+}
+
+/// The job queue: counts per state, and the jobs of one state with a retry for dead letters.
+async fn jobs_page(
+    st: &WebState,
+    a: &Authed,
+    state: &str,
+    notice: String,
+) -> Result<Response<Body>, AppError> {
+    let state = match state {
+        "" | "all" => None,
+        s => Some(
+            newsdesk_domain::JobState::parse(s)
+                .ok_or_else(|| AppError::invalid("state", "No such job state."))?,
+        ),
+    };
+    let (counts, jobs) = st.app.jobs(&a.user, state).await?;
+    let mut states = vec![Opt {
+        value: "all".into(),
+        label: "all".into(),
+        selected: state.is_none(),
+    }];
+    states.extend(newsdesk_domain::JobState::ALL.into_iter().map(|s| Opt {
+        value: s.as_str().into(),
+        label: s.as_str().into(),
+        selected: state == Some(s),
+    }));
+    let rows = jobs
+        .into_iter()
+        .map(|j| JobRow {
+            id: j.id.0,
+            kind: j.kind,
+            payload: j.payload,
+            state: j.state.as_str(),
+            attempts: format!("{} of {}", j.attempts, j.max_attempts),
+            when: utc(j.finished_at.unwrap_or(j.run_at)),
+            error: j.last_error.unwrap_or_default(),
+            retry: j.state == newsdesk_domain::JobState::Dead,
+        })
+        .collect();
+    let mut f = frame(st, Some(a), "Jobs");
+    f.notice = notice;
+    Ok(html_response(
+        StatusCode::OK,
+        JobsPage {
+            f,
+            counts,
+            states,
+            rows,
+        }
+        .render(),
+    ))
 }
 
 async fn sources_page(
@@ -2088,6 +2173,12 @@ async fn route(
                 }
                 .render(),
             ))
+        }
+        (["jobs"], false) => jobs_page(st, a, query.get("state"), String::new()).await,
+        (["jobs", id, "retry"], true) => {
+            let id = newsdesk_domain::JobId(id.parse().map_err(|_| AppError::NotFound)?);
+            st.app.retry_job(&a.user, id).await?;
+            jobs_page(st, a, "dead", format!("Job {id} is queued again.")).await
         }
         (["users"], false) => users_page(st, a, String::new()).await,
         (["users", "invite"], true) => {

@@ -1387,6 +1387,7 @@ async fn every_newsroom_route_by_every_role_and_by_no_session() {
         .await
         .unwrap();
     let src = src.id;
+    let dead_job = dead_letter(&s, "broken feed").await;
     // (method, path, expected status for: none, contributor, author, editor, admin)
     let get_routes: Vec<(String, [u16; 5])> = vec![
         ("/newsroom/wire".into(), [303, 200, 200, 200, 200]),
@@ -1413,6 +1414,11 @@ async fn every_newsroom_route_by_every_role_and_by_no_session() {
         ("/newsroom/account".into(), [303, 200, 200, 200, 200]),
         ("/newsroom/audit".into(), [303, 403, 403, 200, 200]),
         ("/newsroom/users".into(), [303, 403, 403, 403, 200]),
+        ("/newsroom/jobs".into(), [303, 403, 403, 403, 200]),
+        (
+            "/newsroom/jobs?state=dead".into(),
+            [303, 403, 403, 403, 200],
+        ),
     ];
     let mut browsers = vec![None];
     for who in [
@@ -1488,16 +1494,15 @@ async fn every_newsroom_route_by_every_role_and_by_no_session() {
             &[("version", "0"), ("wrong", "a"), ("right", "b")],
         )
         .await;
-        assert_ne!(
-            r.status,
-            StatusCode::SEE_OTHER,
-            "a stale correction never lands (#{i})"
-        );
-        if i < 3 {
-            assert_eq!(r.status, StatusCode::FORBIDDEN, "correct as #{i}");
-        }
+        // Refused for those who may not correct; a stale version is a conflict for those who may.
+        let expect = if i >= 3 {
+            StatusCode::CONFLICT
+        } else {
+            StatusCode::FORBIDDEN
+        };
+        assert_eq!(r.status, expect, "a stale correction never lands (#{i})");
         // The wire desk: editors correct tags; only admins touch sources.
-        let wire_posts: [WirePost; 5] = [
+        let wire_posts: [WirePost; 6] = [
             (
                 format!("/newsroom/wire/{cluster}/tags"),
                 vec![("sector", "health")],
@@ -1523,6 +1528,11 @@ async fn every_newsroom_route_by_every_role_and_by_no_session() {
                 vec![],
                 [403, 403, 403, 409],
             ),
+            (
+                format!("/newsroom/jobs/{dead_job}/retry"),
+                vec![],
+                [403, 403, 403, 200],
+            ),
         ];
         for (path, fields, want) in &wire_posts {
             let r = post(&s, b, path, fields).await;
@@ -1542,6 +1552,80 @@ async fn every_newsroom_route_by_every_role_and_by_no_session() {
             "POST {path} with no session"
         );
     }
+}
+
+/// A job that failed for good with `error`, as a dead worker's last attempt leaves it.
+async fn dead_letter(s: &Site, error: &str) -> JobId {
+    let now = s.clock.now();
+    let job = NewJob {
+        kind: "poll_source".into(),
+        payload: r#"{"source":999}"#.into(),
+        run_at: now,
+        dedupe: None,
+        max_attempts: 1,
+    };
+    let id = s.app.store.enqueue_jobs(&[job], now).await.unwrap()[0].unwrap();
+    let claimed = s
+        .app
+        .store
+        .claim_jobs("gone", now, now + chrono::Duration::seconds(60), 10)
+        .await
+        .unwrap();
+    assert_eq!(claimed.len(), 1);
+    s.app
+        .store
+        .finish_job(
+            id,
+            "gone",
+            &JobOutcome::Dead {
+                error: error.into(),
+            },
+            now,
+        )
+        .await
+        .unwrap();
+    id
+}
+
+#[tokio::test]
+async fn admins_see_dead_letters_and_retry_them_once() {
+    let s = site().await;
+    let id = dead_letter(&s, "the feed <b>answered</b> 500").await;
+    let admin = login(&s, "admin@example.org").await;
+    let page = get(&s, &admin, "/newsroom/jobs?state=dead").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("Failed for good: 1"), "{}", page.body);
+    assert!(
+        page.body
+            .contains("the feed &#60;b&#62;answered&#60;/b&#62; 500")
+            || page
+                .body
+                .contains("the feed &lt;b&gt;answered&lt;/b&gt; 500"),
+        "escaped error: {}",
+        page.body
+    );
+    assert!(page.body.contains(&format!("/newsroom/jobs/{id}/retry")));
+    let r = post(&s, &admin, &format!("/newsroom/jobs/{id}/retry"), &[]).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(r.body.contains("queued again"));
+    assert_eq!(
+        s.app.store.get_job(id).await.unwrap().state,
+        JobState::Queued
+    );
+    // Only a dead letter can be retried.
+    let again = post(&s, &admin, &format!("/newsroom/jobs/{id}/retry"), &[]).await;
+    assert_eq!(again.status, StatusCode::CONFLICT);
+    let bad = get(&s, &admin, "/newsroom/jobs?state=sleeping").await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    // The retry is in the audit log.
+    let audit = get(&s, &admin, "/newsroom/audit").await;
+    assert!(audit.body.contains(&format!("job:{id}")));
+    // Running the queue now: the source is gone, so the job is a dead letter again, with why.
+    let round = s.app.run_jobs_until_idle().await.unwrap();
+    assert_eq!(round.dead, 1);
+    let j = s.app.store.get_job(id).await.unwrap();
+    assert_eq!(j.state, JobState::Dead);
+    assert!(j.last_error.unwrap().contains("no longer exists"));
 }
 
 /// A wire-desk form post: path, fields, expected status for contributor, author, editor, admin.

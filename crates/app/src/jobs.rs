@@ -1,0 +1,155 @@
+//! The app's background jobs: their types, the handler that runs them, and the admin's view of
+//! the queue (dead letters and retries).
+//!
+//! Work that must happen once and must not be lost goes through the job table rather than a
+//! timer of one node: a due source is queued once (its de-duplication key), claimed by one worker,
+//! and claimed again if that worker's process dies before it finishes.
+
+use crate::{require, App, AppError, AppResult};
+use async_trait::async_trait;
+use newsdesk_domain::{AuditInput, Capability, Job, JobCounts, JobId, JobState, User};
+use newsdesk_jobs::{decode, new_job, Handler, JobError, JobKind, Round, Worker, WorkerConfig};
+use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+
+/// Poll one agency feed (queued when the source is due).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PollSource {
+    /// The source.
+    pub source: i64,
+}
+
+impl JobKind for PollSource {
+    const KIND: &'static str = "poll_source";
+    // A failing feed is the source's health, backed off by the source's own schedule; the job
+    // itself only fails when the database does.
+    const MAX_ATTEMPTS: u32 = 3;
+    fn dedupe(&self) -> Option<String> {
+        Some(format!("poll_source:{}", self.source))
+    }
+}
+
+/// Most jobs listed on the newsroom's jobs page.
+const LISTED: usize = 200;
+
+/// Runs the app's jobs.
+pub struct AppJobs(pub Arc<App>);
+
+#[async_trait]
+impl Handler for AppJobs {
+    async fn run(&self, job: &Job) -> Result<(), JobError> {
+        let app = &self.0;
+        match job.kind.as_str() {
+            PollSource::KIND => {
+                let p: PollSource = decode(job)?;
+                let now = app.now();
+                let s = app.store.get_source(p.source, now).await?;
+                // Another node may have polled it meanwhile, or an admin switched it off.
+                if !s.enabled || s.url.is_none() || s.next_poll_at > now {
+                    return Ok(());
+                }
+                if let Err(e) = app.poll_source(&s).await {
+                    tracing::warn!(source = s.id, error = %e, "polling an agency feed failed");
+                }
+                Ok(())
+            }
+            other => Err(JobError::Fatal(format!(
+                "no handler for jobs of kind {other:?}"
+            ))),
+        }
+    }
+}
+
+impl App {
+    /// A worker running this app's jobs, named `id`.
+    pub fn job_worker(self: &Arc<Self>, id: String) -> Worker {
+        Worker::new(
+            self.store.clone(),
+            self.clock.clone(),
+            Arc::new(AppJobs(self.clone())),
+            WorkerConfig::new(id),
+        )
+    }
+
+    /// Runs rounds of jobs until none is due (tests and the CLI); returns what was done.
+    pub async fn run_jobs_until_idle(self: &Arc<Self>) -> AppResult<Round> {
+        let worker = self.job_worker(format!("{}-inline", newsdesk_jobs::worker_name()));
+        let mut total = Round::default();
+        // Bounded, in case a job keeps queueing work that is due at once.
+        for _ in 0..1_000 {
+            let r = worker.run_once().await?;
+            if r.claimed == 0 {
+                break;
+            }
+            total.claimed += r.claimed;
+            total.done += r.done;
+            total.retried += r.retried;
+            total.dead += r.dead;
+            total.lost += r.lost;
+        }
+        Ok(total)
+    }
+
+    /// Queues a poll of every enabled feed whose time has come; a source already queued or
+    /// being polled is not queued twice. Returns how many were queued.
+    pub async fn poll_due_sources(&self) -> AppResult<usize> {
+        let now = self.now();
+        let mut jobs = Vec::new();
+        for s in self.store.list_sources(now).await? {
+            if s.enabled && s.url.is_some() && s.next_poll_at <= now {
+                jobs.push(
+                    new_job(&PollSource { source: s.id }, now)
+                        .map_err(|e| AppError::Internal(e.to_string().into()))?,
+                );
+            }
+        }
+        if jobs.is_empty() {
+            return Ok(0);
+        }
+        let queued = self.store.enqueue_jobs(&jobs, now).await?;
+        Ok(queued.iter().flatten().count())
+    }
+
+    /// Jobs per state and the listed jobs in `state` (all when `None`), newest first (admins).
+    pub async fn jobs(
+        &self,
+        actor: &User,
+        state: Option<JobState>,
+    ) -> AppResult<(JobCounts, Vec<Job>)> {
+        require(actor, Capability::ManageUsers)?;
+        Ok((
+            self.store.job_counts().await?,
+            self.store.list_jobs(state, LISTED).await?,
+        ))
+    }
+
+    /// Puts a dead job back in the queue (admins); audited.
+    pub async fn retry_job(&self, actor: &User, id: JobId) -> AppResult<()> {
+        require(actor, Capability::ManageUsers)?;
+        let now = self.now();
+        match self.store.retry_dead_job(id, now).await {
+            Ok(()) => {}
+            Err(newsdesk_store::StoreError::NotFound) => {
+                return Err(AppError::Conflict(
+                    "Only a job that failed for good can be retried.".into(),
+                ))
+            }
+            Err(newsdesk_store::StoreError::Conflict(_)) => {
+                return Err(AppError::Conflict(
+                    "The same work is already queued.".into(),
+                ))
+            }
+            Err(e) => return Err(e.into()),
+        }
+        self.store
+            .record_audit(&AuditInput {
+                at: now,
+                user_id: Some(actor.id),
+                action: "retry-job".into(),
+                target: format!("job:{id}"),
+                detail: String::new(),
+            })
+            .await?;
+        Ok(())
+    }
+}
