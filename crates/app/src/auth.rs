@@ -173,6 +173,12 @@ async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> 
         .map_err(|e| AppError::Internal(Box::new(e)))
 }
 
+/// A typed e-mail address as a throttle key: trimmed, lower case, and at most 320 characters
+/// (the longest address), so a megabyte typed in the form is not stored as a key.
+fn throttle_name(email: &str) -> String {
+    email.trim().to_lowercase().chars().take(320).collect()
+}
+
 /// The semaphore of Argon2 work: `configured` places, or one per CPU core when 0.
 pub(crate) fn hash_semaphore(configured: usize) -> tokio::sync::Semaphore {
     let n = if configured == 0 {
@@ -190,11 +196,16 @@ impl App {
         &self,
         f: impl FnOnce() -> T + Send + 'static,
     ) -> AppResult<T> {
-        let _permit = match tokio::time::timeout(HASH_WAIT, self.hash_permits.acquire()).await {
-            Ok(Ok(p)) => p,
-            Ok(Err(_)) | Err(_) => return Err(AppError::RateLimited),
-        };
+        let _place = self.hash_place().await?;
         blocking(f).await
+    }
+
+    /// A place to run Argon2 work, waiting at most [`HASH_WAIT`] (then: rate-limited).
+    async fn hash_place(&self) -> AppResult<tokio::sync::SemaphorePermit<'_>> {
+        match tokio::time::timeout(HASH_WAIT, self.hash_permits.acquire()).await {
+            Ok(Ok(p)) => Ok(p),
+            Ok(Err(_)) | Err(_) => Err(AppError::RateLimited),
+        }
     }
 
     /// Verifies a password under the Argon2 semaphore, counting the check.
@@ -253,7 +264,7 @@ impl App {
     /// session, to be completed with [`App::login_code`].
     pub async fn login(&self, email: &str, password: &str, address: &str) -> AppResult<LoginStep> {
         let now = self.now();
-        let email_key = format!("account:{}", email.trim().to_lowercase());
+        let email_key = format!("account:{}", throttle_name(email));
         let addr_key = format!("address:{address}");
         self.take_attempt(&email_key, &addr_key, now).await?;
         let found = match EmailAddress::parse(email) {
@@ -451,7 +462,7 @@ impl App {
         if !take(format!("reset-address:{address}"), MAX_RESETS_PER_ADDRESS).await? {
             return Err(AppError::RateLimited);
         }
-        let account_key = format!("reset-account:{}", email.trim().to_lowercase());
+        let account_key = format!("reset-account:{}", throttle_name(email));
         let allowed = take(account_key, MAX_RESETS_PER_ACCOUNT).await?;
         let found = match EmailAddress::parse(email) {
             Ok(e) => self.store.find_login(&e).await?,
@@ -504,6 +515,8 @@ impl App {
     /// Sets a new password with a reset token; every session of the account ends.
     pub async fn reset_password(&self, token: &str, password: &str) -> AppResult<()> {
         check_password(password).map_err(|f| AppError::Invalid(vec![f]))?;
+        // The place comes first: a busy server answers "try again" without using up the link.
+        let place = self.hash_place().await?;
         let Some(user) = self
             .store
             .take_password_reset(&hash_token(token), self.now())
@@ -514,7 +527,9 @@ impl App {
                 "This reset link is not valid: it may have been used or expired.",
             ));
         };
-        let hash = self.new_password_hash(password).await?;
+        let pw = password.to_owned();
+        let hash = blocking(move || hash_password(&pw)).await??;
+        drop(place);
         let audit = AuditInput {
             at: self.now(),
             user_id: Some(user),
@@ -669,6 +684,8 @@ impl App {
                 "Give a name of at most 120 characters.",
             ));
         }
+        // The place comes first: a busy server answers "try again" without using up the link.
+        let place = self.hash_place().await?;
         let Some(inv) = self
             .store
             .take_invitation(&hash_token(token), self.now())
@@ -679,7 +696,9 @@ impl App {
                 "This invitation is not valid: it may have been used or expired.",
             ));
         };
-        let hash = self.new_password_hash(password).await?;
+        let pw = password.to_owned();
+        let hash = blocking(move || hash_password(&pw)).await??;
+        drop(place);
         self.store
             .create_user(
                 &inv.email,
@@ -796,9 +815,26 @@ mod tests {
         assert!(matches!(b, Err(AppError::RateLimited)), "{b:?}");
         assert!(matches!(c, Err(AppError::RateLimited)), "{c:?}");
         assert_eq!(app.password_checks(), 0);
+        let outbox = std::sync::Arc::new(newsdesk_mail::MemoryMailer::new());
+        app.set_mailer(outbox.clone());
+        app.send_password_reset("a@example.org", "1").await.unwrap();
+        app.reset_mails_sent().await;
+        let text = outbox.take().remove(0).text;
+        let i = text.find("/newsroom/reset/").unwrap() + 16;
+        let token = &text[i..i + 32];
+        assert!(
+            matches!(
+                app.reset_password(token, "another long password").await,
+                Err(AppError::RateLimited)
+            ),
+            "busy: try again"
+        );
         drop(held);
+        app.reset_password(token, "another long password")
+            .await
+            .expect("the link was not used up while the server was busy");
         assert!(app
-            .login("a@example.org", "a long enough password", "1")
+            .login("a@example.org", "another long password", "1")
             .await
             .is_ok());
         assert_eq!(app.password_checks(), 1);
