@@ -208,13 +208,14 @@ impl App {
         }
     }
 
-    /// Verifies a password under the Argon2 semaphore, counting the check.
-    async fn check_password_hash(&self, password: &str, hash: String) -> AppResult<bool> {
+    /// Verifies a password under the Argon2 semaphore, counting the check; `None` verifies
+    /// against the dummy hash (made there the first time, under the cap too).
+    async fn check_password_hash(&self, password: &str, hash: Option<String>) -> AppResult<bool> {
         let pw = password.to_owned();
         let counter = self.password_checks.clone();
         self.argon2(move || {
             counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            verify_password(&pw, &hash)
+            verify_password(&pw, hash.as_deref().unwrap_or_else(|| dummy_hash()))
         })
         .await
     }
@@ -272,8 +273,8 @@ impl App {
             Err(_) => None,
         };
         let (user, hash) = match found {
-            Some((u, h)) if !u.disabled => (Some(u), h),
-            _ => (None, dummy_hash().to_owned()),
+            Some((u, h)) if !u.disabled => (Some(u), Some(h)),
+            _ => (None, None),
         };
         let ok = match self.check_password_hash(password, hash).await {
             Ok(ok) => ok && user.is_some(),
