@@ -6,6 +6,11 @@
 //! which of the two was wrong. The session cookie holds a 128-bit random token; the database
 //! keeps only its SHA-256. Every login makes a new token, so a token planted before login is
 //! worthless after it.
+//!
+//! Every login attempt is counted in the database before its password or code is checked, in
+//! one transaction with the check of the limits, so parallel attempts cannot slip past the
+//! throttle. Argon2 work (19 MiB each) runs under a semaphore sized to the cores; an attempt
+//! that cannot get a place within [`HASH_WAIT`] is refused as "too many attempts".
 
 use crate::{App, AppError, AppResult, FieldError};
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
@@ -31,6 +36,19 @@ pub const MAX_FAILURES_PER_ACCOUNT: usize = 5;
 pub const MAX_FAILURES_PER_ADDRESS: usize = 20;
 /// Window of the login throttle.
 pub const THROTTLE_WINDOW: Duration = Duration::minutes(15);
+/// Password-reset requests per client address in [`RESET_WINDOW`] (beyond: "too many attempts").
+pub const MAX_RESETS_PER_ADDRESS: usize = 10;
+/// Password-reset e-mails per account in [`RESET_WINDOW`] (beyond: the same answer, no e-mail).
+pub const MAX_RESETS_PER_ACCOUNT: usize = 3;
+/// Window of the password-reset limits.
+pub const RESET_WINDOW: Duration = Duration::hours(1);
+/// Counted attempts are kept this long: the longest window of any throttle.
+const THROTTLE_KEEP: Duration = RESET_WINDOW;
+/// Longest wait for a place to run Argon2; then the attempt is refused as rate-limited.
+pub const HASH_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
+/// Password-reset e-mails being sent at once, after their answer; beyond, a request is
+/// answered the same but sends nothing (and says so in the log).
+pub const RESET_MAILS_IN_FLIGHT: usize = 64;
 /// Sessions are marked as seen at most this often (not one write per request).
 const TOUCH_EVERY: Duration = Duration::minutes(1);
 
@@ -155,35 +173,127 @@ async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> 
         .map_err(|e| AppError::Internal(Box::new(e)))
 }
 
+/// A typed e-mail address as a throttle key: trimmed, lower case, and at most 320 characters
+/// (the longest address), so a megabyte typed in the form is not stored as a key.
+fn throttle_name(email: &str) -> String {
+    email.trim().to_lowercase().chars().take(320).collect()
+}
+
+/// The semaphore of Argon2 work: `configured` places, or one per CPU core when 0.
+pub(crate) fn hash_semaphore(configured: usize) -> tokio::sync::Semaphore {
+    let n = if configured == 0 {
+        std::thread::available_parallelism().map_or(1, |n| n.get())
+    } else {
+        configured
+    };
+    tokio::sync::Semaphore::new(n)
+}
+
 impl App {
-    /// Logs in with e-mail and password: throttled per account and per address, constant work
-    /// whether or not the account exists. Accounts with a second factor get a short-lived
-    /// pending token instead of a session, to be completed with [`App::login_code`].
+    /// Runs Argon2 work (`f`) on a blocking thread once a place is free, waiting at most
+    /// [`HASH_WAIT`] for one (then: rate-limited).
+    async fn argon2<T: Send + 'static>(
+        &self,
+        f: impl FnOnce() -> T + Send + 'static,
+    ) -> AppResult<T> {
+        let _place = self.hash_place().await?;
+        blocking(f).await
+    }
+
+    /// A place to run Argon2 work, waiting at most [`HASH_WAIT`] (then: rate-limited).
+    async fn hash_place(&self) -> AppResult<tokio::sync::SemaphorePermit<'_>> {
+        match tokio::time::timeout(HASH_WAIT, self.hash_permits.acquire()).await {
+            Ok(Ok(p)) => Ok(p),
+            Ok(Err(_)) | Err(_) => Err(AppError::RateLimited),
+        }
+    }
+
+    /// Verifies a password under the Argon2 semaphore, counting the check; `None` verifies
+    /// against the dummy hash (made there the first time, under the cap too).
+    async fn check_password_hash(&self, password: &str, hash: Option<String>) -> AppResult<bool> {
+        let pw = password.to_owned();
+        let counter = self.password_checks.clone();
+        self.argon2(move || {
+            counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            verify_password(&pw, hash.as_deref().unwrap_or_else(|| dummy_hash()))
+        })
+        .await
+    }
+
+    /// Hashes a new password under the Argon2 semaphore.
+    async fn new_password_hash(&self, password: &str) -> AppResult<String> {
+        let pw = password.to_owned();
+        self.argon2(move || hash_password(&pw)).await?
+    }
+
+    /// Password verifications run since start (logins, existing account or not).
+    pub fn password_checks(&self) -> u64 {
+        self.password_checks
+            .load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Takes a login attempt under an account key and an address key before anything is
+    /// checked; refused (rate-limited) when either is at its limit.
+    async fn take_attempt(
+        &self,
+        acct_key: &str,
+        addr_key: &str,
+        now: DateTime<Utc>,
+    ) -> AppResult<()> {
+        let allowed = self
+            .store
+            .take_login_attempt(
+                &[
+                    (acct_key, MAX_FAILURES_PER_ACCOUNT),
+                    (addr_key, MAX_FAILURES_PER_ADDRESS),
+                ],
+                now,
+                now - THROTTLE_WINDOW,
+                now - THROTTLE_KEEP,
+            )
+            .await?;
+        if allowed {
+            Ok(())
+        } else {
+            Err(AppError::RateLimited)
+        }
+    }
+
+    /// Logs in with e-mail and password: throttled per account and per address (the attempt is
+    /// counted before the password is checked), constant work whether or not the account
+    /// exists. Accounts with a second factor get a short-lived pending token instead of a
+    /// session, to be completed with [`App::login_code`].
     pub async fn login(&self, email: &str, password: &str, address: &str) -> AppResult<LoginStep> {
         let now = self.now();
-        let email_key = format!("account:{}", email.trim().to_lowercase());
+        let email_key = format!("account:{}", throttle_name(email));
         let addr_key = format!("address:{address}");
-        if self.failures(&email_key, now).await? >= MAX_FAILURES_PER_ACCOUNT
-            || self.failures(&addr_key, now).await? >= MAX_FAILURES_PER_ADDRESS
-        {
-            return Err(AppError::RateLimited);
-        }
+        self.take_attempt(&email_key, &addr_key, now).await?;
         let found = match EmailAddress::parse(email) {
             Ok(e) => self.store.find_login(&e).await?,
             Err(_) => None,
         };
         let (user, hash) = match found {
-            Some((u, h)) if !u.disabled => (Some(u), h),
-            _ => (None, dummy_hash().to_owned()),
+            Some((u, h)) if !u.disabled => (Some(u), Some(h)),
+            _ => (None, None),
         };
-        let pw = password.to_owned();
-        let ok = blocking(move || verify_password(&pw, &hash)).await? && user.is_some();
+        let ok = match self.check_password_hash(password, hash).await {
+            Ok(ok) => ok && user.is_some(),
+            Err(e) => {
+                // Nothing was checked (too busy): the attempt does not count.
+                self.store.give_back_login_attempt(&email_key, now).await?;
+                self.store.give_back_login_attempt(&addr_key, now).await?;
+                return Err(e);
+            }
+        };
+        // A wrong password leaves its attempt counted; a right one gives back its place under
+        // the address (an office behind one address logs in all morning).
         let Some(user) = user.filter(|_| ok) else {
-            self.fail(&email_key, now).await?;
-            self.fail(&addr_key, now).await?;
             return Err(wrong_login());
         };
+        self.store.give_back_login_attempt(&addr_key, now).await?;
         if user.totp_enabled {
+            // The code step takes its own attempt; the account's failures stay until it passes.
+            self.store.give_back_login_attempt(&email_key, now).await?;
             let pending = random_hex(16)?;
             self.store
                 .create_pending_login(&hash_token(&pending), user.id, now + PENDING_TTL)
@@ -194,8 +304,8 @@ impl App {
         Ok(LoginStep::Done(self.start_session(user, now).await?))
     }
 
-    /// Second step of a login with a one-time code. Codes are single use; failures count
-    /// towards the same throttle as passwords.
+    /// Second step of a login with a one-time code. Codes are single use; each attempt is
+    /// counted before the code is checked, under the same throttle as passwords.
     pub async fn login_code(&self, pending: &str, code: &str, address: &str) -> AppResult<Login> {
         let now = self.now();
         let addr_key = format!("address:{address}");
@@ -209,11 +319,7 @@ impl App {
         };
         let user = self.store.get_user(user_id).await?;
         let acct_key = format!("account:{}", user.email);
-        if self.failures(&acct_key, now).await? >= MAX_FAILURES_PER_ACCOUNT
-            || self.failures(&addr_key, now).await? >= MAX_FAILURES_PER_ADDRESS
-        {
-            return Err(AppError::RateLimited);
-        }
+        self.take_attempt(&acct_key, &addr_key, now).await?;
         let secret = self
             .store
             .totp_secret(user_id)
@@ -225,8 +331,6 @@ impl App {
             None => false,
         };
         if !fresh || user.disabled || expires <= now {
-            self.fail(&acct_key, now).await?;
-            self.fail(&addr_key, now).await?;
             return Err(AppError::invalid(
                 "code",
                 "That code is not right. Use the current code from your app.",
@@ -234,23 +338,8 @@ impl App {
         }
         self.store.end_pending_login(&key).await?;
         self.store.clear_login_failures(&acct_key).await?;
+        self.store.give_back_login_attempt(&addr_key, now).await?;
         self.start_session(user, now).await
-    }
-
-    /// Failed logins of a throttle key in the last [`THROTTLE_WINDOW`] (kept in the database,
-    /// so the limits hold across nodes).
-    async fn failures(&self, key: &str, now: DateTime<Utc>) -> AppResult<usize> {
-        Ok(self
-            .store
-            .login_failures_since(key, now - THROTTLE_WINDOW)
-            .await?)
-    }
-
-    async fn fail(&self, key: &str, now: DateTime<Utc>) -> AppResult<()> {
-        Ok(self
-            .store
-            .record_login_failure(key, now, now - THROTTLE_WINDOW)
-            .await?)
     }
 
     async fn start_session(&self, user: User, now: DateTime<Utc>) -> AppResult<Login> {
@@ -354,52 +443,81 @@ impl App {
         self.site.require_totp_for_editors && user.role >= Role::Editor
     }
 
-    /// Starts a password reset: returns the account and the single-use token to e-mail, or
-    /// `None` for an unknown or disabled address (the caller answers the same either way).
-    pub async fn request_password_reset(&self, email: &str) -> AppResult<Option<(User, String)>> {
-        let Ok(email) = EmailAddress::parse(email) else {
-            return Ok(None);
+    /// E-mails a password-reset link if the address has an account; answers the same either
+    /// way, after the same work: the throttle, the account lookup and a new token happen for
+    /// every address, while saving the token and sending the e-mail happen after the answer.
+    /// At most [`MAX_RESETS_PER_ADDRESS`] requests per client address (then rate-limited) and
+    /// [`MAX_RESETS_PER_ACCOUNT`] e-mails per account (then silently none) in [`RESET_WINDOW`].
+    pub async fn send_password_reset(&self, email: &str, address: &str) -> AppResult<()> {
+        let now = self.now();
+        let take = |key: String, limit: usize| async move {
+            self.store
+                .take_login_attempt(
+                    &[(&key, limit)],
+                    now,
+                    now - RESET_WINDOW,
+                    now - THROTTLE_KEEP,
+                )
+                .await
         };
-        let Some((user, _)) = self.store.find_login(&email).await? else {
-            return Ok(None);
-        };
-        if user.disabled {
-            return Ok(None);
+        if !take(format!("reset-address:{address}"), MAX_RESETS_PER_ADDRESS).await? {
+            return Err(AppError::RateLimited);
         }
+        let account_key = format!("reset-account:{}", throttle_name(email));
+        let allowed = take(account_key, MAX_RESETS_PER_ACCOUNT).await?;
+        let found = match EmailAddress::parse(email) {
+            Ok(e) => self.store.find_login(&e).await?,
+            Err(_) => None,
+        };
+        let user = found.map(|(u, _)| u).filter(|u| allowed && !u.disabled);
         let token = random_hex(16)?;
-        self.store
-            .create_password_reset(&hash_token(&token), user.id, self.now() + RESET_TTL)
-            .await?;
-        Ok(Some((user, token)))
-    }
-
-    /// E-mails a password-reset link if the address has an account; answers the same either way.
-    pub async fn send_password_reset(&self, email: &str) -> AppResult<()> {
-        let Some((user, token)) = self.request_password_reset(email).await? else {
+        let token_hash = hash_token(&token);
+        let Ok(permit) = self.reset_mails.clone().try_acquire_owned() else {
+            tracing::warn!("too many password-reset e-mails in flight; one was not sent");
             return Ok(());
         };
+        let store = self.store.clone();
+        let mailer = self.mailer();
         let link = format!(
             "{}/newsroom/reset/{token}",
             self.site.base_url.trim_end_matches('/')
         );
-        let mail = newsdesk_mail::Message::new(
-            user.email.clone(),
-            newsdesk_mail::templates::password_reset(
-                &self.site.name,
-                &link,
-                self.now() + RESET_TTL,
-            ),
-        );
-        if let Err(e) = self.mailer().send(&mail).await {
-            tracing::warn!(error = %e, "password-reset e-mail failed");
-            return Err(AppError::Internal(Box::new(e)));
-        }
+        let site_name = self.site.name.clone();
+        tokio::spawn(async move {
+            let _permit = permit;
+            let Some(user) = user else { return };
+            let expires = now + RESET_TTL;
+            if let Err(e) = store
+                .create_password_reset(&token_hash, user.id, expires)
+                .await
+            {
+                tracing::warn!(error = %e, "password-reset token not saved");
+                return;
+            }
+            let mail = newsdesk_mail::Message::new(
+                user.email.clone(),
+                newsdesk_mail::templates::password_reset(&site_name, &link, expires),
+            );
+            if let Err(e) = mailer.send(&mail).await {
+                tracing::warn!(error = %e, "password-reset e-mail failed");
+            }
+        });
         Ok(())
+    }
+
+    /// Waits until every password-reset e-mail started so far is sent (or has failed).
+    pub async fn reset_mails_sent(&self) {
+        let all = u32::try_from(RESET_MAILS_IN_FLIGHT).unwrap_or(u32::MAX);
+        if let Ok(p) = self.reset_mails.acquire_many(all).await {
+            drop(p);
+        }
     }
 
     /// Sets a new password with a reset token; every session of the account ends.
     pub async fn reset_password(&self, token: &str, password: &str) -> AppResult<()> {
         check_password(password).map_err(|f| AppError::Invalid(vec![f]))?;
+        // The place comes first: a busy server answers "try again" without using up the link.
+        let place = self.hash_place().await?;
         let Some(user) = self
             .store
             .take_password_reset(&hash_token(token), self.now())
@@ -412,6 +530,7 @@ impl App {
         };
         let pw = password.to_owned();
         let hash = blocking(move || hash_password(&pw)).await??;
+        drop(place);
         let audit = AuditInput {
             at: self.now(),
             user_id: Some(user),
@@ -481,8 +600,7 @@ impl App {
         } else {
             name.trim().to_owned()
         };
-        let pw = password.to_owned();
-        let hash = blocking(move || hash_password(&pw)).await??;
+        let hash = self.new_password_hash(password).await?;
         let user = self
             .store
             .create_user(
@@ -567,6 +685,8 @@ impl App {
                 "Give a name of at most 120 characters.",
             ));
         }
+        // The place comes first: a busy server answers "try again" without using up the link.
+        let place = self.hash_place().await?;
         let Some(inv) = self
             .store
             .take_invitation(&hash_token(token), self.now())
@@ -579,6 +699,7 @@ impl App {
         };
         let pw = password.to_owned();
         let hash = blocking(move || hash_password(&pw)).await??;
+        drop(place);
         self.store
             .create_user(
                 &inv.email,
@@ -665,5 +786,58 @@ mod tests {
         assert!(!verify_password("x", "not a hash"));
         assert!(check_password("short").is_err());
         assert!(check_password("long enough pass").is_ok());
+    }
+
+    /// Argon2 work waits for a free place at most [`HASH_WAIT`], then is refused; nothing is
+    /// checked meanwhile.
+    #[tokio::test]
+    async fn argon2_work_waits_for_a_place_then_is_refused() {
+        let store = newsdesk_store_sqlite::temp_store().unwrap();
+        let app = App::load(
+            store,
+            std::sync::Arc::new(SystemClock),
+            crate::SiteConfig {
+                password_checks_at_once: 2,
+                ..crate::SiteConfig::default()
+            },
+        )
+        .await
+        .unwrap();
+        app.add_user("a@example.org", "", Role::Author, "a long enough password")
+            .await
+            .unwrap();
+        let held = app.hash_permits.acquire_many(2).await.unwrap();
+        let (a, b, c) = tokio::join!(
+            app.login("a@example.org", "a long enough password", "1"),
+            app.login("b@example.org", "wrong password", "2"),
+            app.add_user("c@example.org", "", Role::Author, "a long enough password"),
+        );
+        assert!(matches!(a, Err(AppError::RateLimited)), "{a:?}");
+        assert!(matches!(b, Err(AppError::RateLimited)), "{b:?}");
+        assert!(matches!(c, Err(AppError::RateLimited)), "{c:?}");
+        assert_eq!(app.password_checks(), 0);
+        let outbox = std::sync::Arc::new(newsdesk_mail::MemoryMailer::new());
+        app.set_mailer(outbox.clone());
+        app.send_password_reset("a@example.org", "1").await.unwrap();
+        app.reset_mails_sent().await;
+        let text = outbox.take().remove(0).text;
+        let i = text.find("/newsroom/reset/").unwrap() + 16;
+        let token = &text[i..i + 32];
+        assert!(
+            matches!(
+                app.reset_password(token, "another long password").await,
+                Err(AppError::RateLimited)
+            ),
+            "busy: try again"
+        );
+        drop(held);
+        app.reset_password(token, "another long password")
+            .await
+            .expect("the link was not used up while the server was busy");
+        assert!(app
+            .login("a@example.org", "another long password", "1")
+            .await
+            .is_ok());
+        assert_eq!(app.password_checks(), 1);
     }
 }

@@ -35,6 +35,9 @@ pub struct SiteConfig {
     pub views_flush_seconds: u64,
     /// Whether editors and admins must log in with a one-time code (TOTP) as well.
     pub require_totp_for_editors: bool,
+    /// Password checks and hashes (Argon2, 19 MiB each) run at once; 0 = one per CPU core.
+    /// Logins beyond it wait up to two seconds, then are told to try again later.
+    pub password_checks_at_once: usize,
 }
 
 impl Default for SiteConfig {
@@ -54,6 +57,7 @@ impl Default for SiteConfig {
             trending_size: 10,
             views_flush_seconds: 2,
             require_totp_for_editors: false,
+            password_checks_at_once: 0,
         }
     }
 }

@@ -48,6 +48,12 @@ pub struct App {
     snapshot: RwLock<Snapshot>,
     content_generation: AtomicU64,
     sync_state: tokio::sync::Mutex<SyncState>,
+    /// Places for Argon2 work (password checks and new hashes): bounds CPU and memory.
+    hash_permits: tokio::sync::Semaphore,
+    /// Password verifications run since start.
+    password_checks: Arc<AtomicU64>,
+    /// Places for password-reset e-mails being sent after their answer.
+    reset_mails: Arc<tokio::sync::Semaphore>,
 }
 
 #[derive(Debug, Default)]
@@ -93,6 +99,7 @@ impl App {
         let now = clock.now();
         let next_visible = snap.next_visibility_after(now);
         let audience = Audience::new(site.trending_half_life_hours, site.trending_size);
+        let hash_permits = auth::hash_semaphore(site.password_checks_at_once);
         let app = Arc::new(App {
             store,
             clock,
@@ -107,6 +114,9 @@ impl App {
                 last_seq,
                 next_visible,
             }),
+            hash_permits,
+            password_checks: Arc::new(AtomicU64::new(0)),
+            reset_mails: Arc::new(tokio::sync::Semaphore::new(auth::RESET_MAILS_IN_FLIGHT)),
         });
         app.restore_trending().await?;
         app.restore_wire().await?;

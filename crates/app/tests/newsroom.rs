@@ -834,19 +834,22 @@ async fn password_reset_is_single_use_and_ends_sessions() {
             .await
             .unwrap(),
     );
-    assert!(r
-        .app
-        .request_password_reset("nobody@example.org")
+    let outbox = Arc::new(newsdesk_mail::MemoryMailer::new());
+    r.app.set_mailer(outbox.clone());
+    r.app
+        .send_password_reset("nobody@example.org", "a")
         .await
-        .unwrap()
-        .is_none());
-    let (user, token) = r
-        .app
-        .request_password_reset("u1@example.org")
-        .await
-        .unwrap()
         .unwrap();
-    assert_eq!(user.id, r.users[1].id);
+    r.app
+        .send_password_reset("u1@example.org", "a")
+        .await
+        .unwrap();
+    r.app.reset_mails_sent().await;
+    let mails = outbox.take();
+    assert_eq!(mails.len(), 1, "only the known address gets mail");
+    assert_eq!(mails[0].to.as_str(), "u1@example.org");
+    let i = mails[0].text.find("/newsroom/reset/").unwrap() + 16;
+    let token = mails[0].text[i..i + 32].to_owned();
     assert!(r.app.reset_password(&token, "short").await.is_err());
     r.app
         .reset_password(&token, "a brand new long password")
@@ -874,4 +877,171 @@ async fn password_reset_is_single_use_and_ends_sessions() {
             .await
             .unwrap(),
     );
+}
+
+/// How many of `results` were refused as wrong (a password or code was checked) and how many
+/// as rate-limited (nothing was checked).
+fn wrong_and_limited<T: std::fmt::Debug>(results: &[Result<T, AppError>]) -> (usize, usize) {
+    let mut wrong = 0;
+    let mut limited = 0;
+    for r in results {
+        match r {
+            Err(AppError::Invalid(_)) => wrong += 1,
+            Err(AppError::RateLimited) => limited += 1,
+            other => panic!("unexpected answer {other:?}"),
+        }
+    }
+    (wrong, limited)
+}
+
+/// The attack as it was tried: 500 wrong passwords at once for one account from one address.
+/// Each attempt is counted before its password is checked, so exactly the limit of five are
+/// checked and the rest are refused without Argon2 work.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn parallel_wrong_passwords_check_only_the_limit() {
+    let r = room().await;
+    let before = r.app.password_checks();
+    let mut set = tokio::task::JoinSet::new();
+    for i in 0..500 {
+        let app = r.app.clone();
+        set.spawn(async move {
+            app.login("u1@example.org", &format!("wrong password {i}"), "10.9.9.9")
+                .await
+                .map(|_| ())
+        });
+    }
+    let results = tokio::time::timeout(std::time::Duration::from_secs(120), set.join_all())
+        .await
+        .expect("500 logins answered in time");
+    assert_eq!(wrong_and_limited(&results), (5, 495));
+    assert_eq!(
+        r.app.password_checks() - before,
+        5,
+        "only the allowed attempts cost an Argon2 check"
+    );
+    // The account stays locked for its rightful owner too, until the window passes.
+    assert!(matches!(
+        r.app
+            .login("u1@example.org", "a long enough password", "10.1.1.1")
+            .await,
+        Err(AppError::RateLimited)
+    ));
+    r.clock.advance(Duration::minutes(16));
+    assert!(r
+        .app
+        .login("u1@example.org", "a long enough password", "10.1.1.1")
+        .await
+        .is_ok());
+}
+
+/// The same for the one-time-code step: 200 wrong codes at once for one half-done login.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn parallel_wrong_codes_check_only_the_limit() {
+    let r = room().await;
+    let editor = r.users[2].clone();
+    let secret = r.app.new_totp_secret().unwrap();
+    let raw = newsdesk_app::totp::base32_decode(&secret).unwrap();
+    let code_at = |clock: &ManualClock, d: i64| {
+        newsdesk_app::totp::code_at(&raw, clock.now().timestamp() / 30 + d)
+    };
+    r.app
+        .enable_totp(&editor, &secret, &format!("{:06}", code_at(&r.clock, 0)))
+        .await
+        .unwrap();
+    r.clock.advance(Duration::seconds(30));
+    let newsdesk_app::LoginStep::NeedCode { pending } = r
+        .app
+        .login("u2@example.org", "a long enough password", "10.8.8.8")
+        .await
+        .unwrap()
+    else {
+        panic!("a code is needed")
+    };
+    let near: Vec<u32> = (-2..=2).map(|d| code_at(&r.clock, d)).collect();
+    let wrong: Vec<String> = (0..1000u32)
+        .filter(|c| !near.contains(c))
+        .take(200)
+        .map(|c| format!("{c:06}"))
+        .collect();
+    let mut set = tokio::task::JoinSet::new();
+    for code in wrong {
+        let app = r.app.clone();
+        let pending = pending.clone();
+        set.spawn(async move {
+            app.login_code(&pending, &code, "10.8.8.8")
+                .await
+                .map(|_| ())
+        });
+    }
+    let results = tokio::time::timeout(std::time::Duration::from_secs(60), set.join_all())
+        .await
+        .expect("200 codes answered in time");
+    assert_eq!(wrong_and_limited(&results), (5, 195), "five codes checked");
+    assert!(
+        matches!(
+            r.app
+                .login_code(
+                    &pending,
+                    &format!("{:06}", code_at(&r.clock, 0)),
+                    "10.8.8.7"
+                )
+                .await,
+            Err(AppError::RateLimited)
+        ),
+        "even the right code waits for the window"
+    );
+}
+
+/// Forgot-password, as it was tried: 100 requests for one account. From one address, the
+/// address limit answers "too many attempts" after ten; from a hundred addresses, every
+/// request gets the same answer but only three e-mails go out. An unknown address gets the
+/// same answers and no e-mail.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forgot_password_is_limited_per_address_and_per_account() {
+    let r = room().await;
+    let outbox = Arc::new(newsdesk_mail::MemoryMailer::new());
+    r.app.set_mailer(outbox.clone());
+    let run = |email: &'static str, addresses: Vec<String>| {
+        let app = r.app.clone();
+        async move {
+            let mut set = tokio::task::JoinSet::new();
+            for a in addresses {
+                let app = app.clone();
+                set.spawn(async move { app.send_password_reset(email, &a).await });
+            }
+            let results = tokio::time::timeout(std::time::Duration::from_secs(60), set.join_all())
+                .await
+                .expect("answered in time");
+            app.reset_mails_sent().await;
+            let ok = results.iter().filter(|r| r.is_ok()).count();
+            let limited = results
+                .iter()
+                .filter(|r| matches!(r, Err(AppError::RateLimited)))
+                .count();
+            assert_eq!(ok + limited, results.len(), "{results:?}");
+            (ok, limited)
+        }
+    };
+    let one = |a: &str| (0..100).map(|_| a.to_owned()).collect::<Vec<_>>();
+    let many = |p: &str| (0..100).map(|i| format!("{p}{i}")).collect::<Vec<_>>();
+    assert_eq!(run("u1@example.org", one("10.7.7.7")).await, (10, 90));
+    assert_eq!(outbox.take().len(), 3, "three e-mails per account");
+    assert_eq!(run("U3@example.org", many("10.6.6.")).await, (100, 0));
+    let mails = outbox.take();
+    assert_eq!(
+        mails.len(),
+        3,
+        "three e-mails per account, from any address"
+    );
+    assert!(mails.iter().all(|m| m.to.as_str() == "u3@example.org"));
+    assert_eq!(run("nobody@example.org", one("10.5.5.5")).await, (10, 90));
+    assert_eq!(run("nobody@example.org", many("10.4.4.")).await, (100, 0));
+    assert!(outbox.take().is_empty(), "no e-mail for an unknown address");
+    r.clock.advance(Duration::minutes(61));
+    r.app
+        .send_password_reset("u1@example.org", "10.7.7.7")
+        .await
+        .unwrap();
+    r.app.reset_mails_sent().await;
+    assert_eq!(outbox.take().len(), 1, "an hour later, again");
 }

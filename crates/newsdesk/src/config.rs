@@ -233,6 +233,9 @@ trending_size = {trending_size}
 views_flush_seconds = {flush}
 # Whether editors and admins must also give a one-time code (TOTP app) to log in.
 require_totp_for_editors = {totp}
+# Password checks and hashes run at once (Argon2, 19 MiB of memory each); 0 = one per CPU
+# core. A login beyond it waits up to two seconds, then is asked to try again later.
+password_checks_at_once = {pw_checks}
 
 [mail]
 # "outbox" writes every message as an .eml file into outbox_dir; "smtp" sends it.
@@ -275,6 +278,7 @@ extra_ca_file = {extra_ca}
         trending_size = s.trending_size,
         flush = s.views_flush_seconds,
         totp = s.require_totp_for_editors,
+        pw_checks = s.password_checks_at_once,
         transport = mail_value(&d.mail, "transport"),
         outbox = mail_value(&d.mail, "outbox_dir"),
         from = mail_value(&d.mail, "from"),

@@ -1936,21 +1936,52 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn record_login_failure(
+    async fn take_login_attempt(
         &self,
-        key: &str,
+        keys: &[(&str, usize)],
         at: DateTime<Utc>,
+        since: DateTime<Utc>,
         forget_before: DateTime<Utc>,
-    ) -> StoreResult<()> {
-        let key = key.to_owned();
+    ) -> StoreResult<bool> {
+        let keys: Vec<(String, usize)> = keys.iter().map(|(k, n)| ((*k).to_owned(), *n)).collect();
+        // The count and the insert share one IMMEDIATE transaction: no other take, on this node
+        // or another, can come between them.
         self.write(move |tx| {
             tx.execute(
                 "DELETE FROM login_failures WHERE at < ?1",
                 [ms(forget_before)],
             )
             .map_err(sql_err)?;
+            for (key, limit) in &keys {
+                let n: i64 = tx
+                    .query_row(
+                        "SELECT count(*) FROM login_failures WHERE key = ?1 AND at > ?2",
+                        params![key, ms(since)],
+                        |r| r.get(0),
+                    )
+                    .map_err(sql_err)?;
+                if usize::try_from(n).unwrap_or(usize::MAX) >= *limit {
+                    return Ok(false);
+                }
+            }
+            for (key, _) in &keys {
+                tx.execute(
+                    "INSERT INTO login_failures (key, at) VALUES (?1, ?2)",
+                    params![key, ms(at)],
+                )
+                .map_err(sql_err)?;
+            }
+            Ok(true)
+        })
+        .await
+    }
+
+    async fn give_back_login_attempt(&self, key: &str, at: DateTime<Utc>) -> StoreResult<()> {
+        let key = key.to_owned();
+        self.write(move |tx| {
             tx.execute(
-                "INSERT INTO login_failures (key, at) VALUES (?1, ?2)",
+                "DELETE FROM login_failures WHERE rowid = \
+                 (SELECT rowid FROM login_failures WHERE key = ?1 AND at = ?2 LIMIT 1)",
                 params![key, ms(at)],
             )
             .map_err(sql_err)?;

@@ -22,7 +22,8 @@ macro_rules! conformance_tests {
             desk_queries_filter, audit_log_pages, presence_and_autosave,
             second_factor_and_resets, wire_items_version_cluster_and_flag,
             sources_keep_their_health, half_done_logins_and_the_login_throttle,
-            wire_embargoes_are_kept, jobs_are_claimed_once_retried_and_dead_lettered);
+            wire_embargoes_are_kept, jobs_are_claimed_once_retried_and_dead_lettered,
+            login_attempts_are_taken_atomically);
     };
     (@cases $make:expr; $($case:ident),*) => {$(
         #[tokio::test]
@@ -1551,22 +1552,31 @@ pub async fn half_done_logins_and_the_login_throttle(s: &dyn Store) {
     assert!(s.pending_login("p2").await.expect("read").is_some());
 
     let window = Duration::minutes(15);
-    for i in 0..5 {
-        let at = t0() + Duration::minutes(i);
-        s.record_login_failure("account:two@example.org", at, at - window)
+    let take = |key: &'static str, limit: usize, at: DateTime<Utc>| async move {
+        s.take_login_attempt(&[(key, limit)], at, at - window, at - window)
             .await
-            .expect("fail");
+            .expect("take")
+    };
+    for i in 0..5 {
+        assert!(take("account:two@example.org", 5, t0() + Duration::minutes(i)).await);
     }
-    s.record_login_failure("address:10.0.0.1", t0(), t0() - window)
-        .await
-        .expect("fail");
+    assert!(
+        !take("account:two@example.org", 5, t0() + Duration::minutes(5)).await,
+        "the sixth is refused"
+    );
+    assert!(take("address:10.0.0.1", 20, t0() + Duration::minutes(10)).await);
     let n = |since| s.login_failures_since("account:two@example.org", since);
-    assert_eq!(n(t0() - window).await.expect("n"), 5);
+    assert_eq!(
+        n(t0() - window).await.expect("n"),
+        5,
+        "a refusal is not counted"
+    );
     // A sliding window: at t0+16 min the first two (t0, t0+1) are out.
     assert_eq!(
         n(t0() + Duration::minutes(16) - window).await.expect("n"),
         3
     );
+    assert!(take("account:two@example.org", 5, t0() + Duration::minutes(16)).await);
     s.clear_login_failures("account:two@example.org")
         .await
         .expect("clear");
@@ -1578,11 +1588,9 @@ pub async fn half_done_logins_and_the_login_throttle(s: &dyn Store) {
         1,
         "other keys are kept"
     );
-    // Recording a failure much later forgets the old ones of every key.
+    // Taking an attempt much later forgets the old ones of every key.
     let later = t0() + Duration::hours(2);
-    s.record_login_failure("address:10.0.0.2", later, later - window)
-        .await
-        .expect("fail");
+    assert!(take("address:10.0.0.2", 20, later).await);
     assert_eq!(
         s.login_failures_since("address:10.0.0.1", t0() - window)
             .await
@@ -1804,4 +1812,56 @@ async fn join_all<T, F: std::future::Future<Output = T>>(futs: Vec<F>) -> Vec<T>
     })
     .await;
     out.into_iter().flatten().collect()
+}
+
+/// An attempt is counted before it is checked, atomically under every key: of many parallel
+/// takes at most the limit are allowed, a refusal under one key counts under none, and a
+/// given-back attempt frees its place.
+pub async fn login_attempts_are_taken_atomically(s: &dyn Store) {
+    let window = Duration::minutes(15);
+    let at = t0();
+    let keys: &[(&str, usize)] = &[("account:three@example.org", 5), ("address:10.0.0.9", 20)];
+    let takes = (0..60)
+        .map(|_| s.take_login_attempt(keys, at, at - window, at - window))
+        .collect();
+    let allowed = join_all(takes)
+        .await
+        .into_iter()
+        .map(|r| r.expect("take"))
+        .filter(|ok| *ok)
+        .count();
+    assert_eq!(allowed, 5, "60 parallel takes, a limit of 5");
+    let n = |key: &'static str| s.login_failures_since(key, at - window);
+    assert_eq!(n("account:three@example.org").await.expect("n"), 5);
+    assert_eq!(
+        n("address:10.0.0.9").await.expect("n"),
+        5,
+        "refused by the account key, not counted under the address"
+    );
+    // Another account from the same address: the address limit holds across accounts.
+    let other: &[(&str, usize)] = &[("account:four@example.org", 100), ("address:10.0.0.9", 20)];
+    let takes = (0..60)
+        .map(|_| s.take_login_attempt(other, at, at - window, at - window))
+        .collect();
+    let allowed = join_all(takes)
+        .await
+        .into_iter()
+        .filter(|r| matches!(r, Ok(true)))
+        .count();
+    assert_eq!(allowed, 15, "the address had 15 places left");
+    s.give_back_login_attempt("address:10.0.0.9", at)
+        .await
+        .expect("give back");
+    assert_eq!(
+        n("address:10.0.0.9").await.expect("n"),
+        19,
+        "exactly one is given back"
+    );
+    assert!(s
+        .take_login_attempt(other, at, at - window, at - window)
+        .await
+        .expect("take"));
+    s.give_back_login_attempt("address:nobody", at)
+        .await
+        .expect("giving back nothing is no error");
 }

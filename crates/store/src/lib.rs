@@ -302,17 +302,23 @@ pub trait Store: Send + Sync + 'static {
         -> StoreResult<Option<(UserId, DateTime<Utc>)>>;
     /// Ends a half-done login (it succeeded).
     async fn end_pending_login(&self, token_hash: &str) -> StoreResult<()>;
-    /// Records a failed login for a throttle key ("account:…", "address:…") and forgets the
-    /// failures older than `forget_before`, for every key. Shared by all nodes.
-    async fn record_login_failure(
+    /// Takes one attempt under throttle keys ("account:…", "address:…"), in one transaction and
+    /// before the attempt is checked: allowed only if every key has fewer than its limit of
+    /// attempts after `since`; an allowed attempt is recorded at `at` under every key, a refused
+    /// one under none. Attempts older than `forget_before` are forgotten, for every key. Shared
+    /// by all nodes, so N parallel takes allow at most the limit.
+    async fn take_login_attempt(
         &self,
-        key: &str,
+        keys: &[(&str, usize)],
         at: DateTime<Utc>,
+        since: DateTime<Utc>,
         forget_before: DateTime<Utc>,
-    ) -> StoreResult<()>;
-    /// Failed logins for a throttle key since `since`.
+    ) -> StoreResult<bool>;
+    /// Gives back one attempt taken at `at` under a key (the attempt succeeded).
+    async fn give_back_login_attempt(&self, key: &str, at: DateTime<Utc>) -> StoreResult<()>;
+    /// Attempts counted for a throttle key since `since`.
     async fn login_failures_since(&self, key: &str, since: DateTime<Utc>) -> StoreResult<usize>;
-    /// Forgets a throttle key's failures (after a successful login).
+    /// Forgets a throttle key's attempts (after a successful login).
     async fn clear_login_failures(&self, key: &str) -> StoreResult<()>;
     /// Saves a password-reset token (by hash).
     async fn create_password_reset(

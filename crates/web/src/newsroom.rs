@@ -668,7 +668,7 @@ pub async fn handle(st: &WebState, req: Request) -> Response<Body> {
             )
         }
         (["forgot"], true) => {
-            return match st.app.send_password_reset(form.get("email")).await {
+            return match st.app.send_password_reset(form.get("email"), &address).await {
                 Ok(()) => message(st, None, StatusCode::OK, "Check your e-mail", "If an account exists for that address, we have sent it a link to choose a new password. The link works once, for one hour."),
                 Err(e) => app_error(st, None, e),
             };

@@ -1186,6 +1186,7 @@ async fn invitations_and_password_resets_are_e_mailed() {
     .await;
     assert_eq!(unknown.status, StatusCode::OK);
     assert_eq!(unknown.body, known.body);
+    s.app.reset_mails_sent().await;
     let mails = outbox.take();
     assert_eq!(mails.len(), 1, "only the known address gets mail");
     let i = mails[0]
@@ -2217,4 +2218,82 @@ async fn embargoed_agency_copy_pushed_to_an_auto_publishing_source_waits_for_its
         .await
         .body
         .contains("Embargoed until"));
+}
+
+/// The attack as it was tried: 200 wrong passwords at once for one account. Five are checked
+/// (401), the rest refused at once with the "too many attempts" page (429).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn parallel_wrong_passwords_over_http_are_throttled() {
+    let s = site().await;
+    let before = s.app.password_checks();
+    let mut set = tokio::task::JoinSet::new();
+    for i in 0..200 {
+        let router = s.router.clone();
+        set.spawn(async move {
+            let pw = format!("wrong password {i}");
+            send(
+                &router,
+                "POST",
+                "/newsroom/login",
+                &[("sec-fetch-site", "same-origin")],
+                enc(&[("email", "editor@example.org"), ("password", &pw)]),
+            )
+            .await
+        });
+    }
+    let answers = tokio::time::timeout(std::time::Duration::from_secs(120), set.join_all())
+        .await
+        .expect("answered in time");
+    let count = |st: StatusCode| answers.iter().filter(|r| r.status == st).count();
+    assert_eq!(count(StatusCode::UNAUTHORIZED), 5);
+    assert_eq!(count(StatusCode::TOO_MANY_REQUESTS), 195);
+    assert!(answers
+        .iter()
+        .filter(|r| r.status == StatusCode::TOO_MANY_REQUESTS)
+        .all(|r| r.body.contains("Too many attempts")));
+    assert_eq!(s.app.password_checks() - before, 5);
+}
+
+/// Forgot-password, as it was tried: 100 requests for one address. The answer is the same
+/// page for a known and an unknown address; at most three e-mails go out.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forgot_password_over_http_sends_at_most_three_mails() {
+    let s = site().await;
+    let outbox = Arc::new(newsdesk_mail::MemoryMailer::new());
+    s.app.set_mailer(outbox.clone());
+    let forgot = |email: &'static str| {
+        let router = s.router.clone();
+        async move {
+            send(
+                &router,
+                "POST",
+                "/newsroom/forgot",
+                &[("sec-fetch-site", "same-origin")],
+                enc(&[("email", email)]),
+            )
+            .await
+        }
+    };
+    let known = forgot("editor@example.org").await;
+    let unknown = forgot("nobody@example.org").await;
+    assert_eq!(known.status, StatusCode::OK);
+    assert_eq!(known.body, unknown.body, "the same page either way");
+    let mut set = tokio::task::JoinSet::new();
+    for _ in 0..100 {
+        set.spawn(forgot("editor@example.org"));
+    }
+    let answers = tokio::time::timeout(std::time::Duration::from_secs(60), set.join_all())
+        .await
+        .expect("answered in time");
+    assert!(answers
+        .iter()
+        .all(|r| r.status == StatusCode::OK || r.status == StatusCode::TOO_MANY_REQUESTS));
+    assert!(answers
+        .iter()
+        .filter(|r| r.status == StatusCode::OK)
+        .all(|r| r.body == known.body));
+    s.app.reset_mails_sent().await;
+    let mails = outbox.take();
+    assert_eq!(mails.len(), 3, "three e-mails per account and hour");
+    assert!(mails.iter().all(|m| m.to.as_str() == "editor@example.org"));
 }
