@@ -558,4 +558,60 @@ mod tests {
         std::fs::write(&f, "nonsense_key = 1\n").unwrap();
         assert!(Config::load(Some(&f), std::iter::empty()).is_err());
     }
+
+    #[test]
+    fn base_url_follows_the_address_served() {
+        let addr = |s: &str| s.parse::<std::net::SocketAddr>().unwrap();
+        let mut c = Config::default();
+        assert_eq!(c.site.base_url, "", "unset by default");
+        assert_eq!(c.resolve_base_url(addr("127.0.0.1:9000")), None);
+        assert_eq!(c.site.base_url, "http://127.0.0.1:9000");
+        let mut c = Config::default();
+        let warning = c.resolve_base_url(addr("0.0.0.0:9000")).unwrap();
+        assert_eq!(c.site.base_url, "http://127.0.0.1:9000");
+        assert!(warning.contains("all addresses"), "{warning}");
+        for (base, bound, warns) in [
+            ("http://127.0.0.1:8080", "127.0.0.1:9000", true),
+            ("http://127.0.0.2:9000", "127.0.0.1:9000", true),
+            ("http://localhost", "127.0.0.1:9000", true),
+            ("http://127.0.0.1:9000/", "127.0.0.1:9000", false),
+            ("http://LOCALHOST:9000", "127.0.0.1:9000", false),
+            ("http://[::1]:9000", "[::1]:9000", false),
+            ("http://192.0.2.7", "0.0.0.0:80", false),
+            // A public name differs from the listener whenever a proxy is in front.
+            ("https://news.example", "127.0.0.1:8080", false),
+        ] {
+            let mut c = Config::default();
+            c.site.base_url = base.into();
+            assert_eq!(
+                c.resolve_base_url(addr(bound)).is_some(),
+                warns,
+                "{base} served at {bound}"
+            );
+            assert_eq!(c.site.base_url, base.trim_end_matches('/'));
+        }
+    }
+
+    #[test]
+    fn server_limits_fit_the_descriptors_and_hsts_follows_the_scheme() {
+        let s = ServerConfig::default();
+        let (l, lowered) = s.limits(Some(1024));
+        assert_eq!((l.max_connections, lowered), (480, Some(4096)));
+        let (l, lowered) = s.limits(Some(1 << 20));
+        assert_eq!((l.max_connections, lowered), (4096, None));
+        assert_eq!(s.limits(None).0.max_connections, 4096);
+        assert_eq!(s.limits(Some(10)).0.max_connections, 1);
+        assert_eq!(l.header_read_timeout.as_secs(), 10);
+        assert!(s.hsts_on("https://news.example") && !s.hsts_on("http://127.0.0.1:8080"));
+        let on = |v: &str| {
+            Config::load(
+                None,
+                vec![("NEWSDESK_SERVER__HSTS".to_owned(), v.to_owned())].into_iter(),
+            )
+            .map(|(c, _)| c.server.hsts_on("http://127.0.0.1:8080"))
+        };
+        assert!(on("on").unwrap());
+        assert!(!on("off").unwrap());
+        assert!(on("sometimes").is_err(), "a bad value is refused");
+    }
 }
