@@ -86,6 +86,7 @@ fn serve(name: &str, shell_prefix: Option<&str>, env: &[(&str, &str)]) -> Served
     loop {
         let Ok(line) = rx.recv_timeout(BOUND) else {
             let _ = child.kill();
+            let _ = child.wait();
             panic!("newsdesk did not start: {before}");
         };
         if let Some(rest) = line.strip_prefix("newsdesk is serving http://127.0.0.1:") {
