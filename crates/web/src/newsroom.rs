@@ -686,96 +686,94 @@ pub async fn handle(st: &WebState, req: Request) -> Response<Body> {
     );
     // Pages open without a session: their forms are small, and so is their limit.
     let mut body = Some(body);
-    if open_page {
-        let form = if post {
-            match read_form(st, None, body.take().unwrap_or_default(), OPEN_FORM_LIMIT).await {
-                Ok(f) => f,
-                Err(res) => return res,
-            }
-        } else {
-            FormData::default()
-        };
-        match (segs.as_slice(), post) {
-            (["login"], false) => {
-                if authed.is_some() {
-                    return see_other("/newsroom");
-                }
-                return html_response(
-                    StatusCode::OK,
-                    LoginPage {
-                        f: frame(st, None, "Log in"),
-                        email: String::new(),
-                    }
-                    .render(),
-                );
-            }
-            (["login"], true) => return login(st, &form, &address).await,
-            (["login", "code"], true) => return login_code(st, &form, &address).await,
-            (["forgot"], false) => {
-                return html_response(
-                    StatusCode::OK,
-                    ForgotPage {
-                        f: frame(st, None, "Forgot your password"),
-                    }
-                    .render(),
-                )
-            }
-            (["forgot"], true) => {
-                return match st.app.send_password_reset(form.get("email")).await {
-                    Ok(()) => message(st, None, StatusCode::OK, "Check your e-mail", "If an account exists for that address, we have sent it a link to choose a new password. The link works once, for one hour."),
-                    Err(e) => app_error(st, None, e),
-                };
-            }
-            (["reset", token], false) => {
-                return html_response(
-                    StatusCode::OK,
-                    ResetPage {
-                        f: frame(st, None, "Choose a new password"),
-                        token: (*token).to_owned(),
-                    }
-                    .render(),
-                )
-            }
-            (["reset", token], true) => {
-                return match st.app.reset_password(token, form.get("password")).await {
-                    Ok(()) => message(
-                        st,
-                        None,
-                        StatusCode::OK,
-                        "Password changed",
-                        "Your password is changed and every old session has ended. You can now log in.",
-                    ),
-                    Err(e) => app_error(st, None, e),
-                };
-            }
-            (["invitation", token], false) => {
-                return html_response(
-                    StatusCode::OK,
-                    InvitationPage {
-                        f: frame(st, None, "Join the newsroom"),
-                        token: (*token).to_owned(),
-                    }
-                    .render(),
-                )
-            }
-            (["invitation", token], true) => {
-                return match st
-                    .app
-                    .accept_invitation(token, form.get("name"), form.get("password"))
-                    .await
-                {
-                    Ok(_) => message(
-                        st,
-                        None,
-                        StatusCode::OK,
-                        "Welcome",
-                        "Your account is ready. You can now log in.",
-                    ),
-                    Err(e) => app_error(st, None, e),
-                };
-            }
-            _ => {}
+    let form = if open_page && post {
+        match read_form(st, None, body.take().unwrap_or_default(), OPEN_FORM_LIMIT).await {
+            Ok(f) => f,
+            Err(res) => return res,
         }
+    } else {
+        FormData::default()
+    };
+    match (segs.as_slice(), post) {
+        (["login"], false) => {
+            if authed.is_some() {
+                return see_other("/newsroom");
+            }
+            return html_response(
+                StatusCode::OK,
+                LoginPage {
+                    f: frame(st, None, "Log in"),
+                    email: String::new(),
+                }
+                .render(),
+            );
+        }
+        (["login"], true) => return login(st, &form, &address).await,
+        (["login", "code"], true) => return login_code(st, &form, &address).await,
+        (["forgot"], false) => {
+            return html_response(
+                StatusCode::OK,
+                ForgotPage {
+                    f: frame(st, None, "Forgot your password"),
+                }
+                .render(),
+            )
+        }
+        (["forgot"], true) => {
+            return match st.app.send_password_reset(form.get("email")).await {
+                Ok(()) => message(st, None, StatusCode::OK, "Check your e-mail", "If an account exists for that address, we have sent it a link to choose a new password. The link works once, for one hour."),
+                Err(e) => app_error(st, None, e),
+            };
+        }
+        (["reset", token], false) => {
+            return html_response(
+                StatusCode::OK,
+                ResetPage {
+                    f: frame(st, None, "Choose a new password"),
+                    token: (*token).to_owned(),
+                }
+                .render(),
+            )
+        }
+        (["reset", token], true) => {
+            return match st.app.reset_password(token, form.get("password")).await {
+                Ok(()) => message(
+                    st,
+                    None,
+                    StatusCode::OK,
+                    "Password changed",
+                    "Your password is changed and every old session has ended. You can now log in.",
+                ),
+                Err(e) => app_error(st, None, e),
+            };
+        }
+        (["invitation", token], false) => {
+            return html_response(
+                StatusCode::OK,
+                InvitationPage {
+                    f: frame(st, None, "Join the newsroom"),
+                    token: (*token).to_owned(),
+                }
+                .render(),
+            )
+        }
+        (["invitation", token], true) => {
+            return match st
+                .app
+                .accept_invitation(token, form.get("name"), form.get("password"))
+                .await
+            {
+                Ok(_) => message(
+                    st,
+                    None,
+                    StatusCode::OK,
+                    "Welcome",
+                    "Your account is ready. You can now log in.",
+                ),
+                Err(e) => app_error(st, None, e),
+            };
+        }
+        _ => {}
     }
     let Some(authed) = authed else {
         if post {
@@ -799,7 +797,7 @@ pub async fn handle(st: &WebState, req: Request) -> Response<Body> {
     {
         return see_other("/newsroom/account");
     }
-    let form = if post {
+    let form = if post && !open_page {
         match read_form(
             st,
             Some(&authed),
@@ -812,7 +810,7 @@ pub async fn handle(st: &WebState, req: Request) -> Response<Body> {
             Err(res) => return res,
         }
     } else {
-        FormData::default()
+        form
     };
     if post && !constant_eq(form.get("csrf"), &authed.csrf_token) {
         return message(
