@@ -609,6 +609,28 @@ impl App {
         Ok(serde_json::from_str(&json).ok().map(|f| (at, f)))
     }
 
+    /// Whether `actor` may upload pictures: asked before an upload's body is read.
+    pub fn may_upload(&self, actor: &User) -> AppResult<()> {
+        require(actor, Capability::UploadMedia)
+    }
+
+    /// Whether `actor` may attach a video to story `id` (a short they may edit): asked before
+    /// the upload's body is read, and again by [`App::attach_video`]. Returns the story.
+    pub async fn may_attach_video(&self, actor: &User, id: StoryId) -> AppResult<Story> {
+        require(actor, Capability::UploadMedia)?;
+        let story = self.store.get_story(id).await?;
+        if !self.may_edit(actor, &story).await? {
+            return Err(AppError::Forbidden);
+        }
+        if story.kind != Kind::Short {
+            return Err(AppError::invalid(
+                "file",
+                "Videos go with shorts: set the kind to Shorts and save first.",
+            ));
+        }
+        Ok(story)
+    }
+
     /// Takes an uploaded picture: checked by content and size before decoding, re-encoded without
     /// metadata, resized for `srcset`, written under server-made names in `media_dir`, saved.
     pub async fn upload_image(
@@ -676,17 +698,7 @@ impl App {
         upload: &std::path::Path,
         media_dir: &std::path::Path,
     ) -> AppResult<Story> {
-        require(actor, Capability::UploadMedia)?;
-        let story = self.store.get_story(id).await?;
-        if !self.may_edit(actor, &story).await? {
-            return Err(AppError::Forbidden);
-        }
-        if story.kind != Kind::Short {
-            return Err(AppError::invalid(
-                "file",
-                "Videos go with shorts: set the kind to Shorts and save first.",
-            ));
-        }
+        let story = self.may_attach_video(actor, id).await?;
         if story.version != version {
             return Err(AppError::Conflict(
                 "Someone changed this story since you opened it.".into(),

@@ -246,7 +246,7 @@ impl App {
     }
 
     /// Copy pushed by an agency (ninjs, NewsML-G2 or a feed document), authenticated by the
-    /// source's token.
+    /// source's token: [`App::authorize_push`] then [`App::take_push`].
     pub async fn push(
         &self,
         source: i64,
@@ -254,6 +254,14 @@ impl App {
         body: &[u8],
         content_type: Option<&str>,
     ) -> AppResult<IngestReport> {
+        let grant = self.authorize_push(source, token).await?;
+        self.take_push(grant, body, content_type).await
+    }
+
+    /// Checks a push before its body is read: the source exists, the token is its own
+    /// (`Forbidden` otherwise, the same for an unknown source) and it is switched on
+    /// (`Conflict`, told only to a holder of the right token).
+    pub async fn authorize_push(&self, source: i64, token: &str) -> AppResult<PushGrant> {
         let Some(hash) = self
             .store
             .source_token_hash(source)
@@ -279,6 +287,18 @@ impl App {
                 "This source is switched off; the newsroom takes no copy from it now.".into(),
             ));
         }
+        Ok(PushGrant(src))
+    }
+
+    /// Takes the document of a push that [`App::authorize_push`] let in.
+    pub async fn take_push(
+        &self,
+        grant: PushGrant,
+        body: &[u8],
+        content_type: Option<&str>,
+    ) -> AppResult<IngestReport> {
+        let PushGrant(src) = grant;
+        let source = src.id;
         let items = newsdesk_ingest::parse_items(
             &src.name,
             body,
@@ -306,6 +326,10 @@ impl App {
         Ok(report)
     }
 }
+
+/// A push whose token was checked: only [`App::authorize_push`] makes one.
+#[derive(Debug)]
+pub struct PushGrant(Source);
 
 /// A feed address as typed: empty (push only) or an http(s) URL.
 fn check_feed_url(url: &str) -> AppResult<&str> {

@@ -24,6 +24,95 @@ pub struct Config {
     pub mail: newsdesk_mail::MailConfig,
     /// Fetching agency feeds.
     pub fetch: FetchConfig,
+    /// Serving HTTP: time limits, connections, HSTS.
+    pub server: ServerConfig,
+}
+
+/// Whether responses carry `Strict-Transport-Security`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Hsts {
+    /// On when `site.base_url` is https.
+    Auto,
+    /// Always.
+    On,
+    /// Never.
+    Off,
+}
+
+/// Limits of the HTTP server (see `newsdesk_web::server`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ServerConfig {
+    /// Seconds to send a request's headers (also how long a kept-alive connection may wait).
+    pub header_read_timeout_secs: u64,
+    /// Seconds for a whole request body, from the end of its headers.
+    pub body_read_timeout_secs: u64,
+    /// Seconds without a byte moving either way after which a connection is closed.
+    pub idle_timeout_secs: u64,
+    /// Connections served at once (lowered at start to fit the file-descriptor limit).
+    pub max_connections: usize,
+    /// Seconds a shutdown waits for open connections to finish.
+    pub shutdown_grace_secs: u64,
+    /// `Strict-Transport-Security`: "auto" (on when base_url is https), "on" or "off".
+    pub hsts: Hsts,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        let l = newsdesk_web::server::Limits::default();
+        Self {
+            header_read_timeout_secs: l.header_read_timeout.as_secs(),
+            body_read_timeout_secs: l.body_read_timeout.as_secs(),
+            idle_timeout_secs: l.idle_timeout.as_secs(),
+            max_connections: l.max_connections,
+            shutdown_grace_secs: l.shutdown_grace.as_secs(),
+            hsts: Hsts::Auto,
+        }
+    }
+}
+
+/// Descriptors kept for the database, media files, uploads and outgoing fetches.
+const RESERVED_FDS: u64 = 64;
+
+impl ServerConfig {
+    /// The server's limits, with `max_connections` lowered to fit `nofile` (the soft limit on
+    /// open files, when known): a connection may hold two descriptors (its socket and a media
+    /// file or an upload), and [`RESERVED_FDS`] stay for the rest. Returns the limits and, when
+    /// the limit was lowered, the number configured.
+    pub fn limits(&self, nofile: Option<u64>) -> (newsdesk_web::server::Limits, Option<usize>) {
+        let secs = |n: u64| std::time::Duration::from_secs(n.max(1));
+        let mut max = self.max_connections.max(1);
+        let mut lowered = None;
+        if let Some(n) = nofile {
+            let fit = usize::try_from(n.saturating_sub(RESERVED_FDS) / 2)
+                .unwrap_or(usize::MAX)
+                .max(1);
+            if fit < max {
+                lowered = Some(max);
+                max = fit;
+            }
+        }
+        (
+            newsdesk_web::server::Limits {
+                header_read_timeout: secs(self.header_read_timeout_secs),
+                body_read_timeout: secs(self.body_read_timeout_secs),
+                idle_timeout: secs(self.idle_timeout_secs),
+                max_connections: max,
+                shutdown_grace: secs(self.shutdown_grace_secs),
+            },
+            lowered,
+        )
+    }
+
+    /// Whether to send HSTS for a site at `base_url`.
+    pub fn hsts_on(&self, base_url: &str) -> bool {
+        match self.hsts {
+            Hsts::On => true,
+            Hsts::Off => false,
+            Hsts::Auto => base_url.trim().to_ascii_lowercase().starts_with("https://"),
+        }
+    }
 }
 
 /// Settings of the one HTTP client that fetches agency feeds.
@@ -66,11 +155,75 @@ impl Default for Config {
             site: SiteConfig::default(),
             mail: newsdesk_mail::MailConfig::default(),
             fetch: FetchConfig::default(),
+            server: ServerConfig::default(),
         }
+        .with_base_url_unset()
     }
 }
 
 impl Config {
+    /// `site.base_url` empty: the address actually served (see [`Config::resolve_base_url`]).
+    fn with_base_url_unset(mut self) -> Self {
+        self.site.base_url = String::new();
+        self
+    }
+
+    /// Fills in `site.base_url` when it is not set: `http://` and the address served (`bound`;
+    /// an all-addresses listener gives the loopback address of its family). Returns a warning to
+    /// log when the address served is not the one links will point to: a configured base_url
+    /// naming an IP address or localhost with another host or port, or a listener on all
+    /// addresses without a base_url. (A configured public name differs from the listener
+    /// whenever a proxy is in front, as it should be: no warning then.)
+    pub fn resolve_base_url(&mut self, bound: std::net::SocketAddr) -> Option<String> {
+        let configured = self.site.base_url.trim().trim_end_matches('/').to_owned();
+        if configured.is_empty() {
+            let mut shown = bound;
+            if bound.ip().is_unspecified() {
+                shown.set_ip(match bound {
+                    std::net::SocketAddr::V4(_) => std::net::Ipv4Addr::LOCALHOST.into(),
+                    std::net::SocketAddr::V6(_) => std::net::Ipv6Addr::LOCALHOST.into(),
+                });
+            }
+            self.site.base_url = format!("http://{shown}");
+            return bound.ip().is_unspecified().then(|| {
+                format!(
+                    "site.base_url is not set and newsdesk listens on all addresses ({bound}): \
+                     feeds, sitemaps and canonical links point to {}; set site.base_url to \
+                     the public address",
+                    self.site.base_url
+                )
+            });
+        }
+        self.site.base_url = configured.clone();
+        let authority = configured
+            .split_once("://")
+            .map_or(configured.as_str(), |(_, rest)| rest)
+            .split(['/', '?', '#'])
+            .next()
+            .unwrap_or("");
+        let https = configured.to_ascii_lowercase().starts_with("https://");
+        let default_port = if https { 443 } else { 80 };
+        let (host, port) = match authority.rsplit_once(':') {
+            Some((h, p)) => match p.parse::<u16>() {
+                Ok(port) => (h, port),
+                Err(_) => (authority, default_port),
+            },
+            None => (authority, default_port),
+        };
+        let host = host.trim_start_matches('[').trim_end_matches(']');
+        let direct =
+            host.eq_ignore_ascii_case("localhost") || host.parse::<std::net::IpAddr>().is_ok();
+        let same_host = host.parse::<std::net::IpAddr>().ok() == Some(bound.ip())
+            || bound.ip().is_unspecified()
+            || (host.eq_ignore_ascii_case("localhost") && bound.ip().is_loopback());
+        (direct && (port != bound.port() || !same_host)).then(|| {
+            format!(
+                "site.base_url is {configured} but newsdesk serves {bound}: feeds, sitemaps \
+                 and canonical links point to {configured}"
+            )
+        })
+    }
+
     /// Loads the file (if given) and the environment over the defaults. Returns the names of
     /// `NEWSDESK_*` variables that name no setting: they are ignored (tools around newsdesk use
     /// the prefix too) for the caller to report. A misspelt key inside a section is an error.
@@ -211,7 +364,9 @@ page_cache_entries = {cache}
 name = {name}
 # One line under the name, used as the feed description.
 tagline = {tagline}
-# Public address of the site without a trailing slash: absolute links start with it.
+# Public address of the site without a trailing slash: absolute links (feeds, sitemaps,
+# canonical links, e-mailed links) start with it. Empty: http:// and the address actually
+# served (`listen`, with the port the system gave when it is 0).
 base_url = {base_url}
 # Language of the content (BCP 47).
 language = {language}
@@ -254,6 +409,25 @@ smtp_timeout_secs = {smtp_timeout}
 # smtp_username = "newsdesk"
 # smtp_password = "…"
 
+[server]
+# Seconds a connection has to send a request's headers, from its opening or from the end of
+# the previous response (so also how long a kept-alive connection may wait); then it is closed.
+header_read_timeout_secs = {header_timeout}
+# Seconds a request body has to arrive whole after its headers; then the request gets 408.
+body_read_timeout_secs = {body_timeout}
+# Seconds without a byte moving either way (a stalled body, a client that stops reading)
+# after which a connection is closed.
+idle_timeout_secs = {idle_timeout}
+# Connections served at once; more wait in the system's listen queue until one closes. At start
+# the soft limit on open files is raised to the hard limit, and this is lowered to
+# (that limit - 64) / 2 if it does not fit (a connection may hold a socket and a file).
+max_connections = {max_connections}
+# Seconds a shutdown waits for requests in progress before it closes their connections.
+shutdown_grace_secs = {shutdown_grace}
+# Strict-Transport-Security: max-age=31536000 (a year; subdomains not included): "auto" sends it
+# when site.base_url is https, "on" always, "off" never.
+hsts = {hsts}
+
 [fetch]
 # A PEM file of CA certificates trusted for HTTPS feeds besides the usual public roots, for an
 # agency feed served under a private CA ("" = none).
@@ -285,6 +459,14 @@ extra_ca_file = {extra_ca}
         tls = mail_value(&d.mail, "smtp_tls"),
         smtp_timeout = mail_value(&d.mail, "smtp_timeout_secs"),
         extra_ca = q(&d.fetch.extra_ca_file),
+        header_timeout = d.server.header_read_timeout_secs,
+        body_timeout = d.server.body_read_timeout_secs,
+        idle_timeout = d.server.idle_timeout_secs,
+        max_connections = d.server.max_connections,
+        shutdown_grace = d.server.shutdown_grace_secs,
+        hsts = toml::Value::try_from(d.server.hsts)
+            .map(|v| v.to_string())
+            .unwrap_or_else(|_| "\"auto\"".into()),
     )
 }
 
@@ -379,5 +561,61 @@ mod tests {
             .is_empty());
         std::fs::write(&f, "nonsense_key = 1\n").unwrap();
         assert!(Config::load(Some(&f), std::iter::empty()).is_err());
+    }
+
+    #[test]
+    fn base_url_follows_the_address_served() {
+        let addr = |s: &str| s.parse::<std::net::SocketAddr>().unwrap();
+        let mut c = Config::default();
+        assert_eq!(c.site.base_url, "", "unset by default");
+        assert_eq!(c.resolve_base_url(addr("127.0.0.1:9000")), None);
+        assert_eq!(c.site.base_url, "http://127.0.0.1:9000");
+        let mut c = Config::default();
+        let warning = c.resolve_base_url(addr("0.0.0.0:9000")).unwrap();
+        assert_eq!(c.site.base_url, "http://127.0.0.1:9000");
+        assert!(warning.contains("all addresses"), "{warning}");
+        for (base, bound, warns) in [
+            ("http://127.0.0.1:8080", "127.0.0.1:9000", true),
+            ("http://127.0.0.2:9000", "127.0.0.1:9000", true),
+            ("http://localhost", "127.0.0.1:9000", true),
+            ("http://127.0.0.1:9000/", "127.0.0.1:9000", false),
+            ("http://LOCALHOST:9000", "127.0.0.1:9000", false),
+            ("http://[::1]:9000", "[::1]:9000", false),
+            ("http://192.0.2.7", "0.0.0.0:80", false),
+            // A public name differs from the listener whenever a proxy is in front.
+            ("https://news.example", "127.0.0.1:8080", false),
+        ] {
+            let mut c = Config::default();
+            c.site.base_url = base.into();
+            assert_eq!(
+                c.resolve_base_url(addr(bound)).is_some(),
+                warns,
+                "{base} served at {bound}"
+            );
+            assert_eq!(c.site.base_url, base.trim_end_matches('/'));
+        }
+    }
+
+    #[test]
+    fn server_limits_fit_the_descriptors_and_hsts_follows_the_scheme() {
+        let s = ServerConfig::default();
+        let (l, lowered) = s.limits(Some(1024));
+        assert_eq!((l.max_connections, lowered), (480, Some(4096)));
+        let (l, lowered) = s.limits(Some(1 << 20));
+        assert_eq!((l.max_connections, lowered), (4096, None));
+        assert_eq!(s.limits(None).0.max_connections, 4096);
+        assert_eq!(s.limits(Some(10)).0.max_connections, 1);
+        assert_eq!(l.header_read_timeout.as_secs(), 10);
+        assert!(s.hsts_on("https://news.example") && !s.hsts_on("http://127.0.0.1:8080"));
+        let on = |v: &str| {
+            Config::load(
+                None,
+                vec![("NEWSDESK_SERVER__HSTS".to_owned(), v.to_owned())].into_iter(),
+            )
+            .map(|(c, _)| c.server.hsts_on("http://127.0.0.1:8080"))
+        };
+        assert!(on("on").unwrap());
+        assert!(!on("off").unwrap());
+        assert!(on("sometimes").is_err(), "a bad value is refused");
     }
 }

@@ -169,7 +169,36 @@ async fn shutdown_signal() {
     tracing::info!("shutting down");
 }
 
-async fn serve(cfg: Config) -> anyhow::Result<()> {
+/// Raises the soft limit on open files to the hard limit where allowed; returns the soft limit
+/// in force (`None` where there is none to read).
+fn raise_nofile_limit() -> Option<u64> {
+    match rlimit::increase_nofile_limit(u64::MAX) {
+        Ok(n) => Some(n),
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot raise the limit on open files");
+            rlimit::Resource::NOFILE.get().ok().map(|(soft, _)| soft)
+        }
+    }
+}
+
+async fn serve(mut cfg: Config) -> anyhow::Result<()> {
+    let listener = tokio::net::TcpListener::bind(&cfg.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", cfg.listen))?;
+    let addr = listener.local_addr()?;
+    if let Some(warning) = cfg.resolve_base_url(addr) {
+        tracing::warn!("{warning}");
+    }
+    let nofile = raise_nofile_limit();
+    let (limits, lowered) = cfg.server.limits(nofile);
+    if let Some(configured) = lowered {
+        tracing::warn!(
+            configured,
+            max_connections = limits.max_connections,
+            open_files_limit = nofile,
+            "server.max_connections lowered to fit the limit on open files"
+        );
+    }
     let store = open_store(&cfg)?;
     let app = App::load(store, Arc::new(SystemClock), cfg.site.clone())
         .await
@@ -184,29 +213,31 @@ async fn serve(cfg: Config) -> anyhow::Result<()> {
     app.set_mailer(
         newsdesk_mail::from_config(&mail).map_err(|e| anyhow::anyhow!("mail settings: {e}"))?,
     );
-    let state = newsdesk_web::WebState::new(app.clone(), cfg.media_dir());
+    let hsts = cfg.server.hsts_on(&cfg.site.base_url);
+    let state = newsdesk_web::WebState::with_hsts(app.clone(), cfg.media_dir(), hsts);
     let router = newsdesk_web::router(state);
-    let listener = tokio::net::TcpListener::bind(&cfg.listen)
-        .await
-        .with_context(|| format!("cannot listen on {}", cfg.listen))?;
-    let addr = listener.local_addr()?;
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let background = tokio::spawn(app.clone().run_background(stop_rx));
     println!(
-        "newsdesk is serving http://{addr}/ (data in {})",
-        cfg.data_dir.display()
+        "newsdesk is serving http://{addr}/ (data in {}, links to {})",
+        cfg.data_dir.display(),
+        cfg.site.base_url
+    );
+    tracing::info!(
+        header_read_timeout_secs = limits.header_read_timeout.as_secs(),
+        body_read_timeout_secs = limits.body_read_timeout.as_secs(),
+        idle_timeout_secs = limits.idle_timeout.as_secs(),
+        max_connections = limits.max_connections,
+        hsts,
+        "limits"
     );
     // Scheduled stories whose time passed while the server was down publish now.
     if let Err(e) = app.publish_due().await {
         tracing::error!(error = %e, "publishing scheduled stories at start failed");
     }
-    axum::serve(
-        listener,
-        router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown_signal())
-    .await
-    .context("server failed")?;
+    newsdesk_web::server::Server::new(router, limits)
+        .run(listener, shutdown_signal())
+        .await;
     let _ = stop_tx.send(true);
     let _ = background.await;
     Ok(())

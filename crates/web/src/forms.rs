@@ -1,5 +1,6 @@
 //! Reading form bodies and cookies by hand, so malformed input gets our own clear answer.
 
+use axum::body::Bytes;
 use percent_encoding::percent_decode;
 
 /// Fields of an `application/x-www-form-urlencoded` body, in order (keys may repeat).
@@ -43,6 +44,39 @@ impl FormData {
             .map(|(_, v)| v.clone())
             .collect()
     }
+}
+
+/// Why a request body could not be read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BodyError {
+    /// Longer than the limit of its route.
+    TooLarge,
+    /// It did not arrive within the server's body read timeout.
+    TimedOut,
+    /// The connection failed while it was read.
+    Broken,
+}
+
+/// Reads a whole body of at most `limit` bytes.
+pub async fn read_body(body: axum::body::Body, limit: usize) -> Result<Bytes, BodyError> {
+    axum::body::to_bytes(body, limit)
+        .await
+        .map_err(|e| body_error(&e))
+}
+
+/// What a body-reading error was, from its chain of causes.
+pub fn body_error(e: &(dyn std::error::Error + 'static)) -> BodyError {
+    let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(err) = cur {
+        if err.is::<http_body_util::LengthLimitError>() {
+            return BodyError::TooLarge;
+        }
+        if err.is::<crate::server::BodyTimeout>() {
+            return BodyError::TimedOut;
+        }
+        cur = err.source();
+    }
+    BodyError::Broken
 }
 
 /// The value of a cookie in a `Cookie` header.

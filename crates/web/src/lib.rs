@@ -11,9 +11,10 @@ pub mod newsroom;
 pub mod pages;
 pub mod paths;
 pub mod reader;
+pub mod server;
 pub mod views;
 
-use axum::extract::Request;
+use axum::extract::{Request, State};
 use axum::middleware::{self, Next};
 use axum::response::Response;
 use axum::Router;
@@ -29,15 +30,34 @@ pub struct WebState {
     pub cache: cache::PageCache,
     /// Folder of uploaded and generated media.
     pub media_dir: PathBuf,
+    /// Whether responses carry `Strict-Transport-Security` ([`HSTS`]).
+    pub hsts: bool,
 }
 
+/// The `Strict-Transport-Security` value: browsers keep to HTTPS for the site for a year.
+/// Subdomains are left out: they may not be the site's.
+pub const HSTS: &str = "max-age=31536000";
+
 impl WebState {
-    /// State for `app`, serving media from `media_dir`.
+    /// State for `app`, serving media from `media_dir`; HSTS is on when the site's `base_url`
+    /// is https.
     pub fn new(app: Arc<App>, media_dir: PathBuf) -> Arc<Self> {
+        let hsts = app
+            .site
+            .base_url
+            .trim()
+            .to_ascii_lowercase()
+            .starts_with("https://");
+        Self::with_hsts(app, media_dir, hsts)
+    }
+
+    /// As [`WebState::new`], with HSTS on or off as given.
+    pub fn with_hsts(app: Arc<App>, media_dir: PathBuf, hsts: bool) -> Arc<Self> {
         Arc::new(Self {
             app,
             cache: cache::PageCache::new(20_000),
             media_dir,
+            hsts,
         })
     }
 }
@@ -47,12 +67,20 @@ impl WebState {
 pub fn router(state: Arc<WebState>) -> Router {
     Router::new()
         .fallback(reader::dispatch)
-        .layer(middleware::from_fn(security_headers))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            security_headers,
+        ))
         .with_state(state)
 }
 
-async fn security_headers(req: Request, next: Next) -> Response {
+async fn security_headers(State(st): State<Arc<WebState>>, req: Request, next: Next) -> Response {
     let mut res = next.run(req).await;
     cache::security_headers(res.headers_mut());
+    if st.hsts {
+        res.headers_mut()
+            .entry(axum::http::header::STRICT_TRANSPORT_SECURITY)
+            .or_insert(axum::http::HeaderValue::from_static(HSTS));
+    }
     res
 }

@@ -3,7 +3,7 @@
 //! same-origin `Origin`/`Sec-Fetch-Site`; every permission is decided in `app`.
 
 use crate::assets;
-use crate::forms::{cookie, FormData};
+use crate::forms::{cookie, read_body, BodyError, FormData};
 use crate::WebState;
 use askama::Template;
 use axum::body::Body;
@@ -17,8 +17,10 @@ use std::net::SocketAddr;
 
 /// Name of the session cookie. `__Host-` makes browsers insist on Secure, path `/` and no Domain.
 pub const SESSION_COOKIE: &str = "__Host-newsdesk_session";
-/// Largest form body accepted.
+/// Largest form body accepted from a session.
 const BODY_LIMIT: usize = 2 * 1024 * 1024;
+/// Largest form body of the pages open without a session (login, password reset, invitation).
+const OPEN_FORM_LIMIT: usize = 64 * 1024;
 
 /// A named link in the newsroom menu.
 pub struct Link {
@@ -515,7 +517,10 @@ fn app_error(st: &WebState, authed: Option<&Authed>, e: AppError) -> Response<Bo
 }
 
 /// Whether a state-changing request comes from our own pages: `Sec-Fetch-Site` must say
-/// same-origin when sent, and `Origin`, when sent, must be this site.
+/// same-origin when sent, and `Origin`, when sent, must be this site: the scheme, host and port
+/// of `base_url`, or the host and port the request was sent to (the `Host` header: the site
+/// under another name) with the scheme of `base_url`, so a plain-HTTP page never posts into an
+/// HTTPS site.
 pub fn same_origin(headers: &HeaderMap, base_url: &str) -> bool {
     let h = |n: &str| headers.get(n).and_then(|v| v.to_str().ok());
     if let Some(site) = h("sec-fetch-site") {
@@ -524,16 +529,49 @@ pub fn same_origin(headers: &HeaderMap, base_url: &str) -> bool {
         }
     }
     if let Some(origin) = h("origin") {
-        let host = h("host").unwrap_or("");
-        let origin_host = origin.split("://").nth(1).unwrap_or("");
-        let base_host = base_url
-            .split("://")
-            .nth(1)
-            .unwrap_or("")
-            .trim_end_matches('/');
-        return origin != "null" && (origin_host == host || origin_host == base_host);
+        let (Some(origin), Some(base)) = (origin_parts(origin), origin_parts(base_url)) else {
+            return false;
+        };
+        if origin == base {
+            return true;
+        }
+        let host = h("host").and_then(|host| origin_parts(&format!("{}://{host}", base.0)));
+        return host.is_some_and(|host| host == origin);
     }
     true
+}
+
+/// Scheme, host and port of an http(s) origin or URL, lower-cased, with the scheme's default
+/// port when none is written; `None` for anything else (`null`, other schemes, user info).
+fn origin_parts(url: &str) -> Option<(String, String, u16)> {
+    let (scheme, rest) = url.trim().split_once("://")?;
+    let scheme = scheme.to_ascii_lowercase();
+    let default_port = match scheme.as_str() {
+        "http" => 80,
+        "https" => 443,
+        _ => return None,
+    };
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    if authority.is_empty() || authority.contains('@') {
+        return None;
+    }
+    let (host, port) = if let Some(v6) = authority.strip_prefix('[') {
+        let (addr, after) = v6.split_once(']')?;
+        (format!("[{addr}]"), after.strip_prefix(':'))
+    } else {
+        match authority.rsplit_once(':') {
+            Some((host, port)) => (host.to_owned(), Some(port)),
+            None => (authority.to_owned(), None),
+        }
+    };
+    let port = match port {
+        Some(p) => p.parse().ok()?,
+        None => default_port,
+    };
+    if host.is_empty() {
+        return None;
+    }
+    Some((scheme, host.to_ascii_lowercase(), port))
 }
 
 fn constant_eq(a: &str, b: &str) -> bool {
@@ -553,6 +591,66 @@ fn session_cookie(token: &str, secure: bool) -> String {
 
 fn clear_cookie() -> String {
     format!("{SESSION_COOKIE}=; Path=/; HttpOnly; Secure; SameSite=Lax; Max-Age=0")
+}
+
+/// The answer to a body that could not be read.
+fn body_refused(
+    st: &WebState,
+    authed: Option<&Authed>,
+    e: BodyError,
+    limit: usize,
+) -> Response<Body> {
+    match e {
+        BodyError::TooLarge => {
+            let text = if limit >= 1024 * 1024 {
+                format!("The form is larger than {} MiB.", limit / (1024 * 1024))
+            } else {
+                format!("The form is larger than {} KiB.", limit / 1024)
+            };
+            message(
+                st,
+                authed,
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "Too large",
+                &text,
+            )
+        }
+        BodyError::TimedOut => message(
+            st,
+            authed,
+            StatusCode::REQUEST_TIMEOUT,
+            "Too slow",
+            "The form did not arrive in time; please send it again.",
+        ),
+        BodyError::Broken => message(
+            st,
+            authed,
+            StatusCode::BAD_REQUEST,
+            "Bad form",
+            "The form could not be read.",
+        ),
+    }
+}
+
+/// Reads a form body of at most `limit` bytes, or the page that says why not.
+async fn read_form(
+    st: &WebState,
+    authed: Option<&Authed>,
+    body: Body,
+    limit: usize,
+) -> Result<FormData, Response<Body>> {
+    let bytes = read_body(body, limit)
+        .await
+        .map_err(|e| body_refused(st, authed, e, limit))?;
+    FormData::parse(&bytes).ok_or_else(|| {
+        message(
+            st,
+            authed,
+            StatusCode::BAD_REQUEST,
+            "Bad form",
+            "The form could not be read (it is not valid UTF-8).",
+        )
+    })
 }
 
 /// Entry point for `/newsroom` and below.
@@ -589,40 +687,14 @@ pub async fn handle(st: &WebState, req: Request) -> Response<Body> {
             .map(StoryId);
         return upload(st, headers, body, video_for).await;
     }
-    let form = if method == Method::POST {
-        let bytes = match axum::body::to_bytes(body, BODY_LIMIT).await {
-            Ok(b) => b,
-            Err(_) => {
-                return message(
-                    st,
-                    None,
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                    "Too large",
-                    "The form is larger than 2 MiB.",
-                )
-            }
-        };
-        match FormData::parse(&bytes) {
-            Some(f) => f,
-            None => {
-                return message(
-                    st,
-                    None,
-                    StatusCode::BAD_REQUEST,
-                    "Bad form",
-                    "The form could not be read (it is not valid UTF-8).",
-                )
-            }
-        }
-    } else {
-        FormData::default()
-    };
     let query = FormData::parse(query.as_bytes()).unwrap_or_default();
     let segs: Vec<&str> = path
         .trim_start_matches("/newsroom")
         .split('/')
         .filter(|s| !s.is_empty())
         .collect();
+    // The session is looked up, and the request checked, before any body is read: a POST
+    // that will be refused costs no read.
     let authed = match cookie(&headers, SESSION_COOKIE) {
         Some(token) => match st.app.session(token).await {
             Ok(a) => a,
@@ -641,7 +713,20 @@ pub async fn handle(st: &WebState, req: Request) -> Response<Body> {
             "This form was not sent from the newsroom.",
         );
     }
-    // Pages open without a session.
+    let open_page = matches!(
+        segs.as_slice(),
+        ["login"] | ["login", "code"] | ["forgot"] | ["reset", _] | ["invitation", _]
+    );
+    // Pages open without a session: their forms are small, and so is their limit.
+    let mut body = Some(body);
+    let form = if open_page && post {
+        match read_form(st, None, body.take().unwrap_or_default(), OPEN_FORM_LIMIT).await {
+            Ok(f) => f,
+            Err(res) => return res,
+        }
+    } else {
+        FormData::default()
+    };
     match (segs.as_slice(), post) {
         (["login"], false) => {
             if authed.is_some() {
@@ -745,10 +830,22 @@ pub async fn handle(st: &WebState, req: Request) -> Response<Body> {
     {
         return see_other("/newsroom/account");
     }
-    if post
-        && (!same_origin(&headers, &st.app.site.base_url)
-            || !constant_eq(form.get("csrf"), &authed.csrf_token))
-    {
+    let form = if post && !open_page {
+        match read_form(
+            st,
+            Some(&authed),
+            body.take().unwrap_or_default(),
+            BODY_LIMIT,
+        )
+        .await
+        {
+            Ok(f) => f,
+            Err(res) => return res,
+        }
+    } else {
+        form
+    };
+    if post && !constant_eq(form.get("csrf"), &authed.csrf_token) {
         return message(
             st,
             Some(&authed),
@@ -1352,32 +1449,65 @@ pub async fn push(st: &WebState, req: Request) -> Response<Body> {
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
-    let body = match axum::body::to_bytes(req.into_body(), PUSH_LIMIT).await {
+    // The token is checked before a byte of the body is read: an unauthenticated push is
+    // answered at once, whatever it promised to send.
+    let grant = match st.app.authorize_push(id, &token).await {
+        Ok(g) => g,
+        Err(e) => return push_error(e),
+    };
+    let body = match read_body(req.into_body(), PUSH_LIMIT).await {
         Ok(b) => b,
-        Err(_) => {
+        Err(BodyError::TooLarge) => {
             return err(
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "too_large",
                 "The document is larger than 10 MiB.",
             )
         }
+        Err(BodyError::TimedOut) => {
+            return err(
+                StatusCode::REQUEST_TIMEOUT,
+                "too_slow",
+                "The document did not arrive in time.",
+            )
+        }
+        Err(BodyError::Broken) => {
+            return err(
+                StatusCode::BAD_REQUEST,
+                "unreadable",
+                "The document could not be read.",
+            )
+        }
     };
     match st
         .app
-        .push(id, &token, &body, content_type.as_deref())
+        .take_push(grant, &body, content_type.as_deref())
         .await
     {
         Ok(r) => json_response(
             StatusCode::OK,
             serde_json::json!({ "new": r.new, "updated": r.updated, "duplicates": r.duplicates, "withdrawn": r.withdrawn, "flagged": r.flagged.len() }),
         ),
-        Err(AppError::Forbidden) | Err(AppError::NotFound) => err(
+        Err(e) => push_error(e),
+    }
+}
+
+/// The JSON answer to a push the app refused.
+fn push_error(e: AppError) -> Response<Body> {
+    let err = |status: StatusCode, code: &str, message: &str| {
+        json_response(
+            status,
+            serde_json::json!({ "error": code, "message": message }),
+        )
+    };
+    match e {
+        AppError::Forbidden | AppError::NotFound => err(
             StatusCode::UNAUTHORIZED,
             "unauthorized",
             "Unknown source or wrong token.",
         ),
-        Err(AppError::Conflict(why)) => err(StatusCode::CONFLICT, "source_off", &why),
-        Err(AppError::Invalid(f)) => err(
+        AppError::Conflict(why) => err(StatusCode::CONFLICT, "source_off", &why),
+        AppError::Invalid(f) => err(
             StatusCode::BAD_REQUEST,
             "unreadable",
             &f.iter()
@@ -1385,7 +1515,7 @@ pub async fn push(st: &WebState, req: Request) -> Response<Body> {
                 .collect::<Vec<_>>()
                 .join(" "),
         ),
-        Err(e) => {
+        e => {
             tracing::error!(error = %e, "push failed");
             err(
                 StatusCode::INTERNAL_SERVER_ERROR,
@@ -1398,8 +1528,49 @@ pub async fn push(st: &WebState, req: Request) -> Response<Body> {
 
 /// Largest upload body (the image limit plus the form's other fields).
 const UPLOAD_LIMIT: usize = 16 * 1024 * 1024;
+/// Largest video upload body.
+const VIDEO_UPLOAD_LIMIT: usize = 101 * 1024 * 1024;
+/// Largest text field of an upload form (alt text, caption, credit, version, CSRF token).
+const UPLOAD_FIELD_LIMIT: usize = 64 * 1024;
 
-/// `POST /newsroom/media`, multipart: a picture with its alt text, caption and credit.
+/// A temporary upload file in the media folder, removed when dropped.
+struct TempUpload(std::path::PathBuf);
+
+impl Drop for TempUpload {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+/// Why an upload's body could not be read.
+enum UploadError {
+    TooLarge,
+    TimedOut,
+    Unreadable,
+    Disk(std::io::Error),
+}
+
+impl From<multer::Error> for UploadError {
+    fn from(e: multer::Error) -> Self {
+        match e {
+            multer::Error::StreamSizeExceeded { .. } | multer::Error::FieldSizeExceeded { .. } => {
+                UploadError::TooLarge
+            }
+            other => match crate::forms::body_error(&other) {
+                BodyError::TooLarge => UploadError::TooLarge,
+                BodyError::TimedOut => UploadError::TimedOut,
+                BodyError::Broken => UploadError::Unreadable,
+            },
+        }
+    }
+}
+
+/// `POST /newsroom/media` (a picture with its alt text, caption and credit) and
+/// `POST /newsroom/stories/{id}/video`, multipart. Everything that can be checked without the
+/// body is checked first: the session, the two-step-login rule, the origin, the right to upload
+/// (asked of `app`); then the CSRF token, which must be the form's first field, before any file
+/// byte is read. The file goes to a temporary file in the media folder as it arrives, within
+/// the limit, never whole into memory.
 async fn upload(
     st: &WebState,
     headers: HeaderMap,
@@ -1407,7 +1578,10 @@ async fn upload(
     video_for: Option<StoryId>,
 ) -> Response<Body> {
     let authed = match cookie(&headers, SESSION_COOKIE) {
-        Some(token) => st.app.session(token).await.ok().flatten(),
+        Some(token) => match st.app.session(token).await {
+            Ok(a) => a,
+            Err(e) => return app_error(st, None, e),
+        },
         None => None,
     };
     let Some(a) = authed else {
@@ -1419,100 +1593,93 @@ async fn upload(
             "Your session has ended. Log in and try again.",
         );
     };
+    // The same rule as every other newsroom request: no second factor yet, no newsroom.
+    if st.app.totp_required(&a.user) && !a.user.totp_enabled {
+        return see_other("/newsroom/account");
+    }
+    if !same_origin(&headers, &st.app.site.base_url) {
+        return csrf_refused(st, &a);
+    }
+    let allowed = match video_for {
+        Some(id) => st.app.may_attach_video(&a.user, id).await.map(|_| ()),
+        None => st.app.may_upload(&a.user),
+    };
+    if let Err(e) = allowed {
+        return app_error(st, Some(&a), e);
+    }
     let limit = if video_for.is_some() {
         VIDEO_UPLOAD_LIMIT
     } else {
         UPLOAD_LIMIT
     };
-    let bytes = match axum::body::to_bytes(body, limit).await {
-        Ok(b) => b,
-        Err(_) => {
-            let text = format!("The upload is larger than {} MiB.", limit / (1024 * 1024));
-            return message(
-                st,
-                Some(&a),
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "Too large",
-                &text,
-            );
-        }
+    let boundary = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|ct| multer::parse_boundary(ct).ok());
+    let Some(boundary) = boundary else {
+        return bad_upload(st, &a);
     };
-    let mut req = Request::new(Body::from(bytes));
-    if let Some(ct) = headers.get(header::CONTENT_TYPE) {
-        req.headers_mut().insert(header::CONTENT_TYPE, ct.clone());
-    }
-    let mut parts =
-        match <axum::extract::Multipart as axum::extract::FromRequest<()>>::from_request(req, &())
-            .await
-        {
-            Ok(m) => m,
-            Err(_) => {
-                return message(
-                    st,
-                    Some(&a),
-                    StatusCode::BAD_REQUEST,
-                    "Bad upload",
-                    "The upload could not be read.",
-                )
-            }
-        };
-    let (mut csrf, mut alt, mut caption, mut credit, mut file, mut form_version) = (
-        String::new(),
-        String::new(),
-        String::new(),
-        String::new(),
-        Vec::new(),
-        String::new(),
+    let field_limit = UPLOAD_FIELD_LIMIT as u64;
+    let constraints = multer::Constraints::new().size_limit(
+        multer::SizeLimit::new()
+            .whole_stream(limit as u64)
+            .for_field("csrf", field_limit)
+            .for_field("alt", field_limit)
+            .for_field("caption", field_limit)
+            .for_field("credit", field_limit)
+            .for_field("version", field_limit),
     );
+    let mut parts =
+        multer::Multipart::with_constraints(body.into_data_stream(), boundary, constraints);
+    // The CSRF token comes first (the forms put it first); nothing else is read without it.
+    let csrf = match parts.next_field().await {
+        Ok(Some(field)) if field.name() == Some("csrf") => match field.text().await {
+            Ok(t) => t,
+            Err(e) => return upload_refused(st, &a, e.into(), limit),
+        },
+        Ok(_) => String::new(),
+        Err(e) => return upload_refused(st, &a, e.into(), limit),
+    };
+    if !constant_eq(&csrf, &a.csrf_token) {
+        return csrf_refused(st, &a);
+    }
+    let (mut alt, mut caption, mut credit, mut form_version) =
+        (String::new(), String::new(), String::new(), String::new());
+    let mut file: Option<(TempUpload, u64)> = None;
     loop {
-        match parts.next_field().await {
-            Ok(Some(field)) => {
-                let name = field.name().unwrap_or("").to_owned();
-                let Ok(data) = field.bytes().await else {
-                    return message(
-                        st,
-                        Some(&a),
-                        StatusCode::BAD_REQUEST,
-                        "Bad upload",
-                        "The upload could not be read.",
-                    );
-                };
-                let text = || String::from_utf8_lossy(&data).into_owned();
-                match name.as_str() {
-                    "csrf" => csrf = text(),
-                    "alt" => alt = text(),
-                    "caption" => caption = text(),
-                    "credit" => credit = text(),
-                    "file" => file = data.to_vec(),
-                    "version" => form_version = text(),
-                    _ => {}
-                }
-            }
+        let mut field = match parts.next_field().await {
+            Ok(Some(f)) => f,
             Ok(None) => break,
-            Err(_) => {
-                return message(
-                    st,
-                    Some(&a),
-                    StatusCode::BAD_REQUEST,
-                    "Bad upload",
-                    "The upload could not be read.",
-                )
+            Err(e) => return upload_refused(st, &a, e.into(), limit),
+        };
+        let name = field.name().unwrap_or("").to_owned();
+        if name == "file" {
+            if file.is_some() {
+                return bad_upload(st, &a);
             }
+            match save_field(st, &mut field).await {
+                Ok(saved) => file = Some(saved),
+                Err(e) => return upload_refused(st, &a, e, limit),
+            }
+            continue;
+        }
+        let text = match field.text().await {
+            Ok(t) => t,
+            Err(e) => return upload_refused(st, &a, e.into(), limit),
+        };
+        match name.as_str() {
+            "alt" => alt = text,
+            "caption" => caption = text,
+            "credit" => credit = text,
+            "version" => form_version = text,
+            _ => {}
         }
     }
-    if !same_origin(&headers, &st.app.site.base_url) || !constant_eq(&csrf, &a.csrf_token) {
-        return message(
-            st,
-            Some(&a),
-            StatusCode::FORBIDDEN,
-            "Refused",
-            "This form was not sent from your newsroom session. Reload the page and try again.",
-        );
-    }
+    let file = file.filter(|(_, len)| *len > 0);
     if let Some(id) = video_for {
-        return attach_video(st, &a, id, &form_version, file).await;
+        return attach_video(st, &a, id, &form_version, file.map(|(f, _)| f)).await;
     }
-    if file.is_empty() {
+    let Some((tmp, _)) = file else {
         return media_page(
             st,
             &a,
@@ -1521,10 +1688,16 @@ async fn upload(
             StatusCode::BAD_REQUEST,
         )
         .await;
-    }
+    };
+    // A picture is decoded in memory anyway; it is read back only now, within its limit.
+    let bytes = match tokio::fs::read(&tmp.0).await {
+        Ok(b) => b,
+        Err(e) => return app_error(st, Some(&a), AppError::Internal(Box::new(e))),
+    };
+    drop(tmp);
     match st
         .app
-        .upload_image(&a.user, file, &alt, &caption, &credit, &st.media_dir)
+        .upload_image(&a.user, bytes, &alt, &caption, &credit, &st.media_dir)
         .await
     {
         Ok(img) => {
@@ -1554,15 +1727,81 @@ async fn upload(
     }
 }
 
-/// Largest video upload body.
-const VIDEO_UPLOAD_LIMIT: usize = 101 * 1024 * 1024;
+/// Streams a file field into a hidden temporary file in the media folder; returns it and its
+/// length. The whole-stream limit of the multipart parser bounds it.
+async fn save_field(
+    st: &WebState,
+    field: &mut multer::Field<'static>,
+) -> Result<(TempUpload, u64), UploadError> {
+    use tokio::io::AsyncWriteExt;
+    let name = newsdesk_app::auth::random_hex(8)
+        .map_err(|e| UploadError::Disk(std::io::Error::other(e.to_string())))?;
+    tokio::fs::create_dir_all(&st.media_dir)
+        .await
+        .map_err(UploadError::Disk)?;
+    let tmp = TempUpload(st.media_dir.join(format!(".upload-{name}")));
+    let mut out = tokio::fs::File::create(&tmp.0)
+        .await
+        .map_err(UploadError::Disk)?;
+    let mut len = 0u64;
+    while let Some(chunk) = field.chunk().await? {
+        len += chunk.len() as u64;
+        out.write_all(&chunk).await.map_err(UploadError::Disk)?;
+    }
+    out.flush().await.map_err(UploadError::Disk)?;
+    Ok((tmp, len))
+}
+
+fn csrf_refused(st: &WebState, a: &Authed) -> Response<Body> {
+    message(
+        st,
+        Some(a),
+        StatusCode::FORBIDDEN,
+        "Refused",
+        "This form was not sent from your newsroom session. Reload the page and try again.",
+    )
+}
+
+fn bad_upload(st: &WebState, a: &Authed) -> Response<Body> {
+    message(
+        st,
+        Some(a),
+        StatusCode::BAD_REQUEST,
+        "Bad upload",
+        "The upload could not be read.",
+    )
+}
+
+fn upload_refused(st: &WebState, a: &Authed, e: UploadError, limit: usize) -> Response<Body> {
+    match e {
+        UploadError::TooLarge => {
+            let text = format!("The upload is larger than {} MiB.", limit / (1024 * 1024));
+            message(
+                st,
+                Some(a),
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "Too large",
+                &text,
+            )
+        }
+        UploadError::TimedOut => message(
+            st,
+            Some(a),
+            StatusCode::REQUEST_TIMEOUT,
+            "Too slow",
+            "The upload did not arrive in time; please try again.",
+        ),
+        UploadError::Unreadable => bad_upload(st, a),
+        UploadError::Disk(e) => app_error(st, Some(a), AppError::Internal(Box::new(e))),
+    }
+}
 
 async fn attach_video(
     st: &WebState,
     a: &Authed,
     id: StoryId,
     version: &str,
-    file: Vec<u8>,
+    file: Option<TempUpload>,
 ) -> Response<Body> {
     let Ok(version) = version.parse::<i64>() else {
         return message(
@@ -1573,7 +1812,7 @@ async fn attach_video(
             "The form lost its version; reload the page.",
         );
     };
-    if file.is_empty() {
+    let Some(tmp) = file else {
         return message(
             st,
             Some(a),
@@ -1581,24 +1820,14 @@ async fn attach_video(
             "No video",
             "Choose an MP4 or WebM file to upload.",
         );
-    }
-    // The upload goes to a hidden temporary file in the media folder, then is moved (or refused
-    // and removed) by the media room.
-    let tmp = match newsdesk_app::auth::random_hex(8) {
-        Ok(r) => st.media_dir.join(format!(".upload-{r}")),
-        Err(e) => return app_error(st, Some(a), e),
     };
-    if let Err(e) = tokio::fs::create_dir_all(&st.media_dir)
-        .await
-        .and(tokio::fs::write(&tmp, &file).await)
-    {
-        return app_error(st, Some(a), AppError::Internal(Box::new(e)));
-    }
+    // The upload is in a hidden temporary file in the media folder; the media room moves it
+    // (or refuses it), and the temporary file is removed either way.
     let result = st
         .app
-        .attach_video(&a.user, id, version, &tmp, &st.media_dir)
+        .attach_video(&a.user, id, version, &tmp.0, &st.media_dir)
         .await;
-    let _ = tokio::fs::remove_file(&tmp).await;
+    drop(tmp);
     match result {
         Ok(_) => see_other(&format!("/newsroom/stories/{id}?saved=1")),
         Err(e) => app_error(st, Some(a), e),
@@ -2835,11 +3064,63 @@ mod tests {
         assert!(!same_origin(&h(&[("sec-fetch-site", "same-site")]), base));
         assert!(same_origin(&h(&[("origin", "https://news.example")]), base));
         assert!(same_origin(
+            &h(&[("origin", "https://News.Example:443")]),
+            base
+        ));
+        // Another name of the site (the Host it was sent to), with the site's scheme.
+        assert!(same_origin(
             &h(&[
-                ("origin", "http://127.0.0.1:8080"),
-                ("host", "127.0.0.1:8080")
+                ("origin", "https://www.news.example"),
+                ("host", "www.news.example")
             ]),
             base
+        ));
+        // Scheme and port count: a plain-HTTP page never posts into the HTTPS site.
+        for origin in [
+            "http://news.example",
+            "https://news.example:8443",
+            "http://127.0.0.1:8080",
+        ] {
+            for host in ["news.example", "127.0.0.1:8080"] {
+                assert!(
+                    !same_origin(&h(&[("origin", origin), ("host", host)]), base),
+                    "{origin} via {host}"
+                );
+            }
+        }
+        let local = "http://127.0.0.1:9000";
+        assert!(same_origin(
+            &h(&[("origin", "http://127.0.0.1:9000")]),
+            local
+        ));
+        assert!(same_origin(
+            &h(&[
+                ("origin", "http://localhost:9000"),
+                ("host", "localhost:9000")
+            ]),
+            local
+        ));
+        assert!(!same_origin(
+            &h(&[
+                ("origin", "http://127.0.0.1:8080"),
+                ("host", "127.0.0.1:9000")
+            ]),
+            local
+        ));
+        assert!(!same_origin(
+            &h(&[
+                ("origin", "https://127.0.0.1:9000"),
+                ("host", "127.0.0.1:9000")
+            ]),
+            local
+        ));
+        assert!(same_origin(
+            &h(&[("origin", "http://[::1]:9000"), ("host", "[::1]:9000")]),
+            local
+        ));
+        assert!(!same_origin(
+            &h(&[("origin", "http://user@127.0.0.1:9000")]),
+            local
         ));
         assert!(!same_origin(
             &h(&[("origin", "https://evil.example"), ("host", "news.example")]),

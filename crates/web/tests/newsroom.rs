@@ -17,6 +17,7 @@ struct Site {
     router: Router,
     app: Arc<App>,
     clock: Arc<ManualClock>,
+    media: std::path::PathBuf,
 }
 
 fn t0() -> chrono::DateTime<Utc> {
@@ -58,8 +59,13 @@ async fn site() -> Site {
             .await
             .unwrap();
     }
-    let router = newsdesk_web::router(newsdesk_web::WebState::new(app.clone(), media));
-    Site { router, app, clock }
+    let router = newsdesk_web::router(newsdesk_web::WebState::new(app.clone(), media.clone()));
+    Site {
+        router,
+        app,
+        clock,
+        media,
+    }
 }
 
 struct Res {
@@ -2296,4 +2302,342 @@ async fn forgot_password_over_http_sends_at_most_three_mails() {
     let mails = outbox.take();
     assert_eq!(mails.len(), 3, "three e-mails per account and hour");
     assert!(mails.iter().all(|m| m.to.as_str() == "editor@example.org"));
+}
+
+/// A request body that sends `first` (if any), then promises more that never comes, counting
+/// how often the server asked for it: what a slow or hostile client does.
+struct Promised {
+    first: Option<axum::body::Bytes>,
+    asked: Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl http_body::Body for Promised {
+    type Data = axum::body::Bytes;
+    type Error = std::io::Error;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        _cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<http_body::Frame<Self::Data>, Self::Error>>> {
+        self.asked.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        match self.first.take() {
+            Some(b) => std::task::Poll::Ready(Some(Ok(http_body::Frame::data(b)))),
+            None => std::task::Poll::Pending,
+        }
+    }
+}
+
+/// Sends a request whose body never ends; returns the answer and how often the body was
+/// polled. A server that waits for the body fails the time bound.
+async fn send_promised(
+    r: &Router,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    first: Option<Vec<u8>>,
+) -> (Res, usize) {
+    let asked = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let mut req = Request::builder().method(method).uri(path);
+    for (k, v) in headers {
+        req = req.header(*k, *v);
+    }
+    let body = Body::new(Promised {
+        first: first.map(Into::into),
+        asked: asked.clone(),
+    });
+    let res = tokio::time::timeout(
+        std::time::Duration::from_secs(20),
+        r.clone().oneshot(req.body(body).unwrap()),
+    )
+    .await
+    .unwrap_or_else(|_| panic!("{method} {path}: the server waited for a body it should refuse"))
+    .unwrap();
+    let status = res.status();
+    let headers = res.headers().clone();
+    let raw = res.into_body().collect().await.unwrap().to_bytes();
+    (
+        Res {
+            status,
+            headers,
+            body: String::from_utf8_lossy(&raw).into_owned(),
+        },
+        asked.load(std::sync::atomic::Ordering::SeqCst),
+    )
+}
+
+fn upload_files_left(media: &std::path::Path) -> usize {
+    std::fs::read_dir(media)
+        .map(|d| {
+            d.filter_map(Result::ok)
+                .filter(|e| e.file_name().to_string_lossy().starts_with(".upload-"))
+                .count()
+        })
+        .unwrap_or(0)
+}
+
+#[tokio::test]
+async fn refused_requests_are_answered_without_reading_their_bodies() {
+    let s = site().await;
+    let editor = login(&s, "editor@example.org").await;
+    let contrib = login(&s, "contrib@example.org").await;
+    let admin = login(&s, "admin@example.org").await;
+    let admin_user = s
+        .app
+        .session(admin.cookie.split_once('=').unwrap().1)
+        .await
+        .unwrap()
+        .unwrap()
+        .user;
+    let (source, _token) = s
+        .app
+        .add_source(&admin_user, "Slow Wire", "", 15, false)
+        .await
+        .unwrap();
+    let ten_mib = (10 * 1024 * 1024).to_string();
+
+    // A push with a wrong token, or to no source, promising 10 MiB it never sends: answered
+    // 401 at once, its body never asked for.
+    for path in [format!("/api/wire/{}", source.id), "/api/wire/9999".into()] {
+        let (r, asked) = send_promised(
+            &s.router,
+            "POST",
+            &path,
+            &[
+                ("authorization", "Bearer wrong"),
+                ("content-type", "application/json"),
+                ("content-length", &ten_mib),
+            ],
+            None,
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{path}: {}", r.body);
+        assert_eq!(asked, 0, "{path}: the body of a refused push is not read");
+    }
+
+    // A newsroom form without a session, or from another site: refused unread.
+    let form_ct = ("content-type", "application/x-www-form-urlencoded");
+    let (r, asked) = send_promised(
+        &s.router,
+        "POST",
+        "/newsroom/stories/new",
+        &[form_ct, ("content-length", "2000000")],
+        None,
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert_eq!(asked, 0, "no session: the form is not read");
+    let (r, asked) = send_promised(
+        &s.router,
+        "POST",
+        "/newsroom/stories/new",
+        &[
+            form_ct,
+            ("cookie", &editor.cookie),
+            ("origin", "https://evil.example"),
+        ],
+        None,
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert_eq!(asked, 0, "another site's form is not read");
+    // The pages open without a session take small forms only.
+    let big = format!("email=a%40example.org&password={}", "x".repeat(70 * 1024));
+    let r = send(
+        &s.router,
+        "POST",
+        "/newsroom/login",
+        &[("sec-fetch-site", "same-origin")],
+        big.into_bytes(),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::PAYLOAD_TOO_LARGE, "{}", r.body);
+    assert!(r.body.contains("64 KiB"), "{}", r.body);
+
+    // Uploads: session, role and origin are checked before the body, the CSRF token (the
+    // first field) before the file.
+    let boundary = "----promised";
+    let mp_ct = format!("multipart/form-data; boundary={boundary}");
+    let head = |csrf: &str| {
+        format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{csrf}\r\n\
+             --{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"big.png\"\r\n\
+             Content-Type: image/png\r\n\r\nPNG"
+        )
+        .into_bytes()
+    };
+    let (r, asked) = send_promised(
+        &s.router,
+        "POST",
+        "/newsroom/media",
+        &[("content-type", &mp_ct), ("sec-fetch-site", "same-origin")],
+        None,
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert_eq!(asked, 0, "no session: the upload is not read");
+    let (r, asked) = send_promised(
+        &s.router,
+        "POST",
+        "/newsroom/media",
+        &[
+            ("content-type", &mp_ct),
+            ("cookie", &contrib.cookie),
+            ("sec-fetch-site", "same-origin"),
+        ],
+        None,
+    )
+    .await;
+    assert_eq!(
+        r.status,
+        StatusCode::FORBIDDEN,
+        "contributors do not upload"
+    );
+    assert_eq!(asked, 0, "a contributor's upload is not read");
+    let (r, asked) = send_promised(
+        &s.router,
+        "POST",
+        "/newsroom/media",
+        &[
+            ("content-type", &mp_ct),
+            ("cookie", &editor.cookie),
+            ("sec-fetch-site", "cross-site"),
+        ],
+        None,
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert_eq!(asked, 0, "another site's upload is not read");
+    let (r, _) = send_promised(
+        &s.router,
+        "POST",
+        "/newsroom/media",
+        &[
+            ("content-type", &mp_ct),
+            ("cookie", &editor.cookie),
+            ("sec-fetch-site", "same-origin"),
+        ],
+        Some(head("not-the-token")),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+    // Answered while the file is still promised: only the first part was read.
+    let media = s.media.clone();
+    assert_eq!(upload_files_left(&media), 0);
+
+    // Where two-step login is required, an editor without it uploads nothing (as for every
+    // other newsroom request), and the body is not read.
+    let strict = App::load(
+        s.app.store.clone(),
+        s.clock.clone(),
+        SiteConfig {
+            base_url: "https://news.example".into(),
+            require_totp_for_editors: true,
+            ..SiteConfig::default()
+        },
+    )
+    .await
+    .unwrap();
+    let strict_router = newsdesk_web::router(newsdesk_web::WebState::new(strict, media.clone()));
+    let (r, asked) = send_promised(
+        &strict_router,
+        "POST",
+        "/newsroom/media",
+        &[
+            ("content-type", &mp_ct),
+            ("cookie", &editor.cookie),
+            ("sec-fetch-site", "same-origin"),
+        ],
+        Some(head(&editor.csrf)),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert_eq!(r.header("location"), "/newsroom/account");
+    assert_eq!(asked, 0, "no second factor: the upload is not read");
+
+    // A picture larger than 2 MiB goes through (streamed to a temporary file, then removed);
+    // one over the limit is refused with 413 and leaves nothing behind.
+    let mut x = 12345u32;
+    let noise: Vec<u8> = (0..1000 * 1000 * 3)
+        .map(|_| {
+            x = x.wrapping_mul(1_103_515_245).wrapping_add(12345);
+            (x >> 16) as u8
+        })
+        .collect();
+    let png = newsdesk_demo::png::encode_rgb(1000, 1000, &noise).unwrap();
+    assert!(png.len() > 2 * 1024 * 1024, "{}", png.len());
+    let count = s.app.read().images.len();
+    let (ct, body) = multipart(&editor.csrf, "Noise", &png, "noise.png");
+    let r = send(
+        &s.router,
+        "POST",
+        "/newsroom/media",
+        &[
+            ("cookie", &editor.cookie),
+            ("content-type", &ct),
+            ("sec-fetch-site", "same-origin"),
+        ],
+        body,
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert!(r.body.contains("Uploaded picture"));
+    assert_eq!(s.app.read().images.len(), count + 1);
+    let (ct, body) = multipart(
+        &editor.csrf,
+        "Too big",
+        &vec![7u8; 17 * 1024 * 1024],
+        "big.png",
+    );
+    let r = send(
+        &s.router,
+        "POST",
+        "/newsroom/media",
+        &[
+            ("cookie", &editor.cookie),
+            ("content-type", &ct),
+            ("sec-fetch-site", "same-origin"),
+        ],
+        body,
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::PAYLOAD_TOO_LARGE, "{}", r.body);
+    assert_eq!(
+        upload_files_left(&media),
+        0,
+        "temporary upload files are removed"
+    );
+}
+
+#[tokio::test]
+async fn hsts_is_sent_for_an_https_site_only() {
+    let s = site().await;
+    for path in ["/", "/newsroom/login", "/no-such-page"] {
+        let r = send(&s.router, "GET", path, &[], vec![]).await;
+        assert_eq!(
+            r.header("strict-transport-security"),
+            "max-age=31536000",
+            "{path}"
+        );
+    }
+    let off = newsdesk_web::router(newsdesk_web::WebState::with_hsts(
+        s.app.clone(),
+        std::env::temp_dir(),
+        false,
+    ));
+    let r = send(&off, "GET", "/", &[], vec![]).await;
+    assert_eq!(r.header("strict-transport-security"), "");
+    let plain = App::load(
+        s.app.store.clone(),
+        s.clock.clone(),
+        SiteConfig {
+            base_url: "http://127.0.0.1:9000".into(),
+            ..SiteConfig::default()
+        },
+    )
+    .await
+    .unwrap();
+    let plain = newsdesk_web::router(newsdesk_web::WebState::new(plain, std::env::temp_dir()));
+    let r = send(&plain, "GET", "/", &[], vec![]).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(r.header("strict-transport-security"), "", "plain HTTP site");
 }
