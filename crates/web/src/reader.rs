@@ -185,8 +185,7 @@ async fn serve(
         match first.and_then(|f| tax.edition_by_slug(f)) {
             Some(e) if e.is_global() => {
                 // "/global/…" is the unprefixed page.
-                let to = format!("/{}", segs[1..].join("/"));
-                return Ok(redirect(&to));
+                return Ok(redirect(&crate::paths::path_of(&segs[1..])));
             }
             Some(e) => (e.clone(), &segs[1..]),
             None => (tax.global().cloned().ok_or(Fail::NotFound)?, &segs[..]),
@@ -282,11 +281,15 @@ fn page_param(query: Option<&str>) -> Result<Option<usize>, Fail> {
     Ok(page)
 }
 
-/// A permanent redirect.
+/// A permanent redirect to a path on this site (anything that a browser could read as another
+/// host, `//x` or `/\\x`, goes home instead).
 pub fn redirect(to: &str) -> Response<Body> {
+    let same_site = to
+        .strip_prefix('/')
+        .is_some_and(|rest| !rest.starts_with(['/', '\\']));
     Response::builder()
         .status(StatusCode::MOVED_PERMANENTLY)
-        .header(header::LOCATION, if to.is_empty() { "/" } else { to })
+        .header(header::LOCATION, if same_site { to } else { "/" })
         .header(header::CACHE_CONTROL, CachePolicy::Redirect.header())
         .body(Body::empty())
         .unwrap_or_else(|_| Response::new(Body::empty()))

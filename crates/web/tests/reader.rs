@@ -337,6 +337,41 @@ async fn bad_input_gets_a_clear_page_never_a_bare_error() {
 }
 
 #[tokio::test]
+async fn edition_redirects_never_leave_the_site() {
+    let s = site().await;
+    for p in [
+        "/global/%5Cevil.example",
+        "/global/%5C%5Cevil.example",
+        "/global/%5Cevil.example/x",
+        "/global//%5Cevil.example",
+        "/global/%2F%2Fevil.example",
+        "/global/%2F%5Cevil.example",
+        "/global/../%5Cevil.example",
+        "/global/%2E%2E/%5Cevil.example",
+        "/global/..",
+        "/global",
+    ] {
+        let r = get(&s.router, p).await;
+        if r.status == 301 {
+            let to = r.header("location");
+            let rest = to.strip_prefix('/').unwrap_or_else(|| panic!("{p} → {to}"));
+            assert!(
+                !rest.starts_with('/') && !rest.starts_with('\\'),
+                "{p} → {to} leaves the site"
+            );
+            assert!(!to.contains('\\'), "{p} → {to}");
+        } else {
+            assert!([400, 404].contains(&r.status.as_u16()), "{p}: {}", r.status);
+        }
+    }
+    let r = get(&s.router, "/global/%5Cevil.example").await;
+    assert_eq!(r.status, 301);
+    assert_eq!(r.header("location"), "/%5Cevil.example");
+    let r = get(&s.router, "/global/sector/health").await;
+    assert_eq!(r.header("location"), "/sector/health");
+}
+
+#[tokio::test]
 async fn every_listing_kind_paginates() {
     let s = site().await;
     let (tag, desk, author, day) = {
