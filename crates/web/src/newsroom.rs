@@ -269,6 +269,8 @@ struct HistoryPage {
     to: i64,
     diff_headline: Vec<DiffPart>,
     diff_body: Vec<DiffPart>,
+    /// Said when the body's difference is coarser than word by word.
+    diff_note: String,
     can_restore: bool,
 }
 
@@ -2633,7 +2635,7 @@ async fn history(
     let oldest_pair = revs.get(1).map(|r| r.id).unwrap_or(newest);
     let from = query.get("from").parse().unwrap_or(oldest_pair);
     let to = query.get("to").parse().unwrap_or(newest);
-    let (mut diff_headline, mut diff_body) = (Vec::new(), Vec::new());
+    let (mut diff_headline, mut diff_body, mut diff_note) = (Vec::new(), Vec::new(), String::new());
     if from != 0 && to != 0 {
         let (a_rev, b_rev) = (
             st.app.store.get_revision(from).await?,
@@ -2647,7 +2649,9 @@ async fn history(
             a_rev.input.headline.as_str(),
             b_rev.input.headline.as_str(),
         ));
-        diff_body = parts(diff::words(&a_rev.input.body_md, &b_rev.input.body_md));
+        let body = diff::diff(&a_rev.input.body_md, &b_rev.input.body_md);
+        diff_note = body.note().unwrap_or_default().to_owned();
+        diff_body = parts(body.chunks);
     }
     let page = HistoryPage {
         f: frame(st, Some(a), "History"),
@@ -2669,6 +2673,7 @@ async fn history(
         to,
         diff_headline,
         diff_body,
+        diff_note,
         can_restore: a.user.role.can(Capability::RestoreRevision) && editable(story.status),
     };
     Ok(html_response(StatusCode::OK, page.render()))

@@ -1966,3 +1966,50 @@ async fn sources_page_and_the_push_endpoint() {
         StatusCode::METHOD_NOT_ALLOWED
     );
 }
+
+#[tokio::test]
+async fn a_diff_of_two_huge_revisions_is_coarse_with_a_note() {
+    let s = site().await;
+    let editor = login(&s, "editor@example.org").await;
+    // Two bodies of 99,999 short lines that share nothing: a full comparison table would hold
+    // about 10^10 cells (40 GB), which the old code tried to allocate.
+    let old = "a\n".repeat(99_999);
+    let new = "b\n".repeat(99_999);
+    let created = post(
+        &s,
+        &editor,
+        "/newsroom/stories/new",
+        &story_fields("A long story", &old),
+    )
+    .await;
+    assert_eq!(created.status, StatusCode::SEE_OTHER, "{}", created.body);
+    let id = id_from(&created.header("location"));
+    let mut edit = story_fields("A long story", &new);
+    edit.push(("version", "1"));
+    let saved = post(&s, &editor, &format!("/newsroom/stories/{id}"), &edit).await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.body);
+    let hist = get(&s, &editor, &format!("/newsroom/stories/{id}/history")).await;
+    assert_eq!(hist.status, StatusCode::OK);
+    assert!(
+        hist.body.contains("too long or too different to compare"),
+        "the history says the difference is coarse"
+    );
+    assert!(hist.body.contains("<del>a\na\n") && hist.body.contains("<ins>b\nb\n"));
+    // A small edit still gets its word-by-word difference and no note.
+    for body in ["b\nc\n", "b\nd\n"] {
+        let page = get(&s, &editor, &format!("/newsroom/stories/{id}")).await;
+        let i = page.body.find("name=\"version\" value=\"").unwrap() + 22;
+        let v = page.body[i..i + page.body[i..].find('"').unwrap()].to_owned();
+        let mut edit = story_fields("A long story", body);
+        edit.push(("version", &v));
+        let r = post(&s, &editor, &format!("/newsroom/stories/{id}"), &edit).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    }
+    let hist = get(&s, &editor, &format!("/newsroom/stories/{id}/history")).await;
+    assert!(
+        hist.body.contains("<del>c\n</del><ins>d\n</ins>"),
+        "{}",
+        hist.body
+    );
+    assert!(!hist.body.contains("too long or too different"));
+}
