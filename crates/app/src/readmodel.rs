@@ -352,6 +352,15 @@ impl Snapshot {
         scored.into_iter().take(n).map(|(_, c)| c.clone()).collect()
     }
 
+    /// The tag at `slug` if a story public at `now` carries it: saving a draft creates its tags,
+    /// and a tag no public story has would tell readers what is being written.
+    pub fn public_tag_by_slug(&self, slug: &str, now: DateTime<Utc>) -> Option<&Tag> {
+        let tag = self.tax.tag_by_slug(slug)?;
+        self.all_public(now)
+            .any(|c| c.tag_ids.contains(&tag.id))
+            .then_some(tag)
+    }
+
     /// Every public story (sitemaps), newest first.
     pub fn all_public(&self, now: DateTime<Utc>) -> impl Iterator<Item = &Arc<StoryCard>> {
         let start = self

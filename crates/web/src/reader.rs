@@ -609,6 +609,7 @@ fn corrections_page(
 pub fn resolve_listing(
     snap: &newsdesk_app::Snapshot,
     l: &ListingPath,
+    now: DateTime<Utc>,
 ) -> Result<(Filter, String, String), Fail> {
     let tax = &snap.tax;
     Ok(match l {
@@ -626,7 +627,7 @@ pub fn resolve_listing(
             (Filter::Kind(k), k.plural_label().to_owned(), String::new())
         }
         ListingPath::Tag(t) => {
-            let t = tax.tag_by_slug(t).ok_or(Fail::NotFound)?;
+            let t = snap.public_tag_by_slug(t, now).ok_or(Fail::NotFound)?;
             (Filter::Tag(t.id), format!("Tag: {}", t.name), String::new())
         }
         ListingPath::Desk(d) => {
@@ -670,7 +671,7 @@ fn listing(
 ) -> Result<Rendered, Fail> {
     let snap = st.app.read();
     let cx = ctx(st, &snap, edition);
-    let (filter, heading, intro) = resolve_listing(&snap, l)?;
+    let (filter, heading, intro) = resolve_listing(&snap, l, cx.now)?;
     let per_page = st.app.site.page_size;
     let paged = snap
         .page(cx.now, edition, filter, page, per_page)

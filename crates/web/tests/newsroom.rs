@@ -2013,3 +2013,55 @@ async fn a_diff_of_two_huge_revisions_is_coarse_with_a_note() {
     );
     assert!(!hist.body.contains("too long or too different"));
 }
+
+#[tokio::test]
+async fn a_tag_only_unpublished_stories_carry_is_not_found() {
+    let s = site().await;
+    let contrib = login(&s, "contrib@example.org").await;
+    let editor = login(&s, "editor@example.org").await;
+    let mut fields = story_fields("Board weighs a quiet takeover", "Not for readers yet.");
+    fields.retain(|(k, _)| *k != "tags");
+    fields.push(("tags", "Quiet takeover talks"));
+    fields.push(("embargo_until", "2026-11-20T12:00"));
+    let created = post(&s, &contrib, "/newsroom/stories/new", &fields).await;
+    assert_eq!(created.status, StatusCode::SEE_OTHER, "{}", created.body);
+    let id = id_from(&created.header("location"));
+    let paths = [
+        "/tag/quiet-takeover-talks",
+        "/tag/quiet-takeover-talks/feed.rss",
+        "/tag/quiet-takeover-talks/feed.atom",
+        "/tag/quiet-takeover-talks/feed.json",
+        "/south-asia/tag/quiet-takeover-talks",
+        "/south-asia/tag/quiet-takeover-talks/feed.atom",
+    ];
+    let status = |p: &'static str| {
+        let r = s.router.clone();
+        async move { send(&r, "GET", p, &[], vec![]).await.status }
+    };
+    for p in paths {
+        assert_eq!(status(p).await, StatusCode::NOT_FOUND, "draft: {p}");
+    }
+    // Published under an embargo: still nothing until the embargo ends.
+    for step in ["submit", "publish"] {
+        let page = get(&s, &editor, &format!("/newsroom/stories/{id}")).await;
+        let i = page.body.find("name=\"version\" value=\"").unwrap() + 22;
+        let v = page.body[i..i + page.body[i..].find('"').unwrap()].to_owned();
+        let r = post(
+            &s,
+            &editor,
+            &format!("/newsroom/stories/{id}/step"),
+            &[("step", step), ("version", &v)],
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{step}: {}", r.body);
+    }
+    for p in paths {
+        assert_eq!(status(p).await, StatusCode::NOT_FOUND, "embargoed: {p}");
+    }
+    s.clock
+        .set(Utc.with_ymd_and_hms(2026, 11, 20, 12, 0, 1).unwrap());
+    s.app.sync().await.unwrap();
+    for p in paths {
+        assert_eq!(status(p).await, StatusCode::OK, "public: {p}");
+    }
+}
