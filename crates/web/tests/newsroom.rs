@@ -2065,3 +2065,93 @@ async fn a_tag_only_unpublished_stories_carry_is_not_found() {
         assert_eq!(status(p).await, StatusCode::OK, "public: {p}");
     }
 }
+
+#[tokio::test]
+async fn contributors_see_neither_who_edits_others_stories_nor_embargoed_headlines() {
+    let s = site().await;
+    let editor = login(&s, "editor@example.org").await;
+    let contrib = login(&s, "contrib@example.org").await;
+    // The editor writes a story under embargo and publishes it; another sits in review.
+    let mut fields = story_fields("Minister to resign on Friday", "Embargoed copy.");
+    fields.push(("embargo_until", "2026-11-21T06:00"));
+    let created = post(&s, &editor, "/newsroom/stories/new", &fields).await;
+    let id = id_from(&created.header("location"));
+    for step in ["submit", "publish"] {
+        let page = get(&s, &editor, &format!("/newsroom/stories/{id}")).await;
+        let i = page.body.find("name=\"version\" value=\"").unwrap() + 22;
+        let v = page.body[i..i + page.body[i..].find('"').unwrap()].to_owned();
+        let r = post(
+            &s,
+            &editor,
+            &format!("/newsroom/stories/{id}/step"),
+            &[("step", step), ("version", &v)],
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{step}: {}", r.body);
+    }
+    let in_review = post(
+        &s,
+        &editor,
+        "/newsroom/stories/new",
+        &story_fields("Merger talks collapse", "Review copy."),
+    )
+    .await;
+    let review_id = id_from(&in_review.header("location"));
+    let mine = post(
+        &s,
+        &contrib,
+        "/newsroom/stories/new",
+        &story_fields("My own little draft", "Mine."),
+    )
+    .await;
+    assert_eq!(mine.status, StatusCode::SEE_OTHER);
+    // The editor has both open.
+    for i in [id, review_id] {
+        get(&s, &editor, &format!("/newsroom/stories/{i}")).await;
+    }
+    // Presence: the contributor's heartbeat on someone else's story is refused, names none.
+    for i in [id, review_id] {
+        let r = post(
+            &s,
+            &contrib,
+            &format!("/newsroom/stories/{i}/autosave"),
+            &[("heartbeat", "1")],
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+        assert!(!r.body.contains("editor@") && !r.body.contains("\"others\""));
+    }
+    // The editor still sees who else is there on their own story.
+    let admin = login(&s, "admin@example.org").await;
+    get(&s, &admin, &format!("/newsroom/stories/{id}")).await;
+    let r = post(
+        &s,
+        &editor,
+        &format!("/newsroom/stories/{id}/autosave"),
+        &[("heartbeat", "1")],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(r.body.contains("admin"), "{}", r.body);
+    // Dashboard: no embargoed or in-review headline of others, even by searching for it.
+    for q in ["", "?q=Minister", "?q=Merger"] {
+        let dash = get(&s, &contrib, &format!("/newsroom{q}")).await;
+        assert_eq!(dash.status, StatusCode::OK);
+        assert!(!dash.body.contains("Minister to resign"), "embargoed: {q}");
+        assert!(
+            !dash.body.contains("Merger talks collapse"),
+            "in review: {q}"
+        );
+    }
+    let dash = get(&s, &contrib, "/newsroom").await;
+    assert!(dash.body.contains("My own little draft"));
+    let dash = get(&s, &editor, "/newsroom").await;
+    assert!(dash.body.contains("Minister to resign"));
+    // Once the embargo ends the story is public, and the contributor's dashboard may list it.
+    s.clock
+        .set(Utc.with_ymd_and_hms(2026, 11, 21, 6, 0, 1).unwrap());
+    s.app.sync().await.unwrap();
+    let contrib = login(&s, "contrib@example.org").await; // the old session timed out
+    let dash = get(&s, &contrib, "/newsroom").await;
+    assert!(dash.body.contains("Minister to resign"));
+}
