@@ -14,7 +14,7 @@ pub mod sources;
 pub mod totp;
 pub mod wire;
 
-pub use audience::{is_bot_or_prefetch, Audience};
+pub use audience::{is_bot_or_prefetch, Audience, ViewLimits};
 pub use auth::{Authed, Login, LoginStep};
 pub use config::SiteConfig;
 pub use error::{AppError, AppResult, FieldError};
@@ -91,7 +91,11 @@ impl App {
         );
         let now = clock.now();
         let next_visible = snap.next_visibility_after(now);
-        let audience = Audience::new(site.trending_half_life_hours, site.trending_size);
+        let audience = Audience::new(
+            site.trending_half_life_hours,
+            site.trending_size,
+            site.view_limits(),
+        );
         let app = Arc::new(App {
             store,
             clock,
@@ -231,9 +235,18 @@ impl App {
         Ok(applied)
     }
 
-    /// Counts one page view in memory.
-    pub fn count_view(&self, story: StoryId, edition: EditionId) {
-        self.audience.count(story, edition);
+    /// Counts a reader's page view in memory, once per client (address and User-Agent) and
+    /// story in a window, and at most a few per client in all (see [`audience`]). Returns whether
+    /// it counted.
+    pub fn count_view(
+        &self,
+        story: StoryId,
+        edition: EditionId,
+        address: &str,
+        user_agent: &str,
+    ) -> bool {
+        self.audience
+            .count_from(story, edition, address, user_agent, self.now())
     }
 
     /// Writes pending views to the database in one transaction and refreshes trending.

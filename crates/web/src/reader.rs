@@ -80,6 +80,11 @@ pub async fn dispatch(
         req.uri().clone(),
         req.headers().clone(),
     );
+    let address = req
+        .extensions()
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|c| c.0.ip().to_string())
+        .unwrap_or_default();
     if method != Method::GET && method != Method::HEAD {
         return Response::builder()
             .status(StatusCode::METHOD_NOT_ALLOWED)
@@ -89,7 +94,7 @@ pub async fn dispatch(
             .body(Body::from("Method not allowed.\n"))
             .unwrap_or_else(|_| Response::new(Body::empty()));
     }
-    match serve(&st, &method, uri.path(), uri.query(), &headers).await {
+    match serve(&st, &method, uri.path(), uri.query(), &headers, &address).await {
         Ok(res) => res,
         Err(fail) => {
             let global = st.app.read().tax.global().cloned();
@@ -104,6 +109,7 @@ async fn serve(
     path: &str,
     query: Option<&str>,
     headers: &HeaderMap,
+    address: &str,
 ) -> Result<Response<Body>, Fail> {
     let segs = segments(path)?;
     let first = segs.first().map(String::as_str);
@@ -213,7 +219,11 @@ async fn serve(
             .map(|c| c.id);
         if let Some(id) = id {
             if method == Method::GET && countable(headers) {
-                st.app.count_view(id, edition.id);
+                let ua = headers
+                    .get(header::USER_AGENT)
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or("");
+                st.app.count_view(id, edition.id, address, ua);
             }
         }
     }

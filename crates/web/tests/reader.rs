@@ -129,6 +129,29 @@ async fn get(r: &Router, path: &str) -> Res {
     call(r, "GET", path, &[("user-agent", BROWSER)]).await
 }
 
+/// A GET from a browser at `address` (as the server sees the connection).
+async fn get_from(r: &Router, path: &str, address: [u8; 4]) -> Res {
+    let mut req = Request::builder()
+        .uri(path)
+        .header("user-agent", BROWSER)
+        .body(Body::empty())
+        .unwrap();
+    req.extensions_mut()
+        .insert(axum::extract::ConnectInfo(std::net::SocketAddr::from((
+            address, 40000,
+        ))));
+    let res = r.clone().oneshot(req).await.unwrap();
+    let status = res.status();
+    let headers = res.headers().clone();
+    let raw = res.into_body().collect().await.unwrap().to_bytes().to_vec();
+    Res {
+        status,
+        headers,
+        body: String::from_utf8_lossy(&raw).into_owned(),
+        raw,
+    }
+}
+
 fn public_cards(s: &Site) -> Vec<Arc<StoryCard>> {
     let snap = s.app.read();
     snap.all_public(s.app.now()).cloned().collect()
@@ -472,8 +495,9 @@ async fn embargoed_scheduled_and_draft_stories_appear_nowhere_until_their_time()
     // Trending: even views counted for a hidden story never put it on a list.
     let global = s.app.read().tax.global().unwrap().id;
     for c in &hidden {
-        for _ in 0..50 {
-            s.app.count_view(c.id, global);
+        for i in 0..50 {
+            s.app
+                .count_view(c.id, global, &format!("198.51.100.{i}"), BROWSER);
         }
     }
     s.app.flush_views().await.unwrap();
@@ -543,8 +567,8 @@ async fn views_are_counted_in_memory_without_bots_and_drive_trending() {
         .unwrap()
         .clone();
     let path = format!("/article/{}", c.slug);
-    for _ in 0..5 {
-        assert_eq!(get(&s.router, &path).await.status, 200);
+    for i in 0..5 {
+        assert_eq!(get_from(&s.router, &path, [192, 0, 2, i]).await.status, 200);
     }
     call(
         &s.router,
@@ -580,6 +604,63 @@ async fn views_are_counted_in_memory_without_bots_and_drive_trending() {
         first_li.contains(c.slug.as_str()),
         "the viewed story tops trending: {first_li}"
     );
+}
+
+#[tokio::test]
+async fn one_client_cannot_buy_a_place_in_trending() {
+    let s = site().await;
+    let cards = public_cards(&s);
+    let global = s.app.read().tax.global().unwrap().id;
+    // Real readers make a few stories trend.
+    let read: Vec<_> = cards
+        .iter()
+        .filter(|c| c.kind == Kind::News)
+        .take(3)
+        .collect();
+    for (n, c) in read.iter().enumerate() {
+        for i in 0..(4 - n as u8) {
+            get_from(&s.router, &format!("/article/{}", c.slug), [192, 0, 2, i]).await;
+        }
+    }
+    // One client asks 300 times for an old story nobody reads.
+    let old = cards
+        .iter()
+        .rev()
+        .find(|c| c.kind == Kind::News)
+        .unwrap()
+        .clone();
+    let path = format!("/article/{}", old.slug);
+    for _ in 0..300 {
+        assert_eq!(
+            get_from(&s.router, &path, [203, 0, 113, 7]).await.status,
+            200
+        );
+    }
+    assert_eq!(
+        s.app.audience.pending(),
+        4 + 3 + 2 + 1,
+        "the 300 count once"
+    );
+    s.app.flush_views().await.unwrap();
+    let list = s.app.audience.list(global);
+    assert_eq!(list.first(), Some(&read[0].id));
+    assert_ne!(list.first(), Some(&old.id));
+    // Its views of other stories are capped too: 20 a window across stories.
+    for c in cards.iter().take(60) {
+        get_from(&s.router, &format!("/article/{}", c.slug), [203, 0, 113, 7]).await;
+    }
+    assert_eq!(s.app.audience.pending(), 19);
+    // Many distinct readers each count.
+    for i in 0..40 {
+        get_from(&s.router, &path, [198, 51, 100, i]).await;
+    }
+    assert_eq!(s.app.audience.pending(), 19 + 40);
+    // The next window counts the same client again, once.
+    s.clock.advance(Duration::minutes(31));
+    for _ in 0..10 {
+        get_from(&s.router, &path, [203, 0, 113, 7]).await;
+    }
+    assert_eq!(s.app.audience.pending(), 19 + 40 + 1);
 }
 
 #[tokio::test]
