@@ -220,7 +220,7 @@ impl App {
                 snap.pages = p.into_iter().map(Arc::new).collect();
             }
             for i in imgs {
-                snap.images.insert(i.id, Arc::new(i));
+                snap.put_image(i);
             }
         }
         let now = self.now();
@@ -271,6 +271,12 @@ impl App {
         let snap = self.read();
         self.audience.recompute(&snap, now);
         Ok(())
+    }
+
+    /// Whether the media file `name` may be served to anyone: only once a story public now uses
+    /// it (its hero picture or its video). The newsroom sees the others through its session.
+    pub fn media_is_public(&self, name: &str) -> bool {
+        self.read().media_is_public(name, self.now())
     }
 
     /// The public story at `slug`, or where it moved.

@@ -726,6 +726,21 @@ pub async fn handle(st: &WebState, req: Request) -> Response<Body> {
             "This form was not sent from your newsroom session. Reload the page and try again.",
         );
     }
+    // Pictures and videos of stories not yet public, for the newsroom's own pages.
+    if let (["media", name], false) = (segs.as_slice(), post) {
+        if let Err(e) = newsdesk_app::require(&authed.user, Capability::ViewNewsroom) {
+            return app_error(st, Some(&authed), e);
+        }
+        let Some(file) = crate::assets::read_media(&st.media_dir, name).await else {
+            return app_error(st, Some(&authed), AppError::NotFound);
+        };
+        let mut res = crate::assets::media_response(&file, &headers);
+        res.headers_mut().insert(
+            header::CACHE_CONTROL,
+            axum::http::HeaderValue::from_static("private, no-store"),
+        );
+        return res;
+    }
     let r = route(st, &authed, &segs, post, &form, &query).await;
     match r {
         Ok(res) => res,
@@ -1550,7 +1565,10 @@ async fn media_page(
         imgs.iter()
             .map(|i| MediaRow {
                 id: i.id.0,
-                src: i.variant_path(i.widths.first().copied().unwrap_or(i.width)),
+                src: format!(
+                    "/newsroom{}",
+                    i.variant_path(i.widths.first().copied().unwrap_or(i.width))
+                ),
                 alt: i.alt.clone(),
                 size: format!("{}×{}", i.width, i.height),
             })

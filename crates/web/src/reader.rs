@@ -136,51 +136,14 @@ async fn serve(
             return Err(Fail::NotFound);
         }
         (Some("media"), 2) => {
+            // Only files a public story uses; the newsroom sees the others at /newsroom/media.
+            if !st.app.media_is_public(&segs[1]) {
+                return Err(Fail::NotFound);
+            }
             let file = assets::read_media(&st.media_dir, &segs[1])
                 .await
                 .ok_or(Fail::NotFound)?;
-            let range = headers.get(header::RANGE).and_then(|v| v.to_str().ok());
-            return Ok(
-                match newsdesk_media::parse_range(range, file.body.len() as u64) {
-                    newsdesk_media::RangeAnswer::Full => {
-                        let mut res = file.respond(headers);
-                        res.headers_mut().insert(
-                            header::ACCEPT_RANGES,
-                            axum::http::HeaderValue::from_static("bytes"),
-                        );
-                        res
-                    }
-                    part @ newsdesk_media::RangeAnswer::Partial {
-                        start,
-                        end_inclusive,
-                    } => {
-                        let len = file.body.len() as u64;
-                        let slice = file
-                            .body
-                            .slice(start as usize..(end_inclusive + 1) as usize);
-                        Response::builder()
-                            .status(StatusCode::PARTIAL_CONTENT)
-                            .header(header::CONTENT_TYPE, file.content_type)
-                            .header(
-                                header::CONTENT_RANGE,
-                                part.content_range(len).unwrap_or_default(),
-                            )
-                            .header(header::ACCEPT_RANGES, "bytes")
-                            .header(header::CACHE_CONTROL, CachePolicy::Media.header())
-                            .header(header::ETAG, &file.etag)
-                            .body(Body::from(slice))
-                            .unwrap_or_else(|_| Response::new(Body::empty()))
-                    }
-                    newsdesk_media::RangeAnswer::Unsatisfiable => Response::builder()
-                        .status(StatusCode::RANGE_NOT_SATISFIABLE)
-                        .header(
-                            header::CONTENT_RANGE,
-                            format!("bytes */{}", file.body.len()),
-                        )
-                        .body(Body::empty())
-                        .unwrap_or_else(|_| Response::new(Body::empty())),
-                },
-            );
+            return Ok(assets::media_response(&file, headers));
         }
         _ => {}
     }

@@ -953,14 +953,16 @@ async fn uploads_are_checked_by_content_and_served_with_ranges() {
         vec![480],
         "the srcset widths that fit, never upscaled"
     );
-    let bytes = send(&s.router, "GET", &img.variant_path(480), &[], vec![]).await;
+    // No public story uses it yet: the newsroom sees it through the session.
+    let in_newsroom = format!("/newsroom{}", img.variant_path(480));
+    let bytes = get(&s, &editor, &in_newsroom).await;
     assert_eq!(bytes.status, StatusCode::OK);
     assert_eq!(bytes.header("accept-ranges"), "bytes");
     let part = send(
         &s.router,
         "GET",
-        &img.variant_path(480),
-        &[("range", "bytes=0-9")],
+        &in_newsroom,
+        &[("range", "bytes=0-9"), ("cookie", &editor.cookie)],
         vec![],
     )
     .await;
@@ -969,8 +971,8 @@ async fn uploads_are_checked_by_content_and_served_with_ranges() {
     let bad_range = send(
         &s.router,
         "GET",
-        &img.variant_path(480),
-        &[("range", "bytes=999999999-")],
+        &in_newsroom,
+        &[("range", "bytes=999999999-"), ("cookie", &editor.cookie)],
         vec![],
     )
     .await;
@@ -1281,6 +1283,14 @@ async fn a_short_gets_its_video_and_plays_it_with_ranges() {
         video.starts_with("vid-") && video.ends_with(".mp4"),
         "{video}"
     );
+    let unpublished = send(&s.router, "GET", &format!("/media/{video}"), &[], vec![]).await;
+    assert_eq!(unpublished.status, StatusCode::NOT_FOUND, "not public yet");
+    let editor_page = get(&s, &editor, &format!("/newsroom/stories/{id}")).await;
+    assert!(editor_page
+        .body
+        .contains(&format!("href=\"/newsroom/media/{video}\"")));
+    let preview = get(&s, &editor, &format!("/newsroom/media/{video}")).await;
+    assert_eq!(preview.status, StatusCode::OK);
     let v = story.version.to_string();
     post(
         &s,
@@ -2154,4 +2164,104 @@ async fn contributors_see_neither_who_edits_others_stories_nor_embargoed_headlin
     let contrib = login(&s, "contrib@example.org").await; // the old session timed out
     let dash = get(&s, &contrib, "/newsroom").await;
     assert!(dash.body.contains("Minister to resign"));
+}
+
+#[tokio::test]
+async fn pictures_of_unpublished_stories_are_not_served_to_anyone() {
+    let s = site().await;
+    let editor = login(&s, "editor@example.org").await;
+    let contrib = login(&s, "contrib@example.org").await;
+    let rgb: Vec<u8> = (0..640 * 360 * 3).map(|i| (i % 241) as u8).collect();
+    let png = newsdesk_demo::png::encode_rgb(640, 360, &rgb).unwrap();
+    let (ct, body) = multipart(&editor.csrf, "The leaked picture", &png, "p.png");
+    let r = send(
+        &s.router,
+        "POST",
+        "/newsroom/media",
+        &[
+            ("cookie", &editor.cookie),
+            ("content-type", &ct),
+            ("sec-fetch-site", "same-origin"),
+        ],
+        body,
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let img = s
+        .app
+        .read()
+        .images
+        .values()
+        .max_by_key(|i| i.id)
+        .cloned()
+        .unwrap();
+    let public_url = img.variant_path(480);
+    assert_eq!(
+        send(
+            &s.router,
+            "GET",
+            &format!("/newsroom{public_url}"),
+            &[],
+            vec![]
+        )
+        .await
+        .status,
+        StatusCode::SEE_OTHER,
+        "no session, no picture"
+    );
+    // A draft uses it as its hero image: nobody outside gets it by its URL.
+    let id_s = img.id.0.to_string();
+    let mut fields = story_fields("A story with a secret picture", "Body.");
+    fields.push(("hero_image", &id_s));
+    fields.push(("embargo_until", "2026-11-20T12:00"));
+    let created = post(&s, &editor, "/newsroom/stories/new", &fields).await;
+    assert_eq!(created.status, StatusCode::SEE_OTHER, "{}", created.body);
+    let id = id_from(&created.header("location"));
+    let anon = |p: String| {
+        let r = s.router.clone();
+        async move { send(&r, "GET", &p, &[], vec![]).await.status }
+    };
+    assert_eq!(
+        anon(public_url.clone()).await,
+        StatusCode::NOT_FOUND,
+        "draft"
+    );
+    // The newsroom's media list shows it through the session.
+    let media = get(&s, &editor, "/newsroom/media").await;
+    assert!(media
+        .body
+        .contains(&format!("src=\"/newsroom{public_url}\"")));
+    // Any newsroom login sees it in the newsroom.
+    assert_eq!(
+        get(&s, &contrib, &format!("/newsroom{public_url}"))
+            .await
+            .status,
+        StatusCode::OK
+    );
+    // Published under embargo: still not served; after the embargo, it is.
+    for step in ["submit", "publish"] {
+        let page = get(&s, &editor, &format!("/newsroom/stories/{id}")).await;
+        let i = page.body.find("name=\"version\" value=\"").unwrap() + 22;
+        let v = page.body[i..i + page.body[i..].find('"').unwrap()].to_owned();
+        let r = post(
+            &s,
+            &editor,
+            &format!("/newsroom/stories/{id}/step"),
+            &[("step", step), ("version", &v)],
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{step}: {}", r.body);
+    }
+    assert_eq!(
+        anon(public_url.clone()).await,
+        StatusCode::NOT_FOUND,
+        "embargoed"
+    );
+    s.clock
+        .set(Utc.with_ymd_and_hms(2026, 11, 20, 12, 0, 1).unwrap());
+    s.app.sync().await.unwrap();
+    assert_eq!(anon(public_url.clone()).await, StatusCode::OK, "public");
+    // A made-up width or extension of a public picture is still nothing.
+    let other = public_url.replace("-480.", "-481.");
+    assert_eq!(anon(other).await, StatusCode::NOT_FOUND);
 }

@@ -732,9 +732,33 @@ async fn media_and_stylesheet_are_served_with_long_cache() {
     let css = get(&s.router, &css_href).await;
     assert_eq!(css.status, 200);
     assert!(css.header("cache-control").contains("immutable"));
-    let img = s.app.read().images.values().next().unwrap().clone();
-    let r = get(&s.router, &img.variant_path(img.widths[0])).await;
-    assert_eq!(r.status, 200);
-    assert_eq!(r.header("content-type"), "image/png");
-    assert!(r.raw.starts_with(b"\x89PNG"));
+    // The demo's generated pictures of public stories are served.
+    let hero = public_cards(&s)
+        .iter()
+        .find_map(|c| c.hero_image_id)
+        .unwrap();
+    let img = s.app.read().images.get(&hero).unwrap().clone();
+    for w in &img.widths {
+        let r = get(&s.router, &img.variant_path(*w)).await;
+        assert_eq!(r.status, 200);
+        assert_eq!(r.header("content-type"), "image/png");
+        assert!(r.raw.starts_with(b"\x89PNG"));
+        assert!(r.header("cache-control").contains("max-age=2592000"));
+    }
+    // A picture only unpublished stories use is not.
+    let hidden = all_cards(&s)
+        .await
+        .into_iter()
+        .filter(|c| !c.is_public_at(s.app.now()))
+        .filter_map(|c| c.hero_image_id)
+        .find(|i| !public_cards(&s).iter().any(|c| c.hero_image_id == Some(*i)));
+    if let Some(i) = hidden {
+        let img = s.app.read().images.get(&i).unwrap().clone();
+        assert_eq!(
+            get(&s.router, &img.variant_path(img.widths[0]))
+                .await
+                .status,
+            404
+        );
+    }
 }
