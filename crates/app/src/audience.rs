@@ -16,10 +16,20 @@
 //! in E (so a regional edition with few readers still shows its own stories that trend
 //! everywhere), and `score_E(s)` for the others; a list shorter than the wanted size is filled from
 //! the Global list.
+//!
+//! One client cannot buy a place: a view counts once per client and story in a window
+//! (`views_window_minutes`, 30), and one client adds at most `views_per_client_window` (20) counted
+//! views per window across stories. A client is a keyed hash (SipHash with a random key made at
+//! each window's start, never written anywhere) of its address and User-Agent, so no address is
+//! kept. The (client, story) pairs of a window are held in memory up to `views_seen_max`; when
+//! that is full, views of pairs not seen yet are not counted until the window ends (a flood of
+//! made-up clients then freezes trending rather than moving it), and a warning is logged.
 
 use chrono::{DateTime, Utc};
 use newsdesk_domain::{EditionId, StoryId, ViewCount};
-use std::collections::HashMap;
+use std::collections::hash_map::RandomState;
+use std::collections::{HashMap, HashSet};
+use std::hash::BuildHasher;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 
@@ -78,8 +88,41 @@ pub fn is_bot_or_prefetch(user_agent: Option<&str>, purpose: Option<&str>) -> bo
     MARKERS.iter().any(|m| ua.contains(m))
 }
 
+/// How much one client's views may weigh (see the module documentation).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ViewLimits {
+    /// A view of a story counts once per client in this window.
+    pub window: chrono::Duration,
+    /// Most counted views one client adds per window, across stories.
+    pub per_client: u32,
+    /// Most (client, story) pairs held per window.
+    pub seen_max: usize,
+}
+
+impl Default for ViewLimits {
+    fn default() -> Self {
+        Self {
+            window: chrono::Duration::minutes(30),
+            per_client: 20,
+            seen_max: 200_000,
+        }
+    }
+}
+
+/// The clients seen in the current window.
+#[derive(Default)]
+struct Window {
+    started: Option<DateTime<Utc>>,
+    key: RandomState,
+    pairs: HashSet<(u64, StoryId)>,
+    per_client: HashMap<u64, u32>,
+    full_warned: bool,
+}
+
 /// Counts views and keeps trending lists.
 pub struct Audience {
+    limits: ViewLimits,
+    window: Mutex<Window>,
     pending: Mutex<HashMap<(StoryId, EditionId), i64>>,
     scores: Mutex<HashMap<EditionId, HashMap<StoryId, Score>>>,
     lists: RwLock<HashMap<EditionId, Arc<Vec<StoryId>>>>,
@@ -90,8 +133,13 @@ pub struct Audience {
 
 impl Audience {
     /// An empty counter.
-    pub fn new(half_life_h: f64, size: usize) -> Self {
+    pub fn new(half_life_h: f64, size: usize, limits: ViewLimits) -> Self {
         Self {
+            limits: ViewLimits {
+                window: limits.window.max(chrono::Duration::seconds(1)),
+                ..limits
+            },
+            window: Mutex::default(),
             pending: Mutex::default(),
             scores: Mutex::default(),
             lists: RwLock::default(),
@@ -101,7 +149,64 @@ impl Audience {
         }
     }
 
-    /// Counts one view in memory.
+    /// Counts a reader's view of `story` in `edition` at `now` unless this client (its address
+    /// and User-Agent) already viewed the story in this window or used up its share of the window.
+    /// Returns whether it counted.
+    pub fn count_from(
+        &self,
+        story: StoryId,
+        edition: EditionId,
+        address: &str,
+        user_agent: &str,
+        now: DateTime<Utc>,
+    ) -> bool {
+        {
+            let mut w = self.window.lock().unwrap_or_else(|e| e.into_inner());
+            if w.started
+                .is_none_or(|t| now < t || now - t >= self.limits.window)
+            {
+                // A new window: a new key, so a client's id does not carry over either.
+                *w = Window {
+                    started: Some(now),
+                    ..Window::default()
+                };
+            }
+            let client = w.key.hash_one((address, user_agent));
+            if w.pairs.contains(&(client, story)) {
+                return false;
+            }
+            let used = w.per_client.get(&client).copied().unwrap_or(0);
+            if used >= self.limits.per_client {
+                return false;
+            }
+            if w.pairs.len() >= self.limits.seen_max {
+                if !w.full_warned {
+                    w.full_warned = true;
+                    tracing::warn!(
+                        limit = self.limits.seen_max,
+                        "views_seen_max reached: new readers' views are not counted until the window ends"
+                    );
+                }
+                return false;
+            }
+            w.pairs.insert((client, story));
+            w.per_client.insert(client, used + 1);
+        }
+        self.count(story, edition);
+        true
+    }
+
+    /// (Client, story) pairs held for the current window.
+    pub fn clients_held(&self) -> usize {
+        self.window
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .pairs
+            .len()
+    }
+
+    /// Adds one view to the pending counts as it is, without the per-client rule (to put back
+    /// views a failed flush took).
     pub fn count(&self, story: StoryId, edition: EditionId) {
         let mut p = self.pending.lock().unwrap_or_else(|e| e.into_inner());
         *p.entry((story, edition)).or_insert(0) += 1;
@@ -251,6 +356,43 @@ mod tests {
             Some("Mozilla/5.0 (compatible; bingbot/2.0)"),
             None
         ));
+    }
+
+    #[test]
+    fn one_client_counts_once_per_story_and_window_and_a_share_in_all() {
+        let t = chrono::DateTime::from_timestamp(1_700_000_000, 0).unwrap();
+        let a = Audience::new(
+            6.0,
+            10,
+            ViewLimits {
+                window: chrono::Duration::minutes(30),
+                per_client: 3,
+                seen_max: 6,
+            },
+        );
+        let (s, e) = (StoryId(1), EditionId(1));
+        let counted = (0..300)
+            .filter(|_| a.count_from(s, e, "203.0.113.9", "Firefox", t))
+            .count();
+        assert_eq!(counted, 1);
+        // Another User-Agent at the same address is another client.
+        assert!(a.count_from(s, e, "203.0.113.9", "Safari", t));
+        // One client's share of the window across stories.
+        let n = (2..10)
+            .filter(|i| a.count_from(StoryId(*i), e, "203.0.113.9", "Firefox", t))
+            .count();
+        assert_eq!(n, 2);
+        assert_eq!(a.pending(), 4);
+        // Full (6 pairs held): a new client is not counted, and memory does not grow.
+        assert!(a.count_from(s, e, "198.51.100.1", "Firefox", t));
+        assert!(a.count_from(s, e, "198.51.100.2", "Firefox", t));
+        assert!(!a.count_from(s, e, "198.51.100.3", "Firefox", t));
+        assert_eq!(a.clients_held(), 6);
+        // The next window starts afresh.
+        let later = t + chrono::Duration::minutes(30);
+        assert!(a.count_from(s, e, "203.0.113.9", "Firefox", later));
+        assert!(a.count_from(s, e, "198.51.100.3", "Firefox", later));
+        assert_eq!(a.clients_held(), 2);
     }
 
     #[test]

@@ -33,11 +33,32 @@ pub struct SiteConfig {
     pub trending_size: usize,
     /// How often counted views are flushed to the database and trending is recomputed, in seconds.
     pub views_flush_seconds: u64,
+    /// A reader's view of a story counts once per client (keyed hash of address and User-Agent)
+    /// in a window this long, in minutes.
+    pub views_window_minutes: u64,
+    /// Most counted views one client adds per window, across stories.
+    pub views_per_client_window: u32,
+    /// Most (client, story) pairs remembered per window (up to about 50 bytes each); when full, views
+    /// of pairs not seen yet are not counted until the window ends.
+    pub views_seen_max: usize,
     /// Whether editors and admins must log in with a one-time code (TOTP) as well.
     pub require_totp_for_editors: bool,
     /// Password checks and hashes (Argon2, 19 MiB each) run at once; 0 = one per CPU core.
     /// Logins beyond it wait up to two seconds, then are told to try again later.
     pub password_checks_at_once: usize,
+}
+
+impl SiteConfig {
+    /// The per-client view limits these settings give.
+    pub fn view_limits(&self) -> crate::audience::ViewLimits {
+        crate::audience::ViewLimits {
+            window: chrono::Duration::minutes(
+                i64::try_from(self.views_window_minutes.clamp(1, 7 * 24 * 60)).unwrap_or(30),
+            ),
+            per_client: self.views_per_client_window.max(1),
+            seen_max: self.views_seen_max,
+        }
+    }
 }
 
 impl Default for SiteConfig {
@@ -56,6 +77,9 @@ impl Default for SiteConfig {
             trending_half_life_hours: 6.0,
             trending_size: 10,
             views_flush_seconds: 2,
+            views_window_minutes: 30,
+            views_per_client_window: 20,
+            views_seen_max: 200_000,
             require_totp_for_editors: false,
             password_checks_at_once: 0,
         }

@@ -15,7 +15,7 @@ pub mod sources;
 pub mod totp;
 pub mod wire;
 
-pub use audience::{is_bot_or_prefetch, Audience};
+pub use audience::{is_bot_or_prefetch, Audience, ViewLimits};
 pub use auth::{Authed, Login, LoginStep};
 pub use config::SiteConfig;
 pub use error::{AppError, AppResult, FieldError};
@@ -98,7 +98,11 @@ impl App {
         );
         let now = clock.now();
         let next_visible = snap.next_visibility_after(now);
-        let audience = Audience::new(site.trending_half_life_hours, site.trending_size);
+        let audience = Audience::new(
+            site.trending_half_life_hours,
+            site.trending_size,
+            site.view_limits(),
+        );
         let hash_permits = auth::hash_semaphore(site.password_checks_at_once);
         let app = Arc::new(App {
             store,
@@ -227,7 +231,7 @@ impl App {
                 snap.pages = p.into_iter().map(Arc::new).collect();
             }
             for i in imgs {
-                snap.images.insert(i.id, Arc::new(i));
+                snap.put_image(i);
             }
         }
         let now = self.now();
@@ -242,9 +246,18 @@ impl App {
         Ok(applied)
     }
 
-    /// Counts one page view in memory.
-    pub fn count_view(&self, story: StoryId, edition: EditionId) {
-        self.audience.count(story, edition);
+    /// Counts a reader's page view in memory, once per client (address and User-Agent) and
+    /// story in a window, and at most a few per client in all (see [`audience`]). Returns whether
+    /// it counted.
+    pub fn count_view(
+        &self,
+        story: StoryId,
+        edition: EditionId,
+        address: &str,
+        user_agent: &str,
+    ) -> bool {
+        self.audience
+            .count_from(story, edition, address, user_agent, self.now())
     }
 
     /// Writes pending views to the database in one transaction and refreshes trending.
@@ -269,6 +282,12 @@ impl App {
         let snap = self.read();
         self.audience.recompute(&snap, now);
         Ok(())
+    }
+
+    /// Whether the media file `name` may be served to anyone: only once a story public now uses
+    /// it (its hero picture or its video). The newsroom sees the others through its session.
+    pub fn media_is_public(&self, name: &str) -> bool {
+        self.read().media_is_public(name, self.now())
     }
 
     /// The public story at `slug`, or where it moved.

@@ -341,16 +341,37 @@ impl App {
         Ok(own && story.status == StoryStatus::Draft && actor.role.can(Capability::EditOwnDraft))
     }
 
+    /// Whether `actor` may open a story in the newsroom (its editor, history and who has it
+    /// open): those who edit any story open every one, the others only their own.
+    pub async fn may_open(&self, actor: &User, id: StoryId) -> AppResult<bool> {
+        if actor.disabled || !actor.role.can(Capability::ViewNewsroom) {
+            return Ok(false);
+        }
+        Ok(actor.role.can(Capability::EditAnyStory)
+            || self.store.story_owner(id).await? == Some(actor.id))
+    }
+
     /// A story for the editor, if the actor may see it.
     pub async fn story_for_edit(&self, actor: &User, id: StoryId) -> AppResult<Story> {
         require(actor, Capability::ViewNewsroom)?;
         let story = self.store.get_story(id).await?;
-        if !actor.role.can(Capability::EditAnyStory)
-            && self.store.story_owner(id).await? != Some(actor.id)
-        {
+        if !self.may_open(actor, id).await? {
             return Err(AppError::Forbidden);
         }
         Ok(story)
+    }
+
+    /// The dashboard's stories for `query` that `actor` may see: the stories they may open
+    /// ([`App::may_open`]) and those readers can see now; so not others' drafts, reviews,
+    /// scheduled or embargoed copy.
+    pub async fn desk_stories(&self, actor: &User, query: &DeskQuery) -> AppResult<Vec<DeskRow>> {
+        require(actor, Capability::ViewNewsroom)?;
+        let mut rows = self.store.list_desk_stories(query).await?;
+        if !actor.role.can(Capability::EditAnyStory) {
+            let now = self.now();
+            rows.retain(|r| r.created_by == Some(actor.id) || r.card.is_public_at(now));
+        }
+        Ok(rows)
     }
 
     /// Saves the editor's form if the story is still at `version`: a stale save is refused with
@@ -560,8 +581,12 @@ impl App {
 
     /// Marks the actor as having the story open and returns the others who had it open in the
     /// last [`PRESENCE_WINDOW`]: the editor shows them, so two people know they are both editing.
+    /// Only for a story the actor may open: who edits what is not for every newsroom login.
     pub async fn presence(&self, actor: &User, id: StoryId) -> AppResult<Vec<User>> {
         require(actor, Capability::ViewNewsroom)?;
+        if !self.may_open(actor, id).await? {
+            return Err(AppError::Forbidden);
+        }
         let now = self.now();
         self.store.touch_presence(id, actor.id, now).await?;
         Ok(self

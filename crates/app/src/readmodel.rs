@@ -121,6 +121,11 @@ pub struct Snapshot {
     by_slug: HashMap<String, StoryId>,
     /// Published stories (including future and embargoed ones), newest visible first.
     timeline: Vec<Arc<StoryCard>>,
+    /// The held stories using each picture (hero) and each video file.
+    image_users: HashMap<ImageId, Vec<StoryId>>,
+    video_users: HashMap<String, Vec<StoryId>>,
+    /// Pictures by file key.
+    image_keys: HashMap<String, ImageId>,
 }
 
 fn order_key(
@@ -142,14 +147,17 @@ impl Snapshot {
     ) -> Self {
         let mut s = Snapshot {
             tax: Arc::new(tax),
-            images: images.into_iter().map(|i| (i.id, Arc::new(i))).collect(),
             pages: pages.into_iter().map(Arc::new).collect(),
             ..Default::default()
         };
+        for i in images {
+            s.put_image(i);
+        }
         for c in cards {
             if c.visible_from().is_some() {
                 let c = Arc::new(c);
                 s.by_slug.insert(c.slug.as_str().to_owned(), c.id);
+                s.index_media(&c, true);
                 s.cards.insert(c.id, c.clone());
                 s.timeline.push(c);
             }
@@ -172,6 +180,7 @@ impl Snapshot {
     pub fn apply_card(&mut self, id: StoryId, card: Option<StoryCard>) {
         if let Some(old) = self.cards.remove(&id) {
             self.by_slug.remove(old.slug.as_str());
+            self.index_media(&old, false);
             let key = order_key(&old);
             match self.timeline.binary_search_by(|c| order_key(c).cmp(&key)) {
                 Ok(i) => {
@@ -189,8 +198,64 @@ impl Snapshot {
                 .unwrap_or_else(|i| i);
             self.timeline.insert(at, card.clone());
             self.by_slug.insert(card.slug.as_str().to_owned(), id);
+            self.index_media(&card, true);
             self.cards.insert(id, card);
         }
+    }
+
+    fn index_media(&mut self, c: &StoryCard, add: bool) {
+        fn note<K: std::hash::Hash + Eq>(
+            map: &mut HashMap<K, Vec<StoryId>>,
+            key: K,
+            id: StoryId,
+            add: bool,
+        ) {
+            if add {
+                map.entry(key).or_default().push(id);
+            } else if let std::collections::hash_map::Entry::Occupied(mut e) = map.entry(key) {
+                e.get_mut().retain(|x| *x != id);
+                if e.get().is_empty() {
+                    e.remove();
+                }
+            }
+        }
+        if let Some(i) = c.hero_image_id {
+            note(&mut self.image_users, i, c.id, add);
+        }
+        if let Some(v) = &c.video {
+            note(&mut self.video_users, v.clone(), c.id, add);
+        }
+    }
+
+    /// Whether the media file `name` (a picture variant `{key}-{width}.{ext}` or a video) belongs
+    /// to a story public at `now`. Only those are served to anyone; the newsroom sees the others
+    /// through its session.
+    pub fn media_is_public(&self, name: &str, now: DateTime<Utc>) -> bool {
+        let public = |ids: Option<&Vec<StoryId>>| {
+            ids.is_some_and(|ids| ids.iter().any(|id| self.public_card(*id, now).is_some()))
+        };
+        if public(self.video_users.get(name)) {
+            return true;
+        }
+        let Some((key, width, ext)) = name.rsplit_once('.').and_then(|(stem, ext)| {
+            let (key, w) = stem.rsplit_once('-')?;
+            Some((key, w.parse::<u32>().ok()?, ext))
+        }) else {
+            return false;
+        };
+        let Some(id) = self.image_keys.get(key) else {
+            return false;
+        };
+        self.images
+            .get(id)
+            .is_some_and(|i| i.ext == ext && i.widths.contains(&width))
+            && public(self.image_users.get(id))
+    }
+
+    /// Adds or replaces a picture.
+    pub fn put_image(&mut self, image: Image) {
+        self.image_keys.insert(image.key.clone(), image.id);
+        self.images.insert(image.id, Arc::new(image));
     }
 
     /// The earliest moment after `now` at which a held story becomes visible, if any.
@@ -350,6 +415,15 @@ impl Snapshot {
             .collect();
         scored.sort_by_key(|s| std::cmp::Reverse(s.0)); // stable: newest first among equals
         scored.into_iter().take(n).map(|(_, c)| c.clone()).collect()
+    }
+
+    /// The tag at `slug` if a story public at `now` carries it: saving a draft creates its tags,
+    /// and a tag no public story has would tell readers what is being written.
+    pub fn public_tag_by_slug(&self, slug: &str, now: DateTime<Utc>) -> Option<&Tag> {
+        let tag = self.tax.tag_by_slug(slug)?;
+        self.all_public(now)
+            .any(|c| c.tag_ids.contains(&tag.id))
+            .then_some(tag)
     }
 
     /// Every public story (sitemaps), newest first.

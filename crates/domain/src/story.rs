@@ -403,6 +403,8 @@ pub struct StoryCard {
     pub tag_ids: Vec<TagId>,
     /// Hero image.
     pub hero_image_id: Option<ImageId>,
+    /// Short video file, for shorts (so the read model knows which files a public story uses).
+    pub video: Option<String>,
     /// Provenance.
     pub provenance: Provenance,
     /// Last public change.
@@ -456,6 +458,7 @@ impl From<&Story> for StoryCard {
             author_ids: i.author_ids.clone(),
             tag_ids: i.tag_ids.clone(),
             hero_image_id: i.hero_image_id,
+            video: i.video.clone(),
             provenance: i.provenance,
             updated_at: i.updated_at,
             published_at: i.published_at,

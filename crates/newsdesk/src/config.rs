@@ -386,6 +386,14 @@ trending_half_life_hours = {half_life:?}
 trending_size = {trending_size}
 # How often counted views are written to the database and trending is recomputed, in seconds.
 views_flush_seconds = {flush}
+# A reader's view of a story counts once per client (a keyed hash of address and User-Agent,
+# no address kept) in a window this long, in minutes.
+views_window_minutes = {views_window}
+# Most counted views one client adds per window, across stories.
+views_per_client_window = {views_per_client}
+# Most (client, story) pairs held per window (up to about 50 bytes each). When full, views of pairs
+# not seen yet are not counted until the window ends.
+views_seen_max = {views_seen}
 # Whether editors and admins must also give a one-time code (TOTP app) to log in.
 require_totp_for_editors = {totp}
 # Password checks and hashes run at once (Argon2, 19 MiB of memory each); 0 = one per CPU
@@ -451,6 +459,9 @@ extra_ca_file = {extra_ca}
         half_life = s.trending_half_life_hours,
         trending_size = s.trending_size,
         flush = s.views_flush_seconds,
+        views_window = s.views_window_minutes,
+        views_per_client = s.views_per_client_window,
+        views_seen = s.views_seen_max,
         totp = s.require_totp_for_editors,
         pw_checks = s.password_checks_at_once,
         transport = mail_value(&d.mail, "transport"),

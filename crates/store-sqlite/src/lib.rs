@@ -308,7 +308,8 @@ fn insert_story_by(
 
 /// Columns of a card, in the order [`card_from_row`] reads them.
 const CARD_COLS: &str = "id, version, slug, kind, status, headline, summary, sector_id, region, \
-    primary_edition_id, desk_id, hero_image_id, provenance, updated_at, published_at, embargo_until";
+    primary_edition_id, desk_id, hero_image_id, provenance, updated_at, published_at, embargo_until, \
+    video";
 
 fn card_from_row(r: &Row<'_>) -> rusqlite::Result<RawCard> {
     Ok(RawCard {
@@ -328,6 +329,7 @@ fn card_from_row(r: &Row<'_>) -> rusqlite::Result<RawCard> {
         updated_at: r.get(13)?,
         published_at: r.get(14)?,
         embargo_until: r.get(15)?,
+        video: r.get(16)?,
     })
 }
 
@@ -349,6 +351,7 @@ struct RawCard {
     updated_at: i64,
     published_at: Option<i64>,
     embargo_until: Option<i64>,
+    video: Option<String>,
 }
 
 #[derive(Default)]
@@ -438,28 +441,28 @@ fn finish_card(raw: RawCard, lists: &mut Lists) -> StoreResult<StoryCard> {
         updated_at: from_ms(raw.updated_at)?,
         published_at: opt_ms(raw.published_at)?,
         embargo_until: opt_ms(raw.embargo_until)?,
+        video: raw.video,
     })
 }
 
 fn load_story(conn: &Connection, id: i64) -> StoreResult<Option<Story>> {
     let row = conn
         .query_row(
-            &format!("SELECT {CARD_COLS}, body_md, body_html, source, created_at, video FROM stories WHERE id = ?1"),
+            &format!("SELECT {CARD_COLS}, body_md, body_html, source, created_at FROM stories WHERE id = ?1"),
             [id],
             |r| {
                 Ok((
                     card_from_row(r)?,
-                    r.get::<_, String>(16)?,
                     r.get::<_, String>(17)?,
-                    r.get::<_, Option<String>>(18)?,
-                    r.get::<_, i64>(19)?,
-                    r.get::<_, Option<String>>(20)?,
+                    r.get::<_, String>(18)?,
+                    r.get::<_, Option<String>>(19)?,
+                    r.get::<_, i64>(20)?,
                 ))
             },
         )
         .optional()
         .map_err(sql_err)?;
-    let Some((raw, body_md, body_html, source, created_at, video)) = row else {
+    let Some((raw, body_md, body_html, source, created_at)) = row else {
         return Ok(None);
     };
     let mut lists = load_lists(conn, "s.id = ?1", &[&id])?;
@@ -483,7 +486,7 @@ fn load_story(conn: &Connection, id: i64) -> StoreResult<Option<Story>> {
             author_ids: card.author_ids,
             tag_ids: card.tag_ids,
             hero_image_id: card.hero_image_id,
-            video,
+            video: card.video,
             provenance: card.provenance,
             source,
             created_at: from_ms(created_at)?,
@@ -1532,7 +1535,7 @@ impl Store for SqliteStore {
             let refs: Vec<&dyn rusqlite::ToSql> = args.iter().map(|b| b.as_ref()).collect();
             let rows = st
                 .query_map(refs.as_slice(), |r| {
-                    Ok((card_from_row(r)?, r.get::<_, Option<i64>>(16)?))
+                    Ok((card_from_row(r)?, r.get::<_, Option<i64>>(17)?))
                 })
                 .map_err(sql_err)?;
             let raws = collect(rows)?;

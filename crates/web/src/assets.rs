@@ -1,7 +1,8 @@
 //! The stylesheet (embedded in the binary) and media files from the data folder.
 
 use crate::cache::{CachePolicy, Rendered};
-use axum::http::StatusCode;
+use axum::body::Body;
+use axum::http::{header, HeaderMap, Response, StatusCode};
 use std::path::Path;
 use std::sync::LazyLock;
 
@@ -87,6 +88,50 @@ pub async fn read_media(dir: &Path, name: &str) -> Option<Rendered> {
         bytes,
         modified,
     ))
+}
+
+/// The answer for a media file: whole, or the byte range asked for.
+pub fn media_response(file: &Rendered, headers: &HeaderMap) -> Response<Body> {
+    let range = headers.get(header::RANGE).and_then(|v| v.to_str().ok());
+    match newsdesk_media::parse_range(range, file.body.len() as u64) {
+        newsdesk_media::RangeAnswer::Full => {
+            let mut res = file.respond(headers);
+            res.headers_mut().insert(
+                header::ACCEPT_RANGES,
+                axum::http::HeaderValue::from_static("bytes"),
+            );
+            res
+        }
+        part @ newsdesk_media::RangeAnswer::Partial {
+            start,
+            end_inclusive,
+        } => {
+            let len = file.body.len() as u64;
+            let slice = file
+                .body
+                .slice(start as usize..(end_inclusive + 1) as usize);
+            Response::builder()
+                .status(StatusCode::PARTIAL_CONTENT)
+                .header(header::CONTENT_TYPE, file.content_type)
+                .header(
+                    header::CONTENT_RANGE,
+                    part.content_range(len).unwrap_or_default(),
+                )
+                .header(header::ACCEPT_RANGES, "bytes")
+                .header(header::CACHE_CONTROL, CachePolicy::Media.header())
+                .header(header::ETAG, &file.etag)
+                .body(Body::from(slice))
+                .unwrap_or_else(|_| Response::new(Body::empty()))
+        }
+        newsdesk_media::RangeAnswer::Unsatisfiable => Response::builder()
+            .status(StatusCode::RANGE_NOT_SATISFIABLE)
+            .header(
+                header::CONTENT_RANGE,
+                format!("bytes */{}", file.body.len()),
+            )
+            .body(Body::empty())
+            .unwrap_or_else(|_| Response::new(Body::empty())),
+    }
 }
 
 #[cfg(test)]

@@ -42,7 +42,7 @@ pub async fn feed(
 ) -> Result<Rendered, Fail> {
     let (ids, title) = {
         let snap = st.app.read();
-        let (filter, heading, _) = resolve_listing(&snap, l)?;
+        let (filter, heading, _) = resolve_listing(&snap, l, st.app.now())?;
         let ids: Vec<StoryId> = snap
             .public(st.app.now(), edition, filter)
             .take(FEED_ITEMS)

@@ -271,6 +271,8 @@ struct HistoryPage {
     to: i64,
     diff_headline: Vec<DiffPart>,
     diff_body: Vec<DiffPart>,
+    /// Said when the body's difference is coarser than word by word.
+    diff_note: String,
     can_restore: bool,
 }
 
@@ -853,6 +855,21 @@ pub async fn handle(st: &WebState, req: Request) -> Response<Body> {
             "Refused",
             "This form was not sent from your newsroom session. Reload the page and try again.",
         );
+    }
+    // Pictures and videos of stories not yet public, for the newsroom's own pages.
+    if let (["media", name], false) = (segs.as_slice(), post) {
+        if let Err(e) = newsdesk_app::require(&authed.user, Capability::ViewNewsroom) {
+            return app_error(st, Some(&authed), e);
+        }
+        let Some(file) = crate::assets::read_media(&st.media_dir, name).await else {
+            return app_error(st, Some(&authed), AppError::NotFound);
+        };
+        let mut res = crate::assets::media_response(&file, &headers);
+        res.headers_mut().insert(
+            header::CACHE_CONTROL,
+            axum::http::HeaderValue::from_static("private, no-store"),
+        );
+        return res;
     }
     let r = route(st, &authed, &segs, post, &form, &query).await;
     match r {
@@ -1872,7 +1889,10 @@ async fn media_page(
         imgs.iter()
             .map(|i| MediaRow {
                 id: i.id.0,
-                src: i.variant_path(i.widths.first().copied().unwrap_or(i.width)),
+                src: format!(
+                    "/newsroom{}",
+                    i.variant_path(i.widths.first().copied().unwrap_or(i.width))
+                ),
                 alt: i.alt.clone(),
                 size: format!("{}×{}", i.width, i.height),
             })
@@ -2894,13 +2914,7 @@ async fn dashboard(
         ),
     ];
     for (title, id, query) in queries {
-        let mut rows = st.app.store.list_desk_stories(&query).await?;
-        if !a.user.role.can(Capability::EditAnyStory) {
-            // Writers see their own work and what is public; not others' unpublished copy.
-            rows.retain(|r| {
-                r.created_by == Some(a.user.id) || r.card.status == StoryStatus::Published
-            });
-        }
+        let rows = st.app.desk_stories(&a.user, &query).await?;
         sections.push(Section {
             title: title.into(),
             id: id.into(),
@@ -2963,7 +2977,7 @@ async fn history(
     let oldest_pair = revs.get(1).map(|r| r.id).unwrap_or(newest);
     let from = query.get("from").parse().unwrap_or(oldest_pair);
     let to = query.get("to").parse().unwrap_or(newest);
-    let (mut diff_headline, mut diff_body) = (Vec::new(), Vec::new());
+    let (mut diff_headline, mut diff_body, mut diff_note) = (Vec::new(), Vec::new(), String::new());
     if from != 0 && to != 0 {
         let (a_rev, b_rev) = (
             st.app.store.get_revision(from).await?,
@@ -2977,7 +2991,9 @@ async fn history(
             a_rev.input.headline.as_str(),
             b_rev.input.headline.as_str(),
         ));
-        diff_body = parts(diff::words(&a_rev.input.body_md, &b_rev.input.body_md));
+        let body = diff::diff(&a_rev.input.body_md, &b_rev.input.body_md);
+        diff_note = body.note().unwrap_or_default().to_owned();
+        diff_body = parts(body.chunks);
     }
     let page = HistoryPage {
         f: frame(st, Some(a), "History"),
@@ -2999,6 +3015,7 @@ async fn history(
         to,
         diff_headline,
         diff_body,
+        diff_note,
         can_restore: a.user.role.can(Capability::RestoreRevision) && editable(story.status),
     };
     Ok(html_response(StatusCode::OK, page.render()))

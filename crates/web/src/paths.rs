@@ -4,7 +4,7 @@
 //! same page in another edition (its lists and its time zone). Parsing is done by hand rather than
 //! by the router so that a bad path (invalid UTF-8, a wrong segment) is a clear 400 or 404 page.
 
-use percent_encoding::percent_decode_str;
+use percent_encoding::{percent_decode_str, utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 
 /// Feed formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -128,6 +128,28 @@ pub fn segments(path: &str) -> Result<Vec<String>, PathError> {
     Ok(out)
 }
 
+/// Bytes kept as they are in a path segment we build; everything else (`/`, `\`, `%`, `?`,
+/// `#`, spaces, non-ASCII) is percent-encoded.
+const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~');
+
+/// An absolute path on this site from decoded segments, each percent-encoded: a segment holding
+/// `\` or `/` cannot make the result `//host` or `/\host`, which browsers follow off-site.
+pub fn path_of(segs: &[String]) -> String {
+    let mut out = String::new();
+    for s in segs {
+        out.push('/');
+        out.extend(utf8_percent_encode(s, SEGMENT));
+    }
+    if out.is_empty() {
+        out.push('/');
+    }
+    out
+}
+
 /// Parses the segments after the edition prefix.
 pub fn route(segs: &[String]) -> Result<Route, PathError> {
     let s: Vec<&str> = segs.iter().map(String::as_str).collect();
@@ -229,5 +251,16 @@ mod tests {
         assert_eq!(r("/article/%FF%FE"), Err(PathError::BadRequest));
         assert_eq!(r("/article/%00"), Err(PathError::BadRequest));
         assert_eq!(r("/article/a%2Fb"), Err(PathError::BadRequest));
+    }
+
+    #[test]
+    fn built_paths_stay_on_the_site() {
+        let p = |s: &str| path_of(&segments(s).unwrap());
+        assert_eq!(p("/%5Cevil.example"), "/%5Cevil.example");
+        assert_eq!(p("/%5C%5Cevil.example/x"), "/%5C%5Cevil.example/x");
+        assert_eq!(p("/sector/health"), "/sector/health");
+        assert_eq!(p("/article/caf%C3%A9"), "/article/caf%C3%A9");
+        assert_eq!(p("/a%3Fb%23c"), "/a%3Fb%23c");
+        assert_eq!(p(""), "/");
     }
 }

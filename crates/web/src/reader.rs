@@ -80,6 +80,11 @@ pub async fn dispatch(
         req.uri().clone(),
         req.headers().clone(),
     );
+    let address = req
+        .extensions()
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|c| c.0.ip().to_string())
+        .unwrap_or_default();
     if method != Method::GET && method != Method::HEAD {
         return Response::builder()
             .status(StatusCode::METHOD_NOT_ALLOWED)
@@ -89,7 +94,7 @@ pub async fn dispatch(
             .body(Body::from("Method not allowed.\n"))
             .unwrap_or_else(|_| Response::new(Body::empty()));
     }
-    match serve(&st, &method, uri.path(), uri.query(), &headers).await {
+    match serve(&st, &method, uri.path(), uri.query(), &headers, &address).await {
         Ok(res) => res,
         Err(fail) => {
             let global = st.app.read().tax.global().cloned();
@@ -104,6 +109,7 @@ async fn serve(
     path: &str,
     query: Option<&str>,
     headers: &HeaderMap,
+    address: &str,
 ) -> Result<Response<Body>, Fail> {
     let segs = segments(path)?;
     let first = segs.first().map(String::as_str);
@@ -130,51 +136,14 @@ async fn serve(
             return Err(Fail::NotFound);
         }
         (Some("media"), 2) => {
+            // Only files a public story uses; the newsroom sees the others at /newsroom/media.
+            if !st.app.media_is_public(&segs[1]) {
+                return Err(Fail::NotFound);
+            }
             let file = assets::read_media(&st.media_dir, &segs[1])
                 .await
                 .ok_or(Fail::NotFound)?;
-            let range = headers.get(header::RANGE).and_then(|v| v.to_str().ok());
-            return Ok(
-                match newsdesk_media::parse_range(range, file.body.len() as u64) {
-                    newsdesk_media::RangeAnswer::Full => {
-                        let mut res = file.respond(headers);
-                        res.headers_mut().insert(
-                            header::ACCEPT_RANGES,
-                            axum::http::HeaderValue::from_static("bytes"),
-                        );
-                        res
-                    }
-                    part @ newsdesk_media::RangeAnswer::Partial {
-                        start,
-                        end_inclusive,
-                    } => {
-                        let len = file.body.len() as u64;
-                        let slice = file
-                            .body
-                            .slice(start as usize..(end_inclusive + 1) as usize);
-                        Response::builder()
-                            .status(StatusCode::PARTIAL_CONTENT)
-                            .header(header::CONTENT_TYPE, file.content_type)
-                            .header(
-                                header::CONTENT_RANGE,
-                                part.content_range(len).unwrap_or_default(),
-                            )
-                            .header(header::ACCEPT_RANGES, "bytes")
-                            .header(header::CACHE_CONTROL, CachePolicy::Media.header())
-                            .header(header::ETAG, &file.etag)
-                            .body(Body::from(slice))
-                            .unwrap_or_else(|_| Response::new(Body::empty()))
-                    }
-                    newsdesk_media::RangeAnswer::Unsatisfiable => Response::builder()
-                        .status(StatusCode::RANGE_NOT_SATISFIABLE)
-                        .header(
-                            header::CONTENT_RANGE,
-                            format!("bytes */{}", file.body.len()),
-                        )
-                        .body(Body::empty())
-                        .unwrap_or_else(|_| Response::new(Body::empty())),
-                },
-            );
+            return Ok(assets::media_response(&file, headers));
         }
         _ => {}
     }
@@ -185,8 +154,7 @@ async fn serve(
         match first.and_then(|f| tax.edition_by_slug(f)) {
             Some(e) if e.is_global() => {
                 // "/global/…" is the unprefixed page.
-                let to = format!("/{}", segs[1..].join("/"));
-                return Ok(redirect(&to));
+                return Ok(redirect(&crate::paths::path_of(&segs[1..])));
             }
             Some(e) => (e.clone(), &segs[1..]),
             None => (tax.global().cloned().ok_or(Fail::NotFound)?, &segs[..]),
@@ -214,7 +182,11 @@ async fn serve(
             .map(|c| c.id);
         if let Some(id) = id {
             if method == Method::GET && countable(headers) {
-                st.app.count_view(id, edition.id);
+                let ua = headers
+                    .get(header::USER_AGENT)
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or("");
+                st.app.count_view(id, edition.id, address, ua);
             }
         }
     }
@@ -282,11 +254,15 @@ fn page_param(query: Option<&str>) -> Result<Option<usize>, Fail> {
     Ok(page)
 }
 
-/// A permanent redirect.
+/// A permanent redirect to a path on this site (anything that a browser could read as another
+/// host, `//x` or `/\\x`, goes home instead).
 pub fn redirect(to: &str) -> Response<Body> {
+    let same_site = to
+        .strip_prefix('/')
+        .is_some_and(|rest| !rest.starts_with(['/', '\\']));
     Response::builder()
         .status(StatusCode::MOVED_PERMANENTLY)
-        .header(header::LOCATION, if to.is_empty() { "/" } else { to })
+        .header(header::LOCATION, if same_site { to } else { "/" })
         .header(header::CACHE_CONTROL, CachePolicy::Redirect.header())
         .body(Body::empty())
         .unwrap_or_else(|_| Response::new(Body::empty()))
@@ -606,6 +582,7 @@ fn corrections_page(
 pub fn resolve_listing(
     snap: &newsdesk_app::Snapshot,
     l: &ListingPath,
+    now: DateTime<Utc>,
 ) -> Result<(Filter, String, String), Fail> {
     let tax = &snap.tax;
     Ok(match l {
@@ -623,7 +600,7 @@ pub fn resolve_listing(
             (Filter::Kind(k), k.plural_label().to_owned(), String::new())
         }
         ListingPath::Tag(t) => {
-            let t = tax.tag_by_slug(t).ok_or(Fail::NotFound)?;
+            let t = snap.public_tag_by_slug(t, now).ok_or(Fail::NotFound)?;
             (Filter::Tag(t.id), format!("Tag: {}", t.name), String::new())
         }
         ListingPath::Desk(d) => {
@@ -667,7 +644,7 @@ fn listing(
 ) -> Result<Rendered, Fail> {
     let snap = st.app.read();
     let cx = ctx(st, &snap, edition);
-    let (filter, heading, intro) = resolve_listing(&snap, l)?;
+    let (filter, heading, intro) = resolve_listing(&snap, l, cx.now)?;
     let per_page = st.app.site.page_size;
     let paged = snap
         .page(cx.now, edition, filter, page, per_page)

@@ -959,14 +959,16 @@ async fn uploads_are_checked_by_content_and_served_with_ranges() {
         vec![480],
         "the srcset widths that fit, never upscaled"
     );
-    let bytes = send(&s.router, "GET", &img.variant_path(480), &[], vec![]).await;
+    // No public story uses it yet: the newsroom sees it through the session.
+    let in_newsroom = format!("/newsroom{}", img.variant_path(480));
+    let bytes = get(&s, &editor, &in_newsroom).await;
     assert_eq!(bytes.status, StatusCode::OK);
     assert_eq!(bytes.header("accept-ranges"), "bytes");
     let part = send(
         &s.router,
         "GET",
-        &img.variant_path(480),
-        &[("range", "bytes=0-9")],
+        &in_newsroom,
+        &[("range", "bytes=0-9"), ("cookie", &editor.cookie)],
         vec![],
     )
     .await;
@@ -975,8 +977,8 @@ async fn uploads_are_checked_by_content_and_served_with_ranges() {
     let bad_range = send(
         &s.router,
         "GET",
-        &img.variant_path(480),
-        &[("range", "bytes=999999999-")],
+        &in_newsroom,
+        &[("range", "bytes=999999999-"), ("cookie", &editor.cookie)],
         vec![],
     )
     .await;
@@ -1288,6 +1290,14 @@ async fn a_short_gets_its_video_and_plays_it_with_ranges() {
         video.starts_with("vid-") && video.ends_with(".mp4"),
         "{video}"
     );
+    let unpublished = send(&s.router, "GET", &format!("/media/{video}"), &[], vec![]).await;
+    assert_eq!(unpublished.status, StatusCode::NOT_FOUND, "not public yet");
+    let editor_page = get(&s, &editor, &format!("/newsroom/stories/{id}")).await;
+    assert!(editor_page
+        .body
+        .contains(&format!("href=\"/newsroom/media/{video}\"")));
+    let preview = get(&s, &editor, &format!("/newsroom/media/{video}")).await;
+    assert_eq!(preview.status, StatusCode::OK);
     let v = story.version.to_string();
     post(
         &s,
@@ -2640,4 +2650,293 @@ async fn hsts_is_sent_for_an_https_site_only() {
     let r = send(&plain, "GET", "/", &[], vec![]).await;
     assert_eq!(r.status, StatusCode::OK);
     assert_eq!(r.header("strict-transport-security"), "", "plain HTTP site");
+}
+
+#[tokio::test]
+async fn a_diff_of_two_huge_revisions_is_coarse_with_a_note() {
+    let s = site().await;
+    let editor = login(&s, "editor@example.org").await;
+    // Two bodies of 99,999 short lines that share nothing: a full comparison table would hold
+    // about 10^10 cells (40 GB), which the old code tried to allocate.
+    let old = "a\n".repeat(99_999);
+    let new = "b\n".repeat(99_999);
+    let created = post(
+        &s,
+        &editor,
+        "/newsroom/stories/new",
+        &story_fields("A long story", &old),
+    )
+    .await;
+    assert_eq!(created.status, StatusCode::SEE_OTHER, "{}", created.body);
+    let id = id_from(&created.header("location"));
+    let mut edit = story_fields("A long story", &new);
+    edit.push(("version", "1"));
+    let saved = post(&s, &editor, &format!("/newsroom/stories/{id}"), &edit).await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.body);
+    let hist = get(&s, &editor, &format!("/newsroom/stories/{id}/history")).await;
+    assert_eq!(hist.status, StatusCode::OK);
+    assert!(
+        hist.body.contains("too long or too different to compare"),
+        "the history says the difference is coarse"
+    );
+    assert!(hist.body.contains("<del>a\na\n") && hist.body.contains("<ins>b\nb\n"));
+    // A small edit still gets its word-by-word difference and no note.
+    for body in ["b\nc\n", "b\nd\n"] {
+        let page = get(&s, &editor, &format!("/newsroom/stories/{id}")).await;
+        let i = page.body.find("name=\"version\" value=\"").unwrap() + 22;
+        let v = page.body[i..i + page.body[i..].find('"').unwrap()].to_owned();
+        let mut edit = story_fields("A long story", body);
+        edit.push(("version", &v));
+        let r = post(&s, &editor, &format!("/newsroom/stories/{id}"), &edit).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    }
+    let hist = get(&s, &editor, &format!("/newsroom/stories/{id}/history")).await;
+    assert!(
+        hist.body.contains("<del>c\n</del><ins>d\n</ins>"),
+        "{}",
+        hist.body
+    );
+    assert!(!hist.body.contains("too long or too different"));
+}
+
+#[tokio::test]
+async fn a_tag_only_unpublished_stories_carry_is_not_found() {
+    let s = site().await;
+    let contrib = login(&s, "contrib@example.org").await;
+    let editor = login(&s, "editor@example.org").await;
+    let mut fields = story_fields("Board weighs a quiet takeover", "Not for readers yet.");
+    fields.retain(|(k, _)| *k != "tags");
+    fields.push(("tags", "Quiet takeover talks"));
+    fields.push(("embargo_until", "2026-11-20T12:00"));
+    let created = post(&s, &contrib, "/newsroom/stories/new", &fields).await;
+    assert_eq!(created.status, StatusCode::SEE_OTHER, "{}", created.body);
+    let id = id_from(&created.header("location"));
+    let paths = [
+        "/tag/quiet-takeover-talks",
+        "/tag/quiet-takeover-talks/feed.rss",
+        "/tag/quiet-takeover-talks/feed.atom",
+        "/tag/quiet-takeover-talks/feed.json",
+        "/south-asia/tag/quiet-takeover-talks",
+        "/south-asia/tag/quiet-takeover-talks/feed.atom",
+    ];
+    let status = |p: &'static str| {
+        let r = s.router.clone();
+        async move { send(&r, "GET", p, &[], vec![]).await.status }
+    };
+    for p in paths {
+        assert_eq!(status(p).await, StatusCode::NOT_FOUND, "draft: {p}");
+    }
+    // Published under an embargo: still nothing until the embargo ends.
+    for step in ["submit", "publish"] {
+        let page = get(&s, &editor, &format!("/newsroom/stories/{id}")).await;
+        let i = page.body.find("name=\"version\" value=\"").unwrap() + 22;
+        let v = page.body[i..i + page.body[i..].find('"').unwrap()].to_owned();
+        let r = post(
+            &s,
+            &editor,
+            &format!("/newsroom/stories/{id}/step"),
+            &[("step", step), ("version", &v)],
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{step}: {}", r.body);
+    }
+    for p in paths {
+        assert_eq!(status(p).await, StatusCode::NOT_FOUND, "embargoed: {p}");
+    }
+    s.clock
+        .set(Utc.with_ymd_and_hms(2026, 11, 20, 12, 0, 1).unwrap());
+    s.app.sync().await.unwrap();
+    for p in paths {
+        assert_eq!(status(p).await, StatusCode::OK, "public: {p}");
+    }
+}
+
+#[tokio::test]
+async fn contributors_see_neither_who_edits_others_stories_nor_embargoed_headlines() {
+    let s = site().await;
+    let editor = login(&s, "editor@example.org").await;
+    let contrib = login(&s, "contrib@example.org").await;
+    // The editor writes a story under embargo and publishes it; another sits in review.
+    let mut fields = story_fields("Minister to resign on Friday", "Embargoed copy.");
+    fields.push(("embargo_until", "2026-11-21T06:00"));
+    let created = post(&s, &editor, "/newsroom/stories/new", &fields).await;
+    let id = id_from(&created.header("location"));
+    for step in ["submit", "publish"] {
+        let page = get(&s, &editor, &format!("/newsroom/stories/{id}")).await;
+        let i = page.body.find("name=\"version\" value=\"").unwrap() + 22;
+        let v = page.body[i..i + page.body[i..].find('"').unwrap()].to_owned();
+        let r = post(
+            &s,
+            &editor,
+            &format!("/newsroom/stories/{id}/step"),
+            &[("step", step), ("version", &v)],
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{step}: {}", r.body);
+    }
+    let in_review = post(
+        &s,
+        &editor,
+        "/newsroom/stories/new",
+        &story_fields("Merger talks collapse", "Review copy."),
+    )
+    .await;
+    let review_id = id_from(&in_review.header("location"));
+    let mine = post(
+        &s,
+        &contrib,
+        "/newsroom/stories/new",
+        &story_fields("My own little draft", "Mine."),
+    )
+    .await;
+    assert_eq!(mine.status, StatusCode::SEE_OTHER);
+    // The editor has both open.
+    for i in [id, review_id] {
+        get(&s, &editor, &format!("/newsroom/stories/{i}")).await;
+    }
+    // Presence: the contributor's heartbeat on someone else's story is refused, names none.
+    for i in [id, review_id] {
+        let r = post(
+            &s,
+            &contrib,
+            &format!("/newsroom/stories/{i}/autosave"),
+            &[("heartbeat", "1")],
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+        assert!(!r.body.contains("editor@") && !r.body.contains("\"others\""));
+    }
+    // The editor still sees who else is there on their own story.
+    let admin = login(&s, "admin@example.org").await;
+    get(&s, &admin, &format!("/newsroom/stories/{id}")).await;
+    let r = post(
+        &s,
+        &editor,
+        &format!("/newsroom/stories/{id}/autosave"),
+        &[("heartbeat", "1")],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(r.body.contains("admin"), "{}", r.body);
+    // Dashboard: no embargoed or in-review headline of others, even by searching for it.
+    for q in ["", "?q=Minister", "?q=Merger"] {
+        let dash = get(&s, &contrib, &format!("/newsroom{q}")).await;
+        assert_eq!(dash.status, StatusCode::OK);
+        assert!(!dash.body.contains("Minister to resign"), "embargoed: {q}");
+        assert!(
+            !dash.body.contains("Merger talks collapse"),
+            "in review: {q}"
+        );
+    }
+    let dash = get(&s, &contrib, "/newsroom").await;
+    assert!(dash.body.contains("My own little draft"));
+    let dash = get(&s, &editor, "/newsroom").await;
+    assert!(dash.body.contains("Minister to resign"));
+    // Once the embargo ends the story is public, and the contributor's dashboard may list it.
+    s.clock
+        .set(Utc.with_ymd_and_hms(2026, 11, 21, 6, 0, 1).unwrap());
+    s.app.sync().await.unwrap();
+    let contrib = login(&s, "contrib@example.org").await; // the old session timed out
+    let dash = get(&s, &contrib, "/newsroom").await;
+    assert!(dash.body.contains("Minister to resign"));
+}
+
+#[tokio::test]
+async fn pictures_of_unpublished_stories_are_not_served_to_anyone() {
+    let s = site().await;
+    let editor = login(&s, "editor@example.org").await;
+    let contrib = login(&s, "contrib@example.org").await;
+    let rgb: Vec<u8> = (0..640 * 360 * 3).map(|i| (i % 241) as u8).collect();
+    let png = newsdesk_demo::png::encode_rgb(640, 360, &rgb).unwrap();
+    let (ct, body) = multipart(&editor.csrf, "The leaked picture", &png, "p.png");
+    let r = send(
+        &s.router,
+        "POST",
+        "/newsroom/media",
+        &[
+            ("cookie", &editor.cookie),
+            ("content-type", &ct),
+            ("sec-fetch-site", "same-origin"),
+        ],
+        body,
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let img = s
+        .app
+        .read()
+        .images
+        .values()
+        .max_by_key(|i| i.id)
+        .cloned()
+        .unwrap();
+    let public_url = img.variant_path(480);
+    assert_eq!(
+        send(
+            &s.router,
+            "GET",
+            &format!("/newsroom{public_url}"),
+            &[],
+            vec![]
+        )
+        .await
+        .status,
+        StatusCode::SEE_OTHER,
+        "no session, no picture"
+    );
+    // A draft uses it as its hero image: nobody outside gets it by its URL.
+    let id_s = img.id.0.to_string();
+    let mut fields = story_fields("A story with a secret picture", "Body.");
+    fields.push(("hero_image", &id_s));
+    fields.push(("embargo_until", "2026-11-20T12:00"));
+    let created = post(&s, &editor, "/newsroom/stories/new", &fields).await;
+    assert_eq!(created.status, StatusCode::SEE_OTHER, "{}", created.body);
+    let id = id_from(&created.header("location"));
+    let anon = |p: String| {
+        let r = s.router.clone();
+        async move { send(&r, "GET", &p, &[], vec![]).await.status }
+    };
+    assert_eq!(
+        anon(public_url.clone()).await,
+        StatusCode::NOT_FOUND,
+        "draft"
+    );
+    // The newsroom's media list shows it through the session.
+    let media = get(&s, &editor, "/newsroom/media").await;
+    assert!(media
+        .body
+        .contains(&format!("src=\"/newsroom{public_url}\"")));
+    // Any newsroom login sees it in the newsroom.
+    assert_eq!(
+        get(&s, &contrib, &format!("/newsroom{public_url}"))
+            .await
+            .status,
+        StatusCode::OK
+    );
+    // Published under embargo: still not served; after the embargo, it is.
+    for step in ["submit", "publish"] {
+        let page = get(&s, &editor, &format!("/newsroom/stories/{id}")).await;
+        let i = page.body.find("name=\"version\" value=\"").unwrap() + 22;
+        let v = page.body[i..i + page.body[i..].find('"').unwrap()].to_owned();
+        let r = post(
+            &s,
+            &editor,
+            &format!("/newsroom/stories/{id}/step"),
+            &[("step", step), ("version", &v)],
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{step}: {}", r.body);
+    }
+    assert_eq!(
+        anon(public_url.clone()).await,
+        StatusCode::NOT_FOUND,
+        "embargoed"
+    );
+    s.clock
+        .set(Utc.with_ymd_and_hms(2026, 11, 20, 12, 0, 1).unwrap());
+    s.app.sync().await.unwrap();
+    assert_eq!(anon(public_url.clone()).await, StatusCode::OK, "public");
+    // A made-up width or extension of a public picture is still nothing.
+    let other = public_url.replace("-480.", "-481.");
+    assert_eq!(anon(other).await, StatusCode::NOT_FOUND);
 }

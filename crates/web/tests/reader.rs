@@ -129,6 +129,29 @@ async fn get(r: &Router, path: &str) -> Res {
     call(r, "GET", path, &[("user-agent", BROWSER)]).await
 }
 
+/// A GET from a browser at `address` (as the server sees the connection).
+async fn get_from(r: &Router, path: &str, address: [u8; 4]) -> Res {
+    let mut req = Request::builder()
+        .uri(path)
+        .header("user-agent", BROWSER)
+        .body(Body::empty())
+        .unwrap();
+    req.extensions_mut()
+        .insert(axum::extract::ConnectInfo(std::net::SocketAddr::from((
+            address, 40000,
+        ))));
+    let res = r.clone().oneshot(req).await.unwrap();
+    let status = res.status();
+    let headers = res.headers().clone();
+    let raw = res.into_body().collect().await.unwrap().to_bytes().to_vec();
+    Res {
+        status,
+        headers,
+        body: String::from_utf8_lossy(&raw).into_owned(),
+        raw,
+    }
+}
+
 fn public_cards(s: &Site) -> Vec<Arc<StoryCard>> {
     let snap = s.app.read();
     snap.all_public(s.app.now()).cloned().collect()
@@ -337,6 +360,41 @@ async fn bad_input_gets_a_clear_page_never_a_bare_error() {
 }
 
 #[tokio::test]
+async fn edition_redirects_never_leave_the_site() {
+    let s = site().await;
+    for p in [
+        "/global/%5Cevil.example",
+        "/global/%5C%5Cevil.example",
+        "/global/%5Cevil.example/x",
+        "/global//%5Cevil.example",
+        "/global/%2F%2Fevil.example",
+        "/global/%2F%5Cevil.example",
+        "/global/../%5Cevil.example",
+        "/global/%2E%2E/%5Cevil.example",
+        "/global/..",
+        "/global",
+    ] {
+        let r = get(&s.router, p).await;
+        if r.status == 301 {
+            let to = r.header("location");
+            let rest = to.strip_prefix('/').unwrap_or_else(|| panic!("{p} → {to}"));
+            assert!(
+                !rest.starts_with('/') && !rest.starts_with('\\'),
+                "{p} → {to} leaves the site"
+            );
+            assert!(!to.contains('\\'), "{p} → {to}");
+        } else {
+            assert!([400, 404].contains(&r.status.as_u16()), "{p}: {}", r.status);
+        }
+    }
+    let r = get(&s.router, "/global/%5Cevil.example").await;
+    assert_eq!(r.status, 301);
+    assert_eq!(r.header("location"), "/%5Cevil.example");
+    let r = get(&s.router, "/global/sector/health").await;
+    assert_eq!(r.header("location"), "/sector/health");
+}
+
+#[tokio::test]
 async fn every_listing_kind_paginates() {
     let s = site().await;
     let (tag, desk, author, day) = {
@@ -437,8 +495,9 @@ async fn embargoed_scheduled_and_draft_stories_appear_nowhere_until_their_time()
     // Trending: even views counted for a hidden story never put it on a list.
     let global = s.app.read().tax.global().unwrap().id;
     for c in &hidden {
-        for _ in 0..50 {
-            s.app.count_view(c.id, global);
+        for i in 0..50 {
+            s.app
+                .count_view(c.id, global, &format!("198.51.100.{i}"), BROWSER);
         }
     }
     s.app.flush_views().await.unwrap();
@@ -508,8 +567,8 @@ async fn views_are_counted_in_memory_without_bots_and_drive_trending() {
         .unwrap()
         .clone();
     let path = format!("/article/{}", c.slug);
-    for _ in 0..5 {
-        assert_eq!(get(&s.router, &path).await.status, 200);
+    for i in 0..5 {
+        assert_eq!(get_from(&s.router, &path, [192, 0, 2, i]).await.status, 200);
     }
     call(
         &s.router,
@@ -545,6 +604,63 @@ async fn views_are_counted_in_memory_without_bots_and_drive_trending() {
         first_li.contains(c.slug.as_str()),
         "the viewed story tops trending: {first_li}"
     );
+}
+
+#[tokio::test]
+async fn one_client_cannot_buy_a_place_in_trending() {
+    let s = site().await;
+    let cards = public_cards(&s);
+    let global = s.app.read().tax.global().unwrap().id;
+    // Real readers make a few stories trend.
+    let read: Vec<_> = cards
+        .iter()
+        .filter(|c| c.kind == Kind::News)
+        .take(3)
+        .collect();
+    for (n, c) in read.iter().enumerate() {
+        for i in 0..(4 - n as u8) {
+            get_from(&s.router, &format!("/article/{}", c.slug), [192, 0, 2, i]).await;
+        }
+    }
+    // One client asks 300 times for an old story nobody reads.
+    let old = cards
+        .iter()
+        .rev()
+        .find(|c| c.kind == Kind::News)
+        .unwrap()
+        .clone();
+    let path = format!("/article/{}", old.slug);
+    for _ in 0..300 {
+        assert_eq!(
+            get_from(&s.router, &path, [203, 0, 113, 7]).await.status,
+            200
+        );
+    }
+    assert_eq!(
+        s.app.audience.pending(),
+        4 + 3 + 2 + 1,
+        "the 300 count once"
+    );
+    s.app.flush_views().await.unwrap();
+    let list = s.app.audience.list(global);
+    assert_eq!(list.first(), Some(&read[0].id));
+    assert_ne!(list.first(), Some(&old.id));
+    // Its views of other stories are capped too: 20 a window across stories.
+    for c in cards.iter().take(60) {
+        get_from(&s.router, &format!("/article/{}", c.slug), [203, 0, 113, 7]).await;
+    }
+    assert_eq!(s.app.audience.pending(), 19);
+    // Many distinct readers each count.
+    for i in 0..40 {
+        get_from(&s.router, &path, [198, 51, 100, i]).await;
+    }
+    assert_eq!(s.app.audience.pending(), 19 + 40);
+    // The next window counts the same client again, once.
+    s.clock.advance(Duration::minutes(31));
+    for _ in 0..10 {
+        get_from(&s.router, &path, [203, 0, 113, 7]).await;
+    }
+    assert_eq!(s.app.audience.pending(), 19 + 40 + 1);
 }
 
 #[tokio::test]
@@ -616,9 +732,33 @@ async fn media_and_stylesheet_are_served_with_long_cache() {
     let css = get(&s.router, &css_href).await;
     assert_eq!(css.status, 200);
     assert!(css.header("cache-control").contains("immutable"));
-    let img = s.app.read().images.values().next().unwrap().clone();
-    let r = get(&s.router, &img.variant_path(img.widths[0])).await;
-    assert_eq!(r.status, 200);
-    assert_eq!(r.header("content-type"), "image/png");
-    assert!(r.raw.starts_with(b"\x89PNG"));
+    // The demo's generated pictures of public stories are served.
+    let hero = public_cards(&s)
+        .iter()
+        .find_map(|c| c.hero_image_id)
+        .unwrap();
+    let img = s.app.read().images.get(&hero).unwrap().clone();
+    for w in &img.widths {
+        let r = get(&s.router, &img.variant_path(*w)).await;
+        assert_eq!(r.status, 200);
+        assert_eq!(r.header("content-type"), "image/png");
+        assert!(r.raw.starts_with(b"\x89PNG"));
+        assert!(r.header("cache-control").contains("max-age=2592000"));
+    }
+    // A picture only unpublished stories use is not.
+    let hidden = all_cards(&s)
+        .await
+        .into_iter()
+        .filter(|c| !c.is_public_at(s.app.now()))
+        .filter_map(|c| c.hero_image_id)
+        .find(|i| !public_cards(&s).iter().any(|c| c.hero_image_id == Some(*i)));
+    if let Some(i) = hidden {
+        let img = s.app.read().images.get(&i).unwrap().clone();
+        assert_eq!(
+            get(&s.router, &img.variant_path(img.widths[0]))
+                .await
+                .status,
+            404
+        );
+    }
 }
