@@ -29,6 +29,23 @@ impl JobKind for PollSource {
     }
 }
 
+/// Refresh a wire cluster's summary draft (queued when new copy joins it).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SummaryDraft {
+    /// The cluster.
+    pub cluster: i64,
+}
+
+impl JobKind for SummaryDraft {
+    const KIND: &'static str = "summary_draft";
+    const MAX_ATTEMPTS: u32 = 5;
+    // A queued refresh reads the cluster when it runs, so one queued job covers every batch
+    // that touches the cluster meanwhile.
+    fn dedupe(&self) -> Option<String> {
+        Some(format!("summary_draft:{}", self.cluster))
+    }
+}
+
 /// Most jobs listed on the newsroom's jobs page.
 const LISTED: usize = 200;
 
@@ -53,10 +70,28 @@ impl Handler for AppJobs {
                 }
                 Ok(())
             }
+            SummaryDraft::KIND => {
+                let d: SummaryDraft = decode(job)?;
+                app.refresh_summary_draft(d.cluster)
+                    .await
+                    .map_err(app_error)
+            }
             other => Err(JobError::Fatal(format!(
                 "no handler for jobs of kind {other:?}"
             ))),
         }
+    }
+}
+
+/// A use case's error as a job's: what no longer exists or is refused will not work later
+/// either; anything else may.
+fn app_error(e: AppError) -> JobError {
+    match e {
+        AppError::NotFound => JobError::Fatal("what the job was about no longer exists".into()),
+        AppError::Forbidden | AppError::Invalid(_) | AppError::Conflict(_) => {
+            JobError::Fatal(e.to_string())
+        }
+        other => JobError::Retry(other.to_string()),
     }
 }
 

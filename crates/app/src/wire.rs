@@ -337,16 +337,26 @@ impl App {
                 touched.push(*cluster_id);
             }
         }
-        // Each touched cluster's summary draft is refreshed once per call, in one transaction.
-        let mut drafts = Vec::with_capacity(touched.len());
-        for id in touched {
-            if let Some(text) = self.summary_draft(id).await? {
-                drafts.push((id, text));
-            }
+        // Each touched cluster's summary draft is refreshed by a job, once per cluster however
+        // many batches touch it before the job runs: ingest does not wait for summaries.
+        let jobs = touched
+            .into_iter()
+            .map(|cluster| newsdesk_jobs::new_job(&crate::jobs::SummaryDraft { cluster }, now))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| AppError::Internal(e.to_string().into()))?;
+        if !jobs.is_empty() {
+            self.store.enqueue_jobs(&jobs, now).await?;
         }
-        self.store.set_summary_drafts(&drafts).await?;
         self.follow_moved_embargoes(&moved).await?;
         Ok(report)
+    }
+
+    /// Refreshes a cluster's summary draft (unless an editor accepted its summary).
+    pub(crate) async fn refresh_summary_draft(&self, cluster_id: i64) -> AppResult<()> {
+        if let Some(text) = self.summary_draft(cluster_id).await? {
+            self.store.set_summary_drafts(&[(cluster_id, text)]).await?;
+        }
+        Ok(())
     }
 
     /// A fresh summary draft of a cluster, or `None` if an editor accepted its summary.

@@ -109,6 +109,22 @@ async fn agency_copy_becomes_a_story_with_lineage_and_computed_provenance() {
         flood.editions
     );
     assert_eq!(flood.sector.as_deref(), Some("health"));
+    assert!(flood.summary.is_empty(), "the summary is a job's work");
+    let round = app.run_jobs_until_idle().await.unwrap();
+    assert_eq!((round.claimed, round.done), (2, 2), "one job per cluster");
+    let flood = app
+        .wire_inbox(
+            &editor,
+            &WireQuery {
+                limit: 10,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|c| c.id == flood.id)
+        .unwrap();
     assert!(
         !flood.summary.is_empty() && !flood.summary_accepted,
         "a draft summary"
@@ -390,6 +406,14 @@ async fn demo_agency_copy_clusters_by_event() {
         .find(|c| c.headline.contains("Sylhet"))
         .unwrap();
     assert_eq!(sylhet.editions, ["south-asia"]);
+    app.run_jobs_until_idle().await.unwrap();
+    let clusters = store
+        .list_clusters(&WireQuery {
+            limit: 100,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
     assert!(clusters.iter().all(|c| !c.summary.is_empty()));
 }
 
