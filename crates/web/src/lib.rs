@@ -11,6 +11,7 @@ pub mod newsroom;
 pub mod pages;
 pub mod paths;
 pub mod reader;
+pub mod respond;
 pub mod server;
 pub mod views;
 

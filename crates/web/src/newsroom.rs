@@ -431,22 +431,24 @@ fn html_response(status: StatusCode, body: Result<String, askama::Error>) -> Res
             )
         }
     };
-    Response::builder()
-        .status(status)
-        .header(header::CONTENT_TYPE, "text/html; charset=utf-8")
-        .header(header::CACHE_CONTROL, "no-store")
-        .header("x-robots-tag", "noindex")
-        .body(Body::from(body))
-        .unwrap_or_else(|_| Response::new(Body::empty()))
+    crate::respond::or_500(
+        Response::builder()
+            .status(status)
+            .header(header::CONTENT_TYPE, "text/html; charset=utf-8")
+            .header(header::CACHE_CONTROL, "no-store")
+            .header("x-robots-tag", "noindex")
+            .body(Body::from(body)),
+    )
 }
 
 fn see_other(to: &str) -> Response<Body> {
-    Response::builder()
-        .status(StatusCode::SEE_OTHER)
-        .header(header::LOCATION, to)
-        .header(header::CACHE_CONTROL, "no-store")
-        .body(Body::empty())
-        .unwrap_or_else(|_| Response::new(Body::empty()))
+    crate::respond::or_500(
+        Response::builder()
+            .status(StatusCode::SEE_OTHER)
+            .header(header::LOCATION, to)
+            .header(header::CACHE_CONTROL, "no-store")
+            .body(Body::empty()),
+    )
 }
 
 fn message(
@@ -1421,12 +1423,13 @@ async fn sources_page(
 const PUSH_LIMIT: usize = 10 * 1024 * 1024;
 
 fn json_response(status: StatusCode, value: serde_json::Value) -> Response<Body> {
-    Response::builder()
-        .status(status)
-        .header(header::CONTENT_TYPE, "application/json")
-        .header(header::CACHE_CONTROL, "no-store")
-        .body(Body::from(value.to_string()))
-        .unwrap_or_else(|_| Response::new(Body::empty()))
+    crate::respond::or_500(
+        Response::builder()
+            .status(status)
+            .header(header::CONTENT_TYPE, "application/json")
+            .header(header::CACHE_CONTROL, "no-store")
+            .body(Body::from(value.to_string())),
+    )
 }
 
 /// `POST /api/wire/{source}`: an agency pushes ninjs, NewsML-G2 or a feed document, with its
@@ -1964,13 +1967,14 @@ async fn login_code(st: &WebState, form: &FormData, address: &str) -> Response<B
 }
 
 fn logged_in(token: &str) -> Response<Body> {
-    Response::builder()
-        .status(StatusCode::SEE_OTHER)
-        .header(header::LOCATION, "/newsroom")
-        .header(header::SET_COOKIE, session_cookie(token, true))
-        .header(header::CACHE_CONTROL, "no-store")
-        .body(Body::empty())
-        .unwrap_or_else(|_| Response::new(Body::empty()))
+    crate::respond::or_500(
+        Response::builder()
+            .status(StatusCode::SEE_OTHER)
+            .header(header::LOCATION, "/newsroom")
+            .header(header::SET_COOKIE, session_cookie(token, true))
+            .header(header::CACHE_CONTROL, "no-store")
+            .body(Body::empty()),
+    )
 }
 
 #[derive(Template)]
@@ -2065,13 +2069,14 @@ async fn route(
         ([], false) => dashboard(st, a, query).await,
         (["logout"], true) => {
             st.app.logout(a).await?;
-            Ok(Response::builder()
-                .status(StatusCode::SEE_OTHER)
-                .header(header::LOCATION, "/newsroom/login")
-                .header(header::SET_COOKIE, clear_cookie())
-                .header(header::CACHE_CONTROL, "no-store")
-                .body(Body::empty())
-                .unwrap_or_else(|_| Response::new(Body::empty())))
+            Ok(crate::respond::or_500(
+                Response::builder()
+                    .status(StatusCode::SEE_OTHER)
+                    .header(header::LOCATION, "/newsroom/login")
+                    .header(header::SET_COOKIE, clear_cookie())
+                    .header(header::CACHE_CONTROL, "no-store")
+                    .body(Body::empty()),
+            ))
         }
         (["stories", "new"], false) => {
             newsdesk_app::require(&a.user, Capability::CreateStory)?;
@@ -2114,11 +2119,12 @@ async fn route(
         }
         (["preview"], true) => {
             let html = newsdesk_render::markdown_to_safe_html(form.get("body_md"));
-            Ok(Response::builder()
-                .header(header::CONTENT_TYPE, "text/html; charset=utf-8")
-                .header(header::CACHE_CONTROL, "no-store")
-                .body(Body::from(html))
-                .unwrap_or_else(|_| Response::new(Body::empty())))
+            Ok(crate::respond::or_500(
+                Response::builder()
+                    .header(header::CONTENT_TYPE, "text/html; charset=utf-8")
+                    .header(header::CACHE_CONTROL, "no-store")
+                    .body(Body::from(html)),
+            ))
         }
         (["stories", id, "autosave"], true) => {
             let id = story_id(id)?;
@@ -2135,11 +2141,12 @@ async fn route(
                 .map(|u| u.name)
                 .collect();
             let json = serde_json::json!({ "saved_at": saved_at, "others": others }).to_string();
-            Ok(Response::builder()
-                .header(header::CONTENT_TYPE, "application/json")
-                .header(header::CACHE_CONTROL, "no-store")
-                .body(Body::from(json))
-                .unwrap_or_else(|_| Response::new(Body::empty())))
+            Ok(crate::respond::or_500(
+                Response::builder()
+                    .header(header::CONTENT_TYPE, "application/json")
+                    .header(header::CACHE_CONTROL, "no-store")
+                    .body(Body::from(json)),
+            ))
         }
         (["stories", id], false) if query.get("autosave") == "1" => {
             let story = st.app.story_for_edit(&a.user, story_id(id)?).await?;
