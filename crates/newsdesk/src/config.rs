@@ -16,14 +16,30 @@ pub struct Config {
     pub database_url: String,
     /// Log filter (tracing `EnvFilter` syntax).
     pub log: String,
-    /// Rendered pages kept in memory.
-    pub page_cache_entries: usize,
     /// The site.
     pub site: SiteConfig,
     /// Outgoing e-mail.
     pub mail: newsdesk_mail::MailConfig,
     /// Fetching agency feeds.
     pub fetch: FetchConfig,
+    /// The page cache.
+    pub cache: CacheConfig,
+}
+
+/// The in-memory page cache.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CacheConfig {
+    /// Bytes the cached pages may hold in all (pages, their gzip forms, keys and bookkeeping).
+    pub max_bytes: u64,
+}
+
+impl Default for CacheConfig {
+    fn default() -> Self {
+        Self {
+            max_bytes: newsdesk_web::DEFAULT_CACHE_BYTES,
+        }
+    }
 }
 
 /// Settings of the one HTTP client that fetches agency feeds.
@@ -62,7 +78,7 @@ impl Default for Config {
             data_dir: PathBuf::from("./data"),
             database_url: String::new(),
             log: "info".into(),
-            page_cache_entries: 20_000,
+            cache: CacheConfig::default(),
             site: SiteConfig::default(),
             mail: newsdesk_mail::MailConfig::default(),
             fetch: FetchConfig::default(),
@@ -203,8 +219,6 @@ data_dir = {data_dir}
 database_url = {database_url}
 # Log filter, e.g. "info" or "newsdesk_web=debug,info".
 log = {log}
-# Rendered pages kept in memory (each holds the page and its gzip form).
-page_cache_entries = {cache}
 
 [site]
 # Site name, used in titles, feeds and the footer.
@@ -255,12 +269,17 @@ smtp_timeout_secs = {smtp_timeout}
 # A PEM file of CA certificates trusted for HTTPS feeds besides the usual public roots, for an
 # agency feed served under a private CA ("" = none).
 extra_ca_file = {extra_ca}
+
+[cache]
+# Bytes of rendered pages kept in memory, counting each page, its compressed forms, its key
+# and bookkeeping. Pages read often are kept; the rest are rebuilt when read again.
+max_bytes = {cache_bytes}
 "#,
         listen = q(&d.listen),
         data_dir = q(&d.data_dir.display().to_string()),
         database_url = q(&d.database_url),
         log = q(&d.log),
-        cache = d.page_cache_entries,
+        cache_bytes = d.cache.max_bytes,
         name = q(&s.name),
         tagline = q(&s.tagline),
         base_url = q(&s.base_url),

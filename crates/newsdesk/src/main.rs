@@ -184,7 +184,8 @@ async fn serve(cfg: Config) -> anyhow::Result<()> {
     app.set_mailer(
         newsdesk_mail::from_config(&mail).map_err(|e| anyhow::anyhow!("mail settings: {e}"))?,
     );
-    let state = newsdesk_web::WebState::new(app.clone(), cfg.media_dir());
+    let state =
+        newsdesk_web::WebState::with_cache_bytes(app.clone(), cfg.media_dir(), cfg.cache.max_bytes);
     let router = newsdesk_web::router(state);
     let listener = tokio::net::TcpListener::bind(&cfg.listen)
         .await

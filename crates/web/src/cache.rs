@@ -10,7 +10,8 @@ use axum::http::{header, HeaderMap, HeaderValue, Response, StatusCode};
 use chrono::{DateTime, Utc};
 use std::collections::HashMap;
 use std::io::Write;
-use std::sync::{Arc, RwLock};
+use std::sync::atomic::{AtomicU32, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 
 /// How long browsers and CDNs may keep a response.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -94,7 +95,8 @@ struct Prepared {
 const GZIP_MIN: usize = 512;
 
 impl Rendered {
-    /// Wraps bytes, computing the ETag and the compressed form once.
+    /// Wraps bytes, computing the ETag and the compressed form once, at a fast level (this is
+    /// the miss path; pages read often are recompressed at the best level in the background).
     pub fn new(
         status: StatusCode,
         content_type: &'static str,
@@ -102,14 +104,79 @@ impl Rendered {
         body: impl Into<Bytes>,
         last_modified: Option<DateTime<Utc>>,
     ) -> Self {
-        let body: Bytes = body.into();
+        Self::with_level(
+            status,
+            content_type,
+            policy,
+            body.into(),
+            last_modified,
+            flate2::Compression::fast(),
+        )
+    }
+
+    /// Like [`Rendered::new`] at the best compression level: for files made once at start
+    /// (the stylesheet, scripts).
+    pub fn precompressed(
+        status: StatusCode,
+        content_type: &'static str,
+        policy: CachePolicy,
+        body: impl Into<Bytes>,
+        last_modified: Option<DateTime<Utc>>,
+    ) -> Self {
+        Self::with_level(
+            status,
+            content_type,
+            policy,
+            body.into(),
+            last_modified,
+            flate2::Compression::best(),
+        )
+    }
+
+    /// The same response with its gzip form made at the best level (`None` if it has none).
+    pub fn recompressed_best(&self) -> Option<Rendered> {
+        self.gzip.as_ref()?;
+        let gzip = gzip(&self.body, flate2::Compression::best())?;
+        Some(Rendered {
+            status: self.status,
+            content_type: self.content_type,
+            policy: self.policy,
+            body: self.body.clone(),
+            gzip: Some(gzip),
+            etag: self.etag.clone(),
+            last_modified: self.last_modified,
+            headers: Prepared {
+                etag: self.headers.etag.clone(),
+                last_modified: self.headers.last_modified.clone(),
+                content_type: self.headers.content_type.clone(),
+            },
+        })
+    }
+
+    /// Every byte this response holds.
+    pub fn bytes(&self) -> usize {
+        std::mem::size_of::<Self>()
+            + self.body.len()
+            + self.gzip.as_ref().map_or(0, Bytes::len)
+            + self.etag.len() * 2
+            + self.headers.last_modified.as_ref().map_or(0, |v| v.len())
+    }
+
+    fn with_level(
+        status: StatusCode,
+        content_type: &'static str,
+        policy: CachePolicy,
+        body: Bytes,
+        last_modified: Option<DateTime<Utc>>,
+        level: flate2::Compression,
+    ) -> Self {
         let etag = format!("\"{:016x}\"", xxhash_rust::xxh3::xxh3_64(&body));
         let compressible = content_type.starts_with("text/")
             || content_type.contains("xml")
             || content_type.contains("json")
             || content_type.contains("javascript");
         let gzip = (compressible && body.len() >= GZIP_MIN)
-            .then(|| gzip(&body))
+            .then(|| gzip(&body, level))
             .flatten();
         let headers = Prepared {
             etag: HeaderValue::from_str(&etag)
@@ -163,11 +230,8 @@ impl Rendered {
     }
 }
 
-fn gzip(bytes: &[u8]) -> Option<Bytes> {
-    let mut enc = flate2::write::GzEncoder::new(
-        Vec::with_capacity(bytes.len() / 3),
-        flate2::Compression::best(),
-    );
+fn gzip(bytes: &[u8], level: flate2::Compression) -> Option<Bytes> {
+    let mut enc = flate2::write::GzEncoder::new(Vec::with_capacity(bytes.len() / 3), level);
     enc.write_all(bytes).ok()?;
     enc.finish().ok().map(Bytes::from)
 }
@@ -212,47 +276,194 @@ pub fn not_modified(req: &HeaderMap, etag: &str, last_modified: Option<DateTime<
 /// What a cached page was built from; a different stamp means rebuild.
 pub type Stamp = (u64, u64);
 
-/// Rendered pages by URL.
+/// Bytes an entry costs besides its page and key: moka's node, the `Arc`s, the counters.
+const ENTRY_OVERHEAD: usize = 256;
+
+/// Reads after which a page is recompressed at the best level, in the background.
+pub const HOT_READS: u32 = 8;
+
+/// Recompressions allowed to run at once; a hot page found while they are busy waits for its
+/// next read.
+const RECOMPRESS_AT_ONCE: usize = 1;
+
+/// A cached page and what it was built from.
+pub struct Cached {
+    /// The response.
+    pub page: Arc<Rendered>,
+    /// What it was built from.
+    pub stamp: Stamp,
+    reads: AtomicU32,
+}
+
+impl Cached {
+    /// Wraps a page built at `stamp`.
+    pub fn new(page: Arc<Rendered>, stamp: Stamp) -> Self {
+        Self {
+            page,
+            stamp,
+            reads: AtomicU32::new(0),
+        }
+    }
+
+    /// Every byte this entry holds under `key`.
+    fn weight(&self, key: &str) -> u32 {
+        let n = key.len() + std::mem::size_of::<Self>() + self.page.bytes() + ENTRY_OVERHEAD;
+        u32::try_from(n).unwrap_or(u32::MAX)
+    }
+}
+
+/// In-flight builds: one per key, so misses of one URL at the same moment render once.
+type Flight = Arc<tokio::sync::OnceCell<Arc<Cached>>>;
+
+/// Rendered pages by URL, within a byte budget.
+///
+/// Eviction is moka's: TinyLFU admission (a page read once does not push out a page read
+/// often, so a crawler walking the archive does not empty the cache) over LRU order, with every
+/// entry weighed in bytes (key, page, its gzip form, headers and a fixed overhead).
 pub struct PageCache {
-    map: RwLock<HashMap<String, (Stamp, Arc<Rendered>)>>,
-    capacity: usize,
+    map: moka::sync::Cache<String, Arc<Cached>>,
+    inflight: Mutex<HashMap<String, Flight>>,
+    max_bytes: u64,
+    builds: AtomicU64,
+    recompressing: Arc<AtomicUsize>,
 }
 
 impl PageCache {
-    /// A cache holding at most `capacity` pages.
-    pub fn new(capacity: usize) -> Self {
+    /// A cache holding at most `max_bytes` bytes of pages.
+    pub fn new(max_bytes: u64) -> Self {
+        let max_bytes = max_bytes.max(1 << 20);
         Self {
-            map: RwLock::new(HashMap::new()),
-            capacity: capacity.max(16),
+            map: moka::sync::Cache::builder()
+                .max_capacity(max_bytes)
+                .eviction_policy(moka::policy::EvictionPolicy::tiny_lfu())
+                .weigher(|k: &String, v: &Arc<Cached>| v.weight(k))
+                .build(),
+            inflight: Mutex::new(HashMap::new()),
+            max_bytes,
+            builds: AtomicU64::new(0),
+            recompressing: Arc::new(AtomicUsize::new(0)),
         }
     }
 
-    /// The page at `key` if it was built at `stamp`.
-    pub fn get(&self, key: &str, stamp: Stamp) -> Option<Arc<Rendered>> {
-        let map = self.map.read().unwrap_or_else(|e| e.into_inner());
-        map.get(key)
-            .filter(|(s, _)| *s == stamp)
-            .map(|(_, r)| r.clone())
+    /// The page at `key` if `fresh` accepts its stamp.
+    pub fn get(&self, key: &str, fresh: impl Fn(&Stamp) -> bool) -> Option<Arc<Cached>> {
+        let hit = self.map.get(key).filter(|c| fresh(&c.stamp))?;
+        if hit.reads.fetch_add(1, Ordering::Relaxed) + 1 == HOT_READS {
+            self.recompress(key, &hit);
+        }
+        Some(hit)
     }
 
-    /// Keeps a page. When full, drops stale entries first, then an arbitrary tenth.
-    pub fn put(&self, key: String, stamp: Stamp, page: Arc<Rendered>) {
-        let mut map = self.map.write().unwrap_or_else(|e| e.into_inner());
-        if map.len() >= self.capacity && !map.contains_key(&key) {
-            map.retain(|_, (s, _)| *s == stamp);
-            if map.len() >= self.capacity {
-                let drop: Vec<String> = map.keys().take(self.capacity / 10 + 1).cloned().collect();
-                for k in drop {
-                    map.remove(&k);
+    /// Keeps a page.
+    pub fn put(&self, key: String, cached: Arc<Cached>) {
+        self.map.insert(key, cached);
+    }
+
+    /// The page at `key`, fresh by `fresh`, or `build`'s: concurrent misses of one key wait for
+    /// one build (single flight). A failed build is not kept; the next caller builds again.
+    pub async fn get_or_build<E, F, Fut>(
+        &self,
+        key: &str,
+        fresh: impl Fn(&Stamp) -> bool,
+        build: F,
+    ) -> Result<Arc<Cached>, E>
+    where
+        F: FnOnce() -> Fut,
+        Fut: std::future::Future<Output = Result<Cached, E>>,
+    {
+        if let Some(hit) = self.get(key, &fresh) {
+            return Ok(hit);
+        }
+        let flight = {
+            let mut inflight = self.inflight.lock().unwrap_or_else(|e| e.into_inner());
+            // Built while we took the lock?
+            if let Some(hit) = self.map.get(key).filter(|c| fresh(&c.stamp)) {
+                return Ok(hit);
+            }
+            match inflight.get(key) {
+                Some(f) if f.get().is_none_or(|c| fresh(&c.stamp)) => f.clone(),
+                _ => {
+                    let f = Flight::default();
+                    inflight.insert(key.to_owned(), f.clone());
+                    f
                 }
             }
+        };
+        let result = flight
+            .get_or_try_init(|| async {
+                self.builds.fetch_add(1, Ordering::Relaxed);
+                let built = Arc::new(build().await?);
+                self.map.insert(key.to_owned(), built.clone());
+                Ok(built)
+            })
+            .await
+            .cloned();
+        let mut inflight = self.inflight.lock().unwrap_or_else(|e| e.into_inner());
+        if inflight.get(key).is_some_and(|f| Arc::ptr_eq(f, &flight)) {
+            inflight.remove(key);
         }
-        map.insert(key, (stamp, page));
+        result
+    }
+
+    /// Recompresses a page read often at the best level, off the request path. The entry is
+    /// replaced only if it is still the one that was read (a rebuild in between wins).
+    fn recompress(&self, key: &str, hit: &Arc<Cached>) {
+        let Ok(rt) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        if hit.page.gzip.is_none() {
+            return;
+        }
+        let busy = self.recompressing.fetch_add(1, Ordering::AcqRel);
+        if busy >= RECOMPRESS_AT_ONCE {
+            self.recompressing.fetch_sub(1, Ordering::AcqRel);
+            return;
+        }
+        let (map, key, hit, counter) = (
+            self.map.clone(),
+            key.to_owned(),
+            hit.clone(),
+            self.recompressing.clone(),
+        );
+        rt.spawn_blocking(move || {
+            if let Some(best) = hit.page.recompressed_best() {
+                let next = Arc::new(Cached {
+                    page: Arc::new(best),
+                    stamp: hit.stamp,
+                    reads: AtomicU32::new(HOT_READS),
+                });
+                map.entry_by_ref(key.as_str())
+                    .and_compute_with(|cur| match cur {
+                        Some(e) if Arc::ptr_eq(e.value(), &hit) => {
+                            moka::ops::compute::Op::Put(next)
+                        }
+                        _ => moka::ops::compute::Op::Nop,
+                    });
+            }
+            counter.fetch_sub(1, Ordering::AcqRel);
+        });
+    }
+
+    /// Pages built so far (misses that rendered).
+    pub fn builds(&self) -> u64 {
+        self.builds.load(Ordering::Relaxed)
+    }
+
+    /// The byte budget.
+    pub fn max_bytes(&self) -> u64 {
+        self.max_bytes
+    }
+
+    /// Bytes held now (after pending evictions are done).
+    pub fn weighted_bytes(&self) -> u64 {
+        self.map.run_pending_tasks();
+        self.map.weighted_size()
     }
 
     /// Number of cached pages.
     pub fn len(&self) -> usize {
-        self.map.read().unwrap_or_else(|e| e.into_inner()).len()
+        self.map.run_pending_tasks();
+        usize::try_from(self.map.entry_count()).unwrap_or(usize::MAX)
     }
 
     /// Whether the cache is empty.
@@ -348,23 +559,102 @@ mod tests {
         assert_eq!(http_date(t), "Thu, 04 Sep 2025 02:16:00 GMT");
     }
 
-    #[test]
-    fn cache_respects_stamps_and_capacity() {
-        let c = PageCache::new(16);
-        let r = Arc::new(Rendered::new(
+    fn page(n: usize) -> Arc<Rendered> {
+        Arc::new(Rendered::new(
             StatusCode::OK,
             "text/html; charset=utf-8",
             CachePolicy::Front,
-            "x".repeat(600),
+            "x".repeat(n),
             None,
-        ));
+        ))
+    }
+
+    #[test]
+    fn cache_respects_stamps() {
+        let c = PageCache::new(1 << 20);
+        let r = page(600);
         assert!(r.gzip.is_some());
-        c.put("/".into(), (1, 1), r.clone());
-        assert!(c.get("/", (1, 1)).is_some());
-        assert!(c.get("/", (2, 1)).is_none());
-        for i in 0..40 {
-            c.put(format!("/{i}"), (1, 1), r.clone());
+        c.put("/".into(), Arc::new(Cached::new(r, (1, 1))));
+        assert!(c.get("/", |s| *s == (1, 1)).is_some());
+        assert!(c.get("/", |s| *s == (2, 1)).is_none());
+    }
+
+    #[test]
+    fn the_byte_budget_is_honoured() {
+        let budget: u64 = 2 << 20; // 2 MiB
+        let c = PageCache::new(budget);
+        // 400 pages of ~50 KB each (~20 MB with their gzip forms): ten times the budget.
+        let mut weighed = 0u64;
+        for i in 0..400 {
+            let key = format!("/article/story-{i}");
+            let e = Arc::new(Cached::new(page(50_000 + i), (1, 1)));
+            weighed += u64::from(e.weight(&key));
+            c.put(key, e);
+            // Some pages are read often.
+            for _ in 0..3 {
+                let _ = c.get("/article/story-0", |_| true);
+            }
         }
-        assert!(c.len() <= 16);
+        assert!(weighed > budget * 5);
+        let held = c.weighted_bytes();
+        assert!(held <= budget, "{held} > {budget}");
+        assert!(held > 0);
+        // Each entry is weighed with its body and gzip form, so the count is bounded too.
+        assert!(c.len() <= (budget / 50_000) as usize, "{}", c.len());
+        // The page read often survived the flood of pages read once.
+        assert!(c.get("/article/story-0", |_| true).is_some());
+    }
+
+    #[test]
+    fn concurrent_misses_of_one_url_render_once() {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            const N: usize = 16;
+            let c = Arc::new(PageCache::new(1 << 20));
+            let started = Arc::new(AtomicUsize::new(0));
+            let renders = Arc::new(AtomicUsize::new(0));
+            let mut tasks = Vec::new();
+            for _ in 0..N {
+                let (c, started, renders) = (c.clone(), started.clone(), renders.clone());
+                tasks.push(tokio::spawn(async move {
+                    started.fetch_add(1, Ordering::SeqCst);
+                    c.get_or_build(
+                        "/busy",
+                        |s| *s == (1, 1),
+                        || async {
+                            renders.fetch_add(1, Ordering::SeqCst);
+                            // Hold the build open until every caller has asked for the page, so
+                            // all N misses overlap.
+                            while started.load(Ordering::SeqCst) < N {
+                                tokio::task::yield_now().await;
+                            }
+                            tokio::task::yield_now().await;
+                            Ok::<_, ()>(Cached::new(page(600), (1, 1)))
+                        },
+                    )
+                    .await
+                    .unwrap()
+                }));
+            }
+            let mut pages = Vec::new();
+            for t in tasks {
+                pages.push(t.await.unwrap());
+            }
+            assert_eq!(renders.load(Ordering::SeqCst), 1);
+            assert_eq!(c.builds(), 1);
+            assert!(pages.iter().all(|p| Arc::ptr_eq(p, &pages[0])));
+            // A stale stamp builds again, once.
+            c.get_or_build(
+                "/busy",
+                |s| *s == (2, 1),
+                || async { Ok::<_, ()>(Cached::new(page(600), (2, 1))) },
+            )
+            .await
+            .unwrap();
+            assert_eq!(c.builds(), 2);
+        });
     }
 }

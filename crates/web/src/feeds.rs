@@ -1,6 +1,6 @@
 //! Machine-readable surfaces: RSS, Atom and JSON Feed for every listing, sitemaps, robots.txt.
 
-use crate::cache::{CachePolicy, Rendered};
+use crate::cache::{CachePolicy, Cached, Rendered};
 use crate::paths::{edition_prefix, FeedFormat, ListingPath};
 use crate::reader::{resolve_listing, Fail};
 use crate::WebState;
@@ -149,11 +149,12 @@ fn cached(
     build: impl FnOnce() -> Result<Rendered, Fail>,
 ) -> Result<Arc<Rendered>, Fail> {
     let stamp = (st.app.stamp().0, 0);
-    if let Some(hit) = st.cache.get(key, stamp) {
-        return Ok(hit);
+    if let Some(hit) = st.cache.get(key, |s| *s == stamp) {
+        return Ok(hit.page.clone());
     }
     let r = Arc::new(build()?);
-    st.cache.put(key.to_owned(), stamp, r.clone());
+    st.cache
+        .put(key.to_owned(), Arc::new(Cached::new(r.clone(), stamp)));
     Ok(r)
 }
 

@@ -21,6 +21,9 @@ use newsdesk_app::App;
 use std::path::PathBuf;
 use std::sync::Arc;
 
+/// The page cache's byte budget unless configured (`[cache] max_bytes`).
+pub const DEFAULT_CACHE_BYTES: u64 = 256 * 1024 * 1024;
+
 /// What every handler shares.
 pub struct WebState {
     /// Use cases and read model.
@@ -32,11 +35,16 @@ pub struct WebState {
 }
 
 impl WebState {
-    /// State for `app`, serving media from `media_dir`.
+    /// State for `app`, serving media from `media_dir`, with the default page-cache budget.
     pub fn new(app: Arc<App>, media_dir: PathBuf) -> Arc<Self> {
+        Self::with_cache_bytes(app, media_dir, DEFAULT_CACHE_BYTES)
+    }
+
+    /// State whose page cache holds at most `max_bytes` bytes.
+    pub fn with_cache_bytes(app: Arc<App>, media_dir: PathBuf, max_bytes: u64) -> Arc<Self> {
         Arc::new(Self {
             app,
-            cache: cache::PageCache::new(20_000),
+            cache: cache::PageCache::new(max_bytes),
             media_dir,
         })
     }

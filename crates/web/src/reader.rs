@@ -2,7 +2,7 @@
 //! from the page cache.
 
 use crate::assets;
-use crate::cache::{CachePolicy, Rendered};
+use crate::cache::{CachePolicy, Cached, Rendered};
 use crate::feeds;
 use crate::pages::*;
 use crate::paths::{edition_prefix, route, segments, FeedFormat, ListingPath, PathError, Route};
@@ -218,34 +218,74 @@ async fn serve(
             }
         }
     }
-    if let Some(hit) = st.cache.get(&key, stamp) {
-        return Ok(hit.respond(headers));
+    let built = st
+        .cache
+        .get_or_build(
+            &key,
+            |s| *s == stamp,
+            || async {
+                let rendered = build(st, route, &edition, &prefix, page).await?;
+                Ok::<_, Miss>(Cached::new(Arc::new(rendered), stamp))
+            },
+        )
+        .await;
+    match built {
+        Ok(c) => Ok(c.page.respond(headers)),
+        Err(Miss::Moved(to)) => Ok(redirect(&to)),
+        Err(Miss::Fail(f)) => Err(f),
     }
-    let rendered = match route {
-        Route::Home => home(st, &edition)?,
+}
+
+/// Why a page was not built.
+enum Miss {
+    /// The story moved: answer with a redirect there (never cached).
+    Moved(String),
+    /// An error page.
+    Fail(Fail),
+}
+
+impl From<Fail> for Miss {
+    fn from(e: Fail) -> Self {
+        Miss::Fail(e)
+    }
+}
+
+impl From<AppError> for Miss {
+    fn from(e: AppError) -> Self {
+        Miss::Fail(e.into())
+    }
+}
+
+/// Renders the page of a route (a cache miss).
+async fn build(
+    st: &WebState,
+    route: Route,
+    edition: &Edition,
+    prefix: &str,
+    page: usize,
+) -> Result<Rendered, Miss> {
+    Ok(match route {
+        Route::Home => home(st, edition)?,
         Route::Article(slug) => match st.app.article(&slug).await? {
             ArticleLookup::Found(story) => {
                 let corrections = st.app.corrections(story.id).await?;
                 let based_on = st.app.based_on(story.id).await?;
-                article(st, &edition, &story, &corrections, &based_on)?
+                article(st, edition, &story, &corrections, &based_on)?
             }
-            ArticleLookup::Moved(to) => return Ok(redirect(&format!("{prefix}/article/{to}"))),
+            ArticleLookup::Moved(to) => return Err(Miss::Moved(format!("{prefix}/article/{to}"))),
         },
-        Route::Listing(l) => listing(st, &edition, &l, page)?,
-        Route::Feed(l, f) => feeds::feed(st, &edition, &l, f).await?,
-        Route::Page(slug) => static_page(st, &edition, &slug)?,
+        Route::Listing(l) => listing(st, edition, &l, page)?,
+        Route::Feed(l, f) => feeds::feed(st, edition, &l, f).await?,
+        Route::Page(slug) => static_page(st, edition, &slug)?,
         Route::Corrections => {
             let list = st.app.recent_corrections(100).await?;
-            corrections_page(st, &edition, &list)?
+            corrections_page(st, edition, &list)?
         }
         Route::CorrectionsFeed(f) => {
             let list = st.app.recent_corrections(50).await?;
             feeds::corrections_feed(st, &list, f)
         }
-    };
-    let rendered = Arc::new(rendered);
-    st.cache.put(key, stamp, rendered.clone());
-    Ok(rendered.respond(headers))
+    })
 }
 
 /// Whether a request is a reader's view worth counting.
