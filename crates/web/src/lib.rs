@@ -32,6 +32,8 @@ pub struct WebState {
     pub cache: cache::PageCache,
     /// Folder of uploaded and generated media.
     pub media_dir: PathBuf,
+    /// The side rail of each edition, rendered once per change.
+    pub rails: views::Rails,
 }
 
 impl WebState {
@@ -46,6 +48,7 @@ impl WebState {
             app,
             cache: cache::PageCache::new(max_bytes),
             media_dir,
+            rails: views::Rails::default(),
         })
     }
 }

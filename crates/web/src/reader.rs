@@ -344,6 +344,7 @@ fn ctx<'a>(st: &'a WebState, snap: &'a newsdesk_app::Snapshot, edition: &'a Edit
         prefix: edition_prefix(edition),
         now: st.app.now(),
         css_href: &assets::CSS_HREF,
+        rails: &st.rails,
     }
 }
 
@@ -382,6 +383,7 @@ fn home(st: &WebState, edition: &Edition) -> Result<Rendered, Fail> {
                 200,
                 true,
             ),
+            ids: Vec::new(),
         })
         .collect();
     let title = if edition.is_global() {
@@ -395,7 +397,7 @@ fn home(st: &WebState, edition: &Edition) -> Result<Rendered, Fail> {
         "",
         &edition_prefix(edition),
     );
-    c.rail = Some(cx.rail(None));
+    c.rail_html = cx.rail_html(None)?;
     let page = HomePage {
         c,
         h: crate::pages::HomeView {
@@ -558,7 +560,7 @@ fn article(
             })
             .collect::<Vec<_>>(),
     ));
-    c.rail = Some(cx.rail(Some(story.id)));
+    c.rail_html = cx.rail_html(Some(story.id))?;
     let related = snap.related(cx.now, edition, &card, 5);
     let page = ArticlePage {
         c,
@@ -626,7 +628,7 @@ fn corrections_page(
         .into_iter()
         .map(|f| feed_link(&cx, "corrections", f, "Corrections"))
         .collect();
-    c.rail = Some(cx.rail(None));
+    c.rail_html = cx.rail_html(None)?;
     let items = list
         .iter()
         .map(|(corr, card)| CorrectionItem {
@@ -742,7 +744,7 @@ fn listing(
         .map(|f| feed_link(&cx, &l.path(), f, &heading))
         .collect();
     c.feeds = feeds.clone();
-    c.rail = Some(cx.rail(None));
+    c.rail_html = cx.rail_html(None)?;
     let lm = paged.items.iter().map(|c| c.updated_at).max();
     let page_view = ListingPage {
         c,
@@ -784,7 +786,7 @@ fn static_page(st: &WebState, edition: &Edition, slug: &str) -> Result<Rendered,
         &path,
         &path,
     );
-    c.rail = Some(cx.rail(None));
+    c.rail_html = cx.rail_html(None)?;
     let view = StaticPageView {
         c,
         p: PageView {
@@ -837,7 +839,7 @@ fn error_response(
         let cx = ctx(st, &snap, edition);
         let mut c = cx.chrome(heading, &message, "", "/");
         if status == StatusCode::NOT_FOUND {
-            c.rail = Some(cx.rail(None));
+            c.rail_html = cx.rail_html(None).ok()?;
         }
         ErrorPage {
             c,
