@@ -276,6 +276,32 @@ impl Snapshot {
             .last()
     }
 
+    /// A held story by id, public or not yet (embargoed, scheduled).
+    pub fn card(&self, id: StoryId) -> Option<&Arc<StoryCard>> {
+        self.cards.get(&id)
+    }
+
+    /// Stories that became visible after `after`, up to `upto`.
+    pub fn became_visible(
+        &self,
+        after: DateTime<Utc>,
+        upto: DateTime<Utc>,
+    ) -> impl Iterator<Item = &Arc<StoryCard>> {
+        let start = self
+            .timeline
+            .partition_point(|c| c.visible_from().is_some_and(|t| t > upto));
+        self.timeline[start..]
+            .iter()
+            .take_while(move |c| c.visible_from().is_some_and(|t| t > after))
+    }
+
+    /// Held stories whose hero is `image`.
+    pub fn with_image(&self, image: ImageId) -> impl Iterator<Item = &Arc<StoryCard>> {
+        self.timeline
+            .iter()
+            .filter(move |c| c.hero_image_id == Some(image))
+    }
+
     /// A public story by its current slug.
     pub fn public_by_slug(&self, slug: &str, now: DateTime<Utc>) -> Option<&Arc<StoryCard>> {
         let id = self.by_slug.get(slug)?;

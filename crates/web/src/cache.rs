@@ -81,6 +81,8 @@ pub struct Rendered {
     pub last_modified: Option<DateTime<Utc>>,
     /// The header values, made once.
     headers: Prepared,
+    /// `Surrogate-Key` and `Cache-Tag`: what the response shows, for a CDN's purge.
+    keys: Option<(HeaderValue, HeaderValue)>,
 }
 
 /// Header values of a [`Rendered`], formatted once rather than per response.
@@ -150,7 +152,22 @@ impl Rendered {
                 last_modified: self.headers.last_modified.clone(),
                 content_type: self.headers.content_type.clone(),
             },
+            keys: self.keys.clone(),
         })
+    }
+
+    /// Names what the response shows (space-separated keys) in `Surrogate-Key` and, comma-
+    /// separated, in `Cache-Tag`, so a CDN can purge it by the keys a change touches.
+    pub fn with_keys(mut self, keys: &str) -> Self {
+        if keys.is_empty() {
+            return self;
+        }
+        let surrogate = HeaderValue::from_str(keys);
+        let tags = HeaderValue::from_str(&keys.replace(' ', ","));
+        if let (Ok(s), Ok(t)) = (surrogate, tags) {
+            self.keys = Some((s, t));
+        }
+        self
     }
 
     /// Every byte this response holds.
@@ -160,6 +177,7 @@ impl Rendered {
             + self.gzip.as_ref().map_or(0, Bytes::len)
             + self.etag.len() * 2
             + self.headers.last_modified.as_ref().map_or(0, |v| v.len())
+            + self.keys.as_ref().map_or(0, |(s, t)| s.len() + t.len())
     }
 
     fn with_level(
@@ -193,6 +211,7 @@ impl Rendered {
             etag,
             last_modified,
             headers,
+            keys: None,
         }
     }
 
@@ -207,6 +226,11 @@ impl Rendered {
             .header(header::VARY, HeaderValue::from_static("Accept-Encoding"));
         if let Some(lm) = &self.headers.last_modified {
             b = b.header(header::LAST_MODIFIED, lm.clone());
+        }
+        if let Some((surrogate, tags)) = &self.keys {
+            b = b
+                .header("surrogate-key", surrogate.clone())
+                .header("cache-tag", tags.clone());
         }
         if self.status == StatusCode::OK && not_modified(req, &self.etag, self.last_modified) {
             return b
@@ -273,8 +297,27 @@ pub fn not_modified(req: &HeaderMap, etag: &str, last_modified: Option<DateTime<
     false
 }
 
-/// What a cached page was built from; a different stamp means rebuild.
-pub type Stamp = (u64, u64);
+pub use newsdesk_app::purge::Stamp;
+
+/// What the cache needs to know of a value: the bytes it holds, and whether a smaller form can
+/// be made in the background once it is read often.
+pub trait Weigh: Send + Sync + Sized + 'static {
+    /// Every byte the value holds.
+    fn bytes(&self) -> usize;
+    /// The value made smaller (best compression), if that applies.
+    fn recompressed(&self) -> Option<Self> {
+        None
+    }
+}
+
+impl Weigh for Rendered {
+    fn bytes(&self) -> usize {
+        Rendered::bytes(self)
+    }
+    fn recompressed(&self) -> Option<Self> {
+        self.recompressed_best()
+    }
+}
 
 /// Bytes an entry costs besides its page and key: moka's node, the `Arc`s, the counters.
 const ENTRY_OVERHEAD: usize = 256;
@@ -286,18 +329,18 @@ pub const HOT_READS: u32 = 8;
 /// next read.
 const RECOMPRESS_AT_ONCE: usize = 1;
 
-/// A cached page and what it was built from.
-pub struct Cached {
+/// A cached value (a page, or a part of pages) and what it was built from.
+pub struct Cached<V = Rendered> {
     /// The response.
-    pub page: Arc<Rendered>,
+    pub page: Arc<V>,
     /// What it was built from.
     pub stamp: Stamp,
     reads: AtomicU32,
 }
 
-impl Cached {
-    /// Wraps a page built at `stamp`.
-    pub fn new(page: Arc<Rendered>, stamp: Stamp) -> Self {
+impl<V: Weigh> Cached<V> {
+    /// Wraps a value built at `stamp`.
+    pub fn new(page: Arc<V>, stamp: Stamp) -> Self {
         Self {
             page,
             stamp,
@@ -307,28 +350,32 @@ impl Cached {
 
     /// Every byte this entry holds under `key`.
     fn weight(&self, key: &str) -> u32 {
-        let n = key.len() + std::mem::size_of::<Self>() + self.page.bytes() + ENTRY_OVERHEAD;
+        let n = key.len()
+            + std::mem::size_of::<Self>()
+            + self.page.bytes()
+            + self.stamp.deps.len() * std::mem::size_of::<newsdesk_app::purge::Dep>()
+            + ENTRY_OVERHEAD;
         u32::try_from(n).unwrap_or(u32::MAX)
     }
 }
 
 /// In-flight builds: one per key, so misses of one URL at the same moment render once.
-type Flight = Arc<tokio::sync::OnceCell<Arc<Cached>>>;
+type Flight<V> = Arc<tokio::sync::OnceCell<Arc<Cached<V>>>>;
 
 /// Rendered pages by URL, within a byte budget.
 ///
 /// Eviction is moka's: TinyLFU admission (a page read once does not push out a page read
 /// often, so a crawler walking the archive does not empty the cache) over LRU order, with every
 /// entry weighed in bytes (key, page, its gzip form, headers and a fixed overhead).
-pub struct PageCache {
-    map: moka::sync::Cache<String, Arc<Cached>>,
-    inflight: Mutex<HashMap<String, Flight>>,
+pub struct PageCache<V = Rendered> {
+    map: moka::sync::Cache<String, Arc<Cached<V>>>,
+    inflight: Mutex<HashMap<String, Flight<V>>>,
     max_bytes: u64,
     builds: AtomicU64,
     recompressing: Arc<AtomicUsize>,
 }
 
-impl PageCache {
+impl<V: Weigh> PageCache<V> {
     /// A cache holding at most `max_bytes` bytes of pages.
     pub fn new(max_bytes: u64) -> Self {
         let max_bytes = max_bytes.max(1 << 20);
@@ -336,7 +383,7 @@ impl PageCache {
             map: moka::sync::Cache::builder()
                 .max_capacity(max_bytes)
                 .eviction_policy(moka::policy::EvictionPolicy::tiny_lfu())
-                .weigher(|k: &String, v: &Arc<Cached>| v.weight(k))
+                .weigher(|k: &String, v: &Arc<Cached<V>>| v.weight(k))
                 .build(),
             inflight: Mutex::new(HashMap::new()),
             max_bytes,
@@ -346,7 +393,7 @@ impl PageCache {
     }
 
     /// The page at `key` if `fresh` accepts its stamp.
-    pub fn get(&self, key: &str, fresh: impl Fn(&Stamp) -> bool) -> Option<Arc<Cached>> {
+    pub fn get(&self, key: &str, fresh: impl Fn(&Stamp) -> bool) -> Option<Arc<Cached<V>>> {
         let hit = self.map.get(key).filter(|c| fresh(&c.stamp))?;
         if hit.reads.fetch_add(1, Ordering::Relaxed) + 1 == HOT_READS {
             self.recompress(key, &hit);
@@ -355,7 +402,7 @@ impl PageCache {
     }
 
     /// Keeps a page.
-    pub fn put(&self, key: String, cached: Arc<Cached>) {
+    pub fn put(&self, key: String, cached: Arc<Cached<V>>) {
         self.map.insert(key, cached);
     }
 
@@ -366,10 +413,10 @@ impl PageCache {
         key: &str,
         fresh: impl Fn(&Stamp) -> bool,
         build: F,
-    ) -> Result<Arc<Cached>, E>
+    ) -> Result<Arc<Cached<V>>, E>
     where
         F: FnOnce() -> Fut,
-        Fut: std::future::Future<Output = Result<Cached, E>>,
+        Fut: std::future::Future<Output = Result<Cached<V>, E>>,
     {
         if let Some(hit) = self.get(key, &fresh) {
             return Ok(hit);
@@ -407,13 +454,10 @@ impl PageCache {
 
     /// Recompresses a page read often at the best level, off the request path. The entry is
     /// replaced only if it is still the one that was read (a rebuild in between wins).
-    fn recompress(&self, key: &str, hit: &Arc<Cached>) {
+    fn recompress(&self, key: &str, hit: &Arc<Cached<V>>) {
         let Ok(rt) = tokio::runtime::Handle::try_current() else {
             return;
         };
-        if hit.page.gzip.is_none() {
-            return;
-        }
         let busy = self.recompressing.fetch_add(1, Ordering::AcqRel);
         if busy >= RECOMPRESS_AT_ONCE {
             self.recompressing.fetch_sub(1, Ordering::AcqRel);
@@ -426,10 +470,10 @@ impl PageCache {
             self.recompressing.clone(),
         );
         rt.spawn_blocking(move || {
-            if let Some(best) = hit.page.recompressed_best() {
+            if let Some(best) = hit.page.recompressed() {
                 let next = Arc::new(Cached {
                     page: Arc::new(best),
-                    stamp: hit.stamp,
+                    stamp: hit.stamp.clone(),
                     reads: AtomicU32::new(HOT_READS),
                 });
                 map.entry_by_ref(key.as_str())
@@ -559,6 +603,10 @@ mod tests {
         assert_eq!(http_date(t), "Thu, 04 Sep 2025 02:16:00 GMT");
     }
 
+    fn st(at: u64) -> Stamp {
+        Stamp { at, deps: vec![] }
+    }
+
     fn page(n: usize) -> Arc<Rendered> {
         Arc::new(Rendered::new(
             StatusCode::OK,
@@ -571,23 +619,23 @@ mod tests {
 
     #[test]
     fn cache_respects_stamps() {
-        let c = PageCache::new(1 << 20);
+        let c: PageCache = PageCache::new(1 << 20);
         let r = page(600);
         assert!(r.gzip.is_some());
-        c.put("/".into(), Arc::new(Cached::new(r, (1, 1))));
-        assert!(c.get("/", |s| *s == (1, 1)).is_some());
-        assert!(c.get("/", |s| *s == (2, 1)).is_none());
+        c.put("/".into(), Arc::new(Cached::new(r, st(1))));
+        assert!(c.get("/", |s| s.at == 1).is_some());
+        assert!(c.get("/", |s| s.at == 2).is_none());
     }
 
     #[test]
     fn the_byte_budget_is_honoured() {
         let budget: u64 = 2 << 20; // 2 MiB
-        let c = PageCache::new(budget);
+        let c: PageCache = PageCache::new(budget);
         // 400 pages of ~50 KB each (~20 MB with their gzip forms): ten times the budget.
         let mut weighed = 0u64;
         for i in 0..400 {
             let key = format!("/article/story-{i}");
-            let e = Arc::new(Cached::new(page(50_000 + i), (1, 1)));
+            let e = Arc::new(Cached::new(page(50_000 + i), st(1)));
             weighed += u64::from(e.weight(&key));
             c.put(key, e);
             // Some pages are read often.
@@ -613,7 +661,7 @@ mod tests {
             .unwrap();
         rt.block_on(async {
             const N: usize = 16;
-            let c = Arc::new(PageCache::new(1 << 20));
+            let c: Arc<PageCache> = Arc::new(PageCache::new(1 << 20));
             let started = Arc::new(AtomicUsize::new(0));
             let renders = Arc::new(AtomicUsize::new(0));
             let mut tasks = Vec::new();
@@ -623,7 +671,7 @@ mod tests {
                     started.fetch_add(1, Ordering::SeqCst);
                     c.get_or_build(
                         "/busy",
-                        |s| *s == (1, 1),
+                        |s| s.at == 1,
                         || async {
                             renders.fetch_add(1, Ordering::SeqCst);
                             // Hold the build open until every caller has asked for the page, so
@@ -632,7 +680,7 @@ mod tests {
                                 tokio::task::yield_now().await;
                             }
                             tokio::task::yield_now().await;
-                            Ok::<_, ()>(Cached::new(page(600), (1, 1)))
+                            Ok::<_, ()>(Cached::new(page(600), st(1)))
                         },
                     )
                     .await
@@ -649,8 +697,8 @@ mod tests {
             // A stale stamp builds again, once.
             c.get_or_build(
                 "/busy",
-                |s| *s == (2, 1),
-                || async { Ok::<_, ()>(Cached::new(page(600), (2, 1))) },
+                |s| s.at == 2,
+                || async { Ok::<_, ()>(Cached::new(page(600), st(2))) },
             )
             .await
             .unwrap();

@@ -28,8 +28,10 @@ pub const DEFAULT_CACHE_BYTES: u64 = 256 * 1024 * 1024;
 pub struct WebState {
     /// Use cases and read model.
     pub app: Arc<App>,
-    /// Rendered pages.
+    /// Rendered pages (three quarters of the byte budget).
     pub cache: cache::PageCache,
+    /// Articles' own parts, shared by the pages that show them (a quarter of the budget).
+    pub parts: cache::PageCache<reader::ArticlePart>,
     /// Folder of uploaded and generated media.
     pub media_dir: PathBuf,
     /// The side rail of each edition, rendered once per change.
@@ -46,7 +48,8 @@ impl WebState {
     pub fn with_cache_bytes(app: Arc<App>, media_dir: PathBuf, max_bytes: u64) -> Arc<Self> {
         Arc::new(Self {
             app,
-            cache: cache::PageCache::new(max_bytes),
+            cache: cache::PageCache::new(max_bytes / 4 * 3),
+            parts: cache::PageCache::new(max_bytes / 4),
             media_dir,
             rails: views::Rails::default(),
         })

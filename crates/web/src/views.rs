@@ -1,8 +1,8 @@
 //! View models: everything a template prints, computed beforehand as plain strings, so templates
 //! only loop and print (and askama escapes every value unless marked safe).
 
-use crate::cache::Stamp;
 use crate::paths::{edition_prefix, FeedFormat};
+use newsdesk_app::purge::{Dep, Stamp};
 use newsdesk_app::{App, Snapshot};
 use newsdesk_domain::*;
 use newsdesk_render::truncate_words;
@@ -148,6 +148,7 @@ struct RailTemplate {
 /// A rendered rail and the stories its excludable lists show.
 pub struct RailPart {
     stamp: Stamp,
+    trending: Arc<Vec<StoryId>>,
     html: Arc<str>,
     shown: Vec<StoryId>,
     /// The rail without one of `shown`, for that story's own page (at most `shown.len()`).
@@ -179,29 +180,17 @@ pub struct Rails {
 }
 
 impl Rails {
-    fn get(&self, edition: EditionId, stamp: Stamp) -> Option<Arc<RailPart>> {
+    fn get(&self, edition: EditionId) -> Option<Arc<RailPart>> {
         self.map
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .get(&edition)
-            .filter(|p| p.stamp == stamp)
             .cloned()
     }
 
-    fn put(
-        &self,
-        edition: EditionId,
-        stamp: Stamp,
-        html: Arc<str>,
-        shown: Vec<StoryId>,
-    ) -> Arc<RailPart> {
+    fn put(&self, edition: EditionId, part: RailPart) -> Arc<RailPart> {
         self.renders.fetch_add(1, Ordering::Relaxed);
-        let part = Arc::new(RailPart {
-            stamp,
-            html,
-            shown,
-            variants: Mutex::default(),
-        });
+        let part = Arc::new(part);
         self.map
             .lock()
             .unwrap_or_else(|e| e.into_inner())
@@ -209,7 +198,7 @@ impl Rails {
         part
     }
 
-    /// Rails rendered so far (all editions).
+    /// Rails rendered so far (all editions, not counting variants).
     pub fn renders(&self) -> u64 {
         self.renders.load(Ordering::Relaxed)
     }
@@ -420,21 +409,7 @@ impl<'a> Ctx<'a> {
     /// Rendered once per edition and change, and shared by every page of the edition; a page
     /// whose own story is in the rail gets a variant without it (made once, kept with the rail).
     pub fn rail_html(&self, except: Option<StoryId>) -> Result<Arc<str>, askama::Error> {
-        let stamp = self.app.stamp();
-        let part = match self.rails.get(self.edition.id, stamp) {
-            Some(p) => p,
-            None => {
-                let rail = self.rail(None);
-                let shown = rail
-                    .columns
-                    .iter()
-                    .chain([&rail.shorts, &rail.latest])
-                    .flat_map(|b| b.ids.iter().copied())
-                    .collect();
-                let html: Arc<str> = Arc::from(self.render_rail(rail)?);
-                self.rails.put(self.edition.id, stamp, html, shown)
-            }
-        };
+        let part = self.current_rail()?;
         match except {
             Some(id) if part.shown.contains(&id) => {
                 if let Some(v) = part.variant(id) {
@@ -446,6 +421,49 @@ impl<'a> Ctx<'a> {
             }
             _ => Ok(part.html.clone()),
         }
+    }
+
+    /// The edition's rail as it should be now: rebuilt if the edition's stories, the site or
+    /// its trending list changed. When the rebuilt rail differs, `Dep::Rail` of the edition
+    /// moves, so the pages that show it are rebuilt (and only then).
+    pub fn current_rail(&self) -> Result<Arc<RailPart>, askama::Error> {
+        let versions = &self.app.versions;
+        let trending = self.app.audience.list(self.edition.id);
+        let old = self.rails.get(self.edition.id);
+        if let Some(p) = &old {
+            if versions.fresh(&p.stamp)
+                && (Arc::ptr_eq(&p.trending, &trending) || p.trending == trending)
+            {
+                return Ok(p.clone());
+            }
+        }
+        let mut deps = vec![
+            Dep::Site,
+            newsdesk_app::purge::listing_dep(self.edition, newsdesk_app::Filter::All),
+        ];
+        deps.extend(trending.iter().map(|id| Dep::Story(*id)));
+        let stamp = versions.stamp(deps);
+        let rail = self.rail(None);
+        let shown = rail
+            .columns
+            .iter()
+            .chain([&rail.shorts, &rail.latest])
+            .flat_map(|b| b.ids.iter().copied())
+            .collect();
+        let html: Arc<str> = Arc::from(self.render_rail(rail)?);
+        if old.as_ref().is_some_and(|o| o.html != html) {
+            versions.bump(&[Dep::Rail(self.edition.id)]);
+        }
+        Ok(self.rails.put(
+            self.edition.id,
+            RailPart {
+                stamp,
+                trending,
+                html,
+                shown,
+                variants: Mutex::default(),
+            },
+        ))
     }
 
     fn render_rail(&self, r: Rail) -> Result<String, askama::Error> {
