@@ -401,8 +401,9 @@ impl<V: Weigh> PageCache<V> {
         Some(hit)
     }
 
-    /// Keeps a page.
+    /// Keeps a page just built.
     pub fn put(&self, key: String, cached: Arc<Cached<V>>) {
+        self.builds.fetch_add(1, Ordering::Relaxed);
         self.map.insert(key, cached);
     }
 
