@@ -15,7 +15,7 @@
 # Usage: bash bench/traffic.sh            (STORIES=100000 ARTICLES=20000 DURATION=15)
 #        MILLION=1 bash bench/traffic.sh  (adds (d); generating 1,000,000 stories takes minutes)
 # Knobs: STORIES, ARTICLES, DURATION, SEED, BENCH_DIR (default /tmp/newsdesk-traffic), MILLION,
-#        CARGO_TARGET_DIR. Loopback only; every step has a time limit; servers stop on exit.
+#        CARGO_TARGET_DIR, NEWSDESK_BIN (use this binary instead of building release). Loopback only; every step has a time limit; servers stop on exit.
 
 set -euo pipefail
 
@@ -38,10 +38,14 @@ for t in nginx wrk curl sqlite3 shuf; do
 done
 NGINX=$(command -v nginx || echo /usr/sbin/nginx)
 
-log "building: cargo build --release -p newsdesk"
-(cd "$ROOT" && timeout 3600 cargo build --release -p newsdesk) || die "build failed"
-TARGET_DIR=${CARGO_TARGET_DIR:-$ROOT/target}
-BIN=$TARGET_DIR/release/newsdesk
+if [[ -z ${NEWSDESK_BIN:-} ]]; then
+    log "building: cargo build --release -p newsdesk"
+    (cd "$ROOT" && timeout 3600 cargo build --release -p newsdesk) || die "build failed"
+    TARGET_DIR=${CARGO_TARGET_DIR:-$ROOT/target}
+    BIN=$TARGET_DIR/release/newsdesk
+else
+    BIN=$NEWSDESK_BIN # a binary already built (e.g. a debug one, to try the script quickly)
+fi
 [[ -x $BIN ]] || die "binary not found at $BIN"
 
 mkdir -p "$BENCH_DIR"
@@ -201,14 +205,14 @@ publisher() {
     for id in "${REPUB[@]}"; do
         sleep 10
         now=$(($(date +%s%N) / 1000000))
-        sqlite3 "$DB" "PRAGMA busy_timeout = 5000; BEGIN IMMEDIATE; \
+        sqlite3 -cmd ".timeout 5000" "$DB" "BEGIN IMMEDIATE; \
             UPDATE stories SET published_at = $now, updated_at = $now, version = version + 1 WHERE id = $id; \
             INSERT INTO changes (at, entity, entity_id, key) VALUES ($now, 'story', $id, ''); COMMIT;" ||
             echo "publish failed" >>"$RUN/publish.txt"
         slug=$(sqlite3 "$DB" "SELECT slug FROM stories WHERE id = $id")
         local t0 t1 w=0
         t0=$(date +%s.%N)
-        until curl -fsS --max-time 2 -H "User-Agent: curl-probe" "$ND/" | grep -q "/article/$slug\""; do
+        until curl -fs --max-time 2 -H "User-Agent: curl-probe" "$ND/" 2>/dev/null | grep -q "/article/$slug\""; do
             sleep 0.05; w=$((w + 1)); ((w < 400)) || break
         done
         t1=$(date +%s.%N)
@@ -231,7 +235,7 @@ log "(c) crawler: every one of $TOTAL articles once, 8 connections, Googlebot"
 awk -v base="$ND" '{ printf "url = \"%s%s\"\noutput = \"/dev/null\"\n", base, $0 }' "$RUN/all.txt" >"$RUN/crawl.cfg"
 t0=$(date +%s.%N)
 timeout 3600 curl -sS -Z --parallel-max 8 -H "Accept-Encoding: gzip" -H "User-Agent: $BOT" \
-    -K "$RUN/crawl.cfg" -w '%{http_code} %{time_total}\n' >"$RUN/crawl.txt" || die "crawl failed"
+    -K "$RUN/crawl.cfg" -w '%{http_code} %{time_total}\n' >"$RUN/crawl.txt" 2>"$RUN/crawl.err" || die "crawl failed"
 C_SECS=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
 C_RSS=$(rss_mib "$ND_PID")
 C_REQ=$(grep -c . "$RUN/crawl.txt")
