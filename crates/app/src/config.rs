@@ -33,6 +33,9 @@ pub struct SiteConfig {
     pub trending_size: usize,
     /// How often counted views are flushed to the database and trending is recomputed, in seconds.
     pub views_flush_seconds: u64,
+    /// At most how often an edition's side rail is re-rendered for a trending change alone, in
+    /// seconds (0: at every change). Each re-render re-assembles every page of the edition.
+    pub trending_refresh_seconds: u64,
     /// Whether editors and admins must log in with a one-time code (TOTP) as well.
     pub require_totp_for_editors: bool,
 }
@@ -53,6 +56,7 @@ impl Default for SiteConfig {
             trending_half_life_hours: 6.0,
             trending_size: 10,
             views_flush_seconds: 2,
+            trending_refresh_seconds: 0,
             require_totp_for_editors: false,
         }
     }

@@ -245,6 +245,9 @@ trending_half_life_hours = {half_life:?}
 trending_size = {trending_size}
 # How often counted views are written to the database and trending is recomputed, in seconds.
 views_flush_seconds = {flush}
+# At most how often a trending change alone re-renders an edition's side rail (and so re-assembles
+# its pages), in seconds; 0 = at every change. A busy site may set 30 or 60.
+trending_refresh_seconds = {trending_refresh}
 # Whether editors and admins must also give a one-time code (TOTP app) to log in.
 require_totp_for_editors = {totp}
 
@@ -293,6 +296,7 @@ max_bytes = {cache_bytes}
         half_life = s.trending_half_life_hours,
         trending_size = s.trending_size,
         flush = s.views_flush_seconds,
+        trending_refresh = s.trending_refresh_seconds,
         totp = s.require_totp_for_editors,
         transport = mail_value(&d.mail, "transport"),
         outbox = mail_value(&d.mail, "outbox_dir"),

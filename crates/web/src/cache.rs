@@ -135,10 +135,35 @@ impl Rendered {
         )
     }
 
+    /// The same response keeping only its gzip form (when it has one): most clients take gzip,
+    /// and the rare one that does not gets it decompressed. A cached page then costs its
+    /// compressed size, about a fifth of its identity bytes.
+    pub fn compact(mut self) -> Self {
+        if self.gzip.is_some() {
+            self.body = Bytes::new();
+        }
+        self
+    }
+
+    /// The identity bytes (decompressed from the gzip form if only that is kept).
+    pub fn identity(&self) -> Bytes {
+        match &self.gzip {
+            Some(gz) if self.body.is_empty() => {
+                let mut out = Vec::with_capacity(gz.len() * 5);
+                let mut d = flate2::read::GzDecoder::new(&gz[..]);
+                match std::io::Read::read_to_end(&mut d, &mut out) {
+                    Ok(_) => Bytes::from(out),
+                    Err(_) => Bytes::new(),
+                }
+            }
+            _ => self.body.clone(),
+        }
+    }
+
     /// The same response with its gzip form made at the best level (`None` if it has none).
     pub fn recompressed_best(&self) -> Option<Rendered> {
         self.gzip.as_ref()?;
-        let gzip = gzip(&self.body, flate2::Compression::best())?;
+        let gzip = gzip(&self.identity(), flate2::Compression::best())?;
         Some(Rendered {
             status: self.status,
             content_type: self.content_type,
@@ -246,7 +271,7 @@ impl Rendered {
                 b = b.header(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
                 gz.clone()
             }
-            _ => self.body.clone(),
+            _ => self.identity(),
         };
         b.header(header::CONTENT_LENGTH, body.len())
             .body(Body::from(body))
@@ -620,6 +645,28 @@ mod tests {
             "x".repeat(n),
             None,
         ))
+    }
+
+    #[test]
+    fn a_compact_page_keeps_only_gzip_and_still_answers_identity() {
+        let text = "<p>hello</p>".repeat(200);
+        let r = Rendered::new(
+            StatusCode::OK,
+            "text/html; charset=utf-8",
+            CachePolicy::Article,
+            text.clone(),
+            None,
+        );
+        let full = r.bytes();
+        let c = r.compact();
+        assert!(c.bytes() < full - text.len() + 1);
+        assert_eq!(c.identity(), text.as_bytes());
+        let res = c.respond(&hm(&[]));
+        assert_eq!(
+            res.headers()[header::CONTENT_LENGTH],
+            text.len().to_string()
+        );
+        assert!(res.headers().get(header::CONTENT_ENCODING).is_none());
     }
 
     #[test]

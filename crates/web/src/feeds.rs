@@ -158,7 +158,7 @@ fn cached(
         return Ok(hit.page.clone());
     }
     let stamp = versions.stamp(deps);
-    let r = Arc::new(build()?.with_keys(&stamp.keys()));
+    let r = Arc::new(build()?.with_keys(&stamp.keys()).compact());
     st.cache
         .put(key.to_owned(), Arc::new(Cached::new(r.clone(), stamp)));
     Ok(r)

@@ -231,7 +231,7 @@ async fn serve(
                 let (rendered, mut deps) = build(st, route, &edition, &prefix, page).await?;
                 deps.push(Dep::Site);
                 let stamp = Stamp { at, deps };
-                let rendered = rendered.with_keys(&stamp.keys());
+                let rendered = rendered.with_keys(&stamp.keys()).compact();
                 Ok::<_, Miss>(Cached::new(Arc::new(rendered), stamp))
             },
         )

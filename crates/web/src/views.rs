@@ -148,6 +148,7 @@ struct RailTemplate {
 /// A rendered rail and the stories its excludable lists show.
 pub struct RailPart {
     stamp: Stamp,
+    built: chrono::DateTime<chrono::Utc>,
     trending: Arc<Vec<StoryId>>,
     html: Arc<str>,
     shown: Vec<StoryId>,
@@ -431,8 +432,14 @@ impl<'a> Ctx<'a> {
         let trending = self.app.audience.list(self.edition.id);
         let old = self.rails.get(self.edition.id);
         if let Some(p) = &old {
+            // A trending change alone waits `trending_refresh_seconds` since the last render.
+            let refresh = chrono::Duration::seconds(
+                i64::try_from(self.app.site.trending_refresh_seconds.min(31_536_000)).unwrap_or(0),
+            );
             if versions.fresh(&p.stamp)
-                && (Arc::ptr_eq(&p.trending, &trending) || p.trending == trending)
+                && (Arc::ptr_eq(&p.trending, &trending)
+                    || p.trending == trending
+                    || self.now < p.built + refresh)
             {
                 return Ok(p.clone());
             }
@@ -458,6 +465,7 @@ impl<'a> Ctx<'a> {
             self.edition.id,
             RailPart {
                 stamp,
+                built: self.now,
                 trending,
                 html,
                 shown,

@@ -61,6 +61,10 @@ fn template() -> &'static std::path::Path {
 }
 
 async fn site() -> Site {
+    site_with(SiteConfig::default()).await
+}
+
+async fn site_with(site: SiteConfig) -> Site {
     let tpl = template();
     let fresh = newsdesk_store_sqlite::temp_store().unwrap();
     let path = fresh.path().to_owned();
@@ -73,7 +77,7 @@ async fn site() -> Site {
     let clock = Arc::new(ManualClock::new(now0()));
     let site = SiteConfig {
         base_url: "https://news.example".into(),
-        ..SiteConfig::default()
+        ..site
     };
     let app = App::load(store.clone(), clock.clone(), site).await.unwrap();
     let state = WebState::new(app.clone(), tpl.join("media"));
@@ -434,4 +438,46 @@ async fn nothing_stale_after_publish_correct_unpublish_kill_and_embargo_end() {
             .status,
         200
     );
+}
+
+#[tokio::test]
+async fn trending_alone_re_renders_the_rail_at_most_once_per_refresh_interval() {
+    let s = site_with(SiteConfig {
+        trending_refresh_seconds: 60,
+        ..SiteConfig::default()
+    })
+    .await;
+    let cards = public(&s);
+    let page = format!("/article/{}", cards[30].slug);
+    get(&s.router, &page).await;
+    let rails = s.state.rails.renders();
+    let global = s.app.read().tax.global().unwrap().id;
+    let hot = &cards[120];
+    for _ in 0..30 {
+        s.app.count_view(hot.id, global);
+    }
+    s.app.flush_views().await.unwrap();
+    assert_eq!(s.app.audience.list(global).first(), Some(&hot.id));
+    assert!(
+        !rendered(&s, &page).await,
+        "within the interval the page stays"
+    );
+    assert_eq!(s.state.rails.renders(), rails);
+    s.clock.set(s.app.now() + Duration::seconds(61));
+    let r = get(&s.router, &page).await;
+    assert!(
+        r.body.contains(hot.slug.as_str()),
+        "after it, trending shows"
+    );
+    assert_eq!(s.state.rails.renders(), rails + 1);
+    // A change to a story the rail shows is not held back.
+    let story = s.store.get_story(hot.id).await.unwrap();
+    let mut edit = story.input.clone();
+    edit.status = StoryStatus::Unpublished;
+    s.store
+        .update_story(hot.id, story.version, &edit)
+        .await
+        .unwrap();
+    s.app.sync().await.unwrap();
+    assert!(!get(&s.router, &page).await.body.contains(hot.slug.as_str()));
 }
