@@ -15,6 +15,7 @@
 # Usage: bash bench/traffic.sh            (STORIES=100000 ARTICLES=20000 DURATION=15)
 #        MILLION=1 bash bench/traffic.sh  (adds (d); generating 1,000,000 stories takes minutes)
 # Knobs: STORIES, ARTICLES, DURATION, SEED, BENCH_DIR (default /tmp/newsdesk-traffic), MILLION,
+#        TRENDING_REFRESH (the server's [site] trending_refresh_seconds, default 0),
 #        CARGO_TARGET_DIR, NEWSDESK_BIN (use this binary instead of building release). Loopback only; every step has a time limit; servers stop on exit.
 
 set -euo pipefail
@@ -25,6 +26,8 @@ ARTICLES=${ARTICLES:-20000}
 DURATION=${DURATION:-15}
 SEED=${SEED:-7}
 MILLION=${MILLION:-0}
+# [site] trending_refresh_seconds for the server (0 = the rail follows every trending change).
+TRENDING_REFRESH=${TRENDING_REFRESH:-0}
 BENCH_DIR=${BENCH_DIR:-/tmp/newsdesk-traffic}
 UA='Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Safari/537.36'
 BOT='Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)'
@@ -108,7 +111,7 @@ start_nd() {
     local port; port=$(free_port)
     ND=http://127.0.0.1:$port
     local t0; t0=$(date +%s.%N)
-    NEWSDESK_SITE__BASE_URL=$ND NEWSDESK_LOG=warn \
+    NEWSDESK_SITE__BASE_URL=$ND NEWSDESK_LOG=warn NEWSDESK_SITE__TRENDING_REFRESH_SECONDS=$TRENDING_REFRESH \
         "$BIN" serve --data-dir "$1" --listen "127.0.0.1:$port" >"$RUN/newsdesk-$(basename "$1").log" 2>&1 &
     ND_PID=$!
     local deadline=$((SECONDS + 600))
@@ -249,6 +252,7 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.3f", a / b; else
 {
     echo "newsdesk under traffic -- $(date -u +%Y-%m-%dT%H:%M:%SZ), commit $(cd "$ROOT" && git rev-parse --short HEAD)"
     echo "corpus: $STORIES stories (ready in ${START_S:-?}s, VmRSS ${IDLE_MIB} MiB idle); $ARTICLES articles sampled from the sitemaps ($SAVED_MIB MiB of gzip saved for nginx)"
+    echo "server: [cache] max_bytes default, [site] trending_refresh_seconds = $TRENDING_REFRESH"
     echo "machine: $(nproc) cores, shared by wrk, newsdesk and nginx; load average now $(cut -d' ' -f1-3 /proc/loadavg)"
     echo
     printf '%-44s | %10s %9s %9s | %s\n' run "req/s" p50 p99 "vs nginx"
