@@ -178,7 +178,7 @@ http {
     access_log off;
     sendfile on; tcp_nopush on; tcp_nodelay on;
     keepalive_requests 1000000;
-    open_file_cache max=25000 inactive=60s;
+    open_file_cache max=8000 inactive=60s;
     client_body_temp_path $RUN/nginx/tmp; proxy_temp_path $RUN/nginx/tmp;
     fastcgi_temp_path $RUN/nginx/tmp; uwsgi_temp_path $RUN/nginx/tmp; scgi_temp_path $RUN/nginx/tmp;
     server {
