@@ -170,7 +170,6 @@ NGX_PORT=$(free_port)
 NGX=http://127.0.0.1:$NGX_PORT
 cat >"$RUN/nginx/nginx.conf" <<EOF
 worker_processes 2;
-worker_rlimit_nofile 65536;
 pid $RUN/nginx/nginx.pid;
 error_log $RUN/nginx/error.log;
 events { worker_connections 1024; }
