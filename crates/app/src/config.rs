@@ -41,6 +41,9 @@ pub struct SiteConfig {
     /// Most (client, story) pairs remembered per window (up to about 50 bytes each); when full, views
     /// of pairs not seen yet are not counted until the window ends.
     pub views_seen_max: usize,
+    /// At most how often an edition's side rail is re-rendered for a trending change alone, in
+    /// seconds (0: at every change). Each re-render re-assembles every page of the edition.
+    pub trending_refresh_seconds: u64,
     /// Whether editors and admins must log in with a one-time code (TOTP) as well.
     pub require_totp_for_editors: bool,
     /// Password checks and hashes (Argon2, 19 MiB each) run at once; 0 = one per CPU core.
@@ -80,6 +83,7 @@ impl Default for SiteConfig {
             views_window_minutes: 30,
             views_per_client_window: 20,
             views_seen_max: 200_000,
+            trending_refresh_seconds: 0,
             require_totp_for_editors: false,
             password_checks_at_once: 0,
         }

@@ -10,6 +10,7 @@ pub mod diff;
 pub mod error;
 pub mod jobs;
 pub mod newsroom;
+pub mod purge;
 pub mod readmodel;
 pub mod sources;
 pub mod totp;
@@ -46,6 +47,8 @@ pub struct App {
     /// Where e-mail goes (invitations, password resets); an in-memory stub until set.
     mailer: RwLock<Arc<dyn newsdesk_mail::Mailer>>,
     snapshot: RwLock<Snapshot>,
+    /// Versions of what pages show, moved by `sync` (the precise purge).
+    pub versions: purge::Versions,
     content_generation: AtomicU64,
     sync_state: tokio::sync::Mutex<SyncState>,
     /// Places for Argon2 work (password checks and new hashes): bounds CPU and memory.
@@ -60,6 +63,8 @@ pub struct App {
 struct SyncState {
     last_seq: i64,
     next_visible: Option<DateTime<Utc>>,
+    /// When visibility was last looked at: stories visible from after it are news to pages.
+    checked_at: DateTime<Utc>,
 }
 
 /// What an article address leads to.
@@ -113,10 +118,12 @@ impl App {
             wire: Arc::new(wire::WireState::default()),
             fetch_policy: RwLock::new(newsdesk_fetch::FetchPolicy::default()),
             snapshot: RwLock::new(snap),
+            versions: purge::Versions::default(),
             content_generation: AtomicU64::new(1),
             sync_state: tokio::sync::Mutex::new(SyncState {
                 last_seq,
                 next_visible,
+                checked_at: now,
             }),
             hash_permits,
             password_checks: Arc::new(AtomicU64::new(0)),
@@ -187,6 +194,8 @@ impl App {
     pub async fn sync(&self) -> AppResult<usize> {
         let mut st = self.sync_state.lock().await;
         let mut applied = 0;
+        // What the applied changes touch, before and after; bumped once the read model has them.
+        let mut deps: Vec<purge::Dep> = Vec::new();
         loop {
             let changes = self.store.changes_since(st.last_seq, 500).await?;
             let Some(last) = changes.last() else { break };
@@ -221,8 +230,18 @@ impl App {
             }
             let mut snap = self.snapshot.write().unwrap_or_else(|e| e.into_inner());
             for id in &story_ids {
+                deps.push(purge::Dep::Story(*id));
+                if let Some(old) = snap.card(*id) {
+                    purge::card_deps(old, &mut deps);
+                }
                 let card = cards.iter().find(|c| c.id == *id).cloned();
+                if let Some(new) = &card {
+                    purge::card_deps(new, &mut deps);
+                }
                 snap.apply_card(*id, card);
+            }
+            if tax.is_some() || page_list.is_some() {
+                deps.push(purge::Dep::Site);
             }
             if let Some(t) = tax {
                 snap.tax = Arc::new(t);
@@ -231,10 +250,21 @@ impl App {
                 snap.pages = p.into_iter().map(Arc::new).collect();
             }
             for i in imgs {
+                for c in snap.with_image(i.id) {
+                    purge::card_deps(c, &mut deps);
+                }
                 snap.put_image(i);
             }
         }
         let now = self.now();
+        if now > st.checked_at {
+            let snap = self.read();
+            for c in snap.became_visible(st.checked_at, now) {
+                purge::card_deps(c, &mut deps);
+            }
+            st.checked_at = now;
+        }
+        self.versions.bump(&deps);
         let due = st.next_visible.is_some_and(|t| t <= now);
         if applied > 0 || due {
             st.next_visible = self.read().next_visibility_after(now);

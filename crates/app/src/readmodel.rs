@@ -126,6 +126,72 @@ pub struct Snapshot {
     video_users: HashMap<String, Vec<StoryId>>,
     /// Pictures by file key.
     image_keys: HashMap<String, ImageId>,
+    /// The same stories by listing, each list in timeline order, so a listing or side list
+    /// reads its own few entries instead of filtering the whole timeline.
+    index: HashMap<(Scope, IndexKey), Vec<Arc<StoryCard>>>,
+}
+
+/// Which stories an index list covers: every story (Global) or one edition's.
+type Scope = Option<EditionId>;
+
+/// An index list of the read model.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum IndexKey {
+    All,
+    Sector(SectorId),
+    Kind(Kind),
+    Tag(TagId),
+    Desk(DeskId),
+    Author(AuthorId),
+}
+
+/// The index lists a card is on. Per edition: all, sector and kind (what fronts and side lists
+/// read); tags, desks and authors only site-wide (their pages filter by edition, lists are short).
+fn index_keys(c: &StoryCard) -> Vec<(Scope, IndexKey)> {
+    let mut scopes: Vec<Scope> = vec![None];
+    for p in &c.placements {
+        if !scopes.contains(&Some(p.edition_id)) {
+            scopes.push(Some(p.edition_id));
+        }
+    }
+    let mut keys = Vec::with_capacity(scopes.len() * 3 + c.tag_ids.len() + c.author_ids.len() + 1);
+    for s in scopes {
+        keys.push((s, IndexKey::All));
+        keys.push((s, IndexKey::Sector(c.sector_id)));
+        keys.push((s, IndexKey::Kind(c.kind)));
+    }
+    let others = c
+        .tag_ids
+        .iter()
+        .map(|t| IndexKey::Tag(*t))
+        .chain(c.author_ids.iter().map(|a| IndexKey::Author(*a)))
+        .chain(c.desk_id.map(IndexKey::Desk));
+    for k in others {
+        if !keys.contains(&(None, k)) {
+            keys.push((None, k));
+        }
+    }
+    keys
+}
+
+/// Removes `card` from a list in timeline order.
+fn remove_sorted(list: &mut Vec<Arc<StoryCard>>, card: &StoryCard) {
+    let key = order_key(card);
+    match list.binary_search_by(|c| order_key(c).cmp(&key)) {
+        Ok(i) => {
+            list.remove(i);
+        }
+        Err(_) => list.retain(|c| c.id != card.id),
+    }
+}
+
+/// Inserts `card` into a list in timeline order.
+fn insert_sorted(list: &mut Vec<Arc<StoryCard>>, card: &Arc<StoryCard>) {
+    let key = order_key(card);
+    let at = list
+        .binary_search_by(|c| order_key(c).cmp(&key))
+        .unwrap_or_else(|i| i);
+    list.insert(at, card.clone());
 }
 
 fn order_key(
@@ -163,6 +229,14 @@ impl Snapshot {
             }
         }
         s.timeline.sort_by_key(|c| order_key(c));
+        for c in &s.timeline {
+            for k in index_keys(c) {
+                s.index.entry(k).or_default().push(c.clone());
+            }
+        }
+        for list in s.index.values_mut() {
+            list.shrink_to_fit();
+        }
         s
     }
 
@@ -181,22 +255,22 @@ impl Snapshot {
         if let Some(old) = self.cards.remove(&id) {
             self.by_slug.remove(old.slug.as_str());
             self.index_media(&old, false);
-            let key = order_key(&old);
-            match self.timeline.binary_search_by(|c| order_key(c).cmp(&key)) {
-                Ok(i) => {
-                    self.timeline.remove(i);
+            remove_sorted(&mut self.timeline, &old);
+            for k in index_keys(&old) {
+                if let Some(list) = self.index.get_mut(&k) {
+                    remove_sorted(list, &old);
+                    if list.is_empty() {
+                        self.index.remove(&k);
+                    }
                 }
-                Err(_) => self.timeline.retain(|c| c.id != id),
             }
         }
         if let Some(card) = card.filter(|c| c.visible_from().is_some()) {
             let card = Arc::new(card);
-            let key = order_key(&card);
-            let at = self
-                .timeline
-                .binary_search_by(|c| order_key(c).cmp(&key))
-                .unwrap_or_else(|i| i);
-            self.timeline.insert(at, card.clone());
+            insert_sorted(&mut self.timeline, &card);
+            for k in index_keys(&card) {
+                insert_sorted(self.index.entry(k).or_default(), &card);
+            }
             self.by_slug.insert(card.slug.as_str().to_owned(), id);
             self.index_media(&card, true);
             self.cards.insert(id, card);
@@ -260,11 +334,37 @@ impl Snapshot {
 
     /// The earliest moment after `now` at which a held story becomes visible, if any.
     pub fn next_visibility_after(&self, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        // Newest visible first: the future ones are at the front, the soonest last of them.
         self.timeline
             .iter()
-            .filter_map(|c| c.visible_from())
-            .filter(|t| *t > now)
-            .min()
+            .map_while(|c| c.visible_from().filter(|t| *t > now))
+            .last()
+    }
+
+    /// A held story by id, public or not yet (embargoed, scheduled).
+    pub fn card(&self, id: StoryId) -> Option<&Arc<StoryCard>> {
+        self.cards.get(&id)
+    }
+
+    /// Stories that became visible after `after`, up to `upto`.
+    pub fn became_visible(
+        &self,
+        after: DateTime<Utc>,
+        upto: DateTime<Utc>,
+    ) -> impl Iterator<Item = &Arc<StoryCard>> {
+        let start = self
+            .timeline
+            .partition_point(|c| c.visible_from().is_some_and(|t| t > upto));
+        self.timeline[start..]
+            .iter()
+            .take_while(move |c| c.visible_from().is_some_and(|t| t > after))
+    }
+
+    /// Held stories whose hero is `image`.
+    pub fn with_image(&self, image: ImageId) -> impl Iterator<Item = &Arc<StoryCard>> {
+        self.timeline
+            .iter()
+            .filter(move |c| c.hero_image_id == Some(image))
     }
 
     /// A public story by its current slug.
@@ -285,13 +385,12 @@ impl Snapshot {
         edition: &'a Edition,
         filter: Filter,
     ) -> impl Iterator<Item = &'a Arc<StoryCard>> + 'a {
-        // The timeline is sorted newest-visible first, so skip the ones still in the future.
-        let start = self
-            .timeline
-            .partition_point(|c| c.visible_from().is_some_and(|t| t > now));
+        let list = self.list_for(edition, filter);
+        // Lists are sorted newest-visible first, so skip the ones still in the future.
+        let start = list.partition_point(|c| c.visible_from().is_some_and(|t| t > now));
         let tz = edition.tz;
         let global = edition.is_global();
-        self.timeline[start..].iter().filter(move |c| {
+        list[start..].iter().filter(move |c| {
             (global || c.in_edition(edition.id))
                 && match filter {
                     Filter::All => true,
@@ -309,6 +408,32 @@ impl Snapshot {
                     }),
                 }
         })
+    }
+
+    /// The index list that holds every story of a listing (maybe more, which `public` filters).
+    fn list_for(&self, edition: &Edition, filter: Filter) -> &[Arc<StoryCard>] {
+        let scope = (!edition.is_global()).then_some(edition.id);
+        let key = match filter {
+            Filter::All | Filter::Day(_) | Filter::Month(..) => (scope, IndexKey::All),
+            Filter::Sector(s) => (scope, IndexKey::Sector(s)),
+            Filter::Kind(k) => (scope, IndexKey::Kind(k)),
+            Filter::Tag(t) => (None, IndexKey::Tag(t)),
+            Filter::Desk(d) => (None, IndexKey::Desk(d)),
+            Filter::Author(a) => (None, IndexKey::Author(a)),
+        };
+        self.index.get(&key).map(Vec::as_slice).unwrap_or(&[])
+    }
+
+    /// How many public stories a listing has; without a scan when its index list is exact.
+    pub fn count(&self, now: DateTime<Utc>, edition: &Edition, filter: Filter) -> usize {
+        let exact = matches!(filter, Filter::All | Filter::Sector(_) | Filter::Kind(_))
+            || edition.is_global() && !matches!(filter, Filter::Day(_) | Filter::Month(..));
+        if exact {
+            let list = self.list_for(edition, filter);
+            list.len() - list.partition_point(|c| c.visible_from().is_some_and(|t| t > now))
+        } else {
+            self.public(now, edition, filter).count()
+        }
     }
 
     /// The latest `n` public stories of a listing.
@@ -332,7 +457,7 @@ impl Snapshot {
         per_page: usize,
     ) -> Option<Paged> {
         let per_page = per_page.max(1);
-        let total = self.public(now, edition, filter).count();
+        let total = self.count(now, edition, filter);
         let pages = total.div_ceil(per_page).max(1);
         if page == 0 || page > pages {
             return None;
@@ -392,6 +517,7 @@ impl Snapshot {
     }
 
     /// Stories related to `card`: sharing the most tags, then the same sector; newest first.
+    /// Candidates come from the newest entries of its tags' and sector's index lists.
     pub fn related(
         &self,
         now: DateTime<Utc>,
@@ -399,19 +525,33 @@ impl Snapshot {
         card: &StoryCard,
         n: usize,
     ) -> Vec<Arc<StoryCard>> {
-        let mut scored: Vec<(usize, &Arc<StoryCard>)> = self
-            .public(now, edition, Filter::All)
-            .filter(|c| c.id != card.id)
-            .take(5000)
-            .filter_map(|c| {
+        const PER_LIST: usize = 200;
+        let mut cand: Vec<&Arc<StoryCard>> = Vec::new();
+        for t in &card.tag_ids {
+            cand.extend(
+                self.public(now, edition, Filter::Tag(*t))
+                    .filter(|c| c.id != card.id)
+                    .take(PER_LIST),
+            );
+        }
+        cand.extend(
+            self.public(now, edition, Filter::Sector(card.sector_id))
+                .filter(|c| c.id != card.id)
+                .take(n),
+        );
+        cand.sort_by_key(|c| order_key(c));
+        cand.dedup_by_key(|c| c.id);
+        let mut scored: Vec<(usize, &Arc<StoryCard>)> = cand
+            .into_iter()
+            .map(|c| {
                 let shared = c
                     .tag_ids
                     .iter()
                     .filter(|t| card.tag_ids.contains(t))
                     .count();
-                let score = shared * 2 + usize::from(c.sector_id == card.sector_id);
-                (score > 0).then_some((score, c))
+                (shared * 2 + usize::from(c.sector_id == card.sector_id), c)
             })
+            .filter(|(score, _)| *score > 0)
             .collect();
         scored.sort_by_key(|s| std::cmp::Reverse(s.0)); // stable: newest first among equals
         scored.into_iter().take(n).map(|(_, c)| c.clone()).collect()
@@ -438,4 +578,130 @@ impl Snapshot {
 /// When a story first went public (its publication or embargo end).
 pub fn first_published(c: &StoryCard) -> Option<DateTime<Utc>> {
     c.visible_from()
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    fn card(id: i64, minute: i64, sector: i64, kind: Kind, tags: &[i64], eds: &[i64]) -> StoryCard {
+        let t0 = DateTime::from_timestamp(1_800_000_000, 0).unwrap();
+        StoryCard {
+            id: StoryId(id),
+            version: 1,
+            slug: Slug::parse(&format!("story-{id}")).unwrap(),
+            kind,
+            status: StoryStatus::Published,
+            headline: Headline::parse(&format!("Story {id}")).unwrap(),
+            summary: String::new(),
+            sector_id: SectorId(sector),
+            region: String::new(),
+            primary_edition_id: EditionId(eds.first().copied().unwrap_or(1)),
+            placements: eds
+                .iter()
+                .map(|e| Placement {
+                    edition_id: EditionId(*e),
+                    rank: None,
+                })
+                .collect(),
+            desk_id: Some(DeskId(id % 2)),
+            author_ids: vec![AuthorId(id % 3)],
+            tag_ids: tags.iter().map(|t| TagId(*t)).collect(),
+            hero_image_id: None,
+            video: None,
+            provenance: Provenance::Staff,
+            updated_at: t0,
+            published_at: Some(t0 + chrono::Duration::minutes(minute)),
+            embargo_until: None,
+        }
+    }
+
+    fn edition(id: i64, slug: &str) -> Edition {
+        Edition {
+            id: EditionId(id),
+            slug: Slug::parse(slug).unwrap(),
+            name: slug.into(),
+            tz: chrono_tz::UTC,
+            position: id as i32,
+        }
+    }
+
+    /// The filter `public` must agree with, applied to every card.
+    fn naive(s: &Snapshot, now: DateTime<Utc>, ed: &Edition, f: Filter) -> Vec<StoryId> {
+        let mut all: Vec<&Arc<StoryCard>> =
+            s.cards.values().filter(|c| c.is_public_at(now)).collect();
+        all.sort_by_key(|c| order_key(c));
+        all.into_iter()
+            .filter(|c| ed.is_global() || c.in_edition(ed.id))
+            .filter(|c| match f {
+                Filter::All => true,
+                Filter::Sector(x) => c.sector_id == x,
+                Filter::Kind(k) => c.kind == k,
+                Filter::Tag(t) => c.tag_ids.contains(&t),
+                Filter::Desk(d) => c.desk_id == Some(d),
+                Filter::Author(a) => c.author_ids.contains(&a),
+                _ => true,
+            })
+            .map(|c| c.id)
+            .collect()
+    }
+
+    #[test]
+    fn index_lists_agree_with_a_scan_through_changes() {
+        let kinds = [Kind::News, Kind::Opinion, Kind::Short];
+        let cards: Vec<StoryCard> = (1..=60)
+            .map(|i| {
+                card(
+                    i,
+                    i * 7 % 61,
+                    i % 4,
+                    kinds[(i % 3) as usize],
+                    &[i % 5, 10 + i % 2],
+                    if i % 3 == 0 { &[1, 2] } else { &[1] },
+                )
+            })
+            .collect();
+        let mut s = Snapshot::new(Taxonomy::default(), vec![], vec![], cards);
+        // Changes: a story moves sector, kind, tags and edition; one is unpublished; one is new;
+        // one is embargoed into the future.
+        s.apply_card(StoryId(9), Some(card(9, 3, 3, Kind::Short, &[4], &[2])));
+        s.apply_card(StoryId(10), None);
+        s.apply_card(
+            StoryId(99),
+            Some(card(99, 100, 1, Kind::Opinion, &[1], &[1, 2])),
+        );
+        s.apply_card(
+            StoryId(98),
+            Some(card(98, 10_000, 1, Kind::News, &[1], &[1])),
+        );
+        let now =
+            DateTime::from_timestamp(1_800_000_000, 0).unwrap() + chrono::Duration::minutes(200);
+        let mut filters = vec![Filter::All];
+        filters.extend((0..4).map(|x| Filter::Sector(SectorId(x))));
+        filters.extend(kinds.iter().map(|k| Filter::Kind(*k)));
+        filters.extend((0..12).map(|x| Filter::Tag(TagId(x))));
+        filters.extend((0..2).map(|x| Filter::Desk(DeskId(x))));
+        filters.extend((0..3).map(|x| Filter::Author(AuthorId(x))));
+        for ed in [
+            edition(1, "global"),
+            edition(2, "africa"),
+            edition(3, "asia"),
+        ] {
+            for f in &filters {
+                let want = naive(&s, now, &ed, *f);
+                let got: Vec<StoryId> = s.public(now, &ed, *f).map(|c| c.id).collect();
+                assert_eq!(got, want, "{} {f:?}", ed.slug);
+                assert_eq!(s.count(now, &ed, *f), want.len(), "{} {f:?}", ed.slug);
+            }
+        }
+        assert!(!s
+            .public(now, &edition(1, "global"), Filter::All)
+            .any(|c| c.id == StoryId(98)));
+        assert_eq!(
+            s.next_visibility_after(now),
+            DateTime::from_timestamp(1_800_000_000, 0)
+                .map(|t| t + chrono::Duration::minutes(10_000))
+        );
+    }
 }

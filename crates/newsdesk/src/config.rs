@@ -16,8 +16,6 @@ pub struct Config {
     pub database_url: String,
     /// Log filter (tracing `EnvFilter` syntax).
     pub log: String,
-    /// Rendered pages kept in memory.
-    pub page_cache_entries: usize,
     /// The site.
     pub site: SiteConfig,
     /// Outgoing e-mail.
@@ -26,6 +24,8 @@ pub struct Config {
     pub fetch: FetchConfig,
     /// Serving HTTP: time limits, connections, HSTS.
     pub server: ServerConfig,
+    /// The page cache.
+    pub cache: CacheConfig,
 }
 
 /// Whether responses carry `Strict-Transport-Security`.
@@ -115,6 +115,22 @@ impl ServerConfig {
     }
 }
 
+/// The in-memory page cache.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CacheConfig {
+    /// Bytes the cached pages may hold in all (pages, their gzip forms, keys and bookkeeping).
+    pub max_bytes: u64,
+}
+
+impl Default for CacheConfig {
+    fn default() -> Self {
+        Self {
+            max_bytes: newsdesk_web::DEFAULT_CACHE_BYTES,
+        }
+    }
+}
+
 /// Settings of the one HTTP client that fetches agency feeds.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -151,7 +167,7 @@ impl Default for Config {
             data_dir: PathBuf::from("./data"),
             database_url: String::new(),
             log: "info".into(),
-            page_cache_entries: 20_000,
+            cache: CacheConfig::default(),
             site: SiteConfig::default(),
             mail: newsdesk_mail::MailConfig::default(),
             fetch: FetchConfig::default(),
@@ -356,8 +372,6 @@ data_dir = {data_dir}
 database_url = {database_url}
 # Log filter, e.g. "info" or "newsdesk_web=debug,info".
 log = {log}
-# Rendered pages kept in memory (each holds the page and its gzip form).
-page_cache_entries = {cache}
 
 [site]
 # Site name, used in titles, feeds and the footer.
@@ -394,6 +408,9 @@ views_per_client_window = {views_per_client}
 # Most (client, story) pairs held per window (up to about 50 bytes each). When full, views of pairs
 # not seen yet are not counted until the window ends.
 views_seen_max = {views_seen}
+# At most how often a trending change alone re-renders an edition's side rail (and so re-assembles
+# its pages), in seconds; 0 = at every change. A busy site may set 30 or 60.
+trending_refresh_seconds = {trending_refresh}
 # Whether editors and admins must also give a one-time code (TOTP app) to log in.
 require_totp_for_editors = {totp}
 # Password checks and hashes run at once (Argon2, 19 MiB of memory each); 0 = one per CPU
@@ -440,12 +457,17 @@ hsts = {hsts}
 # A PEM file of CA certificates trusted for HTTPS feeds besides the usual public roots, for an
 # agency feed served under a private CA ("" = none).
 extra_ca_file = {extra_ca}
+
+[cache]
+# Bytes of rendered pages kept in memory, counting each page, its compressed forms, its key
+# and bookkeeping. Pages read often are kept; the rest are rebuilt when read again.
+max_bytes = {cache_bytes}
 "#,
         listen = q(&d.listen),
         data_dir = q(&d.data_dir.display().to_string()),
         database_url = q(&d.database_url),
         log = q(&d.log),
-        cache = d.page_cache_entries,
+        cache_bytes = d.cache.max_bytes,
         name = q(&s.name),
         tagline = q(&s.tagline),
         base_url = q(&s.base_url),
@@ -462,6 +484,7 @@ extra_ca_file = {extra_ca}
         views_window = s.views_window_minutes,
         views_per_client = s.views_per_client_window,
         views_seen = s.views_seen_max,
+        trending_refresh = s.trending_refresh_seconds,
         totp = s.require_totp_for_editors,
         pw_checks = s.password_checks_at_once,
         transport = mail_value(&d.mail, "transport"),

@@ -214,7 +214,12 @@ async fn serve(mut cfg: Config) -> anyhow::Result<()> {
         newsdesk_mail::from_config(&mail).map_err(|e| anyhow::anyhow!("mail settings: {e}"))?,
     );
     let hsts = cfg.server.hsts_on(&cfg.site.base_url);
-    let state = newsdesk_web::WebState::with_hsts(app.clone(), cfg.media_dir(), hsts);
+    let state = newsdesk_web::WebState::with_options(
+        app.clone(),
+        cfg.media_dir(),
+        hsts,
+        cfg.cache.max_bytes,
+    );
     let router = newsdesk_web::router(state);
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let background = tokio::spawn(app.clone().run_background(stop_rx));

@@ -8,7 +8,7 @@ use std::sync::LazyLock;
 
 /// The site's stylesheet.
 pub static CSS: LazyLock<Rendered> = LazyLock::new(|| {
-    Rendered::new(
+    Rendered::precompressed(
         StatusCode::OK,
         "text/css; charset=utf-8",
         CachePolicy::Immutable,
@@ -27,7 +27,7 @@ pub static CSS_HREF: LazyLock<String> = LazyLock::new(|| {
 
 /// The newsroom's script (autosave, presence, live preview); the editor works without it.
 pub static NEWSROOM_JS: LazyLock<Rendered> = LazyLock::new(|| {
-    Rendered::new(
+    Rendered::precompressed(
         StatusCode::OK,
         "text/javascript; charset=utf-8",
         CachePolicy::Immutable,

@@ -10,7 +10,8 @@ use axum::http::{header, HeaderMap, HeaderValue, Response, StatusCode};
 use chrono::{DateTime, Utc};
 use std::collections::HashMap;
 use std::io::Write;
-use std::sync::{Arc, RwLock};
+use std::sync::atomic::{AtomicU32, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 
 /// How long browsers and CDNs may keep a response.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -80,6 +81,8 @@ pub struct Rendered {
     pub last_modified: Option<DateTime<Utc>>,
     /// The header values, made once.
     headers: Prepared,
+    /// `Surrogate-Key` and `Cache-Tag`: what the response shows, for a CDN's purge.
+    keys: Option<(HeaderValue, HeaderValue)>,
 }
 
 /// Header values of a [`Rendered`], formatted once rather than per response.
@@ -94,7 +97,8 @@ struct Prepared {
 const GZIP_MIN: usize = 512;
 
 impl Rendered {
-    /// Wraps bytes, computing the ETag and the compressed form once.
+    /// Wraps bytes, computing the ETag and the compressed form once, at a fast level (this is
+    /// the miss path; pages read often are recompressed at the best level in the background).
     pub fn new(
         status: StatusCode,
         content_type: &'static str,
@@ -102,14 +106,120 @@ impl Rendered {
         body: impl Into<Bytes>,
         last_modified: Option<DateTime<Utc>>,
     ) -> Self {
-        let body: Bytes = body.into();
+        Self::with_level(
+            status,
+            content_type,
+            policy,
+            body.into(),
+            last_modified,
+            flate2::Compression::fast(),
+        )
+    }
+
+    /// Like [`Rendered::new`] at the best compression level: for files made once at start
+    /// (the stylesheet, scripts).
+    pub fn precompressed(
+        status: StatusCode,
+        content_type: &'static str,
+        policy: CachePolicy,
+        body: impl Into<Bytes>,
+        last_modified: Option<DateTime<Utc>>,
+    ) -> Self {
+        Self::with_level(
+            status,
+            content_type,
+            policy,
+            body.into(),
+            last_modified,
+            flate2::Compression::best(),
+        )
+    }
+
+    /// The same response keeping only its gzip form (when it has one): most clients take gzip,
+    /// and the rare one that does not gets it decompressed. A cached page then costs its
+    /// compressed size, about a fifth of its identity bytes.
+    pub fn compact(mut self) -> Self {
+        if self.gzip.is_some() {
+            self.body = Bytes::new();
+        }
+        self
+    }
+
+    /// The identity bytes (decompressed from the gzip form if only that is kept).
+    pub fn identity(&self) -> Bytes {
+        match &self.gzip {
+            Some(gz) if self.body.is_empty() => {
+                let mut out = Vec::with_capacity(gz.len() * 5);
+                let mut d = flate2::read::GzDecoder::new(&gz[..]);
+                match std::io::Read::read_to_end(&mut d, &mut out) {
+                    Ok(_) => Bytes::from(out),
+                    Err(_) => Bytes::new(),
+                }
+            }
+            _ => self.body.clone(),
+        }
+    }
+
+    /// The same response with its gzip form made at the best level (`None` if it has none).
+    pub fn recompressed_best(&self) -> Option<Rendered> {
+        self.gzip.as_ref()?;
+        let gzip = gzip(&self.identity(), flate2::Compression::best())?;
+        Some(Rendered {
+            status: self.status,
+            content_type: self.content_type,
+            policy: self.policy,
+            body: self.body.clone(),
+            gzip: Some(gzip),
+            etag: self.etag.clone(),
+            last_modified: self.last_modified,
+            headers: Prepared {
+                etag: self.headers.etag.clone(),
+                last_modified: self.headers.last_modified.clone(),
+                content_type: self.headers.content_type.clone(),
+            },
+            keys: self.keys.clone(),
+        })
+    }
+
+    /// Names what the response shows (space-separated keys) in `Surrogate-Key` and, comma-
+    /// separated, in `Cache-Tag`, so a CDN can purge it by the keys a change touches.
+    pub fn with_keys(mut self, keys: &str) -> Self {
+        if keys.is_empty() {
+            return self;
+        }
+        let surrogate = HeaderValue::from_str(keys);
+        let tags = HeaderValue::from_str(&keys.replace(' ', ","));
+        if let (Ok(s), Ok(t)) = (surrogate, tags) {
+            self.keys = Some((s, t));
+        }
+        self
+    }
+
+    /// Every byte this response holds.
+    pub fn bytes(&self) -> usize {
+        std::mem::size_of::<Self>()
+            + self.body.len()
+            + self.gzip.as_ref().map_or(0, Bytes::len)
+            + self.etag.len() * 2
+            + self.headers.last_modified.as_ref().map_or(0, |v| v.len())
+            + self.keys.as_ref().map_or(0, |(s, t)| s.len() + t.len())
+    }
+
+    fn with_level(
+        status: StatusCode,
+        content_type: &'static str,
+        policy: CachePolicy,
+        body: Bytes,
+        last_modified: Option<DateTime<Utc>>,
+        level: flate2::Compression,
+    ) -> Self {
         let etag = format!("\"{:016x}\"", xxhash_rust::xxh3::xxh3_64(&body));
         let compressible = content_type.starts_with("text/")
             || content_type.contains("xml")
             || content_type.contains("json")
             || content_type.contains("javascript");
         let gzip = (compressible && body.len() >= GZIP_MIN)
-            .then(|| gzip(&body))
+            .then(|| gzip(&body, level))
             .flatten();
         let headers = Prepared {
             etag: HeaderValue::from_str(&etag)
@@ -126,6 +236,7 @@ impl Rendered {
             etag,
             last_modified,
             headers,
+            keys: None,
         }
     }
 
@@ -141,6 +252,11 @@ impl Rendered {
         if let Some(lm) = &self.headers.last_modified {
             b = b.header(header::LAST_MODIFIED, lm.clone());
         }
+        if let Some((surrogate, tags)) = &self.keys {
+            b = b
+                .header("surrogate-key", surrogate.clone())
+                .header("cache-tag", tags.clone());
+        }
         if self.status == StatusCode::OK && not_modified(req, &self.etag, self.last_modified) {
             return b
                 .status(StatusCode::NOT_MODIFIED)
@@ -155,7 +271,7 @@ impl Rendered {
                 b = b.header(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
                 gz.clone()
             }
-            _ => self.body.clone(),
+            _ => self.identity(),
         };
         b.header(header::CONTENT_LENGTH, body.len())
             .body(Body::from(body))
@@ -163,11 +279,8 @@ impl Rendered {
     }
 }
 
-fn gzip(bytes: &[u8]) -> Option<Bytes> {
-    let mut enc = flate2::write::GzEncoder::new(
-        Vec::with_capacity(bytes.len() / 3),
-        flate2::Compression::best(),
-    );
+fn gzip(bytes: &[u8], level: flate2::Compression) -> Option<Bytes> {
+    let mut enc = flate2::write::GzEncoder::new(Vec::with_capacity(bytes.len() / 3), level);
     enc.write_all(bytes).ok()?;
     enc.finish().ok().map(Bytes::from)
 }
@@ -209,50 +322,222 @@ pub fn not_modified(req: &HeaderMap, etag: &str, last_modified: Option<DateTime<
     false
 }
 
-/// What a cached page was built from; a different stamp means rebuild.
-pub type Stamp = (u64, u64);
+pub use newsdesk_app::purge::Stamp;
 
-/// Rendered pages by URL.
-pub struct PageCache {
-    map: RwLock<HashMap<String, (Stamp, Arc<Rendered>)>>,
-    capacity: usize,
+/// What the cache needs to know of a value: the bytes it holds, and whether a smaller form can
+/// be made in the background once it is read often.
+pub trait Weigh: Send + Sync + Sized + 'static {
+    /// Every byte the value holds.
+    fn bytes(&self) -> usize;
+    /// The value made smaller (best compression), if that applies.
+    fn recompressed(&self) -> Option<Self> {
+        None
+    }
 }
 
-impl PageCache {
-    /// A cache holding at most `capacity` pages.
-    pub fn new(capacity: usize) -> Self {
+impl Weigh for Rendered {
+    fn bytes(&self) -> usize {
+        Rendered::bytes(self)
+    }
+    fn recompressed(&self) -> Option<Self> {
+        self.recompressed_best()
+    }
+}
+
+/// Bytes an entry costs besides its page and key: moka's node, the `Arc`s, the counters.
+const ENTRY_OVERHEAD: usize = 256;
+
+/// Reads after which a page is recompressed at the best level, in the background.
+pub const HOT_READS: u32 = 8;
+
+/// Recompressions allowed to run at once; a hot page found while they are busy waits for its
+/// next read.
+const RECOMPRESS_AT_ONCE: usize = 1;
+
+/// A cached value (a page, or a part of pages) and what it was built from.
+pub struct Cached<V = Rendered> {
+    /// The response.
+    pub page: Arc<V>,
+    /// What it was built from.
+    pub stamp: Stamp,
+    reads: AtomicU32,
+}
+
+impl<V: Weigh> Cached<V> {
+    /// Wraps a value built at `stamp`.
+    pub fn new(page: Arc<V>, stamp: Stamp) -> Self {
         Self {
-            map: RwLock::new(HashMap::new()),
-            capacity: capacity.max(16),
+            page,
+            stamp,
+            reads: AtomicU32::new(0),
         }
     }
 
-    /// The page at `key` if it was built at `stamp`.
-    pub fn get(&self, key: &str, stamp: Stamp) -> Option<Arc<Rendered>> {
-        let map = self.map.read().unwrap_or_else(|e| e.into_inner());
-        map.get(key)
-            .filter(|(s, _)| *s == stamp)
-            .map(|(_, r)| r.clone())
+    /// Every byte this entry holds under `key`.
+    fn weight(&self, key: &str) -> u32 {
+        let n = key.len()
+            + std::mem::size_of::<Self>()
+            + self.page.bytes()
+            + self.stamp.deps.len() * std::mem::size_of::<newsdesk_app::purge::Dep>()
+            + ENTRY_OVERHEAD;
+        u32::try_from(n).unwrap_or(u32::MAX)
+    }
+}
+
+/// In-flight builds: one per key, so misses of one URL at the same moment render once.
+type Flight<V> = Arc<tokio::sync::OnceCell<Arc<Cached<V>>>>;
+
+/// Rendered pages by URL, within a byte budget.
+///
+/// Eviction is moka's: TinyLFU admission (a page read once does not push out a page read
+/// often, so a crawler walking the archive does not empty the cache) over LRU order, with every
+/// entry weighed in bytes (key, page, its gzip form, headers and a fixed overhead).
+pub struct PageCache<V = Rendered> {
+    map: moka::sync::Cache<String, Arc<Cached<V>>>,
+    inflight: Mutex<HashMap<String, Flight<V>>>,
+    max_bytes: u64,
+    builds: AtomicU64,
+    recompressing: Arc<AtomicUsize>,
+}
+
+impl<V: Weigh> PageCache<V> {
+    /// A cache holding at most `max_bytes` bytes of pages.
+    pub fn new(max_bytes: u64) -> Self {
+        let max_bytes = max_bytes.max(1 << 20);
+        Self {
+            map: moka::sync::Cache::builder()
+                .max_capacity(max_bytes)
+                .eviction_policy(moka::policy::EvictionPolicy::tiny_lfu())
+                .weigher(|k: &String, v: &Arc<Cached<V>>| v.weight(k))
+                .build(),
+            inflight: Mutex::new(HashMap::new()),
+            max_bytes,
+            builds: AtomicU64::new(0),
+            recompressing: Arc::new(AtomicUsize::new(0)),
+        }
     }
 
-    /// Keeps a page. When full, drops stale entries first, then an arbitrary tenth.
-    pub fn put(&self, key: String, stamp: Stamp, page: Arc<Rendered>) {
-        let mut map = self.map.write().unwrap_or_else(|e| e.into_inner());
-        if map.len() >= self.capacity && !map.contains_key(&key) {
-            map.retain(|_, (s, _)| *s == stamp);
-            if map.len() >= self.capacity {
-                let drop: Vec<String> = map.keys().take(self.capacity / 10 + 1).cloned().collect();
-                for k in drop {
-                    map.remove(&k);
+    /// The page at `key` if `fresh` accepts its stamp.
+    pub fn get(&self, key: &str, fresh: impl Fn(&Stamp) -> bool) -> Option<Arc<Cached<V>>> {
+        let hit = self.map.get(key).filter(|c| fresh(&c.stamp))?;
+        // Hot and not yet recompressed (an entry made by recompressing starts at `u32::MAX / 2`).
+        let reads = hit.reads.fetch_add(1, Ordering::Relaxed) + 1;
+        if (HOT_READS..u32::MAX / 2).contains(&reads) {
+            self.recompress(key, &hit);
+        }
+        Some(hit)
+    }
+
+    /// Keeps a page just built.
+    pub fn put(&self, key: String, cached: Arc<Cached<V>>) {
+        self.builds.fetch_add(1, Ordering::Relaxed);
+        self.map.insert(key, cached);
+    }
+
+    /// The page at `key`, fresh by `fresh`, or `build`'s: concurrent misses of one key wait for
+    /// one build (single flight). A failed build is not kept; the next caller builds again.
+    pub async fn get_or_build<E, F, Fut>(
+        &self,
+        key: &str,
+        fresh: impl Fn(&Stamp) -> bool,
+        build: F,
+    ) -> Result<Arc<Cached<V>>, E>
+    where
+        F: FnOnce() -> Fut,
+        Fut: std::future::Future<Output = Result<Cached<V>, E>>,
+    {
+        if let Some(hit) = self.get(key, &fresh) {
+            return Ok(hit);
+        }
+        let flight = {
+            let mut inflight = self.inflight.lock().unwrap_or_else(|e| e.into_inner());
+            // Built while we took the lock?
+            if let Some(hit) = self.map.get(key).filter(|c| fresh(&c.stamp)) {
+                return Ok(hit);
+            }
+            match inflight.get(key) {
+                Some(f) if f.get().is_none_or(|c| fresh(&c.stamp)) => f.clone(),
+                _ => {
+                    let f = Flight::default();
+                    inflight.insert(key.to_owned(), f.clone());
+                    f
                 }
             }
+        };
+        let result = flight
+            .get_or_try_init(|| async {
+                self.builds.fetch_add(1, Ordering::Relaxed);
+                let built = Arc::new(build().await?);
+                self.map.insert(key.to_owned(), built.clone());
+                Ok(built)
+            })
+            .await
+            .cloned();
+        let mut inflight = self.inflight.lock().unwrap_or_else(|e| e.into_inner());
+        if inflight.get(key).is_some_and(|f| Arc::ptr_eq(f, &flight)) {
+            inflight.remove(key);
         }
-        map.insert(key, (stamp, page));
+        result
+    }
+
+    /// Recompresses a page read often at the best level, off the request path. The entry is
+    /// replaced only if it is still the one that was read (a rebuild in between wins).
+    fn recompress(&self, key: &str, hit: &Arc<Cached<V>>) {
+        let Ok(rt) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        let busy = self.recompressing.fetch_add(1, Ordering::AcqRel);
+        if busy >= RECOMPRESS_AT_ONCE {
+            self.recompressing.fetch_sub(1, Ordering::AcqRel);
+            return;
+        }
+        // Not again for this entry while its replacement is being made.
+        hit.reads.store(u32::MAX / 2, Ordering::Relaxed);
+        let (map, key, hit, counter) = (
+            self.map.clone(),
+            key.to_owned(),
+            hit.clone(),
+            self.recompressing.clone(),
+        );
+        rt.spawn_blocking(move || {
+            if let Some(best) = hit.page.recompressed() {
+                let next = Arc::new(Cached {
+                    page: Arc::new(best),
+                    stamp: hit.stamp.clone(),
+                    reads: AtomicU32::new(u32::MAX / 2),
+                });
+                map.entry_by_ref(key.as_str())
+                    .and_compute_with(|cur| match cur {
+                        Some(e) if Arc::ptr_eq(e.value(), &hit) => {
+                            moka::ops::compute::Op::Put(next)
+                        }
+                        _ => moka::ops::compute::Op::Nop,
+                    });
+            }
+            counter.fetch_sub(1, Ordering::AcqRel);
+        });
+    }
+
+    /// Pages built so far (misses that rendered).
+    pub fn builds(&self) -> u64 {
+        self.builds.load(Ordering::Relaxed)
+    }
+
+    /// The byte budget.
+    pub fn max_bytes(&self) -> u64 {
+        self.max_bytes
+    }
+
+    /// Bytes held now (after pending evictions are done).
+    pub fn weighted_bytes(&self) -> u64 {
+        self.map.run_pending_tasks();
+        self.map.weighted_size()
     }
 
     /// Number of cached pages.
     pub fn len(&self) -> usize {
-        self.map.read().unwrap_or_else(|e| e.into_inner()).len()
+        self.map.run_pending_tasks();
+        usize::try_from(self.map.entry_count()).unwrap_or(usize::MAX)
     }
 
     /// Whether the cache is empty.
@@ -348,23 +633,174 @@ mod tests {
         assert_eq!(http_date(t), "Thu, 04 Sep 2025 02:16:00 GMT");
     }
 
-    #[test]
-    fn cache_respects_stamps_and_capacity() {
-        let c = PageCache::new(16);
-        let r = Arc::new(Rendered::new(
+    fn st(at: u64) -> Stamp {
+        Stamp { at, deps: vec![] }
+    }
+
+    fn page(n: usize) -> Arc<Rendered> {
+        Arc::new(Rendered::new(
             StatusCode::OK,
             "text/html; charset=utf-8",
             CachePolicy::Front,
-            "x".repeat(600),
+            "x".repeat(n),
             None,
-        ));
+        ))
+    }
+
+    #[test]
+    fn a_compact_page_keeps_only_gzip_and_still_answers_identity() {
+        let text = "<p>hello</p>".repeat(200);
+        let r = Rendered::new(
+            StatusCode::OK,
+            "text/html; charset=utf-8",
+            CachePolicy::Article,
+            text.clone(),
+            None,
+        );
+        let full = r.bytes();
+        let c = r.compact();
+        assert!(c.bytes() < full - text.len() + 1);
+        assert_eq!(c.identity(), text.as_bytes());
+        let res = c.respond(&hm(&[]));
+        assert_eq!(
+            res.headers()[header::CONTENT_LENGTH],
+            text.len().to_string()
+        );
+        assert!(res.headers().get(header::CONTENT_ENCODING).is_none());
+    }
+
+    #[test]
+    fn cache_respects_stamps() {
+        let c: PageCache = PageCache::new(1 << 20);
+        let r = page(600);
         assert!(r.gzip.is_some());
-        c.put("/".into(), (1, 1), r.clone());
-        assert!(c.get("/", (1, 1)).is_some());
-        assert!(c.get("/", (2, 1)).is_none());
-        for i in 0..40 {
-            c.put(format!("/{i}"), (1, 1), r.clone());
+        c.put("/".into(), Arc::new(Cached::new(r, st(1))));
+        assert!(c.get("/", |s| s.at == 1).is_some());
+        assert!(c.get("/", |s| s.at == 2).is_none());
+    }
+
+    #[test]
+    fn the_byte_budget_is_honoured() {
+        let budget: u64 = 2 << 20; // 2 MiB
+        let c: PageCache = PageCache::new(budget);
+        // 400 pages of ~50 KB each (~20 MB with their gzip forms): ten times the budget.
+        let mut weighed = 0u64;
+        for i in 0..400 {
+            let key = format!("/article/story-{i}");
+            let e = Arc::new(Cached::new(page(50_000 + i), st(1)));
+            weighed += u64::from(e.weight(&key));
+            c.put(key, e);
+            // Some pages are read often.
+            for _ in 0..3 {
+                let _ = c.get("/article/story-0", |_| true);
+            }
         }
-        assert!(c.len() <= 16);
+        assert!(weighed > budget * 5);
+        let held = c.weighted_bytes();
+        assert!(held <= budget, "{held} > {budget}");
+        assert!(held > 0);
+        // Each entry is weighed with its body and gzip form, so the count is bounded too.
+        assert!(c.len() <= (budget / 50_000) as usize, "{}", c.len());
+        // The page read often survived the flood of pages read once.
+        assert!(c.get("/article/story-0", |_| true).is_some());
+    }
+
+    #[test]
+    fn pages_read_often_are_recompressed_at_the_best_level_in_the_background() {
+        use std::io::Read;
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_time()
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            let c: PageCache = PageCache::new(1 << 20);
+            let text: String = (0..3000)
+                .map(|i| format!("<li>story {} of {}</li>", i % 97, i % 13))
+                .collect();
+            let fast = Arc::new(Rendered::new(
+                StatusCode::OK,
+                "text/html; charset=utf-8",
+                CachePolicy::Article,
+                text.clone(),
+                None,
+            ));
+            let fast_len = fast.gzip.as_ref().unwrap().len();
+            c.put("/hot".into(), Arc::new(Cached::new(fast, st(1))));
+            for _ in 0..HOT_READS {
+                assert!(c.get("/hot", |_| true).is_some());
+            }
+            let mut best = None;
+            for _ in 0..2000 {
+                let now = c.get("/hot", |_| true).unwrap();
+                if now.page.gzip.as_ref().unwrap().len() != fast_len {
+                    best = Some(now);
+                    break;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+            }
+            let best = best.expect("recompressed in the background");
+            let gz = best.page.gzip.as_ref().unwrap();
+            assert!(gz.len() < fast_len, "{} < {fast_len}", gz.len());
+            let mut out = String::new();
+            flate2::read::GzDecoder::new(&gz[..])
+                .read_to_string(&mut out)
+                .unwrap();
+            assert_eq!(out, text);
+            assert_eq!(best.page.etag, c.get("/hot", |_| true).unwrap().page.etag);
+        });
+    }
+
+    #[test]
+    fn concurrent_misses_of_one_url_render_once() {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            const N: usize = 16;
+            let c: Arc<PageCache> = Arc::new(PageCache::new(1 << 20));
+            let started = Arc::new(AtomicUsize::new(0));
+            let renders = Arc::new(AtomicUsize::new(0));
+            let mut tasks = Vec::new();
+            for _ in 0..N {
+                let (c, started, renders) = (c.clone(), started.clone(), renders.clone());
+                tasks.push(tokio::spawn(async move {
+                    started.fetch_add(1, Ordering::SeqCst);
+                    c.get_or_build(
+                        "/busy",
+                        |s| s.at == 1,
+                        || async {
+                            renders.fetch_add(1, Ordering::SeqCst);
+                            // Hold the build open until every caller has asked for the page, so
+                            // all N misses overlap.
+                            while started.load(Ordering::SeqCst) < N {
+                                tokio::task::yield_now().await;
+                            }
+                            tokio::task::yield_now().await;
+                            Ok::<_, ()>(Cached::new(page(600), st(1)))
+                        },
+                    )
+                    .await
+                    .unwrap()
+                }));
+            }
+            let mut pages = Vec::new();
+            for t in tasks {
+                pages.push(t.await.unwrap());
+            }
+            assert_eq!(renders.load(Ordering::SeqCst), 1);
+            assert_eq!(c.builds(), 1);
+            assert!(pages.iter().all(|p| Arc::ptr_eq(p, &pages[0])));
+            // A stale stamp builds again, once.
+            c.get_or_build(
+                "/busy",
+                |s| s.at == 2,
+                || async { Ok::<_, ()>(Cached::new(page(600), st(2))) },
+            )
+            .await
+            .unwrap();
+            assert_eq!(c.builds(), 2);
+        });
     }
 }

@@ -1,18 +1,22 @@
 //! Machine-readable surfaces: RSS, Atom and JSON Feed for every listing, sitemaps, robots.txt.
 
-use crate::cache::{CachePolicy, Rendered};
+use crate::cache::{CachePolicy, Cached, Rendered};
 use crate::paths::{edition_prefix, FeedFormat, ListingPath};
 use crate::reader::{resolve_listing, Fail};
 use crate::WebState;
 use axum::http::StatusCode;
+use newsdesk_app::purge::{Dep, ListKey};
 use newsdesk_domain::*;
 use newsdesk_render::{Feed, FeedEntry, NewsUrl, SitemapUrl};
 use std::sync::Arc;
 
+/// The Global edition's list of every story.
+const ALL: Dep = Dep::List(None, ListKey::All);
+
 /// Stories in a feed.
 const FEED_ITEMS: usize = 50;
 /// URLs per story sitemap (the protocol allows 50,000; smaller files are cheaper to rebuild).
-const SITEMAP_CHUNK: i64 = 10_000;
+const SITEMAP_CHUNK: i64 = newsdesk_app::purge::SITEMAP_CHUNK;
 
 fn base(st: &WebState) -> &str {
     st.app.site.base_url.trim_end_matches('/')
@@ -142,18 +146,21 @@ pub async fn feed(
     ))
 }
 
-/// Serves `key` from the page cache or builds it.
+/// Serves `key` from the page cache or builds it; `deps` are what it shows.
 fn cached(
     st: &WebState,
     key: &str,
+    deps: Vec<Dep>,
     build: impl FnOnce() -> Result<Rendered, Fail>,
 ) -> Result<Arc<Rendered>, Fail> {
-    let stamp = (st.app.stamp().0, 0);
-    if let Some(hit) = st.cache.get(key, stamp) {
-        return Ok(hit);
+    let versions = &st.app.versions;
+    if let Some(hit) = st.cache.get(key, |s| versions.fresh(s)) {
+        return Ok(hit.page.clone());
     }
-    let r = Arc::new(build()?);
-    st.cache.put(key.to_owned(), stamp, r.clone());
+    let stamp = versions.stamp(deps);
+    let r = Arc::new(build()?.with_keys(&stamp.keys()).compact());
+    st.cache
+        .put(key.to_owned(), Arc::new(Cached::new(r.clone(), stamp)));
     Ok(r)
 }
 
@@ -176,7 +183,7 @@ pub fn robots(st: &WebState) -> Rendered {
 
 /// The sitemap index: the pages sitemap and one sitemap per block of story ids.
 pub fn sitemap_index(st: &WebState) -> Arc<Rendered> {
-    let built = cached(st, "sitemap|index", || {
+    let built = cached(st, "sitemap|index", vec![Dep::Site, ALL], || {
         let snap = st.app.read();
         let now = st.app.now();
         let b = base(st);
@@ -210,7 +217,7 @@ pub fn sitemap_index(st: &WebState) -> Arc<Rendered> {
 pub fn sitemap_file(st: &WebState, name: &str) -> Result<Arc<Rendered>, Fail> {
     let b = base(st).to_owned();
     if name == "pages.xml" {
-        return cached(st, "sitemap|pages", || {
+        return cached(st, "sitemap|pages", vec![Dep::Site], || {
             let snap = st.app.read();
             let mut urls = Vec::new();
             for e in &snap.tax.editions {
@@ -253,37 +260,42 @@ pub fn sitemap_file(st: &WebState, name: &str) -> Result<Arc<Rendered>, Fail> {
         .and_then(|n| n.parse().ok())
         .filter(|n| *n >= 1 && *n <= 1_000_000)
         .ok_or(Fail::NotFound)?;
-    cached(st, &format!("sitemap|stories|{n}"), || {
-        let snap = st.app.read();
-        let (lo, hi) = ((n - 1) * SITEMAP_CHUNK + 1, n * SITEMAP_CHUNK);
-        let mut cards: Vec<_> = snap
-            .all_public(st.app.now())
-            .filter(|c| c.id.0 >= lo && c.id.0 <= hi)
-            .collect();
-        if cards.is_empty() {
-            return Err(Fail::NotFound);
-        }
-        cards.sort_by_key(|c| c.id);
-        let urls: Vec<SitemapUrl> = cards
-            .iter()
-            .map(|c| SitemapUrl {
-                loc: format!("{b}/article/{}", c.slug),
-                lastmod: Some(c.updated_at),
-            })
-            .collect();
-        Ok(Rendered::new(
-            StatusCode::OK,
-            XML,
-            CachePolicy::Sitemap,
-            newsdesk_render::urlset(&urls),
-            None,
-        ))
-    })
+    cached(
+        st,
+        &format!("sitemap|stories|{n}"),
+        vec![Dep::Sitemap(n)],
+        || {
+            let snap = st.app.read();
+            let (lo, hi) = ((n - 1) * SITEMAP_CHUNK + 1, n * SITEMAP_CHUNK);
+            let mut cards: Vec<_> = snap
+                .all_public(st.app.now())
+                .filter(|c| c.id.0 >= lo && c.id.0 <= hi)
+                .collect();
+            if cards.is_empty() {
+                return Err(Fail::NotFound);
+            }
+            cards.sort_by_key(|c| c.id);
+            let urls: Vec<SitemapUrl> = cards
+                .iter()
+                .map(|c| SitemapUrl {
+                    loc: format!("{b}/article/{}", c.slug),
+                    lastmod: Some(c.updated_at),
+                })
+                .collect();
+            Ok(Rendered::new(
+                StatusCode::OK,
+                XML,
+                CachePolicy::Sitemap,
+                newsdesk_render::urlset(&urls),
+                None,
+            ))
+        },
+    )
 }
 
 /// Google News sitemap: public stories first published in the last 48 hours.
 pub fn news_sitemap(st: &WebState) -> Arc<Rendered> {
-    let built = cached(st, "sitemap|news", || {
+    let built = cached(st, "sitemap|news", vec![ALL], || {
         let snap = st.app.read();
         let now = st.app.now();
         let since = now - chrono::Duration::hours(48);

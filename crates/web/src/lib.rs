@@ -23,16 +23,23 @@ use newsdesk_app::App;
 use std::path::PathBuf;
 use std::sync::Arc;
 
+/// The page cache's byte budget unless configured (`[cache] max_bytes`).
+pub const DEFAULT_CACHE_BYTES: u64 = 256 * 1024 * 1024;
+
 /// What every handler shares.
 pub struct WebState {
     /// Use cases and read model.
     pub app: Arc<App>,
-    /// Rendered pages.
+    /// Rendered pages (three quarters of the byte budget).
     pub cache: cache::PageCache,
+    /// Articles' own parts, shared by the pages that show them (a quarter of the budget).
+    pub parts: cache::PageCache<reader::ArticlePart>,
     /// Folder of uploaded and generated media.
     pub media_dir: PathBuf,
     /// Whether responses carry `Strict-Transport-Security` ([`HSTS`]).
     pub hsts: bool,
+    /// The side rail of each edition, rendered once per change.
+    pub rails: views::Rails,
 }
 
 /// The `Strict-Transport-Security` value: browsers keep to HTTPS for the site for a year.
@@ -40,8 +47,8 @@ pub struct WebState {
 pub const HSTS: &str = "max-age=31536000";
 
 impl WebState {
-    /// State for `app`, serving media from `media_dir`; HSTS is on when the site's `base_url`
-    /// is https.
+    /// State for `app`, serving media from `media_dir`, with the default page-cache budget; HSTS
+    /// is on when the site's `base_url` is https.
     pub fn new(app: Arc<App>, media_dir: PathBuf) -> Arc<Self> {
         let hsts = app
             .site
@@ -49,16 +56,39 @@ impl WebState {
             .trim()
             .to_ascii_lowercase()
             .starts_with("https://");
-        Self::with_hsts(app, media_dir, hsts)
+        Self::with_options(app, media_dir, hsts, DEFAULT_CACHE_BYTES)
     }
 
     /// As [`WebState::new`], with HSTS on or off as given.
     pub fn with_hsts(app: Arc<App>, media_dir: PathBuf, hsts: bool) -> Arc<Self> {
+        Self::with_options(app, media_dir, hsts, DEFAULT_CACHE_BYTES)
+    }
+
+    /// As [`WebState::new`], with a page cache of at most `max_bytes` bytes.
+    pub fn with_cache_bytes(app: Arc<App>, media_dir: PathBuf, max_bytes: u64) -> Arc<Self> {
+        let hsts = app
+            .site
+            .base_url
+            .trim()
+            .to_ascii_lowercase()
+            .starts_with("https://");
+        Self::with_options(app, media_dir, hsts, max_bytes)
+    }
+
+    /// State with HSTS on or off and a page cache of at most `max_bytes` bytes.
+    pub fn with_options(
+        app: Arc<App>,
+        media_dir: PathBuf,
+        hsts: bool,
+        max_bytes: u64,
+    ) -> Arc<Self> {
         Arc::new(Self {
             app,
-            cache: cache::PageCache::new(20_000),
+            cache: cache::PageCache::new(max_bytes / 4 * 3),
+            parts: cache::PageCache::new(max_bytes / 4),
             media_dir,
             hsts,
+            rails: views::Rails::default(),
         })
     }
 }

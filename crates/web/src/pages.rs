@@ -3,12 +3,20 @@
 use crate::views::{Block, Chrome, FeedLink, Item, NavLink, Picture};
 use askama::Template;
 
-/// The article page.
+/// The article page: chrome around the story's part, rendered beforehand.
 #[derive(Template)]
 #[template(path = "article.html")]
-pub struct ArticlePage {
+pub struct ArticlePage<'a> {
     /// Chrome.
     pub c: Chrome,
+    /// The `<article>` element.
+    pub main: &'a str,
+}
+
+/// The story's own part of its page (the `<article>` element).
+#[derive(Template)]
+#[template(path = "_article.html")]
+pub struct ArticleBody {
     /// The story.
     pub a: ArticleView,
 }

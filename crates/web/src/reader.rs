@@ -2,7 +2,7 @@
 //! from the page cache.
 
 use crate::assets;
-use crate::cache::{CachePolicy, Rendered};
+use crate::cache::{CachePolicy, Cached, Rendered, Weigh};
 use crate::feeds;
 use crate::pages::*;
 use crate::paths::{edition_prefix, route, segments, FeedFormat, ListingPath, PathError, Route};
@@ -13,6 +13,7 @@ use axum::body::Body;
 use axum::extract::State;
 use axum::http::{header, HeaderMap, Method, Response, StatusCode};
 use chrono::{DateTime, SecondsFormat, Utc};
+use newsdesk_app::purge::{listing_dep, Dep, Stamp};
 use newsdesk_app::{is_bot_or_prefetch, AppError, ArticleLookup, Filter};
 use newsdesk_domain::*;
 use std::sync::Arc;
@@ -167,11 +168,13 @@ async fn serve(
     let page = page.unwrap_or(1);
     let prefix = edition_prefix(&edition);
     let key = format!("{prefix}|{}|{page}", rest.join("/"));
-    // Feeds do not show trending, so a trending change does not rebuild them.
-    let stamp = match route {
-        Route::Feed(..) | Route::CorrectionsFeed(_) => (st.app.stamp().0, 0),
-        _ => st.app.stamp(),
-    };
+    let versions = &st.app.versions;
+    if !matches!(route, Route::Feed(..) | Route::CorrectionsFeed(_)) {
+        // Bring the edition's rail up to date first: if trending or the edition's stories
+        // changed it, its dep moves now and the pages showing it are seen stale below.
+        let snap = st.app.read();
+        ctx(st, &snap, &edition).current_rail()?;
+    }
 
     if let Route::Article(slug) = &route {
         // Count before the cache, so cached pages count too.
@@ -190,34 +193,117 @@ async fn serve(
             }
         }
     }
-    if let Some(hit) = st.cache.get(&key, stamp) {
-        return Ok(hit.respond(headers));
+    let built = st
+        .cache
+        .get_or_build(
+            &key,
+            |s| versions.fresh(s),
+            || async {
+                let at = versions.now();
+                let (rendered, mut deps) = build(st, route, &edition, &prefix, page).await?;
+                deps.push(Dep::Site);
+                let stamp = Stamp { at, deps };
+                let rendered = rendered.with_keys(&stamp.keys()).compact();
+                Ok::<_, Miss>(Cached::new(Arc::new(rendered), stamp))
+            },
+        )
+        .await;
+    match built {
+        Ok(c) => Ok(c.page.respond(headers)),
+        Err(Miss::Moved(to)) => Ok(redirect(&to)),
+        Err(Miss::Fail(f)) => Err(f),
     }
-    let rendered = match route {
-        Route::Home => home(st, &edition)?,
-        Route::Article(slug) => match st.app.article(&slug).await? {
-            ArticleLookup::Found(story) => {
-                let corrections = st.app.corrections(story.id).await?;
-                let based_on = st.app.based_on(story.id).await?;
-                article(st, &edition, &story, &corrections, &based_on)?
-            }
-            ArticleLookup::Moved(to) => return Ok(redirect(&format!("{prefix}/article/{to}"))),
-        },
-        Route::Listing(l) => listing(st, &edition, &l, page)?,
-        Route::Feed(l, f) => feeds::feed(st, &edition, &l, f).await?,
-        Route::Page(slug) => static_page(st, &edition, &slug)?,
+}
+
+/// Why a page was not built.
+enum Miss {
+    /// The story moved: answer with a redirect there (never cached).
+    Moved(String),
+    /// An error page.
+    Fail(Fail),
+}
+
+impl From<Fail> for Miss {
+    fn from(e: Fail) -> Self {
+        Miss::Fail(e)
+    }
+}
+
+impl From<AppError> for Miss {
+    fn from(e: AppError) -> Self {
+        Miss::Fail(e.into())
+    }
+}
+
+/// Renders the page of a route (a cache miss), with what it shows.
+async fn build(
+    st: &WebState,
+    route: Route,
+    edition: &Edition,
+    prefix: &str,
+    page: usize,
+) -> Result<(Rendered, Vec<Dep>), Miss> {
+    let rail = Dep::Rail(edition.id);
+    let filter_of = |l: &ListingPath| -> Result<Filter, Fail> {
+        Ok(resolve_listing(&st.app.read(), l, st.app.now())?.0)
+    };
+    Ok(match route {
+        Route::Home => (
+            home(st, edition)?,
+            vec![rail, listing_dep(edition, Filter::All)],
+        ),
+        Route::Article(slug) => {
+            let versions = &st.app.versions;
+            let part = st
+                .parts
+                .get_or_build(
+                    &format!("{prefix}|{slug}"),
+                    |s| versions.fresh(s),
+                    || async {
+                        let at = versions.now();
+                        match st.app.article(&slug).await? {
+                            ArticleLookup::Found(story) => {
+                                let corrections = st.app.corrections(story.id).await?;
+                                let based_on = st.app.based_on(story.id).await?;
+                                let (part, deps) =
+                                    article_part(st, edition, &story, &corrections, &based_on)?;
+                                Ok(Cached::new(Arc::new(part), Stamp { at, deps }))
+                            }
+                            ArticleLookup::Moved(to) => {
+                                Err(Miss::Moved(format!("{prefix}/article/{to}")))
+                            }
+                        }
+                    },
+                )
+                .await?;
+            let mut deps = part.stamp.deps.clone();
+            deps.push(rail);
+            (article_page(st, edition, &part.page)?, deps)
+        }
+        Route::Listing(l) => {
+            let dep = listing_dep(edition, filter_of(&l)?);
+            (listing(st, edition, &l, page)?, vec![rail, dep])
+        }
+        Route::Feed(l, f) => {
+            let dep = listing_dep(edition, filter_of(&l)?);
+            (feeds::feed(st, edition, &l, f).await?, vec![dep])
+        }
+        Route::Page(slug) => (static_page(st, edition, &slug)?, vec![rail]),
         Route::Corrections => {
             let list = st.app.recent_corrections(100).await?;
-            corrections_page(st, &edition, &list)?
+            (
+                corrections_page(st, edition, &list)?,
+                vec![rail, Dep::Corrections],
+            )
         }
         Route::CorrectionsFeed(f) => {
             let list = st.app.recent_corrections(50).await?;
-            feeds::corrections_feed(st, &list, f)
+            (
+                feeds::corrections_feed(st, &list, f),
+                vec![Dep::Corrections],
+            )
         }
-    };
-    let rendered = Arc::new(rendered);
-    st.cache.put(key, stamp, rendered.clone());
-    Ok(rendered.respond(headers))
+    })
 }
 
 /// Whether a request is a reader's view worth counting.
@@ -280,6 +366,7 @@ fn ctx<'a>(st: &'a WebState, snap: &'a newsdesk_app::Snapshot, edition: &'a Edit
         prefix: edition_prefix(edition),
         now: st.app.now(),
         css_href: &assets::CSS_HREF,
+        rails: &st.rails,
     }
 }
 
@@ -318,6 +405,7 @@ fn home(st: &WebState, edition: &Edition) -> Result<Rendered, Fail> {
                 200,
                 true,
             ),
+            ids: Vec::new(),
         })
         .collect();
     let title = if edition.is_global() {
@@ -331,7 +419,7 @@ fn home(st: &WebState, edition: &Edition) -> Result<Rendered, Fail> {
         "",
         &edition_prefix(edition),
     );
-    c.rail = Some(cx.rail(None));
+    c.rail_html = cx.rail_html(None)?;
     let page = HomePage {
         c,
         h: crate::pages::HomeView {
@@ -345,13 +433,66 @@ fn home(st: &WebState, edition: &Edition) -> Result<Rendered, Fail> {
     Ok(html(CachePolicy::Front, page.render()?, lm))
 }
 
-fn article(
+/// An article's own part of its page: everything but the chrome and the rail, rendered once
+/// per story change (or change of the lists its related stories come from) and edition.
+pub struct ArticlePart {
+    title: String,
+    description: String,
+    canonical_path: String,
+    og: OpenGraph,
+    jsonld: Vec<String>,
+    html: String,
+    updated: DateTime<Utc>,
+    story: StoryId,
+}
+
+impl Weigh for ArticlePart {
+    fn bytes(&self) -> usize {
+        std::mem::size_of::<Self>()
+            + self.title.len()
+            + self.description.len()
+            + self.canonical_path.len()
+            + self.og.kind.len()
+            + self.og.image.len()
+            + self.og.published.len()
+            + self.og.modified.len()
+            + self.og.section.len()
+            + self.jsonld.iter().map(String::len).sum::<usize>()
+            + self.html.len()
+    }
+}
+
+/// The article page: the chrome and the edition's rail around the story's part.
+fn article_page(st: &WebState, edition: &Edition, part: &ArticlePart) -> Result<Rendered, Fail> {
+    let snap = st.app.read();
+    let cx = ctx(st, &snap, edition);
+    let mut c = cx.chrome(
+        &part.title,
+        &part.description,
+        &part.canonical_path,
+        &part.canonical_path,
+    );
+    c.og = part.og.clone();
+    c.jsonld = part.jsonld.clone();
+    c.rail_html = cx.rail_html(Some(part.story))?;
+    let page = ArticlePage {
+        c,
+        main: &part.html,
+    };
+    Ok(html(
+        CachePolicy::Article,
+        page.render()?,
+        Some(part.updated),
+    ))
+}
+
+fn article_part(
     st: &WebState,
     edition: &Edition,
     story: &Story,
     corrections: &[Correction],
     based_on: &[String],
-) -> Result<Rendered, Fail> {
+) -> Result<(ArticlePart, Vec<Dep>), Fail> {
     let snap = st.app.read();
     let cx = ctx(st, &snap, edition);
     let tax = &snap.tax;
@@ -421,7 +562,7 @@ fn article(
         Some(l) if story.kind == Kind::Opinion => format!("{l}: {}", story.headline),
         _ => story.headline.to_string(),
     };
-    let mut c = cx.chrome(&title, &story.summary, &canonical_path, &canonical_path);
+    let mut c = OgJsonLd::default();
     let image_abs = image
         .as_ref()
         .map(|i| cx.abs(&i.variant_path(i.widths.last().copied().unwrap_or(i.width))));
@@ -494,10 +635,8 @@ fn article(
             })
             .collect::<Vec<_>>(),
     ));
-    c.rail = Some(cx.rail(Some(story.id)));
     let related = snap.related(cx.now, edition, &card, 5);
-    let page = ArticlePage {
-        c,
+    let body = ArticleBody {
         a: ArticleView {
             kind: story.kind.as_str(),
             kind_label: story.kind.headline_label().unwrap_or(""),
@@ -534,7 +673,34 @@ fn article(
                 .collect(),
         },
     };
-    Ok(html(CachePolicy::Article, page.render()?, Some(updated)))
+    let mut deps = vec![
+        Dep::Story(story.id),
+        listing_dep(edition, Filter::Sector(story.sector_id)),
+    ];
+    deps.extend(
+        story
+            .tag_ids
+            .iter()
+            .map(|t| listing_dep(edition, Filter::Tag(*t))),
+    );
+    let part = ArticlePart {
+        title,
+        description: story.summary.clone(),
+        canonical_path,
+        og: c.og,
+        jsonld: c.jsonld,
+        html: body.render()?,
+        updated,
+        story: story.id,
+    };
+    Ok((part, deps))
+}
+
+/// The head values an article part keeps for its page.
+#[derive(Default)]
+struct OgJsonLd {
+    og: OpenGraph,
+    jsonld: Vec<String>,
 }
 
 /// How a correction reads on the page: what was wrong, then what is right.
@@ -562,7 +728,7 @@ fn corrections_page(
         .into_iter()
         .map(|f| feed_link(&cx, "corrections", f, "Corrections"))
         .collect();
-    c.rail = Some(cx.rail(None));
+    c.rail_html = cx.rail_html(None)?;
     let items = list
         .iter()
         .map(|(corr, card)| CorrectionItem {
@@ -679,7 +845,7 @@ fn listing(
         .map(|f| feed_link(&cx, &l.path(), f, &heading))
         .collect();
     c.feeds = feeds.clone();
-    c.rail = Some(cx.rail(None));
+    c.rail_html = cx.rail_html(None)?;
     let lm = paged.items.iter().map(|c| c.updated_at).max();
     let page_view = ListingPage {
         c,
@@ -721,7 +887,7 @@ fn static_page(st: &WebState, edition: &Edition, slug: &str) -> Result<Rendered,
         &path,
         &path,
     );
-    c.rail = Some(cx.rail(None));
+    c.rail_html = cx.rail_html(None)?;
     let view = StaticPageView {
         c,
         p: PageView {
@@ -774,7 +940,7 @@ fn error_response(
         let cx = ctx(st, &snap, edition);
         let mut c = cx.chrome(heading, &message, "", "/");
         if status == StatusCode::NOT_FOUND {
-            c.rail = Some(cx.rail(None));
+            c.rail_html = cx.rail_html(None).ok()?;
         }
         ErrorPage {
             c,

@@ -2,10 +2,13 @@
 //! only loop and print (and askama escapes every value unless marked safe).
 
 use crate::paths::{edition_prefix, FeedFormat};
+use newsdesk_app::purge::{Dep, Stamp};
 use newsdesk_app::{App, Snapshot};
 use newsdesk_domain::*;
 use newsdesk_render::truncate_words;
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 
 /// Characters a title may take in side lists before it is cut at a word.
 pub const RAIL_TITLE_CHARS: usize = 72;
@@ -106,6 +109,8 @@ pub struct Block {
     pub id: String,
     /// Stories.
     pub items: Vec<Item>,
+    /// Their ids (empty where nothing depends on them).
+    pub ids: Vec<StoryId>,
 }
 
 /// The right-hand rail every page shows.
@@ -119,6 +124,85 @@ pub struct Rail {
     pub shorts: Block,
     /// Latest news.
     pub latest: Block,
+}
+
+/// The links at the foot of the rail.
+#[derive(Debug, Clone)]
+pub struct RailLinks {
+    /// Feedback link.
+    pub feedback_href: String,
+    /// Newsletter link.
+    pub newsletter_href: String,
+    /// Social links.
+    pub social: Vec<NavLink>,
+}
+
+/// The rail on its own, rendered once per edition and change.
+#[derive(askama::Template)]
+#[template(path = "_rail.html")]
+struct RailTemplate {
+    r: Rail,
+    l: RailLinks,
+}
+
+/// A rendered rail and the stories its excludable lists show.
+pub struct RailPart {
+    stamp: Stamp,
+    built: chrono::DateTime<chrono::Utc>,
+    trending: Arc<Vec<StoryId>>,
+    html: Arc<str>,
+    shown: Vec<StoryId>,
+    /// The rail without one of `shown`, for that story's own page (at most `shown.len()`).
+    variants: Mutex<HashMap<StoryId, Arc<str>>>,
+}
+
+impl RailPart {
+    fn variant(&self, id: StoryId) -> Option<Arc<str>> {
+        self.variants
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&id)
+            .cloned()
+    }
+
+    fn keep_variant(&self, id: StoryId, html: Arc<str>) {
+        self.variants
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(id, html);
+    }
+}
+
+/// The current rail of each edition (one entry per edition).
+#[derive(Default)]
+pub struct Rails {
+    map: Mutex<HashMap<EditionId, Arc<RailPart>>>,
+    renders: AtomicU64,
+}
+
+impl Rails {
+    fn get(&self, edition: EditionId) -> Option<Arc<RailPart>> {
+        self.map
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&edition)
+            .cloned()
+    }
+
+    fn put(&self, edition: EditionId, part: RailPart) -> Arc<RailPart> {
+        self.renders.fetch_add(1, Ordering::Relaxed);
+        let part = Arc::new(part);
+        self.map
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(edition, part.clone());
+        part
+    }
+
+    /// Rails rendered so far (all editions, not counting variants).
+    pub fn renders(&self) -> u64 {
+        self.renders.load(Ordering::Relaxed)
+    }
 }
 
 /// An alternate-format link in `<head>`.
@@ -182,8 +266,8 @@ pub struct Chrome {
     pub sectors: Vec<NavLink>,
     /// Kinds menu.
     pub kinds: Vec<NavLink>,
-    /// Side rail, if the page has one.
-    pub rail: Option<Rail>,
+    /// The side rail's HTML (shared by the edition's pages), or empty.
+    pub rail_html: Arc<str>,
     /// Footer: sectors (Global edition).
     pub footer_sectors: Vec<NavLink>,
     /// Footer: edition homes.
@@ -220,6 +304,8 @@ pub struct Ctx<'a> {
     pub now: chrono::DateTime<chrono::Utc>,
     /// Stylesheet URL.
     pub css_href: &'a str,
+    /// The rendered side rails.
+    pub rails: &'a Rails,
 }
 
 impl<'a> Ctx<'a> {
@@ -295,6 +381,116 @@ impl<'a> Ctx<'a> {
             .collect()
     }
 
+    /// Social profile links and the edition's RSS feed.
+    pub fn social(&self) -> Vec<NavLink> {
+        let site = &self.app.site;
+        let mut social = Vec::new();
+        for (label, url) in [
+            ("LinkedIn", &site.linkedin_url),
+            ("Quora", &site.quora_url),
+            ("YouTube", &site.youtube_url),
+        ] {
+            if !url.is_empty() {
+                social.push(NavLink {
+                    label: label.into(),
+                    href: url.clone(),
+                    current: false,
+                });
+            }
+        }
+        social.push(NavLink {
+            label: "RSS".into(),
+            href: format!("{}/feed.rss", self.prefix),
+            current: false,
+        });
+        social
+    }
+
+    /// The right rail's HTML for this edition; `except` leaves one story out of its lists.
+    /// Rendered once per edition and change, and shared by every page of the edition; a page
+    /// whose own story is in the rail gets a variant without it (made once, kept with the rail).
+    pub fn rail_html(&self, except: Option<StoryId>) -> Result<Arc<str>, askama::Error> {
+        let part = self.current_rail()?;
+        match except {
+            Some(id) if part.shown.contains(&id) => {
+                if let Some(v) = part.variant(id) {
+                    return Ok(v);
+                }
+                let v: Arc<str> = Arc::from(self.render_rail(self.rail(Some(id)))?);
+                part.keep_variant(id, v.clone());
+                Ok(v)
+            }
+            _ => Ok(part.html.clone()),
+        }
+    }
+
+    /// The edition's rail as it should be now: rebuilt if the edition's stories, the site or
+    /// its trending list changed. When the rebuilt rail differs, `Dep::Rail` of the edition
+    /// moves, so the pages that show it are rebuilt (and only then).
+    pub fn current_rail(&self) -> Result<Arc<RailPart>, askama::Error> {
+        let versions = &self.app.versions;
+        let trending = self.app.audience.list(self.edition.id);
+        let old = self.rails.get(self.edition.id);
+        if let Some(p) = &old {
+            // A trending change alone waits `trending_refresh_seconds` since the last render.
+            let refresh = chrono::Duration::seconds(
+                i64::try_from(self.app.site.trending_refresh_seconds.min(31_536_000)).unwrap_or(0),
+            );
+            if versions.fresh(&p.stamp)
+                && (Arc::ptr_eq(&p.trending, &trending)
+                    || p.trending == trending
+                    || self.now < p.built + refresh)
+            {
+                return Ok(p.clone());
+            }
+        }
+        let mut deps = vec![
+            Dep::Site,
+            newsdesk_app::purge::listing_dep(self.edition, newsdesk_app::Filter::All),
+        ];
+        deps.extend(trending.iter().map(|id| Dep::Story(*id)));
+        let stamp = versions.stamp(deps);
+        let rail = self.rail(None);
+        let shown = rail
+            .columns
+            .iter()
+            .chain([&rail.shorts, &rail.latest])
+            .flat_map(|b| b.ids.iter().copied())
+            .collect();
+        let html: Arc<str> = Arc::from(self.render_rail(rail)?);
+        if old.as_ref().is_some_and(|o| o.html != html) {
+            versions.bump(&[Dep::Rail(self.edition.id)]);
+        }
+        Ok(self.rails.put(
+            self.edition.id,
+            RailPart {
+                stamp,
+                built: self.now,
+                trending,
+                html,
+                shown,
+                variants: Mutex::default(),
+            },
+        ))
+    }
+
+    fn render_rail(&self, r: Rail) -> Result<String, askama::Error> {
+        use askama::Template;
+        let site = &self.app.site;
+        RailTemplate {
+            r,
+            l: RailLinks {
+                feedback_href: format!("mailto:{}?subject=Feedback", site.contact_email),
+                newsletter_href: format!(
+                    "mailto:{}?subject=Newsletter%20subscription",
+                    site.contact_email
+                ),
+                social: self.social(),
+            },
+        }
+        .render()
+    }
+
     /// The right rail for this edition; `except` leaves one story out of its lists.
     pub fn rail(&self, except: Option<StoryId>) -> Rail {
         let size = self.app.site.trending_size;
@@ -312,23 +508,23 @@ impl<'a> Ctx<'a> {
         let keep = |v: Vec<Arc<StoryCard>>| -> Vec<Arc<StoryCard>> {
             v.into_iter().filter(|c| Some(c.id) != except).collect()
         };
-        let block = |kind: Kind, title: &str, n: usize, pic: bool| Block {
-            title: title.to_owned(),
-            more_href: format!("{}/kind/{}", self.prefix, kind.listing_slug()),
-            id: format!("rail-{}", kind.listing_slug()),
-            items: self.items(
-                &keep(self.snap.latest(
-                    self.now,
-                    self.edition,
-                    newsdesk_app::Filter::Kind(kind),
-                    n + 1,
-                ))
-                .into_iter()
-                .take(n)
-                .collect::<Vec<_>>(),
-                RAIL_TITLE_CHARS,
-                pic,
-            ),
+        let block = |kind: Kind, title: &str, n: usize, pic: bool| {
+            let cards: Vec<Arc<StoryCard>> = keep(self.snap.latest(
+                self.now,
+                self.edition,
+                newsdesk_app::Filter::Kind(kind),
+                n + 1,
+            ))
+            .into_iter()
+            .take(n)
+            .collect();
+            Block {
+                title: title.to_owned(),
+                more_href: format!("{}/kind/{}", self.prefix, kind.listing_slug()),
+                id: format!("rail-{}", kind.listing_slug()),
+                items: self.items(&cards, RAIL_TITLE_CHARS, pic),
+                ids: cards.iter().map(|c| c.id).collect(),
+            }
         };
         let latest_cards: Vec<Arc<StoryCard>> =
             keep(
@@ -351,6 +547,7 @@ impl<'a> Ctx<'a> {
                 more_href: format!("{}/kind/news", self.prefix),
                 id: "rail-latest".into(),
                 items: self.items(&latest_cards, RAIL_TITLE_CHARS, false),
+                ids: latest_cards.iter().map(|c| c.id).collect(),
             },
         }
     }
@@ -439,25 +636,7 @@ impl<'a> Ctx<'a> {
             })
             .cloned()
             .collect();
-        let mut social = Vec::new();
-        for (label, url) in [
-            ("LinkedIn", &site.linkedin_url),
-            ("Quora", &site.quora_url),
-            ("YouTube", &site.youtube_url),
-        ] {
-            if !url.is_empty() {
-                social.push(NavLink {
-                    label: label.into(),
-                    href: url.clone(),
-                    current: false,
-                });
-            }
-        }
-        social.push(NavLink {
-            label: "RSS".into(),
-            href: format!("{}/feed.rss", self.prefix),
-            current: false,
-        });
+        let social = self.social();
         let year = self.now.with_timezone(&self.edition.tz).format("%Y");
         Chrome {
             site_name: site.name.clone(),
@@ -510,7 +689,7 @@ impl<'a> Ctx<'a> {
             editions,
             sectors,
             kinds,
-            rail: None,
+            rail_html: Arc::from(""),
             footer_sectors,
             footer_editions,
             pages,

@@ -1,0 +1,295 @@
+#!/usr/bin/env bash
+# newsdesk under a news site's traffic, against nginx serving the same saved bytes.
+#
+#   (a) readers spread at random over ARTICLES articles taken from the sitemaps (browser
+#       User-Agent, so views count and trending moves; Accept-Encoding: gzip), newsdesk vs nginx
+#       (2 workers, gzip_static) serving the bytes newsdesk sent for those pages, same run;
+#   (b) the same load on newsdesk while a story is published every 10 s (an old story re-published
+#       through the database and the change log, so it becomes the newest) and trending moves
+#       (views are flushed every 2 s): p99, and how long each publication takes to reach the home
+#       page;
+#   (c) a crawler (Googlebot User-Agent, 8 connections) reading every article of the corpus once:
+#       the slowest response and newsdesk's resident memory at the end;
+#   (d) with MILLION=1, a second corpus of 1,000,000 stories: start time, resident memory, and (a).
+#
+# Usage: bash bench/traffic.sh            (STORIES=100000 ARTICLES=20000 DURATION=15)
+#        MILLION=1 bash bench/traffic.sh  (adds (d); generating 1,000,000 stories takes minutes)
+# Knobs: STORIES, ARTICLES, DURATION, SEED, BENCH_DIR (default /tmp/newsdesk-traffic), MILLION,
+#        TRENDING_REFRESH (the server's [site] trending_refresh_seconds, default 0),
+#        CARGO_TARGET_DIR, NEWSDESK_BIN (use this binary instead of building release). Loopback only; every step has a time limit; servers stop on exit.
+
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+STORIES=${STORIES:-100000}
+ARTICLES=${ARTICLES:-20000}
+DURATION=${DURATION:-15}
+SEED=${SEED:-7}
+MILLION=${MILLION:-0}
+# [site] trending_refresh_seconds for the server (0 = the rail follows every trending change).
+TRENDING_REFRESH=${TRENDING_REFRESH:-0}
+BENCH_DIR=${BENCH_DIR:-/tmp/newsdesk-traffic}
+UA='Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Safari/537.36'
+BOT='Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)'
+
+log() { printf '[traffic %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+die() { log "ERROR: $*"; exit 1; }
+
+for t in nginx wrk curl sqlite3 shuf; do
+    command -v "$t" >/dev/null 2>&1 || [[ $t == nginx && -x /usr/sbin/nginx ]] ||
+        die "$t is missing (Debian: apt-get install nginx wrk curl sqlite3)"
+done
+NGINX=$(command -v nginx || echo /usr/sbin/nginx)
+
+if [[ -z ${NEWSDESK_BIN:-} ]]; then
+    log "building: cargo build --release -p newsdesk"
+    (cd "$ROOT" && timeout 3600 cargo build --release -p newsdesk) || die "build failed"
+    TARGET_DIR=${CARGO_TARGET_DIR:-$ROOT/target}
+    BIN=$TARGET_DIR/release/newsdesk
+else
+    BIN=$NEWSDESK_BIN # a binary already built (e.g. a debug one, to try the script quickly)
+fi
+[[ -x $BIN ]] || die "binary not found at $BIN"
+
+mkdir -p "$BENCH_DIR"
+BENCH_DIR=$(cd "$BENCH_DIR" && pwd)
+RUN=$BENCH_DIR/run
+rm -rf "$RUN"
+mkdir -p "$RUN/nginx/tmp" "$RUN/www"
+chmod 755 "$BENCH_DIR" "$RUN" "$RUN/nginx" "$RUN/www"
+
+ND_PID="" NGX_PID="" PUB_PID=""
+stop_pid() {
+    [[ -n ${1:-} ]] && kill -0 "$1" 2>/dev/null || return 0
+    kill -TERM "$1" 2>/dev/null || true
+    for _ in $(seq 50); do kill -0 "$1" 2>/dev/null || return 0; sleep 0.2; done
+    kill -KILL "$1" 2>/dev/null || true
+}
+cleanup() {
+    local rc=$?
+    trap - EXIT INT TERM
+    stop_pid "$PUB_PID"; stop_pid "$NGX_PID"; stop_pid "$ND_PID"
+    [[ $rc -eq 0 ]] || log "failed (exit $rc); logs in $RUN"
+    exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+free_port() { echo $((20000 + RANDOM % 40000)); }
+rss_mib() { awk '$1 == "VmRSS:" { printf "%d\n", $2 / 1024 }' "/proc/$1/status"; }
+wrk_rps() { awk '$1 == "Requests/sec:" { printf "%.0f\n", $2 }' "$1"; }
+wrk_ms() { # FILE LABEL(50%|99%|Max) -> ms
+    awk -v want="$2" '
+        function ms(v) {
+            if (v ~ /us$/) { sub(/us$/, "", v); return v / 1000 }
+            if (v ~ /ms$/) { sub(/ms$/, "", v); return v + 0 }
+            if (v ~ /m$/)  { sub(/m$/, "", v);  return v * 60000 }
+            if (v ~ /s$/)  { sub(/s$/, "", v);  return v * 1000 }
+            return v + 0 }
+        want == "Max" && $1 == "Latency" && NF >= 5 && !done { printf "%.2f\n", ms($4); done = 1 }
+        want != "Max" && $1 == want { printf "%.2f\n", ms($2); exit }' "$1"
+}
+
+# corpus DIR N: generates N demo stories into DIR once (a marker records N and the seed).
+corpus() {
+    local dir=$1 n=$2
+    if [[ -f $dir/.corpus && $(cat "$dir/.corpus") == "$n $SEED" ]]; then
+        log "reusing corpus $dir ($n stories)"
+        return
+    fi
+    rm -rf "$dir"; mkdir -p "$dir"
+    log "generating $n stories into $dir"
+    local t0=$SECONDS
+    NEWSDESK_LOG=warn timeout 7200 "$BIN" demo --data-dir "$dir" --stories "$n" --seed "$SEED" \
+        >"$RUN/demo-$n.log" 2>&1 || die "demo generation failed ($RUN/demo-$n.log)"
+    echo "$n $SEED" >"$dir/.corpus"
+    log "generated in $((SECONDS - t0)) s"
+}
+
+# start_nd DIR: starts newsdesk on DIR; sets ND, ND_PID, START_S.
+start_nd() {
+    local port; port=$(free_port)
+    ND=http://127.0.0.1:$port
+    local t0; t0=$(date +%s.%N)
+    NEWSDESK_SITE__BASE_URL=$ND NEWSDESK_LOG=warn NEWSDESK_SITE__TRENDING_REFRESH_SECONDS=$TRENDING_REFRESH \
+        "$BIN" serve --data-dir "$1" --listen "127.0.0.1:$port" >"$RUN/newsdesk-$(basename "$1").log" 2>&1 &
+    ND_PID=$!
+    local deadline=$((SECONDS + 600))
+    until grep -q 'newsdesk is serving' "$RUN/newsdesk-$(basename "$1").log" 2>/dev/null; do
+        kill -0 "$ND_PID" 2>/dev/null || die "newsdesk exited during startup"
+        ((SECONDS < deadline)) || die "newsdesk not ready after 600 s"
+        sleep 0.1
+    done
+    START_S=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
+    log "newsdesk ready in ${START_S}s, VmRSS $(rss_mib "$ND_PID") MiB"
+}
+
+# all_articles OUT: every article path, from the sitemaps.
+all_articles() {
+    curl -fsS --max-time 60 "$ND/sitemap.xml" | grep -o '/sitemaps/stories-[0-9]*\.xml' |
+        while read -r s; do curl -fsS --max-time 120 "$ND$s"; done |
+        grep -o '<loc>[^<]*</loc>' | sed -E 's#<loc>https?://[^/]*(/[^<]*)</loc>#\1#' >"$1"
+}
+
+# wrk Lua: a random path of $URLS per request (random readers).
+cat >"$RUN/paths.lua" <<'EOF'
+local paths, n = {}, 0
+for line in io.lines(os.getenv("URLS")) do n = n + 1; paths[n] = line end
+local counter = 0
+function setup(thread) counter = counter + 1; thread:set("id", counter) end
+function init(args) math.randomseed(os.time() * 7919 + (id or 1)) end
+function request() return wrk.format("GET", paths[math.random(n)]) end
+EOF
+
+load() { # LABEL URL-BASE URLS UA CONNECTIONS
+    local label=$1 base=$2 urls=$3 ua=$4 c=$5 d=$DURATION
+    URLS=$urls timeout $((d + 60)) wrk -t2 -c"$c" -d"${d}s" --timeout 5s --latency \
+        -s "$RUN/paths.lua" -H "Accept-Encoding: gzip" -H "User-Agent: $ua" "$base" \
+        >"$RUN/wrk-$label.txt" 2>&1 || die "wrk $label failed"
+}
+
+# ---------------------------------------------------------------------------------------------
+corpus "$BENCH_DIR/data" "$STORIES"
+start_nd "$BENCH_DIR/data"
+IDLE_MIB=$(rss_mib "$ND_PID")
+all_articles "$RUN/all.txt"
+TOTAL=$(wc -l <"$RUN/all.txt")
+((TOTAL > 0)) || die "no articles in the sitemaps"
+shuf -n "$ARTICLES" --random-source=<(yes "$SEED") "$RUN/all.txt" >"$RUN/sample.txt"
+log "$TOTAL articles in the sitemaps; $(wc -l <"$RUN/sample.txt") taken for the random readers"
+
+# Save the bytes newsdesk sends for each sampled page (gzip) for nginx's gzip_static.
+log "saving newsdesk's gzip bytes of the sampled pages"
+awk -v base="$ND" -v www="$RUN/www" '{ printf "url = \"%s%s\"\noutput = \"%s%s.gz\"\n", base, $0, www, $0 }' \
+    "$RUN/sample.txt" >"$RUN/save.cfg"
+mkdir -p "$RUN/www/article"
+timeout 1800 curl -sS --fail -Z --parallel-max 8 -H "Accept-Encoding: gzip" -H "User-Agent: $BOT" \
+    -K "$RUN/save.cfg" || die "saving pages failed"
+SAVED_MIB=$(du -sm "$RUN/www" | cut -f1)
+NGX_PORT=$(free_port)
+NGX=http://127.0.0.1:$NGX_PORT
+cat >"$RUN/nginx/nginx.conf" <<EOF
+worker_processes 2;
+pid $RUN/nginx/nginx.pid;
+error_log $RUN/nginx/error.log;
+events { worker_connections 1024; }
+http {
+    access_log off;
+    sendfile on; tcp_nopush on; tcp_nodelay on;
+    keepalive_requests 1000000;
+    open_file_cache max=8000 inactive=60s;
+    client_body_temp_path $RUN/nginx/tmp; proxy_temp_path $RUN/nginx/tmp;
+    fastcgi_temp_path $RUN/nginx/tmp; uwsgi_temp_path $RUN/nginx/tmp; scgi_temp_path $RUN/nginx/tmp;
+    server {
+        listen 127.0.0.1:$NGX_PORT;
+        root $RUN/www;
+        gzip off; gzip_static always; gzip_vary on;
+        default_type "text/html; charset=utf-8";
+        add_header Cache-Control "public, max-age=60, stale-while-revalidate=300, stale-if-error=3600";
+    }
+}
+EOF
+"$NGINX" -p "$RUN/nginx/" -c "$RUN/nginx/nginx.conf" -g 'daemon off;' >"$RUN/nginx/stdout.log" 2>&1 &
+NGX_PID=$!
+sleep 1
+curl -fsS -o /dev/null -H "Accept-Encoding: gzip" "$NGX$(head -1 "$RUN/sample.txt")" || die "nginx does not serve the saved pages"
+
+# (a) random readers
+log "(a) random readers over $ARTICLES articles: nginx, then newsdesk (${DURATION}s each, after a 3 s warm-up)"
+DURATION=3 load a-ngx-warm "$NGX" "$RUN/sample.txt" "$UA" 32 && load a-ngx "$NGX" "$RUN/sample.txt" "$UA" 32
+DURATION=3 load a-nd-warm "$ND" "$RUN/sample.txt" "$UA" 32 && load a-nd "$ND" "$RUN/sample.txt" "$UA" 32
+A_RSS=$(rss_mib "$ND_PID")
+
+# (b) the same while stories are published every 10 s (trending moves with the views)
+DB=$BENCH_DIR/data/newsdesk.db
+mapfile -t REPUB < <(sqlite3 "$DB" "SELECT id FROM stories WHERE status = 'published' ORDER BY published_at LIMIT 5")
+publisher() {
+    local id now slug
+    for id in "${REPUB[@]}"; do
+        sleep 10
+        now=$(($(date +%s%N) / 1000000))
+        sqlite3 -cmd ".timeout 5000" "$DB" "BEGIN IMMEDIATE; \
+            UPDATE stories SET published_at = $now, updated_at = $now, version = version + 1 WHERE id = $id; \
+            INSERT INTO changes (at, entity, entity_id, key) VALUES ($now, 'story', $id, ''); COMMIT;" ||
+            echo "publish failed" >>"$RUN/publish.txt"
+        slug=$(sqlite3 "$DB" "SELECT slug FROM stories WHERE id = $id")
+        local t0 t1 w=0
+        t0=$(date +%s.%N)
+        until curl -fs --max-time 2 -H "User-Agent: curl-probe" "$ND/" 2>/dev/null | grep -q "/article/$slug\""; do
+            sleep 0.05; w=$((w + 1)); ((w < 400)) || break
+        done
+        t1=$(date +%s.%N)
+        awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f\n", b - a }' >>"$RUN/publish.txt"
+    done
+}
+: >"$RUN/publish.txt"
+DURATION_B=$((DURATION > 50 ? DURATION : 50))
+log "(b) the same load for ${DURATION_B}s on newsdesk while a story is published every 10 s"
+publisher & PUB_PID=$!
+OLD_DURATION=$DURATION; DURATION=$DURATION_B
+load b-nd "$ND" "$RUN/sample.txt" "$UA" 32
+DURATION=$OLD_DURATION
+wait "$PUB_PID" 2>/dev/null || true; PUB_PID=""
+PUB_MAX=$(sort -n "$RUN/publish.txt" | grep -v failed | tail -1)
+PUB_N=$(grep -c . "$RUN/publish.txt" || true)
+
+# (c) a crawler reading every article once (curl, 8 transfers at a time, one line per response)
+log "(c) crawler: every one of $TOTAL articles once, 8 connections, Googlebot"
+awk -v base="$ND" '{ printf "url = \"%s%s\"\noutput = \"/dev/null\"\n", base, $0 }' "$RUN/all.txt" >"$RUN/crawl.cfg"
+t0=$(date +%s.%N)
+timeout 3600 curl -sS -Z --parallel-max 8 -H "Accept-Encoding: gzip" -H "User-Agent: $BOT" \
+    -K "$RUN/crawl.cfg" -w '%{http_code} %{time_total}\n' >"$RUN/crawl.txt" 2>"$RUN/crawl.err" || die "crawl failed"
+C_SECS=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
+C_RSS=$(rss_mib "$ND_PID")
+C_REQ=$(grep -c . "$RUN/crawl.txt")
+C_BAD=$(awk '$1 != 200' "$RUN/crawl.txt" | grep -c . || true)
+C_MAX=$(awk '{ v = $2 * 1000; if (v > m) m = v } END { printf "%.1f", m }' "$RUN/crawl.txt")
+C_P99=$(awk '{ print $2 * 1000 }' "$RUN/crawl.txt" | sort -n | awk '{ a[NR] = $1 } END { printf "%.1f", a[int(NR * 0.99)] }')
+C_OVER=$(awk '$2 > 0.05' "$RUN/crawl.txt" | grep -c . || true)
+
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.3f", a / b; else print "n/a" }'; }
+{
+    echo "newsdesk under traffic -- $(date -u +%Y-%m-%dT%H:%M:%SZ), commit $(cd "$ROOT" && git rev-parse --short HEAD)"
+    echo "corpus: $STORIES stories (ready in ${START_S:-?}s, VmRSS ${IDLE_MIB} MiB idle); $ARTICLES articles sampled from the sitemaps ($SAVED_MIB MiB of gzip saved for nginx)"
+    echo "server: [cache] max_bytes default, [site] trending_refresh_seconds = $TRENDING_REFRESH"
+    echo "machine: $(nproc) cores, shared by wrk, newsdesk and nginx; load average now $(cut -d' ' -f1-3 /proc/loadavg)"
+    echo
+    printf '%-44s | %10s %9s %9s | %s\n' run "req/s" p50 p99 "vs nginx"
+    printf '%-44s | %10s %9s %9s | %s\n' "(a) nginx, same bytes, random articles" \
+        "$(wrk_rps "$RUN/wrk-a-ngx.txt")" "$(wrk_ms "$RUN/wrk-a-ngx.txt" 50%)" "$(wrk_ms "$RUN/wrk-a-ngx.txt" 99%)" "1"
+    printf '%-44s | %10s %9s %9s | %s\n' "(a) newsdesk, random articles" \
+        "$(wrk_rps "$RUN/wrk-a-nd.txt")" "$(wrk_ms "$RUN/wrk-a-nd.txt" 50%)" "$(wrk_ms "$RUN/wrk-a-nd.txt" 99%)" \
+        "$(ratio "$(wrk_rps "$RUN/wrk-a-nd.txt")" "$(wrk_rps "$RUN/wrk-a-ngx.txt")")"
+    printf '%-44s | %10s %9s %9s | %s\n' "(b) newsdesk, + a publication every 10 s" \
+        "$(wrk_rps "$RUN/wrk-b-nd.txt")" "$(wrk_ms "$RUN/wrk-b-nd.txt" 50%)" "$(wrk_ms "$RUN/wrk-b-nd.txt" 99%)" \
+        "$(ratio "$(wrk_rps "$RUN/wrk-b-nd.txt")" "$(wrk_rps "$RUN/wrk-a-ngx.txt")")"
+    printf '%-44s | %10s %9s %9s | max %s ms, %s over 50 ms, %s not 200\n' "(c) newsdesk, crawler ($C_REQ requests)" \
+        "$(awk -v n="$C_REQ" -v s="$C_SECS" 'BEGIN { printf "%.0f", n / s }')" "-" "$C_P99" "$C_MAX" "$C_OVER" "$C_BAD"
+    echo
+    echo "memory: VmRSS ${A_RSS} MiB after (a), ${C_RSS} MiB after the crawl (c)"
+    for f in a-ngx a-nd b-nd; do
+        printf '%s: %s\n' "$f" "$(grep -E 'Non-2xx|Socket errors' "$RUN/wrk-$f.txt" | tr -s ' ' | tr '\n' ';' || true)"
+    done
+    echo "(b) publications ($PUB_N): seconds until each was on the home page: $(tr '\n' ' ' <"$RUN/publish.txt"); slowest ${PUB_MAX:-?}"
+    echo
+    echo "goals: (a) >= 0.5 x nginx, p99 < 10 ms; (b) p99 < 20 ms, on the home page within 2 s;"
+    echo "       (c) VmRSS <= 512 MiB at the end, no response over 50 ms"
+} | tee "$BENCH_DIR/results.txt"
+
+# (d) one million stories
+D_LINE="(d) not run (MILLION=1 runs it)"
+if [[ $MILLION == 1 ]]; then
+    stop_pid "$ND_PID"; ND_PID=""
+    corpus "$BENCH_DIR/data-1m" 1000000
+    start_nd "$BENCH_DIR/data-1m"
+    D_IDLE=$(rss_mib "$ND_PID")
+    D_START=$START_S
+    all_articles "$RUN/all-1m.txt"
+    shuf -n "$ARTICLES" --random-source=<(yes "$SEED") "$RUN/all-1m.txt" >"$RUN/sample-1m.txt"
+    DURATION=3 load d-nd-warm "$ND" "$RUN/sample-1m.txt" "$UA" 32 && load d-nd "$ND" "$RUN/sample-1m.txt" "$UA" 32
+    D_RSS=$(rss_mib "$ND_PID")
+    D_LINE=$(printf '(d) 1,000,000 stories: ready in %ss, VmRSS %s MiB idle, %s MiB after (a); (a) at 1M: %s req/s, p99 %s ms = %s x nginx at 100k' \
+        "$D_START" "$D_IDLE" "$D_RSS" "$(wrk_rps "$RUN/wrk-d-nd.txt")" "$(wrk_ms "$RUN/wrk-d-nd.txt" 99%)" \
+        "$(awk -v a="$(wrk_rps "$RUN/wrk-d-nd.txt")" -v b="$(wrk_rps "$RUN/wrk-a-ngx.txt")" 'BEGIN { printf "%.2f", a / b }')")
+fi
+echo "$D_LINE" | tee -a "$BENCH_DIR/results.txt"

@@ -1,0 +1,492 @@
+//! The precise purge: a change makes stale exactly the cached pages that show what changed, a
+//! trending change re-renders only the side rail, and no public surface shows an old state after
+//! one sync. Counts builds instead of timing anything.
+#![allow(clippy::unwrap_used)]
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use axum::Router;
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use http_body_util::BodyExt;
+use newsdesk_app::{App, SiteConfig};
+use newsdesk_domain::*;
+use newsdesk_store::Store;
+use newsdesk_web::WebState;
+use std::sync::Arc;
+use tower::ServiceExt;
+
+const BROWSER: &str = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Safari/537.36";
+
+struct Site {
+    router: Router,
+    state: Arc<WebState>,
+    app: Arc<App>,
+    store: Arc<dyn Store>,
+    clock: Arc<ManualClock>,
+}
+
+fn now0() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 20, 9, 30, 0).unwrap()
+}
+
+fn template() -> &'static std::path::Path {
+    static DIR: std::sync::OnceLock<std::path::PathBuf> = std::sync::OnceLock::new();
+    DIR.get_or_init(|| {
+        std::thread::spawn(|| {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            rt.block_on(async {
+                let store = newsdesk_store_sqlite::temp_store().unwrap();
+                let dir = store.path().parent().unwrap().to_owned();
+                newsdesk_demo::seed(
+                    &*store,
+                    &newsdesk_demo::DemoOptions {
+                        stories: 200,
+                        now: now0(),
+                        seed: 5,
+                        media_dir: dir.join("media"),
+                    },
+                )
+                .await
+                .unwrap();
+                drop(store);
+                dir
+            })
+        })
+        .join()
+        .unwrap()
+    })
+}
+
+async fn site() -> Site {
+    site_with(SiteConfig::default()).await
+}
+
+async fn site_with(site: SiteConfig) -> Site {
+    let tpl = template();
+    let fresh = newsdesk_store_sqlite::temp_store().unwrap();
+    let path = fresh.path().to_owned();
+    drop(fresh);
+    for ext in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{ext}", path.display()));
+    }
+    std::fs::copy(tpl.join("newsdesk.db"), &path).unwrap();
+    let store: Arc<dyn Store> = Arc::new(newsdesk_store_sqlite::SqliteStore::open(&path).unwrap());
+    let clock = Arc::new(ManualClock::new(now0()));
+    let site = SiteConfig {
+        base_url: "https://news.example".into(),
+        ..site
+    };
+    let app = App::load(store.clone(), clock.clone(), site).await.unwrap();
+    let state = WebState::new(app.clone(), tpl.join("media"));
+    Site {
+        router: newsdesk_web::router(state.clone()),
+        state,
+        app,
+        store,
+        clock,
+    }
+}
+
+struct Res {
+    status: StatusCode,
+    headers: axum::http::HeaderMap,
+    body: String,
+}
+
+async fn get(r: &Router, path: &str) -> Res {
+    let req = Request::builder()
+        .uri(path)
+        .header("user-agent", BROWSER)
+        .body(Body::empty())
+        .unwrap();
+    let res = r.clone().oneshot(req).await.unwrap();
+    let status = res.status();
+    let headers = res.headers().clone();
+    let raw = res.into_body().collect().await.unwrap().to_bytes().to_vec();
+    Res {
+        status,
+        headers,
+        body: String::from_utf8_lossy(&raw).into_owned(),
+    }
+}
+
+/// Whether a request rendered the page (a miss) rather than serving it from the cache.
+async fn rendered(s: &Site, path: &str) -> bool {
+    let before = s.state.cache.builds();
+    let r = get(&s.router, path).await;
+    assert!(r.status == 200, "{path}: {}", r.status);
+    s.state.cache.builds() > before
+}
+
+fn audit() -> AuditInput {
+    AuditInput {
+        at: now0(),
+        user_id: None,
+        action: "test".into(),
+        target: String::new(),
+        detail: String::new(),
+    }
+}
+
+fn public(s: &Site) -> Vec<Arc<StoryCard>> {
+    s.app.read().all_public(s.app.now()).cloned().collect()
+}
+
+#[tokio::test]
+async fn a_story_change_makes_stale_exactly_the_pages_that_show_it() {
+    let s = site().await;
+    let cards = public(&s);
+    // Old stories (not on the home page's lists nor in the rail).
+    let old = &cards[60..];
+    let a = old
+        .iter()
+        .find(|c| !c.tag_ids.is_empty() && c.kind == Kind::News)
+        .unwrap()
+        .clone();
+    let b = old
+        .iter()
+        .find(|c| {
+            c.sector_id != a.sector_id
+                && c.kind == a.kind
+                && !c.tag_ids.iter().any(|t| a.tag_ids.contains(t))
+        })
+        .unwrap()
+        .clone();
+    let (sa, sb, ta, tx, static_page) = {
+        let snap = s.app.read();
+        let tax = &snap.tax;
+        let other_tag = cards
+            .iter()
+            .flat_map(|c| c.tag_ids.iter())
+            .find(|t| !a.tag_ids.contains(t))
+            .copied()
+            .unwrap();
+        (
+            tax.sector(a.sector_id).unwrap().slug.to_string(),
+            tax.sector(b.sector_id).unwrap().slug.to_string(),
+            tax.tag(a.tag_ids[0]).unwrap().slug.to_string(),
+            tax.tag(other_tag).unwrap().slug.to_string(),
+            snap.pages[0].slug.to_string(),
+        )
+    };
+    let stale = [
+        format!("/article/{}", a.slug),
+        format!("/sector/{sa}"),
+        format!("/tag/{ta}"),
+        "/".to_owned(),
+        "/feed.rss".to_owned(),
+        format!("/sector/{sa}/feed.rss"),
+        "/sitemaps/stories-1.xml".to_owned(),
+        "/sitemap.xml".to_owned(),
+    ];
+    let fresh = [
+        format!("/article/{}", b.slug),
+        format!("/sector/{sb}"),
+        format!("/tag/{tx}"),
+        format!("/sector/{sb}/feed.rss"),
+        "/sitemaps/pages.xml".to_owned(),
+        format!("/{static_page}"),
+    ];
+    for p in stale.iter().chain(fresh.iter()) {
+        rendered(&s, p).await;
+        assert!(!rendered(&s, p).await, "{p} is cached once built");
+    }
+    let a_page = get(&s.router, &format!("/article/{}", a.slug)).await;
+    let keys = a_page.headers["surrogate-key"].to_str().unwrap().to_owned();
+    assert!(
+        keys.split(' ').any(|k| k == format!("story-{}", a.id)),
+        "{keys}"
+    );
+    assert!(keys.split(' ').any(|k| k.starts_with("rail-")), "{keys}");
+    assert_eq!(
+        a_page.headers["cache-tag"].to_str().unwrap(),
+        keys.replace(' ', ",")
+    );
+    let parts = s.state.parts.builds();
+
+    // Change story A's summary and follow the change log once.
+    let story = s.store.get_story(a.id).await.unwrap();
+    let mut edit = story.input.clone();
+    edit.summary = "A summary nobody has read before.".into();
+    s.store
+        .update_story(a.id, story.version, &edit)
+        .await
+        .unwrap();
+    s.app.sync().await.unwrap();
+
+    for p in &stale {
+        assert!(rendered(&s, p).await, "{p} shows the story and is rebuilt");
+    }
+    for p in &fresh {
+        assert!(
+            !rendered(&s, p).await,
+            "{p} does not show it and stays cached"
+        );
+    }
+    assert_eq!(
+        s.state.parts.builds(),
+        parts + 1,
+        "only A's part re-rendered"
+    );
+    assert!(get(&s.router, &format!("/article/{}", a.slug))
+        .await
+        .body
+        .contains("A summary nobody has read before."));
+}
+
+#[tokio::test]
+async fn a_trending_change_rerenders_the_rail_once_and_no_story_part() {
+    let s = site().await;
+    let cards = public(&s);
+    let pages: Vec<String> = cards[20..26]
+        .iter()
+        .map(|c| format!("/article/{}", c.slug))
+        .collect();
+    for p in &pages {
+        get(&s.router, p).await;
+    }
+    let (parts, rails, builds) = (
+        s.state.parts.builds(),
+        s.state.rails.renders(),
+        s.state.cache.builds(),
+    );
+    for p in &pages {
+        assert!(!rendered(&s, p).await);
+    }
+    // Readers make an old story trend.
+    let hot = &cards[100];
+    let global = s.app.read().tax.global().unwrap().id;
+    // Thirty readers (each counts once per story and window).
+    for i in 0..30 {
+        s.app
+            .count_view(hot.id, global, &format!("192.0.2.{i}"), "Mozilla/5.0");
+    }
+    s.app.flush_views().await.unwrap();
+    assert_eq!(s.app.audience.list(global).first(), Some(&hot.id));
+    for p in &pages {
+        let r = get(&s.router, p).await;
+        let trending = r.body.split("rail-trending").nth(2).unwrap();
+        let trending = &trending[..trending.find("</ol>").unwrap()];
+        assert!(
+            trending.contains(hot.slug.as_str()),
+            "{p} shows the new trending list"
+        );
+    }
+    assert_eq!(
+        s.state.rails.renders(),
+        rails + 1,
+        "the rail is rendered once"
+    );
+    assert_eq!(
+        s.state.parts.builds(),
+        parts,
+        "no story part is re-rendered"
+    );
+    assert_eq!(
+        s.state.cache.builds(),
+        builds + pages.len() as u64,
+        "each page is re-assembled once"
+    );
+    // Feeds do not show the rail: a trending change leaves them cached.
+    get(&s.router, "/feed.rss").await;
+    for i in 0..30 {
+        s.app.count_view(
+            cards[101].id,
+            global,
+            &format!("192.0.2.{i}"),
+            "Mozilla/5.0",
+        );
+    }
+    s.app.flush_views().await.unwrap();
+    assert!(!rendered(&s, "/feed.rss").await);
+}
+
+/// Every public surface a story shows on.
+fn surfaces(s: &Site, c: &StoryCard) -> Vec<String> {
+    let snap = s.app.read();
+    let mut v = vec![
+        "/".to_owned(),
+        "/feed.rss".to_owned(),
+        "/feed.json".to_owned(),
+        "/sitemap-news.xml".to_owned(),
+        format!(
+            "/sitemaps/stories-{}.xml",
+            newsdesk_app::purge::sitemap_of(c.id)
+        ),
+        format!("/sector/{}", snap.tax.sector(c.sector_id).unwrap().slug),
+        format!("/kind/{}", c.kind.listing_slug()),
+    ];
+    v.extend(
+        c.tag_ids
+            .iter()
+            .map(|t| format!("/tag/{}", snap.tax.tag(*t).unwrap().slug)),
+    );
+    v
+}
+
+async fn shown_on(s: &Site, c: &StoryCard, paths: &[String]) -> Vec<String> {
+    let mut on = Vec::new();
+    for p in paths {
+        let r = get(&s.router, p).await;
+        if r.body.contains(&format!("/article/{}", c.slug)) {
+            on.push(p.clone());
+        }
+    }
+    on
+}
+
+#[tokio::test]
+async fn nothing_stale_after_publish_correct_unpublish_kill_and_embargo_end() {
+    let s = site().await;
+    let n = s.store.count_stories().await.unwrap();
+    let all = s
+        .store
+        .get_cards(&(1..=n + 5).map(StoryId).collect::<Vec<_>>())
+        .await
+        .unwrap();
+
+    // Publish the draft: on every surface, and its page, after one sync.
+    let draft = all
+        .iter()
+        .find(|c| c.status == StoryStatus::Draft)
+        .unwrap()
+        .clone();
+    let paths = surfaces(&s, &draft);
+    assert!(shown_on(&s, &draft, &paths).await.is_empty());
+    let story = s.store.get_story(draft.id).await.unwrap();
+    let mut edit = story.input.clone();
+    edit.status = StoryStatus::Published;
+    edit.published_at = Some(s.app.now());
+    edit.embargo_until = None;
+    s.store
+        .update_story(draft.id, story.version, &edit)
+        .await
+        .unwrap();
+    s.app.sync().await.unwrap();
+    assert_eq!(shown_on(&s, &draft, &paths).await, paths, "published");
+    let page = format!("/article/{}", draft.slug);
+    assert_eq!(get(&s.router, &page).await.status, 200);
+
+    // Correct it: the page and the corrections page show the correction.
+    let story = s.store.get_story(draft.id).await.unwrap();
+    get(&s.router, "/corrections").await;
+    s.store
+        .add_correction(
+            draft.id,
+            story.version,
+            &story.input,
+            "It rained.",
+            "It snowed.",
+            &audit(),
+        )
+        .await
+        .unwrap();
+    s.app.sync().await.unwrap();
+    assert!(get(&s.router, &page).await.body.contains("It snowed."));
+    assert!(get(&s.router, "/corrections")
+        .await
+        .body
+        .contains("It snowed."));
+
+    // Unpublish it: gone from everywhere.
+    let story = s.store.get_story(draft.id).await.unwrap();
+    let mut edit = story.input.clone();
+    edit.status = StoryStatus::Unpublished;
+    s.store
+        .update_story(draft.id, story.version, &edit)
+        .await
+        .unwrap();
+    s.app.sync().await.unwrap();
+    assert!(shown_on(&s, &draft, &paths).await.is_empty(), "unpublished");
+    assert_eq!(get(&s.router, &page).await.status, 404);
+
+    // Kill the newest public story: gone from everywhere.
+    let victim = public(&s)[0].clone();
+    let vpaths = surfaces(&s, &victim);
+    assert_eq!(shown_on(&s, &victim, &vpaths).await.len(), vpaths.len());
+    let story = s.store.get_story(victim.id).await.unwrap();
+    let mut edit = story.input.clone();
+    edit.status = StoryStatus::Killed;
+    s.store
+        .update_story(victim.id, story.version, &edit)
+        .await
+        .unwrap();
+    s.app.sync().await.unwrap();
+    assert!(shown_on(&s, &victim, &vpaths).await.is_empty(), "killed");
+    assert_eq!(
+        get(&s.router, &format!("/article/{}", victim.slug))
+            .await
+            .status,
+        404
+    );
+
+    // An embargo ends: on every surface after the sync that notices the time.
+    let embargoed = all
+        .iter()
+        .find(|c| c.embargo_until.is_some() && c.status == StoryStatus::Published)
+        .unwrap()
+        .clone();
+    let epaths = surfaces(&s, &embargoed);
+    assert!(shown_on(&s, &embargoed, &epaths).await.is_empty());
+    s.clock
+        .set(embargoed.embargo_until.unwrap() + Duration::seconds(1));
+    s.app.sync().await.unwrap();
+    assert_eq!(
+        shown_on(&s, &embargoed, &epaths).await,
+        epaths,
+        "embargo ended"
+    );
+    assert_eq!(
+        get(&s.router, &format!("/article/{}", embargoed.slug))
+            .await
+            .status,
+        200
+    );
+}
+
+#[tokio::test]
+async fn trending_alone_re_renders_the_rail_at_most_once_per_refresh_interval() {
+    let s = site_with(SiteConfig {
+        trending_refresh_seconds: 60,
+        ..SiteConfig::default()
+    })
+    .await;
+    let cards = public(&s);
+    let page = format!("/article/{}", cards[30].slug);
+    get(&s.router, &page).await;
+    let rails = s.state.rails.renders();
+    let global = s.app.read().tax.global().unwrap().id;
+    let hot = &cards[120];
+    // Thirty readers (each counts once per story and window).
+    for i in 0..30 {
+        s.app
+            .count_view(hot.id, global, &format!("192.0.2.{i}"), "Mozilla/5.0");
+    }
+    s.app.flush_views().await.unwrap();
+    assert_eq!(s.app.audience.list(global).first(), Some(&hot.id));
+    assert!(
+        !rendered(&s, &page).await,
+        "within the interval the page stays"
+    );
+    assert_eq!(s.state.rails.renders(), rails);
+    s.clock.set(s.app.now() + Duration::seconds(61));
+    let r = get(&s.router, &page).await;
+    assert!(
+        r.body.contains(hot.slug.as_str()),
+        "after it, trending shows"
+    );
+    assert_eq!(s.state.rails.renders(), rails + 1);
+    // A change to a story the rail shows is not held back.
+    let story = s.store.get_story(hot.id).await.unwrap();
+    let mut edit = story.input.clone();
+    edit.status = StoryStatus::Unpublished;
+    s.store
+        .update_story(hot.id, story.version, &edit)
+        .await
+        .unwrap();
+    s.app.sync().await.unwrap();
+    assert!(!get(&s.router, &page).await.body.contains(hot.slug.as_str()));
+}
