@@ -1,6 +1,7 @@
 //! The stylesheet (embedded in the binary) and media files from the data folder.
 
 use crate::cache::{CachePolicy, Rendered};
+use crate::respond::OrServerError;
 use axum::body::Body;
 use axum::http::{header, HeaderMap, Response, StatusCode};
 use std::path::Path;
@@ -121,7 +122,7 @@ pub fn media_response(file: &Rendered, headers: &HeaderMap) -> Response<Body> {
                 .header(header::CACHE_CONTROL, CachePolicy::Media.header())
                 .header(header::ETAG, &file.etag)
                 .body(Body::from(slice))
-                .unwrap_or_else(|_| Response::new(Body::empty()))
+                .or_500()
         }
         newsdesk_media::RangeAnswer::Unsatisfiable => Response::builder()
             .status(StatusCode::RANGE_NOT_SATISFIABLE)
@@ -130,7 +131,7 @@ pub fn media_response(file: &Rendered, headers: &HeaderMap) -> Response<Body> {
                 format!("bytes */{}", file.body.len()),
             )
             .body(Body::empty())
-            .unwrap_or_else(|_| Response::new(Body::empty())),
+            .or_500(),
     }
 }
 

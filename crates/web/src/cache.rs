@@ -5,6 +5,7 @@
 //! carries a cache policy, a strong `ETag` and, where known, `Last-Modified`, and conditional
 //! requests get `304 Not Modified`.
 
+use crate::respond::OrServerError;
 use axum::body::{Body, Bytes};
 use axum::http::{header, HeaderMap, HeaderValue, Response, StatusCode};
 use chrono::{DateTime, Utc};
@@ -261,7 +262,7 @@ impl Rendered {
             return b
                 .status(StatusCode::NOT_MODIFIED)
                 .body(Body::empty())
-                .unwrap_or_else(|_| Response::new(Body::empty()));
+                .or_500();
         }
         b = b
             .status(self.status)
@@ -275,7 +276,7 @@ impl Rendered {
         };
         b.header(header::CONTENT_LENGTH, body.len())
             .body(Body::from(body))
-            .unwrap_or_else(|_| Response::new(Body::empty()))
+            .or_500()
     }
 }
 

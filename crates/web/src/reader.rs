@@ -6,6 +6,7 @@ use crate::cache::{CachePolicy, Cached, Rendered, Weigh};
 use crate::feeds;
 use crate::pages::*;
 use crate::paths::{edition_prefix, route, segments, FeedFormat, ListingPath, PathError, Route};
+use crate::respond::OrServerError;
 use crate::views::{feed_link, Block, Ctx, NavLink, OpenGraph, Picture};
 use crate::WebState;
 use askama::Template;
@@ -93,7 +94,7 @@ pub async fn dispatch(
             .header(header::CONTENT_TYPE, "text/plain; charset=utf-8")
             .header(header::CACHE_CONTROL, "no-store")
             .body(Body::from("Method not allowed.\n"))
-            .unwrap_or_else(|_| Response::new(Body::empty()));
+            .or_500();
     }
     match serve(&st, &method, uri.path(), uri.query(), &headers, &address).await {
         Ok(res) => res,
@@ -121,7 +122,7 @@ async fn serve(
                 .header(header::CONTENT_TYPE, "text/plain; charset=utf-8")
                 .header(header::CACHE_CONTROL, "no-store")
                 .body(Body::from("ok\n"))
-                .unwrap_or_else(|_| Response::new(Body::empty())))
+                .or_500())
         }
         (Some("robots.txt"), 1) => return Ok(feeds::robots(st).respond(headers)),
         (Some("sitemap.xml"), 1) => return Ok(feeds::sitemap_index(st).respond(headers)),
@@ -351,7 +352,7 @@ pub fn redirect(to: &str) -> Response<Body> {
         .header(header::LOCATION, if same_site { to } else { "/" })
         .header(header::CACHE_CONTROL, CachePolicy::Redirect.header())
         .body(Body::empty())
-        .unwrap_or_else(|_| Response::new(Body::empty()))
+        .or_500()
 }
 
 fn iso(t: DateTime<Utc>) -> String {
@@ -959,7 +960,7 @@ fn error_response(
             .header(header::CONTENT_TYPE, "text/plain; charset=utf-8")
             .header(header::CACHE_CONTROL, "no-store")
             .body(Body::from(format!("{heading}\n\n{message}\n")))
-            .unwrap_or_else(|_| Response::new(Body::empty())),
+            .or_500(),
     }
 }
 

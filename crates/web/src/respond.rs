@@ -15,6 +15,18 @@ pub fn or_500(built: Result<Response<Body>, axum::http::Error>) -> Response<Body
     }
 }
 
+/// `.or_500()` at the end of a response builder chain: see [`or_500`].
+pub trait OrServerError {
+    /// The response, or a logged plain 500 if it could not be built.
+    fn or_500(self) -> Response<Body>;
+}
+
+impl OrServerError for Result<Response<Body>, axum::http::Error> {
+    fn or_500(self) -> Response<Body> {
+        or_500(self)
+    }
+}
+
 /// A minimal 500 page that needs nothing that could fail.
 pub fn internal_error() -> Response<Body> {
     let mut r = Response::new(Body::from(

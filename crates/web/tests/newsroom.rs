@@ -1573,6 +1573,8 @@ async fn every_newsroom_route_by_every_role_and_by_no_session() {
 
 /// A job that failed for good with `error`, as a dead worker's last attempt leaves it.
 async fn dead_letter(s: &Site, error: &str) -> JobId {
+    // Other work first (summary drafts of copy the test took in), so the claim below is ours.
+    s.app.run_jobs_until_idle().await.unwrap();
     let now = s.clock.now();
     let job = NewJob {
         kind: "poll_source".into(),
