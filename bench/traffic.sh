@@ -15,7 +15,7 @@
 # Usage: bash bench/traffic.sh            (STORIES=100000 ARTICLES=20000 DURATION=15)
 #        MILLION=1 bash bench/traffic.sh  (adds (d); generating 1,000,000 stories takes minutes)
 # Knobs: STORIES, ARTICLES, DURATION, SEED, BENCH_DIR (default /tmp/newsdesk-traffic), MILLION,
-#        TRENDING_REFRESH (the server's [site] trending_refresh_seconds, default 0),
+#        TRENDING_REFRESH (the server's [site] trending_refresh_seconds, default 30),
 #        CARGO_TARGET_DIR, NEWSDESK_BIN (use this binary instead of building release). Loopback only; every step has a time limit; servers stop on exit.
 
 set -euo pipefail
@@ -27,7 +27,7 @@ DURATION=${DURATION:-15}
 SEED=${SEED:-7}
 MILLION=${MILLION:-0}
 # [site] trending_refresh_seconds for the server (0 = the rail follows every trending change).
-TRENDING_REFRESH=${TRENDING_REFRESH:-0}
+TRENDING_REFRESH=${TRENDING_REFRESH:-30}
 BENCH_DIR=${BENCH_DIR:-/tmp/newsdesk-traffic}
 UA='Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Safari/537.36'
 BOT='Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)'

@@ -83,7 +83,7 @@ impl Default for SiteConfig {
             views_window_minutes: 30,
             views_per_client_window: 20,
             views_seen_max: 200_000,
-            trending_refresh_seconds: 0,
+            trending_refresh_seconds: 30,
             require_totp_for_editors: false,
             password_checks_at_once: 0,
         }

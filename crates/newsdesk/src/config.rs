@@ -409,7 +409,7 @@ views_per_client_window = {views_per_client}
 # not seen yet are not counted until the window ends.
 views_seen_max = {views_seen}
 # At most how often a trending change alone re-renders an edition's side rail (and so re-assembles
-# its pages), in seconds; 0 = at every change. A busy site may set 30 or 60.
+# its pages), in seconds; 0 = at every change. Trending moves by the minute, so half a minute keeps pages cached under load.
 trending_refresh_seconds = {trending_refresh}
 # Whether editors and admins must also give a one-time code (TOTP app) to log in.
 require_totp_for_editors = {totp}

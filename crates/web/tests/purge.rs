@@ -266,6 +266,10 @@ async fn a_trending_change_rerenders_the_rail_once_and_no_story_part() {
     }
     s.app.flush_views().await.unwrap();
     assert_eq!(s.app.audience.list(global).first(), Some(&hot.id));
+    // The rail follows a trending change within `trending_refresh_seconds`.
+    s.clock.advance(chrono::Duration::seconds(
+        i64::try_from(s.app.site.trending_refresh_seconds).unwrap() + 1,
+    ));
     for p in &pages {
         let r = get(&s.router, p).await;
         let trending = r.body.split("rail-trending").nth(2).unwrap();

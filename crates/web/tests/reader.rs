@@ -597,6 +597,10 @@ async fn views_are_counted_in_memory_without_bots_and_drive_trending() {
     assert_eq!(rows.iter().map(|r| r.views).sum::<i64>(), 5);
     let global = s.app.read().tax.global().unwrap().id;
     assert_eq!(s.app.audience.list(global).first(), Some(&c.id));
+    // The rail follows a trending change within `trending_refresh_seconds`.
+    s.clock.advance(chrono::Duration::seconds(
+        i64::try_from(s.app.site.trending_refresh_seconds).unwrap() + 1,
+    ));
     let home = get(&s.router, "/").await;
     let trending = &home.body[home.body.find("TRENDING").unwrap()..];
     let first_li = &trending[..trending.find("</li>").unwrap()];
