@@ -46,6 +46,31 @@ impl JobKind for SummaryDraft {
     }
 }
 
+/// How a node's job worker runs (`[jobs]` in the configuration).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct JobSettings {
+    /// Jobs claimed and run at once.
+    pub batch: usize,
+    /// Seconds a claim holds before another worker may take the job (renewed while it runs).
+    pub lease_seconds: i64,
+    /// Hours a done job is kept before it is deleted.
+    pub keep_done_hours: i64,
+    /// Dead letters kept (the newest).
+    pub keep_dead: usize,
+}
+
+impl Default for JobSettings {
+    fn default() -> Self {
+        let w = WorkerConfig::new("");
+        Self {
+            batch: w.batch,
+            lease_seconds: w.lease.num_seconds(),
+            keep_done_hours: w.keep_done.num_hours(),
+            keep_dead: w.keep_dead,
+        }
+    }
+}
+
 /// Most jobs listed on the newsroom's jobs page.
 const LISTED: usize = 200;
 
@@ -96,13 +121,24 @@ fn app_error(e: AppError) -> JobError {
 }
 
 impl App {
+    /// Runs jobs with `settings` from now on (workers made afterwards).
+    pub fn set_job_settings(&self, settings: JobSettings) {
+        *self.job_settings.write().unwrap_or_else(|e| e.into_inner()) = settings;
+    }
+
     /// A worker running this app's jobs, named `id`.
     pub fn job_worker(self: &Arc<Self>, id: String) -> Worker {
+        let s = *self.job_settings.read().unwrap_or_else(|e| e.into_inner());
+        let mut cfg = WorkerConfig::new(id);
+        cfg.batch = s.batch.max(1);
+        cfg.lease = chrono::Duration::seconds(s.lease_seconds.max(5));
+        cfg.keep_done = chrono::Duration::hours(s.keep_done_hours.max(1));
+        cfg.keep_dead = s.keep_dead;
         Worker::new(
             self.store.clone(),
             self.clock.clone(),
             Arc::new(AppJobs(self.clone())),
-            WorkerConfig::new(id),
+            cfg,
         )
     }
 

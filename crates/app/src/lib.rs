@@ -44,6 +44,8 @@ pub struct App {
     wire: Arc<wire::WireState>,
     /// How agency feeds are fetched.
     fetch_policy: RwLock<newsdesk_fetch::FetchPolicy>,
+    /// How this node's job worker runs.
+    job_settings: RwLock<jobs::JobSettings>,
     /// Where e-mail goes (invitations, password resets); an in-memory stub until set.
     mailer: RwLock<Arc<dyn newsdesk_mail::Mailer>>,
     snapshot: RwLock<Snapshot>,
@@ -117,6 +119,7 @@ impl App {
             mailer: RwLock::new(Arc::new(newsdesk_mail::MemoryMailer::default())),
             wire: Arc::new(wire::WireState::default()),
             fetch_policy: RwLock::new(newsdesk_fetch::FetchPolicy::default()),
+            job_settings: RwLock::new(jobs::JobSettings::default()),
             snapshot: RwLock::new(snap),
             versions: purge::Versions::default(),
             content_generation: AtomicU64::new(1),

@@ -26,6 +26,46 @@ pub struct Config {
     pub server: ServerConfig,
     /// The page cache.
     pub cache: CacheConfig,
+    /// Background jobs.
+    pub jobs: JobsConfig,
+}
+
+/// The job worker of a node.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct JobsConfig {
+    /// Jobs claimed and run at once.
+    pub batch: usize,
+    /// Seconds a claim holds before another worker may take the job (renewed while it runs).
+    pub lease_seconds: i64,
+    /// Hours a done job is kept before it is deleted.
+    pub keep_done_hours: i64,
+    /// Dead letters kept (the newest).
+    pub keep_dead: usize,
+}
+
+impl Default for JobsConfig {
+    fn default() -> Self {
+        let d = newsdesk_app::jobs::JobSettings::default();
+        Self {
+            batch: d.batch,
+            lease_seconds: d.lease_seconds,
+            keep_done_hours: d.keep_done_hours,
+            keep_dead: d.keep_dead,
+        }
+    }
+}
+
+impl JobsConfig {
+    /// The app's settings.
+    pub fn settings(&self) -> newsdesk_app::jobs::JobSettings {
+        newsdesk_app::jobs::JobSettings {
+            batch: self.batch,
+            lease_seconds: self.lease_seconds,
+            keep_done_hours: self.keep_done_hours,
+            keep_dead: self.keep_dead,
+        }
+    }
 }
 
 /// Whether responses carry `Strict-Transport-Security`.
@@ -168,6 +208,7 @@ impl Default for Config {
             database_url: String::new(),
             log: "info".into(),
             cache: CacheConfig::default(),
+            jobs: JobsConfig::default(),
             site: SiteConfig::default(),
             mail: newsdesk_mail::MailConfig::default(),
             fetch: FetchConfig::default(),
@@ -462,12 +503,27 @@ extra_ca_file = {extra_ca}
 # Bytes of rendered pages kept in memory, counting each page, its compressed forms, its key
 # and bookkeeping. Pages read often are kept; the rest are rebuilt when read again.
 max_bytes = {cache_bytes}
+
+[jobs]
+# Background jobs (polling agency feeds, summary drafts) this node claims and runs at once.
+batch = {jobs_batch}
+# Seconds a claimed job is held before another worker may take it; renewed while it runs, so it
+# only runs out when the worker's process died.
+lease_seconds = {jobs_lease}
+# Hours a finished job is kept (shown under Jobs in the newsroom) before it is deleted.
+keep_done_hours = {jobs_keep_done}
+# Jobs that failed for good kept for an admin to read and retry (the newest).
+keep_dead = {jobs_keep_dead}
 "#,
         listen = q(&d.listen),
         data_dir = q(&d.data_dir.display().to_string()),
         database_url = q(&d.database_url),
         log = q(&d.log),
         cache_bytes = d.cache.max_bytes,
+        jobs_batch = d.jobs.batch,
+        jobs_lease = d.jobs.lease_seconds,
+        jobs_keep_done = d.jobs.keep_done_hours,
+        jobs_keep_dead = d.jobs.keep_dead,
         name = q(&s.name),
         tagline = q(&s.tagline),
         base_url = q(&s.base_url),
