@@ -473,7 +473,10 @@ async fn embargoed_scheduled_and_draft_stories_appear_nowhere_until_their_time()
     ];
     let mut pages = Vec::new();
     for p in surfaces {
-        pages.push((p, get(&s.router, p).await.body));
+        // A surface that failed (a 500 page) would show no story at all: it must answer 200.
+        let r = get(&s.router, p).await;
+        assert_eq!(r.status, 200, "{p} answers");
+        pages.push((p, r.body));
     }
     for c in &hidden {
         for (p, body) in &pages {
@@ -487,10 +490,9 @@ async fn embargoed_scheduled_and_draft_stories_appear_nowhere_until_their_time()
         let r = get(&s.router, &format!("/article/{}", c.slug)).await;
         assert_eq!(r.status, 404, "{} is not public", c.slug);
         let sector = s.app.read().tax.sector(c.sector_id).unwrap().slug.clone();
-        assert!(!get(&s.router, &format!("/sector/{sector}"))
-            .await
-            .body
-            .contains(c.slug.as_str()));
+        let r = get(&s.router, &format!("/sector/{sector}")).await;
+        assert_eq!(r.status, 200, "/sector/{sector} answers");
+        assert!(!r.body.contains(c.slug.as_str()));
     }
     // Trending: even views counted for a hidden story never put it on a list.
     let global = s.app.read().tax.global().unwrap().id;
