@@ -194,6 +194,11 @@ impl App {
         ))
     }
 
+    /// Jobs per state (metrics; no actor: it tells nothing about any story or person).
+    pub async fn job_counts(&self) -> AppResult<JobCounts> {
+        Ok(self.store.job_counts().await?)
+    }
+
     /// Puts a dead job back in the queue (admins); audited.
     pub async fn retry_job(&self, actor: &User, id: JobId) -> AppResult<()> {
         require(actor, Capability::ManageUsers)?;

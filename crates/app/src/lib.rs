@@ -40,6 +40,8 @@ pub struct App {
     pub site: SiteConfig,
     /// View counts and trending lists.
     pub audience: Audience,
+    /// Counts of what the node did, for metrics.
+    pub counters: Counters,
     /// The wire desk's clusterer.
     wire: Arc<wire::WireState>,
     /// How agency feeds are fetched.
@@ -59,6 +61,27 @@ pub struct App {
     password_checks: Arc<AtomicU64>,
     /// Places for password-reset e-mails being sent after their answer.
     reset_mails: Arc<tokio::sync::Semaphore>,
+}
+
+/// What a node has done since it started, for `/metrics` (monotonic counters).
+#[derive(Debug, Default)]
+pub struct Counters {
+    /// Agency items stored as new.
+    pub ingest_new: AtomicU64,
+    /// Agency items that replaced an older version.
+    pub ingest_updated: AtomicU64,
+    /// Agency items already held (exact re-sends, older versions).
+    pub ingest_duplicates: AtomicU64,
+    /// Withdrawals and cancellations.
+    pub ingest_withdrawn: AtomicU64,
+    /// Polls and pushes that failed (unreadable, unreachable, refused by the store).
+    pub ingest_errors: AtomicU64,
+}
+
+impl Counters {
+    fn add(c: &AtomicU64, n: usize) {
+        c.fetch_add(u64::try_from(n).unwrap_or(u64::MAX), Ordering::Relaxed);
+    }
 }
 
 #[derive(Debug, Default)]
@@ -123,6 +146,7 @@ impl App {
             snapshot: RwLock::new(snap),
             versions: purge::Versions::default(),
             content_generation: AtomicU64::new(1),
+            counters: Counters::default(),
             sync_state: tokio::sync::Mutex::new(SyncState {
                 last_seq,
                 next_visible,
@@ -190,6 +214,13 @@ impl App {
             self.content_generation.load(Ordering::Acquire),
             self.audience.generation(),
         )
+    }
+
+    /// Change-log rows written but not yet applied to this node's read model.
+    pub async fn sync_lag(&self) -> AppResult<i64> {
+        let last = self.store.last_change_seq().await?;
+        let applied = self.sync_state.lock().await.last_seq;
+        Ok((last - applied).max(0))
     }
 
     /// Applies new change-log rows to the read model, and notices stories whose publication or

@@ -224,6 +224,9 @@ impl App {
                 Ok(report),
             ),
             Err((e, retry_after)) => {
+                self.counters
+                    .ingest_errors
+                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 let failures = u32::try_from(s.failures + 1).unwrap_or(u32::MAX);
                 let delay = Backoff::default().next_delay(failures, retry_after);
                 let delay = chrono::Duration::from_std(delay).unwrap_or(chrono::Duration::hours(6));
@@ -299,16 +302,29 @@ impl App {
     ) -> AppResult<IngestReport> {
         let PushGrant(src) = grant;
         let source = src.id;
-        let items = newsdesk_ingest::parse_items(
-            &src.name,
-            body,
-            content_type,
-            None,
-            &newsdesk_ingest::Limits::default(),
-        )
-        .map_err(|e| AppError::invalid("body", e.to_string()))?;
-        let report = self.ingest(items).await?;
-        self.auto_publish(&src, &report.new_items).await?;
+        let taken = async {
+            let items = newsdesk_ingest::parse_items(
+                &src.name,
+                body,
+                content_type,
+                None,
+                &newsdesk_ingest::Limits::default(),
+            )
+            .map_err(|e| AppError::invalid("body", e.to_string()))?;
+            let report = self.ingest(items).await?;
+            self.auto_publish(&src, &report.new_items).await?;
+            Ok::<_, AppError>(report)
+        }
+        .await;
+        let report = match taken {
+            Ok(r) => r,
+            Err(e) => {
+                self.counters
+                    .ingest_errors
+                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                return Err(e);
+            }
+        };
         let now = self.now();
         let next = src.next_poll_at.max(now);
         self.store

@@ -348,6 +348,11 @@ impl App {
             self.store.enqueue_jobs(&jobs, now).await?;
         }
         self.follow_moved_embargoes(&moved).await?;
+        let c = &self.counters;
+        crate::Counters::add(&c.ingest_new, report.new);
+        crate::Counters::add(&c.ingest_updated, report.updated);
+        crate::Counters::add(&c.ingest_duplicates, report.duplicates);
+        crate::Counters::add(&c.ingest_withdrawn, report.withdrawn);
         Ok(report)
     }
 

@@ -96,6 +96,31 @@ pub struct ServerConfig {
     pub shutdown_grace_secs: u64,
     /// `Strict-Transport-Security`: "auto" (on when base_url is https), "on" or "off".
     pub hsts: Hsts,
+    /// Prometheus metrics at `/metrics`: "off", "loopback" (clients on this machine) or "on".
+    pub metrics: MetricsExposure,
+}
+
+/// Who may read `/metrics`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MetricsExposure {
+    /// Not served.
+    Off,
+    /// Served to clients on loopback only.
+    Loopback,
+    /// Served to anyone (protect it at the proxy).
+    On,
+}
+
+impl MetricsExposure {
+    /// The web crate's setting.
+    pub fn web(self) -> newsdesk_web::metrics::Exposure {
+        match self {
+            MetricsExposure::Off => newsdesk_web::metrics::Exposure::Off,
+            MetricsExposure::Loopback => newsdesk_web::metrics::Exposure::Loopback,
+            MetricsExposure::On => newsdesk_web::metrics::Exposure::On,
+        }
+    }
 }
 
 impl Default for ServerConfig {
@@ -108,6 +133,7 @@ impl Default for ServerConfig {
             max_connections: l.max_connections,
             shutdown_grace_secs: l.shutdown_grace.as_secs(),
             hsts: Hsts::Auto,
+            metrics: MetricsExposure::Off,
         }
     }
 }
@@ -493,6 +519,10 @@ shutdown_grace_secs = {shutdown_grace}
 # Strict-Transport-Security: max-age=31536000 (a year; subdomains not included): "auto" sends it
 # when site.base_url is https, "on" always, "off" never.
 hsts = {hsts}
+# Prometheus metrics at /metrics (requests by route kind and status, page-cache hits, misses and
+# bytes, sync lag, job queue, ingest items and errors): "off", "loopback" (only clients on this
+# machine, e.g. a local scraper or proxy) or "on" (anyone: protect it at the proxy).
+metrics = "off"
 
 [fetch]
 # A PEM file of CA certificates trusted for HTTPS feeds besides the usual public roots, for an

@@ -215,11 +215,12 @@ async fn serve(mut cfg: Config) -> anyhow::Result<()> {
         newsdesk_mail::from_config(&mail).map_err(|e| anyhow::anyhow!("mail settings: {e}"))?,
     );
     let hsts = cfg.server.hsts_on(&cfg.site.base_url);
-    let state = newsdesk_web::WebState::with_options(
+    let state = newsdesk_web::WebState::configured(
         app.clone(),
         cfg.media_dir(),
         hsts,
         cfg.cache.max_bytes,
+        cfg.server.metrics.web(),
     );
     let router = newsdesk_web::router(state);
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);

@@ -398,6 +398,7 @@ pub struct PageCache<V = Rendered> {
     inflight: Mutex<HashMap<String, Flight<V>>>,
     max_bytes: u64,
     builds: AtomicU64,
+    hits: AtomicU64,
     recompressing: Arc<AtomicUsize>,
 }
 
@@ -414,6 +415,7 @@ impl<V: Weigh> PageCache<V> {
             inflight: Mutex::new(HashMap::new()),
             max_bytes,
             builds: AtomicU64::new(0),
+            hits: AtomicU64::new(0),
             recompressing: Arc::new(AtomicUsize::new(0)),
         }
     }
@@ -421,6 +423,7 @@ impl<V: Weigh> PageCache<V> {
     /// The page at `key` if `fresh` accepts its stamp.
     pub fn get(&self, key: &str, fresh: impl Fn(&Stamp) -> bool) -> Option<Arc<Cached<V>>> {
         let hit = self.map.get(key).filter(|c| fresh(&c.stamp))?;
+        self.hits.fetch_add(1, Ordering::Relaxed);
         // Hot and not yet recompressed (an entry made by recompressing starts at `u32::MAX / 2`).
         let reads = hit.reads.fetch_add(1, Ordering::Relaxed) + 1;
         if (HOT_READS..u32::MAX / 2).contains(&reads) {
@@ -522,6 +525,11 @@ impl<V: Weigh> PageCache<V> {
     /// Pages built so far (misses that rendered).
     pub fn builds(&self) -> u64 {
         self.builds.load(Ordering::Relaxed)
+    }
+
+    /// Reads answered from the cache so far.
+    pub fn hits(&self) -> u64 {
+        self.hits.load(Ordering::Relaxed)
     }
 
     /// The byte budget.

@@ -7,6 +7,7 @@ pub mod assets;
 pub mod cache;
 pub mod feeds;
 pub mod forms;
+pub mod metrics;
 pub mod newsroom;
 pub mod pages;
 pub mod paths;
@@ -40,6 +41,10 @@ pub struct WebState {
     pub hsts: bool,
     /// The side rail of each edition, rendered once per change.
     pub rails: views::Rails,
+    /// Request counts and times.
+    pub metrics: metrics::Metrics,
+    /// Who may read `/metrics`.
+    pub metrics_exposure: metrics::Exposure,
 }
 
 /// The `Strict-Transport-Security` value: browsers keep to HTTPS for the site for a year.
@@ -82,6 +87,17 @@ impl WebState {
         hsts: bool,
         max_bytes: u64,
     ) -> Arc<Self> {
+        Self::configured(app, media_dir, hsts, max_bytes, metrics::Exposure::Off)
+    }
+
+    /// State with every setting given: HSTS, the page-cache budget, and who may read `/metrics`.
+    pub fn configured(
+        app: Arc<App>,
+        media_dir: PathBuf,
+        hsts: bool,
+        max_bytes: u64,
+        metrics_exposure: metrics::Exposure,
+    ) -> Arc<Self> {
         Arc::new(Self {
             app,
             cache: cache::PageCache::new(max_bytes / 4 * 3),
@@ -89,6 +105,8 @@ impl WebState {
             media_dir,
             hsts,
             rails: views::Rails::default(),
+            metrics: metrics::Metrics::default(),
+            metrics_exposure,
         })
     }
 }
@@ -97,12 +115,28 @@ impl WebState {
 /// error pages rather than a framework's plain-text rejection.
 pub fn router(state: Arc<WebState>) -> Router {
     Router::new()
-        .fallback(reader::dispatch)
+        .fallback(dispatch)
         .layer(middleware::from_fn_with_state(
             state.clone(),
             security_headers,
         ))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            metrics::observe,
+        ))
         .with_state(state)
+}
+
+/// `/metrics` when it is served to this client; everything else (and `/metrics` when it is
+/// not) goes to the site's dispatcher.
+async fn dispatch(State(st): State<Arc<WebState>>, req: Request) -> Response {
+    if req.uri().path() == "/metrics" {
+        let peer = metrics::peer(&req);
+        if let Some(r) = metrics::serve(&st, peer).await {
+            return r;
+        }
+    }
+    reader::dispatch(State(st), req).await
 }
 
 async fn security_headers(State(st): State<Arc<WebState>>, req: Request, next: Next) -> Response {

@@ -508,7 +508,7 @@ fn app_error(st: &WebState, authed: Option<&Authed>, e: AppError) -> Response<Bo
             "Please wait a few minutes and try again.",
         ),
         AppError::Internal(cause) => {
-            tracing::error!(%cause, "newsroom request failed");
+            tracing::error!(cause = %crate::respond::chain(&*cause), "newsroom request failed");
             message(
                 st,
                 authed,
@@ -1536,7 +1536,7 @@ fn push_error(e: AppError) -> Response<Body> {
                 .join(" "),
         ),
         e => {
-            tracing::error!(error = %e, "push failed");
+            tracing::error!(error = %crate::respond::chain(&e), "push failed");
             err(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "internal",

@@ -46,16 +46,7 @@ impl From<AppError> for Fail {
     fn from(e: AppError) -> Self {
         match e {
             AppError::NotFound => Fail::NotFound,
-            other => {
-                let mut msg = other.to_string();
-                let mut src = std::error::Error::source(&other);
-                while let Some(s) = src {
-                    msg.push_str(": ");
-                    msg.push_str(&s.to_string());
-                    src = s.source();
-                }
-                Fail::Internal(msg)
-            }
+            other => Fail::Internal(crate::respond::chain(&other)),
         }
     }
 }

@@ -15,6 +15,24 @@ pub fn or_500(built: Result<Response<Body>, axum::http::Error>) -> Response<Body
     }
 }
 
+/// An error with its whole cause chain, outermost first ("storage failure: disk I/O error: …"),
+/// for the log: the outer message alone rarely says what went wrong.
+pub fn chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut out = e.to_string();
+    let mut next = e.source();
+    // Bounded, in case a cause chain loops.
+    for _ in 0..16 {
+        let Some(cause) = next else { break };
+        let text = cause.to_string();
+        if !out.ends_with(&text) {
+            out.push_str(": ");
+            out.push_str(&text);
+        }
+        next = cause.source();
+    }
+    out
+}
+
 /// `.or_500()` at the end of a response builder chain: see [`or_500`].
 pub trait OrServerError {
     /// The response, or a logged plain 500 if it could not be built.
@@ -48,6 +66,25 @@ pub fn internal_error() -> Response<Body> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[derive(Debug)]
+    struct Outer(std::io::Error);
+    impl std::fmt::Display for Outer {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("storage failure")
+        }
+    }
+    impl std::error::Error for Outer {
+        fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+            Some(&self.0)
+        }
+    }
+
+    #[test]
+    fn the_log_gets_the_whole_cause_chain() {
+        let e = Outer(std::io::Error::other("disk full"));
+        assert_eq!(chain(&e), "storage failure: disk full");
+    }
 
     #[test]
     fn a_response_that_cannot_be_built_is_a_500_not_an_empty_200() {

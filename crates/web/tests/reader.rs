@@ -768,3 +768,63 @@ async fn media_and_stylesheet_are_served_with_long_cache() {
         );
     }
 }
+
+#[tokio::test]
+async fn metrics_are_served_only_as_configured_and_count_what_happened() {
+    let s = site().await;
+    // Off by default: an ordinary unknown page.
+    assert_eq!(get(&s.router, "/metrics").await.status, 404);
+    let state = newsdesk_web::WebState::configured(
+        s.app.clone(),
+        s.media.clone(),
+        true,
+        newsdesk_web::DEFAULT_CACHE_BYTES,
+        newsdesk_web::metrics::Exposure::Loopback,
+    );
+    let router = newsdesk_web::router(state.clone());
+    assert_eq!(
+        get_from(&router, "/metrics", [203, 0, 113, 5]).await.status,
+        404,
+        "loopback only"
+    );
+    get_from(&router, "/", [127, 0, 0, 1]).await;
+    get_from(&router, "/", [127, 0, 0, 1]).await;
+    let missing = get_from(&router, "/article/no-such-story", [127, 0, 0, 1]).await;
+    assert_eq!(missing.status, 404);
+    let m = get_from(&router, "/metrics", [127, 0, 0, 1]).await;
+    assert_eq!(m.status, 200);
+    assert!(m
+        .header("content-type")
+        .starts_with("text/plain; version=0.0.4"));
+    let body = &m.body;
+    assert!(
+        body.contains("newsdesk_http_requests_total{route=\"home\",status=\"200\"} 2"),
+        "{body}"
+    );
+    assert!(body.contains("newsdesk_http_requests_total{route=\"article\",status=\"404\"} 1"));
+    assert!(
+        body.contains("newsdesk_page_cache_hits_total{cache=\"pages\"} 1"),
+        "{body}"
+    );
+    assert!(body.contains("newsdesk_page_cache_max_bytes{cache=\"pages\"}"));
+    assert!(body.contains("newsdesk_sync_lag_changes 0"));
+    assert!(body.contains("newsdesk_jobs{state=\"queued\"}"));
+    assert!(body.contains("newsdesk_ingest_items_total{outcome=\"new\"} 0"));
+    // Each family's HELP and TYPE come once, before its samples.
+    for family in ["newsdesk_http_requests_total", "newsdesk_page_cache_bytes"] {
+        assert_eq!(body.matches(&format!("# TYPE {family} ")).count(), 1);
+    }
+    // The count follows the store: a change written is lag until the node syncs.
+    let story = s.store.get_story(public_cards(&s)[0].id).await.unwrap();
+    let mut edit = story.input.clone();
+    edit.summary = "A corrected summary.".into();
+    s.store
+        .update_story(story.id, story.version, &edit)
+        .await
+        .unwrap();
+    let m = get_from(&router, "/metrics", [127, 0, 0, 1]).await;
+    assert!(m.body.contains("newsdesk_sync_lag_changes 1"), "{}", m.body);
+    s.app.sync().await.unwrap();
+    let m = get_from(&router, "/metrics", [127, 0, 0, 1]).await;
+    assert!(m.body.contains("newsdesk_sync_lag_changes 0"));
+}
