@@ -48,7 +48,13 @@ impl From<StoreError> for AppError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::NotFound => AppError::NotFound,
-            StoreError::Conflict(m) => AppError::Conflict(m),
+            StoreError::Conflict(c) => {
+                if let newsdesk_store::Conflict::Constraint(raw) = &c {
+                    // The database's own words go to the log, never to a page.
+                    tracing::warn!(constraint = %raw, "a write broke a database rule");
+                }
+                AppError::Conflict(c.user_message().to_owned())
+            }
             other => AppError::Internal(Box::new(other)),
         }
     }
@@ -56,3 +62,27 @@ impl From<StoreError> for AppError {
 
 /// Result alias for use cases.
 pub type AppResult<T> = Result<T, AppError>;
+
+#[cfg(test)]
+mod store_conflicts {
+    use super::*;
+    use newsdesk_store::Conflict;
+
+    #[test]
+    fn the_database_s_own_words_never_reach_a_page() {
+        let raw = "UNIQUE constraint failed: users.email";
+        let e = AppError::from(StoreError::Conflict(Conflict::Constraint(raw.into())));
+        let AppError::Conflict(shown) = e else {
+            panic!("a conflict stays a conflict");
+        };
+        assert!(
+            !shown.contains("UNIQUE") && !shown.contains("users"),
+            "{shown}"
+        );
+        let stale = AppError::from(StoreError::Conflict(Conflict::StaleVersion {
+            expected: 1,
+            actual: 2,
+        }));
+        assert!(matches!(stale, AppError::Conflict(m) if m.contains("Someone else saved")));
+    }
+}

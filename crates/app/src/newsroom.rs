@@ -772,7 +772,7 @@ fn past(t: Transition) -> &'static str {
 
 fn slug_conflict(e: StoreError) -> AppError {
     match e {
-        StoreError::Conflict(m) if m.contains("slug") => AppError::invalid(
+        StoreError::Conflict(newsdesk_store::Conflict::SlugTaken(_)) => AppError::invalid(
             "slug",
             "That address is taken by another story; choose another slug.",
         ),

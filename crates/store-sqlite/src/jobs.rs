@@ -274,8 +274,8 @@ pub(crate) fn retry_dead(tx: &Transaction<'_>, id: JobId, now: DateTime<Utc>) ->
             )
             .map_err(sql_err)?;
         if live > 0 {
-            return Err(StoreError::Conflict(format!(
-                "a job with key {key} is already queued"
+            return Err(StoreError::Conflict(newsdesk_store::Conflict::JobKeyLive(
+                key,
             )));
         }
     }

@@ -7,7 +7,7 @@
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use newsdesk_domain::*;
-use newsdesk_store::{Store, StoreError, StoreResult};
+use newsdesk_store::{Conflict, Store, StoreError, StoreResult};
 use rusqlite::{params, Connection, OptionalExtension, Row, Transaction, TransactionBehavior};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -49,9 +49,9 @@ pub(crate) fn sql_err(e: rusqlite::Error) -> StoreError {
     use rusqlite::ErrorCode;
     match &e {
         rusqlite::Error::SqliteFailure(f, msg) => match f.code {
-            ErrorCode::ConstraintViolation => {
-                StoreError::Conflict(msg.clone().unwrap_or_else(|| "constraint violated".into()))
-            }
+            ErrorCode::ConstraintViolation => StoreError::Conflict(Conflict::Constraint(
+                msg.clone().unwrap_or_else(|| "constraint violated".into()),
+            )),
             ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked => StoreError::Busy,
             _ => StoreError::other(e),
         },
@@ -279,7 +279,9 @@ fn insert_story_by(
     revision: bool,
 ) -> StoreResult<i64> {
     if slug_taken_by_other(tx, &s.slug, None)? {
-        return Err(StoreError::Conflict(format!("slug {} is taken", s.slug)));
+        return Err(StoreError::Conflict(Conflict::SlugTaken(
+            s.slug.to_string(),
+        )));
     }
     tx.prepare_cached(
         "INSERT INTO stories (version, slug, kind, status, headline, summary, body_md, body_html, \
@@ -577,15 +579,15 @@ fn update_story_tx(
         return Err(StoreError::NotFound);
     };
     if version != expected_version {
-        return Err(StoreError::Conflict(format!(
-            "story {id} is at version {version}, not {expected_version}: someone changed it"
-        )));
+        return Err(StoreError::Conflict(Conflict::StaleVersion {
+            expected: expected_version,
+            actual: version,
+        }));
     }
     if old_slug != input.slug.as_str() {
         if slug_taken_by_other(tx, &input.slug, Some(id.0))? {
-            return Err(StoreError::Conflict(format!(
-                "slug {} is taken",
-                input.slug
+            return Err(StoreError::Conflict(Conflict::SlugTaken(
+                input.slug.to_string(),
             )));
         }
         // Coming back to an earlier slug: it is current again, not a redirect.
@@ -1221,7 +1223,7 @@ impl Store for SqliteStore {
                 params![email.as_str(), name, role.as_str(), hash, ms(audit.at)],
             )
             .map_err(|e| match sql_err(e) {
-                StoreError::Conflict(_) => StoreError::Conflict(format!("an account for {email} exists")),
+                StoreError::Conflict(_) => StoreError::Conflict(Conflict::EmailTaken),
                 other => other,
             })?;
             let id = tx.last_insert_rowid();

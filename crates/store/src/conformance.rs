@@ -3,7 +3,7 @@
 //! A backend runs it with [`conformance_tests!`](crate::conformance_tests), giving an expression
 //! that makes a fresh, empty, migrated store. Each case panics with a message on failure.
 
-use crate::{Store, StoreError};
+use crate::{Conflict, Store, StoreError};
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
 use newsdesk_domain::*;
 
@@ -231,7 +231,10 @@ pub async fn slug_is_unique(s: &dyn Store) {
     let err = s
         .insert_story(&story(&tax, "same", StoryStatus::Draft))
         .await;
-    assert!(matches!(err, Err(StoreError::Conflict(_))), "got {err:?}");
+    assert!(
+        matches!(err, Err(StoreError::Conflict(Conflict::SlugTaken(_)))),
+        "got {err:?}"
+    );
     assert_eq!(s.count_stories().await.expect("count"), 1);
 }
 
@@ -252,7 +255,16 @@ pub async fn stale_version_is_refused(s: &dyn Store) {
     let mut stale = saved.input.clone();
     stale.summary = "stale".into();
     let err = s.update_story(saved.id, 1, &stale).await;
-    assert!(matches!(err, Err(StoreError::Conflict(_))), "got {err:?}");
+    assert!(
+        matches!(
+            err,
+            Err(StoreError::Conflict(Conflict::StaleVersion {
+                expected: 1,
+                actual: 2
+            }))
+        ),
+        "got {err:?}"
+    );
     let now = s.get_story(saved.id).await.expect("get");
     assert_eq!(now.summary, "second");
     assert_eq!(now.version, 2);
@@ -293,7 +305,10 @@ pub async fn slug_change_keeps_redirect(s: &dyn Store) {
     let err = s
         .insert_story(&story(&tax, "old-name", StoryStatus::Draft))
         .await;
-    assert!(matches!(err, Err(StoreError::Conflict(_))), "got {err:?}");
+    assert!(
+        matches!(err, Err(StoreError::Conflict(Conflict::SlugTaken(_)))),
+        "got {err:?}"
+    );
     // Renaming twice: both old slugs lead to the newest.
     let cur = s.get_story(saved.id).await.expect("get");
     let mut again = cur.input.clone();
@@ -393,7 +408,7 @@ pub async fn batch_insert_is_atomic(s: &dyn Store) {
     ];
     assert!(matches!(
         s.insert_stories(&bad).await,
-        Err(StoreError::Conflict(_))
+        Err(StoreError::Conflict(Conflict::SlugTaken(_)))
     ));
     assert_eq!(s.count_stories().await.expect("count"), 1);
     let good: Vec<StoryInput> = (0..50)
@@ -529,7 +544,10 @@ pub async fn accounts_and_sessions(s: &dyn Store) {
             &audit("x", None),
         )
         .await;
-    assert!(matches!(dup, Err(StoreError::Conflict(_))), "got {dup:?}");
+    assert!(
+        matches!(dup, Err(StoreError::Conflict(Conflict::EmailTaken))),
+        "got {dup:?}"
+    );
     let (found, hash) = s
         .find_login(&email("asha@example.org"))
         .await
@@ -673,7 +691,10 @@ pub async fn every_save_keeps_a_revision(s: &dyn Store) {
         .expect("save");
     assert_eq!(saved.version, 2);
     let stale = s.save_story(created.id, 1, &first, Some(u.id), None).await;
-    assert!(matches!(stale, Err(StoreError::Conflict(_))));
+    assert!(matches!(
+        stale,
+        Err(StoreError::Conflict(Conflict::StaleVersion { .. }))
+    ));
     let revs = s.list_revisions(created.id).await.expect("revs");
     assert_eq!(revs.iter().map(|r| r.version).collect::<Vec<_>>(), [2, 1]);
     assert_eq!(revs[0].headline, "Second headline");
@@ -721,7 +742,10 @@ pub async fn corrections_move_the_story(s: &dyn Store) {
     let stale = s
         .add_correction(published.id, 1, &moved, "a", "b", &audit("correct", None))
         .await;
-    assert!(matches!(stale, Err(StoreError::Conflict(_))));
+    assert!(matches!(
+        stale,
+        Err(StoreError::Conflict(Conflict::StaleVersion { .. }))
+    ));
     assert_eq!(
         s.list_corrections(published.id).await.expect("list").len(),
         1,

@@ -13,15 +13,57 @@ pub enum StoreError {
     /// The row asked for does not exist.
     #[error("not found")]
     NotFound,
-    /// A uniqueness rule or an optimistic-lock version was violated; the text says which.
+    /// A uniqueness rule or an optimistic-lock version was violated; the variant says which.
     #[error("conflict: {0}")]
-    Conflict(String),
+    Conflict(Conflict),
     /// The database is busy; the caller may retry.
     #[error("database busy")]
     Busy,
     /// Anything else: a bug or an outage. Logged with its cause, never shown.
     #[error("storage failure: {0}")]
     Other(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+/// Which rule a write broke, so callers act on the kind and never match on database text.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Conflict {
+    /// The slug is another story's, current or old.
+    #[error("slug {0} is taken")]
+    SlugTaken(String),
+    /// The row moved on since it was read (optimistic lock): someone else saved it.
+    #[error("the row is at version {actual}, not {expected}")]
+    StaleVersion {
+        /// The version the caller read.
+        expected: i64,
+        /// The version stored now.
+        actual: i64,
+    },
+    /// An account with this e-mail address exists.
+    #[error("an account with this e-mail address exists")]
+    EmailTaken,
+    /// A job with this de-duplication key is queued or running.
+    #[error("a job with key {0} is live")]
+    JobKeyLive(String),
+    /// Another rule of the database (uniqueness, reference); its text is for the log only.
+    #[error("constraint: {0}")]
+    Constraint(String),
+}
+
+impl Conflict {
+    /// What a user may be told: never the database's own words.
+    pub fn user_message(&self) -> &'static str {
+        match self {
+            Conflict::SlugTaken(_) => "That address is taken by another story; choose another slug.",
+            Conflict::StaleVersion { .. } => {
+                "Someone else saved this meanwhile. Reload to see their version, then make your change again."
+            }
+            Conflict::EmailTaken => "An account with this e-mail address exists.",
+            Conflict::JobKeyLive(_) => "The same work is already queued.",
+            Conflict::Constraint(_) => {
+                "This could not be saved: it clashes with something saved meanwhile. Reload and try again."
+            }
+        }
+    }
 }
 
 impl StoreError {

@@ -2592,45 +2592,46 @@ async fn editor_with(
     status: StatusCode,
     notice: &str,
 ) -> Response<Body> {
-    let can_edit = match story {
-        Some(s) => st.app.may_edit(&a.user, s).await.unwrap_or(false),
-        None => a.user.role.can(Capability::CreateStory),
+    // What the editor shows besides the story; a store failure here is an error page with the
+    // cause logged, never a page that quietly leaves corrections or presence out.
+    let extras = async {
+        let can_edit = match story {
+            Some(s) => st.app.may_edit(&a.user, s).await?,
+            None => a.user.role.can(Capability::CreateStory),
+        };
+        let corrections = match story {
+            Some(s) => st.app.corrections(s.id).await?,
+            None => Vec::new(),
+        };
+        let own = match story {
+            Some(s) => st.app.store.story_owner(s.id).await? == Some(a.user.id),
+            None => true,
+        };
+        let others = match story {
+            Some(s) => st
+                .app
+                .presence(&a.user, s.id)
+                .await?
+                .iter()
+                .map(|u| u.name.clone())
+                .collect::<Vec<_>>()
+                .join(", "),
+            None => String::new(),
+        };
+        let autosave_at = match story {
+            Some(s) if preview_html.is_empty() && errors.is_empty() => st
+                .app
+                .autosaved(&a.user, s)
+                .await?
+                .map(|(t, _)| utc(t))
+                .unwrap_or_default(),
+            _ => String::new(),
+        };
+        Ok::<_, AppError>((can_edit, corrections, own, others, autosave_at))
     };
-    let corrections = match story {
-        Some(s) => st
-            .app
-            .store
-            .list_corrections(s.id)
-            .await
-            .unwrap_or_default(),
-        None => Vec::new(),
-    };
-    let own = match story {
-        Some(s) => st.app.store.story_owner(s.id).await.ok().flatten() == Some(a.user.id),
-        None => true,
-    };
-    let others = match story {
-        Some(s) => st
-            .app
-            .presence(&a.user, s.id)
-            .await
-            .unwrap_or_default()
-            .iter()
-            .map(|u| u.name.clone())
-            .collect::<Vec<_>>()
-            .join(", "),
-        None => String::new(),
-    };
-    let autosave_at = match story {
-        Some(s) if preview_html.is_empty() && errors.is_empty() => st
-            .app
-            .autosaved(&a.user, s)
-            .await
-            .ok()
-            .flatten()
-            .map(|(t, _)| utc(t))
-            .unwrap_or_default(),
-        _ => String::new(),
+    let (can_edit, corrections, own, others, autosave_at) = match extras.await {
+        Ok(x) => x,
+        Err(e) => return app_error(st, Some(a), e),
     };
     let snap = st.app.read();
     let tax = &snap.tax;
@@ -2932,7 +2933,18 @@ async fn dashboard(
     let flag_rows: Vec<FlagRow> = {
         let mut out = Vec::new();
         for f in &flags {
-            let story = st.app.store.get_story(f.story_id).await.ok();
+            // A flag may outlive its story's row; any other store failure is an error page.
+            let story = match st
+                .app
+                .store
+                .get_story(f.story_id)
+                .await
+                .map_err(AppError::from)
+            {
+                Ok(s) => Some(s),
+                Err(AppError::NotFound) => None,
+                Err(e) => return Err(e),
+            };
             out.push(FlagRow {
                 href: format!("/newsroom/stories/{}", f.story_id),
                 headline: story
