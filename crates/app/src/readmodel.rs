@@ -561,9 +561,14 @@ impl Snapshot {
     /// and a tag no public story has would tell readers what is being written.
     pub fn public_tag_by_slug(&self, slug: &str, now: DateTime<Utc>) -> Option<&Tag> {
         let tag = self.tax.tag_by_slug(slug)?;
-        self.all_public(now)
-            .any(|c| c.tag_ids.contains(&tag.id))
-            .then_some(tag)
+        // The tag's index list is in timeline order: stories not yet visible first.
+        let list = self
+            .index
+            .get(&(None, IndexKey::Tag(tag.id)))
+            .map(Vec::as_slice)
+            .unwrap_or(&[]);
+        let first_public = list.partition_point(|c| c.visible_from().is_some_and(|t| t > now));
+        (first_public < list.len()).then_some(tag)
     }
 
     /// Every public story (sitemaps), newest first.
