@@ -61,33 +61,18 @@ impl WebState {
             .trim()
             .to_ascii_lowercase()
             .starts_with("https://");
-        Self::with_options(app, media_dir, hsts, DEFAULT_CACHE_BYTES)
+        Self::with_hsts(app, media_dir, hsts)
     }
 
     /// As [`WebState::new`], with HSTS on or off as given.
     pub fn with_hsts(app: Arc<App>, media_dir: PathBuf, hsts: bool) -> Arc<Self> {
-        Self::with_options(app, media_dir, hsts, DEFAULT_CACHE_BYTES)
-    }
-
-    /// As [`WebState::new`], with a page cache of at most `max_bytes` bytes.
-    pub fn with_cache_bytes(app: Arc<App>, media_dir: PathBuf, max_bytes: u64) -> Arc<Self> {
-        let hsts = app
-            .site
-            .base_url
-            .trim()
-            .to_ascii_lowercase()
-            .starts_with("https://");
-        Self::with_options(app, media_dir, hsts, max_bytes)
-    }
-
-    /// State with HSTS on or off and a page cache of at most `max_bytes` bytes.
-    pub fn with_options(
-        app: Arc<App>,
-        media_dir: PathBuf,
-        hsts: bool,
-        max_bytes: u64,
-    ) -> Arc<Self> {
-        Self::configured(app, media_dir, hsts, max_bytes, metrics::Exposure::Off)
+        Self::configured(
+            app,
+            media_dir,
+            hsts,
+            DEFAULT_CACHE_BYTES,
+            metrics::Exposure::Off,
+        )
     }
 
     /// State with every setting given: HSTS, the page-cache budget, and who may read `/metrics`.
