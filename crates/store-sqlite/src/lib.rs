@@ -7,7 +7,8 @@
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use newsdesk_domain::*;
-use newsdesk_store::{Conflict, Store, StoreError, StoreResult};
+use newsdesk_store::prelude::*;
+use newsdesk_store::{Conflict, StoreError, StoreResult};
 use rusqlite::{params, Connection, OptionalExtension, Row, Transaction, TransactionBehavior};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -624,12 +625,14 @@ fn update_story_tx(
     })
 }
 
-#[async_trait]
 impl Store for SqliteStore {
     fn backend(&self) -> &'static str {
         "sqlite"
     }
+}
 
+#[async_trait]
+impl StoryStore for SqliteStore {
     async fn upsert_sector(&self, slug: &Slug, name: &str, position: i32) -> StoreResult<Sector> {
         let (slug, name) = (slug.clone(), name.to_owned());
         self.write(move |tx| {
@@ -1154,7 +1157,10 @@ impl Store for SqliteStore {
         })
         .await
     }
+}
 
+#[async_trait]
+impl AudienceStore for SqliteStore {
     async fn add_views(&self, batch: &[ViewCount]) -> StoreResult<()> {
         let batch = batch.to_vec();
         self.write(move |tx| {
@@ -1202,7 +1208,10 @@ impl Store for SqliteStore {
         })
         .await
     }
+}
 
+#[async_trait]
+impl AccountStore for SqliteStore {
     async fn create_user(
         &self,
         email: &EmailAddress,
@@ -1412,7 +1421,10 @@ impl Store for SqliteStore {
         self.write(move |tx| newsroom::take_invitation(tx, &token_hash, ms(now)))
             .await
     }
+}
 
+#[async_trait]
+impl NewsroomStore for SqliteStore {
     async fn create_story(
         &self,
         story: &StoryInput,
@@ -1838,7 +1850,10 @@ impl Store for SqliteStore {
         })
         .await
     }
+}
 
+#[async_trait]
+impl LoginStore for SqliteStore {
     async fn set_totp(
         &self,
         id: UserId,
@@ -2061,7 +2076,10 @@ impl Store for SqliteStore {
         })
         .await
     }
+}
 
+#[async_trait]
+impl WireStore for SqliteStore {
     async fn store_wire_item(
         &self,
         item: &WireItem,
@@ -2303,7 +2321,10 @@ impl Store for SqliteStore {
         })
         .await
     }
+}
 
+#[async_trait]
+impl SourceStore for SqliteStore {
     async fn create_source(
         &self,
         name: &str,
@@ -2475,6 +2496,10 @@ impl Store for SqliteStore {
         })
         .await
     }
+}
+
+#[async_trait]
+impl JobStore for SqliteStore {
     async fn enqueue_jobs(
         &self,
         jobs: &[NewJob],

@@ -1,37 +1,130 @@
 //! The conformance suite: behaviour every [`Store`] backend must show.
 //!
-//! A backend runs it with [`conformance_tests!`](crate::conformance_tests), giving an expression
-//! that makes a fresh, empty, migrated store. Each case panics with a message on failure.
+//! It is split in parts, one per section of the store ([`stories`], [`audience`], [`accounts`],
+//! [`newsroom`], [`login`], [`wire`], [`sources`], [`jobs`]), so a backend can be brought up
+//! section by section. A backend's tests run it all with
+//! [`conformance_tests!`](crate::conformance_tests) (one `#[tokio::test]` per case, in a module
+//! per part), given an expression that makes a fresh, empty, migrated store; or call
+//! [`run_all`] or one part's `run` with a function making such stores. Each case panics with a
+//! message on failure.
+//!
+//! Compiled only with the `conformance` feature, which backends enable in their
+//! dev-dependencies, so the product does not carry it.
 
 use crate::{Conflict, Store, StoreError};
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
 use newsdesk_domain::*;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
 
-/// Expands to one `#[tokio::test]` per conformance case; `$make` is an async expression giving a
-/// fresh store (anything that derefs to `dyn Store`).
+/// Expands to one `#[tokio::test]` per conformance case, in a module per part (`stories::…`,
+/// `jobs::…`); `$make` is an expression (it may `.await`) giving a fresh store (anything that
+/// derefs to a `Store`).
 #[macro_export]
 macro_rules! conformance_tests {
     ($make:expr) => {
-        $crate::conformance_tests!(@cases $make;
-            taxonomy_roundtrip, upsert_renames_instead_of_duplicating, story_roundtrip,
-            slug_is_unique, stale_version_is_refused, slug_change_keeps_redirect,
-            changes_are_monotonic_and_paged, published_cards_exclude_drafts,
-            batch_insert_is_atomic, pages_roundtrip, views_accumulate, images_roundtrip,
-            missing_rows_are_not_found, accounts_and_sessions, invitations_are_single_use,
-            every_save_keeps_a_revision, corrections_move_the_story, scheduled_stories_publish_once,
-            desk_queries_filter, audit_log_pages, presence_and_autosave,
-            second_factor_and_resets, wire_items_version_cluster_and_flag,
-            sources_keep_their_health, half_done_logins_and_the_login_throttle,
-            wire_embargoes_are_kept, jobs_are_claimed_once_retried_and_dead_lettered,
-            login_attempts_are_taken_atomically);
+        $crate::conformance_tests!(@table [tests $make]);
     };
-    (@cases $make:expr; $($case:ident),*) => {$(
-        #[tokio::test]
-        async fn $case() {
-            let store = $make;
-            $crate::conformance::$case(&*store).await;
+    // The one list of parts and their cases; the modes below expand it.
+    (@table $mode:tt) => {
+        $crate::conformance_tests!(@each $mode
+            stories [
+                taxonomy_roundtrip upsert_renames_instead_of_duplicating story_roundtrip
+                slug_is_unique stale_version_is_refused slug_change_keeps_redirect
+                changes_are_monotonic_and_paged published_cards_exclude_drafts
+                batch_insert_is_atomic pages_roundtrip images_roundtrip
+                missing_rows_are_not_found
+            ]
+            audience [views_accumulate]
+            accounts [accounts_and_sessions invitations_are_single_use]
+            newsroom [
+                every_save_keeps_a_revision corrections_move_the_story
+                scheduled_stories_publish_once desk_queries_filter audit_log_pages
+                presence_and_autosave
+            ]
+            login [
+                second_factor_and_resets half_done_logins_and_the_login_throttle
+                login_attempts_are_taken_atomically
+            ]
+            wire [wire_items_version_cluster_and_flag wire_embargoes_are_kept]
+            sources [sources_keep_their_health]
+            jobs [jobs_are_claimed_once_retried_and_dead_lettered]
+        );
+    };
+    (@each [tests $make:expr] $($part:ident [$($case:ident)*])*) => {$(
+        mod $part {
+            #[allow(unused_imports)]
+            use super::*;
+            $(
+                #[tokio::test]
+                async fn $case() {
+                    let store = $make;
+                    $crate::conformance::$case(&*store).await;
+                }
+            )*
         }
     )*};
+    (@each [parts] $($part:ident [$($case:ident)*])*) => {
+        $(
+            #[doc = concat!("The `", stringify!($part), "` part of the suite.")]
+            pub mod $part {
+                use super::{Case, MakeStore};
+
+                /// This part's cases, by name.
+                pub const CASES: &[(&str, Case)] = &[$(
+                    (stringify!($case), |s| Box::pin(super::$case(s))),
+                )*];
+
+                /// Runs this part alone, each case on a fresh store from `make`.
+                pub async fn run<F: MakeStore>(mut make: F) {
+                    super::run_cases(stringify!($part), CASES, &mut make).await;
+                }
+            }
+        )*
+
+        /// Every part, by name, in order.
+        pub const PARTS: &[(&str, &[(&str, Case)])] = &[$((stringify!($part), $part::CASES)),*];
+    };
+}
+
+crate::conformance_tests!(@table [parts]);
+
+/// One conformance case: given a fresh store, it panics if the store misbehaves.
+pub type Case = for<'a> fn(&'a dyn Store) -> Pin<Box<dyn Future<Output = ()> + 'a>>;
+
+/// Makes a fresh, empty, migrated store for each case.
+pub trait MakeStore {
+    /// The store's making.
+    type Fut: Future<Output = Arc<dyn Store>>;
+    /// A fresh store.
+    fn make(&mut self) -> Self::Fut;
+}
+
+impl<F, Fut> MakeStore for F
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Arc<dyn Store>>,
+{
+    type Fut = Fut;
+    fn make(&mut self) -> Fut {
+        self()
+    }
+}
+
+async fn run_cases<F: MakeStore>(part: &str, cases: &[(&str, Case)], make: &mut F) {
+    for (name, case) in cases {
+        let store = make.make().await;
+        eprintln!("conformance: {part}::{name}");
+        case(&*store).await;
+    }
+}
+
+/// Runs the whole suite, part by part, each case on a fresh store from `make`.
+pub async fn run_all<F: MakeStore>(mut make: F) {
+    for (part, cases) in PARTS {
+        run_cases(part, cases, &mut make).await;
+    }
 }
 
 fn t0() -> DateTime<Utc> {

@@ -1,6 +1,8 @@
-//! The storage contract: one trait every backend implements, its error type, and the conformance
-//! suite every backend must pass (so SQLite and PostgreSQL cannot drift apart).
+//! The storage contract: one trait every backend implements (made of a trait per section), its
+//! error type, and the conformance suite every backend must pass (so SQLite and PostgreSQL cannot
+//! drift apart; behind the `conformance` feature, for backends' tests).
 
+#[cfg(feature = "conformance")]
 pub mod conformance;
 
 use async_trait::async_trait;
@@ -77,18 +79,46 @@ impl StoreError {
     }
 }
 
+/// The section traits, for code that calls store methods on a concrete backend or a generic
+/// `S: Store` (on `dyn Store` they resolve without it).
+pub mod prelude {
+    pub use crate::{
+        AccountStore, AudienceStore, JobStore, LoginStore, NewsroomStore, SourceStore, Store,
+        StoryStore, WireStore,
+    };
+}
+
 /// Result alias for store calls.
 pub type StoreResult<T> = Result<T, StoreError>;
 
-/// The newsroom's storage.
+/// The newsroom's storage: every section below, which a backend implements one by one.
 ///
 /// Every write that changes something readers can see also appends a row to the `changes` log in the
 /// same transaction, so caches, search and other nodes can follow it.
-#[async_trait]
-pub trait Store: Send + Sync + 'static {
+///
+/// Callers hold an `Arc<dyn Store>`; the sections' methods are called on it directly. Code that
+/// calls them on a concrete backend (or a generic `S: Store`) imports [`prelude`].
+pub trait Store:
+    StoryStore
+    + AudienceStore
+    + AccountStore
+    + NewsroomStore
+    + LoginStore
+    + WireStore
+    + SourceStore
+    + JobStore
+    + Send
+    + Sync
+    + 'static
+{
     /// Which backend this is ("sqlite", "postgres"), for logs.
     fn backend(&self) -> &'static str;
+}
 
+/// The site's content, which the read model follows: taxonomy, images, stories, static pages
+/// and the change log.
+#[async_trait]
+pub trait StoryStore: Send + Sync {
     // --- taxonomy ---
 
     /// Creates or renames a sector by slug.
@@ -175,14 +205,22 @@ pub trait Store: Send + Sync + 'static {
     async fn changes_since(&self, after: i64, limit: usize) -> StoreResult<Vec<Change>>;
     /// The newest change-log position (0 when empty).
     async fn last_change_seq(&self) -> StoreResult<i64>;
+}
 
+/// Counted views (trending and the audience pages).
+#[async_trait]
+pub trait AudienceStore: Send + Sync {
     // --- audience ---
 
     /// Adds a batch of counted views in one transaction (summing into existing rows).
     async fn add_views(&self, batch: &[ViewCount]) -> StoreResult<()>;
     /// Daily view counts from `since` on.
     async fn views_since(&self, since: NaiveDate) -> StoreResult<Vec<ViewCount>>;
+}
 
+/// Accounts, sessions and invitations.
+#[async_trait]
+pub trait AccountStore: Send + Sync {
     // --- accounts and sessions ---
 
     /// Makes an account. A taken e-mail address is a [`StoreError::Conflict`].
@@ -233,7 +271,12 @@ pub trait Store: Send + Sync + 'static {
         token_hash: &str,
         now: DateTime<Utc>,
     ) -> StoreResult<Option<Invitation>>;
+}
 
+/// The newsroom: writing, revisions, corrections, scheduled publishing, the audit log,
+/// presence and autosave.
+#[async_trait]
+pub trait NewsroomStore: Send + Sync {
     // --- the newsroom ---
 
     /// Saves a new story written by `by`, with its first revision and an audit line.
@@ -315,7 +358,11 @@ pub trait Store: Send + Sync + 'static {
     ) -> StoreResult<Option<(DateTime<Utc>, String)>>;
     /// Drops one user's autosaved text (after a real save).
     async fn delete_autosave(&self, story: StoryId, user: UserId) -> StoreResult<()>;
+}
 
+/// Logging in safely: second factor, half-done logins, the login throttle and password resets.
+#[async_trait]
+pub trait LoginStore: Send + Sync {
     // --- second factor and password resets ---
 
     /// Sets (or with `None` removes) an account's TOTP secret (base32).
@@ -375,7 +422,11 @@ pub trait Store: Send + Sync + 'static {
         token_hash: &str,
         now: DateTime<Utc>,
     ) -> StoreResult<Option<UserId>>;
+}
 
+/// The wire desk: agency items, clusters, summaries and the lineage of stories built on them.
+#[async_trait]
+pub trait WireStore: Send + Sync {
     // --- the wire desk ---
 
     /// Stores an agency item in one transaction: new (in `cluster_id`, made if needed), a newer
@@ -389,7 +440,7 @@ pub trait Store: Send + Sync + 'static {
         tags: &WireTags,
         at: DateTime<Utc>,
     ) -> StoreResult<(i64, WireOutcome)>;
-    /// Stores many agency items in one transaction (each as [`Store::store_wire_item`]).
+    /// Stores many agency items in one transaction (each as [`WireStore::store_wire_item`]).
     async fn store_wire_items(
         &self,
         items: &[(WireItem, String, i64, WireTags)],
@@ -442,7 +493,11 @@ pub trait Store: Send + Sync + 'static {
     async fn lineage_flags(&self) -> StoreResult<Vec<LineageFlag>>;
     /// Marks a story's flags as dealt with.
     async fn resolve_lineage_flags(&self, story: StoryId, at: DateTime<Utc>) -> StoreResult<()>;
+}
 
+/// Agency sources: polled feeds and push endpoints, with their health.
+#[async_trait]
+pub trait SourceStore: Send + Sync {
     // --- agency sources ---
 
     /// Adds a source (polled when it has a `url`; pushes authenticate with the token's hash).
@@ -486,7 +541,11 @@ pub trait Store: Send + Sync + 'static {
     ) -> StoreResult<Vec<i64>>;
     /// Records a poll or push: success (validators, failures reset) or an error (failures + 1).
     async fn record_poll(&self, id: i64, record: &PollRecord) -> StoreResult<()>;
+}
 
+/// Background jobs (the `jobs` table): queue, claim with a lease, finish, retry, prune.
+#[async_trait]
+pub trait JobStore: Send + Sync {
     // --- background jobs ---
 
     /// Queues jobs in one transaction. A job whose `dedupe` key is held by a queued or running
