@@ -44,6 +44,7 @@ pub struct SqliteStore {
     path: PathBuf,
     writer: Arc<Mutex<Connection>>,
     readers: Arc<Mutex<Vec<Connection>>>,
+    clock: Arc<dyn Clock>,
 }
 
 pub(crate) fn sql_err(e: rusqlite::Error) -> StoreError {
@@ -116,12 +117,25 @@ impl SqliteStore {
             path: path.to_owned(),
             writer: Arc::new(Mutex::new(conn)),
             readers: Arc::new(Mutex::new(Vec::new())),
+            clock: Arc::new(SystemClock),
         })
     }
 
     /// The database file.
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// This store with its time (the change log's instants) from `clock` instead of the system
+    /// clock (tests that set the time).
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// Now, from the store's clock, as stored.
+    fn now_ms(&self) -> i64 {
+        ms(self.clock.now())
     }
 
     async fn read<T, F>(&self, f: F) -> StoreResult<T>
@@ -189,10 +203,16 @@ fn migrate(conn: &mut Connection) -> StoreResult<()> {
     Ok(())
 }
 
-fn log_change(tx: &Transaction<'_>, entity: ChangeEntity, id: i64, key: &str) -> StoreResult<()> {
+fn log_change(
+    tx: &Transaction<'_>,
+    at: i64,
+    entity: ChangeEntity,
+    id: i64,
+    key: &str,
+) -> StoreResult<()> {
     tx.execute(
         "INSERT INTO changes (at, entity, entity_id, key) VALUES (?1, ?2, ?3, ?4)",
-        params![ms(Utc::now()), entity.as_str(), id, key],
+        params![at, entity.as_str(), id, key],
     )
     .map_err(sql_err)?;
     Ok(())
@@ -268,8 +288,8 @@ fn story_values(s: &StoryInput) -> Vec<Box<dyn rusqlite::ToSql>> {
     ]
 }
 
-fn insert_story_tx(tx: &Transaction<'_>, s: &StoryInput) -> StoreResult<i64> {
-    insert_story_by(tx, s, None, false)
+fn insert_story_tx(tx: &Transaction<'_>, s: &StoryInput, at: i64) -> StoreResult<i64> {
+    insert_story_by(tx, s, None, false, at)
 }
 
 /// Inserts a story; `revision` keeps its first revision (bulk imports skip it).
@@ -278,6 +298,7 @@ fn insert_story_by(
     s: &StoryInput,
     by: Option<UserId>,
     revision: bool,
+    at: i64,
 ) -> StoreResult<i64> {
     if slug_taken_by_other(tx, &s.slug, None)? {
         return Err(StoreError::Conflict(Conflict::SlugTaken(
@@ -305,7 +326,7 @@ fn insert_story_by(
     if revision {
         newsroom::write_revision(tx, id, 1, by, s)?;
     }
-    log_change(tx, ChangeEntity::Story, id, "")?;
+    log_change(tx, at, ChangeEntity::Story, id, "")?;
     Ok(id)
 }
 
@@ -567,6 +588,7 @@ fn update_story_tx(
     expected_version: i64,
     input: StoryInput,
     by: Option<UserId>,
+    at: i64,
 ) -> StoreResult<Story> {
     let current: Option<(i64, String)> = tx
         .query_row(
@@ -616,7 +638,7 @@ fn update_story_tx(
     )
     .map_err(sql_err)?;
     write_story_lists(tx, id.0, s)?;
-    log_change(tx, ChangeEntity::Story, id.0, "")?;
+    log_change(tx, at, ChangeEntity::Story, id.0, "")?;
     newsroom::write_revision(tx, id.0, version + 1, by, &input)?;
     Ok(Story {
         id,
@@ -635,6 +657,7 @@ impl Store for SqliteStore {
 impl StoryStore for SqliteStore {
     async fn upsert_sector(&self, slug: &Slug, name: &str, position: i32) -> StoreResult<Sector> {
         let (slug, name) = (slug.clone(), name.to_owned());
+        let at = self.now_ms();
         self.write(move |tx| {
             let id: i64 = tx
                 .query_row(
@@ -645,7 +668,7 @@ impl StoryStore for SqliteStore {
                     |r| r.get(0),
                 )
                 .map_err(sql_err)?;
-            log_change(tx, ChangeEntity::Taxonomy, id, "sector")?;
+            log_change(tx, at, ChangeEntity::Taxonomy, id, "sector")?;
             Ok(Sector { id: SectorId(id), slug, name, position })
         })
         .await
@@ -684,6 +707,7 @@ impl StoryStore for SqliteStore {
         position: i32,
     ) -> StoreResult<Edition> {
         let (slug, name) = (slug.clone(), name.to_owned());
+        let at = self.now_ms();
         self.write(move |tx| {
             let id: i64 = tx
                 .query_row(
@@ -694,7 +718,7 @@ impl StoryStore for SqliteStore {
                     |r| r.get(0),
                 )
                 .map_err(sql_err)?;
-            log_change(tx, ChangeEntity::Taxonomy, id, "edition")?;
+            log_change(tx, at, ChangeEntity::Taxonomy, id, "edition")?;
             Ok(Edition {
                 id: EditionId(id),
                 slug,
@@ -743,6 +767,7 @@ impl StoryStore for SqliteStore {
 
     async fn upsert_desk(&self, slug: &Slug, name: &str) -> StoreResult<Desk> {
         let (slug, name) = (slug.clone(), name.to_owned());
+        let at = self.now_ms();
         self.write(move |tx| {
             let id: i64 = tx
                 .query_row(
@@ -752,7 +777,7 @@ impl StoryStore for SqliteStore {
                     |r| r.get(0),
                 )
                 .map_err(sql_err)?;
-            log_change(tx, ChangeEntity::Taxonomy, id, "desk")?;
+            log_change(tx, at, ChangeEntity::Taxonomy, id, "desk")?;
             Ok(Desk {
                 id: DeskId(id),
                 slug,
@@ -792,6 +817,7 @@ impl StoryStore for SqliteStore {
         desk: Option<DeskId>,
     ) -> StoreResult<Author> {
         let (slug, name, bio) = (slug.clone(), name.to_owned(), bio.to_owned());
+        let at = self.now_ms();
         self.write(move |tx| {
             let id: i64 = tx
                 .query_row(
@@ -802,7 +828,7 @@ impl StoryStore for SqliteStore {
                     |r| r.get(0),
                 )
                 .map_err(sql_err)?;
-            log_change(tx, ChangeEntity::Taxonomy, id, "author")?;
+            log_change(tx, at, ChangeEntity::Taxonomy, id, "author")?;
             Ok(Author {
                 id: AuthorId(id),
                 slug,
@@ -848,6 +874,7 @@ impl StoryStore for SqliteStore {
 
     async fn upsert_tag(&self, slug: &Slug, name: &str) -> StoreResult<Tag> {
         let (slug, name) = (slug.clone(), name.to_owned());
+        let at = self.now_ms();
         self.write(move |tx| {
             let id: i64 = tx
                 .query_row(
@@ -857,7 +884,7 @@ impl StoryStore for SqliteStore {
                     |r| r.get(0),
                 )
                 .map_err(sql_err)?;
-            log_change(tx, ChangeEntity::Taxonomy, id, "tag")?;
+            log_change(tx, at, ChangeEntity::Taxonomy, id, "tag")?;
             Ok(Tag {
                 id: TagId(id),
                 slug,
@@ -891,6 +918,7 @@ impl StoryStore for SqliteStore {
 
     async fn insert_image(&self, input: &ImageInput) -> StoreResult<Image> {
         let input = input.clone();
+        let at = self.now_ms();
         self.write(move |tx| {
             let widths = input
                 .widths
@@ -914,7 +942,7 @@ impl StoryStore for SqliteStore {
             )
             .map_err(sql_err)?;
             let id = tx.last_insert_rowid();
-            log_change(tx, ChangeEntity::Image, id, "")?;
+            log_change(tx, at, ChangeEntity::Image, id, "")?;
             Ok(image(id, input))
         })
         .await
@@ -950,8 +978,9 @@ impl StoryStore for SqliteStore {
 
     async fn insert_story(&self, story: &StoryInput) -> StoreResult<Story> {
         let input = story.clone();
+        let at = self.now_ms();
         self.write(move |tx| {
-            let id = insert_story_by(tx, &input, None, true)?;
+            let id = insert_story_by(tx, &input, None, true, at)?;
             Ok(Story {
                 id: StoryId(id),
                 version: 1,
@@ -963,10 +992,11 @@ impl StoryStore for SqliteStore {
 
     async fn insert_stories(&self, stories: &[StoryInput]) -> StoreResult<Vec<StoryId>> {
         let inputs = stories.to_vec();
+        let at = self.now_ms();
         self.write(move |tx| {
             inputs
                 .iter()
-                .map(|s| insert_story_tx(tx, s).map(StoryId))
+                .map(|s| insert_story_tx(tx, s, at).map(StoryId))
                 .collect()
         })
         .await
@@ -979,7 +1009,8 @@ impl StoryStore for SqliteStore {
         story: &StoryInput,
     ) -> StoreResult<Story> {
         let input = story.clone();
-        self.write(move |tx| update_story_tx(tx, id, expected_version, input, None))
+        let at = self.now_ms();
+        self.write(move |tx| update_story_tx(tx, id, expected_version, input, None, at))
             .await
     }
 
@@ -1075,6 +1106,7 @@ impl StoryStore for SqliteStore {
 
     async fn upsert_page(&self, p: &StaticPage) -> StoreResult<()> {
         let p = p.clone();
+        let at = self.now_ms();
         self.write(move |tx| {
             tx.execute(
                 "INSERT INTO static_pages (slug, title, body_md, body_html, position, updated_at) \
@@ -1084,7 +1116,7 @@ impl StoryStore for SqliteStore {
                 params![p.slug.as_str(), p.title, p.body_md, p.body_html, p.position, ms(p.updated_at)],
             )
             .map_err(sql_err)?;
-            log_change(tx, ChangeEntity::Page, 0, p.slug.as_str())
+            log_change(tx, at, ChangeEntity::Page, 0, p.slug.as_str())
         })
         .await
     }
@@ -1432,8 +1464,9 @@ impl NewsroomStore for SqliteStore {
         audit: &AuditInput,
     ) -> StoreResult<Story> {
         let (input, audit) = (story.clone(), audit.clone());
+        let at = self.now_ms();
         self.write(move |tx| {
-            let id = insert_story_by(tx, &input, Some(by), true)?;
+            let id = insert_story_by(tx, &input, Some(by), true, at)?;
             let mut a = audit.clone();
             if a.target.is_empty() {
                 a.target = format!("story:{id}");
@@ -1457,8 +1490,9 @@ impl NewsroomStore for SqliteStore {
         audit: Option<&AuditInput>,
     ) -> StoreResult<Story> {
         let (input, audit) = (story.clone(), audit.cloned());
+        let at = self.now_ms();
         self.write(move |tx| {
-            let saved = update_story_tx(tx, id, expected_version, input, by)?;
+            let saved = update_story_tx(tx, id, expected_version, input, by, at)?;
             if let Some(a) = audit {
                 newsroom::audit(tx, &a)?;
             }
@@ -1627,9 +1661,10 @@ impl NewsroomStore for SqliteStore {
             right.to_owned(),
             audit.clone(),
         );
+        let now = self.now_ms();
         self.write(move |tx| {
             let at = input.updated_at;
-            let saved = update_story_tx(tx, story, expected_version, input, audit.user_id)?;
+            let saved = update_story_tx(tx, story, expected_version, input, audit.user_id, now)?;
             tx.execute(
                 "INSERT INTO corrections (story_id, wrong, right_text, at, by_user) VALUES (?1,?2,?3,?4,?5)",
                 params![story.0, wrong, right, ms(at), audit.user_id.map(|u| u.0)],
@@ -1699,7 +1734,7 @@ impl NewsroomStore for SqliteStore {
                 input.status = StoryStatus::Published;
                 // The scheduled time is the publication time, even if the server was down then.
                 input.updated_at = input.published_at.unwrap_or(now).max(input.updated_at);
-                update_story_tx(tx, StoryId(id), version, input, None)?;
+                update_story_tx(tx, StoryId(id), version, input, None, ms(now))?;
                 newsroom::audit(
                     tx,
                     &AuditInput {
@@ -2260,8 +2295,9 @@ impl WireStore for SqliteStore {
         lineage: &[(i64, i64)],
     ) -> StoreResult<Story> {
         let (input, audit, lineage) = (story.clone(), audit.clone(), lineage.to_vec());
+        let at = self.now_ms();
         self.write(move |tx| {
-            let id = insert_story_by(tx, &input, Some(by), true)?;
+            let id = insert_story_by(tx, &input, Some(by), true, at)?;
             for (item, version) in &lineage {
                 tx.execute(
                     "INSERT INTO story_lineage (story_id, item_id, version) VALUES (?1,?2,?3)",

@@ -31,3 +31,36 @@ async fn a_part_runs_alone_on_fresh_stores() {
     assert!(PARTS.iter().any(|(name, _)| *name == "jobs"));
     assert!(PARTS.len() >= 8, "a part per section");
 }
+
+/// The change log's instants come from the store's clock, not the system's, so tests that set
+/// the time see it there too.
+#[tokio::test]
+async fn the_change_log_takes_its_time_from_the_clock() {
+    use chrono::TimeZone;
+    use newsdesk_domain::{ManualClock, Slug};
+    use newsdesk_store::prelude::*;
+    use std::sync::Arc;
+    let at = chrono::Utc
+        .with_ymd_and_hms(2001, 2, 3, 4, 5, 6)
+        .single()
+        .unwrap();
+    let clock = Arc::new(ManualClock::new(at));
+    let path = newsdesk_store_sqlite::temp_store()
+        .unwrap()
+        .path()
+        .to_owned();
+    let s = newsdesk_store_sqlite::SqliteStore::open(&path)
+        .unwrap()
+        .with_clock(clock.clone());
+    s.upsert_tag(&Slug::parse("x").unwrap(), "x").await.unwrap();
+    clock.advance(chrono::Duration::minutes(3));
+    s.upsert_tag(&Slug::parse("y").unwrap(), "y").await.unwrap();
+    let at_of: Vec<_> = s
+        .changes_since(0, 10)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|c| c.at)
+        .collect();
+    assert_eq!(at_of, vec![at, at + chrono::Duration::minutes(3)]);
+}
