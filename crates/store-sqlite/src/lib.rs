@@ -2119,33 +2119,37 @@ impl WireStore for SqliteStore {
         &self,
         item: &WireItem,
         content_hash: &str,
-        cluster_id: i64,
+        cluster_id: ClusterId,
         tags: &WireTags,
         at: DateTime<Utc>,
-    ) -> StoreResult<(i64, WireOutcome)> {
+    ) -> StoreResult<(WireItemId, WireOutcome)> {
         let (item, hash, tags) = (item.clone(), content_hash.to_owned(), tags.clone());
-        self.write(move |tx| wire::store_item(tx, &item, &hash, cluster_id, &tags, ms(at)))
-            .await
+        self.write(move |tx| {
+            wire::store_item(tx, &item, &hash, cluster_id.0, &tags, ms(at))
+                .map(|(id, outcome)| (WireItemId(id), outcome))
+        })
+        .await
     }
 
     async fn store_wire_items(
         &self,
-        items: &[(WireItem, String, i64, WireTags)],
+        items: &[(WireItem, String, ClusterId, WireTags)],
         at: DateTime<Utc>,
-    ) -> StoreResult<Vec<(i64, WireOutcome)>> {
+    ) -> StoreResult<Vec<(WireItemId, WireOutcome)>> {
         let items = items.to_vec();
         self.write(move |tx| {
             items
                 .iter()
                 .map(|(item, hash, cluster, tags)| {
-                    wire::store_item(tx, item, hash, *cluster, tags, ms(at))
+                    wire::store_item(tx, item, hash, cluster.0, tags, ms(at))
+                        .map(|(id, outcome)| (WireItemId(id), outcome))
                 })
                 .collect()
         })
         .await
     }
 
-    async fn set_summary_drafts(&self, drafts: &[(i64, String)]) -> StoreResult<()> {
+    async fn set_summary_drafts(&self, drafts: &[(ClusterId, String)]) -> StoreResult<()> {
         let drafts = drafts.to_vec();
         self.write(move |tx| {
             let mut st = tx
@@ -2154,7 +2158,7 @@ impl WireStore for SqliteStore {
                 )
                 .map_err(sql_err)?;
             for (id, text) in &drafts {
-                st.execute(params![id, text]).map_err(sql_err)?;
+                st.execute(params![id.0, text]).map_err(sql_err)?;
             }
             Ok(())
         })
@@ -2208,12 +2212,12 @@ impl WireStore for SqliteStore {
         .await
     }
 
-    async fn get_wire_item(&self, id: i64) -> StoreResult<StoredWireItem> {
+    async fn get_wire_item(&self, id: WireItemId) -> StoreResult<StoredWireItem> {
         self.read(move |c| {
             let raw = c
                 .query_row(
                     &format!("SELECT {} FROM wire_items WHERE id = ?1", wire::ITEM_COLS),
-                    [id],
+                    [id.0],
                     wire::raw_item,
                 )
                 .map_err(sql_err)?;
@@ -2241,25 +2245,25 @@ impl WireStore for SqliteStore {
         self.read(move |c| wire::list_clusters(c, &q)).await
     }
 
-    async fn get_cluster(&self, id: i64) -> StoreResult<(WireCluster, Vec<StoredWireItem>)> {
+    async fn get_cluster(&self, id: ClusterId) -> StoreResult<(WireCluster, Vec<StoredWireItem>)> {
         // SQLite reads a negative LIMIT as "no limit".
-        self.read(move |c| wire::cluster_with_items(c, id, -1))
+        self.read(move |c| wire::cluster_with_items(c, id.0, -1))
             .await
     }
 
     async fn get_cluster_head(
         &self,
-        id: i64,
+        id: ClusterId,
         limit: usize,
     ) -> StoreResult<(WireCluster, Vec<StoredWireItem>)> {
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        self.read(move |c| wire::cluster_with_items(c, id, limit))
+        self.read(move |c| wire::cluster_with_items(c, id.0, limit))
             .await
     }
 
     async fn set_cluster_tags(
         &self,
-        id: i64,
+        id: ClusterId,
         sector: Option<&str>,
         editions: &[String],
     ) -> StoreResult<()> {
@@ -2269,19 +2273,24 @@ impl WireStore for SqliteStore {
             update_one(
                 tx,
                 "UPDATE wire_clusters SET sector = ?2, editions = ?3 WHERE id = ?1",
-                params![id, sector, editions],
+                params![id.0, sector, editions],
             )
         })
         .await
     }
 
-    async fn set_cluster_summary(&self, id: i64, summary: &str, accepted: bool) -> StoreResult<()> {
+    async fn set_cluster_summary(
+        &self,
+        id: ClusterId,
+        summary: &str,
+        accepted: bool,
+    ) -> StoreResult<()> {
         let summary = summary.to_owned();
         self.write(move |tx| {
             update_one(
                 tx,
                 "UPDATE wire_clusters SET summary = ?2, summary_accepted = ?3 WHERE id = ?1",
-                params![id, summary, accepted],
+                params![id.0, summary, accepted],
             )
         })
         .await
@@ -2292,7 +2301,7 @@ impl WireStore for SqliteStore {
         story: &StoryInput,
         by: UserId,
         audit: &AuditInput,
-        lineage: &[(i64, i64)],
+        lineage: &[(WireItemId, i64)],
     ) -> StoreResult<Story> {
         let (input, audit, lineage) = (story.clone(), audit.clone(), lineage.to_vec());
         let at = self.now_ms();
@@ -2301,7 +2310,7 @@ impl WireStore for SqliteStore {
             for (item, version) in &lineage {
                 tx.execute(
                     "INSERT INTO story_lineage (story_id, item_id, version) VALUES (?1,?2,?3)",
-                    params![id, item, version],
+                    params![id, item.0, version],
                 )
                 .map_err(sql_err)?;
             }
@@ -2319,12 +2328,12 @@ impl WireStore for SqliteStore {
         .await
     }
 
-    async fn lineage(&self, story: StoryId) -> StoreResult<Vec<(i64, i64)>> {
+    async fn lineage(&self, story: StoryId) -> StoreResult<Vec<(WireItemId, i64)>> {
         self.read(move |c| {
             let mut st = c
                 .prepare("SELECT item_id, version FROM story_lineage WHERE story_id = ?1 ORDER BY item_id")
                 .map_err(sql_err)?;
-            let rows = st.query_map([story.0], |r| Ok((r.get(0)?, r.get(1)?))).map_err(sql_err)?;
+            let rows = st.query_map([story.0], |r| Ok((WireItemId(r.get(0)?), r.get(1)?))).map_err(sql_err)?;
             collect(rows)
         })
         .await
@@ -2340,7 +2349,7 @@ impl WireStore for SqliteStore {
                 .map_err(sql_err)?;
             collect(rows)?
                 .into_iter()
-                .map(|(s, i, reason, at)| Ok(LineageFlag { story_id: StoryId(s), item_id: i, reason, at: from_ms(at)? }))
+                .map(|(s, i, reason, at)| Ok(LineageFlag { story_id: StoryId(s), item_id: WireItemId(i), reason, at: from_ms(at)? }))
                 .collect()
         })
         .await
@@ -2392,11 +2401,11 @@ impl SourceStore for SqliteStore {
         self.read(move |c| sources::list(c, ms(now))).await
     }
 
-    async fn get_source(&self, id: i64, now: DateTime<Utc>) -> StoreResult<Source> {
-        self.read(move |c| sources::load(c, id, ms(now))).await
+    async fn get_source(&self, id: SourceId, now: DateTime<Utc>) -> StoreResult<Source> {
+        self.read(move |c| sources::load(c, id.0, ms(now))).await
     }
 
-    async fn set_auto_publish(&self, id: i64, rule: Option<&AutoPublish>) -> StoreResult<()> {
+    async fn set_auto_publish(&self, id: SourceId, rule: Option<&AutoPublish>) -> StoreResult<()> {
         let rule = rule
             .map(serde_json::to_string)
             .transpose()
@@ -2405,17 +2414,17 @@ impl SourceStore for SqliteStore {
             update_one(
                 tx,
                 "UPDATE wire_sources SET auto_publish = ?2 WHERE id = ?1",
-                params![id, rule],
+                params![id.0, rule],
             )
         })
         .await
     }
 
-    async fn source_token_hash(&self, id: i64) -> StoreResult<Option<String>> {
+    async fn source_token_hash(&self, id: SourceId) -> StoreResult<Option<String>> {
         self.read(move |c| {
             c.query_row(
                 "SELECT push_token_hash FROM wire_sources WHERE id = ?1",
-                [id],
+                [id.0],
                 |r| r.get(0),
             )
             .map_err(sql_err)
@@ -2425,7 +2434,7 @@ impl SourceStore for SqliteStore {
 
     async fn update_source(
         &self,
-        id: i64,
+        id: SourceId,
         url: Option<&str>,
         poll_minutes: i64,
         enabled: bool,
@@ -2436,21 +2445,21 @@ impl SourceStore for SqliteStore {
         let ca_pem = ca_pem.map(str::to_owned);
         self.write(move |tx| {
             let old: Option<String> = tx
-                .query_row("SELECT url FROM wire_sources WHERE id = ?1", [id], |r| {
+                .query_row("SELECT url FROM wire_sources WHERE id = ?1", [id.0], |r| {
                     r.get(0)
                 })
                 .map_err(sql_err)?;
             tx.execute(
                 "UPDATE wire_sources SET url = ?2, poll_minutes = ?3, enabled = ?4, ca_pem = ?5 \
                  WHERE id = ?1",
-                params![id, url, poll_minutes, enabled, ca_pem],
+                params![id.0, url, poll_minutes, enabled, ca_pem],
             )
             .map_err(sql_err)?;
             if old != url {
                 tx.execute(
                     "UPDATE wire_sources SET etag = NULL, last_modified = NULL, failures = 0, \
                      next_poll_at = ?2 WHERE id = ?1",
-                    params![id, ms(at)],
+                    params![id.0, ms(at)],
                 )
                 .map_err(sql_err)?;
             }
@@ -2459,13 +2468,13 @@ impl SourceStore for SqliteStore {
         .await
     }
 
-    async fn set_source_token(&self, id: i64, push_token_hash: &str) -> StoreResult<()> {
+    async fn set_source_token(&self, id: SourceId, push_token_hash: &str) -> StoreResult<()> {
         let hash = push_token_hash.to_owned();
         self.write(move |tx| {
             update_one(
                 tx,
                 "UPDATE wire_sources SET push_token_hash = ?2 WHERE id = ?1",
-                params![id, hash],
+                params![id.0, hash],
             )
         })
         .await
@@ -2473,7 +2482,7 @@ impl SourceStore for SqliteStore {
 
     async fn source_items_per_day(
         &self,
-        id: i64,
+        id: SourceId,
         now: DateTime<Utc>,
         days: usize,
     ) -> StoreResult<Vec<i64>> {
@@ -2481,7 +2490,7 @@ impl SourceStore for SqliteStore {
         let days = days.clamp(1, 366);
         self.read(move |c| {
             let name: String = c
-                .query_row("SELECT name FROM wire_sources WHERE id = ?1", [id], |r| {
+                .query_row("SELECT name FROM wire_sources WHERE id = ?1", [id.0], |r| {
                     r.get(0)
                 })
                 .map_err(sql_err)?;
@@ -2509,19 +2518,19 @@ impl SourceStore for SqliteStore {
         .await
     }
 
-    async fn record_poll(&self, id: i64, record: &PollRecord) -> StoreResult<()> {
+    async fn record_poll(&self, id: SourceId, record: &PollRecord) -> StoreResult<()> {
         let r = record.clone();
         self.write(move |tx| {
             let n = match &r.error {
                 None => tx.execute(
                     "UPDATE wire_sources SET last_success_at = ?2, failures = 0, next_poll_at = ?3, \
                      etag = coalesce(?4, etag), last_modified = coalesce(?5, last_modified) WHERE id = ?1",
-                    params![id, ms(r.at), ms(r.next_poll_at), r.etag, r.last_modified],
+                    params![id.0, ms(r.at), ms(r.next_poll_at), r.etag, r.last_modified],
                 ),
                 Some(e) => tx.execute(
                     "UPDATE wire_sources SET last_error = ?2, last_error_at = ?3, failures = failures + 1, \
                      next_poll_at = ?4 WHERE id = ?1",
-                    params![id, e, ms(r.at), ms(r.next_poll_at)],
+                    params![id.0, e, ms(r.at), ms(r.next_poll_at)],
                 ),
             }
             .map_err(sql_err)?;

@@ -1208,7 +1208,7 @@ pub async fn wire_embargoes_are_kept(s: &dyn Store) {
     let mut a = wire("Agency A", "e-1", 1, "Embargoed report");
     a.embargo = Some(noon);
     let (id, _) = s
-        .store_wire_item(&a, "h1", 300, &tags, t0())
+        .store_wire_item(&a, "h1", ClusterId(300), &tags, t0())
         .await
         .expect("store");
     assert_eq!(
@@ -1216,16 +1216,20 @@ pub async fn wire_embargoes_are_kept(s: &dyn Store) {
         Some(noon)
     );
     assert_eq!(
-        s.get_cluster(300).await.expect("cluster").0.embargo,
+        s.get_cluster(ClusterId(300))
+            .await
+            .expect("cluster")
+            .0
+            .embargo,
         Some(noon)
     );
     let mut b = wire("Agency B", "e-2", 1, "Later embargo");
     b.embargo = Some(noon + Duration::hours(1));
-    s.store_wire_item(&b, "h2", 300, &tags, t0())
+    s.store_wire_item(&b, "h2", ClusterId(300), &tags, t0())
         .await
         .expect("store b");
     let c = wire("Agency C", "e-3", 1, "No embargo");
-    s.store_wire_item(&c, "h3", 300, &tags, t0())
+    s.store_wire_item(&c, "h3", ClusterId(300), &tags, t0())
         .await
         .expect("store c");
     let listed = s
@@ -1235,23 +1239,32 @@ pub async fn wire_embargoes_are_kept(s: &dyn Store) {
         })
         .await
         .expect("list");
-    let cl = listed.iter().find(|c| c.id == 300).expect("listed");
+    let cl = listed
+        .iter()
+        .find(|c| c.id == ClusterId(300))
+        .expect("listed");
     assert_eq!(cl.embargo, Some(noon + Duration::hours(1)), "the latest");
     // The agency withdraws the later one: the cluster's embargo is the usable items' latest.
     b.version = 2;
     b.status = WireStatus::Withdrawn;
-    s.store_wire_item(&b, "h2w", 300, &tags, t0())
+    s.store_wire_item(&b, "h2w", ClusterId(300), &tags, t0())
         .await
         .expect("withdraw");
-    assert_eq!(s.get_cluster(300).await.expect("c").0.embargo, Some(noon));
+    assert_eq!(
+        s.get_cluster(ClusterId(300)).await.expect("c").0.embargo,
+        Some(noon)
+    );
     // A newer version lifts the embargo.
     a.version = 2;
     a.embargo = None;
-    s.store_wire_item(&a, "h1b", 300, &tags, t0())
+    s.store_wire_item(&a, "h1b", ClusterId(300), &tags, t0())
         .await
         .expect("lift");
     assert_eq!(s.get_wire_item(id).await.expect("item").item.embargo, None);
-    assert_eq!(s.get_cluster(300).await.expect("c").0.embargo, None);
+    assert_eq!(
+        s.get_cluster(ClusterId(300)).await.expect("c").0.embargo,
+        None
+    );
 }
 
 /// Agency items: new, exact re-send, newer and older versions, clusters, lineage and the flags a
@@ -1265,12 +1278,12 @@ pub async fn wire_items_version_cluster_and_flag(s: &dyn Store) {
     };
     let a1 = wire("Agency A", "a-1", 1, "Floods hit the Kenyan coast");
     let (id, out) = s
-        .store_wire_item(&a1, "h1", 100, &tags, t0())
+        .store_wire_item(&a1, "h1", ClusterId(100), &tags, t0())
         .await
         .expect("store");
     assert_eq!(out, WireOutcome::New);
     assert_eq!(
-        s.store_wire_item(&a1, "h1", 100, &tags, t0())
+        s.store_wire_item(&a1, "h1", ClusterId(100), &tags, t0())
             .await
             .expect("again")
             .1,
@@ -1280,14 +1293,20 @@ pub async fn wire_items_version_cluster_and_flag(s: &dyn Store) {
     let mut b1 = wire("Agency B", "b-1", 1, "Kenya floods: coast under water");
     b1.urgency = Some(1);
     b1.language = Some("sw".into());
-    s.store_wire_item(&b1, "h2", 100, &tags, t0() + Duration::minutes(5))
-        .await
-        .expect("store b");
+    s.store_wire_item(
+        &b1,
+        "h2",
+        ClusterId(100),
+        &tags,
+        t0() + Duration::minutes(5),
+    )
+    .await
+    .expect("store b");
     let other = wire("Agency A", "a-2", 1, "Budget passed");
     s.store_wire_item(
         &other,
         "h3",
-        200,
+        ClusterId(200),
         &WireTags::default(),
         t0() + Duration::minutes(6),
     )
@@ -1302,7 +1321,7 @@ pub async fn wire_items_version_cluster_and_flag(s: &dyn Store) {
         .expect("list");
     assert_eq!(
         clusters.iter().map(|c| c.id).collect::<Vec<_>>(),
-        [100, 200],
+        [ClusterId(100), ClusterId(200)],
         "most urgent first"
     );
     assert_eq!(clusters[0].items, 2);
@@ -1336,7 +1355,10 @@ pub async fn wire_items_version_cluster_and_flag(s: &dyn Store) {
         })
         .await
         .expect("q");
-    assert_eq!(by_sector.iter().map(|c| c.id).collect::<Vec<_>>(), [100]);
+    assert_eq!(
+        by_sector.iter().map(|c| c.id).collect::<Vec<_>>(),
+        [ClusterId(100)]
+    );
     let recent = s
         .list_clusters(&WireQuery {
             since: Some(t0() + Duration::minutes(6)),
@@ -1347,26 +1369,32 @@ pub async fn wire_items_version_cluster_and_flag(s: &dyn Store) {
         .expect("q");
     assert_eq!(
         recent.iter().map(|c| c.id).collect::<Vec<_>>(),
-        [200],
+        [ClusterId(200)],
         "only clusters changed since the given time"
     );
-    let (cl, items) = s.get_cluster(100).await.expect("cluster");
-    assert_eq!((cl.id, items.len()), (100, 2));
+    let (cl, items) = s.get_cluster(ClusterId(100)).await.expect("cluster");
+    assert_eq!((cl.id, items.len()), (ClusterId(100), 2));
     assert_eq!(items[0].evidence, ["Kenyan"]);
-    s.set_cluster_tags(200, Some("economy"), &["west-africa".to_owned()])
+    s.set_cluster_tags(ClusterId(200), Some("economy"), &["west-africa".to_owned()])
         .await
         .expect("retag");
-    let (retagged, _) = s.get_cluster(200).await.expect("cluster");
+    let (retagged, _) = s.get_cluster(ClusterId(200)).await.expect("cluster");
     assert_eq!(retagged.sector.as_deref(), Some("economy"));
     assert_eq!(retagged.editions, ["west-africa"]);
     assert!(matches!(
-        s.set_cluster_tags(999_999, None, &[]).await,
+        s.set_cluster_tags(ClusterId(999_999), None, &[]).await,
         Err(StoreError::NotFound)
     ));
-    s.set_cluster_summary(100, "Floods on the coast.", true)
+    s.set_cluster_summary(ClusterId(100), "Floods on the coast.", true)
         .await
         .expect("summary");
-    assert!(s.get_cluster(100).await.expect("c").0.summary_accepted);
+    assert!(
+        s.get_cluster(ClusterId(100))
+            .await
+            .expect("c")
+            .0
+            .summary_accepted
+    );
     // A story built on the item, then a correction and a withdrawal of the item.
     let u = s
         .create_user(
@@ -1390,7 +1418,7 @@ pub async fn wire_items_version_cluster_and_flag(s: &dyn Store) {
     assert_eq!(s.lineage(story.id).await.expect("lineage"), vec![(id, 1)]);
     let old = wire("Agency A", "a-1", 0, "Older");
     assert_eq!(
-        s.store_wire_item(&old, "h0", 100, &tags, t0())
+        s.store_wire_item(&old, "h0", ClusterId(100), &tags, t0())
             .await
             .expect("old")
             .1,
@@ -1401,7 +1429,7 @@ pub async fn wire_items_version_cluster_and_flag(s: &dyn Store) {
     v2.version = 2;
     v2.headline = "Floods hit the Kenyan coast, 12 dead".into();
     assert_eq!(
-        s.store_wire_item(&v2, "h4", 100, &tags, t0() + Duration::hours(1))
+        s.store_wire_item(&v2, "h4", ClusterId(100), &tags, t0() + Duration::hours(1))
             .await
             .expect("v2")
             .1,
@@ -1420,10 +1448,16 @@ pub async fn wire_items_version_cluster_and_flag(s: &dyn Store) {
     gone.version = 3;
     gone.status = WireStatus::Withdrawn;
     assert_eq!(
-        s.store_wire_item(&gone, "h5", 100, &tags, t0() + Duration::hours(2))
-            .await
-            .expect("w")
-            .1,
+        s.store_wire_item(
+            &gone,
+            "h5",
+            ClusterId(100),
+            &tags,
+            t0() + Duration::hours(2)
+        )
+        .await
+        .expect("w")
+        .1,
         WireOutcome::Withdrawn(vec![story.id])
     );
     let flags = s.lineage_flags().await.expect("flags");
@@ -1445,19 +1479,19 @@ pub async fn wire_items_version_cluster_and_flag(s: &dyn Store) {
         (
             wire("Agency C", "c-1", 1, "One"),
             "hc1".to_owned(),
-            300,
+            ClusterId(300),
             WireTags::default(),
         ),
         (
             wire("Agency C", "c-2", 1, "Two"),
             "hc2".to_owned(),
-            300,
+            ClusterId(300),
             WireTags::default(),
         ),
         (
             wire("Agency C", "c-1", 1, "One"),
             "hc1".to_owned(),
-            300,
+            ClusterId(300),
             WireTags::default(),
         ),
     ];
@@ -1466,17 +1500,27 @@ pub async fn wire_items_version_cluster_and_flag(s: &dyn Store) {
         outs.iter().map(|o| o.1.clone()).collect::<Vec<_>>(),
         [WireOutcome::New, WireOutcome::New, WireOutcome::Duplicate]
     );
-    assert_eq!(s.get_cluster(300).await.expect("c").1.len(), 2);
-    assert_eq!(s.get_cluster_head(300, 1).await.expect("c").1.len(), 1);
+    assert_eq!(s.get_cluster(ClusterId(300)).await.expect("c").1.len(), 2);
+    assert_eq!(
+        s.get_cluster_head(ClusterId(300), 1)
+            .await
+            .expect("c")
+            .1
+            .len(),
+        1
+    );
     s.set_summary_drafts(&[
-        (300, "Draft.".into()),
-        (100, "Not over an accepted one.".into()),
+        (ClusterId(300), "Draft.".into()),
+        (ClusterId(100), "Not over an accepted one.".into()),
     ])
     .await
     .expect("drafts");
-    assert_eq!(s.get_cluster(300).await.expect("c").0.summary, "Draft.");
     assert_eq!(
-        s.get_cluster(100).await.expect("c").0.summary,
+        s.get_cluster(ClusterId(300)).await.expect("c").0.summary,
+        "Draft."
+    );
+    assert_eq!(
+        s.get_cluster(ClusterId(100)).await.expect("c").0.summary,
         "Floods on the coast."
     );
     let found = s
@@ -1555,7 +1599,7 @@ pub async fn sources_keep_their_health(s: &dyn Store) {
     s.store_wire_item(
         &wire("Agency A", "x", 1, "h"),
         "h",
-        1,
+        ClusterId(1),
         &WireTags::default(),
         t0(),
     )
@@ -1585,7 +1629,7 @@ pub async fn sources_keep_their_health(s: &dyn Store) {
     s.store_wire_item(
         &wire("Agency A", "y", 1, "h2"),
         "h2",
-        2,
+        ClusterId(2),
         &WireTags::default(),
         t0() + Duration::hours(36),
     )
@@ -1626,11 +1670,12 @@ pub async fn sources_keep_their_health(s: &dyn Store) {
         Some("newhash")
     );
     assert!(matches!(
-        s.set_source_token(987_654, "x").await,
+        s.set_source_token(SourceId(987_654), "x").await,
         Err(StoreError::NotFound)
     ));
     assert!(matches!(
-        s.update_source(987_654, None, 5, true, None, t0()).await,
+        s.update_source(SourceId(987_654), None, 5, true, None, t0())
+            .await,
         Err(StoreError::NotFound)
     ));
 }

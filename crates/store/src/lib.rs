@@ -436,18 +436,18 @@ pub trait WireStore: Send + Sync {
         &self,
         item: &WireItem,
         content_hash: &str,
-        cluster_id: i64,
+        cluster_id: ClusterId,
         tags: &WireTags,
         at: DateTime<Utc>,
-    ) -> StoreResult<(i64, WireOutcome)>;
+    ) -> StoreResult<(WireItemId, WireOutcome)>;
     /// Stores many agency items in one transaction (each as [`WireStore::store_wire_item`]).
     async fn store_wire_items(
         &self,
-        items: &[(WireItem, String, i64, WireTags)],
+        items: &[(WireItem, String, ClusterId, WireTags)],
         at: DateTime<Utc>,
-    ) -> StoreResult<Vec<(i64, WireOutcome)>>;
+    ) -> StoreResult<Vec<(WireItemId, WireOutcome)>>;
     /// Replaces the summary drafts of many clusters in one transaction (accepted ones are kept).
-    async fn set_summary_drafts(&self, drafts: &[(i64, String)]) -> StoreResult<()>;
+    async fn set_summary_drafts(&self, drafts: &[(ClusterId, String)]) -> StoreResult<()>;
     /// The stored items with these (agency, agency id) keys; missing ones are left out.
     async fn find_wire_items(&self, keys: &[(String, String)]) -> StoreResult<Vec<StoredWireItem>>;
     /// The stored item with this agency and id.
@@ -457,25 +457,30 @@ pub trait WireStore: Send + Sync {
         agency_id: &str,
     ) -> StoreResult<Option<StoredWireItem>>;
     /// One stored item by its database id.
-    async fn get_wire_item(&self, id: i64) -> StoreResult<StoredWireItem>;
+    async fn get_wire_item(&self, id: WireItemId) -> StoreResult<StoredWireItem>;
     /// Items received since `since` (to rebuild the clusterer at start).
     async fn recent_wire_items(&self, since: DateTime<Utc>) -> StoreResult<Vec<StoredWireItem>>;
     /// Clusters for the inbox: most urgent first, then newest.
     async fn list_clusters(&self, query: &WireQuery) -> StoreResult<Vec<WireCluster>>;
     /// One cluster and its items, oldest first.
-    async fn get_cluster(&self, id: i64) -> StoreResult<(WireCluster, Vec<StoredWireItem>)>;
+    async fn get_cluster(&self, id: ClusterId) -> StoreResult<(WireCluster, Vec<StoredWireItem>)>;
     /// One cluster and its first `limit` items (bounded work for large clusters).
     async fn get_cluster_head(
         &self,
-        id: i64,
+        id: ClusterId,
         limit: usize,
     ) -> StoreResult<(WireCluster, Vec<StoredWireItem>)>;
     /// Replaces a cluster's summary; `accepted` when an editor accepted or wrote it.
-    async fn set_cluster_summary(&self, id: i64, summary: &str, accepted: bool) -> StoreResult<()>;
+    async fn set_cluster_summary(
+        &self,
+        id: ClusterId,
+        summary: &str,
+        accepted: bool,
+    ) -> StoreResult<()>;
     /// Replaces a cluster's suggested sector and editions (the desk corrects the tagger).
     async fn set_cluster_tags(
         &self,
-        id: i64,
+        id: ClusterId,
         sector: Option<&str>,
         editions: &[String],
     ) -> StoreResult<()>;
@@ -485,10 +490,10 @@ pub trait WireStore: Send + Sync {
         story: &StoryInput,
         by: UserId,
         audit: &AuditInput,
-        lineage: &[(i64, i64)],
+        lineage: &[(WireItemId, i64)],
     ) -> StoreResult<Story>;
     /// The agency items (id, version) a story is built on.
-    async fn lineage(&self, story: StoryId) -> StoreResult<Vec<(i64, i64)>>;
+    async fn lineage(&self, story: StoryId) -> StoreResult<Vec<(WireItemId, i64)>>;
     /// Unresolved flags on stories whose agency items were withdrawn or corrected.
     async fn lineage_flags(&self) -> StoreResult<Vec<LineageFlag>>;
     /// Marks a story's flags as dealt with.
@@ -513,16 +518,16 @@ pub trait SourceStore: Send + Sync {
     /// Every source with its health (items counted over the 24 hours before `now`).
     async fn list_sources(&self, now: DateTime<Utc>) -> StoreResult<Vec<Source>>;
     /// One source with its health.
-    async fn get_source(&self, id: i64, now: DateTime<Utc>) -> StoreResult<Source>;
+    async fn get_source(&self, id: SourceId, now: DateTime<Utc>) -> StoreResult<Source>;
     /// Sets or (with `None`) clears a source's auto-publish rule.
-    async fn set_auto_publish(&self, id: i64, rule: Option<&AutoPublish>) -> StoreResult<()>;
+    async fn set_auto_publish(&self, id: SourceId, rule: Option<&AutoPublish>) -> StoreResult<()>;
     /// The hash of a source's push token.
-    async fn source_token_hash(&self, id: i64) -> StoreResult<Option<String>>;
+    async fn source_token_hash(&self, id: SourceId) -> StoreResult<Option<String>>;
     /// Changes a source's feed address, polling interval, whether it is on and its own CA
     /// certificates. A changed address forgets the old feed's validators and is polled at `at`.
     async fn update_source(
         &self,
-        id: i64,
+        id: SourceId,
         url: Option<&str>,
         poll_minutes: i64,
         enabled: bool,
@@ -530,17 +535,17 @@ pub trait SourceStore: Send + Sync {
         at: DateTime<Utc>,
     ) -> StoreResult<()>;
     /// Replaces a source's push token (by its hash); the old token stops working at once.
-    async fn set_source_token(&self, id: i64, push_token_hash: &str) -> StoreResult<()>;
+    async fn set_source_token(&self, id: SourceId, push_token_hash: &str) -> StoreResult<()>;
     /// Items received from a source in each of the last `days` 24-hour periods before `now`,
     /// the most recent first.
     async fn source_items_per_day(
         &self,
-        id: i64,
+        id: SourceId,
         now: DateTime<Utc>,
         days: usize,
     ) -> StoreResult<Vec<i64>>;
     /// Records a poll or push: success (validators, failures reset) or an error (failures + 1).
-    async fn record_poll(&self, id: i64, record: &PollRecord) -> StoreResult<()>;
+    async fn record_poll(&self, id: SourceId, record: &PollRecord) -> StoreResult<()>;
 }
 
 /// Background jobs (the `jobs` table): queue, claim with a lease, finish, retry, prune.
