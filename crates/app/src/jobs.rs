@@ -7,7 +7,9 @@
 
 use crate::{require, App, AppError, AppResult};
 use async_trait::async_trait;
-use newsdesk_domain::{AuditInput, Capability, Job, JobCounts, JobId, JobState, User};
+use newsdesk_domain::{
+    AuditInput, Capability, ClusterId, Job, JobCounts, JobId, JobState, SourceId, User,
+};
 use newsdesk_jobs::{decode, new_job, Handler, JobError, JobKind, Round, Worker, WorkerConfig};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
@@ -16,7 +18,7 @@ use std::sync::Arc;
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct PollSource {
     /// The source.
-    pub source: i64,
+    pub source: SourceId,
 }
 
 impl JobKind for PollSource {
@@ -33,7 +35,7 @@ impl JobKind for PollSource {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct SummaryDraft {
     /// The cluster.
-    pub cluster: i64,
+    pub cluster: ClusterId,
 }
 
 impl JobKind for SummaryDraft {
@@ -91,7 +93,7 @@ impl Handler for AppJobs {
                     return Ok(());
                 }
                 if let Err(e) = app.poll_source(&s).await {
-                    tracing::warn!(source = s.id, error = %e, "polling an agency feed failed");
+                    tracing::warn!(source = s.id.0, error = %e, "polling an agency feed failed");
                 }
                 Ok(())
             }

@@ -70,7 +70,7 @@ impl App {
     pub async fn source_health(
         &self,
         actor: &User,
-        id: i64,
+        id: SourceId,
         days: usize,
     ) -> AppResult<(Source, Vec<i64>)> {
         require(actor, Capability::EditAnyStory)?;
@@ -85,7 +85,7 @@ impl App {
     pub async fn update_source(
         &self,
         actor: &User,
-        id: i64,
+        id: SourceId,
         url: &str,
         poll_minutes: i64,
         enabled: bool,
@@ -122,7 +122,7 @@ impl App {
     }
 
     /// Gives a source a new push token, returned once; the old one stops working (admins).
-    pub async fn new_source_token(&self, actor: &User, id: i64) -> AppResult<String> {
+    pub async fn new_source_token(&self, actor: &User, id: SourceId) -> AppResult<String> {
         require(actor, Capability::ManageUsers)?;
         let token = random_hex(24)?;
         self.store.set_source_token(id, &hash_token(&token)).await?;
@@ -143,7 +143,7 @@ impl App {
     pub async fn poll_source_now(
         &self,
         actor: &User,
-        id: i64,
+        id: SourceId,
     ) -> AppResult<Result<IngestReport, String>> {
         require(actor, Capability::ManageUsers)?;
         let src = self.store.get_source(id, self.now()).await?;
@@ -243,7 +243,7 @@ impl App {
             }
         };
         if let Err(e) = self.store.record_poll(s.id, &record).await {
-            tracing::error!(source = s.id, error = %e, "recording a poll failed");
+            tracing::error!(source = s.id.0, error = %e, "recording a poll failed");
         }
         out
     }
@@ -252,7 +252,7 @@ impl App {
     /// source's token: [`App::authorize_push`] then [`App::take_push`].
     pub async fn push(
         &self,
-        source: i64,
+        source: SourceId,
         token: &str,
         body: &[u8],
         content_type: Option<&str>,
@@ -264,7 +264,7 @@ impl App {
     /// Checks a push before its body is read: the source exists, the token is its own
     /// (`Forbidden` otherwise, the same for an unknown source) and it is switched on
     /// (`Conflict`, told only to a holder of the right token).
-    pub async fn authorize_push(&self, source: i64, token: &str) -> AppResult<PushGrant> {
+    pub async fn authorize_push(&self, source: SourceId, token: &str) -> AppResult<PushGrant> {
         let Some(hash) = self
             .store
             .source_token_hash(source)

@@ -59,7 +59,7 @@ impl Clustering {
 }
 
 /// An item ready to store: the item, its content hash, its cluster and its tags.
-type Enriched = (WireItem, String, i64, WireTags);
+type Enriched = (WireItem, String, ClusterId, WireTags);
 
 /// What can be worked out for an item on its own, in parallel with the others.
 struct Prepared {
@@ -75,7 +75,7 @@ impl WireState {
     fn enrich(
         &self,
         items: Vec<WireItem>,
-        known: &std::collections::HashMap<(String, String), i64>,
+        known: &std::collections::HashMap<(String, String), ClusterId>,
         now: chrono::DateTime<chrono::Utc>,
     ) -> AppResult<Vec<Enriched>> {
         let prepare = |item: WireItem| -> Prepared {
@@ -153,13 +153,13 @@ impl WireState {
                     Some(id) => *id,
                     // Seen earlier in this batch (a re-send): same cluster.
                     None => match c.clusterer.cluster_of(key as u64) {
-                        Some(cl) => cl as i64,
-                        None => c.assign_shingles(
+                        Some(cl) => ClusterId(cl as i64),
+                        None => ClusterId(c.assign_shingles(
                             &self.hasher,
                             key as u64,
                             p.item.published_at.unwrap_or(now),
                             &p.shingles,
-                        ) as i64,
+                        ) as i64),
                     },
                 };
                 (p.item, p.hash, cluster_id, p.tags)
@@ -197,7 +197,7 @@ pub struct IngestReport {
     /// Stories flagged because of corrections or withdrawals.
     pub flagged: Vec<StoryId>,
     /// Database ids of the new items.
-    pub new_items: Vec<i64>,
+    pub new_items: Vec<WireItemId>,
 }
 
 /// Stable key of an item for the clusterer (and the id of a cluster it founds).
@@ -296,7 +296,7 @@ impl App {
             .iter()
             .map(|i| (i.agency.clone(), i.agency_id.clone()))
             .collect();
-        let known: std::collections::HashMap<(String, String), i64> = self
+        let known: std::collections::HashMap<(String, String), ClusterId> = self
             .store
             .find_wire_items(&keys)
             .await?
@@ -310,8 +310,8 @@ impl App {
             .await
             .map_err(|e| AppError::Internal(Box::new(e)))??;
         let outcomes = self.store.store_wire_items(&rows, now).await?;
-        let mut touched: Vec<i64> = Vec::new();
-        let mut moved: Vec<(i64, chrono::DateTime<chrono::Utc>)> = Vec::new();
+        let mut touched: Vec<ClusterId> = Vec::new();
+        let mut moved: Vec<(WireItemId, chrono::DateTime<chrono::Utc>)> = Vec::new();
         for ((item, _, cluster_id, _), (item_id, outcome)) in rows.iter().zip(outcomes) {
             match outcome {
                 WireOutcome::New => {
@@ -357,7 +357,7 @@ impl App {
     }
 
     /// Refreshes a cluster's summary draft (unless an editor accepted its summary).
-    pub(crate) async fn refresh_summary_draft(&self, cluster_id: i64) -> AppResult<()> {
+    pub(crate) async fn refresh_summary_draft(&self, cluster_id: ClusterId) -> AppResult<()> {
         if let Some(text) = self.summary_draft(cluster_id).await? {
             self.store.set_summary_drafts(&[(cluster_id, text)]).await?;
         }
@@ -365,7 +365,7 @@ impl App {
     }
 
     /// A fresh summary draft of a cluster, or `None` if an editor accepted its summary.
-    async fn summary_draft(&self, cluster_id: i64) -> AppResult<Option<String>> {
+    async fn summary_draft(&self, cluster_id: ClusterId) -> AppResult<Option<String>> {
         let (cluster, items) = self.store.get_cluster_head(cluster_id, 12).await?;
         if cluster.summary_accepted {
             return Ok(None);
@@ -403,7 +403,7 @@ impl App {
     pub async fn wire_cluster(
         &self,
         actor: &User,
-        id: i64,
+        id: ClusterId,
     ) -> AppResult<(WireCluster, Vec<StoredWireItem>)> {
         require(actor, Capability::ViewNewsroom)?;
         Ok(self.store.get_cluster(id).await?)
@@ -415,7 +415,7 @@ impl App {
     pub async fn retag_cluster(
         &self,
         actor: &User,
-        id: i64,
+        id: ClusterId,
         sector: Option<&str>,
         editions: &[String],
     ) -> AppResult<()> {
@@ -448,7 +448,7 @@ impl App {
     }
 
     /// An editor accepts (or rewrites) a cluster's summary draft.
-    pub async fn accept_summary(&self, actor: &User, id: i64, text: &str) -> AppResult<()> {
+    pub async fn accept_summary(&self, actor: &User, id: ClusterId, text: &str) -> AppResult<()> {
         require(actor, Capability::EditAnyStory)?;
         let text = text.trim();
         if text.is_empty() || text.chars().count() > 1000 {
@@ -461,7 +461,7 @@ impl App {
     }
 
     /// Makes a draft from a cluster, pre-filled from its items and carrying their lineage.
-    pub async fn story_from_cluster(&self, actor: &User, id: i64) -> AppResult<Story> {
+    pub async fn story_from_cluster(&self, actor: &User, id: ClusterId) -> AppResult<Story> {
         require(actor, Capability::CreateStory)?;
         let (cluster, items) = self.store.get_cluster(id).await?;
         let usable: Vec<&StoredWireItem> = items
@@ -545,7 +545,8 @@ impl App {
             published_at: None,
             embargo_until: embargo,
         };
-        let lineage: Vec<(i64, i64)> = usable.iter().map(|i| (i.id, i.item.version)).collect();
+        let lineage: Vec<(WireItemId, i64)> =
+            usable.iter().map(|i| (i.id, i.item.version)).collect();
         let audit = AuditInput {
             at: now,
             user_id: Some(actor.id),
@@ -635,7 +636,7 @@ impl App {
     /// An agency moved an embargo later in a new version of an item: stories built on it that
     /// are published but not yet visible wait for the new time too. (One already public cannot
     /// be called back; the correction flag tells the desk.)
-    async fn follow_moved_embargoes(&self, moved: &[(i64, DateTime<Utc>)]) -> AppResult<()> {
+    async fn follow_moved_embargoes(&self, moved: &[(WireItemId, DateTime<Utc>)]) -> AppResult<()> {
         if moved.is_empty() {
             return Ok(());
         }
@@ -708,7 +709,7 @@ impl App {
     pub async fn auto_publish(
         &self,
         source: &Source,
-        new_items: &[i64],
+        new_items: &[WireItemId],
     ) -> AppResult<Vec<StoryId>> {
         let Some(rule) = &source.auto_publish else {
             return Ok(Vec::new());
@@ -848,7 +849,7 @@ impl App {
     pub async fn set_auto_publish(
         &self,
         actor: &User,
-        source: i64,
+        source: SourceId,
         rule: Option<AutoPublish>,
     ) -> AppResult<()> {
         require(actor, Capability::ManageUsers)?;

@@ -1,5 +1,6 @@
 //! Times seeding a fresh SQLite store: `cargo run --release -p newsdesk-demo --example seed_time -- 100000`.
 
+use newsdesk_domain::{Clock, SystemClock};
 use std::time::Instant;
 
 #[tokio::main]
@@ -14,7 +15,7 @@ async fn main() -> anyhow::Result<()> {
         .parent()
         .map(|p| p.join("media"))
         .ok_or_else(|| anyhow::anyhow!("store has no folder"))?;
-    let mut opts = newsdesk_demo::DemoOptions::new(chrono::Utc::now(), &media);
+    let mut opts = newsdesk_demo::DemoOptions::new(SystemClock.now(), &media);
     opts.stories = stories;
     let t = Instant::now();
     let report = newsdesk_demo::seed(store.as_ref(), &opts).await?;

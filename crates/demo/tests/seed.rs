@@ -3,7 +3,7 @@
 use chrono::{DateTime, TimeZone, Utc};
 use newsdesk_demo::{seed, DemoOptions, DEFAULT_STORIES, IMAGE_WIDTHS};
 use newsdesk_domain::{Kind, Provenance, StoryCard};
-use newsdesk_store::Store;
+use newsdesk_store::prelude::*;
 use std::collections::HashSet;
 use std::path::PathBuf;
 

@@ -125,11 +125,11 @@ pub fn embargo_notice(embargo: Option<DateTime<Utc>>, now: DateTime<Utc>) -> Opt
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StoredWireItem {
     /// Database id.
-    pub id: i64,
+    pub id: crate::ids::WireItemId,
     /// The item as last received.
     pub item: WireItem,
     /// Its cluster.
-    pub cluster_id: i64,
+    pub cluster_id: crate::ids::ClusterId,
     /// When the current version arrived.
     pub received_at: DateTime<Utc>,
     /// Suggested sector slug.
@@ -144,7 +144,7 @@ pub struct StoredWireItem {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct WireCluster {
     /// Database id (a stable key of the item that founded it).
-    pub id: i64,
+    pub id: crate::ids::ClusterId,
     /// Headline of the founding item.
     pub headline: String,
     /// Extractive summary of the cluster.
@@ -208,7 +208,7 @@ pub struct LineageFlag {
     /// The story.
     pub story_id: crate::ids::StoryId,
     /// The agency item.
-    pub item_id: i64,
+    pub item_id: crate::ids::WireItemId,
     /// "withdrawn", "cancelled" or "corrected (version N)".
     pub reason: String,
     /// When.
@@ -230,7 +230,7 @@ pub struct WireTags {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Source {
     /// Database id (also in the push address).
-    pub id: i64,
+    pub id: crate::ids::SourceId,
     /// The agency name its items carry.
     pub name: String,
     /// Feed address to poll; none for a push-only source.

@@ -168,11 +168,14 @@ pub fn worker_name() -> String {
         .map(|h| h.trim().to_owned())
         .filter(|h| !h.is_empty())
         .unwrap_or_else(|| "node".into());
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.subsec_nanos())
-        .unwrap_or(0);
-    format!("{host}:{}:{:08x}", std::process::id(), nanos)
+    // A random part (the standard library's per-process hash keys), not the time.
+    let random = {
+        use std::hash::{BuildHasher, Hasher};
+        std::collections::hash_map::RandomState::new()
+            .build_hasher()
+            .finish() as u32
+    };
+    format!("{host}:{}:{:08x}", std::process::id(), random)
 }
 
 /// What one round of a worker did.

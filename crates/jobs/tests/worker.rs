@@ -6,7 +6,7 @@ use async_trait::async_trait;
 use chrono::{Duration, TimeZone, Utc};
 use newsdesk_domain::{Clock, Job, JobState, ManualClock};
 use newsdesk_jobs::{decode, new_job, Handler, JobError, JobKind, Worker, WorkerConfig};
-use newsdesk_store::Store;
+use newsdesk_store::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};

@@ -2,11 +2,14 @@
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use lettre::message::Mailbox;
 
 use crate::{build, MailError, Mailer, Message};
+use chrono::{DateTime, Utc};
+use newsdesk_domain::{Clock, SystemClock};
 
 /// Writes each message, exactly as it would go over SMTP (RFC 5322, CRLF line ends), into a
 /// folder as `{UTC time}-{random}.eml`, e.g. `20250314T092653.123456Z-3f9a0c1d2e4b5a69.eml`:
@@ -16,6 +19,7 @@ use crate::{build, MailError, Mailer, Message};
 pub struct FileOutbox {
     dir: PathBuf,
     from: Mailbox,
+    clock: Arc<dyn Clock>,
 }
 
 impl FileOutbox {
@@ -24,7 +28,14 @@ impl FileOutbox {
         Self {
             dir: dir.into(),
             from,
+            clock: Arc::new(SystemClock),
         }
+    }
+
+    /// This outbox with the time of its file names from `clock` (tests).
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
     }
 
     /// The folder written to.
@@ -36,24 +47,25 @@ impl FileOutbox {
     pub async fn write(&self, m: &Message) -> Result<PathBuf, MailError> {
         let bytes = build(&self.from, m)?.formatted();
         let dir = self.dir.clone();
-        tokio::task::spawn_blocking(move || write_atomically(&dir, &bytes))
+        let now = self.clock.now();
+        tokio::task::spawn_blocking(move || write_atomically(&dir, &bytes, now))
             .await
             .map_err(|e| MailError::Io(std::io::Error::other(e.to_string())))?
     }
 }
 
-/// A new file name: UTC time to the microsecond, then 64 random bits.
-pub(crate) fn file_name() -> String {
+/// A new file name: UTC time (`now`) to the microsecond, then 64 random bits.
+pub(crate) fn file_name(now: DateTime<Utc>) -> String {
     format!(
         "{}-{:016x}.eml",
-        chrono::Utc::now().format("%Y%m%dT%H%M%S%.6fZ"),
+        now.format("%Y%m%dT%H%M%S%.6fZ"),
         fastrand::u64(..)
     )
 }
 
-fn write_atomically(dir: &Path, bytes: &[u8]) -> Result<PathBuf, MailError> {
+fn write_atomically(dir: &Path, bytes: &[u8], now: DateTime<Utc>) -> Result<PathBuf, MailError> {
     std::fs::create_dir_all(dir)?;
-    let name = file_name();
+    let name = file_name(now);
     let tmp = dir.join(format!(".{name}.tmp"));
     let target = dir.join(&name);
     let result = (|| {
@@ -90,9 +102,14 @@ mod tests {
 
     #[test]
     fn names_sort_by_time_and_differ() {
-        let a = file_name();
-        std::thread::sleep(std::time::Duration::from_millis(2));
-        let b = file_name();
+        use chrono::TimeZone;
+        let t = Utc
+            .with_ymd_and_hms(2025, 3, 14, 9, 26, 53)
+            .single()
+            .expect("date");
+        let a = file_name(t);
+        let b = file_name(t + chrono::Duration::microseconds(1));
+        assert!(a.starts_with("20250314T092653.000000Z-"), "{a}");
         assert!(a < b, "{a} {b}");
         assert!(a.ends_with(".eml"));
         // 20250314T092653.123456Z-3f9a0c1d2e4b5a69.eml

@@ -7,7 +7,8 @@
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use newsdesk_domain::*;
-use newsdesk_store::{Conflict, Store, StoreError, StoreResult};
+use newsdesk_store::prelude::*;
+use newsdesk_store::{Conflict, StoreError, StoreResult};
 use rusqlite::{params, Connection, OptionalExtension, Row, Transaction, TransactionBehavior};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -43,6 +44,7 @@ pub struct SqliteStore {
     path: PathBuf,
     writer: Arc<Mutex<Connection>>,
     readers: Arc<Mutex<Vec<Connection>>>,
+    clock: Arc<dyn Clock>,
 }
 
 pub(crate) fn sql_err(e: rusqlite::Error) -> StoreError {
@@ -115,12 +117,25 @@ impl SqliteStore {
             path: path.to_owned(),
             writer: Arc::new(Mutex::new(conn)),
             readers: Arc::new(Mutex::new(Vec::new())),
+            clock: Arc::new(SystemClock),
         })
     }
 
     /// The database file.
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// This store with its time (the change log's instants) from `clock` instead of the system
+    /// clock (tests that set the time).
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// Now, from the store's clock, as stored.
+    fn now_ms(&self) -> i64 {
+        ms(self.clock.now())
     }
 
     async fn read<T, F>(&self, f: F) -> StoreResult<T>
@@ -188,10 +203,16 @@ fn migrate(conn: &mut Connection) -> StoreResult<()> {
     Ok(())
 }
 
-fn log_change(tx: &Transaction<'_>, entity: ChangeEntity, id: i64, key: &str) -> StoreResult<()> {
+fn log_change(
+    tx: &Transaction<'_>,
+    at: i64,
+    entity: ChangeEntity,
+    id: i64,
+    key: &str,
+) -> StoreResult<()> {
     tx.execute(
         "INSERT INTO changes (at, entity, entity_id, key) VALUES (?1, ?2, ?3, ?4)",
-        params![ms(Utc::now()), entity.as_str(), id, key],
+        params![at, entity.as_str(), id, key],
     )
     .map_err(sql_err)?;
     Ok(())
@@ -267,8 +288,8 @@ fn story_values(s: &StoryInput) -> Vec<Box<dyn rusqlite::ToSql>> {
     ]
 }
 
-fn insert_story_tx(tx: &Transaction<'_>, s: &StoryInput) -> StoreResult<i64> {
-    insert_story_by(tx, s, None, false)
+fn insert_story_tx(tx: &Transaction<'_>, s: &StoryInput, at: i64) -> StoreResult<i64> {
+    insert_story_by(tx, s, None, false, at)
 }
 
 /// Inserts a story; `revision` keeps its first revision (bulk imports skip it).
@@ -277,6 +298,7 @@ fn insert_story_by(
     s: &StoryInput,
     by: Option<UserId>,
     revision: bool,
+    at: i64,
 ) -> StoreResult<i64> {
     if slug_taken_by_other(tx, &s.slug, None)? {
         return Err(StoreError::Conflict(Conflict::SlugTaken(
@@ -304,7 +326,7 @@ fn insert_story_by(
     if revision {
         newsroom::write_revision(tx, id, 1, by, s)?;
     }
-    log_change(tx, ChangeEntity::Story, id, "")?;
+    log_change(tx, at, ChangeEntity::Story, id, "")?;
     Ok(id)
 }
 
@@ -566,6 +588,7 @@ fn update_story_tx(
     expected_version: i64,
     input: StoryInput,
     by: Option<UserId>,
+    at: i64,
 ) -> StoreResult<Story> {
     let current: Option<(i64, String)> = tx
         .query_row(
@@ -615,7 +638,7 @@ fn update_story_tx(
     )
     .map_err(sql_err)?;
     write_story_lists(tx, id.0, s)?;
-    log_change(tx, ChangeEntity::Story, id.0, "")?;
+    log_change(tx, at, ChangeEntity::Story, id.0, "")?;
     newsroom::write_revision(tx, id.0, version + 1, by, &input)?;
     Ok(Story {
         id,
@@ -624,14 +647,17 @@ fn update_story_tx(
     })
 }
 
-#[async_trait]
 impl Store for SqliteStore {
     fn backend(&self) -> &'static str {
         "sqlite"
     }
+}
 
+#[async_trait]
+impl StoryStore for SqliteStore {
     async fn upsert_sector(&self, slug: &Slug, name: &str, position: i32) -> StoreResult<Sector> {
         let (slug, name) = (slug.clone(), name.to_owned());
+        let at = self.now_ms();
         self.write(move |tx| {
             let id: i64 = tx
                 .query_row(
@@ -642,7 +668,7 @@ impl Store for SqliteStore {
                     |r| r.get(0),
                 )
                 .map_err(sql_err)?;
-            log_change(tx, ChangeEntity::Taxonomy, id, "sector")?;
+            log_change(tx, at, ChangeEntity::Taxonomy, id, "sector")?;
             Ok(Sector { id: SectorId(id), slug, name, position })
         })
         .await
@@ -681,6 +707,7 @@ impl Store for SqliteStore {
         position: i32,
     ) -> StoreResult<Edition> {
         let (slug, name) = (slug.clone(), name.to_owned());
+        let at = self.now_ms();
         self.write(move |tx| {
             let id: i64 = tx
                 .query_row(
@@ -691,7 +718,7 @@ impl Store for SqliteStore {
                     |r| r.get(0),
                 )
                 .map_err(sql_err)?;
-            log_change(tx, ChangeEntity::Taxonomy, id, "edition")?;
+            log_change(tx, at, ChangeEntity::Taxonomy, id, "edition")?;
             Ok(Edition {
                 id: EditionId(id),
                 slug,
@@ -740,6 +767,7 @@ impl Store for SqliteStore {
 
     async fn upsert_desk(&self, slug: &Slug, name: &str) -> StoreResult<Desk> {
         let (slug, name) = (slug.clone(), name.to_owned());
+        let at = self.now_ms();
         self.write(move |tx| {
             let id: i64 = tx
                 .query_row(
@@ -749,7 +777,7 @@ impl Store for SqliteStore {
                     |r| r.get(0),
                 )
                 .map_err(sql_err)?;
-            log_change(tx, ChangeEntity::Taxonomy, id, "desk")?;
+            log_change(tx, at, ChangeEntity::Taxonomy, id, "desk")?;
             Ok(Desk {
                 id: DeskId(id),
                 slug,
@@ -789,6 +817,7 @@ impl Store for SqliteStore {
         desk: Option<DeskId>,
     ) -> StoreResult<Author> {
         let (slug, name, bio) = (slug.clone(), name.to_owned(), bio.to_owned());
+        let at = self.now_ms();
         self.write(move |tx| {
             let id: i64 = tx
                 .query_row(
@@ -799,7 +828,7 @@ impl Store for SqliteStore {
                     |r| r.get(0),
                 )
                 .map_err(sql_err)?;
-            log_change(tx, ChangeEntity::Taxonomy, id, "author")?;
+            log_change(tx, at, ChangeEntity::Taxonomy, id, "author")?;
             Ok(Author {
                 id: AuthorId(id),
                 slug,
@@ -845,6 +874,7 @@ impl Store for SqliteStore {
 
     async fn upsert_tag(&self, slug: &Slug, name: &str) -> StoreResult<Tag> {
         let (slug, name) = (slug.clone(), name.to_owned());
+        let at = self.now_ms();
         self.write(move |tx| {
             let id: i64 = tx
                 .query_row(
@@ -854,7 +884,7 @@ impl Store for SqliteStore {
                     |r| r.get(0),
                 )
                 .map_err(sql_err)?;
-            log_change(tx, ChangeEntity::Taxonomy, id, "tag")?;
+            log_change(tx, at, ChangeEntity::Taxonomy, id, "tag")?;
             Ok(Tag {
                 id: TagId(id),
                 slug,
@@ -888,6 +918,7 @@ impl Store for SqliteStore {
 
     async fn insert_image(&self, input: &ImageInput) -> StoreResult<Image> {
         let input = input.clone();
+        let at = self.now_ms();
         self.write(move |tx| {
             let widths = input
                 .widths
@@ -911,7 +942,7 @@ impl Store for SqliteStore {
             )
             .map_err(sql_err)?;
             let id = tx.last_insert_rowid();
-            log_change(tx, ChangeEntity::Image, id, "")?;
+            log_change(tx, at, ChangeEntity::Image, id, "")?;
             Ok(image(id, input))
         })
         .await
@@ -947,8 +978,9 @@ impl Store for SqliteStore {
 
     async fn insert_story(&self, story: &StoryInput) -> StoreResult<Story> {
         let input = story.clone();
+        let at = self.now_ms();
         self.write(move |tx| {
-            let id = insert_story_by(tx, &input, None, true)?;
+            let id = insert_story_by(tx, &input, None, true, at)?;
             Ok(Story {
                 id: StoryId(id),
                 version: 1,
@@ -960,10 +992,11 @@ impl Store for SqliteStore {
 
     async fn insert_stories(&self, stories: &[StoryInput]) -> StoreResult<Vec<StoryId>> {
         let inputs = stories.to_vec();
+        let at = self.now_ms();
         self.write(move |tx| {
             inputs
                 .iter()
-                .map(|s| insert_story_tx(tx, s).map(StoryId))
+                .map(|s| insert_story_tx(tx, s, at).map(StoryId))
                 .collect()
         })
         .await
@@ -976,7 +1009,8 @@ impl Store for SqliteStore {
         story: &StoryInput,
     ) -> StoreResult<Story> {
         let input = story.clone();
-        self.write(move |tx| update_story_tx(tx, id, expected_version, input, None))
+        let at = self.now_ms();
+        self.write(move |tx| update_story_tx(tx, id, expected_version, input, None, at))
             .await
     }
 
@@ -1072,6 +1106,7 @@ impl Store for SqliteStore {
 
     async fn upsert_page(&self, p: &StaticPage) -> StoreResult<()> {
         let p = p.clone();
+        let at = self.now_ms();
         self.write(move |tx| {
             tx.execute(
                 "INSERT INTO static_pages (slug, title, body_md, body_html, position, updated_at) \
@@ -1081,7 +1116,7 @@ impl Store for SqliteStore {
                 params![p.slug.as_str(), p.title, p.body_md, p.body_html, p.position, ms(p.updated_at)],
             )
             .map_err(sql_err)?;
-            log_change(tx, ChangeEntity::Page, 0, p.slug.as_str())
+            log_change(tx, at, ChangeEntity::Page, 0, p.slug.as_str())
         })
         .await
     }
@@ -1154,7 +1189,10 @@ impl Store for SqliteStore {
         })
         .await
     }
+}
 
+#[async_trait]
+impl AudienceStore for SqliteStore {
     async fn add_views(&self, batch: &[ViewCount]) -> StoreResult<()> {
         let batch = batch.to_vec();
         self.write(move |tx| {
@@ -1202,7 +1240,10 @@ impl Store for SqliteStore {
         })
         .await
     }
+}
 
+#[async_trait]
+impl AccountStore for SqliteStore {
     async fn create_user(
         &self,
         email: &EmailAddress,
@@ -1412,7 +1453,10 @@ impl Store for SqliteStore {
         self.write(move |tx| newsroom::take_invitation(tx, &token_hash, ms(now)))
             .await
     }
+}
 
+#[async_trait]
+impl NewsroomStore for SqliteStore {
     async fn create_story(
         &self,
         story: &StoryInput,
@@ -1420,8 +1464,9 @@ impl Store for SqliteStore {
         audit: &AuditInput,
     ) -> StoreResult<Story> {
         let (input, audit) = (story.clone(), audit.clone());
+        let at = self.now_ms();
         self.write(move |tx| {
-            let id = insert_story_by(tx, &input, Some(by), true)?;
+            let id = insert_story_by(tx, &input, Some(by), true, at)?;
             let mut a = audit.clone();
             if a.target.is_empty() {
                 a.target = format!("story:{id}");
@@ -1445,8 +1490,9 @@ impl Store for SqliteStore {
         audit: Option<&AuditInput>,
     ) -> StoreResult<Story> {
         let (input, audit) = (story.clone(), audit.cloned());
+        let at = self.now_ms();
         self.write(move |tx| {
-            let saved = update_story_tx(tx, id, expected_version, input, by)?;
+            let saved = update_story_tx(tx, id, expected_version, input, by, at)?;
             if let Some(a) = audit {
                 newsroom::audit(tx, &a)?;
             }
@@ -1615,9 +1661,10 @@ impl Store for SqliteStore {
             right.to_owned(),
             audit.clone(),
         );
+        let now = self.now_ms();
         self.write(move |tx| {
             let at = input.updated_at;
-            let saved = update_story_tx(tx, story, expected_version, input, audit.user_id)?;
+            let saved = update_story_tx(tx, story, expected_version, input, audit.user_id, now)?;
             tx.execute(
                 "INSERT INTO corrections (story_id, wrong, right_text, at, by_user) VALUES (?1,?2,?3,?4,?5)",
                 params![story.0, wrong, right, ms(at), audit.user_id.map(|u| u.0)],
@@ -1687,7 +1734,7 @@ impl Store for SqliteStore {
                 input.status = StoryStatus::Published;
                 // The scheduled time is the publication time, even if the server was down then.
                 input.updated_at = input.published_at.unwrap_or(now).max(input.updated_at);
-                update_story_tx(tx, StoryId(id), version, input, None)?;
+                update_story_tx(tx, StoryId(id), version, input, None, ms(now))?;
                 newsroom::audit(
                     tx,
                     &AuditInput {
@@ -1838,7 +1885,10 @@ impl Store for SqliteStore {
         })
         .await
     }
+}
 
+#[async_trait]
+impl LoginStore for SqliteStore {
     async fn set_totp(
         &self,
         id: UserId,
@@ -2061,38 +2111,45 @@ impl Store for SqliteStore {
         })
         .await
     }
+}
 
+#[async_trait]
+impl WireStore for SqliteStore {
     async fn store_wire_item(
         &self,
         item: &WireItem,
         content_hash: &str,
-        cluster_id: i64,
+        cluster_id: ClusterId,
         tags: &WireTags,
         at: DateTime<Utc>,
-    ) -> StoreResult<(i64, WireOutcome)> {
+    ) -> StoreResult<(WireItemId, WireOutcome)> {
         let (item, hash, tags) = (item.clone(), content_hash.to_owned(), tags.clone());
-        self.write(move |tx| wire::store_item(tx, &item, &hash, cluster_id, &tags, ms(at)))
-            .await
+        self.write(move |tx| {
+            wire::store_item(tx, &item, &hash, cluster_id.0, &tags, ms(at))
+                .map(|(id, outcome)| (WireItemId(id), outcome))
+        })
+        .await
     }
 
     async fn store_wire_items(
         &self,
-        items: &[(WireItem, String, i64, WireTags)],
+        items: &[(WireItem, String, ClusterId, WireTags)],
         at: DateTime<Utc>,
-    ) -> StoreResult<Vec<(i64, WireOutcome)>> {
+    ) -> StoreResult<Vec<(WireItemId, WireOutcome)>> {
         let items = items.to_vec();
         self.write(move |tx| {
             items
                 .iter()
                 .map(|(item, hash, cluster, tags)| {
-                    wire::store_item(tx, item, hash, *cluster, tags, ms(at))
+                    wire::store_item(tx, item, hash, cluster.0, tags, ms(at))
+                        .map(|(id, outcome)| (WireItemId(id), outcome))
                 })
                 .collect()
         })
         .await
     }
 
-    async fn set_summary_drafts(&self, drafts: &[(i64, String)]) -> StoreResult<()> {
+    async fn set_summary_drafts(&self, drafts: &[(ClusterId, String)]) -> StoreResult<()> {
         let drafts = drafts.to_vec();
         self.write(move |tx| {
             let mut st = tx
@@ -2101,7 +2158,7 @@ impl Store for SqliteStore {
                 )
                 .map_err(sql_err)?;
             for (id, text) in &drafts {
-                st.execute(params![id, text]).map_err(sql_err)?;
+                st.execute(params![id.0, text]).map_err(sql_err)?;
             }
             Ok(())
         })
@@ -2155,12 +2212,12 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn get_wire_item(&self, id: i64) -> StoreResult<StoredWireItem> {
+    async fn get_wire_item(&self, id: WireItemId) -> StoreResult<StoredWireItem> {
         self.read(move |c| {
             let raw = c
                 .query_row(
                     &format!("SELECT {} FROM wire_items WHERE id = ?1", wire::ITEM_COLS),
-                    [id],
+                    [id.0],
                     wire::raw_item,
                 )
                 .map_err(sql_err)?;
@@ -2188,25 +2245,25 @@ impl Store for SqliteStore {
         self.read(move |c| wire::list_clusters(c, &q)).await
     }
 
-    async fn get_cluster(&self, id: i64) -> StoreResult<(WireCluster, Vec<StoredWireItem>)> {
+    async fn get_cluster(&self, id: ClusterId) -> StoreResult<(WireCluster, Vec<StoredWireItem>)> {
         // SQLite reads a negative LIMIT as "no limit".
-        self.read(move |c| wire::cluster_with_items(c, id, -1))
+        self.read(move |c| wire::cluster_with_items(c, id.0, -1))
             .await
     }
 
     async fn get_cluster_head(
         &self,
-        id: i64,
+        id: ClusterId,
         limit: usize,
     ) -> StoreResult<(WireCluster, Vec<StoredWireItem>)> {
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        self.read(move |c| wire::cluster_with_items(c, id, limit))
+        self.read(move |c| wire::cluster_with_items(c, id.0, limit))
             .await
     }
 
     async fn set_cluster_tags(
         &self,
-        id: i64,
+        id: ClusterId,
         sector: Option<&str>,
         editions: &[String],
     ) -> StoreResult<()> {
@@ -2216,19 +2273,24 @@ impl Store for SqliteStore {
             update_one(
                 tx,
                 "UPDATE wire_clusters SET sector = ?2, editions = ?3 WHERE id = ?1",
-                params![id, sector, editions],
+                params![id.0, sector, editions],
             )
         })
         .await
     }
 
-    async fn set_cluster_summary(&self, id: i64, summary: &str, accepted: bool) -> StoreResult<()> {
+    async fn set_cluster_summary(
+        &self,
+        id: ClusterId,
+        summary: &str,
+        accepted: bool,
+    ) -> StoreResult<()> {
         let summary = summary.to_owned();
         self.write(move |tx| {
             update_one(
                 tx,
                 "UPDATE wire_clusters SET summary = ?2, summary_accepted = ?3 WHERE id = ?1",
-                params![id, summary, accepted],
+                params![id.0, summary, accepted],
             )
         })
         .await
@@ -2239,15 +2301,16 @@ impl Store for SqliteStore {
         story: &StoryInput,
         by: UserId,
         audit: &AuditInput,
-        lineage: &[(i64, i64)],
+        lineage: &[(WireItemId, i64)],
     ) -> StoreResult<Story> {
         let (input, audit, lineage) = (story.clone(), audit.clone(), lineage.to_vec());
+        let at = self.now_ms();
         self.write(move |tx| {
-            let id = insert_story_by(tx, &input, Some(by), true)?;
+            let id = insert_story_by(tx, &input, Some(by), true, at)?;
             for (item, version) in &lineage {
                 tx.execute(
                     "INSERT INTO story_lineage (story_id, item_id, version) VALUES (?1,?2,?3)",
-                    params![id, item, version],
+                    params![id, item.0, version],
                 )
                 .map_err(sql_err)?;
             }
@@ -2265,12 +2328,12 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn lineage(&self, story: StoryId) -> StoreResult<Vec<(i64, i64)>> {
+    async fn lineage(&self, story: StoryId) -> StoreResult<Vec<(WireItemId, i64)>> {
         self.read(move |c| {
             let mut st = c
                 .prepare("SELECT item_id, version FROM story_lineage WHERE story_id = ?1 ORDER BY item_id")
                 .map_err(sql_err)?;
-            let rows = st.query_map([story.0], |r| Ok((r.get(0)?, r.get(1)?))).map_err(sql_err)?;
+            let rows = st.query_map([story.0], |r| Ok((WireItemId(r.get(0)?), r.get(1)?))).map_err(sql_err)?;
             collect(rows)
         })
         .await
@@ -2286,7 +2349,7 @@ impl Store for SqliteStore {
                 .map_err(sql_err)?;
             collect(rows)?
                 .into_iter()
-                .map(|(s, i, reason, at)| Ok(LineageFlag { story_id: StoryId(s), item_id: i, reason, at: from_ms(at)? }))
+                .map(|(s, i, reason, at)| Ok(LineageFlag { story_id: StoryId(s), item_id: WireItemId(i), reason, at: from_ms(at)? }))
                 .collect()
         })
         .await
@@ -2303,7 +2366,10 @@ impl Store for SqliteStore {
         })
         .await
     }
+}
 
+#[async_trait]
+impl SourceStore for SqliteStore {
     async fn create_source(
         &self,
         name: &str,
@@ -2335,11 +2401,11 @@ impl Store for SqliteStore {
         self.read(move |c| sources::list(c, ms(now))).await
     }
 
-    async fn get_source(&self, id: i64, now: DateTime<Utc>) -> StoreResult<Source> {
-        self.read(move |c| sources::load(c, id, ms(now))).await
+    async fn get_source(&self, id: SourceId, now: DateTime<Utc>) -> StoreResult<Source> {
+        self.read(move |c| sources::load(c, id.0, ms(now))).await
     }
 
-    async fn set_auto_publish(&self, id: i64, rule: Option<&AutoPublish>) -> StoreResult<()> {
+    async fn set_auto_publish(&self, id: SourceId, rule: Option<&AutoPublish>) -> StoreResult<()> {
         let rule = rule
             .map(serde_json::to_string)
             .transpose()
@@ -2348,17 +2414,17 @@ impl Store for SqliteStore {
             update_one(
                 tx,
                 "UPDATE wire_sources SET auto_publish = ?2 WHERE id = ?1",
-                params![id, rule],
+                params![id.0, rule],
             )
         })
         .await
     }
 
-    async fn source_token_hash(&self, id: i64) -> StoreResult<Option<String>> {
+    async fn source_token_hash(&self, id: SourceId) -> StoreResult<Option<String>> {
         self.read(move |c| {
             c.query_row(
                 "SELECT push_token_hash FROM wire_sources WHERE id = ?1",
-                [id],
+                [id.0],
                 |r| r.get(0),
             )
             .map_err(sql_err)
@@ -2368,7 +2434,7 @@ impl Store for SqliteStore {
 
     async fn update_source(
         &self,
-        id: i64,
+        id: SourceId,
         url: Option<&str>,
         poll_minutes: i64,
         enabled: bool,
@@ -2379,21 +2445,21 @@ impl Store for SqliteStore {
         let ca_pem = ca_pem.map(str::to_owned);
         self.write(move |tx| {
             let old: Option<String> = tx
-                .query_row("SELECT url FROM wire_sources WHERE id = ?1", [id], |r| {
+                .query_row("SELECT url FROM wire_sources WHERE id = ?1", [id.0], |r| {
                     r.get(0)
                 })
                 .map_err(sql_err)?;
             tx.execute(
                 "UPDATE wire_sources SET url = ?2, poll_minutes = ?3, enabled = ?4, ca_pem = ?5 \
                  WHERE id = ?1",
-                params![id, url, poll_minutes, enabled, ca_pem],
+                params![id.0, url, poll_minutes, enabled, ca_pem],
             )
             .map_err(sql_err)?;
             if old != url {
                 tx.execute(
                     "UPDATE wire_sources SET etag = NULL, last_modified = NULL, failures = 0, \
                      next_poll_at = ?2 WHERE id = ?1",
-                    params![id, ms(at)],
+                    params![id.0, ms(at)],
                 )
                 .map_err(sql_err)?;
             }
@@ -2402,13 +2468,13 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn set_source_token(&self, id: i64, push_token_hash: &str) -> StoreResult<()> {
+    async fn set_source_token(&self, id: SourceId, push_token_hash: &str) -> StoreResult<()> {
         let hash = push_token_hash.to_owned();
         self.write(move |tx| {
             update_one(
                 tx,
                 "UPDATE wire_sources SET push_token_hash = ?2 WHERE id = ?1",
-                params![id, hash],
+                params![id.0, hash],
             )
         })
         .await
@@ -2416,7 +2482,7 @@ impl Store for SqliteStore {
 
     async fn source_items_per_day(
         &self,
-        id: i64,
+        id: SourceId,
         now: DateTime<Utc>,
         days: usize,
     ) -> StoreResult<Vec<i64>> {
@@ -2424,7 +2490,7 @@ impl Store for SqliteStore {
         let days = days.clamp(1, 366);
         self.read(move |c| {
             let name: String = c
-                .query_row("SELECT name FROM wire_sources WHERE id = ?1", [id], |r| {
+                .query_row("SELECT name FROM wire_sources WHERE id = ?1", [id.0], |r| {
                     r.get(0)
                 })
                 .map_err(sql_err)?;
@@ -2452,19 +2518,19 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn record_poll(&self, id: i64, record: &PollRecord) -> StoreResult<()> {
+    async fn record_poll(&self, id: SourceId, record: &PollRecord) -> StoreResult<()> {
         let r = record.clone();
         self.write(move |tx| {
             let n = match &r.error {
                 None => tx.execute(
                     "UPDATE wire_sources SET last_success_at = ?2, failures = 0, next_poll_at = ?3, \
                      etag = coalesce(?4, etag), last_modified = coalesce(?5, last_modified) WHERE id = ?1",
-                    params![id, ms(r.at), ms(r.next_poll_at), r.etag, r.last_modified],
+                    params![id.0, ms(r.at), ms(r.next_poll_at), r.etag, r.last_modified],
                 ),
                 Some(e) => tx.execute(
                     "UPDATE wire_sources SET last_error = ?2, last_error_at = ?3, failures = failures + 1, \
                      next_poll_at = ?4 WHERE id = ?1",
-                    params![id, e, ms(r.at), ms(r.next_poll_at)],
+                    params![id.0, e, ms(r.at), ms(r.next_poll_at)],
                 ),
             }
             .map_err(sql_err)?;
@@ -2475,6 +2541,10 @@ impl Store for SqliteStore {
         })
         .await
     }
+}
+
+#[async_trait]
+impl JobStore for SqliteStore {
     async fn enqueue_jobs(
         &self,
         jobs: &[NewJob],

@@ -1,7 +1,7 @@
 //! SQL of agency sources.
 
 use super::{from_ms, sql_err};
-use newsdesk_domain::Source;
+use newsdesk_domain::{Source, SourceId};
 use newsdesk_store::StoreResult;
 use rusqlite::{Connection, Row};
 
@@ -53,7 +53,7 @@ fn raw(r: &Row<'_>) -> rusqlite::Result<Raw> {
 
 fn source(x: Raw) -> StoreResult<Source> {
     Ok(Source {
-        id: x.0,
+        id: SourceId(x.0),
         name: x.1,
         url: x.2,
         poll_minutes: x.3,

@@ -31,9 +31,9 @@ pub(crate) fn raw_item(r: &Row<'_>) -> rusqlite::Result<RawItem> {
 
 pub(crate) fn item(raw: RawItem) -> StoreResult<StoredWireItem> {
     Ok(StoredWireItem {
-        id: raw.0,
+        id: WireItemId(raw.0),
         item: unjson(&raw.1)?,
-        cluster_id: raw.2,
+        cluster_id: ClusterId(raw.2),
         received_at: from_ms(raw.3)?,
         sector: raw.4,
         editions: unjson(&raw.5)?,
@@ -81,7 +81,7 @@ pub(crate) fn raw_cluster(r: &Row<'_>) -> rusqlite::Result<RawCluster> {
 
 pub(crate) fn cluster(raw: RawCluster) -> StoreResult<WireCluster> {
     Ok(WireCluster {
-        id: raw.0,
+        id: ClusterId(raw.0),
         headline: raw.1,
         summary: raw.2,
         summary_accepted: raw.3,

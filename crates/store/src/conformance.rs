@@ -1,37 +1,130 @@
 //! The conformance suite: behaviour every [`Store`] backend must show.
 //!
-//! A backend runs it with [`conformance_tests!`](crate::conformance_tests), giving an expression
-//! that makes a fresh, empty, migrated store. Each case panics with a message on failure.
+//! It is split in parts, one per section of the store ([`stories`], [`audience`], [`accounts`],
+//! [`newsroom`], [`login`], [`wire`], [`sources`], [`jobs`]), so a backend can be brought up
+//! section by section. A backend's tests run it all with
+//! [`conformance_tests!`](crate::conformance_tests) (one `#[tokio::test]` per case, in a module
+//! per part), given an expression that makes a fresh, empty, migrated store; or call
+//! [`run_all`] or one part's `run` with a function making such stores. Each case panics with a
+//! message on failure.
+//!
+//! Compiled only with the `conformance` feature, which backends enable in their
+//! dev-dependencies, so the product does not carry it.
 
 use crate::{Conflict, Store, StoreError};
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
 use newsdesk_domain::*;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
 
-/// Expands to one `#[tokio::test]` per conformance case; `$make` is an async expression giving a
-/// fresh store (anything that derefs to `dyn Store`).
+/// Expands to one `#[tokio::test]` per conformance case, in a module per part (`stories::…`,
+/// `jobs::…`); `$make` is an expression (it may `.await`) giving a fresh store (anything that
+/// derefs to a `Store`).
 #[macro_export]
 macro_rules! conformance_tests {
     ($make:expr) => {
-        $crate::conformance_tests!(@cases $make;
-            taxonomy_roundtrip, upsert_renames_instead_of_duplicating, story_roundtrip,
-            slug_is_unique, stale_version_is_refused, slug_change_keeps_redirect,
-            changes_are_monotonic_and_paged, published_cards_exclude_drafts,
-            batch_insert_is_atomic, pages_roundtrip, views_accumulate, images_roundtrip,
-            missing_rows_are_not_found, accounts_and_sessions, invitations_are_single_use,
-            every_save_keeps_a_revision, corrections_move_the_story, scheduled_stories_publish_once,
-            desk_queries_filter, audit_log_pages, presence_and_autosave,
-            second_factor_and_resets, wire_items_version_cluster_and_flag,
-            sources_keep_their_health, half_done_logins_and_the_login_throttle,
-            wire_embargoes_are_kept, jobs_are_claimed_once_retried_and_dead_lettered,
-            login_attempts_are_taken_atomically);
+        $crate::conformance_tests!(@table [tests $make]);
     };
-    (@cases $make:expr; $($case:ident),*) => {$(
-        #[tokio::test]
-        async fn $case() {
-            let store = $make;
-            $crate::conformance::$case(&*store).await;
+    // The one list of parts and their cases; the modes below expand it.
+    (@table $mode:tt) => {
+        $crate::conformance_tests!(@each $mode
+            stories [
+                taxonomy_roundtrip upsert_renames_instead_of_duplicating story_roundtrip
+                slug_is_unique stale_version_is_refused slug_change_keeps_redirect
+                changes_are_monotonic_and_paged published_cards_exclude_drafts
+                batch_insert_is_atomic pages_roundtrip images_roundtrip
+                missing_rows_are_not_found
+            ]
+            audience [views_accumulate]
+            accounts [accounts_and_sessions invitations_are_single_use]
+            newsroom [
+                every_save_keeps_a_revision corrections_move_the_story
+                scheduled_stories_publish_once desk_queries_filter audit_log_pages
+                presence_and_autosave
+            ]
+            login [
+                second_factor_and_resets half_done_logins_and_the_login_throttle
+                login_attempts_are_taken_atomically
+            ]
+            wire [wire_items_version_cluster_and_flag wire_embargoes_are_kept]
+            sources [sources_keep_their_health]
+            jobs [jobs_are_claimed_once_retried_and_dead_lettered]
+        );
+    };
+    (@each [tests $make:expr] $($part:ident [$($case:ident)*])*) => {$(
+        mod $part {
+            #[allow(unused_imports)]
+            use super::*;
+            $(
+                #[tokio::test]
+                async fn $case() {
+                    let store = $make;
+                    $crate::conformance::$case(&*store).await;
+                }
+            )*
         }
     )*};
+    (@each [parts] $($part:ident [$($case:ident)*])*) => {
+        $(
+            #[doc = concat!("The `", stringify!($part), "` part of the suite.")]
+            pub mod $part {
+                use super::{Case, MakeStore};
+
+                /// This part's cases, by name.
+                pub const CASES: &[(&str, Case)] = &[$(
+                    (stringify!($case), |s| Box::pin(super::$case(s))),
+                )*];
+
+                /// Runs this part alone, each case on a fresh store from `make`.
+                pub async fn run<F: MakeStore>(mut make: F) {
+                    super::run_cases(stringify!($part), CASES, &mut make).await;
+                }
+            }
+        )*
+
+        /// Every part, by name, in order.
+        pub const PARTS: &[(&str, &[(&str, Case)])] = &[$((stringify!($part), $part::CASES)),*];
+    };
+}
+
+crate::conformance_tests!(@table [parts]);
+
+/// One conformance case: given a fresh store, it panics if the store misbehaves.
+pub type Case = for<'a> fn(&'a dyn Store) -> Pin<Box<dyn Future<Output = ()> + 'a>>;
+
+/// Makes a fresh, empty, migrated store for each case.
+pub trait MakeStore {
+    /// The store's making.
+    type Fut: Future<Output = Arc<dyn Store>>;
+    /// A fresh store.
+    fn make(&mut self) -> Self::Fut;
+}
+
+impl<F, Fut> MakeStore for F
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Arc<dyn Store>>,
+{
+    type Fut = Fut;
+    fn make(&mut self) -> Fut {
+        self()
+    }
+}
+
+async fn run_cases<F: MakeStore>(part: &str, cases: &[(&str, Case)], make: &mut F) {
+    for (name, case) in cases {
+        let store = make.make().await;
+        eprintln!("conformance: {part}::{name}");
+        case(&*store).await;
+    }
+}
+
+/// Runs the whole suite, part by part, each case on a fresh store from `make`.
+pub async fn run_all<F: MakeStore>(mut make: F) {
+    for (part, cases) in PARTS {
+        run_cases(part, cases, &mut make).await;
+    }
 }
 
 fn t0() -> DateTime<Utc> {
@@ -1115,7 +1208,7 @@ pub async fn wire_embargoes_are_kept(s: &dyn Store) {
     let mut a = wire("Agency A", "e-1", 1, "Embargoed report");
     a.embargo = Some(noon);
     let (id, _) = s
-        .store_wire_item(&a, "h1", 300, &tags, t0())
+        .store_wire_item(&a, "h1", ClusterId(300), &tags, t0())
         .await
         .expect("store");
     assert_eq!(
@@ -1123,16 +1216,20 @@ pub async fn wire_embargoes_are_kept(s: &dyn Store) {
         Some(noon)
     );
     assert_eq!(
-        s.get_cluster(300).await.expect("cluster").0.embargo,
+        s.get_cluster(ClusterId(300))
+            .await
+            .expect("cluster")
+            .0
+            .embargo,
         Some(noon)
     );
     let mut b = wire("Agency B", "e-2", 1, "Later embargo");
     b.embargo = Some(noon + Duration::hours(1));
-    s.store_wire_item(&b, "h2", 300, &tags, t0())
+    s.store_wire_item(&b, "h2", ClusterId(300), &tags, t0())
         .await
         .expect("store b");
     let c = wire("Agency C", "e-3", 1, "No embargo");
-    s.store_wire_item(&c, "h3", 300, &tags, t0())
+    s.store_wire_item(&c, "h3", ClusterId(300), &tags, t0())
         .await
         .expect("store c");
     let listed = s
@@ -1142,23 +1239,32 @@ pub async fn wire_embargoes_are_kept(s: &dyn Store) {
         })
         .await
         .expect("list");
-    let cl = listed.iter().find(|c| c.id == 300).expect("listed");
+    let cl = listed
+        .iter()
+        .find(|c| c.id == ClusterId(300))
+        .expect("listed");
     assert_eq!(cl.embargo, Some(noon + Duration::hours(1)), "the latest");
     // The agency withdraws the later one: the cluster's embargo is the usable items' latest.
     b.version = 2;
     b.status = WireStatus::Withdrawn;
-    s.store_wire_item(&b, "h2w", 300, &tags, t0())
+    s.store_wire_item(&b, "h2w", ClusterId(300), &tags, t0())
         .await
         .expect("withdraw");
-    assert_eq!(s.get_cluster(300).await.expect("c").0.embargo, Some(noon));
+    assert_eq!(
+        s.get_cluster(ClusterId(300)).await.expect("c").0.embargo,
+        Some(noon)
+    );
     // A newer version lifts the embargo.
     a.version = 2;
     a.embargo = None;
-    s.store_wire_item(&a, "h1b", 300, &tags, t0())
+    s.store_wire_item(&a, "h1b", ClusterId(300), &tags, t0())
         .await
         .expect("lift");
     assert_eq!(s.get_wire_item(id).await.expect("item").item.embargo, None);
-    assert_eq!(s.get_cluster(300).await.expect("c").0.embargo, None);
+    assert_eq!(
+        s.get_cluster(ClusterId(300)).await.expect("c").0.embargo,
+        None
+    );
 }
 
 /// Agency items: new, exact re-send, newer and older versions, clusters, lineage and the flags a
@@ -1172,12 +1278,12 @@ pub async fn wire_items_version_cluster_and_flag(s: &dyn Store) {
     };
     let a1 = wire("Agency A", "a-1", 1, "Floods hit the Kenyan coast");
     let (id, out) = s
-        .store_wire_item(&a1, "h1", 100, &tags, t0())
+        .store_wire_item(&a1, "h1", ClusterId(100), &tags, t0())
         .await
         .expect("store");
     assert_eq!(out, WireOutcome::New);
     assert_eq!(
-        s.store_wire_item(&a1, "h1", 100, &tags, t0())
+        s.store_wire_item(&a1, "h1", ClusterId(100), &tags, t0())
             .await
             .expect("again")
             .1,
@@ -1187,14 +1293,20 @@ pub async fn wire_items_version_cluster_and_flag(s: &dyn Store) {
     let mut b1 = wire("Agency B", "b-1", 1, "Kenya floods: coast under water");
     b1.urgency = Some(1);
     b1.language = Some("sw".into());
-    s.store_wire_item(&b1, "h2", 100, &tags, t0() + Duration::minutes(5))
-        .await
-        .expect("store b");
+    s.store_wire_item(
+        &b1,
+        "h2",
+        ClusterId(100),
+        &tags,
+        t0() + Duration::minutes(5),
+    )
+    .await
+    .expect("store b");
     let other = wire("Agency A", "a-2", 1, "Budget passed");
     s.store_wire_item(
         &other,
         "h3",
-        200,
+        ClusterId(200),
         &WireTags::default(),
         t0() + Duration::minutes(6),
     )
@@ -1209,7 +1321,7 @@ pub async fn wire_items_version_cluster_and_flag(s: &dyn Store) {
         .expect("list");
     assert_eq!(
         clusters.iter().map(|c| c.id).collect::<Vec<_>>(),
-        [100, 200],
+        [ClusterId(100), ClusterId(200)],
         "most urgent first"
     );
     assert_eq!(clusters[0].items, 2);
@@ -1243,7 +1355,10 @@ pub async fn wire_items_version_cluster_and_flag(s: &dyn Store) {
         })
         .await
         .expect("q");
-    assert_eq!(by_sector.iter().map(|c| c.id).collect::<Vec<_>>(), [100]);
+    assert_eq!(
+        by_sector.iter().map(|c| c.id).collect::<Vec<_>>(),
+        [ClusterId(100)]
+    );
     let recent = s
         .list_clusters(&WireQuery {
             since: Some(t0() + Duration::minutes(6)),
@@ -1254,26 +1369,32 @@ pub async fn wire_items_version_cluster_and_flag(s: &dyn Store) {
         .expect("q");
     assert_eq!(
         recent.iter().map(|c| c.id).collect::<Vec<_>>(),
-        [200],
+        [ClusterId(200)],
         "only clusters changed since the given time"
     );
-    let (cl, items) = s.get_cluster(100).await.expect("cluster");
-    assert_eq!((cl.id, items.len()), (100, 2));
+    let (cl, items) = s.get_cluster(ClusterId(100)).await.expect("cluster");
+    assert_eq!((cl.id, items.len()), (ClusterId(100), 2));
     assert_eq!(items[0].evidence, ["Kenyan"]);
-    s.set_cluster_tags(200, Some("economy"), &["west-africa".to_owned()])
+    s.set_cluster_tags(ClusterId(200), Some("economy"), &["west-africa".to_owned()])
         .await
         .expect("retag");
-    let (retagged, _) = s.get_cluster(200).await.expect("cluster");
+    let (retagged, _) = s.get_cluster(ClusterId(200)).await.expect("cluster");
     assert_eq!(retagged.sector.as_deref(), Some("economy"));
     assert_eq!(retagged.editions, ["west-africa"]);
     assert!(matches!(
-        s.set_cluster_tags(999_999, None, &[]).await,
+        s.set_cluster_tags(ClusterId(999_999), None, &[]).await,
         Err(StoreError::NotFound)
     ));
-    s.set_cluster_summary(100, "Floods on the coast.", true)
+    s.set_cluster_summary(ClusterId(100), "Floods on the coast.", true)
         .await
         .expect("summary");
-    assert!(s.get_cluster(100).await.expect("c").0.summary_accepted);
+    assert!(
+        s.get_cluster(ClusterId(100))
+            .await
+            .expect("c")
+            .0
+            .summary_accepted
+    );
     // A story built on the item, then a correction and a withdrawal of the item.
     let u = s
         .create_user(
@@ -1297,7 +1418,7 @@ pub async fn wire_items_version_cluster_and_flag(s: &dyn Store) {
     assert_eq!(s.lineage(story.id).await.expect("lineage"), vec![(id, 1)]);
     let old = wire("Agency A", "a-1", 0, "Older");
     assert_eq!(
-        s.store_wire_item(&old, "h0", 100, &tags, t0())
+        s.store_wire_item(&old, "h0", ClusterId(100), &tags, t0())
             .await
             .expect("old")
             .1,
@@ -1308,7 +1429,7 @@ pub async fn wire_items_version_cluster_and_flag(s: &dyn Store) {
     v2.version = 2;
     v2.headline = "Floods hit the Kenyan coast, 12 dead".into();
     assert_eq!(
-        s.store_wire_item(&v2, "h4", 100, &tags, t0() + Duration::hours(1))
+        s.store_wire_item(&v2, "h4", ClusterId(100), &tags, t0() + Duration::hours(1))
             .await
             .expect("v2")
             .1,
@@ -1327,10 +1448,16 @@ pub async fn wire_items_version_cluster_and_flag(s: &dyn Store) {
     gone.version = 3;
     gone.status = WireStatus::Withdrawn;
     assert_eq!(
-        s.store_wire_item(&gone, "h5", 100, &tags, t0() + Duration::hours(2))
-            .await
-            .expect("w")
-            .1,
+        s.store_wire_item(
+            &gone,
+            "h5",
+            ClusterId(100),
+            &tags,
+            t0() + Duration::hours(2)
+        )
+        .await
+        .expect("w")
+        .1,
         WireOutcome::Withdrawn(vec![story.id])
     );
     let flags = s.lineage_flags().await.expect("flags");
@@ -1352,19 +1479,19 @@ pub async fn wire_items_version_cluster_and_flag(s: &dyn Store) {
         (
             wire("Agency C", "c-1", 1, "One"),
             "hc1".to_owned(),
-            300,
+            ClusterId(300),
             WireTags::default(),
         ),
         (
             wire("Agency C", "c-2", 1, "Two"),
             "hc2".to_owned(),
-            300,
+            ClusterId(300),
             WireTags::default(),
         ),
         (
             wire("Agency C", "c-1", 1, "One"),
             "hc1".to_owned(),
-            300,
+            ClusterId(300),
             WireTags::default(),
         ),
     ];
@@ -1373,17 +1500,27 @@ pub async fn wire_items_version_cluster_and_flag(s: &dyn Store) {
         outs.iter().map(|o| o.1.clone()).collect::<Vec<_>>(),
         [WireOutcome::New, WireOutcome::New, WireOutcome::Duplicate]
     );
-    assert_eq!(s.get_cluster(300).await.expect("c").1.len(), 2);
-    assert_eq!(s.get_cluster_head(300, 1).await.expect("c").1.len(), 1);
+    assert_eq!(s.get_cluster(ClusterId(300)).await.expect("c").1.len(), 2);
+    assert_eq!(
+        s.get_cluster_head(ClusterId(300), 1)
+            .await
+            .expect("c")
+            .1
+            .len(),
+        1
+    );
     s.set_summary_drafts(&[
-        (300, "Draft.".into()),
-        (100, "Not over an accepted one.".into()),
+        (ClusterId(300), "Draft.".into()),
+        (ClusterId(100), "Not over an accepted one.".into()),
     ])
     .await
     .expect("drafts");
-    assert_eq!(s.get_cluster(300).await.expect("c").0.summary, "Draft.");
     assert_eq!(
-        s.get_cluster(100).await.expect("c").0.summary,
+        s.get_cluster(ClusterId(300)).await.expect("c").0.summary,
+        "Draft."
+    );
+    assert_eq!(
+        s.get_cluster(ClusterId(100)).await.expect("c").0.summary,
         "Floods on the coast."
     );
     let found = s
@@ -1462,7 +1599,7 @@ pub async fn sources_keep_their_health(s: &dyn Store) {
     s.store_wire_item(
         &wire("Agency A", "x", 1, "h"),
         "h",
-        1,
+        ClusterId(1),
         &WireTags::default(),
         t0(),
     )
@@ -1492,7 +1629,7 @@ pub async fn sources_keep_their_health(s: &dyn Store) {
     s.store_wire_item(
         &wire("Agency A", "y", 1, "h2"),
         "h2",
-        2,
+        ClusterId(2),
         &WireTags::default(),
         t0() + Duration::hours(36),
     )
@@ -1533,11 +1670,12 @@ pub async fn sources_keep_their_health(s: &dyn Store) {
         Some("newhash")
     );
     assert!(matches!(
-        s.set_source_token(987_654, "x").await,
+        s.set_source_token(SourceId(987_654), "x").await,
         Err(StoreError::NotFound)
     ));
     assert!(matches!(
-        s.update_source(987_654, None, 5, true, None, t0()).await,
+        s.update_source(SourceId(987_654), None, 5, true, None, t0())
+            .await,
         Err(StoreError::NotFound)
     ));
 }

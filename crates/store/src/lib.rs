@@ -1,6 +1,8 @@
-//! The storage contract: one trait every backend implements, its error type, and the conformance
-//! suite every backend must pass (so SQLite and PostgreSQL cannot drift apart).
+//! The storage contract: one trait every backend implements (made of a trait per section), its
+//! error type, and the conformance suite every backend must pass (so SQLite and PostgreSQL cannot
+//! drift apart; behind the `conformance` feature, for backends' tests).
 
+#[cfg(feature = "conformance")]
 pub mod conformance;
 
 use async_trait::async_trait;
@@ -77,18 +79,46 @@ impl StoreError {
     }
 }
 
+/// The section traits, for code that calls store methods on a concrete backend or a generic
+/// `S: Store` (on `dyn Store` they resolve without it).
+pub mod prelude {
+    pub use crate::{
+        AccountStore, AudienceStore, JobStore, LoginStore, NewsroomStore, SourceStore, Store,
+        StoryStore, WireStore,
+    };
+}
+
 /// Result alias for store calls.
 pub type StoreResult<T> = Result<T, StoreError>;
 
-/// The newsroom's storage.
+/// The newsroom's storage: every section below, which a backend implements one by one.
 ///
 /// Every write that changes something readers can see also appends a row to the `changes` log in the
 /// same transaction, so caches, search and other nodes can follow it.
-#[async_trait]
-pub trait Store: Send + Sync + 'static {
+///
+/// Callers hold an `Arc<dyn Store>`; the sections' methods are called on it directly. Code that
+/// calls them on a concrete backend (or a generic `S: Store`) imports [`prelude`].
+pub trait Store:
+    StoryStore
+    + AudienceStore
+    + AccountStore
+    + NewsroomStore
+    + LoginStore
+    + WireStore
+    + SourceStore
+    + JobStore
+    + Send
+    + Sync
+    + 'static
+{
     /// Which backend this is ("sqlite", "postgres"), for logs.
     fn backend(&self) -> &'static str;
+}
 
+/// The site's content, which the read model follows: taxonomy, images, stories, static pages
+/// and the change log.
+#[async_trait]
+pub trait StoryStore: Send + Sync {
     // --- taxonomy ---
 
     /// Creates or renames a sector by slug.
@@ -175,14 +205,22 @@ pub trait Store: Send + Sync + 'static {
     async fn changes_since(&self, after: i64, limit: usize) -> StoreResult<Vec<Change>>;
     /// The newest change-log position (0 when empty).
     async fn last_change_seq(&self) -> StoreResult<i64>;
+}
 
+/// Counted views (trending and the audience pages).
+#[async_trait]
+pub trait AudienceStore: Send + Sync {
     // --- audience ---
 
     /// Adds a batch of counted views in one transaction (summing into existing rows).
     async fn add_views(&self, batch: &[ViewCount]) -> StoreResult<()>;
     /// Daily view counts from `since` on.
     async fn views_since(&self, since: NaiveDate) -> StoreResult<Vec<ViewCount>>;
+}
 
+/// Accounts, sessions and invitations.
+#[async_trait]
+pub trait AccountStore: Send + Sync {
     // --- accounts and sessions ---
 
     /// Makes an account. A taken e-mail address is a [`StoreError::Conflict`].
@@ -233,7 +271,12 @@ pub trait Store: Send + Sync + 'static {
         token_hash: &str,
         now: DateTime<Utc>,
     ) -> StoreResult<Option<Invitation>>;
+}
 
+/// The newsroom: writing, revisions, corrections, scheduled publishing, the audit log,
+/// presence and autosave.
+#[async_trait]
+pub trait NewsroomStore: Send + Sync {
     // --- the newsroom ---
 
     /// Saves a new story written by `by`, with its first revision and an audit line.
@@ -315,7 +358,11 @@ pub trait Store: Send + Sync + 'static {
     ) -> StoreResult<Option<(DateTime<Utc>, String)>>;
     /// Drops one user's autosaved text (after a real save).
     async fn delete_autosave(&self, story: StoryId, user: UserId) -> StoreResult<()>;
+}
 
+/// Logging in safely: second factor, half-done logins, the login throttle and password resets.
+#[async_trait]
+pub trait LoginStore: Send + Sync {
     // --- second factor and password resets ---
 
     /// Sets (or with `None` removes) an account's TOTP secret (base32).
@@ -375,7 +422,11 @@ pub trait Store: Send + Sync + 'static {
         token_hash: &str,
         now: DateTime<Utc>,
     ) -> StoreResult<Option<UserId>>;
+}
 
+/// The wire desk: agency items, clusters, summaries and the lineage of stories built on them.
+#[async_trait]
+pub trait WireStore: Send + Sync {
     // --- the wire desk ---
 
     /// Stores an agency item in one transaction: new (in `cluster_id`, made if needed), a newer
@@ -385,18 +436,18 @@ pub trait Store: Send + Sync + 'static {
         &self,
         item: &WireItem,
         content_hash: &str,
-        cluster_id: i64,
+        cluster_id: ClusterId,
         tags: &WireTags,
         at: DateTime<Utc>,
-    ) -> StoreResult<(i64, WireOutcome)>;
-    /// Stores many agency items in one transaction (each as [`Store::store_wire_item`]).
+    ) -> StoreResult<(WireItemId, WireOutcome)>;
+    /// Stores many agency items in one transaction (each as [`WireStore::store_wire_item`]).
     async fn store_wire_items(
         &self,
-        items: &[(WireItem, String, i64, WireTags)],
+        items: &[(WireItem, String, ClusterId, WireTags)],
         at: DateTime<Utc>,
-    ) -> StoreResult<Vec<(i64, WireOutcome)>>;
+    ) -> StoreResult<Vec<(WireItemId, WireOutcome)>>;
     /// Replaces the summary drafts of many clusters in one transaction (accepted ones are kept).
-    async fn set_summary_drafts(&self, drafts: &[(i64, String)]) -> StoreResult<()>;
+    async fn set_summary_drafts(&self, drafts: &[(ClusterId, String)]) -> StoreResult<()>;
     /// The stored items with these (agency, agency id) keys; missing ones are left out.
     async fn find_wire_items(&self, keys: &[(String, String)]) -> StoreResult<Vec<StoredWireItem>>;
     /// The stored item with this agency and id.
@@ -406,25 +457,30 @@ pub trait Store: Send + Sync + 'static {
         agency_id: &str,
     ) -> StoreResult<Option<StoredWireItem>>;
     /// One stored item by its database id.
-    async fn get_wire_item(&self, id: i64) -> StoreResult<StoredWireItem>;
+    async fn get_wire_item(&self, id: WireItemId) -> StoreResult<StoredWireItem>;
     /// Items received since `since` (to rebuild the clusterer at start).
     async fn recent_wire_items(&self, since: DateTime<Utc>) -> StoreResult<Vec<StoredWireItem>>;
     /// Clusters for the inbox: most urgent first, then newest.
     async fn list_clusters(&self, query: &WireQuery) -> StoreResult<Vec<WireCluster>>;
     /// One cluster and its items, oldest first.
-    async fn get_cluster(&self, id: i64) -> StoreResult<(WireCluster, Vec<StoredWireItem>)>;
+    async fn get_cluster(&self, id: ClusterId) -> StoreResult<(WireCluster, Vec<StoredWireItem>)>;
     /// One cluster and its first `limit` items (bounded work for large clusters).
     async fn get_cluster_head(
         &self,
-        id: i64,
+        id: ClusterId,
         limit: usize,
     ) -> StoreResult<(WireCluster, Vec<StoredWireItem>)>;
     /// Replaces a cluster's summary; `accepted` when an editor accepted or wrote it.
-    async fn set_cluster_summary(&self, id: i64, summary: &str, accepted: bool) -> StoreResult<()>;
+    async fn set_cluster_summary(
+        &self,
+        id: ClusterId,
+        summary: &str,
+        accepted: bool,
+    ) -> StoreResult<()>;
     /// Replaces a cluster's suggested sector and editions (the desk corrects the tagger).
     async fn set_cluster_tags(
         &self,
-        id: i64,
+        id: ClusterId,
         sector: Option<&str>,
         editions: &[String],
     ) -> StoreResult<()>;
@@ -434,15 +490,19 @@ pub trait Store: Send + Sync + 'static {
         story: &StoryInput,
         by: UserId,
         audit: &AuditInput,
-        lineage: &[(i64, i64)],
+        lineage: &[(WireItemId, i64)],
     ) -> StoreResult<Story>;
     /// The agency items (id, version) a story is built on.
-    async fn lineage(&self, story: StoryId) -> StoreResult<Vec<(i64, i64)>>;
+    async fn lineage(&self, story: StoryId) -> StoreResult<Vec<(WireItemId, i64)>>;
     /// Unresolved flags on stories whose agency items were withdrawn or corrected.
     async fn lineage_flags(&self) -> StoreResult<Vec<LineageFlag>>;
     /// Marks a story's flags as dealt with.
     async fn resolve_lineage_flags(&self, story: StoryId, at: DateTime<Utc>) -> StoreResult<()>;
+}
 
+/// Agency sources: polled feeds and push endpoints, with their health.
+#[async_trait]
+pub trait SourceStore: Send + Sync {
     // --- agency sources ---
 
     /// Adds a source (polled when it has a `url`; pushes authenticate with the token's hash).
@@ -458,16 +518,16 @@ pub trait Store: Send + Sync + 'static {
     /// Every source with its health (items counted over the 24 hours before `now`).
     async fn list_sources(&self, now: DateTime<Utc>) -> StoreResult<Vec<Source>>;
     /// One source with its health.
-    async fn get_source(&self, id: i64, now: DateTime<Utc>) -> StoreResult<Source>;
+    async fn get_source(&self, id: SourceId, now: DateTime<Utc>) -> StoreResult<Source>;
     /// Sets or (with `None`) clears a source's auto-publish rule.
-    async fn set_auto_publish(&self, id: i64, rule: Option<&AutoPublish>) -> StoreResult<()>;
+    async fn set_auto_publish(&self, id: SourceId, rule: Option<&AutoPublish>) -> StoreResult<()>;
     /// The hash of a source's push token.
-    async fn source_token_hash(&self, id: i64) -> StoreResult<Option<String>>;
+    async fn source_token_hash(&self, id: SourceId) -> StoreResult<Option<String>>;
     /// Changes a source's feed address, polling interval, whether it is on and its own CA
     /// certificates. A changed address forgets the old feed's validators and is polled at `at`.
     async fn update_source(
         &self,
-        id: i64,
+        id: SourceId,
         url: Option<&str>,
         poll_minutes: i64,
         enabled: bool,
@@ -475,18 +535,22 @@ pub trait Store: Send + Sync + 'static {
         at: DateTime<Utc>,
     ) -> StoreResult<()>;
     /// Replaces a source's push token (by its hash); the old token stops working at once.
-    async fn set_source_token(&self, id: i64, push_token_hash: &str) -> StoreResult<()>;
+    async fn set_source_token(&self, id: SourceId, push_token_hash: &str) -> StoreResult<()>;
     /// Items received from a source in each of the last `days` 24-hour periods before `now`,
     /// the most recent first.
     async fn source_items_per_day(
         &self,
-        id: i64,
+        id: SourceId,
         now: DateTime<Utc>,
         days: usize,
     ) -> StoreResult<Vec<i64>>;
     /// Records a poll or push: success (validators, failures reset) or an error (failures + 1).
-    async fn record_poll(&self, id: i64, record: &PollRecord) -> StoreResult<()>;
+    async fn record_poll(&self, id: SourceId, record: &PollRecord) -> StoreResult<()>;
+}
 
+/// Background jobs (the `jobs` table): queue, claim with a lease, finish, retry, prune.
+#[async_trait]
+pub trait JobStore: Send + Sync {
     // --- background jobs ---
 
     /// Queues jobs in one transaction. A job whose `dedupe` key is held by a queued or running

@@ -1069,7 +1069,7 @@ async fn wire_cluster(
     id: i64,
     query_saved: bool,
 ) -> Result<Response<Body>, AppError> {
-    let (cluster, items) = st.app.wire_cluster(&a.user, id).await?;
+    let (cluster, items) = st.app.wire_cluster(&a.user, ClusterId(id)).await?;
     let now = st.app.now();
     let first_text = items
         .first()
@@ -1471,7 +1471,7 @@ pub async fn push(st: &WebState, req: Request) -> Response<Body> {
         .map(str::to_owned);
     // The token is checked before a byte of the body is read: an unauthenticated push is
     // answered at once, whatever it promised to send.
-    let grant = match st.app.authorize_push(id, &token).await {
+    let grant = match st.app.authorize_push(SourceId(id), &token).await {
         Ok(g) => g,
         Err(e) => return push_error(e),
     };
@@ -2272,7 +2272,7 @@ async fn route(
             let id: i64 = id.parse().map_err(|_| AppError::NotFound)?;
             let sector = Some(form.get("sector")).filter(|s| !s.trim().is_empty());
             st.app
-                .retag_cluster(&a.user, id, sector, &form.all("edition"))
+                .retag_cluster(&a.user, ClusterId(id), sector, &form.all("edition"))
                 .await?;
             Ok(see_other(&format!("/newsroom/wire/{id}?saved=1")))
         }
@@ -2289,7 +2289,7 @@ async fn route(
         (["wire", id, "summary"], true) => {
             let id: i64 = id.parse().map_err(|_| AppError::NotFound)?;
             st.app
-                .accept_summary(&a.user, id, form.get("summary"))
+                .accept_summary(&a.user, ClusterId(id), form.get("summary"))
                 .await?;
             Ok(see_other(&format!("/newsroom/wire/{id}")))
         }

@@ -62,7 +62,7 @@ pub(super) async fn page(
     id: i64,
     out: Outcome,
 ) -> Result<Response<Body>, AppError> {
-    let (src, per_day) = st.app.source_health(&a.user, id, DAYS).await?;
+    let (src, per_day) = st.app.source_health(&a.user, SourceId(id), DAYS).await?;
     let base = st.app.site.base_url.trim_end_matches('/').to_owned();
     let per_day = per_day
         .into_iter()
@@ -196,7 +196,7 @@ pub(super) async fn save_settings(
         .app
         .update_source(
             &a.user,
-            id,
+            SourceId(id),
             form.get("url"),
             minutes,
             enabled,
@@ -225,7 +225,7 @@ pub(super) async fn new_token(
     a: &Authed,
     id: i64,
 ) -> Result<Response<Body>, AppError> {
-    let token = st.app.new_source_token(&a.user, id).await?;
+    let token = st.app.new_source_token(&a.user, SourceId(id)).await?;
     let note = format!(
         "New push token (shown once; the old one no longer works): \"Authorization: Bearer {token}\"."
     );
@@ -247,7 +247,7 @@ pub(super) async fn poll_now(
     a: &Authed,
     id: i64,
 ) -> Result<Response<Body>, AppError> {
-    let notice = match st.app.poll_source_now(&a.user, id).await? {
+    let notice = match st.app.poll_source_now(&a.user, SourceId(id)).await? {
         Ok(r) => format!(
             "Polled: {} new, {} updated, {} already known, {} withdrawn.",
             r.new, r.updated, r.duplicates, r.withdrawn
@@ -288,7 +288,7 @@ pub(super) async fn save_rule(
     } else {
         None
     };
-    match st.app.set_auto_publish(&a.user, id, rule).await {
+    match st.app.set_auto_publish(&a.user, SourceId(id), rule).await {
         Ok(()) => Ok(see_other(&format!("/newsroom/sources/{id}?saved=1"))),
         Err(AppError::Invalid(errs)) => page(st, a, id, invalid(errs)).await,
         Err(e) => Err(e),

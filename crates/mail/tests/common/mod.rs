@@ -12,6 +12,10 @@ use std::time::{Duration, Instant};
 pub struct TempDir(pub PathBuf);
 
 impl TempDir {
+    #[allow(
+        clippy::disallowed_methods,
+        reason = "a unique folder name, not a time any code reads"
+    )]
     pub fn new(label: &str) -> Self {
         static N: AtomicU32 = AtomicU32::new(0);
         let path = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!(
