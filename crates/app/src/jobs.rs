@@ -46,6 +46,28 @@ impl JobKind for SummaryDraft {
     }
 }
 
+/// Publish one new agency item by its source's auto-publish rule (queued in the transaction
+/// that stores the item, so a crash between storing and publishing loses nothing).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AutoPublishItem {
+    /// The source whose rule applies.
+    pub source: i64,
+    /// The item's agency.
+    pub agency: String,
+    /// The item's id at its agency.
+    pub agency_id: String,
+}
+
+impl JobKind for AutoPublishItem {
+    const KIND: &'static str = "auto_publish";
+    const MAX_ATTEMPTS: u32 = 8;
+    // One live job per item; a second run (a retry, a worker that died after publishing)
+    // finds the story already built on the item and publishes nothing.
+    fn dedupe(&self) -> Option<String> {
+        Some(format!("auto_publish:{}:{}", self.agency, self.agency_id))
+    }
+}
+
 /// How a node's job worker runs (`[jobs]` in the configuration).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct JobSettings {
@@ -101,6 +123,21 @@ impl Handler for AppJobs {
                     .await
                     .map_err(app_error)
             }
+            AutoPublishItem::KIND => {
+                let a: AutoPublishItem = decode(job)?;
+                let now = app.now();
+                let source = app.store.get_source(a.source, now).await?;
+                let Some(stored) = app.store.find_wire_item(&a.agency, &a.agency_id).await? else {
+                    return Err(JobError::Fatal(format!(
+                        "agency item {} of {} is not stored",
+                        a.agency_id, a.agency
+                    )));
+                };
+                app.auto_publish_item(&source, &stored)
+                    .await
+                    .map(|_| ())
+                    .map_err(app_error)
+            }
             other => Err(JobError::Fatal(format!(
                 "no handler for jobs of kind {other:?}"
             ))),
@@ -116,6 +153,8 @@ fn app_error(e: AppError) -> JobError {
         AppError::Forbidden | AppError::Invalid(_) | AppError::Conflict(_) => {
             JobError::Fatal(e.to_string())
         }
+        // The cause, for the Jobs page ("internal error" alone tells an admin nothing).
+        AppError::Internal(cause) => JobError::Retry(cause.to_string()),
         other => JobError::Retry(other.to_string()),
     }
 }

@@ -1705,6 +1705,20 @@ impl Store for SqliteStore {
         .await
     }
 
+    async fn next_scheduled_at(&self) -> StoreResult<Option<DateTime<Utc>>> {
+        self.read(|c| {
+            let t: Option<i64> = c
+                .query_row(
+                    "SELECT min(published_at) FROM stories WHERE status = 'scheduled'",
+                    [],
+                    |r| r.get(0),
+                )
+                .map_err(sql_err)?;
+            t.map(from_ms).transpose()
+        })
+        .await
+    }
+
     async fn record_audit(&self, audit: &AuditInput) -> StoreResult<()> {
         let audit = audit.clone();
         self.write(move |tx| newsroom::audit(tx, &audit)).await
@@ -2088,6 +2102,72 @@ impl Store for SqliteStore {
                     wire::store_item(tx, item, hash, *cluster, tags, ms(at))
                 })
                 .collect()
+        })
+        .await
+    }
+
+    // The wire desk and its jobs (auto-publish on the job table).
+    async fn store_wire_items_queueing(
+        &self,
+        items: &[(WireItem, String, i64, WireTags)],
+        jobs_if_new: &[Option<NewJob>],
+        at: DateTime<Utc>,
+    ) -> StoreResult<Vec<(i64, WireOutcome)>> {
+        let (items, jobs_if_new) = (items.to_vec(), jobs_if_new.to_vec());
+        self.write(move |tx| {
+            let mut out = Vec::with_capacity(items.len());
+            let mut queue = Vec::new();
+            for (i, (item, hash, cluster, tags)) in items.iter().enumerate() {
+                let stored = wire::store_item(tx, item, hash, *cluster, tags, ms(at))?;
+                if stored.1 == WireOutcome::New {
+                    if let Some(Some(job)) = jobs_if_new.get(i) {
+                        queue.push(job.clone());
+                    }
+                }
+                out.push(stored);
+            }
+            jobs::enqueue(tx, &queue, at)?;
+            Ok(out)
+        })
+        .await
+    }
+
+    async fn create_story_from_wire_once(
+        &self,
+        story: &StoryInput,
+        by: UserId,
+        audit: &AuditInput,
+        item: (i64, i64),
+    ) -> StoreResult<Option<Story>> {
+        let (input, audit) = (story.clone(), audit.clone());
+        self.write(move |tx| {
+            let made: Option<i64> = tx
+                .query_row(
+                    "SELECT story_id FROM story_lineage WHERE item_id = ?1 LIMIT 1",
+                    params![item.0],
+                    |r| r.get(0),
+                )
+                .optional()
+                .map_err(sql_err)?;
+            if made.is_some() {
+                return Ok(None);
+            }
+            let id = insert_story_by(tx, &input, Some(by), true)?;
+            tx.execute(
+                "INSERT INTO story_lineage (story_id, item_id, version) VALUES (?1,?2,?3)",
+                params![id, item.0, item.1],
+            )
+            .map_err(sql_err)?;
+            let mut a = audit.clone();
+            if a.target.is_empty() {
+                a.target = format!("story:{id}");
+            }
+            newsroom::audit(tx, &a)?;
+            Ok(Some(Story {
+                id: StoryId(id),
+                version: 1,
+                input,
+            }))
         })
         .await
     }

@@ -279,6 +279,9 @@ pub trait Store: Send + Sync + 'static {
     /// Publishes every scheduled story whose time has come, once: an idempotent update, so
     /// whichever node runs it, each story is published exactly once. Returns the stories published.
     async fn publish_due(&self, now: DateTime<Utc>) -> StoreResult<Vec<StoryId>>;
+    /// (Scheduled publishing on the job table.) The earliest publication time of a scheduled
+    /// story, if any: a cheap read that tells a node whether to queue the "publish due" job.
+    async fn next_scheduled_at(&self) -> StoreResult<Option<DateTime<Utc>>>;
     /// Writes one audit line on its own.
     async fn record_audit(&self, audit: &AuditInput) -> StoreResult<()>;
     /// Audit lines, newest first, older than `before` (an id) if given.
@@ -395,6 +398,30 @@ pub trait Store: Send + Sync + 'static {
         items: &[(WireItem, String, i64, WireTags)],
         at: DateTime<Utc>,
     ) -> StoreResult<Vec<(i64, WireOutcome)>>;
+    // --- the wire desk and its jobs (auto-publish on the job table) ---
+
+    /// Stores many agency items in one transaction (each as [`Store::store_wire_item`]) and, in
+    /// the same transaction, queues `jobs_if_new[i]` when item `i` turns out new: a crash cannot
+    /// keep an item and lose the job that follows it up (auto-publish). `jobs_if_new` is as long
+    /// as `items` (missing entries queue nothing); de-duplication keys work as in
+    /// [`Store::enqueue_jobs`].
+    async fn store_wire_items_queueing(
+        &self,
+        items: &[(WireItem, String, i64, WireTags)],
+        jobs_if_new: &[Option<NewJob>],
+        at: DateTime<Utc>,
+    ) -> StoreResult<Vec<(i64, WireOutcome)>>;
+    /// Saves a story built on one agency item, with its lineage, in one transaction, unless a
+    /// story built on that item exists already (then `None`): publishing an item twice is
+    /// impossible however often its job runs.
+    async fn create_story_from_wire_once(
+        &self,
+        story: &StoryInput,
+        by: UserId,
+        audit: &AuditInput,
+        item: (i64, i64),
+    ) -> StoreResult<Option<Story>>;
+
     /// Replaces the summary drafts of many clusters in one transaction (accepted ones are kept).
     async fn set_summary_drafts(&self, drafts: &[(i64, String)]) -> StoreResult<()>;
     /// The stored items with these (agency, agency id) keys; missing ones are left out.

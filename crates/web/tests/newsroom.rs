@@ -2129,6 +2129,7 @@ async fn embargoed_agency_copy_pushed_to_an_auto_publishing_source_waits_for_its
         assert!(ok.body.contains("\"new\":1"), "{}", ok.body);
     }
     let twelve = Utc.with_ymd_and_hms(2026, 11, 20, 12, 0, 0).unwrap();
+    s.app.run_jobs_until_idle().await.unwrap();
     let cards = s.app.store.list_published_cards().await.unwrap();
     let jobs = cards
         .iter()
