@@ -68,6 +68,19 @@ impl JobKind for AutoPublishItem {
     }
 }
 
+/// Publish the scheduled stories whose time has come (queued by whichever node first notices
+/// one is due; one live job at a time, so each publication happens once, on one node).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PublishDue {}
+
+impl JobKind for PublishDue {
+    const KIND: &'static str = "publish_due";
+    const MAX_ATTEMPTS: u32 = 5;
+    fn dedupe(&self) -> Option<String> {
+        Some("publish_due".into())
+    }
+}
+
 /// How a node's job worker runs (`[jobs]` in the configuration).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct JobSettings {
@@ -137,6 +150,10 @@ impl Handler for AppJobs {
                     .await
                     .map(|_| ())
                     .map_err(app_error)
+            }
+            PublishDue::KIND => {
+                let _: PublishDue = decode(job)?;
+                app.publish_due().await.map(|_| ()).map_err(app_error)
             }
             other => Err(JobError::Fatal(format!(
                 "no handler for jobs of kind {other:?}"
@@ -218,6 +235,22 @@ impl App {
         }
         let queued = self.store.enqueue_jobs(&jobs, now).await?;
         Ok(queued.iter().flatten().count())
+    }
+
+    /// Queues the "publish due" job if a scheduled story's time has come (a read every second
+    /// on every node; the job's de-duplication key keeps it to one live job however many nodes
+    /// notice). Returns how many were queued (0 or 1).
+    pub async fn queue_due_publications(&self) -> AppResult<usize> {
+        let now = self.now();
+        match self.store.next_scheduled_at().await? {
+            Some(t) if t <= now => {
+                let job = new_job(&PublishDue {}, now)
+                    .map_err(|e| AppError::Internal(e.to_string().into()))?;
+                let queued = self.store.enqueue_jobs(&[job], now).await?;
+                Ok(queued.iter().flatten().count())
+            }
+            _ => Ok(0),
+        }
     }
 
     /// Jobs per state and the listed jobs in `state` (all when `None`), newest first (admins).

@@ -440,6 +440,71 @@ async fn scheduled_story_publishes_once_even_across_a_restart() {
     assert!(r.app.publish_due().await.unwrap().is_empty());
 }
 
+/// Scheduled publishing runs on the job table: however many nodes notice a story is due, one
+/// "publish due" job is queued, and the story is published once, by whichever node runs it.
+#[tokio::test]
+async fn a_due_scheduled_story_is_one_job_whichever_node_notices() {
+    let r = room().await;
+    let editor = r.users[2].clone();
+    let s = r
+        .app
+        .create_story(&editor, &form("Scheduled on the job table"))
+        .await
+        .unwrap();
+    let s = r
+        .app
+        .transition(&editor, s.id, s.version, Transition::Submit, None)
+        .await
+        .unwrap();
+    let at = t0() + Duration::hours(2);
+    r.app
+        .transition(&editor, s.id, s.version, Transition::Schedule, Some(at))
+        .await
+        .unwrap();
+    assert_eq!(r.app.queue_due_publications().await.unwrap(), 0, "not yet");
+    // Two nodes over one database notice the story is due.
+    r.clock.set(at + Duration::seconds(1));
+    let other = App::load(r.store.clone(), r.clock.clone(), SiteConfig::default())
+        .await
+        .unwrap();
+    assert_eq!(r.app.queue_due_publications().await.unwrap(), 1);
+    assert_eq!(other.queue_due_publications().await.unwrap(), 0);
+    let queued = r.store.list_jobs(Some(JobState::Queued), 10).await.unwrap();
+    assert_eq!(
+        queued.iter().filter(|j| j.kind == "publish_due").count(),
+        1,
+        "{queued:?}"
+    );
+    let round = other.run_jobs_until_idle().await.unwrap();
+    assert_eq!((round.claimed, round.done), (1, 1));
+    assert_eq!(r.app.run_jobs_until_idle().await.unwrap().claimed, 0);
+    assert_eq!(
+        r.store.get_story(s.id).await.unwrap().status,
+        StoryStatus::Published
+    );
+    let published = r
+        .store
+        .list_audit(1000, None)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|a| a.target == format!("story:{}", s.id.0) && a.detail == "scheduled publication")
+        .count();
+    assert_eq!(published, 1, "published once");
+    assert_eq!(r.app.queue_due_publications().await.unwrap(), 0);
+    // The node that ran the job shows it at once; the other follows the change log.
+    assert!(other
+        .read()
+        .public_by_slug(s.slug.as_str(), other.now())
+        .is_some());
+    r.app.sync().await.unwrap();
+    assert!(r
+        .app
+        .read()
+        .public_by_slug(s.slug.as_str(), r.app.now())
+        .is_some());
+}
+
 #[tokio::test]
 async fn an_embargo_holds_until_its_time() {
     let r = room().await;
