@@ -81,6 +81,25 @@ impl JobKind for PublishDue {
     }
 }
 
+/// Send one e-mail, with retries and back-off. The payload says which mail and to whom, never
+/// a password-reset token: the reset link's token is made (and saved) when the job sends.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "mail", rename_all = "snake_case")]
+pub enum SendMail {
+    /// A password-reset link to an account (its owner asked; the request's throttle bounds how
+    /// many are queued per account).
+    PasswordReset {
+        /// The account.
+        user: i64,
+    },
+}
+
+impl JobKind for SendMail {
+    const KIND: &'static str = "send_mail";
+    /// About twenty minutes of back-off in all before the mail is a dead letter.
+    const MAX_ATTEMPTS: u32 = 8;
+}
+
 /// How a node's job worker runs (`[jobs]` in the configuration).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct JobSettings {
@@ -154,6 +173,24 @@ impl Handler for AppJobs {
             PublishDue::KIND => {
                 let _: PublishDue = decode(job)?;
                 app.publish_due().await.map(|_| ()).map_err(app_error)
+            }
+            SendMail::KIND => {
+                let mail = match decode::<SendMail>(job)? {
+                    SendMail::PasswordReset { user } => app
+                        .password_reset_mail(newsdesk_domain::UserId(user))
+                        .await
+                        .map_err(app_error)?,
+                };
+                let Some(mail) = mail else {
+                    return Ok(());
+                };
+                app.mailer().send(&mail).await.map_err(|e| {
+                    if e.is_retryable() {
+                        JobError::Retry(format!("the e-mail was not sent: {e}"))
+                    } else {
+                        JobError::Fatal(format!("the e-mail was refused: {e}"))
+                    }
+                })
             }
             other => Err(JobError::Fatal(format!(
                 "no handler for jobs of kind {other:?}"

@@ -1110,3 +1110,73 @@ async fn forgot_password_is_limited_per_address_and_per_account() {
     r.app.reset_mails_sent().await;
     assert_eq!(outbox.take().len(), 1, "an hour later, again");
 }
+
+/// Password-reset e-mails go through the job table: a request for an account queues one
+/// `send_mail` job (none for an unknown address), whose payload holds no token; a transport
+/// that fails is retried with back-off until the attempts run out (a dead letter an admin can
+/// retry once the transport works again).
+#[tokio::test]
+async fn a_password_reset_mail_is_a_job_that_retries_then_ends_dead() {
+    let r = room().await;
+    let admin = r.users[3].clone();
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    let outbox_dir =
+        std::env::temp_dir().join(format!("newsdesk-mail-job-{}-{nanos}", std::process::id()));
+    // A file where the outbox folder should be: every write fails (a retryable error).
+    std::fs::write(&outbox_dir, b"in the way").unwrap();
+    let from = newsdesk_mail::parse_mailbox("News <news@example.org>").unwrap();
+    r.app
+        .set_mailer(Arc::new(newsdesk_mail::FileOutbox::new(&outbox_dir, from)));
+    let mail_jobs = || async {
+        r.store
+            .list_jobs(None, 100)
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|j| j.kind == "send_mail")
+            .collect::<Vec<_>>()
+    };
+    r.app
+        .send_password_reset("nobody@example.org", "10.9.9.9")
+        .await
+        .unwrap();
+    r.app
+        .send_password_reset("u1@example.org", "10.9.9.9")
+        .await
+        .unwrap();
+    r.app.reset_mails_sent().await;
+    let jobs = mail_jobs().await;
+    assert_eq!(jobs.len(), 1, "one job, for the known address: {jobs:?}");
+    let job = jobs[0].clone();
+    assert!(!job.payload.contains("reset/"), "{}", job.payload);
+    assert_eq!((job.state, job.attempts), (JobState::Queued, 1));
+    assert!(job.run_at > r.app.now(), "backed off");
+    assert!(job.last_error.as_deref().unwrap().contains("not sent"));
+    // Each later attempt fails too, until the last.
+    for attempt in 2..=8 {
+        r.clock.advance(Duration::hours(2));
+        let round = r.app.run_jobs_until_idle().await.unwrap();
+        assert_eq!(round.claimed, 1, "attempt {attempt}");
+    }
+    let job = r.store.get_job(job.id).await.unwrap();
+    assert_eq!((job.state, job.attempts), (JobState::Dead, 8));
+    r.clock.advance(Duration::hours(2));
+    assert_eq!(r.app.run_jobs_until_idle().await.unwrap().claimed, 0);
+    // The transport works again; an admin retries the dead letter: one e-mail with a link.
+    std::fs::remove_file(&outbox_dir).unwrap();
+    r.app.retry_job(&admin, job.id).await.unwrap();
+    let round = r.app.run_jobs_until_idle().await.unwrap();
+    assert_eq!((round.claimed, round.done), (1, 1));
+    let files: Vec<_> = std::fs::read_dir(&outbox_dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(files.len(), 1, "{files:?}");
+    let text = std::fs::read_to_string(&files[0]).unwrap();
+    assert!(text.contains("/newsroom/reset/"), "{text}");
+    assert!(text.contains("u1@example.org"));
+    std::fs::remove_dir_all(&outbox_dir).unwrap();
+}
