@@ -659,23 +659,20 @@ impl App {
             "{}/newsroom/invitation/{token}",
             self.site.base_url.trim_end_matches('/')
         );
-        let mail = newsdesk_mail::Message::new(
-            email.clone(),
-            newsdesk_mail::templates::invitation(
-                &self.site.name,
-                &link,
+        // The mail is a job (retried with back-off, on the Jobs page); the admin also sees the
+        // link, so a mail that fails for good does not lose the invitation.
+        let job = newsdesk_jobs::new_job(
+            &SendMail::Invitation {
+                to: email.clone(),
                 role,
-                now + INVITATION_TTL,
-            ),
-        );
-        // The admin also sees the link, so a mail failure is logged, not fatal.
-        let sent = match self.mailer().send(&mail).await {
-            Ok(()) => "e-mailed".to_owned(),
-            Err(e) => {
-                tracing::warn!(error = %e, "invitation e-mail failed");
-                format!("e-mail failed: {e}")
-            }
-        };
+                link,
+                expires: now + INVITATION_TTL,
+            },
+            now,
+        )
+        .map_err(|e| AppError::Internal(e.to_string().into()))?;
+        self.store.enqueue_jobs(&[job], now).await?;
+        let sent = "e-mail queued";
         self.store
             .record_audit(&AuditInput {
                 at: now,

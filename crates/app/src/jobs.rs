@@ -7,7 +7,10 @@
 
 use crate::{require, App, AppError, AppResult};
 use async_trait::async_trait;
-use newsdesk_domain::{AuditInput, Capability, Job, JobCounts, JobId, JobState, User};
+use chrono::{DateTime, Utc};
+use newsdesk_domain::{
+    AuditInput, Capability, EmailAddress, Job, JobCounts, JobId, JobState, Role, User,
+};
 use newsdesk_jobs::{decode, new_job, Handler, JobError, JobKind, Round, Worker, WorkerConfig};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
@@ -82,7 +85,9 @@ impl JobKind for PublishDue {
 }
 
 /// Send one e-mail, with retries and back-off. The payload says which mail and to whom, never
-/// a password-reset token: the reset link's token is made (and saved) when the job sends.
+/// a password-reset token: the reset link's token is made (and saved) when the job sends. An
+/// invitation's link is the one secret a payload holds (the admin is shown the same link); the
+/// job replaces its payload with a note once the mail is sent.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(tag = "mail", rename_all = "snake_case")]
 pub enum SendMail {
@@ -91,6 +96,22 @@ pub enum SendMail {
     PasswordReset {
         /// The account.
         user: i64,
+    },
+    /// An invitation with its single-use link.
+    Invitation {
+        /// The invited address.
+        to: EmailAddress,
+        /// The role offered.
+        role: Role,
+        /// The link (carries the invitation's token).
+        link: String,
+        /// When the invitation ends.
+        expires: DateTime<Utc>,
+    },
+    /// What an invitation job's payload becomes once the mail is sent.
+    Sent {
+        /// To whom.
+        to: EmailAddress,
     },
 }
 
@@ -175,11 +196,31 @@ impl Handler for AppJobs {
                 app.publish_due().await.map(|_| ()).map_err(app_error)
             }
             SendMail::KIND => {
-                let mail = match decode::<SendMail>(job)? {
-                    SendMail::PasswordReset { user } => app
-                        .password_reset_mail(newsdesk_domain::UserId(user))
-                        .await
-                        .map_err(app_error)?,
+                let (mail, secret) = match decode::<SendMail>(job)? {
+                    SendMail::PasswordReset { user } => (
+                        app.password_reset_mail(newsdesk_domain::UserId(user))
+                            .await
+                            .map_err(app_error)?,
+                        false,
+                    ),
+                    SendMail::Invitation {
+                        to,
+                        role,
+                        link,
+                        expires,
+                    } => (
+                        Some(newsdesk_mail::Message::new(
+                            to,
+                            newsdesk_mail::templates::invitation(
+                                &app.site.name,
+                                &link,
+                                role,
+                                expires,
+                            ),
+                        )),
+                        true,
+                    ),
+                    SendMail::Sent { .. } => (None, false),
                 };
                 let Some(mail) = mail else {
                     return Ok(());
@@ -190,7 +231,19 @@ impl Handler for AppJobs {
                     } else {
                         JobError::Fatal(format!("the e-mail was refused: {e}"))
                     }
-                })
+                })?;
+                if secret {
+                    // The link is no longer kept in the job table once it is sent.
+                    let sent = serde_json::to_string(&SendMail::Sent {
+                        to: mail.to.clone(),
+                    })
+                    .map_err(|e| JobError::Fatal(e.to_string()))?;
+                    let worker = job.locked_by.as_deref().unwrap_or_default();
+                    if let Err(e) = app.store.redact_job_payload(job.id, worker, &sent).await {
+                        tracing::warn!(job = %job.id, error = %e, "a sent invitation's link stays in its job");
+                    }
+                }
+                Ok(())
             }
             other => Err(JobError::Fatal(format!(
                 "no handler for jobs of kind {other:?}"

@@ -1180,3 +1180,33 @@ async fn a_password_reset_mail_is_a_job_that_retries_then_ends_dead() {
     assert!(text.contains("u1@example.org"));
     std::fs::remove_dir_all(&outbox_dir).unwrap();
 }
+
+/// An invitation e-mail is a `send_mail` job too; its payload carries the link (the admin is
+/// shown the same link) until the mail is sent, then only the address.
+#[tokio::test]
+async fn an_invitation_mail_is_a_job_that_forgets_its_link_once_sent() {
+    let r = room().await;
+    let admin = r.users[3].clone();
+    let outbox = Arc::new(newsdesk_mail::MemoryMailer::new());
+    r.app.set_mailer(outbox.clone());
+    let token = r
+        .app
+        .invite(&admin, "queued@example.org", Role::Author)
+        .await
+        .unwrap();
+    assert!(outbox.is_empty(), "sent by the job, not the request");
+    let jobs = r.store.list_jobs(Some(JobState::Queued), 10).await.unwrap();
+    let job = jobs.iter().find(|j| j.kind == "send_mail").unwrap();
+    assert!(job.payload.contains(&token));
+    let round = r.app.run_jobs_until_idle().await.unwrap();
+    assert_eq!((round.claimed, round.done), (1, 1));
+    let mails = outbox.take();
+    assert_eq!(mails.len(), 1);
+    assert!(mails[0]
+        .text
+        .contains(&format!("/newsroom/invitation/{token}")));
+    let done = r.store.get_job(job.id).await.unwrap();
+    assert_eq!(done.state, JobState::Done);
+    assert!(!done.payload.contains(&token), "{}", done.payload);
+    assert!(done.payload.contains("queued@example.org"));
+}

@@ -2599,6 +2599,12 @@ impl Store for SqliteStore {
             .await
     }
 
+    async fn redact_job_payload(&self, id: JobId, worker: &str, payload: &str) -> StoreResult<()> {
+        let (worker, payload) = (worker.to_owned(), payload.to_owned());
+        self.write(move |tx| jobs::redact(tx, id, &worker, &payload))
+            .await
+    }
+
     async fn list_jobs(&self, state: Option<JobState>, limit: usize) -> StoreResult<Vec<Job>> {
         self.read(move |c| jobs::list(c, state, limit)).await
     }

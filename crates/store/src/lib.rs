@@ -550,6 +550,10 @@ pub trait Store: Send + Sync + 'static {
         outcome: &JobOutcome,
         now: DateTime<Utc>,
     ) -> StoreResult<()>;
+    /// (Mail on the job table.) Replaces the payload of a job `worker` holds: a job that carried
+    /// a secret (an invitation link) forgets it once its work is done. [`StoreError::NotFound`]
+    /// if the worker no longer holds it.
+    async fn redact_job_payload(&self, id: JobId, worker: &str, payload: &str) -> StoreResult<()>;
     /// Jobs in a state (all when `None`), newest first, at most `limit`.
     async fn list_jobs(&self, state: Option<JobState>, limit: usize) -> StoreResult<Vec<Job>>;
     /// One job.
