@@ -1159,6 +1159,8 @@ async fn invitations_and_password_resets_are_e_mailed() {
     .await;
     assert_eq!(r.status, StatusCode::OK);
     s.app.run_jobs_until_idle().await.unwrap();
+    let jobs = get(&s, &admin, "/newsroom/jobs").await;
+    assert!(jobs.body.contains("send_mail"), "the mail's job is listed");
     let mails = outbox.take();
     assert_eq!(mails.len(), 1);
     assert_eq!(mails[0].to.as_str(), "reporter@example.org");
