@@ -59,7 +59,7 @@ pub struct App {
     hash_permits: tokio::sync::Semaphore,
     /// Password verifications run since start.
     password_checks: Arc<AtomicU64>,
-    /// Places for password-reset e-mails being sent after their answer.
+    /// Places for password-reset e-mails being queued after their answer.
     reset_mails: Arc<tokio::sync::Semaphore>,
 }
 
