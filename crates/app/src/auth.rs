@@ -12,6 +12,7 @@
 //! throttle. Argon2 work (19 MiB each) runs under a semaphore sized to the cores; an attempt
 //! that cannot get a place within [`HASH_WAIT`] is refused as "too many attempts".
 
+use crate::jobs::SendMail;
 use crate::{App, AppError, AppResult, FieldError};
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
@@ -46,7 +47,7 @@ pub const RESET_WINDOW: Duration = Duration::hours(1);
 const THROTTLE_KEEP: Duration = RESET_WINDOW;
 /// Longest wait for a place to run Argon2; then the attempt is refused as rate-limited.
 pub const HASH_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
-/// Password-reset e-mails being sent at once, after their answer; beyond, a request is
+/// Password-reset e-mails being queued at once, after their answer; beyond, a request is
 /// answered the same but sends nothing (and says so in the log).
 pub const RESET_MAILS_IN_FLIGHT: usize = 64;
 /// Sessions are marked as seen at most this often (not one write per request).
@@ -444,8 +445,9 @@ impl App {
     }
 
     /// E-mails a password-reset link if the address has an account; answers the same either
-    /// way, after the same work: the throttle, the account lookup and a new token happen for
-    /// every address, while saving the token and sending the e-mail happen after the answer.
+    /// way, after the same work: the throttle and the account lookup happen for every address,
+    /// while queueing the e-mail's job happens after the answer. The job (`send_mail`) makes the
+    /// link's token when it sends, so no token waits in the job table; it retries with back-off.
     /// At most [`MAX_RESETS_PER_ADDRESS`] requests per client address (then rate-limited) and
     /// [`MAX_RESETS_PER_ACCOUNT`] e-mails per account (then silently none) in [`RESET_WINDOW`].
     pub async fn send_password_reset(&self, email: &str, address: &str) -> AppResult<()> {
@@ -469,47 +471,62 @@ impl App {
             Ok(e) => self.store.find_login(&e).await?,
             Err(_) => None,
         };
-        let user = found.map(|(u, _)| u).filter(|u| allowed && !u.disabled);
-        let token = random_hex(16)?;
-        let token_hash = hash_token(&token);
+        let job = found
+            .map(|(u, _)| u)
+            .filter(|u| allowed && !u.disabled)
+            .map(|u| newsdesk_jobs::new_job(&SendMail::PasswordReset { user: u.id.0 }, now))
+            .transpose()
+            .map_err(|e| AppError::Internal(e.to_string().into()))?;
         let Ok(permit) = self.reset_mails.clone().try_acquire_owned() else {
-            tracing::warn!("too many password-reset e-mails in flight; one was not sent");
+            tracing::warn!("too many password-reset e-mails being queued; one was not sent");
             return Ok(());
         };
         let store = self.store.clone();
-        let mailer = self.mailer();
-        let link = format!(
-            "{}/newsroom/reset/{token}",
-            self.site.base_url.trim_end_matches('/')
-        );
-        let site_name = self.site.name.clone();
         tokio::spawn(async move {
             let _permit = permit;
-            let Some(user) = user else { return };
-            let expires = now + RESET_TTL;
-            if let Err(e) = store
-                .create_password_reset(&token_hash, user.id, expires)
-                .await
-            {
-                tracing::warn!(error = %e, "password-reset token not saved");
-                return;
-            }
-            let mail = newsdesk_mail::Message::new(
-                user.email.clone(),
-                newsdesk_mail::templates::password_reset(&site_name, &link, expires),
-            );
-            if let Err(e) = mailer.send(&mail).await {
-                tracing::warn!(error = %e, "password-reset e-mail failed");
+            let Some(job) = job else { return };
+            if let Err(e) = store.enqueue_jobs(&[job], now).await {
+                tracing::warn!(error = %e, "a password-reset e-mail could not be queued");
             }
         });
         Ok(())
     }
 
-    /// Waits until every password-reset e-mail started so far is sent (or has failed).
-    pub async fn reset_mails_sent(&self) {
+    /// The password-reset e-mail of an account, with a new token saved for its link (the mail
+    /// job's work); `None` for an account that is gone or disabled meanwhile.
+    pub(crate) async fn password_reset_mail(
+        &self,
+        user: UserId,
+    ) -> AppResult<Option<newsdesk_mail::Message>> {
+        let user = match self.store.get_user(user).await {
+            Ok(u) if !u.disabled => u,
+            Ok(_) | Err(newsdesk_store::StoreError::NotFound) => return Ok(None),
+            Err(e) => return Err(e.into()),
+        };
+        let token = random_hex(16)?;
+        let expires = self.now() + RESET_TTL;
+        self.store
+            .create_password_reset(&hash_token(&token), user.id, expires)
+            .await?;
+        let link = format!(
+            "{}/newsroom/reset/{token}",
+            self.site.base_url.trim_end_matches('/')
+        );
+        Ok(Some(newsdesk_mail::Message::new(
+            user.email.clone(),
+            newsdesk_mail::templates::password_reset(&self.site.name, &link, expires),
+        )))
+    }
+
+    /// Waits until every password-reset e-mail requested so far is queued, then runs the due
+    /// jobs until none is left (tests and the CLI; a server's worker sends them by itself).
+    pub async fn reset_mails_sent(self: &std::sync::Arc<Self>) {
         let all = u32::try_from(RESET_MAILS_IN_FLIGHT).unwrap_or(u32::MAX);
         if let Ok(p) = self.reset_mails.acquire_many(all).await {
             drop(p);
+        }
+        if let Err(e) = self.run_jobs_until_idle().await {
+            tracing::warn!(error = %e, "running the queued jobs failed");
         }
     }
 
@@ -642,23 +659,20 @@ impl App {
             "{}/newsroom/invitation/{token}",
             self.site.base_url.trim_end_matches('/')
         );
-        let mail = newsdesk_mail::Message::new(
-            email.clone(),
-            newsdesk_mail::templates::invitation(
-                &self.site.name,
-                &link,
+        // The mail is a job (retried with back-off, on the Jobs page); the admin also sees the
+        // link, so a mail that fails for good does not lose the invitation.
+        let job = newsdesk_jobs::new_job(
+            &SendMail::Invitation {
+                to: email.clone(),
                 role,
-                now + INVITATION_TTL,
-            ),
-        );
-        // The admin also sees the link, so a mail failure is logged, not fatal.
-        let sent = match self.mailer().send(&mail).await {
-            Ok(()) => "e-mailed".to_owned(),
-            Err(e) => {
-                tracing::warn!(error = %e, "invitation e-mail failed");
-                format!("e-mail failed: {e}")
-            }
-        };
+                link,
+                expires: now + INVITATION_TTL,
+            },
+            now,
+        )
+        .map_err(|e| AppError::Internal(e.to_string().into()))?;
+        self.store.enqueue_jobs(&[job], now).await?;
+        let sent = "e-mail queued";
         self.store
             .record_audit(&AuditInput {
                 at: now,

@@ -7,8 +7,10 @@
 
 use crate::{require, App, AppError, AppResult};
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 use newsdesk_domain::{
-    AuditInput, Capability, ClusterId, Job, JobCounts, JobId, JobState, SourceId, User,
+    AuditInput, Capability, ClusterId, EmailAddress, Job, JobCounts, JobId, JobState, Role,
+    SourceId, User,
 };
 use newsdesk_jobs::{decode, new_job, Handler, JobError, JobKind, Round, Worker, WorkerConfig};
 use serde::{Deserialize, Serialize};
@@ -46,6 +48,78 @@ impl JobKind for SummaryDraft {
     fn dedupe(&self) -> Option<String> {
         Some(format!("summary_draft:{}", self.cluster))
     }
+}
+
+/// Publish one new agency item by its source's auto-publish rule (queued in the transaction
+/// that stores the item, so a crash between storing and publishing loses nothing).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AutoPublishItem {
+    /// The source whose rule applies.
+    pub source: SourceId,
+    /// The item's agency.
+    pub agency: String,
+    /// The item's id at its agency.
+    pub agency_id: String,
+}
+
+impl JobKind for AutoPublishItem {
+    const KIND: &'static str = "auto_publish";
+    const MAX_ATTEMPTS: u32 = 8;
+    // One live job per item; a second run (a retry, a worker that died after publishing)
+    // finds the story already built on the item and publishes nothing.
+    fn dedupe(&self) -> Option<String> {
+        Some(format!("auto_publish:{}:{}", self.agency, self.agency_id))
+    }
+}
+
+/// Publish the scheduled stories whose time has come (queued by whichever node first notices
+/// one is due; one live job at a time, so each publication happens once, on one node).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PublishDue {}
+
+impl JobKind for PublishDue {
+    const KIND: &'static str = "publish_due";
+    const MAX_ATTEMPTS: u32 = 5;
+    fn dedupe(&self) -> Option<String> {
+        Some("publish_due".into())
+    }
+}
+
+/// Send one e-mail, with retries and back-off. The payload says which mail and to whom, never
+/// a password-reset token: the reset link's token is made (and saved) when the job sends. An
+/// invitation's link is the one secret a payload holds (the admin is shown the same link); the
+/// job replaces its payload with a note once the mail is sent.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "mail", rename_all = "snake_case")]
+pub enum SendMail {
+    /// A password-reset link to an account (its owner asked; the request's throttle bounds how
+    /// many are queued per account).
+    PasswordReset {
+        /// The account.
+        user: i64,
+    },
+    /// An invitation with its single-use link.
+    Invitation {
+        /// The invited address.
+        to: EmailAddress,
+        /// The role offered.
+        role: Role,
+        /// The link (carries the invitation's token).
+        link: String,
+        /// When the invitation ends.
+        expires: DateTime<Utc>,
+    },
+    /// What an invitation job's payload becomes once the mail is sent.
+    Sent {
+        /// To whom.
+        to: EmailAddress,
+    },
+}
+
+impl JobKind for SendMail {
+    const KIND: &'static str = "send_mail";
+    /// About twenty minutes of back-off in all before the mail is a dead letter.
+    const MAX_ATTEMPTS: u32 = 8;
 }
 
 /// How a node's job worker runs (`[jobs]` in the configuration).
@@ -103,6 +177,75 @@ impl Handler for AppJobs {
                     .await
                     .map_err(app_error)
             }
+            AutoPublishItem::KIND => {
+                let a: AutoPublishItem = decode(job)?;
+                let now = app.now();
+                let source = app.store.get_source(a.source, now).await?;
+                let Some(stored) = app.store.find_wire_item(&a.agency, &a.agency_id).await? else {
+                    return Err(JobError::Fatal(format!(
+                        "agency item {} of {} is not stored",
+                        a.agency_id, a.agency
+                    )));
+                };
+                app.auto_publish_item(&source, &stored)
+                    .await
+                    .map(|_| ())
+                    .map_err(app_error)
+            }
+            PublishDue::KIND => {
+                let _: PublishDue = decode(job)?;
+                app.publish_due().await.map(|_| ()).map_err(app_error)
+            }
+            SendMail::KIND => {
+                let (mail, secret) = match decode::<SendMail>(job)? {
+                    SendMail::PasswordReset { user } => (
+                        app.password_reset_mail(newsdesk_domain::UserId(user))
+                            .await
+                            .map_err(app_error)?,
+                        false,
+                    ),
+                    SendMail::Invitation {
+                        to,
+                        role,
+                        link,
+                        expires,
+                    } => (
+                        Some(newsdesk_mail::Message::new(
+                            to,
+                            newsdesk_mail::templates::invitation(
+                                &app.site.name,
+                                &link,
+                                role,
+                                expires,
+                            ),
+                        )),
+                        true,
+                    ),
+                    SendMail::Sent { .. } => (None, false),
+                };
+                let Some(mail) = mail else {
+                    return Ok(());
+                };
+                app.mailer().send(&mail).await.map_err(|e| {
+                    if e.is_retryable() {
+                        JobError::Retry(format!("the e-mail was not sent: {e}"))
+                    } else {
+                        JobError::Fatal(format!("the e-mail was refused: {e}"))
+                    }
+                })?;
+                if secret {
+                    // The link is no longer kept in the job table once it is sent.
+                    let sent = serde_json::to_string(&SendMail::Sent {
+                        to: mail.to.clone(),
+                    })
+                    .map_err(|e| JobError::Fatal(e.to_string()))?;
+                    let worker = job.locked_by.as_deref().unwrap_or_default();
+                    if let Err(e) = app.store.redact_job_payload(job.id, worker, &sent).await {
+                        tracing::warn!(job = %job.id, error = %e, "a sent invitation's link stays in its job");
+                    }
+                }
+                Ok(())
+            }
             other => Err(JobError::Fatal(format!(
                 "no handler for jobs of kind {other:?}"
             ))),
@@ -118,6 +261,8 @@ fn app_error(e: AppError) -> JobError {
         AppError::Forbidden | AppError::Invalid(_) | AppError::Conflict(_) => {
             JobError::Fatal(e.to_string())
         }
+        // The cause, for the Jobs page ("internal error" alone tells an admin nothing).
+        AppError::Internal(cause) => JobError::Retry(cause.to_string()),
         other => JobError::Retry(other.to_string()),
     }
 }
@@ -181,6 +326,22 @@ impl App {
         }
         let queued = self.store.enqueue_jobs(&jobs, now).await?;
         Ok(queued.iter().flatten().count())
+    }
+
+    /// Queues the "publish due" job if a scheduled story's time has come (a read every second
+    /// on every node; the job's de-duplication key keeps it to one live job however many nodes
+    /// notice). Returns how many were queued (0 or 1).
+    pub async fn queue_due_publications(&self) -> AppResult<usize> {
+        let now = self.now();
+        match self.store.next_scheduled_at().await? {
+            Some(t) if t <= now => {
+                let job = new_job(&PublishDue {}, now)
+                    .map_err(|e| AppError::Internal(e.to_string().into()))?;
+                let queued = self.store.enqueue_jobs(&[job], now).await?;
+                Ok(queued.iter().flatten().count())
+            }
+            _ => Ok(0),
+        }
     }
 
     /// Jobs per state and the listed jobs in `state` (all when `None`), newest first (admins).

@@ -59,7 +59,7 @@ pub struct App {
     hash_permits: tokio::sync::Semaphore,
     /// Password verifications run since start.
     password_checks: Arc<AtomicU64>,
-    /// Places for password-reset e-mails being sent after their answer.
+    /// Places for password-reset e-mails being queued after their answer.
     reset_mails: Arc<tokio::sync::Semaphore>,
 }
 
@@ -419,8 +419,8 @@ impl App {
     }
 
     /// Runs the background work of one node until `shutdown` fires: follow the change log every
-    /// second, flush views every `views_flush_seconds`, queue polls of due agency feeds, and run
-    /// jobs. Flushes once more on the way out.
+    /// second, flush views every `views_flush_seconds`, queue polls of due agency feeds and the
+    /// publication of due scheduled stories, and run jobs. Flushes once more on the way out.
     pub async fn run_background(self: Arc<Self>, mut shutdown: tokio::sync::watch::Receiver<bool>) {
         // Jobs run in their own task, so a slow source never delays the rest.
         let worker = tokio::spawn(
@@ -452,8 +452,9 @@ impl App {
                 _ = shutdown.changed() => break,
             }
             n += 1;
-            if let Err(e) = self.publish_due().await {
-                tracing::error!(error = %e, cause = ?std::error::Error::source(&e), "publishing scheduled stories failed");
+            // Scheduled stories are published by a job, once, on whichever node claims it.
+            if let Err(e) = self.queue_due_publications().await {
+                tracing::error!(error = %e, cause = ?std::error::Error::source(&e), "queueing the publication of scheduled stories failed");
             }
             if let Err(e) = self.sync().await {
                 tracing::error!(error = %e, cause = ?std::error::Error::source(&e), "following the change log failed");

@@ -748,7 +748,7 @@ impl App {
         Ok(saved)
     }
 
-    /// Publishes every scheduled story whose time has come (at start and every second).
+    /// Publishes every scheduled story whose time has come (the "publish due" job's work).
     pub async fn publish_due(&self) -> AppResult<Vec<StoryId>> {
         let done = self.store.publish_due(self.now()).await?;
         if !done.is_empty() {

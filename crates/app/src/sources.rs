@@ -198,11 +198,9 @@ impl App {
                         &newsdesk_ingest::Limits::default(),
                     )
                     .map_err(|e| (format!("the feed could not be read: {e}"), None))?;
+                    // New items its rule admits are auto-published by jobs queued with them.
                     let report = self
-                        .ingest(items)
-                        .await
-                        .map_err(|e| (e.to_string(), None))?;
-                    self.auto_publish(s, &report.new_items)
+                        .ingest_from(Some(s), items)
                         .await
                         .map_err(|e| (e.to_string(), None))?;
                     Ok((report, etag, last_modified))
@@ -311,8 +309,7 @@ impl App {
                 &newsdesk_ingest::Limits::default(),
             )
             .map_err(|e| AppError::invalid("body", e.to_string()))?;
-            let report = self.ingest(items).await?;
-            self.auto_publish(&src, &report.new_items).await?;
+            let report = self.ingest_from(Some(&src), items).await?;
             Ok::<_, AppError>(report)
         }
         .await;

@@ -200,6 +200,19 @@ pub struct IngestReport {
     pub new_items: Vec<WireItemId>,
 }
 
+/// Whether an auto-publish rule lets an item out unedited: usable, in one of the rule's sectors
+/// (any when none), at least as urgent as its limit, and with no embargo that could not be read
+/// (that is held for the desk, never guessed at).
+pub(crate) fn rule_admits(rule: &AutoPublish, item: &WireItem, sector: Option<&str>) -> bool {
+    let sector_ok =
+        rule.sectors.is_empty() || sector.is_some_and(|s| rule.sectors.iter().any(|r| r == s));
+    let urgency_ok = rule
+        .max_urgency
+        .is_none_or(|max| item.urgency.is_some_and(|u| u <= max));
+    let held = item.embargo.is_some_and(is_embargo_unknown);
+    item.status == WireStatus::Usable && sector_ok && urgency_ok && !held
+}
+
 /// Stable key of an item for the clusterer (and the id of a cluster it founds).
 pub fn item_key(agency: &str, agency_id: &str) -> i64 {
     let mut bytes = agency.as_bytes().to_vec();
@@ -278,6 +291,16 @@ impl App {
     /// Takes agency items in: each is stored once per version, clustered with reports of the same
     /// event, tagged with editions and a sector, and its cluster's summary draft refreshed.
     pub async fn ingest(&self, items: Vec<WireItem>) -> AppResult<IngestReport> {
+        self.ingest_from(None, items).await
+    }
+
+    /// [`App::ingest`] of items from `source`: a new item its auto-publish rule admits gets an
+    /// auto-publish job, queued in the transaction that stores the item.
+    pub(crate) async fn ingest_from(
+        &self,
+        source: Option<&Source>,
+        items: Vec<WireItem>,
+    ) -> AppResult<IngestReport> {
         let mut report = IngestReport::default();
         if items.is_empty() {
             return Ok(report);
@@ -309,7 +332,26 @@ impl App {
         let rows = tokio::task::spawn_blocking(move || wire.enrich(items, &known, now))
             .await
             .map_err(|e| AppError::Internal(Box::new(e)))??;
-        let outcomes = self.store.store_wire_items(&rows, now).await?;
+        let rule = source.and_then(|s| s.auto_publish.as_ref().map(|r| (s.id, r)));
+        let auto = rows
+            .iter()
+            .map(|(item, _, _, tags)| match rule {
+                Some((source, rule)) if rule_admits(rule, item, tags.sector.as_deref()) => {
+                    let job = crate::jobs::AutoPublishItem {
+                        source,
+                        agency: item.agency.clone(),
+                        agency_id: item.agency_id.clone(),
+                    };
+                    newsdesk_jobs::new_job(&job, now).map(Some)
+                }
+                _ => Ok(None),
+            })
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| AppError::Internal(e.to_string().into()))?;
+        let outcomes = self
+            .store
+            .store_wire_items_queueing(&rows, &auto, now)
+            .await?;
         let mut touched: Vec<ClusterId> = Vec::new();
         let mut moved: Vec<(WireItemId, chrono::DateTime<chrono::Utc>)> = Vec::new();
         for ((item, _, cluster_id, _), (item_id, outcome)) in rows.iter().zip(outcomes) {
@@ -704,145 +746,134 @@ impl App {
         Ok(out)
     }
 
-    /// Publishes new items of a source that match its auto-publish rule, unedited and labelled
-    /// as auto-generated, each with its lineage. Returns the stories published.
-    pub async fn auto_publish(
+    /// Publishes one agency item of a source by the source's auto-publish rule, unedited and
+    /// labelled as auto-generated, with its lineage (the auto-publish job's work). `None` when
+    /// the item does not match the rule (any more), or a story built on it exists already: a
+    /// retried job publishes nothing twice. No active admin to own the story is an error, so
+    /// the job retries (and shows on the Jobs page) until one exists.
+    pub(crate) async fn auto_publish_item(
         &self,
         source: &Source,
-        new_items: &[WireItemId],
-    ) -> AppResult<Vec<StoryId>> {
+        stored: &StoredWireItem,
+    ) -> AppResult<Option<StoryId>> {
         let Some(rule) = &source.auto_publish else {
-            return Ok(Vec::new());
+            return Ok(None);
         };
-        let mut out = Vec::new();
-        for id in new_items {
-            let stored = self.store.get_wire_item(*id).await?;
-            let item = &stored.item;
-            let sector_ok = rule.sectors.is_empty()
-                || stored
-                    .sector
-                    .as_ref()
-                    .is_some_and(|s| rule.sectors.contains(s));
-            let urgency_ok = rule
-                .max_urgency
-                .is_none_or(|max| item.urgency.is_some_and(|u| u <= max));
-            // An embargo that could not be read is held for the desk, never guessed at.
-            let held = item.embargo.is_some_and(is_embargo_unknown);
-            if item.status != WireStatus::Usable || !sector_ok || !urgency_ok || held {
-                continue;
-            }
-            let now = self.now();
-            // Published now, visible only when the agency's embargo ends.
-            let embargo = item.embargo.filter(|e| *e > now).map(embargo_for_story);
-            let (sector_id, placements) = {
-                let snap = self.read();
-                let tax = &snap.tax;
-                let Some(sector) = stored
-                    .sector
-                    .as_deref()
-                    .and_then(|s| tax.sector_by_slug(s))
-                    .or_else(|| tax.sectors.first())
-                else {
-                    continue;
-                };
-                let mut placements: Vec<Placement> = rule
-                    .editions
-                    .iter()
-                    .filter_map(|e| tax.edition_by_slug(e))
-                    .map(|e| Placement {
-                        edition_id: e.id,
-                        rank: None,
-                    })
-                    .collect();
-                if let Some(g) = tax.global() {
-                    if !placements.iter().any(|p| p.edition_id == g.id) {
-                        placements.push(Placement {
-                            edition_id: g.id,
-                            rank: None,
-                        });
-                    }
-                }
-                (sector.id, placements)
-            };
-            let Ok(headline) =
-                Headline::parse(&newsdesk_render::truncate_words(&item.headline, 200))
-            else {
-                continue;
-            };
-            let body_md = newsdesk_render::sanitize_html(&item.body_html);
-            let input = StoryInput {
-                slug: Slug::from_title(&format!("{headline} {id}"), &format!("wire-{id}")),
-                kind: Kind::News,
-                status: StoryStatus::Published,
-                headline,
-                summary: if item.summary.is_empty() {
-                    newsdesk_render::truncate_words(&plain(&item.body_html), 300).into_owned()
-                } else {
-                    item.summary.clone()
-                },
-                body_html: newsdesk_render::markdown_to_safe_html(&body_md),
-                body_md,
-                sector_id,
-                region: "Global".into(),
-                primary_edition_id: placements
-                    .first()
-                    .map(|p| p.edition_id)
-                    .unwrap_or(EditionId(0)),
-                placements,
-                desk_id: None,
-                author_ids: Vec::new(),
-                tag_ids: Vec::new(),
-                hero_image_id: None,
-                video: None,
-                provenance: Provenance::AutoGenerated,
-                source: Some(item.agency.clone()),
-                created_at: now,
-                updated_at: now,
-                published_at: Some(now),
-                embargo_until: embargo,
-            };
-            let audit = AuditInput {
-                at: now,
-                user_id: None,
-                action: "auto-publish".into(),
-                target: String::new(),
-                detail: format!(
-                    "{} item {} by the rule of source {}{}",
-                    item.agency,
-                    item.agency_id,
-                    source.id,
-                    embargo
-                        .map(|e| format!(", embargoed until {}", e.format("%Y-%m-%d %H:%M UTC")))
-                        .unwrap_or_default()
-                ),
-            };
-            // Made by the system: the first active admin stands as the story's owner.
-            let Some(owner) = self
-                .store
-                .list_users()
-                .await?
-                .into_iter()
-                .find(|u| u.role == Role::Admin && !u.disabled)
-            else {
-                tracing::warn!(
-                    "auto-publish needs an admin account to own the stories; none exists"
-                );
-                break;
-            };
-            match self
-                .store
-                .create_story_from_wire(&input, owner.id, &audit, &[(*id, item.version)])
-                .await
-            {
-                Ok(story) => out.push(story.id),
-                Err(newsdesk_store::StoreError::Conflict(_)) => continue,
-                Err(e) => return Err(e.into()),
-            }
+        let id = stored.id;
+        let item = &stored.item;
+        if !rule_admits(rule, item, stored.sector.as_deref()) {
+            return Ok(None);
         }
-        if !out.is_empty() {
+        let now = self.now();
+        // Published now, visible only when the agency's embargo ends.
+        let embargo = item.embargo.filter(|e| *e > now).map(embargo_for_story);
+        let (sector_id, placements) = {
+            let snap = self.read();
+            let tax = &snap.tax;
+            let Some(sector) = stored
+                .sector
+                .as_deref()
+                .and_then(|s| tax.sector_by_slug(s))
+                .or_else(|| tax.sectors.first())
+            else {
+                return Ok(None);
+            };
+            let mut placements: Vec<Placement> = rule
+                .editions
+                .iter()
+                .filter_map(|e| tax.edition_by_slug(e))
+                .map(|e| Placement {
+                    edition_id: e.id,
+                    rank: None,
+                })
+                .collect();
+            if let Some(g) = tax.global() {
+                if !placements.iter().any(|p| p.edition_id == g.id) {
+                    placements.push(Placement {
+                        edition_id: g.id,
+                        rank: None,
+                    });
+                }
+            }
+            (sector.id, placements)
+        };
+        let Ok(headline) = Headline::parse(&newsdesk_render::truncate_words(&item.headline, 200))
+        else {
+            return Ok(None);
+        };
+        let body_md = newsdesk_render::sanitize_html(&item.body_html);
+        let input = StoryInput {
+            slug: Slug::from_title(&format!("{headline} {id}"), &format!("wire-{id}")),
+            kind: Kind::News,
+            status: StoryStatus::Published,
+            headline,
+            summary: if item.summary.is_empty() {
+                newsdesk_render::truncate_words(&plain(&item.body_html), 300).into_owned()
+            } else {
+                item.summary.clone()
+            },
+            body_html: newsdesk_render::markdown_to_safe_html(&body_md),
+            body_md,
+            sector_id,
+            region: "Global".into(),
+            primary_edition_id: placements
+                .first()
+                .map(|p| p.edition_id)
+                .unwrap_or(EditionId(0)),
+            placements,
+            desk_id: None,
+            author_ids: Vec::new(),
+            tag_ids: Vec::new(),
+            hero_image_id: None,
+            video: None,
+            provenance: Provenance::AutoGenerated,
+            source: Some(item.agency.clone()),
+            created_at: now,
+            updated_at: now,
+            published_at: Some(now),
+            embargo_until: embargo,
+        };
+        let audit = AuditInput {
+            at: now,
+            user_id: None,
+            action: "auto-publish".into(),
+            target: String::new(),
+            detail: format!(
+                "{} item {} by the rule of source {}{}",
+                item.agency,
+                item.agency_id,
+                source.id,
+                embargo
+                    .map(|e| format!(", embargoed until {}", e.format("%Y-%m-%d %H:%M UTC")))
+                    .unwrap_or_default()
+            ),
+        };
+        // Made by the system: the first active admin stands as the story's owner.
+        let Some(owner) = self
+            .store
+            .list_users()
+            .await?
+            .into_iter()
+            .find(|u| u.role == Role::Admin && !u.disabled)
+        else {
+            return Err(AppError::Internal(
+                "auto-publish needs an active admin account to own the stories; none exists".into(),
+            ));
+        };
+        let made = match self
+            .store
+            .create_story_from_wire_once(&input, owner.id, &audit, (id, item.version))
+            .await
+        {
+            Ok(made) => made.map(|s| s.id),
+            // Its address is taken by another story: the desk deals with the item.
+            Err(newsdesk_store::StoreError::Conflict(_)) => None,
+            Err(e) => return Err(e.into()),
+        };
+        if made.is_some() {
             self.sync().await?;
         }
-        Ok(out)
+        Ok(made)
     }
 
     /// Sets or clears a source's auto-publish rule (admins).

@@ -440,6 +440,71 @@ async fn scheduled_story_publishes_once_even_across_a_restart() {
     assert!(r.app.publish_due().await.unwrap().is_empty());
 }
 
+/// Scheduled publishing runs on the job table: however many nodes notice a story is due, one
+/// "publish due" job is queued, and the story is published once, by whichever node runs it.
+#[tokio::test]
+async fn a_due_scheduled_story_is_one_job_whichever_node_notices() {
+    let r = room().await;
+    let editor = r.users[2].clone();
+    let s = r
+        .app
+        .create_story(&editor, &form("Scheduled on the job table"))
+        .await
+        .unwrap();
+    let s = r
+        .app
+        .transition(&editor, s.id, s.version, Transition::Submit, None)
+        .await
+        .unwrap();
+    let at = t0() + Duration::hours(2);
+    r.app
+        .transition(&editor, s.id, s.version, Transition::Schedule, Some(at))
+        .await
+        .unwrap();
+    assert_eq!(r.app.queue_due_publications().await.unwrap(), 0, "not yet");
+    // Two nodes over one database notice the story is due.
+    r.clock.set(at + Duration::seconds(1));
+    let other = App::load(r.store.clone(), r.clock.clone(), SiteConfig::default())
+        .await
+        .unwrap();
+    assert_eq!(r.app.queue_due_publications().await.unwrap(), 1);
+    assert_eq!(other.queue_due_publications().await.unwrap(), 0);
+    let queued = r.store.list_jobs(Some(JobState::Queued), 10).await.unwrap();
+    assert_eq!(
+        queued.iter().filter(|j| j.kind == "publish_due").count(),
+        1,
+        "{queued:?}"
+    );
+    let round = other.run_jobs_until_idle().await.unwrap();
+    assert_eq!((round.claimed, round.done), (1, 1));
+    assert_eq!(r.app.run_jobs_until_idle().await.unwrap().claimed, 0);
+    assert_eq!(
+        r.store.get_story(s.id).await.unwrap().status,
+        StoryStatus::Published
+    );
+    let published = r
+        .store
+        .list_audit(1000, None)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|a| a.target == format!("story:{}", s.id.0) && a.detail == "scheduled publication")
+        .count();
+    assert_eq!(published, 1, "published once");
+    assert_eq!(r.app.queue_due_publications().await.unwrap(), 0);
+    // The node that ran the job shows it at once; the other follows the change log.
+    assert!(other
+        .read()
+        .public_by_slug(s.slug.as_str(), other.now())
+        .is_some());
+    r.app.sync().await.unwrap();
+    assert!(r
+        .app
+        .read()
+        .public_by_slug(s.slug.as_str(), r.app.now())
+        .is_some());
+}
+
 #[tokio::test]
 async fn an_embargo_holds_until_its_time() {
     let r = room().await;
@@ -1044,4 +1109,104 @@ async fn forgot_password_is_limited_per_address_and_per_account() {
         .unwrap();
     r.app.reset_mails_sent().await;
     assert_eq!(outbox.take().len(), 1, "an hour later, again");
+}
+
+/// Password-reset e-mails go through the job table: a request for an account queues one
+/// `send_mail` job (none for an unknown address), whose payload holds no token; a transport
+/// that fails is retried with back-off until the attempts run out (a dead letter an admin can
+/// retry once the transport works again).
+#[tokio::test]
+async fn a_password_reset_mail_is_a_job_that_retries_then_ends_dead() {
+    let r = room().await;
+    let admin = r.users[3].clone();
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    let outbox_dir =
+        std::env::temp_dir().join(format!("newsdesk-mail-job-{}-{nanos}", std::process::id()));
+    // A file where the outbox folder should be: every write fails (a retryable error).
+    std::fs::write(&outbox_dir, b"in the way").unwrap();
+    let from = newsdesk_mail::parse_mailbox("News <news@example.org>").unwrap();
+    r.app
+        .set_mailer(Arc::new(newsdesk_mail::FileOutbox::new(&outbox_dir, from)));
+    let mail_jobs = || async {
+        r.store
+            .list_jobs(None, 100)
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|j| j.kind == "send_mail")
+            .collect::<Vec<_>>()
+    };
+    r.app
+        .send_password_reset("nobody@example.org", "10.9.9.9")
+        .await
+        .unwrap();
+    r.app
+        .send_password_reset("u1@example.org", "10.9.9.9")
+        .await
+        .unwrap();
+    r.app.reset_mails_sent().await;
+    let jobs = mail_jobs().await;
+    assert_eq!(jobs.len(), 1, "one job, for the known address: {jobs:?}");
+    let job = jobs[0].clone();
+    assert!(!job.payload.contains("reset/"), "{}", job.payload);
+    assert_eq!((job.state, job.attempts), (JobState::Queued, 1));
+    assert!(job.run_at > r.app.now(), "backed off");
+    assert!(job.last_error.as_deref().unwrap().contains("not sent"));
+    // Each later attempt fails too, until the last.
+    for attempt in 2..=8 {
+        r.clock.advance(Duration::hours(2));
+        let round = r.app.run_jobs_until_idle().await.unwrap();
+        assert_eq!(round.claimed, 1, "attempt {attempt}");
+    }
+    let job = r.store.get_job(job.id).await.unwrap();
+    assert_eq!((job.state, job.attempts), (JobState::Dead, 8));
+    r.clock.advance(Duration::hours(2));
+    assert_eq!(r.app.run_jobs_until_idle().await.unwrap().claimed, 0);
+    // The transport works again; an admin retries the dead letter: one e-mail with a link.
+    std::fs::remove_file(&outbox_dir).unwrap();
+    r.app.retry_job(&admin, job.id).await.unwrap();
+    let round = r.app.run_jobs_until_idle().await.unwrap();
+    assert_eq!((round.claimed, round.done), (1, 1));
+    let files: Vec<_> = std::fs::read_dir(&outbox_dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(files.len(), 1, "{files:?}");
+    let text = std::fs::read_to_string(&files[0]).unwrap();
+    assert!(text.contains("/newsroom/reset/"), "{text}");
+    assert!(text.contains("u1@example.org"));
+    std::fs::remove_dir_all(&outbox_dir).unwrap();
+}
+
+/// An invitation e-mail is a `send_mail` job too; its payload carries the link (the admin is
+/// shown the same link) until the mail is sent, then only the address.
+#[tokio::test]
+async fn an_invitation_mail_is_a_job_that_forgets_its_link_once_sent() {
+    let r = room().await;
+    let admin = r.users[3].clone();
+    let outbox = Arc::new(newsdesk_mail::MemoryMailer::new());
+    r.app.set_mailer(outbox.clone());
+    let token = r
+        .app
+        .invite(&admin, "queued@example.org", Role::Author)
+        .await
+        .unwrap();
+    assert!(outbox.is_empty(), "sent by the job, not the request");
+    let jobs = r.store.list_jobs(Some(JobState::Queued), 10).await.unwrap();
+    let job = jobs.iter().find(|j| j.kind == "send_mail").unwrap();
+    assert!(job.payload.contains(&token));
+    let round = r.app.run_jobs_until_idle().await.unwrap();
+    assert_eq!((round.claimed, round.done), (1, 1));
+    let mails = outbox.take();
+    assert_eq!(mails.len(), 1);
+    assert!(mails[0]
+        .text
+        .contains(&format!("/newsroom/invitation/{token}")));
+    let done = r.store.get_job(job.id).await.unwrap();
+    assert_eq!(done.state, JobState::Done);
+    assert!(!done.payload.contains(&token), "{}", done.payload);
+    assert!(done.payload.contains("queued@example.org"));
 }

@@ -336,6 +336,9 @@ async fn auto_publish_rules_publish_matching_items_unedited() {
     )
     .await
     .unwrap();
+    // Auto-publishing is the job queued with each admitted item.
+    let round = app.run_jobs_until_idle().await.unwrap();
+    assert_eq!(round.dead, 0, "{round:?}");
     let public: Vec<_> = app.read().all_public(app.now()).cloned().collect();
     let flash = public
         .iter()
@@ -579,6 +582,7 @@ async fn agency_embargoes_are_carried_into_stories_and_never_broken() {
         .await
         .unwrap();
     assert_eq!(pushed.new, 1);
+    app.run_jobs_until_idle().await.unwrap();
     let cards = store.list_published_cards().await.unwrap();
     assert!(
         cards
@@ -594,6 +598,7 @@ async fn agency_embargoes_are_carried_into_stories_and_never_broken() {
     )
     .await
     .unwrap();
+    app.run_jobs_until_idle().await.unwrap();
     let auto = store
         .list_published_cards()
         .await
@@ -626,4 +631,168 @@ async fn agency_embargoes_are_carried_into_stories_and_never_broken() {
         .await
         .unwrap();
     assert_eq!(tidied.embargo_until, None);
+}
+
+/// Stories with this headline among the published ones.
+async fn published_with(store: &dyn Store, headline: &str) -> usize {
+    store
+        .list_published_cards()
+        .await
+        .unwrap()
+        .iter()
+        .filter(|c| c.headline.as_str() == headline)
+        .count()
+}
+
+/// Auto-publishing is a job queued in the transaction that stores the item: it survives a
+/// process that dies before running it (or while running it), a failing publication retries
+/// with back-off, and however often the job runs the item is published once.
+#[tokio::test]
+async fn auto_publish_jobs_survive_a_crash_retry_and_publish_once() {
+    let store = newsdesk_store_sqlite::temp_store().unwrap();
+    let media = store.path().parent().unwrap().join("media");
+    newsdesk_demo::seed(
+        &*store,
+        &newsdesk_demo::DemoOptions {
+            stories: 5,
+            now: t0(),
+            seed: 2,
+            media_dir: media,
+        },
+    )
+    .await
+    .unwrap();
+    let store: Arc<dyn Store> = store;
+    let clock = Arc::new(ManualClock::new(t0()));
+    let app = App::load(store.clone(), clock.clone(), SiteConfig::default())
+        .await
+        .unwrap();
+    let admin = app
+        .add_user("a@example.org", "A", Role::Admin, "a long enough password")
+        .await
+        .unwrap();
+    let (src, token) = app
+        .add_source(&admin, "Agency Q", "", 15, false)
+        .await
+        .unwrap();
+    app.set_auto_publish(
+        &admin,
+        src.id,
+        Some(AutoPublish {
+            sectors: vec![],
+            max_urgency: None,
+            editions: vec![],
+        }),
+    )
+    .await
+    .unwrap();
+    let doc = |id: &str, headline: &str| {
+        format!(
+            r#"{{"uri":"{id}","version":"1","headline":"{headline}","body_text":"{BUDGET}","pubstatus":"usable"}}"#
+        )
+    };
+
+    // The push stores the item and its job; the process "dies" before the job runs.
+    let pushed = app
+        .push(
+            src.id,
+            &token,
+            doc("q-1", "Budget passes first vote").as_bytes(),
+            Some("application/json"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(pushed.new, 1);
+    let queued = store.list_jobs(Some(JobState::Queued), 10).await.unwrap();
+    assert_eq!(
+        queued.iter().filter(|j| j.kind == "auto_publish").count(),
+        1,
+        "{queued:?}"
+    );
+    assert_eq!(published_with(&*store, "Budget passes first vote").await, 0);
+    drop(app);
+    let app = App::load(store.clone(), clock.clone(), SiteConfig::default())
+        .await
+        .unwrap();
+    let round = app.run_jobs_until_idle().await.unwrap();
+    assert_eq!(round.dead + round.retried, 0, "{round:?}");
+    assert_eq!(published_with(&*store, "Budget passes first vote").await, 1);
+
+    // The same job again (a retry, or a worker that died after publishing): nothing more.
+    let done = store.list_jobs(Some(JobState::Done), 100).await.unwrap();
+    let job = done.iter().find(|j| j.kind == "auto_publish").unwrap();
+    let again = NewJob {
+        kind: job.kind.clone(),
+        payload: job.payload.clone(),
+        run_at: app.now(),
+        dedupe: job.dedupe.clone(),
+        max_attempts: job.max_attempts,
+    };
+    store
+        .enqueue_jobs(std::slice::from_ref(&again), app.now())
+        .await
+        .unwrap();
+    let round = app.run_jobs_until_idle().await.unwrap();
+    assert_eq!((round.claimed, round.done), (1, 1));
+    // A worker claims it and dies; after its lease another runs it.
+    store.enqueue_jobs(&[again], app.now()).await.unwrap();
+    let claimed = store
+        .claim_jobs(
+            "a worker that dies",
+            app.now(),
+            app.now() + chrono::Duration::seconds(60),
+            10,
+        )
+        .await
+        .unwrap();
+    assert_eq!(claimed.len(), 1);
+    clock.advance(chrono::Duration::minutes(2));
+    let round = app.run_jobs_until_idle().await.unwrap();
+    assert_eq!((round.claimed, round.done), (1, 1));
+    assert_eq!(published_with(&*store, "Budget passes first vote").await, 1);
+
+    // No active admin to own the story: the job fails, backs off, and publishes once an admin
+    // is back.
+    let audit = AuditInput {
+        at: app.now(),
+        user_id: None,
+        action: "test".into(),
+        target: String::new(),
+        detail: String::new(),
+    };
+    store
+        .update_user(admin.id, Role::Admin, true, &audit)
+        .await
+        .unwrap();
+    app.push(
+        src.id,
+        &token,
+        doc("q-2", "Budget passes second vote").as_bytes(),
+        Some("application/json"),
+    )
+    .await
+    .unwrap();
+    let round = app.run_jobs_until_idle().await.unwrap();
+    assert_eq!((round.retried, round.dead), (1, 0), "{round:?}");
+    let waiting = store.list_jobs(Some(JobState::Queued), 10).await.unwrap();
+    let waiting = waiting.iter().find(|j| j.kind == "auto_publish").unwrap();
+    assert!(waiting.run_at > app.now(), "backed off: {waiting:?}");
+    assert!(waiting.last_error.as_deref().unwrap().contains("admin"));
+    assert_eq!(app.run_jobs_until_idle().await.unwrap().claimed, 0);
+    assert_eq!(
+        published_with(&*store, "Budget passes second vote").await,
+        0
+    );
+    store
+        .update_user(admin.id, Role::Admin, false, &audit)
+        .await
+        .unwrap();
+    clock.advance(chrono::Duration::minutes(1));
+    let round = app.run_jobs_until_idle().await.unwrap();
+    assert_eq!((round.claimed, round.done), (1, 1), "{round:?}");
+    assert_eq!(
+        published_with(&*store, "Budget passes second vote").await,
+        1
+    );
+    assert_eq!(published_with(&*store, "Budget passes first vote").await, 1);
 }

@@ -238,9 +238,9 @@ async fn serve(mut cfg: Config) -> anyhow::Result<()> {
         hsts,
         "limits"
     );
-    // Scheduled stories whose time passed while the server was down publish now.
-    if let Err(e) = app.publish_due().await {
-        tracing::error!(error = %e, "publishing scheduled stories at start failed");
+    // Scheduled stories whose time passed while the server was down publish now (by a job).
+    if let Err(e) = app.queue_due_publications().await {
+        tracing::error!(error = %e, "queueing the publication of scheduled stories at start failed");
     }
     newsdesk_web::server::Server::new(router, limits)
         .run(listener, shutdown_signal())

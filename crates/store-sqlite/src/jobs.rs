@@ -225,6 +225,24 @@ pub(crate) fn finish(
     }
 }
 
+pub(crate) fn redact(
+    tx: &Transaction<'_>,
+    id: JobId,
+    worker: &str,
+    payload: &str,
+) -> StoreResult<()> {
+    match tx
+        .execute(
+            "UPDATE jobs SET payload = ?3 WHERE id = ?1 AND state = 'running' AND locked_by = ?2",
+            params![id.0, worker, payload],
+        )
+        .map_err(sql_err)?
+    {
+        0 => Err(StoreError::NotFound),
+        _ => Ok(()),
+    }
+}
+
 pub(crate) fn list(c: &Connection, state: Option<JobState>, limit: usize) -> StoreResult<Vec<Job>> {
     let limit = i64::try_from(limit).unwrap_or(i64::MAX);
     match state {

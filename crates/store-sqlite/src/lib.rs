@@ -1752,6 +1752,20 @@ impl NewsroomStore for SqliteStore {
         .await
     }
 
+    async fn next_scheduled_at(&self) -> StoreResult<Option<DateTime<Utc>>> {
+        self.read(|c| {
+            let t: Option<i64> = c
+                .query_row(
+                    "SELECT min(published_at) FROM stories WHERE status = 'scheduled'",
+                    [],
+                    |r| r.get(0),
+                )
+                .map_err(sql_err)?;
+            t.map(from_ms).transpose()
+        })
+        .await
+    }
+
     async fn record_audit(&self, audit: &AuditInput) -> StoreResult<()> {
         let audit = audit.clone();
         self.write(move |tx| newsroom::audit(tx, &audit)).await
@@ -2145,6 +2159,74 @@ impl WireStore for SqliteStore {
                         .map(|(id, outcome)| (WireItemId(id), outcome))
                 })
                 .collect()
+        })
+        .await
+    }
+
+    // The wire desk and its jobs (auto-publish on the job table).
+    async fn store_wire_items_queueing(
+        &self,
+        items: &[(WireItem, String, ClusterId, WireTags)],
+        jobs_if_new: &[Option<NewJob>],
+        at: DateTime<Utc>,
+    ) -> StoreResult<Vec<(WireItemId, WireOutcome)>> {
+        let (items, jobs_if_new) = (items.to_vec(), jobs_if_new.to_vec());
+        self.write(move |tx| {
+            let mut out = Vec::with_capacity(items.len());
+            let mut queue = Vec::new();
+            for (i, (item, hash, cluster, tags)) in items.iter().enumerate() {
+                let stored = wire::store_item(tx, item, hash, cluster.0, tags, ms(at))
+                    .map(|(id, outcome)| (WireItemId(id), outcome))?;
+                if stored.1 == WireOutcome::New {
+                    if let Some(Some(job)) = jobs_if_new.get(i) {
+                        queue.push(job.clone());
+                    }
+                }
+                out.push(stored);
+            }
+            jobs::enqueue(tx, &queue, at)?;
+            Ok(out)
+        })
+        .await
+    }
+
+    async fn create_story_from_wire_once(
+        &self,
+        story: &StoryInput,
+        by: UserId,
+        audit: &AuditInput,
+        item: (WireItemId, i64),
+    ) -> StoreResult<Option<Story>> {
+        let (input, audit) = (story.clone(), audit.clone());
+        let at = self.now_ms();
+        self.write(move |tx| {
+            let made: Option<i64> = tx
+                .query_row(
+                    "SELECT story_id FROM story_lineage WHERE item_id = ?1 LIMIT 1",
+                    params![item.0 .0],
+                    |r| r.get(0),
+                )
+                .optional()
+                .map_err(sql_err)?;
+            if made.is_some() {
+                return Ok(None);
+            }
+            let id = insert_story_by(tx, &input, Some(by), true, at)?;
+            tx.execute(
+                "INSERT INTO story_lineage (story_id, item_id, version) VALUES (?1,?2,?3)",
+                params![id, item.0 .0, item.1],
+            )
+            .map_err(sql_err)?;
+            let mut a = audit.clone();
+            if a.target.is_empty() {
+                a.target = format!("story:{id}");
+            }
+            newsroom::audit(tx, &a)?;
+            Ok(Some(Story {
+                id: StoryId(id),
+                version: 1,
+                input,
+            }))
         })
         .await
     }
@@ -2586,6 +2668,12 @@ impl JobStore for SqliteStore {
     ) -> StoreResult<()> {
         let (worker, outcome) = (worker.to_owned(), outcome.clone());
         self.write(move |tx| jobs::finish(tx, id, &worker, &outcome, now))
+            .await
+    }
+
+    async fn redact_job_payload(&self, id: JobId, worker: &str, payload: &str) -> StoreResult<()> {
+        let (worker, payload) = (worker.to_owned(), payload.to_owned());
+        self.write(move |tx| jobs::redact(tx, id, &worker, &payload))
             .await
     }
 

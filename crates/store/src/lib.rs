@@ -322,6 +322,9 @@ pub trait NewsroomStore: Send + Sync {
     /// Publishes every scheduled story whose time has come, once: an idempotent update, so
     /// whichever node runs it, each story is published exactly once. Returns the stories published.
     async fn publish_due(&self, now: DateTime<Utc>) -> StoreResult<Vec<StoryId>>;
+    /// (Scheduled publishing on the job table.) The earliest publication time of a scheduled
+    /// story, if any: a cheap read that tells a node whether to queue the "publish due" job.
+    async fn next_scheduled_at(&self) -> StoreResult<Option<DateTime<Utc>>>;
     /// Writes one audit line on its own.
     async fn record_audit(&self, audit: &AuditInput) -> StoreResult<()>;
     /// Audit lines, newest first, older than `before` (an id) if given.
@@ -446,6 +449,30 @@ pub trait WireStore: Send + Sync {
         items: &[(WireItem, String, ClusterId, WireTags)],
         at: DateTime<Utc>,
     ) -> StoreResult<Vec<(WireItemId, WireOutcome)>>;
+    // --- the wire desk and its jobs (auto-publish on the job table) ---
+
+    /// Stores many agency items in one transaction (each as [`WireStore::store_wire_item`]) and, in
+    /// the same transaction, queues `jobs_if_new[i]` when item `i` turns out new: a crash cannot
+    /// keep an item and lose the job that follows it up (auto-publish). `jobs_if_new` is as long
+    /// as `items` (missing entries queue nothing); de-duplication keys work as in
+    /// [`JobStore::enqueue_jobs`].
+    async fn store_wire_items_queueing(
+        &self,
+        items: &[(WireItem, String, ClusterId, WireTags)],
+        jobs_if_new: &[Option<NewJob>],
+        at: DateTime<Utc>,
+    ) -> StoreResult<Vec<(WireItemId, WireOutcome)>>;
+    /// Saves a story built on one agency item, with its lineage, in one transaction, unless a
+    /// story built on that item exists already (then `None`): publishing an item twice is
+    /// impossible however often its job runs.
+    async fn create_story_from_wire_once(
+        &self,
+        story: &StoryInput,
+        by: UserId,
+        audit: &AuditInput,
+        item: (WireItemId, i64),
+    ) -> StoreResult<Option<Story>>;
+
     /// Replaces the summary drafts of many clusters in one transaction (accepted ones are kept).
     async fn set_summary_drafts(&self, drafts: &[(ClusterId, String)]) -> StoreResult<()>;
     /// The stored items with these (agency, agency id) keys; missing ones are left out.
@@ -587,6 +614,10 @@ pub trait JobStore: Send + Sync {
         outcome: &JobOutcome,
         now: DateTime<Utc>,
     ) -> StoreResult<()>;
+    /// (Mail on the job table.) Replaces the payload of a job `worker` holds: a job that carried
+    /// a secret (an invitation link) forgets it once its work is done. [`StoreError::NotFound`]
+    /// if the worker no longer holds it.
+    async fn redact_job_payload(&self, id: JobId, worker: &str, payload: &str) -> StoreResult<()>;
     /// Jobs in a state (all when `None`), newest first, at most `limit`.
     async fn list_jobs(&self, state: Option<JobState>, limit: usize) -> StoreResult<Vec<Job>>;
     /// One job.

@@ -1158,6 +1158,9 @@ async fn invitations_and_password_resets_are_e_mailed() {
     )
     .await;
     assert_eq!(r.status, StatusCode::OK);
+    s.app.run_jobs_until_idle().await.unwrap();
+    let jobs = get(&s, &admin, "/newsroom/jobs").await;
+    assert!(jobs.body.contains("send_mail"), "the mail's job is listed");
     let mails = outbox.take();
     assert_eq!(mails.len(), 1);
     assert_eq!(mails[0].to.as_str(), "reporter@example.org");
@@ -2129,6 +2132,7 @@ async fn embargoed_agency_copy_pushed_to_an_auto_publishing_source_waits_for_its
         assert!(ok.body.contains("\"new\":1"), "{}", ok.body);
     }
     let twelve = Utc.with_ymd_and_hms(2026, 11, 20, 12, 0, 0).unwrap();
+    s.app.run_jobs_until_idle().await.unwrap();
     let cards = s.app.store.list_published_cards().await.unwrap();
     let jobs = cards
         .iter()
