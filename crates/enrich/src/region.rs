@@ -448,7 +448,12 @@ impl Gazetteer {
     /// [`Gazetteer::tag_region`] for a wire item (body HTML flattened; the summary counts as
     /// body text).
     pub fn tag_item(&self, item: &WireItem) -> RegionTags {
-        let body = format!("{}\n{}", item.summary, html_to_text(&item.body_html));
+        self.tag_item_plain(item, &html_to_text(&item.body_html))
+    }
+
+    /// [`Gazetteer::tag_item`] with the item's body already turned into plain text.
+    pub fn tag_item_plain(&self, item: &WireItem, body_text: &str) -> RegionTags {
+        let body = format!("{}\n{}", item.summary, body_text);
         self.tag_region(&item.headline, &body, &item.places)
     }
 }

@@ -589,13 +589,19 @@ fn normalise(tags: &mut [SectorTag]) {
 /// Sector suggestions for an item: from its subject codes when any maps to a sector (subjects
 /// win), otherwise from its headline, summary and body text.
 pub fn tag_sector(item: &WireItem) -> SectorTags {
+    tag_sector_plain(item, &html_to_text(&item.body_html))
+}
+
+/// [`tag_sector`] with the item's body already turned into plain text (the wire desk computes it
+/// once per item for hashing, clustering and both taggers).
+pub fn tag_sector_plain(item: &WireItem, body_text: &str) -> SectorTags {
     let from_subjects = sectors_from_subjects(&item.subjects);
     if !from_subjects.is_empty() {
         return SectorTags {
             sectors: from_subjects,
         };
     }
-    let body = format!("{}\n{}", item.summary, html_to_text(&item.body_html));
+    let body = format!("{}\n{}", item.summary, body_text);
     SectorTags {
         sectors: sectors_from_text(&item.headline, &body),
     }
