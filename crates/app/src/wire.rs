@@ -92,10 +92,15 @@ impl WireState {
                 .hasher
                 .shingles(&format!("{}\n{}\n{}", item.headline, item.summary, body));
             let region = newsdesk_enrich::region::Gazetteer::global().tag_item_plain(&item, &body);
+            let sector = newsdesk_enrich::sector::tag_sector_plain(&item, &body);
+            // The sector's evidence travels with the editions' under one prefix, so the cluster
+            // page can show what every tag rests on.
+            let sector_evidence = sector
+                .sectors
+                .first()
+                .map(|s| format!("{SECTOR_EVIDENCE_PREFIX}{}", s.evidence.join(", ")));
             let tags = WireTags {
-                sector: newsdesk_enrich::sector::tag_sector_plain(&item, &body)
-                    .primary()
-                    .map(str::to_owned),
+                sector: sector.primary().map(str::to_owned),
                 editions: region
                     .editions
                     .iter()
@@ -105,6 +110,7 @@ impl WireState {
                     .editions
                     .iter()
                     .flat_map(|e| e.evidence.clone())
+                    .chain(sector_evidence)
                     .collect(),
             };
             Prepared {
