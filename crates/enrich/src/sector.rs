@@ -12,7 +12,7 @@ use std::sync::OnceLock;
 
 use newsdesk_domain::{WireItem, WireSubject};
 
-use crate::text::{html_to_text, light_stem, words};
+use crate::text::{each_word, html_to_text, light_stem, words};
 
 const MEDIATOPICS_TSV: &str = include_str!("../data/mediatopics.tsv");
 
@@ -502,10 +502,8 @@ fn lexicon_scores(headline: &str, body: &str) -> Vec<(&'static str, f32, Vec<Str
     let lex = lexicon();
     let mut acc: Vec<(&'static str, f32, Vec<String>)> = Vec::new();
     for (text, weight) in [(headline, 2.0_f32), (body, 1.0_f32)] {
-        let ws: Vec<String> = words(text)
-            .iter()
-            .map(|w| light_stem(&w.norm).to_string())
-            .collect();
+        let mut ws: Vec<String> = Vec::with_capacity(text.len() / 6);
+        each_word(text, |w| ws.push(light_stem(w).to_string()));
         let mut counts: HashMap<&'static str, u32> = HashMap::new();
         let mut i = 0;
         while i < ws.len() {
