@@ -19,7 +19,7 @@ use std::sync::OnceLock;
 
 use newsdesk_domain::{WireItem, WirePlace, GLOBAL_EDITION};
 
-use crate::text::{html_to_text, words, Word};
+use crate::text::{html_to_text, words, FnvMap, Word};
 
 const COUNTRIES_TSV: &str = include_str!("../data/countries.tsv");
 /// Large cities and capitals with their country (GeoNames, CC BY 4.0, credit GeoNames; see
@@ -153,7 +153,7 @@ pub struct Gazetteer {
     countries: Vec<Country>,
     by_iso: HashMap<String, usize>,
     /// First normalised word → phrases starting with it, longest first.
-    phrases: HashMap<String, Vec<Phrase>>,
+    phrases: FnvMap<String, Vec<Phrase>>,
 }
 
 fn edition_slug(s: &str) -> &'static str {
@@ -169,7 +169,7 @@ impl Gazetteer {
         let mut g = Gazetteer {
             countries: Vec::new(),
             by_iso: HashMap::new(),
-            phrases: HashMap::new(),
+            phrases: FnvMap::default(),
         };
         for line in COUNTRIES_TSV.lines() {
             if line.starts_with('#') || line.trim().is_empty() {

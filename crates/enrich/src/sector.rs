@@ -12,7 +12,7 @@ use std::sync::OnceLock;
 
 use newsdesk_domain::{WireItem, WireSubject};
 
-use crate::text::{each_word, html_to_text, light_stem, words};
+use crate::text::{each_word, html_to_text, light_stem, words, FnvMap};
 
 const MEDIATOPICS_TSV: &str = include_str!("../data/mediatopics.tsv");
 
@@ -462,13 +462,13 @@ pub const WEAK: f32 = 0.5;
 
 struct Lexicon {
     /// first stemmed word → (remaining words, sector, display form)
-    entries: HashMap<String, Vec<LexEntry>>,
+    entries: FnvMap<String, Vec<LexEntry>>,
 }
 
 fn lexicon() -> &'static Lexicon {
     static L: OnceLock<Lexicon> = OnceLock::new();
     L.get_or_init(|| {
-        let mut entries: HashMap<String, Vec<LexEntry>> = HashMap::new();
+        let mut entries: FnvMap<String, Vec<LexEntry>> = FnvMap::default();
         for (sector, kws) in LEXICON {
             for kw in *kws {
                 let (kw, weight) = match kw.strip_suffix('~') {
@@ -502,17 +502,25 @@ fn lexicon_scores(headline: &str, body: &str) -> Vec<(&'static str, f32, Vec<Str
     let lex = lexicon();
     let mut acc: Vec<(&'static str, f32, Vec<String>)> = Vec::new();
     for (text, weight) in [(headline, 2.0_f32), (body, 1.0_f32)] {
-        let mut ws: Vec<String> = Vec::with_capacity(text.len() / 6);
-        each_word(text, |w| ws.push(light_stem(w).to_string()));
-        let mut counts: HashMap<&'static str, u32> = HashMap::new();
+        // The stemmed words, in one buffer (no allocation per word).
+        let mut buf = String::with_capacity(text.len());
+        let mut spans: Vec<(usize, usize)> = Vec::with_capacity(text.len() / 6);
+        each_word(text, |w| {
+            let start = buf.len();
+            buf.push_str(light_stem(w));
+            spans.push((start, buf.len()));
+        });
+        let ws: Vec<&str> = spans.iter().map(|&(a, b)| &buf[a..b]).collect();
+        let mut counts: FnvMap<&'static str, u32> = FnvMap::default();
         let mut i = 0;
         while i < ws.len() {
             let mut consumed = 1;
-            if let Some(list) = lex.entries.get(&ws[i]) {
+            if let Some(list) = lex.entries.get(ws[i]) {
                 for (rest, sector, kw, kw_weight) in list {
                     let weight = weight * kw_weight;
                     let n = rest.len() + 1;
-                    if i + n <= ws.len() && ws[i + 1..i + n] == rest[..] {
+                    if i + n <= ws.len() && ws[i + 1..i + n].iter().zip(rest).all(|(a, b)| *a == b)
+                    {
                         consumed = n;
                         let c = counts.entry(kw).or_insert(0);
                         *c += 1;
