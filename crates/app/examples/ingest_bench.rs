@@ -1,7 +1,12 @@
 //! End-to-end ingest benchmark: a generated stream of agency items from five agencies (each event
 //! reported by several of them in different words) through `App::ingest` into SQLite.
 //!
-//! `cargo run --release -p newsdesk-app --example ingest_bench -- [ITEMS] [BATCH]`
+//! `cargo run --release -p newsdesk-app --example ingest_bench -- [ITEMS] [BATCH] [MODE]`
+//!
+//! MODE `generated` (default): short items over a made-up vocabulary. MODE `real`: real-length
+//! stories (300–800 words) built from real agency sentences, the AG News descriptions in
+//! `../shared/corpora/news-text/ag-news-dev/` (read at run time, test data only): each event is
+//! a random draw of descriptions, each agency's report of it drops and reorders some of them.
 //!
 //! Prints items per second for every tenth of the run (the per-item cost must stay flat:
 //! clustering is a banded lookup, not a comparison with everything), the clusterer's
@@ -80,6 +85,20 @@ fn rss_mib() -> f64 {
         .unwrap_or(0.0)
 }
 
+/// CPU seconds used by this process so far (user + system), from `/proc/self/stat`: on a shared
+/// machine the wall clock also counts time spent waiting for a core.
+fn cpu_secs() -> f64 {
+    std::fs::read_to_string("/proc/self/stat")
+        .ok()
+        .and_then(|s| {
+            let rest = s.rsplit_once(')')?.1.to_owned();
+            let f: Vec<&str> = rest.split_whitespace().collect();
+            let ticks = f.get(11)?.parse::<f64>().ok()? + f.get(12)?.parse::<f64>().ok()?;
+            Some(ticks / 100.0)
+        })
+        .unwrap_or(0.0)
+}
+
 /// A small deterministic generator.
 struct Rng(u64);
 impl Rng {
@@ -152,11 +171,116 @@ fn item(n: usize, rng: &mut Rng, start: chrono::DateTime<Utc>) -> WireItem {
     }
 }
 
+/// Real agency sentences: the AG News descriptions (HTML entities decoded), in file order.
+fn real_sentences() -> Result<Vec<(String, String)>, Box<dyn std::error::Error>> {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/corpora/news-text/ag-news-dev/ag-news-dev.csv");
+    let raw = std::fs::read_to_string(&path)
+        .map_err(|e| format!("{}: {e} (real mode needs the corpora)", path.display()))?;
+    let mut out = Vec::new();
+    for line in raw.lines().skip(1) {
+        let mut fields = Vec::new();
+        let mut cur = String::new();
+        let mut quoted = false;
+        let mut chars = line.chars().peekable();
+        while let Some(c) = chars.next() {
+            match (c, quoted) {
+                ('"', true) if chars.peek() == Some(&'"') => {
+                    cur.push('"');
+                    chars.next();
+                }
+                ('"', _) => quoted = !quoted,
+                (',', false) => fields.push(std::mem::take(&mut cur)),
+                _ => cur.push(c),
+            }
+        }
+        fields.push(cur);
+        if let [_, _, title, desc] = &fields[..] {
+            let clean = |s: &str| {
+                s.replace("&lt;", "<")
+                    .replace("&gt;", ">")
+                    .replace("&amp;", "&")
+                    .replace("#39;", "'")
+                    .replace("\\", " ")
+            };
+            out.push((clean(title), clean(desc)));
+        }
+    }
+    Ok(out)
+}
+
+/// Item `n` of the real-length stream: the event's descriptions (300–800 words), each
+/// agency keeping about nine in ten of them in its own order; the headline is the first one's
+/// title.
+fn real_item(
+    n: usize,
+    rng: &mut Rng,
+    start: chrono::DateTime<Utc>,
+    sentences: &[(String, String)],
+) -> WireItem {
+    let event = n / 4;
+    let agency = AGENCIES[n % 5];
+    let mut ev = Rng(event as u64 * 7919 + 1);
+    let target = 300 + (ev.next() % 501) as usize;
+    let first = (ev.next() % sentences.len() as u64) as usize;
+    let mut parts: Vec<&str> = Vec::new();
+    let mut words = 0;
+    let mut k = first;
+    while words < target {
+        let d = sentences[k].1.as_str();
+        words += d.split_whitespace().count();
+        parts.push(d);
+        // Descriptions drawn at random: two events share few of them, as two real stories
+        // share only general words.
+        k = (ev.next() % sentences.len() as u64) as usize;
+    }
+    let mut kept: Vec<&str> = parts
+        .iter()
+        .copied()
+        .filter(|_| !rng.next().is_multiple_of(10))
+        .collect();
+    let len = kept.len();
+    if len > 2 {
+        kept.swap((rng.next() as usize) % len, (rng.next() as usize) % len);
+    }
+    let body: String = kept.iter().map(|p| format!("<p>{p}</p>")).collect();
+    WireItem {
+        agency: agency.into(),
+        agency_id: format!("{agency}-{n}"),
+        version: 1,
+        headline: sentences[first].0.clone(),
+        summary: String::new(),
+        body_html: body,
+        byline: String::new(),
+        urgency: Some((event % 5 + 1) as u8),
+        language: Some("en".into()),
+        published_at: Some(start + Duration::seconds(n as i64 * 2)),
+        updated_at: None,
+        subjects: vec![],
+        places: vec![],
+        usage_terms: None,
+        links: vec![],
+        status: WireStatus::Usable,
+        embargo: None,
+    }
+}
+
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().collect();
     let total: usize = args.get(1).and_then(|a| a.parse().ok()).unwrap_or(100_000);
     let batch: usize = args.get(2).and_then(|a| a.parse().ok()).unwrap_or(500);
+    let real = match args.get(3).map(String::as_str) {
+        None | Some("generated") => None,
+        Some("real") => Some(real_sentences()?),
+        Some(other) => return Err(format!("unknown mode {other}: generated or real").into()),
+    };
+    if let Some(s) = &real {
+        println!(
+            "real-length mode: stories of 300-800 words from {} agency descriptions",
+            s.len()
+        );
+    }
     let store = newsdesk_store_sqlite::temp_store()?;
     println!("database: {}", store.path().display());
     let folder = store.path().parent().map(std::path::Path::to_owned);
@@ -171,6 +295,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let tenth = (total / 10).max(1);
     let (mut done, mut mark, mut mark_done) = (0usize, Instant::now(), 0usize);
     let begun = Instant::now();
+    let cpu_begun = cpu_secs();
     let mut totals = newsdesk_app::wire::IngestReport::default();
     println!(
         "{:>9} {:>12} {:>10} {:>16}",
@@ -183,7 +308,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         for i in done..done + n {
             // Every twentieth item re-sends the one before it.
             let k = if i % 20 == 19 { i - 1 } else { i };
-            items.push(item(k, &mut Rng(k as u64), start));
+            items.push(match &real {
+                Some(s) => real_item(k, &mut Rng(k as u64), start, s),
+                None => item(k, &mut Rng(k as u64), start),
+            });
             let _ = rng.next();
         }
         clock.set(start + Duration::seconds((done + n) as i64 * 2));
@@ -202,6 +330,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
     }
     let secs = begun.elapsed().as_secs_f64();
+    let cpu = cpu_secs() - cpu_begun;
     let listed = Instant::now();
     let clusters = store
         .list_clusters(&WireQuery {
@@ -213,6 +342,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!(
         "wire inbox query (first 500 clusters): {:.1} ms",
         listed.elapsed().as_secs_f64() * 1000.0
+    );
+    println!(
+        "CPU: {cpu:.1} s for {total} items = {:.0} items per CPU-second",
+        total as f64 / cpu.max(0.01)
     );
     println!(
         "total: {total} items in {secs:.1} s = {:.0} items/s; {} new, {} duplicates; resident memory {:.0} MiB; clusters listed (first 500): {clusters}",

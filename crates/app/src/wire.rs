@@ -33,15 +33,17 @@ struct Clustering {
 
 impl Clustering {
     /// The cluster of a new item (its signature is taken over its informative words).
+    /// An exact re-send (same content hash) joins its original's cluster whatever its signature.
     fn assign(
         &mut self,
         hasher: &MinHasher,
         key: u64,
         published: chrono::DateTime<chrono::Utc>,
+        hash: u64,
         text: &str,
     ) -> u64 {
         let shingles = hasher.shingles(text);
-        self.assign_shingles(hasher, key, published, &shingles)
+        self.assign_shingles(hasher, key, published, hash, &shingles)
     }
 
     /// Like [`Clustering::assign`], with the text's shingles already made.
@@ -50,11 +52,14 @@ impl Clustering {
         hasher: &MinHasher,
         key: u64,
         published: chrono::DateTime<chrono::Utc>,
+        hash: u64,
         shingles: &[u64],
     ) -> u64 {
         let sig = hasher.signature_of(&self.common.informative(shingles));
         self.common.observe(shingles);
-        self.clusterer.add(key, published, &sig).cluster_id
+        self.clusterer
+            .add_exact(key, published, hash, &sig)
+            .cluster_id
     }
 }
 
@@ -64,7 +69,7 @@ type Enriched = (WireItem, String, ClusterId, WireTags);
 /// What can be worked out for an item on its own, in parallel with the others.
 struct Prepared {
     item: WireItem,
-    hash: String,
+    hash: u64,
     shingles: Vec<u64>,
     tags: WireTags,
 }
@@ -79,19 +84,23 @@ impl WireState {
         now: chrono::DateTime<chrono::Utc>,
     ) -> AppResult<Vec<Enriched>> {
         let prepare = |item: WireItem| -> Prepared {
+            // The body's plain text is made once and serves the hash, the shingles and both
+            // taggers.
             let body = plain(&item.body_html);
-            let hash = format!(
-                "{:016x}",
-                newsdesk_enrich::fingerprint::content_hash(&item.headline, &body)
-            );
+            let hash = newsdesk_enrich::fingerprint::content_hash(&item.headline, &body);
             let shingles = self
                 .hasher
                 .shingles(&format!("{}\n{}\n{}", item.headline, item.summary, body));
-            let region = newsdesk_enrich::region::Gazetteer::global().tag_item(&item);
+            let region = newsdesk_enrich::region::Gazetteer::global().tag_item_plain(&item, &body);
+            let sector = newsdesk_enrich::sector::tag_sector_plain(&item, &body);
+            // The sector's evidence travels with the editions' under one prefix, so the cluster
+            // page can show what every tag rests on.
+            let sector_evidence = sector
+                .sectors
+                .first()
+                .map(|s| format!("{SECTOR_EVIDENCE_PREFIX}{}", s.evidence.join(", ")));
             let tags = WireTags {
-                sector: newsdesk_enrich::sector::tag_sector(&item)
-                    .primary()
-                    .map(str::to_owned),
+                sector: sector.primary().map(str::to_owned),
                 editions: region
                     .editions
                     .iter()
@@ -101,6 +110,7 @@ impl WireState {
                     .editions
                     .iter()
                     .flat_map(|e| e.evidence.clone())
+                    .chain(sector_evidence)
                     .collect(),
             };
             Prepared {
@@ -158,11 +168,12 @@ impl WireState {
                             &self.hasher,
                             key as u64,
                             p.item.published_at.unwrap_or(now),
+                            p.hash,
                             &p.shingles,
                         ) as i64),
                     },
                 };
-                (p.item, p.hash, cluster_id, p.tags)
+                (p.item, format!("{:016x}", p.hash), cluster_id, p.tags)
             })
             .collect())
     }
@@ -278,10 +289,15 @@ impl App {
             .unwrap_or_else(|e| e.into_inner());
         for it in items {
             let published = it.item.published_at.unwrap_or(it.received_at);
+            let hash = newsdesk_enrich::fingerprint::content_hash(
+                &it.item.headline,
+                &plain(&it.item.body_html),
+            );
             c.assign(
                 &self.wire.hasher,
                 item_key(&it.item.agency, &it.item.agency_id) as u64,
                 published,
+                hash,
                 &text_of(&it.item),
             );
         }

@@ -796,3 +796,55 @@ async fn auto_publish_jobs_survive_a_crash_retry_and_publish_once() {
     );
     assert_eq!(published_with(&*store, "Budget passes first vote").await, 1);
 }
+
+/// An exact re-send filed again under a new id a day later joins its original's cluster, even
+/// when the common-word filter switched on in between (the original came in among the first
+/// 1,000 items) and most of its words have become common: the exact-text key decides, not the
+/// MinHash signature.
+#[tokio::test]
+async fn exact_resend_under_a_new_id_a_day_later_joins_its_original() {
+    let store = newsdesk_store_sqlite::temp_store().unwrap();
+    let store: Arc<dyn Store> = store;
+    let clock = Arc::new(ManualClock::new(t0()));
+    let app = App::load(store.clone(), clock.clone(), SiteConfig::default())
+        .await
+        .unwrap();
+    // 40 content words: 8 only this story has, 32 that the stream below makes common.
+    let rare: Vec<String> = (0..8).map(|i| format!("rarename{i}q")).collect();
+    let common: Vec<String> = (0..32).map(|i| format!("streamword{i}q")).collect();
+    let body = format!("{} {}.", rare.join(" "), common.join(" "));
+    let mut original = item("Agency A", "a-1", "Storyheadline", &body);
+    original.subjects.clear();
+    app.ingest(vec![original.clone()]).await.unwrap();
+    let mut stream = Vec::new();
+    for n in 0..1_100usize {
+        let words: Vec<String> = (0..8)
+            .map(|k| common[(n * 7 + k * 5) % 32].clone())
+            .chain((0..25).map(|k| format!("own{n}x{k}q")))
+            .collect();
+        let mut it = item("Agency C", &format!("c-{n}"), "Other", &words.join(" "));
+        it.subjects.clear();
+        it.published_at = Some(t0() + chrono::Duration::minutes(n as i64));
+        stream.push(it);
+    }
+    app.ingest(stream).await.unwrap();
+    let later = t0() + chrono::Duration::hours(28);
+    clock.set(later);
+    let mut resend = original.clone();
+    resend.agency_id = "a-1-again".into();
+    resend.published_at = Some(later);
+    let r = app.ingest(vec![resend]).await.unwrap();
+    assert_eq!(r.new, 1);
+    let found = store
+        .find_wire_items(&[
+            ("Agency A".into(), "a-1".into()),
+            ("Agency A".into(), "a-1-again".into()),
+        ])
+        .await
+        .unwrap();
+    assert_eq!(found.len(), 2);
+    assert_eq!(
+        found[0].cluster_id, found[1].cluster_id,
+        "the re-send joins its original"
+    );
+}

@@ -222,9 +222,14 @@ pub struct WireTags {
     pub sector: Option<String>,
     /// Edition slugs, best first.
     pub editions: Vec<String>,
-    /// Evidence for the editions.
+    /// Evidence for the editions, then (one entry starting with [`SECTOR_EVIDENCE_PREFIX`]) for
+    /// the sector.
     pub evidence: Vec<String>,
 }
+
+/// Start of the [`WireTags::evidence`] entry that says what the sector rests on
+/// ("sector: shares, earnings" or "sector: medtop:15000000 sport").
+pub const SECTOR_EVIDENCE_PREFIX: &str = "sector: ";
 
 /// Where agency copy comes from: a feed newsdesk polls, and/or an agency that pushes.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

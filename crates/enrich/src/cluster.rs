@@ -53,12 +53,19 @@ pub struct ClusterConfig {
     pub window: Duration,
     /// Maximum ids kept per bucket (the most recent ones).
     pub max_bucket: usize,
+    /// A later development of a running story: an item published more than this after the
+    /// newest item of the cluster it matches best...
+    pub development_gap: Duration,
+    /// ...and whose estimated similarity to it is below this (much of its text is new) founds
+    /// a cluster of its own instead of joining.
+    pub development_similarity: f32,
 }
 
 impl Default for ClusterConfig {
     /// Tuned on the labelled fixtures for [`crate::MinHasher::default`] signatures (128 hashes over
     /// content words): 42 bands × 3 rows (candidate probability 0.5 at J ≈ 0.25, 0.94 at J = 0.4),
-    /// threshold 0.27, 48 hours, 64 ids per bucket.
+    /// threshold 0.27, 48 hours, 64 ids per bucket; a match more than 6 hours after the newest
+    /// item of its cluster joins only at similarity 0.5 or more.
     fn default() -> ClusterConfig {
         ClusterConfig {
             bands: 42,
@@ -66,6 +73,8 @@ impl Default for ClusterConfig {
             threshold: 0.27,
             window: Duration::hours(48),
             max_bucket: 64,
+            development_gap: Duration::hours(6),
+            development_similarity: 0.5,
         }
     }
 }
@@ -117,6 +126,8 @@ pub struct Clusterer {
     newest: Option<DateTime<Utc>>,
     compared: u64,
     hashes: HashMap<u64, u64>,
+    /// Cluster id → publication time (ms) of its newest held item.
+    latest: HashMap<u64, i64>,
 }
 
 fn compact(sig: &Signature) -> Box<[u16]> {
@@ -149,6 +160,7 @@ impl Clusterer {
             newest: None,
             compared: 0,
             hashes: HashMap::new(),
+            latest: HashMap::new(),
         }
     }
 
@@ -184,6 +196,33 @@ impl Clusterer {
         Ok(self.insert(id, published, sig, Some(content_hash)))
     }
 
+    /// Like [`Clusterer::add`], with an exact-text key besides MinHash: when an item with the same
+    /// [`crate::content_hash`] is held (an exact re-send under another id), the item joins that
+    /// item's cluster whatever its signature (which may differ: the common-word filter may have
+    /// changed between the two), with similarity 1. Otherwise it is added as by `add`, and its
+    /// hash is remembered for later re-sends.
+    pub fn add_exact(
+        &mut self,
+        id: u64,
+        published: DateTime<Utc>,
+        content_hash: u64,
+        sig: &Signature,
+    ) -> Assignment {
+        if let Some(e) = self.entry_of(id) {
+            return Assignment {
+                cluster_id: e.cluster,
+                new_cluster: e.new_cluster,
+                best_similarity: e.best_similarity,
+            };
+        }
+        let original = self
+            .hashes
+            .get(&content_hash)
+            .and_then(|orig| self.entry_of(*orig))
+            .map(|e| e.cluster);
+        self.insert_as(id, published, sig, Some(content_hash), original)
+    }
+
     /// The held item with this content hash, if any.
     pub fn find_resend(&self, content_hash: u64) -> Option<u64> {
         self.hashes.get(&content_hash).copied()
@@ -203,6 +242,18 @@ impl Clusterer {
         published: DateTime<Utc>,
         sig: &Signature,
         hash: Option<u64>,
+    ) -> Assignment {
+        self.insert_as(id, published, sig, hash, None)
+    }
+
+    /// Inserts an item; `forced` puts it in that cluster without comparing (an exact re-send).
+    fn insert_as(
+        &mut self,
+        id: u64,
+        published: DateTime<Utc>,
+        sig: &Signature,
+        hash: Option<u64>,
+        forced: Option<u64>,
     ) -> Assignment {
         if let Some(e) = self.entry_of(id) {
             return Assignment {
@@ -225,7 +276,9 @@ impl Clusterer {
         let at = published.timestamp_millis();
         let window = self.config.window.num_milliseconds();
         let mut best: Option<(f32, i64, u64)> = None;
-        if !small.is_empty() {
+        if let Some(c) = forced {
+            best = Some((1.0, at, c));
+        } else if !small.is_empty() {
             // Distinct candidates from all bands (sorted + dedup: O(n log n) even when buckets
             // are full).
             let mut cands: Vec<u32> = Vec::new();
@@ -262,10 +315,22 @@ impl Clusterer {
             }
         }
         let best_similarity = best.map_or(0.0, |b| b.0);
+        let gap = self.config.development_gap.num_milliseconds();
         let (cluster, new_cluster) = match best {
+            Some((_, _, c)) if forced.is_some() => (c, false),
+            // A later development: long after the cluster's newest item, and mostly new text.
+            Some((s, _, c))
+                if s >= self.config.threshold
+                    && s < self.config.development_similarity
+                    && self.latest.get(&c).is_some_and(|&t| at - t > gap) =>
+            {
+                (id, true)
+            }
             Some((s, _, c)) if s >= self.config.threshold => (c, false),
             _ => (id, true),
         };
+        let newest = self.latest.entry(cluster).or_insert(at);
+        *newest = (*newest).max(at);
 
         let entry = Entry {
             id,
@@ -447,9 +512,17 @@ impl Clusterer {
             let Some(&slot) = self.index.get(&id) else {
                 continue;
             };
-            if self.entry(slot).is_some_and(|e| e.published == ts) {
+            if let Some(cluster) = self
+                .entry(slot)
+                .filter(|e| e.published == ts)
+                .map(|e| e.cluster)
+            {
                 self.index.remove(&id);
                 self.release(slot);
+                // A cluster whose newest item left the window is forgotten (bounds `latest`).
+                if self.latest.get(&cluster).is_some_and(|&t| t < horizon) {
+                    self.latest.remove(&cluster);
+                }
             }
         }
     }
@@ -518,6 +591,50 @@ mod tests {
         assert_eq!(c.find_resend(hash), Some(1));
         c.remove(1);
         assert_eq!(c.find_resend(hash), None);
+    }
+
+    #[test]
+    fn exact_resend_joins_its_original_whatever_its_signature() {
+        let h = MinHasher::default();
+        let mut c = Clusterer::default();
+        let text = "Cyclone Ilaria floods Beira in Mozambique";
+        let hash = crate::content_hash(text, "");
+        let a = c.add_exact(1, t(0), hash, &h.signature(text));
+        assert!(a.new_cluster);
+        c.add_exact(5, t(1), 77, &h.signature("Unrelated budget vote in Lima"));
+        // 28 hours later, under a new id, with a signature made over fewer words (the
+        // common-word filter switched on in between): it still joins.
+        let other = h.signature("Beira");
+        let r = c.add_exact(2, t(28), hash, &other);
+        assert_eq!(r.cluster_id, 1, "{r:?}");
+        assert!(!r.new_cluster);
+        assert_eq!(c.len(), 3);
+    }
+
+    #[test]
+    fn a_later_development_founds_its_own_cluster() {
+        let h = MinHasher::default();
+        let mut c = Clusterer::default();
+        let first = "Magnitude 6.1 earthquake strikes Arequipa in southern Peru, three dead, \
+                     dozens of adobe homes damaged near Chala";
+        let resend = "Earthquake of magnitude 6.1 strikes southern Peru near Arequipa and Chala; \
+                      three dead, adobe homes damaged";
+        let later = "Southern Peru earthquake: Arequipa opens fund for adobe homes near Chala \
+                     damaged by the quake; congress approves 40 million soles for schools";
+        let a = c.add(1, t(0), &h.signature(first));
+        let b = c.add(2, t(1), &h.signature(resend));
+        assert_eq!(b.cluster_id, a.cluster_id, "{b:?}");
+        let s = h.signature(later);
+        let near = estimate_similarity(&s, &h.signature(first));
+        assert!(
+            near >= ClusterConfig::default().threshold && near < 0.5,
+            "{near}"
+        );
+        // The same text an hour later would join; two days of quiet later it is a development.
+        let mut same_day = c.clone();
+        assert_eq!(same_day.add(3, t(2), &s).cluster_id, 1);
+        let d = c.add(3, t(30), &s);
+        assert!(d.new_cluster, "{d:?}");
     }
 
     #[test]

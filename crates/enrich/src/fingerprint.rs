@@ -6,7 +6,7 @@
 //! "the same". All hashing is fixed (FNV-1a and SplitMix64 with constant seeds): values are stable
 //! across runs, machines and versions of Rust, and may be stored.
 
-use crate::text::{is_stopword, light_stem, words};
+use crate::text::{each_word, is_stopword, light_stem};
 
 const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
 const FNV_PRIME: u64 = 0x0000_0100_0000_01b3;
@@ -38,15 +38,15 @@ pub fn mix64(mut z: u64) -> u64 {
 /// [`mix64`]. Equal for copies differing only in case, spacing, punctuation or accents.
 pub fn content_hash(headline: &str, body: &str) -> u64 {
     let mut h = FNV_OFFSET;
-    for w in words(headline) {
-        h = fnv1a_from(h, w.norm.as_bytes());
+    each_word(headline, |w| {
+        h = fnv1a_from(h, w.as_bytes());
         h = fnv1a_from(h, b" ");
-    }
+    });
     h = fnv1a_from(h, b"\x1e");
-    for w in words(body) {
-        h = fnv1a_from(h, w.norm.as_bytes());
+    each_word(body, |w| {
+        h = fnv1a_from(h, w.as_bytes());
         h = fnv1a_from(h, b" ");
-    }
+    });
     mix64(h)
 }
 
@@ -117,11 +117,12 @@ impl MinHasher {
 
     /// The 64-bit hashes of the distinct shingles of `text`.
     pub fn shingles(&self, text: &str) -> Vec<u64> {
-        let toks: Vec<u64> = words(text)
-            .iter()
-            .filter(|w| !is_stopword(&w.norm))
-            .map(|w| fnv1a(light_stem(&w.norm).as_bytes()))
-            .collect();
+        let mut toks: Vec<u64> = Vec::with_capacity(text.len() / 8);
+        each_word(text, |w| {
+            if !is_stopword(w) {
+                toks.push(fnv1a(light_stem(w).as_bytes()));
+            }
+        });
         let k = self.shingle_words;
         let mut out: Vec<u64> = if toks.is_empty() {
             Vec::new()

@@ -21,6 +21,7 @@ pub use cluster::{estimate_similarity, Assignment, ClusterConfig, Clusterer};
 pub use fingerprint::{content_hash, CommonShingles, MinHasher, Signature};
 pub use region::{CountryMatch, EditionTag, Gazetteer, MatchSource, RegionTags};
 pub use sector::{
-    sectors_from_subjects, sectors_from_text, tag_sector, SectorTag, SectorTags, TagSource,
+    sectors_from_subjects, sectors_from_text, tag_sector, tag_sector_plain, SectorTag, SectorTags,
+    TagSource,
 };
 pub use summary::{summarise, Summary};

@@ -19,9 +19,16 @@ use std::sync::OnceLock;
 
 use newsdesk_domain::{WireItem, WirePlace, GLOBAL_EDITION};
 
-use crate::text::{html_to_text, words, Word};
+use crate::text::{html_to_text, words, FnvMap, Word};
 
 const COUNTRIES_TSV: &str = include_str!("../data/countries.tsv");
+/// Large cities and capitals with their country (GeoNames, CC BY 4.0, credit GeoNames; see
+/// `tools/gen_cities.py` for what is kept and left out).
+const CITIES_TSV: &str = include_str!("../data/cities.tsv");
+
+/// What may follow a country word without it naming the country: a tournament ("US Open",
+/// "Australian Open") or a manner ("Australian-style", "Soviet-style").
+const MISLEADING_AFTER: &[&str] = &[" Open", "-style", "-Style", " style", "-type"];
 
 /// Phrases that look like a country mention but are not; they are consumed without a match.
 const BLOCKING: &[&str] = &[
@@ -93,6 +100,8 @@ pub struct CountryMatch {
     pub position: usize,
     /// Where it was found (set by [`Gazetteer::tag_region`]; [`Gazetteer::find`] says `Body`).
     pub source: MatchSource,
+    /// Found through a city of the country, which counts half as much as the country named.
+    pub city: bool,
 }
 
 /// One suggested edition.
@@ -133,6 +142,9 @@ struct Phrase {
     country: Option<usize>,
     /// Abbreviation: the letters of the original must equal these exactly.
     exact: Option<String>,
+    /// A city: written with a capital ("Boston", "BOSTON", not "boston"); shown as evidence with
+    /// its country.
+    city: bool,
 }
 
 /// The country gazetteer; build once ([`Gazetteer::global`]) and share.
@@ -141,7 +153,7 @@ pub struct Gazetteer {
     countries: Vec<Country>,
     by_iso: HashMap<String, usize>,
     /// First normalised word → phrases starting with it, longest first.
-    phrases: HashMap<String, Vec<Phrase>>,
+    phrases: FnvMap<String, Vec<Phrase>>,
 }
 
 fn edition_slug(s: &str) -> &'static str {
@@ -157,7 +169,7 @@ impl Gazetteer {
         let mut g = Gazetteer {
             countries: Vec::new(),
             by_iso: HashMap::new(),
-            phrases: HashMap::new(),
+            phrases: FnvMap::default(),
         };
         for line in COUNTRIES_TSV.lines() {
             if line.starts_with('#') || line.trim().is_empty() {
@@ -185,6 +197,17 @@ impl Gazetteer {
         for b in BLOCKING {
             g.add_phrase(b, None, None);
         }
+        for line in CITIES_TSV.lines() {
+            if line.starts_with('#') {
+                continue;
+            }
+            let Some((name, iso)) = line.split_once('\t') else {
+                continue;
+            };
+            if let Some(&idx) = g.by_iso.get(iso.trim()) {
+                g.add_city(name, idx);
+            }
+        }
         for list in g.phrases.values_mut() {
             list.sort_by_key(|p| std::cmp::Reverse(p.rest.len()));
         }
@@ -195,6 +218,24 @@ impl Gazetteer {
     pub fn global() -> &'static Gazetteer {
         static G: OnceLock<Gazetteer> = OnceLock::new();
         G.get_or_init(Gazetteer::new)
+    }
+
+    /// A city phrase; a country name or other phrase with the same words keeps precedence.
+    fn add_city(&mut self, text: &str, country: usize) {
+        let ws: Vec<String> = words(text).into_iter().map(|w| w.norm).collect();
+        let Some((first, rest)) = ws.split_first() else {
+            return;
+        };
+        let list = self.phrases.entry(first.clone()).or_default();
+        if list.iter().any(|p| p.rest == rest) {
+            return;
+        }
+        list.push(Phrase {
+            rest: rest.to_vec(),
+            country: Some(country),
+            exact: None,
+            city: true,
+        });
     }
 
     fn add_phrase(&mut self, text: &str, country: Option<usize>, exact: Option<String>) {
@@ -214,6 +255,7 @@ impl Gazetteer {
             rest,
             country,
             exact,
+            city: false,
         });
     }
 
@@ -251,8 +293,10 @@ impl Gazetteer {
         let mut i = 0;
         while i < ws.len() {
             match self.match_at(text, &ws, i) {
-                Some((len, country)) => {
-                    if let Some(c) = country {
+                Some((len, country, city)) => {
+                    let after = &text[ws[i + len - 1].end..];
+                    let misleading = MISLEADING_AFTER.iter().any(|m| after.starts_with(m));
+                    if let Some(c) = country.filter(|_| !misleading) {
                         let start = ws[i].start;
                         let end = ws[i + len - 1].end;
                         // Keep a closing dot of a dotted abbreviation ("U.S.").
@@ -262,12 +306,18 @@ impl Gazetteer {
                         } else {
                             end
                         };
+                        let evidence = if city {
+                            format!("{} (city, {})", &text[start..end], self.countries[c].name)
+                        } else {
+                            text[start..end].to_string()
+                        };
                         out.push(CountryMatch {
                             iso2: self.countries[c].iso2.clone(),
                             name: self.countries[c].name.clone(),
-                            evidence: text[start..end].to_string(),
+                            evidence,
                             position: start,
                             source: MatchSource::Body,
+                            city,
                         });
                     }
                     i += len;
@@ -278,8 +328,9 @@ impl Gazetteer {
         out
     }
 
-    /// The longest phrase starting at word `i`: (words consumed, country or None if blocking).
-    fn match_at(&self, text: &str, ws: &[Word], i: usize) -> Option<(usize, Option<usize>)> {
+    /// The longest phrase starting at word `i`: (words consumed, country or None if blocking,
+    /// whether it is a city).
+    fn match_at(&self, text: &str, ws: &[Word], i: usize) -> Option<(usize, Option<usize>, bool)> {
         let list = self.phrases.get(&ws[i].norm)?;
         'phrases: for p in list {
             let n = p.rest.len() + 1;
@@ -294,6 +345,9 @@ impl Gazetteer {
                 }
             }
             let span = &text[ws[i].start..ws[i + n - 1].end];
+            if p.city && !span.starts_with(|c: char| c.is_uppercase()) {
+                continue;
+            }
             if let Some(exact) = &p.exact {
                 let letters: String = span.chars().filter(|c| c.is_alphanumeric()).collect();
                 if letters != *exact {
@@ -304,7 +358,7 @@ impl Gazetteer {
                     continue;
                 }
             }
-            return Some((n, p.country));
+            return Some((n, p.country, p.city));
         }
         None
     }
@@ -343,7 +397,8 @@ impl Gazetteer {
     /// Region suggestions for an item given as headline, plain-text body and places.
     ///
     /// Scores per country: a place with an ISO code 4, a place name that is a country 3, a
-    /// headline mention 2, each body mention 1 (at most 3). An edition's score is the sum over its
+    /// headline mention 2, each body mention 1 (at most 3); a mention through one of its cities
+    /// counts half. An edition's score is the sum over its
     /// countries, divided by the best edition's; editions under [`EDITION_CUTOFF`] are dropped.
     /// Places with codes that are not ISO alpha-2 are looked up by their name.
     pub fn tag_region(&self, headline: &str, body: &str, places: &[WirePlace]) -> RegionTags {
@@ -359,6 +414,7 @@ impl Gazetteer {
                         evidence: format!("place:{}", self.countries[i].iso2),
                         position: 0,
                         source: MatchSource::PlaceCode,
+                        city: false,
                     });
                     continue;
                 }
@@ -407,7 +463,7 @@ impl Gazetteer {
                         1.0
                     }
                 }
-            };
+            } * if m.city { 0.5 } else { 1.0 };
             entry.1 += add;
             if !entry.3.contains(&m.evidence) {
                 entry.3.push(m.evidence.clone());
@@ -448,7 +504,12 @@ impl Gazetteer {
     /// [`Gazetteer::tag_region`] for a wire item (body HTML flattened; the summary counts as
     /// body text).
     pub fn tag_item(&self, item: &WireItem) -> RegionTags {
-        let body = format!("{}\n{}", item.summary, html_to_text(&item.body_html));
+        self.tag_item_plain(item, &html_to_text(&item.body_html))
+    }
+
+    /// [`Gazetteer::tag_item`] with the item's body already turned into plain text.
+    pub fn tag_item_plain(&self, item: &WireItem, body_text: &str) -> RegionTags {
+        let body = format!("{}\n{}", item.summary, body_text);
         self.tag_region(&item.headline, &body, &item.places)
     }
 }
@@ -532,6 +593,30 @@ mod tests {
             Vec::<String>::new()
         );
         assert_eq!(isos("Jordanian and Emirati envoys"), ["JO", "AE"]);
+    }
+
+    #[test]
+    fn cities_and_misleading_phrases() {
+        // A story naming only cities, in a dateline or in the text.
+        assert_eq!(isos("NAJAF - Fighting went on near the shrine."), ["IQ"]);
+        assert_eq!(isos("Talks in Nairobi and Addis Ababa"), ["KE", "ET"]);
+        let m = Gazetteer::global().find("SAN JOSE, Calif. - Shares rose.");
+        assert_eq!(m[0].iso2, "US");
+        assert_eq!(m[0].evidence, "SAN JOSE (city, United States)");
+        // Lower case is a word, not a city; first names and English words are not cities.
+        assert_eq!(isos("a nice day in the van"), Vec::<String>::new());
+        assert_eq!(isos("Nice weather, said Austin."), Vec::<String>::new());
+        // Tournaments and manners are not the country.
+        assert_eq!(isos("Agassi wins the US Open"), Vec::<String>::new());
+        assert_eq!(
+            isos("Federer into Australian Open final"),
+            Vec::<String>::new()
+        );
+        assert_eq!(
+            isos("an Australian-style points system"),
+            Vec::<String>::new()
+        );
+        assert_eq!(isos("Soviet-style planning in Cuba"), ["CU"]);
     }
 
     #[test]

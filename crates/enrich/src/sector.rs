@@ -12,7 +12,7 @@ use std::sync::OnceLock;
 
 use newsdesk_domain::{WireItem, WireSubject};
 
-use crate::text::{html_to_text, light_stem, words};
+use crate::text::{each_word, html_to_text, light_stem, words, FnvMap};
 
 const MEDIATOPICS_TSV: &str = include_str!("../data/mediatopics.tsv");
 
@@ -251,33 +251,68 @@ pub fn sectors_from_subjects(subjects: &[WireSubject]) -> Vec<SectorTag> {
 }
 
 /// Keyword lexicon, newsdesk's own: per sector, words and phrases (matched on normalised,
-/// plural-stripped words).
+/// plural-stripped words). A keyword ending in `~` is weak: it counts [`WEAK`].
 #[rustfmt::skip]
 pub const LEXICON: &[(&str, &[&str])] = &[
     ("agro-forestry", &[
+        "farmland", "drought", "poultry", "dairy", "ranch", "sugar cane",
+       
         "agriculture", "agricultural", "farm", "farmer", "farming", "crop", "harvest", "maize",
         "wheat", "rice", "coffee", "cocoa", "livestock", "cattle", "fishery", "fisheries",
         "fishing", "forest", "forestry", "deforestation", "timber", "logging", "irrigation",
-        "fertiliser", "fertilizer", "seed", "locust", "food security", "grain", "soybean",
-        "planting", "agroforestry", "smallholder", "yield", "pest", "tree", "cashew", "cotton",
+        "fertiliser", "fertilizer", "seed~", "locust", "food security", "grain~", "soybean",
+        "planting", "agroforestry", "smallholder", "yield~", "pest~", "tree~", "cashew", "cotton",
     ]),
     ("art-culture", &[
-        "art", "artist", "museum", "exhibition", "festival", "film", "cinema", "music", "musician",
-        "concert", "novel", "literature", "theatre", "heritage", "unesco", "culture", "cultural",
+        "movie", "hollywood", "box office", "oscar", "singer", "band~", "song~",
+        "novelist", "author~", "book~", "celebrity", "television show", "tv show", "sitcom",
+        "director~", "opera", "ballet", "fashion", "pop star", "rapper", "grammy", "emmy",
+       
+        "art~", "artist", "museum", "exhibition", "festival", "film~", "cinema", "music", "musician",
+        "concert", "novel", "literature", "theatre", "heritage", "unesco", "culture~", "cultural",
         "painting", "gallery", "dance", "album", "actor", "actress", "poet", "sculpture",
         "artefact", "artifact", "manuscript", "orchestra",
     ]),
     ("technology", &[
-        "technology", "tech", "digital", "software", "internet", "broadband", "app",
+        "computer", "pc", "laptop", "desktop", "microsoft", "windows~", "linux",
+        "google", "yahoo", "apple~", "ipod", "itune", "intel", "ibm", "amd", "oracle", "sun microsystems",
+        "web~", "website", "web site", "browser", "search engine", "wireless", "wi fi", "wifi",
+        "network~", "networking", "server", "spam", "spammer", "spyware", "computer virus", "worm",
+        "malware", "phishing", "e mail", "email", "download~", "video game", "game console",
+        "gaming", "xbox", "playstation", "nintendo", "dvd", "processor", "microprocessor",
+        "silicon", "robot", "robotic", "nokia", "motorola", "handset", "cell phone", "cellphone",
+        "mobile phone", "phone~", "gadget", "open source", "database", "programmer", "hardware~",
+        "electronics~", "electronic~", "device~", "amazon com", "ebay", "dell", "hewlett packard",
+        "hp", "cisco", "aol", "napster", "file sharing", "peer to peer", "piracy", "blog",
+        "blogger", "user~", "desktop", "operating system", "chipmaker", "isp", "voip",
+        "telecommunication", "flat panel", "plasma", "digital music", "mp3", "wireless network",
+        "firefox", "mozilla", "internet explorer", "security flaw", "vulnerability", "patch~",
+        "sony", "samsung", "nvidia", "pda", "bluetooth", "gigabyte", "megabyte", "storage~",
+        "supercomputer", "silicon valley", "tech firm", "upgrade~", "version~",
+       
+        "technology", "tech", "digital~", "software", "internet", "broadband", "app",
         "artificial intelligence", "ai", "startup", "smartphone", "cyber", "cybersecurity",
-        "semiconductor", "chip", "telecom", "telecoms", "5g", "computing", "online", "data centre",
+        "semiconductor", "chip", "telecom", "telecoms", "5g", "computing", "online~", "data centre",
         "data center", "fintech", "hacker", "algorithm", "mobile money", "connectivity",
     ]),
     ("economy-business", &[
+        "share~", "stock market", "nasdaq", "dow", "wall street", "s p",
+        "earning", "quarterly", "quarter profit", "net income", "sale~", "retailer", "retail",
+        "merger", "acquisition", "acquire", "takeover", "buyout", "ceo", "chief executive",
+        "analyst", "forecast", "federal reserve", "fed", "job~", "layoff", "bankruptcy",
+        "stake", "dividend", "ipo", "initial public offering", "price~", "consumer", "spending",
+        "wal mart", "boeing", "airbus", "automaker", "carmaker", "insurer", "insurance", "firm~",
+        "corp~", "inc~", "billion~", "deal~", "shareholder", "chairman~", "executive~",
+        "economist", "treasury", "trader", "trading", "commodity", "yen", "sterling", "pound",
+        "earnings", "exporter", "manufacturer", "manufacturing", "factory", "output~", "industry~",
+        "industrial", "bankrupt", "creditor", "pension", "subsidy", "wage", "payroll", "stock",
+        "bankruptcy protection", "sec", "securities", "brokerage", "hedge fund", "mutual fund",
+        "deficit", "jobless", "mortgage", "contract~", "supplier~", "customer~", "brand~",
+       
         "economy", "economic", "gdp", "inflation", "interest rate", "central bank", "bank",
-        "market", "stock", "investor", "investment", "trade", "export", "import", "tariff",
-        "business", "company", "profit", "revenue", "currency", "debt", "fiscal", "imf",
-        "world bank", "growth", "recession", "loan", "bond", "finance", "unemployment", "tax",
+        "market~", "stock", "investor", "investment~", "trade~", "export", "import", "tariff",
+        "business~", "company~", "profit", "revenue", "currency", "debt", "fiscal", "imf",
+        "world bank", "growth~", "recession", "loan", "bond", "finance", "unemployment", "tax",
         "lending", "shilling", "rupee", "peso", "naira", "dollar", "euro", "basis point",
     ]),
     ("education", &[
@@ -286,26 +321,58 @@ pub const LEXICON: &[(&str, &[&str])] = &[
         "enrollment", "learning", "tuition", "textbook",
     ]),
     ("energy-extractives", &[
-        "energy", "oil", "gas", "petroleum", "crude", "refinery", "pipeline", "mining", "mine",
+        "oil price", "crude oil", "natural gas", "opec", "exxon", "shell",
+        "bp", "yukos", "gasoline", "heating oil", "power station", "utility",
+       
+        "energy", "nuclear power", "nuclear plant", "nuclear energy", "nuclear reactor", "steel", "steelmaker", "oil", "gas", "petroleum", "crude", "refinery", "pipeline", "mining", "mine",
         "miner", "copper", "gold", "lithium", "cobalt", "coal", "electricity", "power plant",
-        "grid", "solar", "wind farm", "renewable", "hydropower", "nuclear", "barrel", "opec",
+        "grid", "solar", "wind farm", "renewable", "hydropower", "barrel", "opec",
         "fuel", "diesel", "blackout", "power cut", "megawatt", "gigawatt", "mineral",
     ]),
     ("politics", &[
-        "election", "vote", "voter", "ballot", "parliament", "president", "prime minister",
-        "minister", "party", "opposition", "campaign", "candidate", "coalition", "senate",
+        "government~", "leader~", "war", "killed~", "kill~", "attack", "bomb", "bombing",
+        "blast", "explosion", "suicide bomber", "militant", "insurgent", "insurgency", "gunmen",
+        "gunman", "hostage", "kidnap", "kidnapper", "kidnapped", "soldier", "army", "fighting",
+        "violence", "peace", 
+        "united nations", "un", "security council", "protest", "protester",
+        "demonstrator", "embassy", "ambassador", "foreign minister", "envoy", "regime", "hamas",
+        "hezbollah", "al qaeda", "taliban", "terror", "terrorist", "terrorism", "nato",
+        "dictator", "junta", "president bush", "bush", "kerry", "democrat", "republican",
+        "white house", "congress", "congressional", "administration~", "airstrike", "air strike",
+        "missile", "shelling", "militia", "guerrilla", "cleric", "shiite", "sunni", "kurd",
+        "occupation", "uprising", "massacre", "genocide", "assassination", "assassinate",
+        "ruling party", "premier", "chancellor", "king~", "prince~", "monarch", "pope", "vatican",
+        "parliamentary", "mp", "governor", "politician", "political~", "policy~", "independence",
+        "separatist", "border~", "truce", "negotiation", "negotiator", "foreign~", "defence",
+        "defense", "pentagon", "marines", "marine", "iraqi", "interim government", "ministry",
+        "state department", "secretary of state", "dead~", "death toll", "wounded", "injuring",
+        "raid", "casualty", "civilian", "convoy", "checkpoint", "ceasefire", "cease fire",
+       
+        "election", "nuclear~", "nuclear weapon", "nuclear program", "nuclear programme", "atomic", "iaea", "vote", "voter", "ballot", "parliament", "president~", "prime minister",
+        "minister~", "party", "opposition", "campaign", "candidate", "coalition", "senate",
         "referendum", "diplomatic", "diplomacy", "summit", "sanction", "coup", "ceasefire",
         "troops", "military", "rebel", "peace talks", "lawmaker", "cabinet", "polling",
         "electoral", "incumbent", "constituency",
     ]),
     ("law-governance", &[
-        "court", "judge", "law", "legal", "lawsuit", "trial", "verdict", "prosecutor", "police",
+        "lawyer", "attorney", "charged~", "accused~", "suspect~",
+        "investigation~", "probe~", "murder", "crime", "criminal", "death penalty", "execution",
+        "extradition", "jury", "sued", "sue", "lawsuit", "antitrust",
+        "guilty", "plead", "plea", "testimony", "detained", "custody", "inmate", "smuggling",
+       
+        "court", "judge", "law~", "legal~", "lawsuit", "trial", "verdict", "prosecutor", "police",
         "arrest", "corruption", "bribery", "fraud", "constitution", "constitutional", "regulation",
-        "regulator", "supreme court", "justice", "ombudsman", "audit", "governance",
-        "transparency", "anti corruption", "ruling", "appeal", "jail", "prison", "convicted",
+        "regulator", "supreme court", "justice~", "ombudsman", "audit", "governance",
+        "transparency", "anti corruption", "ruling~", "appeal~", "jail", "prison", "convicted",
         "acquitted", "embezzlement", "indictment", "sentenced", "graft",
     ]),
     ("health", &[
+        "drug~", "fda", "flu", "influenza", "bird flu", "obesity", "obese", "diabetes",
+        "heart~", "heart attack", "clinical trial", "pharmaceutical", "sars", "illness",
+        "symptom", "diet~", "smoking", "tobacco", "physician", "therapy~", "treatment~", "stroke",
+        "alzheimer", "drugmaker", "vioxx", "merck", "pfizer", "prescription", "brain~",
+        "blood~", "gene therapy", "health care", "healthcare", "nutrition",
+       
         "health", "hospital", "doctor", "nurse", "patient", "disease", "outbreak", "vaccine",
         "vaccination", "virus", "cholera", "malaria", "measles", "ebola", "hiv", "tuberculosis",
         "epidemic", "pandemic", "medicine", "medical", "clinic", "world health organization",
@@ -313,11 +380,22 @@ pub const LEXICON: &[(&str, &[&str])] = &[
         "immunization", "mosquito", "surgeon",
     ]),
     ("science-environment", &[
+        "astronaut", "spacecraft", "mars", "moon", "planet", "asteroid",
+        "comet", "rocket", "space shuttle", "shuttle", "space station", "galaxy", "dinosaur",
+        "evolution", "gene", "genetic", "genome", "dna", "physicist", "biologist",
+        "archaeologist", "extinction", "extinct", "whale", "dolphin", "animal~", "bird~",
+        "endangered", "ecosystem", "science", "scientific", "laboratory", "lab", "experiment",
+        "cassini", "saturn", "jupiter", "solar system", "satellite~", "esa", "stem cell",
+        "cloning", "clone", "chemist", "chemistry", "physics", "biology", "mammal", "insect",
+        "fish~", "shark", "ape", "chimpanzee", "monkey", "primate", "global warming",
+        "greenhouse gas", "kyoto", "ozone", "arctic", "antarctic", "antarctica", "sea level",
+        "environmentalist", "greenpeace", "nature~", "university researcher", "journal~",
+       
         "climate", "climate change", "environment", "environmental", "emission", "carbon",
-        "pollution", "biodiversity", "wildlife", "specie", "conservation", "scientist", "research",
-        "researcher", "study", "space", "nasa", "telescope", "earthquake", "quake", "flood",
+        "pollution", "biodiversity", "wildlife", "specie", "conservation", "scientist", "research~",
+        "researcher~", "study~", "space~", "nasa", "telescope", "earthquake", "quake", "flood",
         "flooding", "cyclone", "hurricane", "storm", "heatwave", "rainfall", "weather", "glacier",
-        "ocean", "coral", "reef", "volcano", "magnitude", "tsunami", "wildfire", "landslide",
+        "ocean~", "coral", "reef", "volcano", "magnitude", "tsunami", "wildfire", "landslide",
         "seismic", "aftershock", "typhoon", "fossil", "astronomer", "orbit",
     ]),
     ("social-gender", &[
@@ -327,15 +405,40 @@ pub const LEXICON: &[(&str, &[&str])] = &[
         "feminist", "discrimination", "asylum", "orphan",
     ]),
     ("sports", &[
-        "football", "soccer", "match", "cup", "league", "tournament", "championship", "olympic",
-        "olympics", "athlete", "marathon", "cricket", "rugby", "tennis", "goal", "coach",
+        "baseball", "colt", "disabled list", "lineup", "halftime", "defenseman", "first round pick", "top seeded", "seeded", "yard", "test series", "one year contract", "signed~", "pitched", "ncaa", "athletics", "long jump", "high jump", "pole vault", "medal~", "olympic games", "world record~", "ice hockey", "seahawk", "buccaneer", "redskin", "oriole", "steeler", "bronco", "laker", "knick", "piston", "packer", "raider", "dodger", "astro", "nugget", "pacer", "basketball", "hockey", "golf", "golfer", "nfl", "nba", "nhl", "mlb",
+        "nascar", "pga", "inning", "pitcher", "quarterback", "touchdown", "homer", "home run",
+        "playoff", "postseason", "ryder cup", "grand slam", "wimbledon", "team~", "teammate",
+        "game~", "victory~", "win~", "won~", "defeat", "beat~", "score~", "scored~", "champion~",
+        "racing", "lap", "formula one", "grand prix", "red sox", "yankee", "premier league",
+        "champions league", "uefa", "swimmer", "swimming", "gymnast", "gymnastic",
+        "boxing", "boxer", "cyclist", "cycling", "tour de france", "season~", "player~", 
+        "rout", "sox", "dodger", "astro", 
+        "oriole", "packer", "steeler", "raider",
+        "bronco", 
+        "laker", "celtic", "knick", "piston", "pacer", "nugget", 
+        "injury~", "injured~", "hamstring", "ankle~", "knee~", "roster", "rookie",
+        "coach~", "umpire", "referee", "fan~", "defending champion", "ncaa",
+        "college football", "bowl", "super bowl", "world series", "pennant", "wild card",
+        "al east", "nl east", "stanley cup", "lockout", "puck", "slam dunk", "hat trick",
+        "olympian", "gold medal", "silver medal", "bronze medal", "ioc", "doping", "steroid",
+        "jockey", "horse racing", "derby", "yacht", "rowing", "hurdle", "relay", "decathlon",
+        "heavyweight", "linebacker", "receiver", "running back", "cornerback",
+        "shortstop", "outfielder", "slugger", "rbi", "walk off", "no hitter", "innings",
+        "batsman", "bowler", "test match", "one day international", "goalkeeper", "defender",
+        "winger", "premiership", "serie a", "la liga", "bundesliga",
+        "clinch", "clinched", "semifinal", "semi final", "quarterfinal", "final round", 
+        "birdie", "bogey", "putt", "fairway", "tee", "open championship", "us open",
+        "french open", "australian open", "masters", "doubles", "singles", "tiebreak",
+       
+        "football", "soccer", "match~", "cup~", "league", "tournament", "championship", "olympic",
+        "olympics", "athlete", "marathon", "cricket", "rugby", "tennis", "goal~", "coach~",
         "striker", "medal", "fifa", "stadium", "squad", "world cup", "midfielder", "wicket",
-        "runner", "sprinter", "title", "kickoff", "semi final", "quarter final",
+        "runner", "sprinter", "title~", "kickoff", "semi final", "quarter final",
     ]),
     ("transport", &[
-        "transport", "road", "highway", "railway", "rail", "train", "airport", "airline", "flight",
-        "port", "shipping", "bus", "traffic", "vehicle", "metro", "ferry", "aviation", "freight",
-        "motorway", "passenger", "commuter", "tram", "cargo",
+        "transport", "road~", "highway", "railway", "rail", "train", "airport", "airline", "flight~",
+        "port~", "shipping", "bus", "traffic", "vehicle~", "metro", "ferry", "aviation", "freight",
+        "motorway", "passenger~", "commuter", "tram", "cargo",
     ]),
     ("urban-development", &[
         "urban", "housing", "slum", "infrastructure", "construction", "municipal", "mayor",
@@ -350,29 +453,39 @@ pub const LEXICON: &[(&str, &[&str])] = &[
     ]),
 ];
 
-/// (remaining words, sector, keyword as written)
-type LexEntry = (Vec<String>, &'static str, &'static str);
+/// (remaining words, sector, keyword as written, weight)
+type LexEntry = (Vec<String>, &'static str, &'static str, f32);
+
+/// Weight of a keyword marked `~` in [`LEXICON`]: a word common in other fields too ("company",
+/// "team", "government") counts half.
+pub const WEAK: f32 = 0.5;
 
 struct Lexicon {
     /// first stemmed word → (remaining words, sector, display form)
-    entries: HashMap<String, Vec<LexEntry>>,
+    entries: FnvMap<String, Vec<LexEntry>>,
 }
 
 fn lexicon() -> &'static Lexicon {
     static L: OnceLock<Lexicon> = OnceLock::new();
     L.get_or_init(|| {
-        let mut entries: HashMap<String, Vec<LexEntry>> = HashMap::new();
+        let mut entries: FnvMap<String, Vec<LexEntry>> = FnvMap::default();
         for (sector, kws) in LEXICON {
             for kw in *kws {
+                let (kw, weight) = match kw.strip_suffix('~') {
+                    Some(k) => (k, WEAK),
+                    None => (*kw, 1.0),
+                };
                 let ws: Vec<String> = words(kw)
                     .iter()
                     .map(|w| light_stem(&w.norm).to_string())
                     .collect();
                 if let Some((first, rest)) = ws.split_first() {
-                    entries
-                        .entry(first.clone())
-                        .or_default()
-                        .push((rest.to_vec(), sector, kw));
+                    entries.entry(first.clone()).or_default().push((
+                        rest.to_vec(),
+                        sector,
+                        kw,
+                        weight,
+                    ));
                 }
             }
         }
@@ -389,18 +502,25 @@ fn lexicon_scores(headline: &str, body: &str) -> Vec<(&'static str, f32, Vec<Str
     let lex = lexicon();
     let mut acc: Vec<(&'static str, f32, Vec<String>)> = Vec::new();
     for (text, weight) in [(headline, 2.0_f32), (body, 1.0_f32)] {
-        let ws: Vec<String> = words(text)
-            .iter()
-            .map(|w| light_stem(&w.norm).to_string())
-            .collect();
-        let mut counts: HashMap<&'static str, u32> = HashMap::new();
+        // The stemmed words, in one buffer (no allocation per word).
+        let mut buf = String::with_capacity(text.len());
+        let mut spans: Vec<(usize, usize)> = Vec::with_capacity(text.len() / 6);
+        each_word(text, |w| {
+            let start = buf.len();
+            buf.push_str(light_stem(w));
+            spans.push((start, buf.len()));
+        });
+        let ws: Vec<&str> = spans.iter().map(|&(a, b)| &buf[a..b]).collect();
+        let mut counts: FnvMap<&'static str, u32> = FnvMap::default();
         let mut i = 0;
         while i < ws.len() {
             let mut consumed = 1;
-            if let Some(list) = lex.entries.get(&ws[i]) {
-                for (rest, sector, kw) in list {
+            if let Some(list) = lex.entries.get(ws[i]) {
+                for (rest, sector, kw, kw_weight) in list {
+                    let weight = weight * kw_weight;
                     let n = rest.len() + 1;
-                    if i + n <= ws.len() && ws[i + 1..i + n] == rest[..] {
+                    if i + n <= ws.len() && ws[i + 1..i + n].iter().zip(rest).all(|(a, b)| *a == b)
+                    {
                         consumed = n;
                         let c = counts.entry(kw).or_insert(0);
                         *c += 1;
@@ -428,6 +548,9 @@ fn lexicon_scores(headline: &str, body: &str) -> Vec<(&'static str, f32, Vec<Str
 
 /// Minimum raw lexicon score for a text sector (e.g. one headline keyword, or two in the body).
 pub const TEXT_MIN_SCORE: f32 = 2.0;
+/// The best text sector needs only this raw score (one weak body keyword): a short item that names
+/// one thing of its field ("the Red Sox", "shares fell") still gets a sector.
+pub const PRIMARY_MIN_SCORE: f32 = 0.5;
 /// A text sector is suggested when its raw score is at least this fraction of the best one's.
 pub const TEXT_CUTOFF: f32 = 0.6;
 
@@ -440,7 +563,15 @@ pub fn sectors_from_text(headline: &str, body: &str) -> Vec<SectorTag> {
     let best = scored.first().map_or(0.0, |s| s.1);
     let mut out: Vec<SectorTag> = scored
         .into_iter()
-        .filter(|s| s.1 >= TEXT_MIN_SCORE && s.1 >= TEXT_CUTOFF * best)
+        .enumerate()
+        .filter(|(i, s)| {
+            if *i == 0 {
+                s.1 >= PRIMARY_MIN_SCORE
+            } else {
+                s.1 >= TEXT_MIN_SCORE && s.1 >= TEXT_CUTOFF * best
+            }
+        })
+        .map(|(_, s)| s)
         .map(|(sector, score, evidence)| SectorTag {
             sector,
             score,
@@ -464,13 +595,19 @@ fn normalise(tags: &mut [SectorTag]) {
 /// Sector suggestions for an item: from its subject codes when any maps to a sector (subjects
 /// win), otherwise from its headline, summary and body text.
 pub fn tag_sector(item: &WireItem) -> SectorTags {
+    tag_sector_plain(item, &html_to_text(&item.body_html))
+}
+
+/// [`tag_sector`] with the item's body already turned into plain text (the wire desk computes it
+/// once per item for hashing, clustering and both taggers).
+pub fn tag_sector_plain(item: &WireItem, body_text: &str) -> SectorTags {
     let from_subjects = sectors_from_subjects(&item.subjects);
     if !from_subjects.is_empty() {
         return SectorTags {
             sectors: from_subjects,
         };
     }
-    let body = format!("{}\n{}", item.summary, html_to_text(&item.body_html));
+    let body = format!("{}\n{}", item.summary, body_text);
     SectorTags {
         sectors: sectors_from_text(&item.headline, &body),
     }

@@ -263,6 +263,31 @@ fn sector_precision_recall() {
                 );
             }
         }
+        // Per sector, on the primary (best) sector of each item.
+        let mut sectors: Vec<&str> = fx.iter().map(|f| f.sector.as_str()).collect();
+        sectors.sort_unstable();
+        sectors.dedup();
+        println!("| sector (text_only={text_only}) | items | precision | recall |");
+        println!("|---|---|---|---|");
+        for s in &sectors {
+            let (mut hit, mut said, mut is) = (0, 0, 0);
+            for f in &fx {
+                let mut item = f.item.clone();
+                if text_only {
+                    item.subjects.clear();
+                }
+                let got = tag_sector(&item).primary();
+                let gold = f.sector.as_str() == *s;
+                is += usize::from(gold);
+                said += usize::from(got == Some(*s));
+                hit += usize::from(gold && got == Some(*s));
+            }
+            println!(
+                "| {s} | {is} | {:.3} | {:.3} |",
+                ratio(hit, said),
+                ratio(hit, is)
+            );
+        }
         let p = ratio(tp, predicted);
         let r = ratio(tp, fx.len());
         let acc = ratio(primary_ok, fx.len());

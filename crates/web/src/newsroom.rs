@@ -1093,15 +1093,7 @@ async fn wire_cluster(
                     diff_parts(diff::words(&first_text, &text))
                 },
                 embargo: embargo_notice(i.item.embargo, now).unwrap_or_default(),
-                tags: if i.evidence.is_empty() {
-                    i.editions.join(", ")
-                } else {
-                    format!(
-                        "{} (from: {})",
-                        i.editions.join(", "),
-                        i.evidence.join(", ")
-                    )
-                },
+                tags: item_tags(i),
             }
         })
         .collect();
@@ -3078,6 +3070,29 @@ async fn users_page(
 /// When a time was, for templates that need ISO form.
 pub fn iso(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+/// An agency item's suggested tags with what each rests on: "east-africa (from: Kenyan, Nairobi
+/// (city, Kenya)); sector health (from: cholera, outbreak)".
+fn item_tags(i: &newsdesk_domain::StoredWireItem) -> String {
+    let prefix = newsdesk_domain::SECTOR_EVIDENCE_PREFIX;
+    let (sector_ev, region_ev): (Vec<&String>, Vec<&String>) =
+        i.evidence.iter().partition(|e| e.starts_with(prefix));
+    let mut out = i.editions.join(", ");
+    if !region_ev.is_empty() {
+        let ev: Vec<&str> = region_ev.iter().map(|e| e.as_str()).collect();
+        out.push_str(&format!(" (from: {})", ev.join(", ")));
+    }
+    if let Some(sector) = &i.sector {
+        if !out.is_empty() {
+            out.push_str("; ");
+        }
+        out.push_str(&format!("sector {sector}"));
+        if let Some(ev) = sector_ev.first().and_then(|e| e.strip_prefix(prefix)) {
+            out.push_str(&format!(" (from: {ev})"));
+        }
+    }
+    out
 }
 
 #[cfg(test)]

@@ -1704,6 +1704,17 @@ async fn the_wire_desk_pages() {
     assert!(page.body.contains("Differences from the first report") && page.body.contains("<ins>"));
     // The tagger's suggestions, corrected by the desk.
     assert!(page.body.contains("east-africa"), "{}", page.body);
+    // Every tag shows what it rests on: the editions their places, the sector its words.
+    assert!(
+        page.body.contains("Mombasa (city, Kenya)") && page.body.contains("Kenyan"),
+        "{}",
+        page.body
+    );
+    assert!(
+        page.body.contains("; sector science-environment (from: "),
+        "{}",
+        page.body
+    );
     let r = post(
         &s,
         &editor,
