@@ -16,6 +16,8 @@ use tower::ServiceExt;
 struct Site {
     router: Router,
     app: Arc<App>,
+    /// The database, for test setup and checks (the site reaches it only through `app`).
+    store: Arc<dyn Store>,
     clock: Arc<ManualClock>,
     media: std::path::PathBuf,
 }
@@ -41,7 +43,7 @@ async fn site() -> Site {
     let store: Arc<dyn Store> = store;
     let clock = Arc::new(ManualClock::new(t0()));
     let app = App::load(
-        store,
+        store.clone(),
         clock.clone(),
         SiteConfig {
             base_url: "https://news.example".into(),
@@ -63,6 +65,7 @@ async fn site() -> Site {
     Site {
         router,
         app,
+        store,
         clock,
         media,
     }
@@ -372,7 +375,6 @@ async fn forged_cross_site_requests_are_refused() {
         "login CSRF is refused too"
     );
     assert!(s
-        .app
         .store
         .list_desk_stories(&DeskQuery {
             text: Some("Forged".into()),
@@ -450,7 +452,7 @@ async fn the_editorial_path_from_draft_to_correction() {
     )
     .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER);
-    let story = s.app.store.get_story(StoryId(id)).await.unwrap();
+    let story = s.store.get_story(StoryId(id)).await.unwrap();
     assert_eq!(
         get(&s, &editor, &format!("/article/{}", story.slug))
             .await
@@ -573,8 +575,7 @@ async fn a_stale_save_shows_both_versions_and_overwrites_nothing() {
     assert_eq!(r.status, StatusCode::CONFLICT);
     assert!(r.body.contains("First editor wins") && r.body.contains("Second editor loses"));
     assert_eq!(
-        s.app
-            .store
+        s.store
             .get_story(StoryId(id))
             .await
             .unwrap()
@@ -591,8 +592,7 @@ async fn a_stale_save_shows_both_versions_and_overwrites_nothing() {
     assert_eq!(r.status, StatusCode::OK);
     assert!(r.body.contains("<strong>bold</strong>"));
     assert_eq!(
-        s.app
-            .store
+        s.store
             .get_story(StoryId(id))
             .await
             .unwrap()
@@ -656,7 +656,6 @@ async fn the_dashboard_filters_by_sector_edition_desk_and_author() {
     let s = site().await;
     let b = login(&s, "editor@example.org").await;
     let published = s
-        .app
         .store
         .list_desk_stories(&DeskQuery {
             statuses: vec![StoryStatus::Published],
@@ -813,8 +812,7 @@ async fn presence_autosave_and_live_preview() {
     assert!(json["saved_at"].as_str().unwrap().ends_with("UTC"));
     assert_eq!(json["others"], serde_json::json!(["admin"]));
     assert_eq!(
-        s.app
-            .store
+        s.store
             .get_story(StoryId(id))
             .await
             .unwrap()
@@ -1107,7 +1105,7 @@ async fn two_step_login_over_http_and_required_setup() {
         .starts_with("__Host-newsdesk_session="));
     // Where the site requires a second factor, an admin without one is sent to set it up.
     let strict = App::load(
-        s.app.store.clone(),
+        s.store.clone(),
         s.clock.clone(),
         SiteConfig {
             base_url: "https://news.example".into(),
@@ -1284,7 +1282,7 @@ async fn a_short_gets_its_video_and_plays_it_with_ranges() {
     assert_eq!(html.status, StatusCode::BAD_REQUEST, "{}", html.body);
     let ok = upload(fake_mp4(), "1").await;
     assert_eq!(ok.status, StatusCode::SEE_OTHER, "{}", ok.body);
-    let story = s.app.store.get_story(StoryId(id)).await.unwrap();
+    let story = s.store.get_story(StoryId(id)).await.unwrap();
     let video = story.video.clone().unwrap();
     assert!(
         video.starts_with("vid-") && video.ends_with(".mp4"),
@@ -1359,7 +1357,6 @@ async fn every_newsroom_route_by_every_role_and_by_no_session() {
         .await
         .unwrap();
     let story = s
-        .app
         .store
         .list_desk_stories(&DeskQuery {
             statuses: vec![StoryStatus::Published],
@@ -1381,7 +1378,6 @@ async fn every_newsroom_route_by_every_role_and_by_no_session() {
         .await
         .unwrap();
     let cluster = s
-        .app
         .store
         .list_clusters(&WireQuery {
             limit: 1,
@@ -1391,7 +1387,6 @@ async fn every_newsroom_route_by_every_role_and_by_no_session() {
         .unwrap()[0]
         .id;
     let admin_user = s
-        .app
         .store
         .find_login(&EmailAddress::parse("admin@example.org").unwrap())
         .await
@@ -1469,7 +1464,7 @@ async fn every_newsroom_route_by_every_role_and_by_no_session() {
             assert_eq!(r.status, StatusCode::FORBIDDEN, "no session, no change");
             continue;
         };
-        let current = s.app.store.get_story(story).await.unwrap();
+        let current = s.store.get_story(story).await.unwrap();
         let step = if current.status == StoryStatus::Published {
             "unpublish"
         } else {
@@ -1583,16 +1578,14 @@ async fn dead_letter(s: &Site, error: &str) -> JobId {
         dedupe: None,
         max_attempts: 1,
     };
-    let id = s.app.store.enqueue_jobs(&[job], now).await.unwrap()[0].unwrap();
+    let id = s.store.enqueue_jobs(&[job], now).await.unwrap()[0].unwrap();
     let claimed = s
-        .app
         .store
         .claim_jobs("gone", now, now + chrono::Duration::seconds(60), 10)
         .await
         .unwrap();
     assert_eq!(claimed.len(), 1);
-    s.app
-        .store
+    s.store
         .finish_job(
             id,
             "gone",
@@ -1627,10 +1620,7 @@ async fn admins_see_dead_letters_and_retry_them_once() {
     let r = post(&s, &admin, &format!("/newsroom/jobs/{id}/retry"), &[]).await;
     assert_eq!(r.status, StatusCode::OK);
     assert!(r.body.contains("queued again"));
-    assert_eq!(
-        s.app.store.get_job(id).await.unwrap().state,
-        JobState::Queued
-    );
+    assert_eq!(s.store.get_job(id).await.unwrap().state, JobState::Queued);
     // Only a dead letter can be retried.
     let again = post(&s, &admin, &format!("/newsroom/jobs/{id}/retry"), &[]).await;
     assert_eq!(again.status, StatusCode::CONFLICT);
@@ -1642,7 +1632,7 @@ async fn admins_see_dead_letters_and_retry_them_once() {
     // Running the queue now: the source is gone, so the job is a dead letter again, with why.
     let round = s.app.run_jobs_until_idle().await.unwrap();
     assert_eq!(round.dead, 1);
-    let j = s.app.store.get_job(id).await.unwrap();
+    let j = s.store.get_job(id).await.unwrap();
     assert_eq!(j.state, JobState::Dead);
     assert!(j.last_error.unwrap().contains("no longer exists"));
 }
@@ -1757,9 +1747,9 @@ async fn the_wire_desk_pages() {
     let made = post(&s, &editor, &format!("{href}/story"), &[]).await;
     assert_eq!(made.status, StatusCode::SEE_OTHER, "{}", made.body);
     let id = id_from(&made.header("location"));
-    let story = s.app.store.get_story(StoryId(id)).await.unwrap();
+    let story = s.store.get_story(StoryId(id)).await.unwrap();
     assert_eq!(story.summary, "Floods in Mombasa kill 12.");
-    assert_eq!(s.app.store.lineage(story.id).await.unwrap().len(), 2);
+    assert_eq!(s.store.lineage(story.id).await.unwrap().len(), 2);
     let v = story.version.to_string();
     post(
         &s,
@@ -1816,7 +1806,7 @@ async fn the_wire_desk_pages() {
     .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
     assert_eq!(
-        s.app.store.get_story(StoryId(id)).await.unwrap().status,
+        s.store.get_story(StoryId(id)).await.unwrap().status,
         StoryStatus::Unpublished
     );
     let r = post(&s, &editor, &format!("/newsroom/stories/{id}/flags"), &[]).await;
@@ -2129,7 +2119,7 @@ async fn embargoed_agency_copy_pushed_to_an_auto_publishing_source_waits_for_its
         assert!(ok.body.contains("\"new\":1"), "{}", ok.body);
     }
     let twelve = Utc.with_ymd_and_hms(2026, 11, 20, 12, 0, 0).unwrap();
-    let cards = s.app.store.list_published_cards().await.unwrap();
+    let cards = s.store.list_published_cards().await.unwrap();
     let jobs = cards
         .iter()
         .find(|c| c.headline.as_str() == "Quarterly jobs figures show record hiring")
@@ -2539,7 +2529,7 @@ async fn refused_requests_are_answered_without_reading_their_bodies() {
     // Where two-step login is required, an editor without it uploads nothing (as for every
     // other newsroom request), and the body is not read.
     let strict = App::load(
-        s.app.store.clone(),
+        s.store.clone(),
         s.clock.clone(),
         SiteConfig {
             base_url: "https://news.example".into(),
@@ -2639,7 +2629,7 @@ async fn hsts_is_sent_for_an_https_site_only() {
     let r = send(&off, "GET", "/", &[], vec![]).await;
     assert_eq!(r.header("strict-transport-security"), "");
     let plain = App::load(
-        s.app.store.clone(),
+        s.store.clone(),
         s.clock.clone(),
         SiteConfig {
             base_url: "http://127.0.0.1:9000".into(),
