@@ -2932,3 +2932,206 @@ async fn pictures_of_unpublished_stories_are_not_served_to_anyone() {
     let other = public_url.replace("-480.", "-481.");
     assert_eq!(anon(other).await, StatusCode::NOT_FOUND);
 }
+
+/// The second-factor gate is part of the session extractor every newsroom route takes: where
+/// the site requires it, an admin who has logged in with the password but not set up the
+/// second factor gets nothing but the way to set it up, on every route, form or multipart,
+/// known or not (pages and forms alike go to `/newsroom/account`), and an upload's body is
+/// never read.
+#[tokio::test]
+async fn a_half_logged_in_admin_reaches_only_the_second_factor_setup() {
+    let s = site().await;
+    let strict = App::load(
+        s.store.clone(),
+        s.clock.clone(),
+        SiteConfig {
+            base_url: "https://news.example".into(),
+            require_totp_for_editors: true,
+            ..SiteConfig::default()
+        },
+    )
+    .await
+    .unwrap();
+    let router = newsdesk_web::router(newsdesk_web::WebState::new(strict, s.media.clone()));
+    let r = send(
+        &router,
+        "POST",
+        "/newsroom/login",
+        &[],
+        enc(&[
+            ("email", "admin@example.org"),
+            ("password", "a long enough password"),
+        ]),
+    )
+    .await;
+    let cookie = r.header("set-cookie").split(';').next().unwrap().to_owned();
+    let acct = send(
+        &router,
+        "GET",
+        "/newsroom/account",
+        &[("cookie", &cookie)],
+        vec![],
+    )
+    .await;
+    assert_eq!(acct.status, StatusCode::OK);
+    let i = acct.body.find("name=\"csrf\" value=\"").unwrap() + 19;
+    let csrf = acct.body[i..i + acct.body[i..].find('"').unwrap()].to_owned();
+    let gated = |r: &Res, what: &str| {
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{what}: {}", r.body);
+        assert_eq!(r.header("location"), "/newsroom/account", "{what}");
+    };
+    for path in [
+        "/newsroom",
+        "/newsroom/stories/new",
+        "/newsroom/stories/1",
+        "/newsroom/stories/1/history",
+        "/newsroom/wire",
+        "/newsroom/sources",
+        "/newsroom/media",
+        "/newsroom/media/x.png",
+        "/newsroom/audit",
+        "/newsroom/jobs",
+        "/newsroom/users",
+        "/newsroom/no-such-page",
+    ] {
+        let r = send(&router, "GET", path, &[("cookie", &cookie)], vec![]).await;
+        gated(&r, &format!("GET {path}"));
+    }
+    let same = ("sec-fetch-site", "same-origin");
+    for path in [
+        "/newsroom/stories/new",
+        "/newsroom/preview",
+        "/newsroom/stories/1/step",
+        "/newsroom/users/invite",
+        "/newsroom/sources",
+        "/newsroom/no-such-form",
+    ] {
+        let r = send(
+            &router,
+            "POST",
+            path,
+            &[("cookie", &cookie), same],
+            enc(&[
+                ("csrf", &csrf),
+                ("email", "x@example.org"),
+                ("role", "admin"),
+            ]),
+        )
+        .await;
+        gated(&r, &format!("POST {path}"));
+    }
+    let boundary = "----gate";
+    let mp_ct = format!("multipart/form-data; boundary={boundary}");
+    let head = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{csrf}\r\n\
+         --{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.png\"\r\n\
+         Content-Type: image/png\r\n\r\nPNG"
+    )
+    .into_bytes();
+    for path in ["/newsroom/media", "/newsroom/stories/1/video"] {
+        let (r, asked) = send_promised(
+            &router,
+            "POST",
+            path,
+            &[("content-type", &mp_ct), ("cookie", &cookie), same],
+            Some(head.clone()),
+        )
+        .await;
+        gated(&r, &format!("multipart POST {path}"));
+        assert_eq!(asked, 0, "{path}: the upload is not read");
+    }
+    assert_eq!(upload_files_left(&s.media), 0);
+    // Setting up the second factor and logging out stay open.
+    let out = send(
+        &router,
+        "POST",
+        "/newsroom/logout",
+        &[("cookie", &cookie), same],
+        enc(&[("csrf", &csrf)]),
+    )
+    .await;
+    assert_eq!(out.status, StatusCode::SEE_OTHER);
+    assert_eq!(out.header("location"), "/newsroom/login");
+}
+
+/// One error type, two faces: the designed page for browsers, an RFC 9457 problem document
+/// for a caller that accepts JSON and not HTML; other methods are a designed 405.
+#[tokio::test]
+async fn newsroom_errors_are_pages_for_browsers_and_problems_for_json_callers() {
+    let s = site().await;
+    let b = login(&s, "contrib@example.org").await;
+    let page = get(&s, &b, "/newsroom/audit").await;
+    assert_eq!(page.status, StatusCode::FORBIDDEN);
+    assert!(page.header("content-type").starts_with("text/html"));
+    assert!(
+        page.body.contains("Your role does not allow this."),
+        "{}",
+        page.body
+    );
+    for (path, accept, status, title) in [
+        ("/newsroom/audit", "application/json", 403, "Not allowed"),
+        (
+            "/newsroom/nowhere",
+            "application/problem+json",
+            404,
+            "Not found",
+        ),
+        (
+            "/newsroom/stories/999999",
+            "application/json",
+            404,
+            "Not found",
+        ),
+    ] {
+        let r = send(
+            &s.router,
+            "GET",
+            path,
+            &[("cookie", &b.cookie), ("accept", accept)],
+            vec![],
+        )
+        .await;
+        assert_eq!(r.status.as_u16(), status, "{path}");
+        assert_eq!(
+            r.header("content-type"),
+            "application/problem+json",
+            "{path}"
+        );
+        let p: serde_json::Value = serde_json::from_str(&r.body).unwrap();
+        assert_eq!(p["status"], status, "{path}");
+        assert_eq!(p["title"], title, "{path}");
+        assert!(
+            p["detail"].as_str().is_some_and(|d| !d.is_empty()),
+            "{path}"
+        );
+    }
+    // A form refused for its token, asked as JSON.
+    let r = send(
+        &s.router,
+        "POST",
+        "/newsroom/stories/new",
+        &[
+            ("cookie", &b.cookie),
+            ("sec-fetch-site", "same-origin"),
+            ("accept", "application/json"),
+        ],
+        enc(&[("csrf", "wrong"), ("headline", "x")]),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert_eq!(r.header("content-type"), "application/problem+json");
+    let r = send(
+        &s.router,
+        "PUT",
+        "/newsroom",
+        &[("cookie", &b.cookie)],
+        vec![],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::METHOD_NOT_ALLOWED);
+    assert!(
+        r.body.contains("Use the forms of the newsroom."),
+        "{}",
+        r.body
+    );
+}
