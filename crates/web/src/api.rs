@@ -3,7 +3,7 @@
 //! its errors given their problem face (`application/problem+json`) by this router's layer.
 
 use crate::error::{faces, Face};
-use crate::forms::{read_body, BodyError};
+use crate::forms::{body_limit, read_body, BodyError, BodyLimit};
 use crate::WebState;
 use axum::body::Body;
 use axum::extract::{Request, State};
@@ -18,6 +18,7 @@ pub fn router(state: Arc<WebState>) -> Router<Arc<WebState>> {
     Router::new()
         .route("/api/wire/{*source}", any(push_handler))
         .route("/api/wire/", any(push_handler))
+        .layer(body_limit(PUSH_LIMIT))
         .layer(axum::middleware::from_fn_with_state(
             (state, Face::Json),
             faces,
@@ -84,7 +85,11 @@ pub async fn push(st: &WebState, req: Request) -> Response<Body> {
         Ok(g) => g,
         Err(e) => return push_error(e),
     };
-    let body = match read_body(req.into_body(), PUSH_LIMIT).await {
+    let limit = req
+        .extensions()
+        .get::<BodyLimit>()
+        .map_or(PUSH_LIMIT, |l| l.0);
+    let body = match read_body(req.into_body(), limit).await {
         Ok(b) => b,
         Err(BodyError::TooLarge) => {
             return err(

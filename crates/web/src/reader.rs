@@ -1,5 +1,5 @@
-//! The reader site: one dispatcher for every path, pages built from the read model and served
-//! from the page cache.
+//! The reader site: one hand-written dispatcher for every path the newsroom and `/api` routers
+//! leave, pages built from the read model and served from the page cache.
 
 use crate::assets;
 use crate::cache::{CachePolicy, Cached, Rendered, Weigh};

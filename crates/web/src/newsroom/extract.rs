@@ -8,6 +8,7 @@
 
 use super::{same_origin, SESSION_COOKIE};
 use crate::error::{SessionSlot, WebError};
+pub use crate::forms::{body_limit, BodyLimit};
 use crate::forms::{cookie, read_body, BodyError, FormData};
 use crate::WebState;
 use axum::body::Body;
@@ -16,6 +17,14 @@ use axum::http::request::Parts;
 use axum::http::{header, Method, StatusCode};
 use newsdesk_app::Authed;
 use std::sync::Arc;
+
+/// The body limit set for this request (the form limit where no router set one).
+pub fn limit_of(parts: &Parts) -> usize {
+    parts
+        .extensions
+        .get::<BodyLimit>()
+        .map_or(FORM_LIMIT, |l| l.0)
+}
 
 /// Largest form body accepted from a session.
 pub const FORM_LIMIT: usize = 2 * 1024 * 1024;
@@ -183,7 +192,7 @@ where
             return Err(cross_site());
         }
         let session = S::from_request_parts(&mut parts, st).await?;
-        let form = read_form(body, FORM_LIMIT).await?;
+        let form = read_form(body, limit_of(&parts)).await?;
         if !session.authed().csrf_ok(form.get("csrf")) {
             return Err(csrf_refused());
         }
@@ -199,10 +208,11 @@ impl FromRequest<Arc<WebState>> for OpenForm {
     type Rejection = WebError;
 
     async fn from_request(req: Request, st: &Arc<WebState>) -> Result<Self, WebError> {
-        if !same_origin(req.headers(), &st.app.site.base_url) {
+        let (parts, body) = req.into_parts();
+        if !same_origin(&parts.headers, &st.app.site.base_url) {
             return Err(cross_site());
         }
-        Ok(OpenForm(read_form(req.into_body(), OPEN_FORM_LIMIT).await?))
+        Ok(OpenForm(read_form(body, limit_of(&parts)).await?))
     }
 }
 
@@ -212,6 +222,7 @@ pub struct UploadBody {
     /// The session.
     pub session: Authed,
     content_type: String,
+    limit: usize,
     body: Body,
 }
 
@@ -236,6 +247,7 @@ impl FromRequest<Arc<WebState>> for UploadBody {
         Ok(UploadBody {
             session: a,
             content_type,
+            limit: limit_of(&parts),
             body,
         })
     }
@@ -315,10 +327,11 @@ fn upload_refused(e: UploadError, limit: usize) -> WebError {
 }
 
 impl UploadBody {
-    /// Reads the upload within `limit` bytes: first the CSRF token, which must be the first
+    /// Reads the upload within its route's body limit: first the CSRF token, which must be the first
     /// field (nothing else is read without it), then the text fields and the file, which goes
     /// to a hidden temporary file in the media folder as it arrives, never whole into memory.
-    pub async fn open(self, st: &WebState, limit: usize) -> Result<Upload, WebError> {
+    pub async fn open(self, st: &WebState) -> Result<Upload, WebError> {
+        let limit = self.limit;
         let refused = |e: UploadError| upload_refused(e, limit);
         let boundary = multer::parse_boundary(&self.content_type).map_err(|_| bad_upload())?;
         let field_limit = UPLOAD_FIELD_LIMIT as u64;

@@ -205,7 +205,7 @@ async fn login(st: &WebState, form: &FormData, address: &str) -> Response<Body> 
                 .render(),
             )
         }
-        Err(e) => super::app_error(st, None, e),
+        Err(e) => super::app_error(e),
     }
 }
 
@@ -228,7 +228,7 @@ async fn login_code(st: &WebState, form: &FormData, address: &str) -> Response<B
                 .render(),
             )
         }
-        Err(e) => super::app_error(st, None, e),
+        Err(e) => super::app_error(e),
     }
 }
 

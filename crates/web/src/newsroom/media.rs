@@ -1,7 +1,7 @@
 //! Media: the pictures page, picture uploads, a story's video, and the files of stories not yet
 //! public (behind the session).
 
-use super::extract::{Param, Session, TempUpload, UploadBody, UPLOAD_LIMIT, VIDEO_UPLOAD_LIMIT};
+use super::extract::{Param, Session, TempUpload, UploadBody};
 use super::stories::story_id;
 use super::{frame, html_response, see_other, AppError, Frame, Page, St};
 use crate::error::WebError;
@@ -43,7 +43,7 @@ pub(super) async fn file(
 pub(super) async fn upload(State(st): St, up: UploadBody) -> Page {
     let a = up.session.clone();
     st.app.may_upload(&a.user)?;
-    let form = up.open(&st, UPLOAD_LIMIT).await?;
+    let form = up.open(&st).await?;
     let Some(tmp) = form.file else {
         return Ok(media_page(
             &st,
@@ -100,7 +100,7 @@ pub(super) async fn video(State(st): St, Param(id): Param, up: UploadBody) -> Pa
     let a = up.session.clone();
     let id = story_id(&id)?;
     st.app.may_attach_video(&a.user, id).await?;
-    let form = up.open(&st, VIDEO_UPLOAD_LIMIT).await?;
+    let form = up.open(&st).await?;
     attach_video(&st, &a, id, &form.version, form.file).await
 }
 

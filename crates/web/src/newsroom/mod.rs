@@ -26,7 +26,9 @@ use axum::http::{header, HeaderMap, Method, Response, StatusCode};
 use axum::routing::{any, get, post, MethodRouter};
 use axum::Router;
 use chrono::{DateTime, SecondsFormat, Utc};
-use extract::{Posted, Session};
+use extract::{
+    body_limit, Posted, Session, FORM_LIMIT, OPEN_FORM_LIMIT, UPLOAD_LIMIT, VIDEO_UPLOAD_LIMIT,
+};
 use newsdesk_app::diff::Chunk;
 use newsdesk_app::{AppError, Authed, StoryForm};
 use newsdesk_domain::*;
@@ -46,26 +48,28 @@ type Page = Result<Response<Body>, WebError>;
 pub fn router(state: Arc<WebState>) -> Router<Arc<WebState>> {
     // A known path asked with a method it does not take is answered like an unknown path.
     let r = |m: MethodRouter<Arc<WebState>>| m.fallback(unknown);
+    // The forms open without a session are small.
+    let open = |m: MethodRouter<Arc<WebState>>| r(m).layer(body_limit(OPEN_FORM_LIMIT));
     Router::new()
         .route("/newsroom", r(get(stories::dashboard_get)))
         .route("/newsroom/", r(get(stories::dashboard_get)))
         // Open without a session.
         .route(
             "/newsroom/login",
-            r(get(login::login_page).post(login::login_post)),
+            open(get(login::login_page).post(login::login_post)),
         )
-        .route("/newsroom/login/code", r(post(login::code_post)))
+        .route("/newsroom/login/code", open(post(login::code_post)))
         .route(
             "/newsroom/forgot",
-            r(get(login::forgot_page).post(login::forgot_post)),
+            open(get(login::forgot_page).post(login::forgot_post)),
         )
         .route(
             "/newsroom/reset/{token}",
-            r(get(login::reset_page).post(login::reset_post)),
+            open(get(login::reset_page).post(login::reset_post)),
         )
         .route(
             "/newsroom/invitation/{token}",
-            r(get(login::invitation_page).post(login::invitation_post)),
+            open(get(login::invitation_page).post(login::invitation_post)),
         )
         // Open to a session that has still to set up its second factor.
         .route("/newsroom/logout", r(post(login::logout)))
@@ -93,7 +97,10 @@ pub fn router(state: Arc<WebState>) -> Router<Arc<WebState>> {
         )
         .route("/newsroom/stories/{id}/restore", r(post(stories::restore)))
         .route("/newsroom/stories/{id}/flags", r(post(stories::flags)))
-        .route("/newsroom/stories/{id}/video", r(post(media::video)))
+        .route(
+            "/newsroom/stories/{id}/video",
+            r(post(media::video)).layer(body_limit(VIDEO_UPLOAD_LIMIT)),
+        )
         // The wire desk and its sources.
         .route("/newsroom/wire", r(get(wire::inbox)))
         .route("/newsroom/wire/{id}", r(get(wire::cluster)))
@@ -115,7 +122,10 @@ pub fn router(state: Arc<WebState>) -> Router<Arc<WebState>> {
             r(post(sources::rule)),
         )
         // Media.
-        .route("/newsroom/media", r(get(media::list).post(media::upload)))
+        .route(
+            "/newsroom/media",
+            r(get(media::list).post(media::upload)).layer(body_limit(UPLOAD_LIMIT)),
+        )
         .route("/newsroom/media/{name}", r(get(media::file)))
         // Administration.
         .route("/newsroom/audit", r(get(admin::audit)))
@@ -125,6 +135,7 @@ pub fn router(state: Arc<WebState>) -> Router<Arc<WebState>> {
         .route("/newsroom/users/invite", r(post(admin::invite)))
         .route("/newsroom/users/{id}", r(post(admin::access)))
         .route("/newsroom/{*rest}", any(unknown))
+        .layer(body_limit(FORM_LIMIT))
         .layer(axum::middleware::from_fn_with_state(
             (state, Face::ByAccept(error_page)),
             crate::error::faces,
@@ -592,58 +603,10 @@ pub(crate) fn message(
     html_response(status, page.render())
 }
 
-/// The answer to a use-case error, in the newsroom's design.
-fn app_error(st: &WebState, authed: Option<&Authed>, e: AppError) -> Response<Body> {
-    match e {
-        AppError::NotFound => message(
-            st,
-            authed,
-            StatusCode::NOT_FOUND,
-            "Not found",
-            "There is nothing here.",
-        ),
-        AppError::Forbidden => message(
-            st,
-            authed,
-            StatusCode::FORBIDDEN,
-            "Not allowed",
-            "Your role does not allow this.",
-        ),
-        AppError::Invalid(fields) => {
-            let text = fields
-                .iter()
-                .map(|f| f.message.clone())
-                .collect::<Vec<_>>()
-                .join(" ");
-            message(
-                st,
-                authed,
-                StatusCode::BAD_REQUEST,
-                "Please check the form",
-                &text,
-            )
-        }
-        AppError::Conflict(m) => {
-            message(st, authed, StatusCode::CONFLICT, "Someone changed this", &m)
-        }
-        AppError::RateLimited => message(
-            st,
-            authed,
-            StatusCode::TOO_MANY_REQUESTS,
-            "Too many attempts",
-            "Please wait a few minutes and try again.",
-        ),
-        AppError::Internal(cause) => {
-            tracing::error!(cause = %crate::respond::chain(&*cause), "newsroom request failed");
-            message(
-                st,
-                authed,
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "Something went wrong",
-                "Nothing was lost; please try again.",
-            )
-        }
-    }
+/// The answer to a use-case error where a handler builds its response itself: the one
+/// [`WebError`] mapping, its face given by the router's layer.
+fn app_error(e: AppError) -> Response<Body> {
+    axum::response::IntoResponse::into_response(WebError::from(e))
 }
 
 /// Whether a state-changing request comes from our own pages: `Sec-Fetch-Site` must say

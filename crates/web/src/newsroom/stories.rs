@@ -431,7 +431,7 @@ async fn editor_with(
     };
     let (rights, corrections, others, autosave_at) = match extras.await {
         Ok(x) => x,
-        Err(e) => return app_error(st, Some(a), e),
+        Err(e) => return app_error(e),
     };
     let snap = st.app.read();
     let tax = &snap.tax;
