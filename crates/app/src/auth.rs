@@ -161,6 +161,23 @@ pub struct Authed {
     pub token_hash: String,
 }
 
+impl Authed {
+    /// Whether `given` is this session's form token (compared in constant time). Every
+    /// state-changing newsroom request must carry it.
+    pub fn csrf_ok(&self, given: &str) -> bool {
+        constant_eq(given, &self.csrf_token)
+    }
+}
+
+/// Whether two secrets are equal, in time that depends only on their lengths.
+pub fn constant_eq(a: &str, b: &str) -> bool {
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
+}
+
 fn wrong_login() -> AppError {
     AppError::Invalid(vec![FieldError {
         field: "login".into(),
@@ -786,6 +803,9 @@ mod tests {
 
     #[test]
     fn tokens_and_hashes() {
+        assert!(
+            constant_eq("abc", "abc") && !constant_eq("abc", "abd") && !constant_eq("abc", "ab")
+        );
         let t = random_hex(16).unwrap();
         assert_eq!(t.len(), 32);
         assert_ne!(t, random_hex(16).unwrap());

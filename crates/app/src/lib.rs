@@ -6,6 +6,7 @@
 pub mod audience;
 pub mod auth;
 pub mod config;
+pub mod desk;
 pub mod diff;
 pub mod error;
 pub mod jobs;
@@ -19,6 +20,7 @@ pub mod wire;
 pub use audience::{is_bot_or_prefetch, Audience, ViewLimits};
 pub use auth::{Authed, Login, LoginStep};
 pub use config::SiteConfig;
+pub use desk::{AuditPage, FlaggedStory, History, RevisionDiff, RevisionRow, StoryRights};
 pub use error::{AppError, AppResult, FieldError};
 pub use newsroom::{require, StoryForm};
 pub use readmodel::{Filter, Paged, Snapshot, Taxonomy};
@@ -32,8 +34,8 @@ use std::sync::{Arc, RwLock, RwLockReadGuard};
 
 /// The application: store, clock, settings, read model and audience counters.
 pub struct App {
-    /// The database.
-    pub store: Arc<dyn Store>,
+    /// The database: private, so every path to it is a use case here, where its rules are.
+    store: Arc<dyn Store>,
     /// Where "now" comes from.
     pub clock: Arc<dyn Clock>,
     /// Site settings.

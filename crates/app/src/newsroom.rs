@@ -428,18 +428,7 @@ impl App {
     ) -> AppResult<Story> {
         let current = self.store.get_story(id).await?;
         let own = self.store.story_owner(id).await? == Some(actor.id);
-        let allowed = match step {
-            Transition::Submit => {
-                actor.role.can(Capability::EditAnyStory)
-                    || (own && actor.role.can(Capability::SubmitOwnStory))
-            }
-            Transition::SendBack => actor.role.can(Capability::EditAnyStory),
-            Transition::Publish => actor.role.can(Capability::Publish),
-            Transition::Schedule => actor.role.can(Capability::Schedule),
-            Transition::Unpublish => actor.role.can(Capability::Unpublish),
-            Transition::Kill => actor.role.can(Capability::Kill),
-        };
-        if !allowed || actor.disabled {
+        if !crate::desk::may_take(actor, own, step) {
             return Err(AppError::Forbidden);
         }
         let Some(next) = step.apply(current.status) else {

@@ -272,12 +272,7 @@ impl App {
             return Err(AppError::Forbidden);
         };
         let given = hash_token(token);
-        let same = given.len() == hash.len()
-            && given
-                .bytes()
-                .zip(hash.bytes())
-                .fold(0u8, |a, (x, y)| a | (x ^ y))
-                == 0;
+        let same = crate::auth::constant_eq(&given, &hash);
         let src = self.store.get_source(source, self.now()).await?;
         if !same {
             return Err(AppError::Forbidden);

@@ -1210,3 +1210,46 @@ async fn an_invitation_mail_is_a_job_that_forgets_its_link_once_sent() {
     assert!(!done.payload.contains(&token), "{}", done.payload);
     assert!(done.payload.contains("queued@example.org"));
 }
+
+/// The editor offers exactly the workflow steps `transition` allows: both read one rule
+/// (`desk::may_take`), for every role, on the actor's own draft and on someone else's.
+#[tokio::test]
+async fn offered_steps_are_the_allowed_steps() {
+    let r = room().await;
+    let [contrib, author, editor, admin, other] = [0, 1, 2, 3, 4].map(|i| r.users[i].clone());
+    let later = t0() + Duration::hours(3);
+    let mut checked = 0;
+    for actor in [&contrib, &author, &editor, &admin] {
+        for owner in [actor, &other] {
+            for step in Transition::ALL {
+                if step.apply(StoryStatus::Draft).is_none() {
+                    continue;
+                }
+                let s = r
+                    .app
+                    .create_story(owner, &form(&format!("Draft number {checked}")))
+                    .await
+                    .unwrap();
+                let rights = r.app.story_rights(actor, Some(&s)).await.unwrap();
+                let offered = if step == Transition::Schedule {
+                    rights.can_schedule
+                } else {
+                    rights.steps.contains(&step)
+                };
+                let done = r
+                    .app
+                    .transition(actor, s.id, s.version, step, Some(later))
+                    .await;
+                assert_eq!(
+                    offered,
+                    allowed(&done),
+                    "{:?} {step:?} on a draft of {:?}",
+                    actor.role,
+                    owner.role
+                );
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked >= 16, "{checked}");
+}

@@ -101,8 +101,7 @@ async fn hostile_sources_fail_cleanly_and_healthy_ones_keep_working() {
     // Every poll ran once and succeeded as a job (a failing feed is the source's health, not
     // the job's); the healthy feed's copy also queued summary drafts, run in the same rounds.
     assert_eq!(round.claimed, round.done);
-    let polls = app
-        .store
+    let polls = store
         .list_jobs(Some(newsdesk_domain::JobState::Done), 100)
         .await
         .unwrap()

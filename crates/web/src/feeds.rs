@@ -1,8 +1,8 @@
 //! Machine-readable surfaces: RSS, Atom and JSON Feed for every listing, sitemaps, robots.txt.
 
 use crate::cache::{CachePolicy, Cached, Rendered};
+use crate::listing::{resolve_listing, Fail};
 use crate::paths::{edition_prefix, FeedFormat, ListingPath};
-use crate::reader::{resolve_listing, Fail};
 use crate::WebState;
 use axum::http::StatusCode;
 use newsdesk_app::purge::{Dep, ListKey};
@@ -336,7 +336,7 @@ pub fn corrections_feed(
             id: format!("tag:{},2026:correction:{}", tag_authority(st), c.id),
             url: format!("{b}/article/{}", card.slug),
             title: format!("Correction: {}", card.headline),
-            summary: crate::reader::correction_text(c),
+            summary: crate::listing::correction_text(c),
             content_html: None,
             authors: vec![st.app.site.name.clone()],
             categories: vec!["Corrections".into()],

@@ -46,6 +46,17 @@ impl FormData {
     }
 }
 
+/// The most a route reads of a request body. The routers set it (a layer for the whole
+/// router, overridden by a layer on a route: see [`body_limit`]); every extractor that reads a
+/// body reads this, so the limits are stated in one place, beside the routes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BodyLimit(pub usize);
+
+/// The layer that sets the body limit of the routes it wraps.
+pub fn body_limit(bytes: usize) -> axum::Extension<BodyLimit> {
+    axum::Extension(BodyLimit(bytes))
+}
+
 /// Why a request body could not be read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum BodyError {

@@ -3,10 +3,13 @@
 //! A handler never talks to the database: it asks `app` for read models and use cases, renders a
 //! template, and serves the bytes from the page cache with a cache policy.
 
+pub mod api;
 pub mod assets;
 pub mod cache;
+pub mod error;
 pub mod feeds;
 pub mod forms;
+pub mod listing;
 pub mod metrics;
 pub mod newsroom;
 pub mod pages;
@@ -96,10 +99,14 @@ impl WebState {
     }
 }
 
-/// The whole router. Every path goes through one dispatcher so that bad paths get the site's own
-/// error pages rather than a framework's plain-text rejection.
+/// The whole router: the newsroom's routes (`/newsroom`, [`newsroom::router`]), the machine
+/// door (`/api`, [`api::router`]), and the reader site, whose hand-written path parser
+/// (`paths.rs`) answers every other path, so that bad paths get the site's own error pages
+/// rather than a framework's plain-text rejection.
 pub fn router(state: Arc<WebState>) -> Router {
     Router::new()
+        .merge(newsroom::router(state.clone()))
+        .merge(api::router(state.clone()))
         .fallback(dispatch)
         .layer(middleware::from_fn_with_state(
             state.clone(),

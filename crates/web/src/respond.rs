@@ -63,6 +63,17 @@ pub fn internal_error() -> Response<Body> {
     r
 }
 
+/// A `303 See Other` to `to`, never cached.
+pub fn see_other(to: &str) -> Response<Body> {
+    crate::respond::or_500(
+        Response::builder()
+            .status(StatusCode::SEE_OTHER)
+            .header(header::LOCATION, to)
+            .header(header::CACHE_CONTROL, "no-store")
+            .body(Body::empty()),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -16,6 +16,8 @@ use tower::ServiceExt;
 struct Site {
     router: Router,
     app: Arc<App>,
+    /// The database, for test setup and checks (the site reaches it only through `app`).
+    store: Arc<dyn Store>,
     clock: Arc<ManualClock>,
     media: std::path::PathBuf,
 }
@@ -41,7 +43,7 @@ async fn site() -> Site {
     let store: Arc<dyn Store> = store;
     let clock = Arc::new(ManualClock::new(t0()));
     let app = App::load(
-        store,
+        store.clone(),
         clock.clone(),
         SiteConfig {
             base_url: "https://news.example".into(),
@@ -63,6 +65,7 @@ async fn site() -> Site {
     Site {
         router,
         app,
+        store,
         clock,
         media,
     }
@@ -372,7 +375,6 @@ async fn forged_cross_site_requests_are_refused() {
         "login CSRF is refused too"
     );
     assert!(s
-        .app
         .store
         .list_desk_stories(&DeskQuery {
             text: Some("Forged".into()),
@@ -450,7 +452,7 @@ async fn the_editorial_path_from_draft_to_correction() {
     )
     .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER);
-    let story = s.app.store.get_story(StoryId(id)).await.unwrap();
+    let story = s.store.get_story(StoryId(id)).await.unwrap();
     assert_eq!(
         get(&s, &editor, &format!("/article/{}", story.slug))
             .await
@@ -573,8 +575,7 @@ async fn a_stale_save_shows_both_versions_and_overwrites_nothing() {
     assert_eq!(r.status, StatusCode::CONFLICT);
     assert!(r.body.contains("First editor wins") && r.body.contains("Second editor loses"));
     assert_eq!(
-        s.app
-            .store
+        s.store
             .get_story(StoryId(id))
             .await
             .unwrap()
@@ -591,8 +592,7 @@ async fn a_stale_save_shows_both_versions_and_overwrites_nothing() {
     assert_eq!(r.status, StatusCode::OK);
     assert!(r.body.contains("<strong>bold</strong>"));
     assert_eq!(
-        s.app
-            .store
+        s.store
             .get_story(StoryId(id))
             .await
             .unwrap()
@@ -656,7 +656,6 @@ async fn the_dashboard_filters_by_sector_edition_desk_and_author() {
     let s = site().await;
     let b = login(&s, "editor@example.org").await;
     let published = s
-        .app
         .store
         .list_desk_stories(&DeskQuery {
             statuses: vec![StoryStatus::Published],
@@ -813,8 +812,7 @@ async fn presence_autosave_and_live_preview() {
     assert!(json["saved_at"].as_str().unwrap().ends_with("UTC"));
     assert_eq!(json["others"], serde_json::json!(["admin"]));
     assert_eq!(
-        s.app
-            .store
+        s.store
             .get_story(StoryId(id))
             .await
             .unwrap()
@@ -1107,7 +1105,7 @@ async fn two_step_login_over_http_and_required_setup() {
         .starts_with("__Host-newsdesk_session="));
     // Where the site requires a second factor, an admin without one is sent to set it up.
     let strict = App::load(
-        s.app.store.clone(),
+        s.store.clone(),
         s.clock.clone(),
         SiteConfig {
             base_url: "https://news.example".into(),
@@ -1287,7 +1285,7 @@ async fn a_short_gets_its_video_and_plays_it_with_ranges() {
     assert_eq!(html.status, StatusCode::BAD_REQUEST, "{}", html.body);
     let ok = upload(fake_mp4(), "1").await;
     assert_eq!(ok.status, StatusCode::SEE_OTHER, "{}", ok.body);
-    let story = s.app.store.get_story(StoryId(id)).await.unwrap();
+    let story = s.store.get_story(StoryId(id)).await.unwrap();
     let video = story.video.clone().unwrap();
     assert!(
         video.starts_with("vid-") && video.ends_with(".mp4"),
@@ -1362,7 +1360,6 @@ async fn every_newsroom_route_by_every_role_and_by_no_session() {
         .await
         .unwrap();
     let story = s
-        .app
         .store
         .list_desk_stories(&DeskQuery {
             statuses: vec![StoryStatus::Published],
@@ -1384,7 +1381,6 @@ async fn every_newsroom_route_by_every_role_and_by_no_session() {
         .await
         .unwrap();
     let cluster = s
-        .app
         .store
         .list_clusters(&WireQuery {
             limit: 1,
@@ -1394,7 +1390,6 @@ async fn every_newsroom_route_by_every_role_and_by_no_session() {
         .unwrap()[0]
         .id;
     let admin_user = s
-        .app
         .store
         .find_login(&EmailAddress::parse("admin@example.org").unwrap())
         .await
@@ -1472,7 +1467,7 @@ async fn every_newsroom_route_by_every_role_and_by_no_session() {
             assert_eq!(r.status, StatusCode::FORBIDDEN, "no session, no change");
             continue;
         };
-        let current = s.app.store.get_story(story).await.unwrap();
+        let current = s.store.get_story(story).await.unwrap();
         let step = if current.status == StoryStatus::Published {
             "unpublish"
         } else {
@@ -1586,16 +1581,14 @@ async fn dead_letter(s: &Site, error: &str) -> JobId {
         dedupe: None,
         max_attempts: 1,
     };
-    let id = s.app.store.enqueue_jobs(&[job], now).await.unwrap()[0].unwrap();
+    let id = s.store.enqueue_jobs(&[job], now).await.unwrap()[0].unwrap();
     let claimed = s
-        .app
         .store
         .claim_jobs("gone", now, now + chrono::Duration::seconds(60), 10)
         .await
         .unwrap();
     assert_eq!(claimed.len(), 1);
-    s.app
-        .store
+    s.store
         .finish_job(
             id,
             "gone",
@@ -1630,10 +1623,7 @@ async fn admins_see_dead_letters_and_retry_them_once() {
     let r = post(&s, &admin, &format!("/newsroom/jobs/{id}/retry"), &[]).await;
     assert_eq!(r.status, StatusCode::OK);
     assert!(r.body.contains("queued again"));
-    assert_eq!(
-        s.app.store.get_job(id).await.unwrap().state,
-        JobState::Queued
-    );
+    assert_eq!(s.store.get_job(id).await.unwrap().state, JobState::Queued);
     // Only a dead letter can be retried.
     let again = post(&s, &admin, &format!("/newsroom/jobs/{id}/retry"), &[]).await;
     assert_eq!(again.status, StatusCode::CONFLICT);
@@ -1645,7 +1635,7 @@ async fn admins_see_dead_letters_and_retry_them_once() {
     // Running the queue now: the source is gone, so the job is a dead letter again, with why.
     let round = s.app.run_jobs_until_idle().await.unwrap();
     assert_eq!(round.dead, 1);
-    let j = s.app.store.get_job(id).await.unwrap();
+    let j = s.store.get_job(id).await.unwrap();
     assert_eq!(j.state, JobState::Dead);
     assert!(j.last_error.unwrap().contains("no longer exists"));
 }
@@ -1771,9 +1761,9 @@ async fn the_wire_desk_pages() {
     let made = post(&s, &editor, &format!("{href}/story"), &[]).await;
     assert_eq!(made.status, StatusCode::SEE_OTHER, "{}", made.body);
     let id = id_from(&made.header("location"));
-    let story = s.app.store.get_story(StoryId(id)).await.unwrap();
+    let story = s.store.get_story(StoryId(id)).await.unwrap();
     assert_eq!(story.summary, "Floods in Mombasa kill 12.");
-    assert_eq!(s.app.store.lineage(story.id).await.unwrap().len(), 2);
+    assert_eq!(s.store.lineage(story.id).await.unwrap().len(), 2);
     let v = story.version.to_string();
     post(
         &s,
@@ -1830,7 +1820,7 @@ async fn the_wire_desk_pages() {
     .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
     assert_eq!(
-        s.app.store.get_story(StoryId(id)).await.unwrap().status,
+        s.store.get_story(StoryId(id)).await.unwrap().status,
         StoryStatus::Unpublished
     );
     let r = post(&s, &editor, &format!("/newsroom/stories/{id}/flags"), &[]).await;
@@ -2144,7 +2134,7 @@ async fn embargoed_agency_copy_pushed_to_an_auto_publishing_source_waits_for_its
     }
     let twelve = Utc.with_ymd_and_hms(2026, 11, 20, 12, 0, 0).unwrap();
     s.app.run_jobs_until_idle().await.unwrap();
-    let cards = s.app.store.list_published_cards().await.unwrap();
+    let cards = s.store.list_published_cards().await.unwrap();
     let jobs = cards
         .iter()
         .find(|c| c.headline.as_str() == "Quarterly jobs figures show record hiring")
@@ -2554,7 +2544,7 @@ async fn refused_requests_are_answered_without_reading_their_bodies() {
     // Where two-step login is required, an editor without it uploads nothing (as for every
     // other newsroom request), and the body is not read.
     let strict = App::load(
-        s.app.store.clone(),
+        s.store.clone(),
         s.clock.clone(),
         SiteConfig {
             base_url: "https://news.example".into(),
@@ -2654,7 +2644,7 @@ async fn hsts_is_sent_for_an_https_site_only() {
     let r = send(&off, "GET", "/", &[], vec![]).await;
     assert_eq!(r.header("strict-transport-security"), "");
     let plain = App::load(
-        s.app.store.clone(),
+        s.store.clone(),
         s.clock.clone(),
         SiteConfig {
             base_url: "http://127.0.0.1:9000".into(),
@@ -2956,4 +2946,207 @@ async fn pictures_of_unpublished_stories_are_not_served_to_anyone() {
     // A made-up width or extension of a public picture is still nothing.
     let other = public_url.replace("-480.", "-481.");
     assert_eq!(anon(other).await, StatusCode::NOT_FOUND);
+}
+
+/// The second-factor gate is part of the session extractor every newsroom route takes: where
+/// the site requires it, an admin who has logged in with the password but not set up the
+/// second factor gets nothing but the way to set it up, on every route, form or multipart,
+/// known or not (pages and forms alike go to `/newsroom/account`), and an upload's body is
+/// never read.
+#[tokio::test]
+async fn a_half_logged_in_admin_reaches_only_the_second_factor_setup() {
+    let s = site().await;
+    let strict = App::load(
+        s.store.clone(),
+        s.clock.clone(),
+        SiteConfig {
+            base_url: "https://news.example".into(),
+            require_totp_for_editors: true,
+            ..SiteConfig::default()
+        },
+    )
+    .await
+    .unwrap();
+    let router = newsdesk_web::router(newsdesk_web::WebState::new(strict, s.media.clone()));
+    let r = send(
+        &router,
+        "POST",
+        "/newsroom/login",
+        &[],
+        enc(&[
+            ("email", "admin@example.org"),
+            ("password", "a long enough password"),
+        ]),
+    )
+    .await;
+    let cookie = r.header("set-cookie").split(';').next().unwrap().to_owned();
+    let acct = send(
+        &router,
+        "GET",
+        "/newsroom/account",
+        &[("cookie", &cookie)],
+        vec![],
+    )
+    .await;
+    assert_eq!(acct.status, StatusCode::OK);
+    let i = acct.body.find("name=\"csrf\" value=\"").unwrap() + 19;
+    let csrf = acct.body[i..i + acct.body[i..].find('"').unwrap()].to_owned();
+    let gated = |r: &Res, what: &str| {
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{what}: {}", r.body);
+        assert_eq!(r.header("location"), "/newsroom/account", "{what}");
+    };
+    for path in [
+        "/newsroom",
+        "/newsroom/stories/new",
+        "/newsroom/stories/1",
+        "/newsroom/stories/1/history",
+        "/newsroom/wire",
+        "/newsroom/sources",
+        "/newsroom/media",
+        "/newsroom/media/x.png",
+        "/newsroom/audit",
+        "/newsroom/jobs",
+        "/newsroom/users",
+        "/newsroom/no-such-page",
+    ] {
+        let r = send(&router, "GET", path, &[("cookie", &cookie)], vec![]).await;
+        gated(&r, &format!("GET {path}"));
+    }
+    let same = ("sec-fetch-site", "same-origin");
+    for path in [
+        "/newsroom/stories/new",
+        "/newsroom/preview",
+        "/newsroom/stories/1/step",
+        "/newsroom/users/invite",
+        "/newsroom/sources",
+        "/newsroom/no-such-form",
+    ] {
+        let r = send(
+            &router,
+            "POST",
+            path,
+            &[("cookie", &cookie), same],
+            enc(&[
+                ("csrf", &csrf),
+                ("email", "x@example.org"),
+                ("role", "admin"),
+            ]),
+        )
+        .await;
+        gated(&r, &format!("POST {path}"));
+    }
+    let boundary = "----gate";
+    let mp_ct = format!("multipart/form-data; boundary={boundary}");
+    let head = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{csrf}\r\n\
+         --{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.png\"\r\n\
+         Content-Type: image/png\r\n\r\nPNG"
+    )
+    .into_bytes();
+    for path in ["/newsroom/media", "/newsroom/stories/1/video"] {
+        let (r, asked) = send_promised(
+            &router,
+            "POST",
+            path,
+            &[("content-type", &mp_ct), ("cookie", &cookie), same],
+            Some(head.clone()),
+        )
+        .await;
+        gated(&r, &format!("multipart POST {path}"));
+        assert_eq!(asked, 0, "{path}: the upload is not read");
+    }
+    assert_eq!(upload_files_left(&s.media), 0);
+    // Setting up the second factor and logging out stay open.
+    let out = send(
+        &router,
+        "POST",
+        "/newsroom/logout",
+        &[("cookie", &cookie), same],
+        enc(&[("csrf", &csrf)]),
+    )
+    .await;
+    assert_eq!(out.status, StatusCode::SEE_OTHER);
+    assert_eq!(out.header("location"), "/newsroom/login");
+}
+
+/// One error type, two faces: the designed page for browsers, an RFC 9457 problem document
+/// for a caller that accepts JSON and not HTML; other methods are a designed 405.
+#[tokio::test]
+async fn newsroom_errors_are_pages_for_browsers_and_problems_for_json_callers() {
+    let s = site().await;
+    let b = login(&s, "contrib@example.org").await;
+    let page = get(&s, &b, "/newsroom/audit").await;
+    assert_eq!(page.status, StatusCode::FORBIDDEN);
+    assert!(page.header("content-type").starts_with("text/html"));
+    assert!(
+        page.body.contains("Your role does not allow this."),
+        "{}",
+        page.body
+    );
+    for (path, accept, status, title) in [
+        ("/newsroom/audit", "application/json", 403, "Not allowed"),
+        (
+            "/newsroom/nowhere",
+            "application/problem+json",
+            404,
+            "Not found",
+        ),
+        (
+            "/newsroom/stories/999999",
+            "application/json",
+            404,
+            "Not found",
+        ),
+    ] {
+        let r = send(
+            &s.router,
+            "GET",
+            path,
+            &[("cookie", &b.cookie), ("accept", accept)],
+            vec![],
+        )
+        .await;
+        assert_eq!(r.status.as_u16(), status, "{path}");
+        assert_eq!(
+            r.header("content-type"),
+            "application/problem+json",
+            "{path}"
+        );
+        let p: serde_json::Value = serde_json::from_str(&r.body).unwrap();
+        assert_eq!(p["status"], status, "{path}");
+        assert_eq!(p["title"], title, "{path}");
+        assert!(
+            p["detail"].as_str().is_some_and(|d| !d.is_empty()),
+            "{path}"
+        );
+    }
+    // A form refused for its token, asked as JSON.
+    let r = send(
+        &s.router,
+        "POST",
+        "/newsroom/stories/new",
+        &[
+            ("cookie", &b.cookie),
+            ("sec-fetch-site", "same-origin"),
+            ("accept", "application/json"),
+        ],
+        enc(&[("csrf", "wrong"), ("headline", "x")]),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert_eq!(r.header("content-type"), "application/problem+json");
+    let r = send(
+        &s.router,
+        "PUT",
+        "/newsroom",
+        &[("cookie", &b.cookie)],
+        vec![],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::METHOD_NOT_ALLOWED);
+    assert!(
+        r.body.contains("Use the forms of the newsroom."),
+        "{}",
+        r.body
+    );
 }

@@ -1,11 +1,15 @@
-//! One agency source's page: its health (with items per day), and for admins its settings, a
-//! new push token, "poll now" and the auto-publish rule.
+//! Agency sources: the health list and the form to add one; one source's page with its health
+//! (with items per day), and for admins its settings, a new push token, "poll now" and the
+//! auto-publish rule.
 
-use super::{frame, html_response, see_other, utc, Check, Opt};
+use super::extract::{Param, Posted, Session};
+use super::stories::query;
+use super::{frame, html_response, see_other, utc, Check, Frame, Opt, Page, St};
 use crate::forms::FormData;
 use crate::WebState;
 use askama::Template;
 use axum::body::Body;
+use axum::extract::{RawQuery, State};
 use axum::http::{Response, StatusCode};
 use newsdesk_app::{AppError, Authed, FieldError};
 use newsdesk_domain::*;
@@ -293,4 +297,196 @@ pub(super) async fn save_rule(
         Err(AppError::Invalid(errs)) => page(st, a, id, invalid(errs)).await,
         Err(e) => Err(e),
     }
+}
+
+/// `GET /newsroom/sources`.
+pub(super) async fn list(State(st): St, Session(a): Session) -> Page {
+    Ok(sources_page(&st, &a, String::new(), Vec::new(), SourceFields::default()).await?)
+}
+
+/// `POST /newsroom/sources`: add a source (its push token is shown once).
+pub(super) async fn add(State(st): St, p: Posted) -> Page {
+    let (a, form) = (&p.session.0, &p.form);
+    // Empty means the default; anything that is not a number is out of range.
+    let minutes: i64 = match form.get("poll_minutes").trim() {
+        "" => 15,
+        m => m.parse().unwrap_or(0),
+    };
+    match st
+        .app
+        .add_source(&a.user, form.get("name"), form.get("url"), minutes, false)
+        .await
+    {
+        Ok((src, token)) => {
+            let base = st.app.site.base_url.trim_end_matches('/');
+            let note = format!(
+                "Source {} added. Agencies push to {base}/api/wire/{} with the header \"Authorization: Bearer {token}\" (shown once).",
+                src.name, src.id
+            );
+            Ok(sources_page(&st, a, note, Vec::new(), SourceFields::default()).await?)
+        }
+        Err(AppError::Invalid(f)) => {
+            let fields = SourceFields {
+                name: form.get("name").into(),
+                url: form.get("url").into(),
+                poll_minutes: form.get("poll_minutes").into(),
+                invalid: f.iter().map(|x| x.field.clone()).collect(),
+            };
+            Ok(sources_page(
+                &st,
+                a,
+                String::new(),
+                f.into_iter().map(|x| x.message).collect(),
+                fields,
+            )
+            .await?)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+fn source_id(id: &str) -> Result<i64, AppError> {
+    id.parse().map_err(|_| AppError::NotFound)
+}
+
+/// `GET /newsroom/sources/{id}`.
+pub(super) async fn one(State(st): St, Session(a): Session, Param(id): Param, q: RawQuery) -> Page {
+    let id = source_id(&id)?;
+    let mut out = Outcome::default();
+    if query(q).get("saved") == "1" {
+        out.notice = "Saved.".into();
+    }
+    Ok(page(&st, &a, id, out).await?)
+}
+
+/// `POST /newsroom/sources/{id}`: its settings.
+pub(super) async fn settings(State(st): St, Param(id): Param, p: Posted) -> Page {
+    Ok(save_settings(&st, &p.session.0, source_id(&id)?, &p.form).await?)
+}
+
+/// `POST /newsroom/sources/{id}/token`.
+pub(super) async fn token(State(st): St, Param(id): Param, p: Posted) -> Page {
+    Ok(new_token(&st, &p.session.0, source_id(&id)?).await?)
+}
+
+/// `POST /newsroom/sources/{id}/poll`.
+pub(super) async fn poll(State(st): St, Param(id): Param, p: Posted) -> Page {
+    Ok(poll_now(&st, &p.session.0, source_id(&id)?).await?)
+}
+
+/// `POST /newsroom/sources/{id}/auto-publish`.
+pub(super) async fn rule(State(st): St, Param(id): Param, p: Posted) -> Page {
+    Ok(save_rule(&st, &p.session.0, source_id(&id)?, &p.form).await?)
+}
+
+/// A source in the health list.
+pub struct SourceRow {
+    /// The source's page.
+    pub href: String,
+    /// Name.
+    pub name: String,
+    /// Feed address or "push only".
+    pub url: String,
+    /// Last success, UTC.
+    pub ok: String,
+    /// Last error and when.
+    pub error: String,
+    /// Failures in a row.
+    pub failures: i64,
+    /// Next poll.
+    pub next: String,
+    /// Items in the last 24 hours.
+    pub items: i64,
+}
+
+/// What the add-a-source form shows: empty, or what was sent when it had mistakes, with the
+/// fields that were wrong.
+pub struct SourceFields {
+    /// Agency name.
+    pub name: String,
+    /// Feed address.
+    pub url: String,
+    /// Polling interval as typed.
+    pub poll_minutes: String,
+    /// Fields named by the errors.
+    pub invalid: Vec<String>,
+}
+
+impl Default for SourceFields {
+    fn default() -> Self {
+        Self {
+            name: String::new(),
+            url: String::new(),
+            poll_minutes: "15".into(),
+            invalid: Vec::new(),
+        }
+    }
+}
+
+impl SourceFields {
+    /// Whether `field` had a mistake.
+    pub fn wrong(&self, field: &str) -> bool {
+        self.invalid.iter().any(|f| f == field)
+    }
+}
+
+#[derive(Template)]
+#[template(path = "newsroom/sources.html")]
+struct SourcesPage {
+    f: Frame,
+    rows: Vec<SourceRow>,
+    can_add: bool,
+    form: SourceFields,
+}
+
+async fn sources_page(
+    st: &WebState,
+    a: &Authed,
+    notice: String,
+    errors: Vec<String>,
+    form: SourceFields,
+) -> Result<Response<Body>, AppError> {
+    let rows = st
+        .app
+        .sources(&a.user)
+        .await?
+        .into_iter()
+        .map(|s| SourceRow {
+            href: format!("/newsroom/sources/{}", s.id),
+            name: s.name,
+            url: s.url.clone().unwrap_or_else(|| "push only".into()),
+            ok: s.last_success_at.map(utc).unwrap_or_else(|| "never".into()),
+            error: match (s.last_error, s.last_error_at) {
+                (Some(e), Some(t)) => format!("{e} ({})", utc(t)),
+                _ => String::new(),
+            },
+            failures: s.failures,
+            next: if !s.enabled {
+                "off".into()
+            } else if s.url.is_none() {
+                "push only".into()
+            } else {
+                utc(s.next_poll_at)
+            },
+            items: s.items_last_day,
+        })
+        .collect();
+    let mut f = frame(st, Some(a), "Sources");
+    f.notice = notice;
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::BAD_REQUEST
+    };
+    f.errors = errors;
+    Ok(html_response(
+        status,
+        SourcesPage {
+            f,
+            rows,
+            can_add: a.user.role.can(Capability::ManageUsers),
+            form,
+        }
+        .render(),
+    ))
 }
