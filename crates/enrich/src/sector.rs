@@ -12,7 +12,8 @@ use std::sync::OnceLock;
 
 use newsdesk_domain::{WireItem, WireSubject};
 
-use crate::text::{html_to_text, light_stem, words};
+use crate::text::{light_stem, words};
+use newsdesk_domain::text::html_to_text;
 
 const MEDIATOPICS_TSV: &str = include_str!("../data/mediatopics.tsv");
 

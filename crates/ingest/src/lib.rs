@@ -11,9 +11,10 @@
 //! that could declare entities are refused, so a hostile source costs bounded time and
 //! memory. No I/O happens here: fetching is the caller's job.
 
+#[cfg(any(test, feature = "canonical"))]
+mod canonical;
 mod date;
 mod decode;
-mod entities;
 mod error;
 mod feed;
 mod html;
@@ -26,6 +27,7 @@ mod wire;
 mod xml;
 
 use chrono::{DateTime, Utc};
+use newsdesk_domain::entities;
 use newsdesk_domain::WireItem;
 
 pub use date::{parse_date, parse_embargo};
@@ -118,9 +120,11 @@ pub struct ParsedEntry {
 /// escaped, numeric references with a lower-case `x` and Windows-1252 C1 references mapped
 /// (`&#146;` → `&#x2019;`), inline SVG/MathML with their namespace. Two fragments that
 /// differ only in how the markup is written canonicalise to the same string. Nothing is
-/// removed (this is not a sanitiser).
+/// removed (this is not a sanitiser). Test support: compiled only with the `canonical`
+/// feature, which this crate's own tests turn on; the product never needs it.
+#[cfg(feature = "canonical")]
 pub fn normalize_html(html: &str) -> String {
-    html::normalize(html, None, false)
+    canonical::normalize(html, None, false)
 }
 
 /// Guesses the format from the bytes, with the Content-Type as a hint when sniffing cannot
@@ -232,7 +236,7 @@ pub fn parse_feed_with(
     }
     let content_type = meta.content_type;
     // A document URL with a scheme that could run code is no base.
-    let base_url = meta.base_url.filter(|b| html::has_safe_scheme(b));
+    let base_url = meta.base_url.filter(|b| text::has_safe_scheme(b));
     let mut feed = match detect(bytes, content_type) {
         Some(Format::JsonFeed) => jsonfeed::parse(bytes, base_url, limits),
         Some(Format::Ninjs) => {

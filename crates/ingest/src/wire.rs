@@ -90,7 +90,7 @@ pub(crate) fn from_entry(agency: &str, feed: &ParsedFeed, e: &ParsedEntry) -> Wi
     // Links whose scheme could run code (`javascript:` …) never reach the desk.
     let mut links: Vec<String> = Vec::with_capacity(e.links.len());
     for l in e.links.iter().map(|l| absolute(l)) {
-        if crate::html::has_safe_scheme(&l) && !links.contains(&l) {
+        if crate::text::has_safe_scheme(&l) && !links.contains(&l) {
             links.push(l);
         }
     }
