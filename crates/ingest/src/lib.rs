@@ -1,10 +1,11 @@
-//! Agency copy in: parsing RSS, Atom, JSON Feed, ninjs and NewsML-G2 into `WireItem`s.
+//! Agency copy in: parsing RSS, Atom, JSON Feed, ninjs, NewsML-G2, NewsML 1.x, NITF 3.x,
+//! IPTC 7901 and ANPA 1312 into `WireItem`s.
 //!
 //! Two entry points:
 //! - [`parse_feed`] reads RSS 0.9x/1.0/2.0, Atom 0.3/1.0 and JSON Feed 1.0/1.1 into a
 //!   generic [`ParsedFeed`] whose names follow Python feedparser's, so conformance tests map
 //!   one to one;
-//! - [`parse_items`] reads any of the five formats into normalised
+//! - [`parse_items`] reads any of these formats into normalised
 //!   [`WireItem`](newsdesk_domain::WireItem)s.
 //!
 //! Parsing is bounded by [`Limits`]: input size, XML node count and nesting depth; DOCTYPEs
@@ -21,7 +22,10 @@ mod html;
 mod json;
 mod jsonfeed;
 mod newsml;
+mod newsml1;
 mod ninjs;
+mod nitf;
+mod teletype;
 mod text;
 mod wire;
 mod xml;
@@ -46,6 +50,14 @@ pub enum Format {
     Ninjs,
     /// IPTC NewsML-G2 (newsItem, packageItem, newsMessage).
     NewsMlG2,
+    /// NITF 3.x (News Industry Text Format).
+    Nitf,
+    /// IPTC NewsML 1.x (`NewsML` with `NewsItem`s).
+    NewsMl1,
+    /// IPTC 7901, the teletype-era text layout (dpa, SDA/ATS …).
+    Iptc7901,
+    /// ANPA 1312, the teletype-era text layout of AP and others.
+    Anpa1312,
 }
 
 /// A feed in a generic model, close to Python feedparser's names so conformance tests map
@@ -142,6 +154,11 @@ pub fn detect(bytes: &[u8], content_type: Option<&str>) -> Option<Format> {
         }
         return Some(Format::Ninjs);
     }
+    if !trimmed.starts_with('<') {
+        if let Some(f) = teletype::sniff(trimmed) {
+            return Some(f);
+        }
+    }
     if let Some(root) = xml_root_name(trimmed) {
         let local = root.rsplit(':').next().unwrap_or(&root);
         match local {
@@ -149,6 +166,8 @@ pub fn detect(bytes: &[u8], content_type: Option<&str>) -> Option<Format> {
             "feed" | "entry" => return Some(Format::Atom),
             "newsItem" | "packageItem" | "newsMessage" | "knowledgeItem" | "planningItem"
             | "conceptItem" | "catalogItem" => return Some(Format::NewsMlG2),
+            "nitf" => return Some(Format::Nitf),
+            "NewsML" | "NewsItem" => return Some(Format::NewsMl1),
             _ => {}
         }
     }
@@ -158,6 +177,7 @@ pub fn detect(bytes: &[u8], content_type: Option<&str>) -> Option<Format> {
         "application/atom+xml" => Some(Format::Atom),
         "application/feed+json" => Some(Format::JsonFeed),
         "application/ninjs+json" => Some(Format::Ninjs),
+        c if c.contains("nitf") => Some(Format::Nitf),
         c if c.contains("newsml") || c.contains("g2") => Some(Format::NewsMlG2),
         _ => None,
     }
@@ -243,9 +263,15 @@ pub fn parse_feed_with(
             // Could still be a JSON Feed with an unusual version string.
             jsonfeed::parse(bytes, base_url, limits)
         }
-        Some(Format::NewsMlG2) => Err(IngestError::NotAFeed(
-            "NewsML-G2 is not a feed; use parse_items".into(),
-        )),
+        Some(
+            f @ (Format::NewsMlG2
+            | Format::Nitf
+            | Format::NewsMl1
+            | Format::Iptc7901
+            | Format::Anpa1312),
+        ) => Err(IngestError::NotAFeed(format!(
+            "{f:?} is agency copy, not a feed; use parse_items"
+        ))),
         _ => {
             let text = decode::decode(bytes, content_type)?;
             let doc = xml::parse_document(&text, limits)?;
@@ -302,6 +328,24 @@ pub fn parse_items_with(
             let text = decode::decode(bytes, meta.content_type)?;
             let root = xml::parse(&text, limits)?;
             newsml::parse(agency, &root, meta.base_url)
+        }
+        Some(Format::Nitf) => {
+            let text = decode::decode_agency(bytes, meta.content_type, true)?;
+            let root = xml::parse(&xml::drop_parameter_subset(&text), limits)?;
+            nitf::parse(agency, &root).map(|i| vec![i])
+        }
+        Some(Format::NewsMl1) => {
+            let text = decode::decode_agency(bytes, meta.content_type, true)?;
+            let root = xml::parse(&xml::drop_parameter_subset(&text), limits)?;
+            newsml1::parse(agency, &root, meta.base_url)
+        }
+        Some(Format::Iptc7901) => {
+            let text = decode::decode_agency(bytes, meta.content_type, false)?;
+            teletype::parse_7901(agency, &text, limits).map(|i| vec![i])
+        }
+        Some(Format::Anpa1312) => {
+            let text = decode::decode_agency(bytes, meta.content_type, false)?;
+            teletype::parse_anpa(agency, &text, limits).map(|i| vec![i])
         }
         _ => {
             let feed = parse_feed_with(bytes, meta, limits)?;

@@ -5,7 +5,9 @@ use newsdesk_domain::{WireItem, WireStatus, WireSubject};
 use crate::text::{
     collapse, html_to_text, medtop_from_uri, resolve_url, stable_hash, text_to_html,
 };
+use crate::xml::Element;
 use crate::{ParsedEntry, ParsedFeed};
+use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 
 /// The id of an item: its own id, else its link, else a stable hash of title and date
 /// (`hash:` + 16 hex digits) so the same entry polled twice gets the same id.
@@ -162,4 +164,73 @@ pub(crate) fn status(s: Option<&str>) -> WireStatus {
 pub(crate) fn urgency(s: Option<&str>) -> Option<u8> {
     let n: i64 = s?.trim().parse().ok()?;
     u8::try_from(n).ok().filter(|n| (1..=9).contains(n))
+}
+
+/// The first child element with this local name, in any namespace (agency XML formats are
+/// written with and without their namespaces).
+pub(crate) fn named<'a>(el: &'a Element, local: &str) -> Option<&'a Element> {
+    el.elements().find(|e| e.local == local)
+}
+
+/// Descendants with this local name, in document order, at most `depth` levels down.
+pub(crate) fn desc<'a>(el: &'a Element, local: &str, depth: usize) -> Vec<&'a Element> {
+    fn walk<'a>(el: &'a Element, local: &str, depth: usize, out: &mut Vec<&'a Element>) {
+        for c in el.elements() {
+            if c.local == local {
+                out.push(c);
+            }
+            if depth > 1 {
+                walk(c, local, depth - 1, out);
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(el, local, depth, &mut out);
+    out
+}
+
+/// A date in the compact ISO 8601 forms agency formats use (`20200703T165136-0400`,
+/// `20140829T135002Z`, `20140829`), or any form [`parse_date`](crate::parse_date) reads.
+/// An unfilled template (`YYYYMMDD000000-HHMM`) is no date.
+pub(crate) fn compact_date(s: &str) -> Option<DateTime<Utc>> {
+    let s = s.trim();
+    for f in ["%Y%m%dT%H%M%S%z", "%Y%m%dT%H%M%S%:z"] {
+        if let Ok(d) = DateTime::parse_from_str(s, f) {
+            return Some(d.with_timezone(&Utc));
+        }
+    }
+    let bare = s.trim_end_matches('Z');
+    if let Ok(d) = NaiveDateTime::parse_from_str(bare, "%Y%m%dT%H%M%S") {
+        return Some(d.and_utc());
+    }
+    if let Ok(d) = NaiveDate::parse_from_str(bare, "%Y%m%d") {
+        return d.and_hms_opt(0, 0, 0).map(|d| d.and_utc());
+    }
+    crate::parse_date(s)
+}
+
+/// The version an update marker stands for: "1ST LEAD", "1stLd-Writethru" or "2nd Ld" is
+/// the first, second … update of a story, so version 2, 3 …; a bare "Writethru" is 2.
+pub(crate) fn lead_version(marker: &str) -> Option<i64> {
+    let m = marker.trim().to_ascii_lowercase();
+    let digits: String = m.chars().take_while(char::is_ascii_digit).collect();
+    let rest = m[digits.len()..].trim_start_matches(['s', 't', 'n', 'd', 'r', 'h']);
+    let rest = rest.trim_start_matches([' ', '-']);
+    if !digits.is_empty() && (rest.starts_with("ld") || rest.starts_with("lead")) {
+        return digits.parse::<i64>().ok().map(|n| n + 1);
+    }
+    (m.contains("writethru") || m.contains("write-thru")).then_some(2)
+}
+
+/// Plain-text paragraphs as HTML paragraphs.
+pub(crate) fn paragraphs_html<S: AsRef<str>>(paras: &[S]) -> String {
+    let mut out = String::new();
+    for p in paras.iter().map(|p| collapse(p.as_ref())) {
+        if !p.is_empty() {
+            out.push_str("<p>");
+            out.push_str(&crate::text::escape_html(&p));
+            out.push_str("</p>");
+        }
+    }
+    out
 }

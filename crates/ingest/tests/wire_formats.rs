@@ -1,0 +1,225 @@
+//! Real agency files in the formats of the wire desk (NITF 3.x, NewsML 1.x, IPTC 7901,
+//! ANPA 1312, NewsML-G2 packages): every file of `wire-formats/MANIFEST.json` gives its story
+//! (or package) with the manifest's headline and a body, or a clear error — never a panic;
+//! encodings (two files lie in their XML declaration) come out as the intended characters;
+//! write-throughs and leads are updates.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use std::collections::BTreeMap;
+
+use newsdesk_domain::WireItem;
+use newsdesk_ingest::{detect, parse_items, Format, Limits};
+use serde_json::Value;
+
+fn manifest() -> (std::path::PathBuf, Vec<Value>) {
+    let dir = common::collection("wire-formats");
+    let text = std::fs::read_to_string(dir.join("MANIFEST.json")).unwrap();
+    let v: Value = serde_json::from_str(&text).unwrap();
+    (dir, v.as_array().unwrap().clone())
+}
+
+fn norm(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+fn read(dir: &std::path::Path, file: &str) -> Result<Vec<WireItem>, String> {
+    let bytes = std::fs::read(dir.join(file)).unwrap();
+    parse_items("agency", &bytes, None, None, &Limits::default()).map_err(|e| e.to_string())
+}
+
+/// The manifest's headline for a file: `hl1`/`headline`, or the package's / first item's.
+fn expected_headline(e: &Value) -> Option<String> {
+    let h = e.get("hl1").or_else(|| e.get("headline"));
+    if let Some(h) = h {
+        return h.as_str().map(str::to_owned);
+    }
+    let items = e.get("items")?.as_array()?;
+    items
+        .iter()
+        .find_map(|i| i.get("headline").and_then(Value::as_str))
+        .map(str::to_owned)
+}
+
+#[test]
+fn every_manifest_file_reads_with_its_headline_and_a_body() {
+    let (dir, entries) = manifest();
+    let mut table: BTreeMap<String, (usize, usize)> = BTreeMap::new();
+    let mut failures: Vec<String> = Vec::new();
+    for e in &entries {
+        let file = e["file"].as_str().unwrap();
+        let format = e["format"].as_str().unwrap().to_owned();
+        let row = table.entry(format.clone()).or_default();
+        let items = match read(&dir, file) {
+            Ok(items) => items,
+            Err(err) => {
+                row.1 += 1;
+                failures.push(format!("{file}: error {err}"));
+                continue;
+            }
+        };
+        row.0 += 1;
+        let Some(first) = items.first() else {
+            failures.push(format!("{file}: no items"));
+            continue;
+        };
+        if let Some(h) = expected_headline(e).filter(|h| !h.is_empty()) {
+            if !items.iter().any(|i| norm(&i.headline) == norm(&h)) {
+                failures.push(format!("{file}: headline {:?}, want {h:?}", first.headline));
+            }
+        }
+        if !items.iter().any(|i| !i.headline.trim().is_empty()) {
+            failures.push(format!("{file}: no headline at all"));
+        }
+        let is_package = e["items"]
+            .as_array()
+            .is_some_and(|i| i.iter().any(|i| i["kind"] == "packageItem"));
+        // Pictures have their caption as summary and no body; the Belga tip is a
+        // headline-only alert whose Lead and Body are empty in the source.
+        let body_or_caption = !first.body_html.trim().is_empty()
+            || !first.summary.trim().is_empty()
+            || file.ends_with("belga_tip_newsml_1_2.xml");
+        if !is_package && !body_or_caption {
+            failures.push(format!("{file}: empty body"));
+        }
+        let source_has_fffd = std::fs::read(dir.join(file))
+            .unwrap()
+            .windows(3)
+            .any(|w| w == [0xEF, 0xBF, 0xBD]);
+        for i in items.iter().filter(|_| !source_has_fffd) {
+            assert!(
+                !i.headline.contains('\u{FFFD}') && !i.body_html.contains('\u{FFFD}'),
+                "{file}: replacement characters"
+            );
+        }
+    }
+    for (format, (read, errors)) in &table {
+        println!("{format}: {read} read, {errors} errors");
+    }
+    assert!(failures.is_empty(), "{failures:#?}");
+}
+
+#[test]
+fn formats_are_detected_from_the_content() {
+    let (dir, entries) = manifest();
+    for e in &entries {
+        let file = e["file"].as_str().unwrap();
+        let bytes = std::fs::read(dir.join(file)).unwrap();
+        let want = match e["format"].as_str().unwrap() {
+            "NITF" => Format::Nitf,
+            "NewsML 1.x" => Format::NewsMl1,
+            "IPTC 7901" => Format::Iptc7901,
+            "ANPA 1312" => Format::Anpa1312,
+            _ => Format::NewsMlG2,
+        };
+        assert_eq!(detect(&bytes, None), Some(want), "{file}");
+    }
+}
+
+#[test]
+fn lying_and_latin1_encodings_give_the_intended_characters() {
+    let (dir, _) = manifest();
+    for (file, want) in [
+        ("nitf/mapping_test.xml", "41-årig"),
+        ("nitf/nitf_test.xml", "41-årig"),
+        ("nitf/pa5.xml", "£66BN"),
+        ("newsml-1.2/afp20.xml", "Décès de Naomi Musenga"),
+        ("newsml-1.2/ats_newsml_1_2_belga.xml", "magasin à Landquart"),
+        ("iptc7901/ats.txt", "«catastrophe pour notre économie»"),
+    ] {
+        let items = read(&dir, file).unwrap();
+        assert!(
+            items[0].headline.contains(want),
+            "{file}: {}",
+            items[0].headline
+        );
+    }
+    let items = read(&dir, "anpa1312/ap_anpa-6.tst").unwrap();
+    assert!(items[0].body_html.contains("López"), "ap_anpa-6");
+    let items = read(&dir, "iptc7901/IPTC7901_odd_charset.txt").unwrap();
+    assert!(items[0].body_html.contains('ü'), "odd charset");
+}
+
+#[test]
+fn updates_carry_their_version_and_version_zero_stays_zero() {
+    let (dir, _) = manifest();
+    let version = |file: &str| read(&dir, file).unwrap()[0].version;
+    assert_eq!(version("anpa1312/ap_anpa-1.tst"), 2, "1stLd-Writethru");
+    assert_eq!(version("anpa1312/ap_anpa-4.tst"), 4, "3rdLd-Writethru");
+    assert_eq!(version("anpa1312/anpa-1.tst"), 1);
+    assert_eq!(version("iptc7901/dpa.txt"), 3, "2ND LEAD");
+    assert_eq!(version("iptc7901/IPTC7901_odd_charset.txt"), 2, "1ST LEAD");
+    assert_eq!(version("iptc7901/IPTC7901.txt"), 1);
+    assert_eq!(version("newsml-1.2/anp_belga.xml"), 2, "RevisionId 2");
+    assert_eq!(
+        version("newsml-1.2/belga_tip_newsml_1_2.xml"),
+        0,
+        "RevisionId 0"
+    );
+    assert_eq!(version("nitf/mapping_test.xml"), 4, "du-key version 04");
+    assert_eq!(
+        version("nitf/handle_invalid_fields.xml"),
+        2,
+        "one write-through"
+    );
+    // The same story's updates share one agency id.
+    let a = read(&dir, "anpa1312/ap_anpa-3.tst").unwrap();
+    assert!(a[0].agency_id.contains("BC-US--GiantLobsterDeath"));
+}
+
+#[test]
+fn bylines_and_unfilled_dates_are_read_for_what_they_are() {
+    let (dir, _) = manifest();
+    let i = &read(&dir, "iptc7901/dpa_four_line.txt").unwrap()[0];
+    assert_eq!(i.byline, "dpa correspondents");
+    let i = &read(&dir, "nitf/handle_invalid_fields.xml").unwrap()[0];
+    assert!(i.embargo.is_none(), "a template date.release is no embargo");
+    assert!(i.published_at.is_some());
+    let i = &read(&dir, "anpa1312/anpa-1.tst").unwrap()[0];
+    assert_eq!(
+        i.byline,
+        "PAUL BYRNE and ALMUDENA CALATRAVA, Associated Press"
+    );
+    assert!(!i.body_html.contains("AP Photo"));
+}
+
+#[test]
+fn packages_give_their_items_in_order_with_the_package_metadata() {
+    let (dir, _) = manifest();
+    let items = read(&dir, "newsml-g2-packages/video.xml").unwrap();
+    let ids: Vec<&str> = items.iter().map(|i| i.agency_id.as_str()).collect();
+    assert_eq!(
+        ids,
+        [
+            "tag:reuters.com,2013:newsml_OVE933ZR5",
+            "tag:reuters.com,2013:newsml_LOVE9230WHZNT",
+            "tag:reuters.com,2013:newsml_LOVE9230WHZNS",
+            "tag:reuters.com,2013:newsml_LOVE9230WHZNR",
+        ]
+    );
+    assert!(
+        items.iter().all(|i| !i.headline.is_empty()),
+        "no blank rows"
+    );
+    // A package without guid or headline is a wrapper: its one item comes out, headed by
+    // the headline of the NITF it carries.
+    let items = read(&dir, "newsml-g2-packages/scoop.xml").unwrap();
+    assert_eq!(items.len(), 1);
+    assert_eq!(items[0].agency_id, "BD-20160112123540");
+    assert!(items[0].headline.starts_with("Dick Smith receivers"));
+    // A package whose items are elsewhere is read for what it is: a list of references.
+    let items = read(&dir, "newsml-g2-packages/snep.xml").unwrap();
+    assert_eq!(items.len(), 1);
+    assert_eq!(items[0].headline, "OUSTPM Link List");
+}
+
+#[test]
+fn a_newsml_g2_version_zero_stays_zero() {
+    let doc = br#"<newsItem xmlns="http://iptc.org/std/nar/2006-10-01/" guid="urn:x:1" version="0">
+      <contentMeta><headline>First take</headline></contentMeta>
+      <contentSet><inlineXML contenttype="application/xhtml+xml"><html xmlns="http://www.w3.org/1999/xhtml"><body><p>Text.</p></body></html></inlineXML></contentSet>
+    </newsItem>"#;
+    let items = parse_items("a", doc, None, None, &Limits::default()).unwrap();
+    assert_eq!(items[0].version, 0);
+}
