@@ -319,6 +319,60 @@ pub fn parse_items_with(
     meta: &HttpMeta<'_>,
     limits: &Limits,
 ) -> Result<Vec<WireItem>, IngestError> {
+    parse_items_report(agency, bytes, meta, limits).map(|p| p.items)
+}
+
+/// An item a document carried that is not copy for the desk, with the reason.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SetAside {
+    /// The item as read (its id, dates, embargo and codes are all there is).
+    pub item: WireItem,
+    /// Why it was set aside.
+    pub reason: String,
+}
+
+/// The items of a document, and the ones set aside.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ParsedItems {
+    /// Copy for the desk, in document order.
+    pub items: Vec<WireItem>,
+    /// Items with neither headline nor text (package wrappers, metadata-only items).
+    pub set_aside: Vec<SetAside>,
+}
+
+/// [`parse_items_with`], also saying which items were set aside and why: an item with no
+/// headline, no summary and no body is not a blank row on the desk.
+pub fn parse_items_report(
+    agency: &str,
+    bytes: &[u8],
+    meta: &HttpMeta<'_>,
+    limits: &Limits,
+) -> Result<ParsedItems, IngestError> {
+    let base = meta.base_url.filter(|b| text::has_safe_scheme(b));
+    let mut out = ParsedItems::default();
+    for mut item in parse_raw(agency, bytes, meta, limits)? {
+        if item.headline.trim().is_empty()
+            && item.summary.trim().is_empty()
+            && text::html_to_text(&item.body_html).is_empty()
+        {
+            out.set_aside.push(SetAside {
+                item,
+                reason: "no headline and no text (a wrapper or metadata-only item)".into(),
+            });
+            continue;
+        }
+        wire::finish(&mut item, base);
+        out.items.push(item);
+    }
+    Ok(out)
+}
+
+fn parse_raw(
+    agency: &str,
+    bytes: &[u8],
+    meta: &HttpMeta<'_>,
+    limits: &Limits,
+) -> Result<Vec<WireItem>, IngestError> {
     if bytes.len() > limits.max_bytes {
         return Err(IngestError::TooLarge);
     }

@@ -314,13 +314,17 @@ fn item(agency: &str, it: &Element, base_url: Option<&str>) -> WireItem {
     let summary = content_meta
         .map(|c| {
             let descs: Vec<&Element> = g2_all(c, "description").collect();
+            let role = |d: &&&Element, what: &str| d.attr("role").is_some_and(|r| r.contains(what));
+            // A picture's summary is its caption, never the credit line.
             descs
                 .iter()
-                .find(|d| {
-                    d.attr("role")
-                        .is_some_and(|r| r.contains("summary") || r.contains("abstract"))
+                .find(|d| role(d, "caption"))
+                .or_else(|| {
+                    descs
+                        .iter()
+                        .find(|d| role(d, "summary") || role(d, "abstract"))
                 })
-                .or(descs.first())
+                .or_else(|| descs.iter().find(|d| !role(d, "credit")))
                 .map(|d| html_to_text(&d.inner_xml()))
                 .unwrap_or_default()
         })

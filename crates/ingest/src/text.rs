@@ -5,7 +5,7 @@ use crate::entities;
 pub(crate) use newsdesk_domain::text::{escape_html, html_to_text};
 
 /// True when `s` starts with a URL scheme (`http:`, `tag:`, `urn:`, `mailto:` …).
-fn has_scheme(s: &str) -> bool {
+pub(crate) fn has_scheme(s: &str) -> bool {
     let Some(colon) = s.find(':') else {
         return false;
     };
