@@ -338,6 +338,9 @@ pub struct ParsedItems {
     pub items: Vec<WireItem>,
     /// Items with neither headline nor text (package wrappers, metadata-only items).
     pub set_aside: Vec<SetAside>,
+    /// In [`parse_item_set`]: this document's items that went out with a package read from
+    /// another document of the set.
+    pub packaged: usize,
 }
 
 /// [`parse_items_with`], also saying which items were set aside and why: an item with no
@@ -349,8 +352,13 @@ pub fn parse_items_report(
     limits: &Limits,
 ) -> Result<ParsedItems, IngestError> {
     let base = meta.base_url.filter(|b| text::has_safe_scheme(b));
+    Ok(sort_out(parse_raw(agency, bytes, meta, limits)?, base))
+}
+
+/// Sets aside the items with nothing in them and finishes the others' bodies.
+fn sort_out(items: Vec<WireItem>, base: Option<&str>) -> ParsedItems {
     let mut out = ParsedItems::default();
-    for mut item in parse_raw(agency, bytes, meta, limits)? {
+    for mut item in items {
         if item.headline.trim().is_empty()
             && item.summary.trim().is_empty()
             && text::html_to_text(&item.body_html).is_empty()
@@ -364,7 +372,103 @@ pub fn parse_items_report(
         wire::finish(&mut item, base);
         out.items.push(item);
     }
-    Ok(out)
+    out
+}
+
+/// Reads a set of documents together, such as the files of one folder: a NewsML-G2
+/// package's `itemRef`s resolve to items in the other documents of the set (an agency often
+/// sends a package and each of its items as separate files). The package's document then
+/// gives the package's items in its order, with its metadata; a document whose items all
+/// went out with a package from another document gives none of its own (its
+/// [`ParsedItems::packaged`] counts them). Each document comes with its source's name (see
+/// [`parse_items`]'s `agency`) and gets its own result, in order.
+pub fn parse_item_set(
+    docs: &[(&str, &[u8])],
+    limits: &Limits,
+) -> Vec<Result<ParsedItems, IngestError>> {
+    // NewsML-G2 documents are kept as trees so packages can reach across them.
+    let mut roots: Vec<Option<xml::Element>> = Vec::with_capacity(docs.len());
+    let mut results: Vec<Option<Result<ParsedItems, IngestError>>> = Vec::new();
+    for &(agency, d) in docs {
+        let tree = (detect(d, None) == Some(Format::NewsMlG2) && d.len() <= limits.max_bytes)
+            .then(|| decode::decode(d, None).and_then(|t| xml::parse(&t, limits)));
+        match tree {
+            Some(Ok(root)) if newsml::is_g2(&root) => {
+                roots.push(Some(root));
+                results.push(None);
+            }
+            _ => {
+                roots.push(None);
+                results.push(Some(parse_items_report(
+                    agency,
+                    d,
+                    &HttpMeta::default(),
+                    limits,
+                )));
+            }
+        }
+    }
+    let members: Vec<Vec<&xml::Element>> = roots
+        .iter()
+        .map(|r| r.as_ref().map(newsml::members).unwrap_or_default())
+        .collect();
+    // claimed[j][k]: document j's k-th item goes out with a package of document i.
+    let mut claimed: Vec<Vec<Option<usize>>> =
+        members.iter().map(|m| vec![None; m.len()]).collect();
+    for (i, own) in members.iter().enumerate() {
+        for p in own.iter().filter(|e| e.local == "packageItem") {
+            for r in newsml::item_refs(p) {
+                let here = own
+                    .iter()
+                    .any(|e| e.local == "newsItem" && newsml::guid_matches(e.attr("guid"), &r));
+                if here {
+                    continue;
+                }
+                let found = members.iter().enumerate().find_map(|(j, m)| {
+                    if j == i {
+                        return None;
+                    }
+                    m.iter().enumerate().find_map(|(k, e)| {
+                        (e.local == "newsItem"
+                            && claimed[j][k].is_none()
+                            && newsml::guid_matches(e.attr("guid"), &r))
+                        .then_some((j, k))
+                    })
+                });
+                if let Some((j, k)) = found {
+                    claimed[j][k] = Some(i);
+                }
+            }
+        }
+    }
+    for (i, slot) in results.iter_mut().enumerate() {
+        if slot.is_some() {
+            continue;
+        }
+        let mut all: Vec<&xml::Element> = Vec::new();
+        let mut packaged = 0usize;
+        for (k, e) in members[i].iter().enumerate() {
+            match claimed[i][k] {
+                Some(_) => packaged += 1,
+                None => all.push(e),
+            }
+        }
+        for (j, m) in members.iter().enumerate() {
+            for (k, e) in m.iter().enumerate() {
+                if j != i && claimed[j][k] == Some(i) {
+                    all.push(e);
+                }
+            }
+        }
+        let agency = docs.get(i).map_or("", |d| d.0);
+        let mut parsed = sort_out(newsml::expand_packages(agency, &all, None), None);
+        parsed.packaged = packaged;
+        *slot = Some(Ok(parsed));
+    }
+    results
+        .into_iter()
+        .map(|r| r.unwrap_or_else(|| Err(IngestError::NotAFeed("unread document".into()))))
+        .collect()
 }
 
 fn parse_raw(

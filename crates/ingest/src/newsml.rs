@@ -40,6 +40,28 @@ pub(crate) fn parse(
     }
 }
 
+/// True when a parsed root is a NewsML-G2 document this module reads items from.
+pub(crate) fn is_g2(root: &Element) -> bool {
+    (root.ns == G2 || root.ns.is_empty())
+        && matches!(
+            root.local.as_str(),
+            "newsItem" | "packageItem" | "newsMessage"
+        )
+}
+
+/// The news and package items of a G2 document, in order.
+pub(crate) fn members(root: &Element) -> Vec<&Element> {
+    if root.local == "newsMessage" {
+        root.elements()
+            .filter(|e| e.local == "itemSet")
+            .flat_map(|s| s.elements())
+            .filter(|e| e.local == "newsItem" || e.local == "packageItem")
+            .collect()
+    } else {
+        vec![root]
+    }
+}
+
 /// The `residref`s of a package's `itemRef`s, in order (groups nested up to a few levels).
 pub(crate) fn item_refs(pkg: &Element) -> Vec<String> {
     fn walk(el: &Element, depth: usize, out: &mut Vec<String>) {

@@ -206,7 +206,16 @@ fn item(
             "urn:newsml:{p}:{}:{n}",
             part("DateId").unwrap_or_default()
         )),
-        _ => part("PublicIdentifier"),
+        // `urn:newsml:provider:date:item:revision`, without the revision; a bare
+        // `urn:newsml:provider` names no item (the id then comes from headline and date).
+        _ => part("PublicIdentifier").and_then(|p| {
+            let parts: Vec<&str> = p.split(':').collect();
+            match parts.len() {
+                5 => Some(p.clone()),
+                n if n >= 6 => Some(parts[..5].join(":")),
+                _ => None,
+            }
+        }),
     };
     let version = part("RevisionId")
         .and_then(|r| r.parse::<i64>().ok())

@@ -223,3 +223,61 @@ fn a_newsml_g2_version_zero_stays_zero() {
     let items = parse_items("a", doc, None, None, &Limits::default()).unwrap();
     assert_eq!(items[0].version, 0);
 }
+
+#[test]
+fn the_reuters_package_resolves_its_item_refs_to_the_sibling_files() {
+    let (dir, entries) = manifest();
+    let folder: Vec<&Value> = entries
+        .iter()
+        .filter(|e| e["file"].as_str().unwrap().contains("reuters-KBN0FL0NM/"))
+        .collect();
+    assert_eq!(folder.len(), 6);
+    let bytes: Vec<Vec<u8>> = folder
+        .iter()
+        .map(|e| std::fs::read(dir.join(e["file"].as_str().unwrap())).unwrap())
+        .collect();
+    // The package file in the middle of the set, as a folder listing would give it.
+    let mut docs: Vec<(&str, &[u8])> = bytes.iter().map(|b| ("reuters", b.as_slice())).collect();
+    docs.rotate_left(2);
+    let results = newsdesk_ingest::parse_item_set(&docs, &Limits::default());
+    let package = folder
+        .iter()
+        .position(|e| e["items"][0]["kind"] == "packageItem")
+        .unwrap();
+    let package_at = (package + docs.len() - 2) % docs.len();
+    let mut package_items = Vec::new();
+    for (i, r) in results.into_iter().enumerate() {
+        let p = r.unwrap();
+        if i == package_at {
+            package_items = p.items;
+        } else {
+            assert!(p.items.is_empty(), "doc {i} read with its package");
+            assert_eq!(p.packaged, 1);
+        }
+    }
+    let want: Vec<String> = folder[package]["items"][0]["itemRefs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["residref"].as_str().unwrap().to_owned())
+        .collect();
+    let got: Vec<String> = package_items.iter().map(|i| i.agency_id.clone()).collect();
+    assert_eq!(got, want, "all 5 itemRefs, in the package's order");
+    // The package's metadata reaches its items.
+    assert!(package_items.iter().all(|i| !i.headline.is_empty()));
+}
+
+#[test]
+fn a_newsml_1_id_names_the_item_not_the_provider_nor_the_revision() {
+    let (dir, _) = manifest();
+    let tip = &read(&dir, "newsml-1.2/belga_tip_newsml_1_2.xml").unwrap()[0];
+    assert_ne!(
+        tip.agency_id, "urn:newsml:www.belga.be",
+        "a provider is no item id"
+    );
+    let afp = &read(&dir, "newsml-1.2/afp.xml").unwrap()[0];
+    assert_eq!(
+        afp.agency_id,
+        "urn:newsml:afp.com:20140829T135002Z:TX-PAR-FXW86"
+    );
+}
