@@ -281,3 +281,33 @@ fn a_newsml_1_id_names_the_item_not_the_provider_nor_the_revision() {
         "urn:newsml:afp.com:20140829T135002Z:TX-PAR-FXW86"
     );
 }
+
+#[test]
+fn truncated_and_mangled_agency_files_never_panic() {
+    let (dir, entries) = manifest();
+    let mut errors = 0usize;
+    for e in &entries {
+        let bytes = std::fs::read(dir.join(e["file"].as_str().unwrap())).unwrap();
+        let n = bytes.len();
+        for cut in [1, 2, 3, 7, n / 5, n / 3, n / 2, n * 2 / 3, n - 1] {
+            let part = &bytes[..cut.min(n)];
+            errors += usize::from(parse_items("a", part, None, None, &Limits::default()).is_err());
+            // Control characters dropped, as some relays do.
+            let stripped: Vec<u8> = part
+                .iter()
+                .copied()
+                .filter(|b| *b >= 0x20 || *b == b'\n')
+                .collect();
+            let _ = parse_items("a", &stripped, None, None, &Limits::default());
+        }
+    }
+    // Most truncations cannot be read; what matters is a clear error, never a panic.
+    assert!(errors > 0);
+    // A document over the size limit is refused before any work.
+    let small = Limits {
+        max_bytes: 100,
+        ..Limits::default()
+    };
+    let big = std::fs::read(dir.join("anpa1312/anpa-1.tst")).unwrap();
+    assert!(parse_items("a", &big, None, None, &small).is_err());
+}
