@@ -186,15 +186,22 @@ impl App {
                 Ok(Fetched::Ok {
                     body,
                     content_type,
+                    content_language,
                     etag,
                     last_modified,
                     final_url,
                 }) => {
-                    let items = newsdesk_ingest::parse_items(
+                    // Everything the response said about the document reaches the parser:
+                    // `Content-Language` is the language of a feed that names none.
+                    let meta = newsdesk_ingest::HttpMeta {
+                        content_type: content_type.as_deref(),
+                        base_url: Some(&final_url),
+                        content_language: content_language.as_deref(),
+                    };
+                    let items = newsdesk_ingest::parse_items_with(
                         &s.name,
                         &body,
-                        content_type.as_deref(),
-                        Some(&final_url),
+                        &meta,
                         &newsdesk_ingest::Limits::default(),
                     )
                     .map_err(|e| (format!("the feed could not be read: {e}"), None))?;

@@ -318,3 +318,35 @@ async fn a_source_under_a_private_ca_is_trusted_once_given_its_ca() {
     let health = app.source_health(&admin, src.id, 1).await.unwrap().0;
     assert_eq!(health.failures, 0);
 }
+
+/// The poller hands the response's `Content-Language` to the parser: a feed that names no
+/// language of its own gets the header's.
+#[tokio::test]
+async fn polling_passes_the_content_language_to_the_parser() {
+    let server = HostileServer::start().await.unwrap();
+    let store: Arc<dyn Store> = newsdesk_store_sqlite::temp_store().unwrap();
+    let app = App::load(store.clone(), Arc::new(SystemClock), SiteConfig::default())
+        .await
+        .unwrap();
+    let admin = app
+        .add_user(
+            "admin@example.org",
+            "A",
+            Role::Admin,
+            "a long enough password",
+        )
+        .await
+        .unwrap();
+    let (src, _) = app
+        .add_source(&admin, "Swiss", &server.url("/content-language"), 15, true)
+        .await
+        .unwrap();
+    let report = app.poll_source_now(&admin, src.id).await.unwrap().unwrap();
+    assert_eq!(report.new, 1);
+    let query = WireQuery {
+        language: Some("de-CH".into()),
+        ..WireQuery::default()
+    };
+    let clusters = app.wire_inbox(&admin, &query).await.unwrap();
+    assert_eq!(clusters.len(), 1, "the item carries the header's language");
+}

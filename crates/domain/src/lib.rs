@@ -3,6 +3,7 @@
 //! Untrusted input is parsed into these types at the edge, so a value of a type here is valid.
 
 pub mod clock;
+pub mod entities;
 pub mod ids;
 pub mod job;
 pub mod newsroom;

@@ -1,4 +1,5 @@
-//! Validated text values: slugs and headlines.
+//! Validated text values (slugs and headlines) and the one text toolbox every crate shares:
+//! HTML to plain text and the HTML escaper.
 
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -180,10 +181,158 @@ impl From<Headline> for String {
     }
 }
 
+/// HTML to plain text, the one conversion every crate uses: tags dropped (with the content
+/// of `script`, `style` and similar), entities decoded, whitespace collapsed; block-level
+/// tags separate words, so `<p>a</p><p>b</p>` reads "a b", never "ab".
+pub fn html_to_text(html: &str) -> String {
+    let mut raw = String::with_capacity(html.len());
+    let mut rest = html;
+    let mut skip_until: Option<String> = None;
+    while let Some(lt) = rest.find('<') {
+        if skip_until.is_none() {
+            raw.push_str(&rest[..lt]);
+        }
+        let after = &rest[lt + 1..];
+        if let Some(body) = after.strip_prefix("!--") {
+            rest = match body.find("-->") {
+                Some(e) => &body[e + 3..],
+                None => "",
+            };
+            continue;
+        }
+        let is_tag = after
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphabetic() || c == '/' || c == '!' || c == '?');
+        if !is_tag {
+            if skip_until.is_none() {
+                raw.push('<');
+            }
+            rest = after;
+            continue;
+        }
+        let Some(gt) = after.find('>') else {
+            rest = "";
+            break;
+        };
+        let tag = &after[..gt];
+        let closing = tag.starts_with('/');
+        let name: String = tag
+            .trim_start_matches('/')
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric())
+            .collect::<String>()
+            .to_ascii_lowercase();
+        if let Some(until) = &skip_until {
+            if closing && &name == until {
+                skip_until = None;
+            }
+        } else if !closing
+            && matches!(
+                name.as_str(),
+                "script" | "style" | "template" | "iframe" | "object"
+            )
+            && !tag.ends_with('/')
+        {
+            skip_until = Some(name);
+        } else if matches!(
+            name.as_str(),
+            "p" | "br"
+                | "div"
+                | "li"
+                | "tr"
+                | "td"
+                | "th"
+                | "h1"
+                | "h2"
+                | "h3"
+                | "h4"
+                | "h5"
+                | "h6"
+                | "blockquote"
+                | "pre"
+                | "hr"
+                | "ul"
+                | "ol"
+                | "table"
+                | "section"
+                | "article"
+                | "figure"
+                | "figcaption"
+                | "header"
+                | "footer"
+                | "dd"
+                | "dt"
+        ) {
+            raw.push(' ');
+        }
+        rest = &after[gt + 1..];
+    }
+    if skip_until.is_none() {
+        raw.push_str(rest);
+    }
+    collapse(&crate::entities::decode(&raw))
+}
+
+/// Collapses runs of whitespace (including no-break spaces) to one space and trims.
+fn collapse(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for w in s.split(char::is_whitespace).filter(|w| !w.is_empty()) {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(w);
+    }
+    out
+}
+
+/// Escapes text for HTML text and double- or single-quoted attribute values: the one HTML
+/// escaper every crate uses. All five significant characters are escaped, so the result is
+/// safe in any of those contexts; it is not safe inside `<script>` or `<style>`.
+pub fn escape_html(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + s.len() / 8);
+    for c in s.chars() {
+        push_escaped(&mut out, c);
+    }
+    out
+}
+
+/// Appends `c` to `out`, escaped as [`escape_html`] does.
+pub fn push_escaped(out: &mut String, c: char) {
+    match c {
+        '&' => out.push_str("&amp;"),
+        '<' => out.push_str("&lt;"),
+        '>' => out.push_str("&gt;"),
+        '"' => out.push_str("&quot;"),
+        '\'' => out.push_str("&#39;"),
+        _ => out.push(c),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn html_becomes_plain_text() {
+        assert_eq!(
+            html_to_text(
+                "<p>Hello&nbsp;<b>world</b></p><p>x &amp; y</p><script>bad()</script> 1 < 2"
+            ),
+            "Hello world x & y 1 < 2"
+        );
+        assert_eq!(html_to_text("<h2>Title</h2><p>Body</p>"), "Title Body");
+        assert_eq!(html_to_text("caf&eacute; &#x2019;"), "café \u{2019}");
+    }
+
+    #[test]
+    fn escapes_the_five() {
+        assert_eq!(
+            escape_html(r#"<a href="x">'&'</a>"#),
+            "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;"
+        );
+    }
 
     #[test]
     fn slug_rules() {

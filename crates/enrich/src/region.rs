@@ -19,7 +19,8 @@ use std::sync::OnceLock;
 
 use newsdesk_domain::{WireItem, WirePlace, GLOBAL_EDITION};
 
-use crate::text::{html_to_text, words, FnvMap, Word};
+use crate::text::{words, FnvMap, Word};
+use newsdesk_domain::text::html_to_text;
 
 const COUNTRIES_TSV: &str = include_str!("../data/countries.tsv");
 /// Large cities and capitals with their country (GeoNames, CC BY 4.0, credit GeoNames; see

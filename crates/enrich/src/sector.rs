@@ -12,7 +12,8 @@ use std::sync::OnceLock;
 
 use newsdesk_domain::{WireItem, WireSubject};
 
-use crate::text::{each_word, html_to_text, light_stem, words, FnvMap};
+use crate::text::{each_word, light_stem, words, FnvMap};
+use newsdesk_domain::text::html_to_text;
 
 const MEDIATOPICS_TSV: &str = include_str!("../data/mediatopics.tsv");
 

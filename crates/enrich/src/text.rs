@@ -308,66 +308,6 @@ pub fn is_stopword(w: &str) -> bool {
     )
 }
 
-/// Turns sanitised HTML into plain text: tags removed (block tags become line breaks), the
-/// common entities decoded. Good enough for the sanitised bodies of [`newsdesk_domain::WireItem`].
-pub fn html_to_text(html: &str) -> String {
-    let mut out = String::with_capacity(html.len());
-    let mut rest = html;
-    while let Some(lt) = rest.find('<') {
-        out.push_str(&decode_entities(&rest[..lt]));
-        let after = &rest[lt..];
-        let Some(gt) = after.find('>') else {
-            out.push_str(&decode_entities(after));
-            rest = "";
-            break;
-        };
-        let tag = after[1..gt].trim_start_matches('/').to_ascii_lowercase();
-        let name: String = tag
-            .chars()
-            .take_while(|c| c.is_ascii_alphanumeric())
-            .collect();
-        if matches!(
-            name.as_str(),
-            "p" | "br"
-                | "div"
-                | "li"
-                | "h1"
-                | "h2"
-                | "h3"
-                | "h4"
-                | "h5"
-                | "h6"
-                | "blockquote"
-                | "tr"
-        ) && !out.ends_with('\n')
-        {
-            out.push('\n');
-        }
-        rest = &after[gt + 1..];
-    }
-    out.push_str(&decode_entities(rest));
-    out
-}
-
-fn decode_entities(s: &str) -> String {
-    if !s.contains('&') {
-        return s.to_string();
-    }
-    s.replace("&nbsp;", " ")
-        .replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&quot;", "\"")
-        .replace("&#39;", "'")
-        .replace("&apos;", "'")
-        .replace("&rsquo;", "\u{2019}")
-        .replace("&lsquo;", "\u{2018}")
-        .replace("&ldquo;", "\u{201c}")
-        .replace("&rdquo;", "\u{201d}")
-        .replace("&mdash;", "\u{2014}")
-        .replace("&ndash;", "\u{2013}")
-        .replace("&amp;", "&")
-}
-
 #[cfg(test)]
 mod tests {
     #[test]
@@ -399,12 +339,6 @@ mod tests {
         );
         assert_eq!(&"Côte d'Ivoire"[w[0].start..w[0].end], "Côte");
         assert_eq!(normalize("  Hello,   WORLD! "), "hello world");
-    }
-
-    #[test]
-    fn html_is_flattened() {
-        let t = html_to_text("<p>Floods in <b>Kenya</b> &amp; Uganda.</p><p>More</p>");
-        assert_eq!(t.trim(), "Floods in Kenya & Uganda.\nMore");
     }
 
     #[test]

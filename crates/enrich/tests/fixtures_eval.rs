@@ -83,7 +83,7 @@ fn text_of(f: &Fixture) -> String {
 
 impl Fixture {
     fn body(&self) -> String {
-        newsdesk_enrich::text::html_to_text(&self.item.body_html)
+        newsdesk_domain::text::html_to_text(&self.item.body_html)
     }
 }
 

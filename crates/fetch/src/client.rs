@@ -306,6 +306,7 @@ impl Fetcher {
                     .map(str::to_string)
             };
             let content_type = text(header::CONTENT_TYPE);
+            let content_language = text(header::CONTENT_LANGUAGE);
             let etag = text(header::ETAG);
             let last_modified = text(header::LAST_MODIFIED);
             if feed {
@@ -320,6 +321,7 @@ impl Fetcher {
             return Ok(Fetched::Ok {
                 body,
                 content_type,
+                content_language,
                 etag,
                 last_modified,
                 final_url: current.to_string(),

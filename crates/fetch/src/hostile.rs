@@ -248,6 +248,17 @@ async fn serve(mut stream: TcpStream, addr: SocketAddr) -> io::Result<()> {
     let path = req.path.split('?').next().unwrap_or("/").to_string();
     match path.as_str() {
         "/ok" => respond(&mut stream, "200 OK", RSS, OK_FEED.as_bytes()).await,
+        "/content-language" => {
+            let h = [
+                ("Content-Type", RSS.to_string()),
+                ("Content-Language", "de-CH".to_string()),
+                ("Content-Length", OK_FEED.len().to_string()),
+            ];
+            let mut out = head("200 OK", &h);
+            out.extend_from_slice(OK_FEED.as_bytes());
+            stream.write_all(&out).await?;
+            stream.shutdown().await
+        }
         "/ok-gzip" => {
             let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
             enc.write_all(OK_FEED.as_bytes())?;

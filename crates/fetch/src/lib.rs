@@ -101,6 +101,8 @@ pub enum Fetched {
         /// charset decoding: that is the parser's job).
         body: Vec<u8>,
         content_type: Option<String>,
+        /// `Content-Language`: the language of a document that names none itself.
+        content_language: Option<String>,
         etag: Option<String>,
         last_modified: Option<String>,
         /// The URL after redirects.

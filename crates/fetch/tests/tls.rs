@@ -401,6 +401,7 @@ async fn private_ca_trusted_by_policy_serves_the_feed() {
             etag,
             last_modified,
             final_url,
+            ..
         } => {
             assert_eq!(body, FEED.as_bytes());
             assert_eq!(content_type.as_deref(), Some(RSS));

@@ -115,6 +115,31 @@ pub(crate) fn decode(bytes: &[u8], content_type: Option<&str>) -> Result<String,
     strict(enc, bytes)
 }
 
+/// Decodes an agency file (NITF, NewsML 1.x, IPTC 7901, ANPA 1312). Agencies often declare
+/// a legacy single-byte encoding on files that are really UTF-8 (the declaration is a
+/// template nobody updates); bytes that are valid UTF-8 are taken as UTF-8 whatever the
+/// declaration says, since Latin-1 text that happens to be valid UTF-8 is vanishingly rare.
+/// Anything else follows [`decode`]; a text format without a declaration and not UTF-8 is
+/// read as Windows-1252 (Latin-1's superset), the encoding of the old wire services.
+pub(crate) fn decode_agency(
+    bytes: &[u8],
+    content_type: Option<&str>,
+    xml: bool,
+) -> Result<String, IngestError> {
+    let body = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes);
+    if let Ok(s) = std::str::from_utf8(body) {
+        return Ok(s.to_owned());
+    }
+    if xml {
+        return decode(bytes, content_type);
+    }
+    let enc = match content_type_charset(content_type) {
+        Some(name) => label(&name)?,
+        None => encoding_rs::WINDOWS_1252,
+    };
+    strict(enc, bytes)
+}
+
 fn strict(enc: &'static Encoding, bytes: &[u8]) -> Result<String, IngestError> {
     let (text, had_errors) = enc.decode_without_bom_handling(bytes);
     if had_errors {

@@ -1,31 +1,37 @@
-//! Agency copy in: parsing RSS, Atom, JSON Feed, ninjs and NewsML-G2 into `WireItem`s.
+//! Agency copy in: parsing RSS, Atom, JSON Feed, ninjs, NewsML-G2, NewsML 1.x, NITF 3.x,
+//! IPTC 7901 and ANPA 1312 into `WireItem`s.
 //!
 //! Two entry points:
 //! - [`parse_feed`] reads RSS 0.9x/1.0/2.0, Atom 0.3/1.0 and JSON Feed 1.0/1.1 into a
 //!   generic [`ParsedFeed`] whose names follow Python feedparser's, so conformance tests map
 //!   one to one;
-//! - [`parse_items`] reads any of the five formats into normalised
+//! - [`parse_items`] reads any of these formats into normalised
 //!   [`WireItem`](newsdesk_domain::WireItem)s.
 //!
 //! Parsing is bounded by [`Limits`]: input size, XML node count and nesting depth; DOCTYPEs
 //! that could declare entities are refused, so a hostile source costs bounded time and
 //! memory. No I/O happens here: fetching is the caller's job.
 
+#[cfg(any(test, feature = "canonical"))]
+mod canonical;
 mod date;
 mod decode;
-mod entities;
 mod error;
 mod feed;
 mod html;
 mod json;
 mod jsonfeed;
 mod newsml;
+mod newsml1;
 mod ninjs;
+mod nitf;
+mod teletype;
 mod text;
 mod wire;
 mod xml;
 
 use chrono::{DateTime, Utc};
+use newsdesk_domain::entities;
 use newsdesk_domain::WireItem;
 
 pub use date::{parse_date, parse_embargo};
@@ -44,6 +50,14 @@ pub enum Format {
     Ninjs,
     /// IPTC NewsML-G2 (newsItem, packageItem, newsMessage).
     NewsMlG2,
+    /// NITF 3.x (News Industry Text Format).
+    Nitf,
+    /// IPTC NewsML 1.x (`NewsML` with `NewsItem`s).
+    NewsMl1,
+    /// IPTC 7901, the teletype-era text layout (dpa, SDA/ATS …).
+    Iptc7901,
+    /// ANPA 1312, the teletype-era text layout of AP and others.
+    Anpa1312,
 }
 
 /// A feed in a generic model, close to Python feedparser's names so conformance tests map
@@ -118,9 +132,11 @@ pub struct ParsedEntry {
 /// escaped, numeric references with a lower-case `x` and Windows-1252 C1 references mapped
 /// (`&#146;` → `&#x2019;`), inline SVG/MathML with their namespace. Two fragments that
 /// differ only in how the markup is written canonicalise to the same string. Nothing is
-/// removed (this is not a sanitiser).
+/// removed (this is not a sanitiser). Test support: compiled only with the `canonical`
+/// feature, which this crate's own tests turn on; the product never needs it.
+#[cfg(feature = "canonical")]
 pub fn normalize_html(html: &str) -> String {
-    html::normalize(html, None, false)
+    canonical::normalize(html, None, false)
 }
 
 /// Guesses the format from the bytes, with the Content-Type as a hint when sniffing cannot
@@ -138,6 +154,11 @@ pub fn detect(bytes: &[u8], content_type: Option<&str>) -> Option<Format> {
         }
         return Some(Format::Ninjs);
     }
+    if !trimmed.starts_with('<') {
+        if let Some(f) = teletype::sniff(trimmed) {
+            return Some(f);
+        }
+    }
     if let Some(root) = xml_root_name(trimmed) {
         let local = root.rsplit(':').next().unwrap_or(&root);
         match local {
@@ -145,6 +166,8 @@ pub fn detect(bytes: &[u8], content_type: Option<&str>) -> Option<Format> {
             "feed" | "entry" => return Some(Format::Atom),
             "newsItem" | "packageItem" | "newsMessage" | "knowledgeItem" | "planningItem"
             | "conceptItem" | "catalogItem" => return Some(Format::NewsMlG2),
+            "nitf" => return Some(Format::Nitf),
+            "NewsML" | "NewsItem" => return Some(Format::NewsMl1),
             _ => {}
         }
     }
@@ -154,6 +177,7 @@ pub fn detect(bytes: &[u8], content_type: Option<&str>) -> Option<Format> {
         "application/atom+xml" => Some(Format::Atom),
         "application/feed+json" => Some(Format::JsonFeed),
         "application/ninjs+json" => Some(Format::Ninjs),
+        c if c.contains("nitf") => Some(Format::Nitf),
         c if c.contains("newsml") || c.contains("g2") => Some(Format::NewsMlG2),
         _ => None,
     }
@@ -232,16 +256,22 @@ pub fn parse_feed_with(
     }
     let content_type = meta.content_type;
     // A document URL with a scheme that could run code is no base.
-    let base_url = meta.base_url.filter(|b| html::has_safe_scheme(b));
+    let base_url = meta.base_url.filter(|b| text::has_safe_scheme(b));
     let mut feed = match detect(bytes, content_type) {
         Some(Format::JsonFeed) => jsonfeed::parse(bytes, base_url, limits),
         Some(Format::Ninjs) => {
             // Could still be a JSON Feed with an unusual version string.
             jsonfeed::parse(bytes, base_url, limits)
         }
-        Some(Format::NewsMlG2) => Err(IngestError::NotAFeed(
-            "NewsML-G2 is not a feed; use parse_items".into(),
-        )),
+        Some(
+            f @ (Format::NewsMlG2
+            | Format::Nitf
+            | Format::NewsMl1
+            | Format::Iptc7901
+            | Format::Anpa1312),
+        ) => Err(IngestError::NotAFeed(format!(
+            "{f:?} is agency copy, not a feed; use parse_items"
+        ))),
         _ => {
             let text = decode::decode(bytes, content_type)?;
             let doc = xml::parse_document(&text, limits)?;
@@ -289,6 +319,164 @@ pub fn parse_items_with(
     meta: &HttpMeta<'_>,
     limits: &Limits,
 ) -> Result<Vec<WireItem>, IngestError> {
+    parse_items_report(agency, bytes, meta, limits).map(|p| p.items)
+}
+
+/// An item a document carried that is not copy for the desk, with the reason.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SetAside {
+    /// The item as read (its id, dates, embargo and codes are all there is).
+    pub item: WireItem,
+    /// Why it was set aside.
+    pub reason: String,
+}
+
+/// The items of a document, and the ones set aside.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ParsedItems {
+    /// Copy for the desk, in document order.
+    pub items: Vec<WireItem>,
+    /// Items with neither headline nor text (package wrappers, metadata-only items).
+    pub set_aside: Vec<SetAside>,
+    /// In [`parse_item_set`]: this document's items that went out with a package read from
+    /// another document of the set.
+    pub packaged: usize,
+}
+
+/// [`parse_items_with`], also saying which items were set aside and why: an item with no
+/// headline, no summary and no body is not a blank row on the desk.
+pub fn parse_items_report(
+    agency: &str,
+    bytes: &[u8],
+    meta: &HttpMeta<'_>,
+    limits: &Limits,
+) -> Result<ParsedItems, IngestError> {
+    let base = meta.base_url.filter(|b| text::has_safe_scheme(b));
+    Ok(sort_out(parse_raw(agency, bytes, meta, limits)?, base))
+}
+
+/// Sets aside the items with nothing in them and finishes the others' bodies.
+fn sort_out(items: Vec<WireItem>, base: Option<&str>) -> ParsedItems {
+    let mut out = ParsedItems::default();
+    for mut item in items {
+        if item.headline.trim().is_empty()
+            && item.summary.trim().is_empty()
+            && text::html_to_text(&item.body_html).is_empty()
+        {
+            out.set_aside.push(SetAside {
+                item,
+                reason: "no headline and no text (a wrapper or metadata-only item)".into(),
+            });
+            continue;
+        }
+        wire::finish(&mut item, base);
+        out.items.push(item);
+    }
+    out
+}
+
+/// Reads a set of documents together, such as the files of one folder: a NewsML-G2
+/// package's `itemRef`s resolve to items in the other documents of the set (an agency often
+/// sends a package and each of its items as separate files). The package's document then
+/// gives the package's items in its order, with its metadata; a document whose items all
+/// went out with a package from another document gives none of its own (its
+/// [`ParsedItems::packaged`] counts them). Each document comes with its source's name (see
+/// [`parse_items`]'s `agency`) and gets its own result, in order.
+pub fn parse_item_set(
+    docs: &[(&str, &[u8])],
+    limits: &Limits,
+) -> Vec<Result<ParsedItems, IngestError>> {
+    // NewsML-G2 documents are kept as trees so packages can reach across them.
+    let mut roots: Vec<Option<xml::Element>> = Vec::with_capacity(docs.len());
+    let mut results: Vec<Option<Result<ParsedItems, IngestError>>> = Vec::new();
+    for &(agency, d) in docs {
+        let tree = (detect(d, None) == Some(Format::NewsMlG2) && d.len() <= limits.max_bytes)
+            .then(|| decode::decode(d, None).and_then(|t| xml::parse(&t, limits)));
+        match tree {
+            Some(Ok(root)) if newsml::is_g2(&root) => {
+                roots.push(Some(root));
+                results.push(None);
+            }
+            _ => {
+                roots.push(None);
+                results.push(Some(parse_items_report(
+                    agency,
+                    d,
+                    &HttpMeta::default(),
+                    limits,
+                )));
+            }
+        }
+    }
+    let members: Vec<Vec<&xml::Element>> = roots
+        .iter()
+        .map(|r| r.as_ref().map(newsml::members).unwrap_or_default())
+        .collect();
+    // claimed[j][k]: document j's k-th item goes out with a package of document i.
+    let mut claimed: Vec<Vec<Option<usize>>> =
+        members.iter().map(|m| vec![None; m.len()]).collect();
+    for (i, own) in members.iter().enumerate() {
+        for p in own.iter().filter(|e| e.local == "packageItem") {
+            for r in newsml::item_refs(p) {
+                let here = own
+                    .iter()
+                    .any(|e| e.local == "newsItem" && newsml::guid_matches(e.attr("guid"), &r));
+                if here {
+                    continue;
+                }
+                let found = members.iter().enumerate().find_map(|(j, m)| {
+                    if j == i {
+                        return None;
+                    }
+                    m.iter().enumerate().find_map(|(k, e)| {
+                        (e.local == "newsItem"
+                            && claimed[j][k].is_none()
+                            && newsml::guid_matches(e.attr("guid"), &r))
+                        .then_some((j, k))
+                    })
+                });
+                if let Some((j, k)) = found {
+                    claimed[j][k] = Some(i);
+                }
+            }
+        }
+    }
+    for (i, slot) in results.iter_mut().enumerate() {
+        if slot.is_some() {
+            continue;
+        }
+        let mut all: Vec<&xml::Element> = Vec::new();
+        let mut packaged = 0usize;
+        for (k, e) in members[i].iter().enumerate() {
+            match claimed[i][k] {
+                Some(_) => packaged += 1,
+                None => all.push(e),
+            }
+        }
+        for (j, m) in members.iter().enumerate() {
+            for (k, e) in m.iter().enumerate() {
+                if j != i && claimed[j][k] == Some(i) {
+                    all.push(e);
+                }
+            }
+        }
+        let agency = docs.get(i).map_or("", |d| d.0);
+        let mut parsed = sort_out(newsml::expand_packages(agency, &all, None), None);
+        parsed.packaged = packaged;
+        *slot = Some(Ok(parsed));
+    }
+    results
+        .into_iter()
+        .map(|r| r.unwrap_or_else(|| Err(IngestError::NotAFeed("unread document".into()))))
+        .collect()
+}
+
+fn parse_raw(
+    agency: &str,
+    bytes: &[u8],
+    meta: &HttpMeta<'_>,
+    limits: &Limits,
+) -> Result<Vec<WireItem>, IngestError> {
     if bytes.len() > limits.max_bytes {
         return Err(IngestError::TooLarge);
     }
@@ -298,6 +486,24 @@ pub fn parse_items_with(
             let text = decode::decode(bytes, meta.content_type)?;
             let root = xml::parse(&text, limits)?;
             newsml::parse(agency, &root, meta.base_url)
+        }
+        Some(Format::Nitf) => {
+            let text = decode::decode_agency(bytes, meta.content_type, true)?;
+            let root = xml::parse(&xml::drop_parameter_subset(&text), limits)?;
+            nitf::parse(agency, &root).map(|i| vec![i])
+        }
+        Some(Format::NewsMl1) => {
+            let text = decode::decode_agency(bytes, meta.content_type, true)?;
+            let root = xml::parse(&xml::drop_parameter_subset(&text), limits)?;
+            newsml1::parse(agency, &root, meta.base_url)
+        }
+        Some(Format::Iptc7901) => {
+            let text = decode::decode_agency(bytes, meta.content_type, false)?;
+            teletype::parse_7901(agency, &text, limits).map(|i| vec![i])
+        }
+        Some(Format::Anpa1312) => {
+            let text = decode::decode_agency(bytes, meta.content_type, false)?;
+            teletype::parse_anpa(agency, &text, limits).map(|i| vec![i])
         }
         _ => {
             let feed = parse_feed_with(bytes, meta, limits)?;

@@ -23,19 +23,163 @@ pub(crate) fn parse(
     }
     match root.local.as_str() {
         "newsItem" | "packageItem" => Ok(vec![item(agency, root, base_url)]),
-        "newsMessage" => Ok(root
-            .elements()
-            .filter(|e| e.local == "itemSet")
-            .flat_map(|s| s.elements())
-            .filter(|e| e.local == "newsItem" || e.local == "packageItem")
-            .map(|e| item(agency, e, base_url))
-            .collect()),
+        "newsMessage" => {
+            let all: Vec<&Element> = root
+                .elements()
+                .filter(|e| e.local == "itemSet")
+                .flat_map(|s| s.elements())
+                .filter(|e| e.local == "newsItem" || e.local == "packageItem")
+                .collect();
+            Ok(expand_packages(agency, &all, base_url))
+        }
         // Concept, knowledge, planning and catalog items describe things; they are not copy.
         "knowledgeItem" | "conceptItem" | "planningItem" | "catalogItem" => Ok(Vec::new()),
         other => Err(IngestError::NotAFeed(format!(
             "<{other}> is not a NewsML-G2 item"
         ))),
     }
+}
+
+/// True when a parsed root is a NewsML-G2 document this module reads items from.
+pub(crate) fn is_g2(root: &Element) -> bool {
+    (root.ns == G2 || root.ns.is_empty())
+        && matches!(
+            root.local.as_str(),
+            "newsItem" | "packageItem" | "newsMessage"
+        )
+}
+
+/// The news and package items of a G2 document, in order.
+pub(crate) fn members(root: &Element) -> Vec<&Element> {
+    if root.local == "newsMessage" {
+        root.elements()
+            .filter(|e| e.local == "itemSet")
+            .flat_map(|s| s.elements())
+            .filter(|e| e.local == "newsItem" || e.local == "packageItem")
+            .collect()
+    } else {
+        vec![root]
+    }
+}
+
+/// The `residref`s of a package's `itemRef`s, in order (groups nested up to a few levels).
+pub(crate) fn item_refs(pkg: &Element) -> Vec<String> {
+    fn walk(el: &Element, depth: usize, out: &mut Vec<String>) {
+        for c in el.elements() {
+            if c.local == "itemRef" {
+                if let Some(r) = c.attr("residref").map(str::trim).filter(|r| !r.is_empty()) {
+                    out.push(r.to_owned());
+                }
+            } else if depth > 0 && matches!(c.local.as_str(), "groupSet" | "group") {
+                walk(c, depth - 1, out);
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(pkg, 8, &mut out);
+    out
+}
+
+/// True when an item's guid is what a package's `residref` names: the same string, or the
+/// guid with a producer prefix (`BD-20160112123540` for `20160112123540`).
+pub(crate) fn guid_matches(guid: Option<&str>, residref: &str) -> bool {
+    let Some(g) = guid.map(str::trim) else {
+        return false;
+    };
+    g == residref
+        || g.strip_suffix(residref)
+            .is_some_and(|p| p.ends_with(['-', ':', '_', '/']))
+}
+
+/// A package's items carry its metadata where they have none of their own: subjects and
+/// places are added, language, urgency and embargo filled in.
+pub(crate) fn inherit(it: &mut WireItem, pkg: &WireItem) {
+    for s in &pkg.subjects {
+        if !it.subjects.contains(s) {
+            it.subjects.push(s.clone());
+        }
+    }
+    for p in &pkg.places {
+        if !it.places.contains(p) {
+            it.places.push(p.clone());
+        }
+    }
+    if it.language.is_none() {
+        it.language.clone_from(&pkg.language);
+    }
+    if it.urgency.is_none() {
+        it.urgency = pkg.urgency;
+    }
+    if it.embargo.is_none() {
+        it.embargo = pkg.embargo;
+    }
+}
+
+/// The items of a message in order, each package replaced by the items it references that
+/// the message carries (in the package's order, with its metadata). A package none of whose
+/// items is here is kept as one item that lists its references; a package with neither
+/// headline nor references is dropped (a wrapper, not copy).
+pub(crate) fn expand_packages(
+    agency: &str,
+    all: &[&Element],
+    base_url: Option<&str>,
+) -> Vec<WireItem> {
+    let news: Vec<&Element> = all
+        .iter()
+        .copied()
+        .filter(|e| e.local == "newsItem")
+        .collect();
+    let mut used = vec![false; news.len()];
+    let mut plan: Vec<(usize, Vec<usize>)> = Vec::new();
+    for (pi, p) in all
+        .iter()
+        .enumerate()
+        .filter(|(_, e)| e.local == "packageItem")
+    {
+        let mut members = Vec::new();
+        for r in item_refs(p) {
+            if let Some(ix) =
+                (0..news.len()).find(|&ix| !used[ix] && guid_matches(news[ix].attr("guid"), &r))
+            {
+                used[ix] = true;
+                members.push(ix);
+            }
+        }
+        plan.push((pi, members));
+    }
+    let mut out = Vec::new();
+    let mut ni = 0usize;
+    for (i, el) in all.iter().enumerate() {
+        if el.local == "newsItem" {
+            if !used[ni] {
+                out.push(item(agency, el, base_url));
+            }
+            ni += 1;
+            continue;
+        }
+        let pkg = item(agency, el, base_url);
+        let members = plan
+            .iter()
+            .find(|(pi, _)| *pi == i)
+            .map(|(_, m)| m.as_slice())
+            .unwrap_or(&[]);
+        if members.is_empty() {
+            if !pkg.headline.is_empty() || !pkg.body_html.is_empty() {
+                out.push(pkg);
+            }
+            continue;
+        }
+        for &ix in members {
+            let mut it = item(agency, news[ix], base_url);
+            inherit(&mut it, &pkg);
+            if it.headline.is_empty() {
+                // A video or picture without a headline of its own is headed by its package.
+                it.headline.clone_from(&pkg.headline);
+            }
+            out.push(it);
+        }
+    }
+    out
 }
 
 /// A child in the G2 namespace (or no namespace, for sloppy producers).
@@ -158,6 +302,19 @@ fn first_item_ref_headline(el: &Element, depth: usize) -> Option<&Element> {
         .find_map(|e| first_item_ref_headline(e, depth - 1))
 }
 
+/// The headline of NITF carried in `inlineXML` (`hl1`, else `head/title`), for items whose
+/// `contentMeta` has none.
+fn inline_nitf_headline(it: &Element) -> Option<String> {
+    let cs = g2(it, "contentSet")?;
+    let nitf = crate::wire::desc(cs, "nitf", 2).into_iter().next()?;
+    let hl1 = crate::wire::desc(nitf, "hl1", 4).into_iter().next();
+    let title = crate::wire::named(nitf, "head").and_then(|h| crate::wire::named(h, "title"));
+    hl1.into_iter()
+        .chain(title)
+        .map(|h| html_to_text(&h.inner_xml()))
+        .find(|h| !h.is_empty())
+}
+
 fn item(agency: &str, it: &Element, base_url: Option<&str>) -> WireItem {
     let item_meta = g2(it, "itemMeta");
     let content_meta = g2(it, "contentMeta");
@@ -173,17 +330,23 @@ fn item(agency: &str, it: &Element, base_url: Option<&str>) -> WireItem {
     let headline = content_child("headline")
         .or_else(|| first_item_ref_headline(it, 6))
         .map(|h| html_to_text(&h.inner_xml()))
+        .filter(|h| !h.is_empty())
+        .or_else(|| inline_nitf_headline(it))
         .unwrap_or_default();
     let summary = content_meta
         .map(|c| {
             let descs: Vec<&Element> = g2_all(c, "description").collect();
+            let role = |d: &&&Element, what: &str| d.attr("role").is_some_and(|r| r.contains(what));
+            // A picture's summary is its caption, never the credit line.
             descs
                 .iter()
-                .find(|d| {
-                    d.attr("role")
-                        .is_some_and(|r| r.contains("summary") || r.contains("abstract"))
+                .find(|d| role(d, "caption"))
+                .or_else(|| {
+                    descs
+                        .iter()
+                        .find(|d| role(d, "summary") || role(d, "abstract"))
                 })
-                .or(descs.first())
+                .or_else(|| descs.iter().find(|d| !role(d, "credit")))
                 .map(|d| html_to_text(&d.inner_xml()))
                 .unwrap_or_default()
         })
@@ -269,6 +432,30 @@ fn item(agency: &str, it: &Element, base_url: Option<&str>) -> WireItem {
         }
     }
 
+    if body_html.is_empty() && it.local == "packageItem" {
+        // A package read on its own lists what it references.
+        let mut list = String::new();
+        let mut stack = vec![(it, 0usize)];
+        while let Some((el, depth)) = stack.pop() {
+            for c in el.elements().collect::<Vec<_>>().into_iter().rev() {
+                if c.local == "itemRef" {
+                    if let Some(h) = g2(c, "headline").or_else(|| g2(c, "title")) {
+                        let h = html_to_text(&h.inner_xml());
+                        if !h.is_empty() {
+                            list.push_str("<li>");
+                            list.push_str(&crate::text::escape_html(&h));
+                            list.push_str("</li>");
+                        }
+                    }
+                } else if depth < 8 && matches!(c.local.as_str(), "groupSet" | "group") {
+                    stack.push((c, depth + 1));
+                }
+            }
+        }
+        if !list.is_empty() {
+            body_html = format!("<ul>{list}</ul>");
+        }
+    }
     let published = date_of(meta_child("firstCreated"))
         .or_else(|| date_of(content_child("contentCreated")))
         .or_else(|| date_of(meta_child("versionCreated")));
@@ -283,8 +470,9 @@ fn item(agency: &str, it: &Element, base_url: Option<&str>) -> WireItem {
     let version = it
         .attr("version")
         .and_then(|v| v.trim().parse::<i64>().ok())
-        .unwrap_or(1)
-        .max(1);
+        // An agency's version 0 is its first version and stays 0.
+        .filter(|v| *v >= 0)
+        .unwrap_or(1);
     WireItem {
         agency: agency.to_owned(),
         agency_id: agency_id(

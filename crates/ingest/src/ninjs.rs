@@ -45,7 +45,15 @@ fn by_role(o: &Value, key: &str, roles: &[&str]) -> Option<(String, Option<Strin
                 .iter()
                 .find(|e| str_of(e, "role").is_some_and(|x| x.eq_ignore_ascii_case(r)))
         })
-        .or(entries.first())?;
+        // Never the credit line ("ASSOCIATED PRESS") when nothing has a wanted role.
+        .or_else(|| {
+            entries.iter().find(|e| {
+                !str_of(e, "role").is_some_and(|r| {
+                    let r = r.to_ascii_lowercase();
+                    r.contains("credit") || r.contains("copyright")
+                })
+            })
+        })?;
     let value = str_of(pick, "value")?;
     Some((value, str_of(pick, "contenttype")))
 }
@@ -82,8 +90,15 @@ fn body(o: &Value) -> String {
     {
         return safe_html(Some(&v));
     }
-    if let Some((v, _)) = find(&|ct, _| ct.is_some_and(|c| c.to_ascii_lowercase().contains("nitf")))
-    {
+    let is_nitf = |ct: Option<&str>, v: &str| {
+        ct.is_some_and(|c| c.to_ascii_lowercase().contains("nitf"))
+            || v.contains("<nitf") && v.contains("<body.content")
+    };
+    if let Some(v) = bodies.iter().find_map(|b| {
+        let v = str_of(b, "value")?;
+        is_nitf(str_of(b, "contenttype").as_deref(), &v).then_some(v)
+    }) {
+        // Only the NITF's text: its head (title, hedline, byline, distributor) is metadata.
         return safe_html(Some(nitf_body(&v)));
     }
     if let Some(t) = str_of(o, "body_text") {
@@ -194,13 +209,14 @@ fn links(o: &Value) -> Vec<String> {
     out
 }
 
+/// The agency's version; its version 0 (a first version, for some agencies) stays 0.
 fn version(o: &Value) -> i64 {
     match get(o, "version") {
         Some(Value::Number(n)) => n.as_i64().unwrap_or(1),
         Some(Value::String(s)) => s.trim().parse().unwrap_or(1),
         _ => 1,
     }
-    .max(1)
+    .max(0)
 }
 
 fn date(o: &Value, key: &str) -> Option<chrono::DateTime<chrono::Utc>> {
@@ -226,12 +242,15 @@ fn item(agency: &str, o: &Value) -> WireItem {
     let summary = str_of(o, "description_text")
         .or_else(|| str_of(o, "description_html").map(|h| html_to_text(&h)))
         .or_else(|| {
-            by_role(
-                o,
-                "descriptions",
-                &["summary", "lead", "abstract", "teaser"],
-            )
-            .map(|(v, _)| html_to_text(&v))
+            // A picture's summary is its caption.
+            let visual = str_of(o, "type")
+                .is_some_and(|t| matches!(t.as_str(), "picture" | "graphic" | "video"));
+            let roles: &[&str] = if visual {
+                &["caption", "summary", "lead", "abstract", "teaser"]
+            } else {
+                &["summary", "lead", "abstract", "teaser", "caption"]
+            };
+            by_role(o, "descriptions", roles).map(|(v, _)| html_to_text(&v))
         })
         .map(|s| html_to_text(&s))
         .unwrap_or_default();

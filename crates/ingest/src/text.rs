@@ -2,9 +2,10 @@
 //! base64 and a stable hash.
 
 use crate::entities;
+pub(crate) use newsdesk_domain::text::{escape_html, html_to_text};
 
 /// True when `s` starts with a URL scheme (`http:`, `tag:`, `urn:`, `mailto:` …).
-fn has_scheme(s: &str) -> bool {
+pub(crate) fn has_scheme(s: &str) -> bool {
     let Some(colon) = s.find(':') else {
         return false;
     };
@@ -12,6 +13,30 @@ fn has_scheme(s: &str) -> bool {
     let mut chars = scheme.chars();
     chars.next().is_some_and(|c| c.is_ascii_alphabetic())
         && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
+}
+
+/// URL schemes a resolved URL attribute may keep.
+const SAFE_SCHEMES: &[&str] = &[
+    "file", "ftp", "gopher", "h323", "hdl", "http", "https", "imap", "magnet", "mailto", "mms",
+    "news", "nntp", "prospero", "rsync", "rtsp", "rtspu", "sftp", "shttp", "sip", "sips", "snews",
+    "svn", "svn+ssh", "telnet", "wais", "aim", "callto", "cvs", "facetime", "feed", "git", "gtalk",
+    "irc", "ircs", "irc6", "itms", "msnim", "skype", "ssh", "smb", "ymsg",
+];
+
+/// True when `url` has no scheme or one from the safe list (`http`, `https`, `ftp`,
+/// `mailto` …), as opposed to `javascript:`, `data:` or `vbscript:`.
+pub(crate) fn has_safe_scheme(url: &str) -> bool {
+    match url.trim().split_once(':') {
+        Some((scheme, _))
+            if !scheme.is_empty()
+                && scheme
+                    .bytes()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'+' | b'-' | b'.')) =>
+        {
+            SAFE_SCHEMES.contains(&scheme.to_ascii_lowercase().as_str())
+        }
+        _ => true,
+    }
 }
 
 /// Resolves `rel` against `base`. Absolute references are returned unchanged (not
@@ -61,7 +86,7 @@ pub(crate) fn child_base(parent: Option<&str>, xml_base: Option<&str>) -> Option
     match xml_base {
         Some(b) => {
             let resolved = resolve_url(parent, b);
-            if crate::html::has_safe_scheme(&resolved) {
+            if has_safe_scheme(&resolved) {
                 Some(resolved)
             } else {
                 parent.map(str::to_owned)
@@ -176,98 +201,6 @@ pub(crate) fn resolve_html(html: &str, base: Option<&str>) -> String {
     out
 }
 
-/// HTML to plain text: tags dropped (with the content of `script`, `style` and similar),
-/// entities decoded, whitespace collapsed; block-level tags separate words.
-pub(crate) fn html_to_text(html: &str) -> String {
-    let mut raw = String::with_capacity(html.len());
-    let mut rest = html;
-    let mut skip_until: Option<String> = None;
-    while let Some(lt) = rest.find('<') {
-        if skip_until.is_none() {
-            raw.push_str(&rest[..lt]);
-        }
-        let after = &rest[lt + 1..];
-        if let Some(body) = after.strip_prefix("!--") {
-            rest = match body.find("-->") {
-                Some(e) => &body[e + 3..],
-                None => "",
-            };
-            continue;
-        }
-        let is_tag = after
-            .chars()
-            .next()
-            .is_some_and(|c| c.is_ascii_alphabetic() || c == '/' || c == '!' || c == '?');
-        if !is_tag {
-            if skip_until.is_none() {
-                raw.push('<');
-            }
-            rest = after;
-            continue;
-        }
-        let Some(gt) = after.find('>') else {
-            rest = "";
-            break;
-        };
-        let tag = &after[..gt];
-        let closing = tag.starts_with('/');
-        let name: String = tag
-            .trim_start_matches('/')
-            .chars()
-            .take_while(|c| c.is_ascii_alphanumeric())
-            .collect::<String>()
-            .to_ascii_lowercase();
-        if let Some(until) = &skip_until {
-            if closing && &name == until {
-                skip_until = None;
-            }
-        } else if !closing
-            && matches!(
-                name.as_str(),
-                "script" | "style" | "template" | "iframe" | "object"
-            )
-            && !tag.ends_with('/')
-        {
-            skip_until = Some(name);
-        } else if matches!(
-            name.as_str(),
-            "p" | "br"
-                | "div"
-                | "li"
-                | "tr"
-                | "td"
-                | "th"
-                | "h1"
-                | "h2"
-                | "h3"
-                | "h4"
-                | "h5"
-                | "h6"
-                | "blockquote"
-                | "pre"
-                | "hr"
-                | "ul"
-                | "ol"
-                | "table"
-                | "section"
-                | "article"
-                | "figure"
-                | "figcaption"
-                | "header"
-                | "footer"
-                | "dd"
-                | "dt"
-        ) {
-            raw.push(' ');
-        }
-        rest = &after[gt + 1..];
-    }
-    if skip_until.is_none() {
-        raw.push_str(rest);
-    }
-    collapse(&entities::decode(&raw))
-}
-
 /// Collapses runs of whitespace (including no-break spaces) to one space and trims.
 pub(crate) fn collapse(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
@@ -322,21 +255,6 @@ pub(crate) fn stable_hash(parts: &[&str]) -> String {
     format!("{h:016x}")
 }
 
-/// Escapes text for HTML.
-pub(crate) fn escape_html(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 8);
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
 /// Plain text to HTML paragraphs (blank lines separate paragraphs).
 pub(crate) fn text_to_html(s: &str) -> String {
     let mut out = String::new();
@@ -386,16 +304,6 @@ mod tests {
                 Some("http://e.com/d/")
             ),
             r#"<a href="http://e.com/x?a=1&amp;b=2">t</a> <img alt=1 src=http://e.com/d/y.png>"#
-        );
-    }
-
-    #[test]
-    fn strips_html() {
-        assert_eq!(
-            html_to_text(
-                "<p>Hello&nbsp;<b>world</b></p><p>x &amp; y</p><script>bad()</script> 1 < 2"
-            ),
-            "Hello world x & y 1 < 2"
         );
     }
 

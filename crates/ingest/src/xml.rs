@@ -417,6 +417,40 @@ fn check_doctype(content: &str) -> Result<(), IngestError> {
     Ok(())
 }
 
+/// Agency XML (NewsML 1.x, NITF) often carries a DOCTYPE whose internal subset only pulls
+/// in the format's DTD through a parameter entity (`[<!ENTITY % nitf SYSTEM "nitf.dtd">
+/// %nitf;]`). Parameter entities cannot reach the content and nothing is ever fetched, so
+/// such a subset is dropped before parsing; a subset that declares a general entity is left
+/// for [`check_doctype`] to refuse.
+pub(crate) fn drop_parameter_subset(text: &str) -> std::borrow::Cow<'_, str> {
+    use std::borrow::Cow;
+    let head = &text[..text.len().min(8 * 1024)];
+    let Some(start) = head.find("<!DOCTYPE") else {
+        return Cow::Borrowed(text);
+    };
+    let after = &text[start..];
+    let Some(open) = after.find('[') else {
+        return Cow::Borrowed(text);
+    };
+    if after[..open].contains('>') {
+        return Cow::Borrowed(text);
+    }
+    let Some(close) = after[open..].find(']') else {
+        return Cow::Borrowed(text);
+    };
+    let subset = &after[open + 1..open + close];
+    let general = subset
+        .match_indices("<!ENTITY")
+        .any(|(i, _)| !subset[i + 8..].trim_start().starts_with('%'));
+    if general {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len());
+    out.push_str(&text[..start + open]);
+    out.push_str(&text[start + open + close + 1..]);
+    Cow::Owned(out)
+}
+
 /// A parsed document: the root element and the DOCTYPE declaration, if any.
 pub(crate) struct Document {
     pub root: Element,

@@ -94,21 +94,9 @@ pub fn password_reset(site_name: &str, link: &str, expires: DateTime<Utc>) -> Re
     }
 }
 
-/// Escapes text for HTML content and quoted attribute values.
-pub fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 8);
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
+/// Escapes text for HTML content and quoted attribute values (the one escaper, from
+/// `newsdesk_domain::text`).
+pub use newsdesk_domain::text::escape_html as escape;
 
 /// Collapses control characters and runs of white space to single spaces.
 fn one_line(s: &str) -> String {

@@ -262,18 +262,60 @@ fn ingest_files(
     let limits = newsdesk_ingest::Limits::default();
     let mut failed = 0usize;
     let mut parsed: Vec<(PathBuf, Vec<newsdesk_domain::WireItem>)> = Vec::new();
-    for f in files {
-        let name = agency.map(str::to_owned).unwrap_or_else(|| {
+    // The files are read as one set, so a NewsML-G2 package finds its items in the files
+    // beside it.
+    let name_of = |f: &PathBuf| {
+        agency.map(str::to_owned).unwrap_or_else(|| {
             f.file_stem()
                 .map(|s| s.to_string_lossy().into_owned())
                 .unwrap_or_else(|| "file".into())
-        });
-        let result = std::fs::read(f)
-            .map_err(|e| format!("cannot read: {e}"))
-            .and_then(|bytes| {
-                newsdesk_ingest::parse_items(&name, &bytes, None, None, &limits)
-                    .map_err(|e| e.to_string())
+        })
+    };
+    let read: Vec<Result<Vec<u8>, String>> = files
+        .iter()
+        .map(|f| std::fs::read(f).map_err(|e| format!("cannot read: {e}")))
+        .collect();
+    let names: Vec<String> = files.iter().map(name_of).collect();
+    let mut results: Vec<Result<Vec<newsdesk_domain::WireItem>, String>> = read
+        .iter()
+        .map(|r| r.as_ref().map(|_| Vec::new()).map_err(Clone::clone))
+        .collect();
+    {
+        let ok: Vec<usize> = (0..files.len()).filter(|&i| read[i].is_ok()).collect();
+        let docs: Vec<(&str, &[u8])> = ok
+            .iter()
+            .filter_map(|&i| {
+                read[i]
+                    .as_ref()
+                    .ok()
+                    .map(|b| (names[i].as_str(), b.as_slice()))
+            })
+            .collect();
+        for (&i, r) in ok
+            .iter()
+            .zip(newsdesk_ingest::parse_item_set(&docs, &limits))
+        {
+            results[i] = r.map_err(|e| e.to_string()).map(|p| {
+                for s in &p.set_aside {
+                    eprintln!(
+                        "{}: set aside {}: {}",
+                        files[i].display(),
+                        s.item.agency_id,
+                        s.reason
+                    );
+                }
+                if p.packaged > 0 {
+                    eprintln!(
+                        "{}: {} item(s) read with their package",
+                        files[i].display(),
+                        p.packaged
+                    );
+                }
+                p.items
             });
+        }
+    }
+    for (f, result) in files.iter().zip(results) {
         match result {
             Ok(items) => parsed.push((f.clone(), items)),
             Err(e) => {

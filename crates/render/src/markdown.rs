@@ -10,6 +10,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::LazyLock;
 
 use ammonia::{Builder, UrlRelative};
+use newsdesk_domain::text::html_to_text;
 use pulldown_cmark::{Event, HeadingLevel, Options, Parser, Tag, TagEnd};
 
 /// Tags allowed in story bodies: what news copy needs and nothing that can run code,
@@ -98,15 +99,6 @@ static NO_PICTURES: LazyLock<Builder<'static>> = LazyLock::new(|| {
     let mut b = story_body_builder();
     b.rm_tags(["img", "figure", "figcaption"])
         .add_clean_content_tags(["figure"]);
-    b
-});
-
-/// A sanitiser that keeps no tags at all, used to turn raw HTML blocks into text.
-static TEXT_ONLY: LazyLock<Builder<'static>> = LazyLock::new(|| {
-    let mut b = Builder::empty();
-    b.clean_content_tags(CLEAN_CONTENT_TAGS.iter().copied().collect())
-        .generic_attributes(HashSet::new())
-        .strip_comments(true);
     b
 });
 
@@ -254,21 +246,6 @@ pub fn plain_text(md: &str) -> String {
         raw.push_str(&html_to_text(&html_block));
     }
     collapse_whitespace(&raw)
-}
-
-/// Extracts the text of an HTML fragment by sanitising it with no tags allowed and undoing
-/// the serialiser's escaping (html5ever escapes exactly `&`, `<`, `>` and U+00A0 in text).
-fn html_to_text(html: &str) -> String {
-    // Block-level tags are unwrapped with no separator; put spaces around every tag first
-    // so `<p>a</p><p>b</p>` does not become "ab".
-    let spaced = html.replace('<', " <").replace('>', "> ");
-    let escaped = TEXT_ONLY.clean(&spaced).to_string();
-    escaped
-        .replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&quot;", "\"")
-        .replace("&nbsp;", "\u{a0}")
-        .replace("&amp;", "&")
 }
 
 fn collapse_whitespace(s: &str) -> String {

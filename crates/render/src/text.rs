@@ -78,17 +78,8 @@ fn is_trailing_junk(c: char) -> bool {
         )
 }
 
-/// Escapes `s` for HTML text and double- or single-quoted attribute values.
-///
-/// All five significant characters are escaped so the result is safe in any of those
-/// contexts; it is not safe inside `<script>` or `<style>` (use JSON-LD's escaping there).
-pub fn escape_html(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + s.len() / 8);
-    for c in s.chars() {
-        push_escaped(&mut out, c);
-    }
-    out
-}
+/// The one HTML escaper lives in `newsdesk_domain::text`.
+pub use newsdesk_domain::text::escape_html;
 
 /// Escapes `s` for XML 1.0 text and attribute values, dropping characters XML forbids.
 ///
@@ -99,7 +90,7 @@ pub fn escape_html(s: &str) -> String {
 pub fn escape_xml(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + s.len() / 8);
     for c in s.chars().filter(|&c| is_xml_char(c)) {
-        push_escaped(&mut out, c);
+        newsdesk_domain::text::push_escaped(&mut out, c);
     }
     out
 }
@@ -118,17 +109,6 @@ pub(crate) fn strip_invalid_xml(s: &str) -> Cow<'_, str> {
 /// the spec but never meaningful in news copy and break some feed readers.
 fn is_xml_char(c: char) -> bool {
     matches!(c, '\t' | '\n' | '\r') || !(c.is_control() || c == '\u{FFFE}' || c == '\u{FFFF}')
-}
-
-fn push_escaped(out: &mut String, c: char) {
-    match c {
-        '&' => out.push_str("&amp;"),
-        '<' => out.push_str("&lt;"),
-        '>' => out.push_str("&gt;"),
-        '"' => out.push_str("&quot;"),
-        '\'' => out.push_str("&#39;"),
-        _ => out.push(c),
-    }
 }
 
 #[cfg(test)]

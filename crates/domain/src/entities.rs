@@ -262,7 +262,7 @@ const HTML_ENTITIES: &[(&str, char)] = &[
 /// Resolves the name inside `&…;`: a predefined XML entity, an HTML named entity from the
 /// table, or a numeric reference (`#38`, `#x26`). Invalid code points (NUL, surrogates,
 /// out of range) resolve to U+FFFD; unknown names to `None`.
-pub(crate) fn resolve(name: &str) -> Option<char> {
+pub fn resolve(name: &str) -> Option<char> {
     if let Some(num) = name.strip_prefix('#') {
         let code = if let Some(hex) = num.strip_prefix(['x', 'X']) {
             u32::from_str_radix(hex, 16).ok()
@@ -283,7 +283,7 @@ pub(crate) fn resolve(name: &str) -> Option<char> {
 }
 
 /// True when `name` is an HTML 4 named character reference (or `apos`).
-pub(crate) fn is_named(name: &str) -> bool {
+pub fn is_named(name: &str) -> bool {
     HTML_ENTITIES
         .binary_search_by(|(n, _)| (*n).cmp(name))
         .is_ok()
@@ -291,7 +291,7 @@ pub(crate) fn is_named(name: &str) -> bool {
 
 /// Decodes every `&name;` reference in `s` that [`resolve`] knows; anything else (an unknown
 /// name, a bare `&`) is kept literally.
-pub(crate) fn decode(s: &str) -> String {
+pub fn decode(s: &str) -> String {
     if !s.contains('&') {
         return s.to_owned();
     }
