@@ -446,7 +446,7 @@ fn stitch(pieces: &[Piece<'_>], level: flate2::Compression) -> Option<Bytes> {
     out.extend_from_slice(&[0x03, 0x00]);
     out.extend_from_slice(&crc.finalize().to_le_bytes());
     out.extend_from_slice(&(total as u32).to_le_bytes());
-    Some(Bytes::from(out))
+    Some(exact(out))
 }
 
 fn gzip(bytes: &[u8], level: flate2::Compression) -> Option<Bytes> {
@@ -455,9 +455,16 @@ fn gzip(bytes: &[u8], level: flate2::Compression) -> Option<Bytes> {
         Err(_) => {
             let mut enc = flate2::write::GzEncoder::new(Vec::with_capacity(bytes.len() / 3), level);
             enc.write_all(bytes).ok()?;
-            enc.finish().ok().map(Bytes::from)
+            enc.finish().ok().map(exact)
         }
     }
+}
+
+/// The bytes without the spare room their vector grew: `Bytes` keeps a vector's whole
+/// allocation, and a page cache weighing pages by their length would hold up to twice its budget.
+fn exact(mut v: Vec<u8>) -> Bytes {
+    v.shrink_to_fit();
+    Bytes::from(v)
 }
 
 /// IMF-fixdate, as HTTP wants it.
@@ -1039,5 +1046,27 @@ mod tests {
         );
         assert_eq!(r.etag, plain.etag);
         assert_eq!(r.compact().identity(), whole.as_bytes());
+    }
+
+    #[test]
+    fn a_cached_gzip_form_holds_no_spare_room() {
+        // What the cache weighs (the length) is what the page holds (the allocation).
+        let text: String = (0..4000)
+            .map(|i| format!("<li>{}</li>", i * 7919 % 10007))
+            .collect();
+        let r = Rendered::new(
+            StatusCode::OK,
+            "text/html; charset=utf-8",
+            CachePolicy::Article,
+            text,
+            None,
+        );
+        for gz in [
+            r.gzip.clone().unwrap(),
+            r.recompressed_best().unwrap().gzip.unwrap(),
+        ] {
+            let v: Vec<u8> = gz.into();
+            assert_eq!(v.capacity(), v.len());
+        }
     }
 }
