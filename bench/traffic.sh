@@ -16,7 +16,9 @@
 #        MILLION=1 bash bench/traffic.sh  (adds (d); generating 1,000,000 stories takes minutes)
 # Knobs: STORIES, ARTICLES, DURATION, SEED, BENCH_DIR (default /tmp/newsdesk-traffic), MILLION,
 #        TRENDING_REFRESH (the server's [site] trending_refresh_seconds, default 30),
-#        CARGO_TARGET_DIR, NEWSDESK_BIN (use this binary instead of building release). Loopback only; every step has a time limit; servers stop on exit.
+#        CARGO_TARGET_DIR, NEWSDESK_BIN (use this binary instead of building release),
+#        MALLOC_ARENA_MAX (glibc's malloc arenas, passed on to newsdesk; 2 keeps it 100-250 MB lower).
+#        Loopback only; every step has a time limit; servers stop on exit.
 
 set -euo pipefail
 
@@ -77,6 +79,8 @@ trap 'exit 130' INT TERM
 
 free_port() { echo $((20000 + RANDOM % 40000)); }
 rss_mib() { awk '$1 == "VmRSS:" { printf "%d\n", $2 / 1024 }' "/proc/$1/status"; }
+# cpu_ticks PID: user + system CPU time of the process so far, in clock ticks.
+cpu_ticks() { awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$1/stat"; }
 wrk_rps() { awk '$1 == "Requests/sec:" { printf "%.0f\n", $2 }' "$1"; }
 wrk_ms() { # FILE LABEL(50%|99%|Max) -> ms
     awk -v want="$2" '
@@ -112,6 +116,7 @@ start_nd() {
     ND=http://127.0.0.1:$port
     local t0; t0=$(date +%s.%N)
     NEWSDESK_SITE__BASE_URL=$ND NEWSDESK_LOG=warn NEWSDESK_SITE__TRENDING_REFRESH_SECONDS=$TRENDING_REFRESH \
+        NEWSDESK_SERVER__METRICS=loopback \
         "$BIN" serve --data-dir "$1" --listen "127.0.0.1:$port" >"$RUN/newsdesk-$(basename "$1").log" 2>&1 &
     ND_PID=$!
     local deadline=$((SECONDS + 600))
@@ -122,6 +127,17 @@ start_nd() {
     done
     START_S=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
     log "newsdesk ready in ${START_S}s, VmRSS $(rss_mib "$ND_PID") MiB"
+}
+
+# cache_counts: the page cache's hits, builds (misses) and bytes now, as "pages h/b/MiB, parts h/b/MiB".
+cache_counts() {
+    curl -fsS --max-time 10 "$ND/metrics" 2>/dev/null | awk '
+        /^newsdesk_page_cache_(hits_total|builds_total|bytes)\{/ {
+            split($1, a, "\""); n = $1; sub(/\{.*/, "", n); v[a[2], n] = $2 }
+        END { for (i = 1; i <= 2; i++) { c = i == 1 ? "pages" : "parts"
+            printf "%s %d hits/%d builds/%d MiB%s", c, v[c, "newsdesk_page_cache_hits_total"],
+                v[c, "newsdesk_page_cache_builds_total"], v[c, "newsdesk_page_cache_bytes"] / 1048576,
+                i == 1 ? ", " : "" } }'
 }
 
 # all_articles OUT: every article path, from the sitemaps.
@@ -199,6 +215,7 @@ log "(a) random readers over $ARTICLES articles: nginx, then newsdesk (${DURATIO
 DURATION=3 load a-ngx-warm "$NGX" "$RUN/sample.txt" "$UA" 32 && load a-ngx "$NGX" "$RUN/sample.txt" "$UA" 32
 DURATION=3 load a-nd-warm "$ND" "$RUN/sample.txt" "$UA" 32 && load a-nd "$ND" "$RUN/sample.txt" "$UA" 32
 A_RSS=$(rss_mib "$ND_PID")
+A_CACHE=$(cache_counts)
 
 # (b) the same while stories are published every 10 s (trending moves with the views)
 DB=$BENCH_DIR/data/newsdesk.db
@@ -232,15 +249,19 @@ DURATION=$OLD_DURATION
 wait "$PUB_PID" 2>/dev/null || true; PUB_PID=""
 PUB_MAX=$(sort -n "$RUN/publish.txt" | grep -v failed | tail -1)
 PUB_N=$(grep -c . "$RUN/publish.txt" || true)
+B_CACHE=$(cache_counts)
 
 # (c) a crawler reading every article once (curl, 8 transfers at a time, one line per response)
 log "(c) crawler: every one of $TOTAL articles once, 8 connections, Googlebot"
 awk -v base="$ND" '{ printf "url = \"%s%s\"\noutput = \"/dev/null\"\n", base, $0 }' "$RUN/all.txt" >"$RUN/crawl.cfg"
 t0=$(date +%s.%N)
+C_TICKS0=$(cpu_ticks "$ND_PID")
 timeout 3600 curl -sS -Z --parallel-max 8 -H "Accept-Encoding: gzip" -H "User-Agent: $BOT" \
     -K "$RUN/crawl.cfg" -w '%{http_code} %{time_total}\n' >"$RUN/crawl.txt" 2>"$RUN/crawl.err" || die "crawl failed"
 C_SECS=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
 C_RSS=$(rss_mib "$ND_PID")
+C_TICKS=$(($(cpu_ticks "$ND_PID") - C_TICKS0))
+C_CACHE=$(cache_counts)
 C_REQ=$(grep -c . "$RUN/crawl.txt")
 C_BAD=$(awk '$1 != 200' "$RUN/crawl.txt" | grep -c . || true)
 C_MAX=$(awk '{ v = $2 * 1000; if (v > m) m = v } END { printf "%.1f", m }' "$RUN/crawl.txt")
@@ -251,7 +272,7 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.3f", a / b; else
 {
     echo "newsdesk under traffic -- $(date -u +%Y-%m-%dT%H:%M:%SZ), commit $(cd "$ROOT" && git rev-parse --short HEAD)"
     echo "corpus: $STORIES stories (ready in ${START_S:-?}s, VmRSS ${IDLE_MIB} MiB idle); $ARTICLES articles sampled from the sitemaps ($SAVED_MIB MiB of gzip saved for nginx)"
-    echo "server: [cache] max_bytes default, [site] trending_refresh_seconds = $TRENDING_REFRESH"
+    echo "server: [cache] max_bytes default, [site] trending_refresh_seconds = $TRENDING_REFRESH, MALLOC_ARENA_MAX=${MALLOC_ARENA_MAX:-unset}"
     echo "machine: $(nproc) cores, shared by wrk, newsdesk and nginx; load average now $(cut -d' ' -f1-3 /proc/loadavg)"
     echo
     printf '%-44s | %10s %9s %9s | %s\n' run "req/s" p50 p99 "vs nginx"
@@ -267,6 +288,8 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.3f", a / b; else
         "$(awk -v n="$C_REQ" -v s="$C_SECS" 'BEGIN { printf "%.0f", n / s }')" "-" "$C_P99" "$C_MAX" "$C_OVER" "$C_BAD"
     echo
     echo "memory: VmRSS ${A_RSS} MiB after (a), ${C_RSS} MiB after the crawl (c)"
+    echo "(c) newsdesk's CPU per crawled article (most of them misses, see the page builds above): $(awk -v t="$C_TICKS" -v hz="$(getconf CLK_TCK)" -v n="$C_REQ" 'BEGIN { printf "%.0f", t / hz * 1e6 / n }') us"
+    echo "cache (totals since start): after (a) $A_CACHE; after (b) $B_CACHE; after (c) $C_CACHE"
     for f in a-ngx a-nd b-nd; do
         printf '%s: %s\n' "$f" "$(grep -E 'Non-2xx|Socket errors' "$RUN/wrk-$f.txt" | tr -s ' ' | tr '\n' ';' || true)"
     done

@@ -7,6 +7,7 @@
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use newsdesk_domain::*;
 use std::collections::HashMap;
+use std::hash::{BuildHasher, RandomState};
 use std::sync::Arc;
 
 /// Sectors, editions, desks, authors and tags with lookups by id and slug.
@@ -118,7 +119,12 @@ pub struct Snapshot {
     /// Static pages in footer order.
     pub pages: Vec<Arc<StaticPage>>,
     cards: HashMap<StoryId, Arc<StoryCard>>,
-    by_slug: HashMap<String, StoryId>,
+    /// Held stories by the hash of their slug: the slug itself is read from the card, so it is
+    /// not held twice (a million slugs are some 100 MB). A slug whose hash an other held slug
+    /// already has is kept whole in `slug_clashes`.
+    by_slug: HashMap<u64, StoryId>,
+    slug_clashes: HashMap<String, StoryId>,
+    slug_hash: SlugHash,
     /// Published stories (including future and embargoed ones), newest visible first.
     timeline: Vec<Arc<StoryCard>>,
     /// The held stories using each picture (hero) and each video file.
@@ -129,6 +135,25 @@ pub struct Snapshot {
     /// The same stories by listing, each list in timeline order, so a listing or side list
     /// reads its own few entries instead of filtering the whole timeline.
     index: HashMap<(Scope, IndexKey), Vec<Arc<StoryCard>>>,
+}
+
+/// The hash `Snapshot::by_slug` is keyed by.
+#[derive(Debug, Default)]
+struct SlugHash {
+    state: RandomState,
+    /// Tests: every slug hashes alike, so every slug but one is a clash.
+    #[cfg(test)]
+    all_clash: bool,
+}
+
+impl SlugHash {
+    fn of(&self, slug: &str) -> u64 {
+        #[cfg(test)]
+        if self.all_clash {
+            return 0;
+        }
+        self.state.hash_one(slug)
+    }
 }
 
 /// Which stories an index list covers: every story (Global) or one edition's.
@@ -222,7 +247,7 @@ impl Snapshot {
         for c in cards {
             if c.visible_from().is_some() {
                 let c = Arc::new(c);
-                s.by_slug.insert(c.slug.as_str().to_owned(), c.id);
+                s.slug_insert(&c);
                 s.index_media(&c, true);
                 s.cards.insert(c.id, c.clone());
                 s.timeline.push(c);
@@ -237,7 +262,75 @@ impl Snapshot {
         for list in s.index.values_mut() {
             list.shrink_to_fit();
         }
+        s.timeline.shrink_to_fit();
         s
+    }
+
+    /// Notes `card`'s slug (call before `card` is in `cards`).
+    fn slug_insert(&mut self, card: &StoryCard) {
+        use std::collections::hash_map::Entry;
+        let slug = card.slug.as_str();
+        match self.by_slug.entry(self.slug_hash.of(slug)) {
+            Entry::Vacant(e) => {
+                e.insert(card.id);
+            }
+            Entry::Occupied(mut e) => {
+                let same = *e.get() == card.id
+                    || self
+                        .cards
+                        .get(e.get())
+                        .is_none_or(|other| other.slug.as_str() == slug);
+                if same {
+                    e.insert(card.id);
+                } else {
+                    self.slug_clashes.insert(slug.to_owned(), card.id);
+                }
+            }
+        }
+    }
+
+    /// Forgets `card`'s slug.
+    fn slug_remove(&mut self, card: &StoryCard) {
+        let slug = card.slug.as_str();
+        if self.slug_clashes.get(slug) == Some(&card.id) {
+            self.slug_clashes.remove(slug);
+            return;
+        }
+        let key = self.slug_hash.of(slug);
+        if self.by_slug.get(&key) == Some(&card.id) {
+            self.by_slug.remove(&key);
+        }
+    }
+
+    /// The held story whose slug is `slug`.
+    fn slug_lookup(&self, slug: &str) -> Option<&Arc<StoryCard>> {
+        if let Some(id) = self.slug_clashes.get(slug) {
+            return self.cards.get(id);
+        }
+        let id = self.by_slug.get(&self.slug_hash.of(slug))?;
+        self.cards.get(id).filter(|c| c.slug.as_str() == slug)
+    }
+
+    /// Bytes the held stories cost the read model, counted from the sizes and capacities of
+    /// what it holds: each card (inline, its heap text and lists, the `Arc` around it) and its
+    /// entries in the maps and index lists. Allocator overhead is not counted.
+    pub fn story_bytes(&self) -> usize {
+        fn map<K, V>(m: &HashMap<K, V>) -> usize {
+            // hashbrown: one control byte per bucket besides the slot.
+            m.capacity() * (std::mem::size_of::<(K, V)>() + 1)
+        }
+        let ptr = std::mem::size_of::<Arc<StoryCard>>();
+        let lists: usize = self.index.values().map(|l| l.capacity() * ptr).sum();
+        let clashes: usize = self.slug_clashes.keys().map(String::capacity).sum();
+        let cards: usize = self.cards.values().map(|c| card_bytes(c)).sum();
+        cards
+            + map(&self.cards)
+            + map(&self.by_slug)
+            + map(&self.slug_clashes)
+            + clashes
+            + self.timeline.capacity() * ptr
+            + map(&self.index)
+            + lists
     }
 
     /// Number of published stories held (including not-yet-visible ones).
@@ -253,7 +346,7 @@ impl Snapshot {
     /// Replaces or removes one story after a change.
     pub fn apply_card(&mut self, id: StoryId, card: Option<StoryCard>) {
         if let Some(old) = self.cards.remove(&id) {
-            self.by_slug.remove(old.slug.as_str());
+            self.slug_remove(&old);
             self.index_media(&old, false);
             remove_sorted(&mut self.timeline, &old);
             for k in index_keys(&old) {
@@ -271,7 +364,7 @@ impl Snapshot {
             for k in index_keys(&card) {
                 insert_sorted(self.index.entry(k).or_default(), &card);
             }
-            self.by_slug.insert(card.slug.as_str().to_owned(), id);
+            self.slug_insert(&card);
             self.index_media(&card, true);
             self.cards.insert(id, card);
         }
@@ -369,8 +462,7 @@ impl Snapshot {
 
     /// A public story by its current slug.
     pub fn public_by_slug(&self, slug: &str, now: DateTime<Utc>) -> Option<&Arc<StoryCard>> {
-        let id = self.by_slug.get(slug)?;
-        self.cards.get(id).filter(|c| c.is_public_at(now))
+        self.slug_lookup(slug).filter(|c| c.is_public_at(now))
     }
 
     /// A public story by id.
@@ -580,6 +672,21 @@ impl Snapshot {
     }
 }
 
+/// Bytes one card costs where it is held behind an `Arc`: the `Arc`'s counters, the card
+/// inline, and the capacity of its text and lists on the heap (allocator overhead not counted).
+pub fn card_bytes(c: &StoryCard) -> usize {
+    2 * std::mem::size_of::<usize>()
+        + std::mem::size_of::<StoryCard>()
+        + c.slug.as_str().len()
+        + c.headline.as_str().len()
+        + c.summary.capacity()
+        + c.region.capacity()
+        + c.placements.capacity() * std::mem::size_of::<Placement>()
+        + c.author_ids.capacity() * std::mem::size_of::<AuthorId>()
+        + c.tag_ids.capacity() * std::mem::size_of::<TagId>()
+        + c.video.as_ref().map_or(0, String::capacity)
+}
+
 /// When a story first went public (its publication or embargo end).
 pub fn first_published(c: &StoryCard) -> Option<DateTime<Utc>> {
     c.visible_from()
@@ -707,6 +814,82 @@ mod tests {
             s.next_visibility_after(now),
             DateTime::from_timestamp(1_800_000_000, 0)
                 .map(|t| t + chrono::Duration::minutes(10_000))
+        );
+    }
+
+    #[test]
+    fn every_story_is_found_by_its_slug_when_slug_hashes_clash() {
+        let now =
+            DateTime::from_timestamp(1_800_000_000, 0).unwrap() + chrono::Duration::minutes(500);
+        for all_clash in [false, true] {
+            let mut s = Snapshot::default();
+            s.slug_hash.all_clash = all_clash;
+            for i in 1..=40 {
+                s.apply_card(StoryId(i), Some(card(i, i, 1, Kind::News, &[1], &[1])));
+            }
+            // Renamed, removed, re-added.
+            let mut renamed = card(7, 7, 1, Kind::News, &[1], &[1]);
+            renamed.slug = Slug::parse("story-7-renamed").unwrap();
+            s.apply_card(StoryId(7), Some(renamed));
+            s.apply_card(StoryId(1), None);
+            s.apply_card(StoryId(2), None);
+            s.apply_card(StoryId(2), Some(card(2, 2, 1, Kind::News, &[1], &[1])));
+            for i in 1..=40 {
+                let got = s.public_by_slug(&format!("story-{i}"), now).map(|c| c.id);
+                let want = (i != 1 && i != 7).then_some(StoryId(i));
+                assert_eq!(got, want, "story-{i}, all_clash {all_clash}");
+            }
+            assert_eq!(
+                s.public_by_slug("story-7-renamed", now).map(|c| c.id),
+                Some(StoryId(7))
+            );
+            assert!(s.public_by_slug("story-41", now).is_none());
+            // Nothing is left behind for the stories that went.
+            assert_eq!(s.by_slug.len() + s.slug_clashes.len(), 39);
+        }
+    }
+
+    /// A story as the demo corpus makes them (and as news sites have them): a 62-byte slug, a
+    /// 63-byte headline, a 125-byte summary, a region, one or two editions, one author, three tags.
+    fn typical(id: i64) -> StoryCard {
+        let mut c = card(
+            id,
+            id,
+            id % 9,
+            Kind::News,
+            &[id % 50, 50 + id % 7, 60 + id % 11],
+            if id % 4 == 0 { &[1, 2] } else { &[1] },
+        );
+        c.slug = Slug::parse(&format!("{:0>62}", format!("s-{id}"))).unwrap();
+        c.headline = Headline::parse(&format!("{:x>63}", id)).unwrap();
+        c.summary = format!("{:y>125}", id);
+        c.region = "Kenya".into();
+        c
+    }
+
+    #[test]
+    fn a_story_costs_the_read_model_a_bounded_number_of_bytes() {
+        const N: i64 = 2_000;
+        let s = Snapshot::new(
+            Taxonomy::default(),
+            vec![],
+            vec![],
+            (1..=N).map(typical).collect(),
+        );
+        let card = card_bytes(s.card(StoryId(1)).unwrap());
+        let per_story = s.story_bytes() / N as usize;
+        eprintln!(
+            "StoryCard inline {} bytes; a typical card {card} bytes; {per_story} bytes per story \
+             in the read model",
+            std::mem::size_of::<StoryCard>()
+        );
+        // The card: ~330 inline, ~290 of text and lists.
+        assert!(card <= 700, "{card}");
+        // The maps and index lists add little to it: no second copy of the slug (which alone
+        // was some 90 bytes more per story).
+        assert!(
+            per_story <= card + 200,
+            "{per_story} per story, card {card}"
         );
     }
 }

@@ -2,7 +2,7 @@
 //! leave, pages built from the read model and served from the page cache.
 
 use crate::assets;
-use crate::cache::{CachePolicy, Cached, Rendered, Weigh};
+use crate::cache::{CachePolicy, Cached, Deflated, Piece, Rendered, Weigh};
 use crate::feeds;
 pub use crate::listing::{correction_text, resolve_listing, Fail};
 use crate::pages::*;
@@ -394,6 +394,8 @@ pub struct ArticlePart {
     og: OpenGraph,
     jsonld: Vec<String>,
     html: String,
+    /// `html` compressed, joined as it is into the gzip of each page that shows it.
+    gz: Deflated,
     updated: DateTime<Utc>,
     story: StoryId,
 }
@@ -411,11 +413,17 @@ impl Weigh for ArticlePart {
             + self.og.section.len()
             + self.jsonld.iter().map(String::len).sum::<usize>()
             + self.html.len()
+            + self.gz.bytes()
     }
 }
 
-/// The article page: the chrome and the edition's rail around the story's part.
+/// The article page: the chrome and the edition's rail around the story's part. The part and
+/// the rail are compressed beforehand; only the chrome around them is compressed per page.
 fn article_page(st: &WebState, edition: &Edition, part: &ArticlePart) -> Result<Rendered, Fail> {
+    /// Where the part and the rail go: comments cannot come out of an escaped value, nor out
+    /// of the JSON-LD (its `<` is escaped), the only other unescaped text before them.
+    const MAIN: &str = "<!--newsdesk:main-->";
+    const RAIL: &str = "<!--newsdesk:rail-->";
     let snap = st.app.read();
     let cx = ctx(st, &snap, edition);
     let mut c = cx.chrome(
@@ -426,16 +434,35 @@ fn article_page(st: &WebState, edition: &Edition, part: &ArticlePart) -> Result<
     );
     c.og = part.og.clone();
     c.jsonld = part.jsonld.clone();
-    c.rail_html = cx.rail_html(Some(part.story))?;
-    let page = ArticlePage {
-        c,
-        main: &part.html,
-    };
-    Ok(html(
-        CachePolicy::Article,
-        page.render()?,
-        Some(part.updated),
-    ))
+    let rail = cx.rail_part(Some(part.story))?;
+    c.rail_html = Arc::from(RAIL);
+    let frame = ArticlePage { c, main: MAIN }.render()?;
+    let split = frame.split_once(MAIN).and_then(|(head, rest)| {
+        let (mid, tail) = rest.split_once(RAIL)?;
+        Some((head, mid, tail))
+    });
+    Ok(match split {
+        Some((head, mid, tail)) => Rendered::from_pieces(
+            StatusCode::OK,
+            HTML,
+            CachePolicy::Article,
+            &[
+                Piece::Text(head),
+                Piece::Ready(&part.html, &part.gz),
+                Piece::Text(mid),
+                Piece::Ready(&rail.html, &rail.gz),
+                Piece::Text(tail),
+            ],
+            Some(part.updated),
+        ),
+        // The template moved them: the page compressed whole.
+        None => {
+            let whole = frame
+                .replacen(MAIN, &part.html, 1)
+                .replacen(RAIL, &rail.html, 1);
+            html(CachePolicy::Article, whole, Some(part.updated))
+        }
+    })
 }
 
 fn article_part(
@@ -635,13 +662,16 @@ fn article_part(
             .iter()
             .map(|t| listing_dep(edition, Filter::Tag(*t))),
     );
+    let html = body.render()?;
+    let gz = Deflated::new(&html, flate2::Compression::default());
     let part = ArticlePart {
         title,
         description: story.summary.clone(),
         canonical_path,
         og: c.og,
         jsonld: c.jsonld,
-        html: body.render()?,
+        html,
+        gz,
         updated,
         story: story.id,
     };

@@ -1,6 +1,7 @@
 //! View models: everything a template prints, computed beforehand as plain strings, so templates
 //! only loop and print (and askama escapes every value unless marked safe).
 
+use crate::cache::Deflated;
 use crate::paths::{edition_prefix, FeedFormat};
 use newsdesk_app::purge::{Dep, Stamp};
 use newsdesk_app::{App, Snapshot};
@@ -150,14 +151,33 @@ pub struct RailPart {
     stamp: Stamp,
     built: chrono::DateTime<chrono::Utc>,
     trending: Arc<Vec<StoryId>>,
-    html: Arc<str>,
+    html: RailHtml,
     shown: Vec<StoryId>,
     /// The rail without one of `shown`, for that story's own page (at most `shown.len()`).
-    variants: Mutex<HashMap<StoryId, Arc<str>>>,
+    variants: Mutex<HashMap<StoryId, RailHtml>>,
+}
+
+/// A rail's HTML and the same compressed, to be joined into pages' gzip as it is.
+#[derive(Clone)]
+pub struct RailHtml {
+    /// The HTML.
+    pub html: Arc<str>,
+    /// The HTML compressed on its own.
+    pub gz: Arc<Deflated>,
+}
+
+impl RailHtml {
+    fn new(html: String) -> Self {
+        let gz = Arc::new(Deflated::new(&html, flate2::Compression::default()));
+        RailHtml {
+            html: Arc::from(html),
+            gz,
+        }
+    }
 }
 
 impl RailPart {
-    fn variant(&self, id: StoryId) -> Option<Arc<str>> {
+    fn variant(&self, id: StoryId) -> Option<RailHtml> {
         self.variants
             .lock()
             .unwrap_or_else(|e| e.into_inner())
@@ -165,7 +185,7 @@ impl RailPart {
             .cloned()
     }
 
-    fn keep_variant(&self, id: StoryId, html: Arc<str>) {
+    fn keep_variant(&self, id: StoryId, html: RailHtml) {
         self.variants
             .lock()
             .unwrap_or_else(|e| e.into_inner())
@@ -410,13 +430,18 @@ impl<'a> Ctx<'a> {
     /// Rendered once per edition and change, and shared by every page of the edition; a page
     /// whose own story is in the rail gets a variant without it (made once, kept with the rail).
     pub fn rail_html(&self, except: Option<StoryId>) -> Result<Arc<str>, askama::Error> {
+        Ok(self.rail_part(except)?.html)
+    }
+
+    /// [`Ctx::rail_html`] with the HTML compressed beforehand.
+    pub fn rail_part(&self, except: Option<StoryId>) -> Result<RailHtml, askama::Error> {
         let part = self.current_rail()?;
         match except {
             Some(id) if part.shown.contains(&id) => {
                 if let Some(v) = part.variant(id) {
                     return Ok(v);
                 }
-                let v: Arc<str> = Arc::from(self.render_rail(self.rail(Some(id)))?);
+                let v = RailHtml::new(self.render_rail(self.rail(Some(id)))?);
                 part.keep_variant(id, v.clone());
                 Ok(v)
             }
@@ -457,8 +482,8 @@ impl<'a> Ctx<'a> {
             .chain([&rail.shorts, &rail.latest])
             .flat_map(|b| b.ids.iter().copied())
             .collect();
-        let html: Arc<str> = Arc::from(self.render_rail(rail)?);
-        if old.as_ref().is_some_and(|o| o.html != html) {
+        let html = self.render_rail(rail)?;
+        if old.as_ref().is_some_and(|o| *o.html.html != *html) {
             versions.bump(&[Dep::Rail(self.edition.id)]);
         }
         Ok(self.rails.put(
@@ -467,7 +492,7 @@ impl<'a> Ctx<'a> {
                 stamp,
                 built: self.now,
                 trending,
-                html,
+                html: RailHtml::new(html),
                 shown,
                 variants: Mutex::default(),
             },

@@ -296,6 +296,9 @@ async fn conditional_and_compressed_responses() {
     let c = public_cards(&s).into_iter().next().unwrap();
     let path = format!("/article/{}", c.slug);
     let first = get(&s.router, &path).await;
+    // The page is joined from pieces compressed apart: none of its joints shows.
+    assert!(!first.body.contains("<!--newsdesk:"));
+    assert!(first.body.contains("</html>"));
     let etag = first.header("etag").to_owned();
     let again = call(&s.router, "GET", &path, &[("if-none-match", &etag)]).await;
     assert_eq!(again.status, 304);
