@@ -835,4 +835,16 @@ mod tests {
         assert!(t[0].evidence.iter().any(|e| e == "harvest"));
         assert!(sectors_from_text("Hello", "Nothing here.").is_empty());
     }
+
+    #[test]
+    fn word_model_tags_what_the_lexicon_misses() {
+        // No lexicon keyword; the IPTC definitions of archery and curling are sport.
+        let t = sectors_from_text("Archers aim at curling stones", "");
+        assert_eq!(t.first().map(|t| t.sector), Some("sports"));
+        assert!(t[0].evidence.iter().any(|e| e.starts_with("word model")));
+        assert!(sectors_from_text("Hello", "Nothing here.").is_empty());
+        let m = WordModel::train([("sports", "goal match"), ("health", "virus vaccine")]);
+        assert_eq!(m.posterior(&["vaccine"])[0].0, "health");
+        assert!(m.posterior(&["unknown"]).is_empty());
+    }
 }

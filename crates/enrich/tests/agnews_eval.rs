@@ -12,7 +12,9 @@
 //! | Sci/Tech | technology, science-environment, health |
 //!
 //! An item with no sector counts against recall. Rows are split in two: odd rows were looked at
-//! while writing the lexicon, even rows were not (the held-out half); both are reported.
+//! while writing the lexicon and choosing the word model's weight, even rows were not (the
+//! held-out half); both are reported. The shipped word model is trained on IPTC definitions, not
+//! on AG News; a second one trained on the odd rows exists only inside this test.
 #![allow(clippy::unwrap_used)]
 
 use chrono::{Duration, TimeZone, Utc};
@@ -231,10 +233,12 @@ fn ag_news_sector_precision_recall() {
             c.macro_f1
         );
     }
-    // A floor under what the lexicon reaches (0.76 held out; it was 0.43 with 55 % untagged
-    // before the news vocabulary and the one-keyword primary sector).
-    assert!(se.macro_f1 >= 0.72, "held-out macro-F1 {}", se.macro_f1);
-    assert!(se.untagged <= 0.05, "untagged {}", se.untagged);
+    // Floors under what lexicon + word model reach (0.774 held out, 1.0 % untagged); the
+    // lexicon alone reached 0.763 with 2.8 % untagged, 0.43 with 55 % before the news vocabulary.
+    assert!(se.macro_f1 >= 0.77, "held-out macro-F1 {}", se.macro_f1);
+    assert!(se.untagged <= 0.02, "untagged {}", se.untagged);
+    // The method with in-domain text beats the lexicon on the held-out half.
+    assert!(alone.macro_f1 >= 0.80, "odd-row model {}", alone.macro_f1);
 }
 
 /// A near-duplicate of an agency item as another agency (or a later re-send) would file it:
