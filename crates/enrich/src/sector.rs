@@ -677,6 +677,8 @@ pub const MODEL_WEIGHT: f32 = 1.0;
 /// The word model is consulted only when the lexicon's best sector leads the second by less than
 /// this raw score (a clear lexicon decision costs nothing more).
 pub const MODEL_MARGIN: f32 = 1.0;
+/// The word model reads the headline and at most this many bytes of the body (about 170 words).
+pub const MODEL_TEXT_BYTES: usize = 1000;
 
 /// Sectors from the keyword lexicon ([`LEXICON`]) for items without subject codes. Raw score:
 /// 2 per headline hit, 1 per body hit, each keyword at most twice per part; when the lexicon's
@@ -702,7 +704,12 @@ pub fn sectors_from_text_with(
         [a, b, ..] => a.1 - b.1,
     };
     if weight > 0.0 && lead < margin {
-        for (sector, p) in model.posterior(&[headline, headline, body]) {
+        // The lead of the story is enough to break a tie, and bounds the extra work per item.
+        let mut end = body.len().min(MODEL_TEXT_BYTES);
+        while !body.is_char_boundary(end) {
+            end -= 1;
+        }
+        for (sector, p) in model.posterior(&[headline, headline, &body[..end]]) {
             let add = weight * p;
             if add < 0.05 * weight {
                 continue;
