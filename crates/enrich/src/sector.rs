@@ -1,5 +1,6 @@
 //! Sector tagging: IPTC Media Topics (and old IPTC Subject Codes) mapped to the 15 sectors, and a
-//! keyword lexicon for items that carry no subject codes.
+//! keyword lexicon, with a naive Bayes word model for close calls, for items that carry no subject
+//! codes.
 //!
 //! A Media Topic code is mapped by walking up its `broader` chain (embedded from the IPTC
 //! vocabulary, `data/mediatopics.tsv`) to the nearest code in [`TOPIC_SECTORS`], so every
