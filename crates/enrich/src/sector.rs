@@ -1,5 +1,6 @@
 //! Sector tagging: IPTC Media Topics (and old IPTC Subject Codes) mapped to the 15 sectors, and a
-//! keyword lexicon for items that carry no subject codes.
+//! keyword lexicon, with a naive Bayes word model for close calls, for items that carry no subject
+//! codes.
 //!
 //! A Media Topic code is mapped by walking up its `broader` chain (embedded from the IPTC
 //! vocabulary, `data/mediatopics.tsv`) to the nearest code in [`TOPIC_SECTORS`], so every
@@ -12,7 +13,7 @@ use std::sync::OnceLock;
 
 use newsdesk_domain::{WireItem, WireSubject};
 
-use crate::text::{each_word, light_stem, words, FnvMap};
+use crate::text::{each_word, is_stopword, light_stem, words, FnvMap};
 use newsdesk_domain::text::html_to_text;
 
 const MEDIATOPICS_TSV: &str = include_str!("../data/mediatopics.tsv");
@@ -555,12 +556,177 @@ pub const PRIMARY_MIN_SCORE: f32 = 0.5;
 /// A text sector is suggested when its raw score is at least this fraction of the best one's.
 pub const TEXT_CUTOFF: f32 = 0.6;
 
+const DEFINITIONS_TSV: &str = include_str!("../data/mediatopic-definitions.tsv");
+
+/// A multinomial naive Bayes model over light-stemmed words (stop words skipped), one class per
+/// sector, with add-one smoothing and equal priors. The shipped model ([`word_model`]) is trained
+/// on the IPTC Media Topic names and definitions (each topic counts for the sector its code maps
+/// to) and on the lexicon's own keywords; [`WordModel::train`] is public so that tests can show
+/// what the method does with other training text.
+#[derive(Debug, Clone)]
+pub struct WordModel {
+    sectors: Vec<&'static str>,
+    /// stem → log P(stem | sector), one per entry of `sectors`
+    weights: FnvMap<String, Vec<f32>>,
+}
+
+impl WordModel {
+    /// Trains from (sector, text) pairs.
+    pub fn train<'a>(docs: impl IntoIterator<Item = (&'static str, &'a str)>) -> WordModel {
+        let mut sectors: Vec<&'static str> = Vec::new();
+        let mut counts: FnvMap<String, Vec<f32>> = FnvMap::default();
+        let mut docs_v: Vec<(usize, &'a str)> = Vec::new();
+        for (sector, text) in docs {
+            let i = match sectors.iter().position(|s| *s == sector) {
+                Some(i) => i,
+                None => {
+                    sectors.push(sector);
+                    sectors.len() - 1
+                }
+            };
+            docs_v.push((i, text));
+        }
+        let n = sectors.len();
+        let mut totals = vec![0f32; n];
+        for (i, text) in docs_v {
+            each_word(text, |w| {
+                if is_stopword(w) {
+                    return;
+                }
+                let c = counts
+                    .entry(light_stem(w).to_string())
+                    .or_insert_with(|| vec![0.0; n]);
+                c[i] += 1.0;
+                totals[i] += 1.0;
+            });
+        }
+        let vocab = counts.len() as f32;
+        for c in counts.values_mut() {
+            for (i, x) in c.iter_mut().enumerate() {
+                *x = ((*x + 1.0) / (totals[i] + vocab)).ln();
+            }
+        }
+        WordModel {
+            sectors,
+            weights: counts,
+        }
+    }
+
+    /// Posterior probability per sector for `text` (headline words count twice when the caller
+    /// passes the headline twice), best first; empty when no word of `text` is known.
+    pub fn posterior(&self, parts: &[&str]) -> Vec<(&'static str, f32)> {
+        let mut acc = vec![0f32; self.sectors.len()];
+        let mut known = 0;
+        for text in parts {
+            each_word(text, |w| {
+                if let Some(ws) = self.weights.get(light_stem(w)) {
+                    known += 1;
+                    for (a, x) in acc.iter_mut().zip(ws) {
+                        *a += x;
+                    }
+                }
+            });
+        }
+        if known == 0 {
+            return Vec::new();
+        }
+        let max = acc.iter().copied().fold(f32::MIN, f32::max);
+        let sum: f32 = acc.iter().map(|a| (a - max).exp()).sum();
+        let mut out: Vec<(&'static str, f32)> = self
+            .sectors
+            .iter()
+            .zip(&acc)
+            .map(|(s, a)| (*s, (a - max).exp() / sum))
+            .collect();
+        out.sort_by(|a, b| b.1.total_cmp(&a.1));
+        out
+    }
+}
+
+/// The shipped word model: IPTC Media Topic names and definitions (CC BY 4.0, credit IPTC) and
+/// the lexicon keywords, each labelled with its sector.
+pub fn word_model() -> &'static WordModel {
+    static M: OnceLock<WordModel> = OnceLock::new();
+    M.get_or_init(|| {
+        let mut docs: Vec<(&'static str, String)> = Vec::new();
+        for line in DEFINITIONS_TSV.lines() {
+            if line.starts_with('#') {
+                continue;
+            }
+            let Some((code, def)) = line.split_once('\t') else {
+                continue;
+            };
+            let Ok(code) = code.parse::<u32>() else {
+                continue;
+            };
+            if let Some((sector, name)) = topic_sector(code) {
+                docs.push((sector, format!("{name} {def}")));
+            }
+        }
+        for (sector, kws) in LEXICON {
+            for kw in *kws {
+                docs.push((sector, kw.trim_end_matches('~').to_string()));
+            }
+        }
+        WordModel::train(docs.iter().map(|(s, d)| (*s, d.as_str())))
+    })
+}
+
+/// Weight of the word model in the text score: its posterior times this is added to the
+/// lexicon's raw score of each sector (a lexicon headline hit is 2).
+pub const MODEL_WEIGHT: f32 = 1.0;
+/// The word model is consulted only when the lexicon's best sector leads the second by less than
+/// this raw score (a clear lexicon decision costs nothing more).
+pub const MODEL_MARGIN: f32 = 1.0;
+/// The word model reads the headline and at most this many bytes of the body (about 170 words).
+pub const MODEL_TEXT_BYTES: usize = 1000;
+
 /// Sectors from the keyword lexicon ([`LEXICON`]) for items without subject codes. Raw score:
-/// 2 per headline hit, 1 per body hit, each keyword at most twice per part; sectors under
-/// [`TEXT_MIN_SCORE`] or under [`TEXT_CUTOFF`] of the best are dropped; scores are then relative to
-/// the best. `body` is plain text.
+/// 2 per headline hit, 1 per body hit, each keyword at most twice per part; when the lexicon's
+/// lead is under [`MODEL_MARGIN`], the word model's posterior times [`MODEL_WEIGHT`] is added.
+/// Sectors under [`TEXT_MIN_SCORE`] or under [`TEXT_CUTOFF`] of the best are dropped; scores are
+/// then relative to the best. `body` is plain text.
 pub fn sectors_from_text(headline: &str, body: &str) -> Vec<SectorTag> {
-    let scored = lexicon_scores(headline, body);
+    sectors_from_text_with(headline, body, word_model(), MODEL_WEIGHT, MODEL_MARGIN)
+}
+
+/// [`sectors_from_text`] with a given word model, weight and margin (for measuring).
+pub fn sectors_from_text_with(
+    headline: &str,
+    body: &str,
+    model: &WordModel,
+    weight: f32,
+    margin: f32,
+) -> Vec<SectorTag> {
+    let mut scored = lexicon_scores(headline, body);
+    let lead = match scored.as_slice() {
+        [] => 0.0,
+        [a] => a.1,
+        [a, b, ..] => a.1 - b.1,
+    };
+    if weight > 0.0 && lead < margin {
+        // The lead of the story is enough to break a tie, and bounds the extra work per item.
+        let mut end = body.len().min(MODEL_TEXT_BYTES);
+        while !body.is_char_boundary(end) {
+            end -= 1;
+        }
+        for (sector, p) in model.posterior(&[headline, headline, &body[..end]]) {
+            let add = weight * p;
+            if add < 0.05 * weight {
+                continue;
+            }
+            match scored.iter_mut().find(|a| a.0 == sector) {
+                Some(a) => a.1 += add,
+                None => scored.push((sector, add, Vec::new())),
+            }
+            if p >= 0.5 {
+                if let Some(a) = scored.iter_mut().find(|a| a.0 == sector) {
+                    a.2.push(format!("word model {p:.2}"));
+                }
+            }
+        }
+        scored.sort_by(|a, b| b.1.total_cmp(&a.1));
+    }
     let best = scored.first().map_or(0.0, |s| s.1);
     let mut out: Vec<SectorTag> = scored
         .into_iter()
@@ -676,5 +842,17 @@ mod tests {
         assert_eq!(t[0].sector, "agro-forestry");
         assert!(t[0].evidence.iter().any(|e| e == "harvest"));
         assert!(sectors_from_text("Hello", "Nothing here.").is_empty());
+    }
+
+    #[test]
+    fn word_model_tags_what_the_lexicon_misses() {
+        // No lexicon keyword; the IPTC definitions of archery and curling are sport.
+        let t = sectors_from_text("Archers aim at curling stones", "");
+        assert_eq!(t.first().map(|t| t.sector), Some("sports"));
+        assert!(t[0].evidence.iter().any(|e| e.starts_with("word model")));
+        assert!(sectors_from_text("Hello", "Nothing here.").is_empty());
+        let m = WordModel::train([("sports", "goal match"), ("health", "virus vaccine")]);
+        assert_eq!(m.posterior(&["vaccine"])[0].0, "health");
+        assert!(m.posterior(&["unknown"]).is_empty());
     }
 }

@@ -12,11 +12,15 @@
 //! | Sci/Tech | technology, science-environment, health |
 //!
 //! An item with no sector counts against recall. Rows are split in two: odd rows were looked at
-//! while writing the lexicon, even rows were not (the held-out half); both are reported.
+//! while writing the lexicon and choosing the word model's weight, even rows were not (the
+//! held-out half); both are reported. The shipped word model is trained on IPTC definitions, not
+//! on AG News; a second one trained on the odd rows exists only inside this test.
 #![allow(clippy::unwrap_used)]
 
 use chrono::{Duration, TimeZone, Utc};
-use newsdesk_enrich::sector::sectors_from_text;
+use newsdesk_enrich::sector::{
+    sectors_from_text, sectors_from_text_with, word_model, SectorTag, WordModel,
+};
 use newsdesk_enrich::{content_hash, fingerprint::mix64, Clusterer, MinHasher};
 use std::path::PathBuf;
 
@@ -94,6 +98,13 @@ struct Scores {
 }
 
 fn score(rows: &[&(usize, String, String, String)]) -> Scores {
+    score_with(rows, sectors_from_text)
+}
+
+fn score_with(
+    rows: &[&(usize, String, String, String)],
+    tag: impl Fn(&str, &str) -> Vec<SectorTag>,
+) -> Scores {
     let mut tp = [0usize; 4];
     let mut predicted = [0usize; 4];
     let mut actual = [0usize; 4];
@@ -101,7 +112,7 @@ fn score(rows: &[&(usize, String, String, String)]) -> Scores {
     for (_, label, title, desc) in rows {
         let gold = LABELS.iter().position(|l| l == label).unwrap();
         actual[gold] += 1;
-        let tags = sectors_from_text(title, desc);
+        let tags = tag(title, desc);
         match tags.first() {
             None => untagged += 1,
             Some(t) => {
@@ -181,10 +192,53 @@ fn ag_news_sector_precision_recall() {
             }
         }
     }
-    // A floor under what the lexicon reaches (0.76 held out; it was 0.43 with 55 % untagged
-    // before the news vocabulary and the one-keyword primary sector).
-    assert!(se.macro_f1 >= 0.72, "held-out macro-F1 {}", se.macro_f1);
-    assert!(se.untagged <= 0.05, "untagged {}", se.untagged);
+    if std::env::var_os("AG_SWEEP").is_some() {
+        for w in [0.0f32, 0.5, 1.0, 1.5, 2.0, 3.0, 4.0, 6.0] {
+            for m in [1.0f32, 2.0, 3.0, 100.0] {
+                let f = |r: &[&(usize, String, String, String)]| {
+                    score_with(r, |h, b| sectors_from_text_with(h, b, word_model(), w, m)).macro_f1
+                };
+                println!(
+                    "sweep weight {w} margin {m}: odd {:.3} even {:.3}",
+                    f(&odd),
+                    f(&even)
+                );
+            }
+        }
+    }
+    // The method with in-domain training text, inside this test only (AG News is test data and
+    // never shipped): the word model trained on the odd rows, scored on the even rows.
+    let rep = |l: &str| match l {
+        "World" => "politics",
+        "Sports" => "sports",
+        "Business" => "economy-business",
+        _ => "technology",
+    };
+    let texts: Vec<(&'static str, String)> = odd
+        .iter()
+        .map(|r| (rep(&r.1), format!("{} {} {}", r.2, r.2, r.3)))
+        .collect();
+    let ag_model = WordModel::train(texts.iter().map(|(s, t)| (*s, t.as_str())));
+    let alone = score_with(&even, |h, b| {
+        sectors_from_text_with(h, b, &ag_model, 1000.0, f32::MAX)
+    });
+    print(
+        "even rows, word model trained on odd rows (test only)",
+        &alone,
+    );
+    for (w, m) in [(2.0f32, 2.0f32), (4.0, 4.0), (6.0, 100.0), (10.0, 100.0)] {
+        let c = score_with(&even, |h, b| sectors_from_text_with(h, b, &ag_model, w, m));
+        println!(
+            "lexicon + odd-row model weight {w} margin {m}: even macro-F1 {:.3}",
+            c.macro_f1
+        );
+    }
+    // Floors under what lexicon + word model reach (0.774 held out, 1.0 % untagged); the
+    // lexicon alone reached 0.763 with 2.8 % untagged, 0.43 with 55 % before the news vocabulary.
+    assert!(se.macro_f1 >= 0.77, "held-out macro-F1 {}", se.macro_f1);
+    assert!(se.untagged <= 0.02, "untagged {}", se.untagged);
+    // The method with in-domain text beats the lexicon on the held-out half.
+    assert!(alone.macro_f1 >= 0.80, "odd-row model {}", alone.macro_f1);
 }
 
 /// A near-duplicate of an agency item as another agency (or a later re-send) would file it:
