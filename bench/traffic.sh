@@ -17,7 +17,8 @@
 # Knobs: STORIES, ARTICLES, DURATION, SEED, BENCH_DIR (default /tmp/newsdesk-traffic), MILLION,
 #        TRENDING_REFRESH (the server's [site] trending_refresh_seconds, default 30),
 #        CARGO_TARGET_DIR, NEWSDESK_BIN (use this binary instead of building release),
-#        MALLOC_ARENA_MAX (glibc's malloc arenas, passed on to newsdesk; 2 keeps it 100-250 MB lower).
+#        MALLOC_ARENA_MAX (glibc's malloc arenas, passed on to newsdesk; unset, newsdesk serve sets
+#        it from [server] malloc_arenas, default 2, which keeps it 100-250 MB lower than glibc's 8/core).
 #        Loopback only; every step has a time limit; servers stop on exit.
 
 set -euo pipefail
@@ -126,6 +127,8 @@ start_nd() {
         sleep 0.1
     done
     START_S=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
+    # What the server runs with (it starts itself again with it set unless it was).
+    ND_ARENAS=$(tr '\0' '\n' <"/proc/$ND_PID/environ" 2>/dev/null | sed -n 's/^MALLOC_ARENA_MAX=//p') || true
     log "newsdesk ready in ${START_S}s, VmRSS $(rss_mib "$ND_PID") MiB"
 }
 
@@ -272,7 +275,7 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.3f", a / b; else
 {
     echo "newsdesk under traffic -- $(date -u +%Y-%m-%dT%H:%M:%SZ), commit $(cd "$ROOT" && git rev-parse --short HEAD)"
     echo "corpus: $STORIES stories (ready in ${START_S:-?}s, VmRSS ${IDLE_MIB} MiB idle); $ARTICLES articles sampled from the sitemaps ($SAVED_MIB MiB of gzip saved for nginx)"
-    echo "server: [cache] max_bytes default, [site] trending_refresh_seconds = $TRENDING_REFRESH, MALLOC_ARENA_MAX=${MALLOC_ARENA_MAX:-unset}"
+    echo "server: [cache] max_bytes default, [site] trending_refresh_seconds = $TRENDING_REFRESH, MALLOC_ARENA_MAX=${ND_ARENAS:-unset} in the server"
     echo "machine: $(nproc) cores, shared by wrk, newsdesk and nginx; load average now $(cut -d' ' -f1-3 /proc/loadavg)"
     echo
     printf '%-44s | %10s %9s %9s | %s\n' run "req/s" p50 p99 "vs nginx"

@@ -609,7 +609,9 @@ impl Snapshot {
     }
 
     /// Stories related to `card`: sharing the most tags, then the same sector; newest first.
-    /// Candidates come from the newest entries of its tags' and sector's index lists.
+    /// Candidates are only the newest [`RELATED_PER_LIST`] × `n` entries of each of its tags'
+    /// index lists and the newest `n` of its sector's, so a lookup reads a bounded handful of
+    /// cards (it runs on every assembly of an article page, not once per story part).
     pub fn related(
         &self,
         now: DateTime<Utc>,
@@ -617,36 +619,41 @@ impl Snapshot {
         card: &StoryCard,
         n: usize,
     ) -> Vec<Arc<StoryCard>> {
-        const PER_LIST: usize = 200;
-        let mut cand: Vec<&Arc<StoryCard>> = Vec::new();
-        for t in &card.tag_ids {
-            cand.extend(
-                self.public(now, edition, Filter::Tag(*t))
-                    .filter(|c| c.id != card.id)
-                    .take(PER_LIST),
-            );
-        }
-        cand.extend(
-            self.public(now, edition, Filter::Sector(card.sector_id))
+        let per_list = n.saturating_mul(RELATED_PER_LIST);
+        let mut cand: Vec<(usize, &Arc<StoryCard>)> = Vec::new();
+        let lists = card
+            .tag_ids
+            .iter()
+            .map(|t| Filter::Tag(*t))
+            .chain([Filter::Sector(card.sector_id)]);
+        for f in lists {
+            let take = if matches!(f, Filter::Sector(_)) {
+                n
+            } else {
+                per_list
+            };
+            for c in self
+                .public(now, edition, f)
                 .filter(|c| c.id != card.id)
-                .take(n),
-        );
-        cand.sort_by_key(|c| order_key(c));
-        cand.dedup_by_key(|c| c.id);
-        let mut scored: Vec<(usize, &Arc<StoryCard>)> = cand
-            .into_iter()
-            .map(|c| {
+                .take(take)
+            {
+                if cand.iter().any(|(_, k)| k.id == c.id) {
+                    continue;
+                }
                 let shared = c
                     .tag_ids
                     .iter()
                     .filter(|t| card.tag_ids.contains(t))
                     .count();
-                (shared * 2 + usize::from(c.sector_id == card.sector_id), c)
-            })
-            .filter(|(score, _)| *score > 0)
-            .collect();
-        scored.sort_by_key(|s| std::cmp::Reverse(s.0)); // stable: newest first among equals
-        scored.into_iter().take(n).map(|(_, c)| c.clone()).collect()
+                let score = shared * 2 + usize::from(c.sector_id == card.sector_id);
+                if score > 0 {
+                    cand.push((score, c));
+                }
+            }
+        }
+        // Most shared first, newest first among equals.
+        cand.sort_unstable_by_key(|(score, c)| (std::cmp::Reverse(*score), order_key(c)));
+        cand.into_iter().take(n).map(|(_, c)| c.clone()).collect()
     }
 
     /// The tag at `slug` if a story public at `now` carries it: saving a draft creates its tags,
@@ -671,6 +678,10 @@ impl Snapshot {
         self.timeline[start..].iter()
     }
 }
+
+/// Newest entries of each tag list, per related story asked for, that [`Snapshot::related`]
+/// looks at.
+pub const RELATED_PER_LIST: usize = 4;
 
 /// Bytes one card costs where it is held behind an `Arc`: the `Arc`'s counters, the card
 /// inline, and the capacity of its text and lists on the heap (allocator overhead not counted).
@@ -757,6 +768,34 @@ mod tests {
             })
             .map(|c| c.id)
             .collect()
+    }
+
+    #[test]
+    fn related_stories_share_the_most_tags_newest_first_from_the_newest_of_each_list() {
+        // Story 1 (sector 1, tags 1 and 2); the others, newer the higher the id.
+        let mut cards = vec![card(1, 0, 1, Kind::News, &[1, 2], &[1])];
+        cards.push(card(2, 2, 1, Kind::News, &[1, 2], &[1])); // both tags, same sector: 5
+        cards.push(card(3, 3, 2, Kind::News, &[1, 2], &[1])); // both tags: 4
+        cards.push(card(4, 4, 2, Kind::News, &[2], &[1])); // one tag: 2
+        cards.push(card(5, 5, 1, Kind::News, &[], &[1])); // same sector only: 1
+        cards.push(card(6, 6, 3, Kind::News, &[9], &[1])); // nothing shared
+                                                           // Many newer stories of tag 1 in another sector: the list's newest entries.
+        for i in 0..100 {
+            cards.push(card(100 + i, 100 + i, 3, Kind::News, &[1], &[1]));
+        }
+        let s = Snapshot::new(Taxonomy::default(), vec![], vec![], cards);
+        let now = DateTime::from_timestamp(1_900_000_000, 0).unwrap();
+        let ed = edition(1, "global");
+        let me = s.card(StoryId(1)).unwrap().clone();
+        let ids = |n| -> Vec<i64> { s.related(now, &ed, &me, n).iter().map(|c| c.id.0).collect() };
+        // Tag 1's newest 4 × 2 are all one-tag stories; tag 2's list is short, so the stories
+        // sharing both tags are found through it and come first.
+        assert_eq!(ids(2), vec![2, 3]);
+        let five = ids(5);
+        assert_eq!(&five[..3], &[2, 3, 199]);
+        assert!(!five.contains(&1) && !five.contains(&6));
+        // Only the newest entries of tag 1's list were looked at.
+        assert!(five.iter().all(|id| *id < 100 || *id >= 180), "{five:?}");
     }
 
     #[test]

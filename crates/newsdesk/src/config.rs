@@ -98,6 +98,8 @@ pub struct ServerConfig {
     pub hsts: Hsts,
     /// Prometheus metrics at `/metrics`: "off", "loopback" (clients on this machine) or "on".
     pub metrics: MetricsExposure,
+    /// glibc malloc arenas for `newsdesk serve` (`MALLOC_ARENA_MAX`); 0 = glibc's default.
+    pub malloc_arenas: u32,
 }
 
 /// Who may read `/metrics`.
@@ -134,8 +136,21 @@ impl Default for ServerConfig {
             shutdown_grace_secs: l.shutdown_grace.as_secs(),
             hsts: Hsts::Auto,
             metrics: MetricsExposure::Off,
+            malloc_arenas: 2,
         }
     }
+}
+
+/// The environment variable glibc's malloc reads its arena limit from (at process start only).
+pub const ARENA_VAR: &str = "MALLOC_ARENA_MAX";
+
+/// Whether `newsdesk serve` should start itself again with `MALLOC_ARENA_MAX` set, and to
+/// what: only on glibc, when `[server] malloc_arenas` is not 0 and the variable is not set
+/// already (set by the operator, e.g. in the service unit, or by the first start: so this
+/// happens at most once). glibc reads the variable only when the process starts, and setting
+/// the limit from inside (`mallopt`) would take unsafe code, which the workspace forbids.
+pub fn arena_reexec(glibc: bool, already: Option<&std::ffi::OsStr>, arenas: u32) -> Option<String> {
+    (glibc && arenas > 0 && already.is_none()).then(|| arenas.to_string())
 }
 
 /// Descriptors kept for the database, media files, uploads and outgoing fetches.
@@ -523,6 +538,11 @@ hsts = {hsts}
 # bytes, sync lag, job queue, ingest items and errors): "off", "loopback" (only clients on this
 # machine, e.g. a local scraper or proxy) or "on" (anyone: protect it at the proxy).
 metrics = "off"
+# glibc malloc arenas of `newsdesk serve` (MALLOC_ARENA_MAX): with glibc's default (8 per core)
+# freed memory stays spread over many arenas and a crawler leaves hundreds of MB more resident.
+# glibc reads it only at start, so serve starts itself again once with MALLOC_ARENA_MAX set,
+# unless that variable is set already (e.g. in the service unit). 0 = leave glibc's default.
+malloc_arenas = {malloc_arenas}
 
 [fetch]
 # A PEM file of CA certificates trusted for HTTPS feeds besides the usual public roots, for an
@@ -584,6 +604,7 @@ keep_dead = {jobs_keep_dead}
         idle_timeout = d.server.idle_timeout_secs,
         max_connections = d.server.max_connections,
         shutdown_grace = d.server.shutdown_grace_secs,
+        malloc_arenas = d.server.malloc_arenas,
         hsts = toml::Value::try_from(d.server.hsts)
             .map(|v| v.to_string())
             .unwrap_or_else(|_| "\"auto\"".into()),
@@ -615,6 +636,29 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn malloc_arenas_parse_and_decide_the_restart_of_serve() {
+        assert_eq!(Config::default().server.malloc_arenas, 2);
+        let c: Config = toml::from_str("[server]\nmalloc_arenas = 4\n").unwrap();
+        assert_eq!(c.server.malloc_arenas, 4);
+        let env = vec![("NEWSDESK_SERVER__MALLOC_ARENAS".to_owned(), "0".to_owned())];
+        let (c, ignored) = Config::load(None, env.into_iter()).unwrap();
+        assert!(ignored.is_empty());
+        assert_eq!(c.server.malloc_arenas, 0);
+        assert!(toml::from_str::<Config>("[server]\nmalloc_arenas = -1\n").is_err());
+
+        let set = std::ffi::OsStr::new("8");
+        // Not set yet: start again with the configured number.
+        assert_eq!(arena_reexec(true, None, 2), Some("2".into()));
+        assert_eq!(arena_reexec(true, None, 16), Some("16".into()));
+        // Set already (by the operator, or by the first start): never again, never overridden.
+        assert_eq!(arena_reexec(true, Some(set), 2), None);
+        assert_eq!(arena_reexec(true, Some(std::ffi::OsStr::new("")), 2), None);
+        // 0 leaves glibc's default; other C libraries do not read the variable.
+        assert_eq!(arena_reexec(true, None, 0), None);
+        assert_eq!(arena_reexec(false, None, 2), None);
     }
 
     #[test]

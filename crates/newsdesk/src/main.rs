@@ -389,6 +389,45 @@ fn ingest_files(
     Ok(())
 }
 
+/// Applies `[server] malloc_arenas`: glibc reads `MALLOC_ARENA_MAX` only when a process starts,
+/// so when it is not set the program starts itself again (same arguments, same process id) with
+/// it set; see [`config::arena_reexec`]. Returns only when nothing is to be done or the restart
+/// failed (then glibc's default stays, with a warning).
+fn limit_malloc_arenas(arenas: u32) {
+    let glibc = cfg!(all(target_os = "linux", target_env = "gnu"));
+    let already = std::env::var_os(config::ARENA_VAR);
+    let Some(value) = config::arena_reexec(glibc, already.as_deref(), arenas) else {
+        match already {
+            Some(v) => tracing::info!(
+                "glibc malloc arenas: {}={} (from the environment)",
+                config::ARENA_VAR,
+                v.to_string_lossy()
+            ),
+            None => tracing::info!("glibc malloc arenas: the C library's default"),
+        }
+        return;
+    };
+    tracing::info!(
+        "glibc malloc arenas: starting again with {}={value} ([server] malloc_arenas)",
+        config::ARENA_VAR
+    );
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::CommandExt;
+        let mut args = std::env::args_os();
+        let arg0 = args.next().unwrap_or_default();
+        let err = match std::env::current_exe() {
+            Ok(exe) => std::process::Command::new(exe)
+                .arg0(arg0)
+                .args(args)
+                .env(config::ARENA_VAR, &value)
+                .exec(),
+            Err(e) => e,
+        };
+        tracing::warn!(error = %err, "could not start again with {}; glibc's default arenas stay (set it in the service's environment instead)", config::ARENA_VAR);
+    }
+}
+
 fn main() -> std::process::ExitCode {
     match run() {
         Ok(()) => std::process::ExitCode::SUCCESS,
@@ -441,6 +480,9 @@ fn run() -> anyhow::Result<()> {
             ?ignored,
             "environment variables with the NEWSDESK_ prefix that name no setting were ignored"
         );
+    }
+    if matches!(cli.command, Command::Serve { .. }) {
+        limit_malloc_arenas(cfg.server.malloc_arenas);
     }
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -64,7 +64,9 @@ fn serve(name: &str, shell_prefix: Option<&str>, env: &[(&str, &str)]) -> Served
             c.env_remove(k);
         }
     }
-    c.env("NEWSDESK_LOG", "warn").env("NO_COLOR", "1");
+    c.env("NEWSDESK_LOG", "warn")
+        .env("NO_COLOR", "1")
+        .env_remove("MALLOC_ARENA_MAX");
     for (k, v) in env {
         c.env(k, v);
     }
@@ -177,4 +179,34 @@ fn more_silent_connections_than_file_descriptors_do_not_stop_the_site() {
         }
     }
     assert_eq!(closed, 300);
+}
+
+/// The environment the running server has (after any restart of itself).
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+fn environ(s: &Served) -> Vec<String> {
+    std::fs::read(format!("/proc/{}/environ", s.child.id()))
+        .unwrap()
+        .split(|b| *b == 0)
+        .map(|v| String::from_utf8_lossy(v).into_owned())
+        .collect()
+}
+
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+#[test]
+fn serve_runs_with_the_configured_malloc_arenas_unless_the_environment_says_otherwise() {
+    let s = serve("arenas", None, &[]);
+    assert!(environ(&s).contains(&"MALLOC_ARENA_MAX=2".to_owned()));
+    assert!(get(s.port, "/robots.txt").starts_with("HTTP/1.1 200"));
+    drop(s);
+    let s = serve("arenas-env", None, &[("MALLOC_ARENA_MAX", "3")]);
+    assert!(environ(&s).contains(&"MALLOC_ARENA_MAX=3".to_owned()));
+    drop(s);
+    let s = serve(
+        "arenas-off",
+        None,
+        &[("NEWSDESK_SERVER__MALLOC_ARENAS", "0")],
+    );
+    assert!(!environ(&s)
+        .iter()
+        .any(|v| v.starts_with("MALLOC_ARENA_MAX=")));
 }

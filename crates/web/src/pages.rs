@@ -21,6 +21,15 @@ pub struct ArticleBody {
     pub a: ArticleView,
 }
 
+/// An article's related stories, rendered when its page is assembled (they change with the
+/// tag and sector lists, the story part does not).
+#[derive(Template)]
+#[template(path = "_related.html")]
+pub struct RelatedList {
+    /// Related stories.
+    pub related: Vec<Item>,
+}
+
 /// What the article template prints.
 pub struct ArticleView {
     /// Kind name (CSS class).
@@ -55,8 +64,6 @@ pub struct ArticleView {
     pub source: String,
     /// Tag links.
     pub tags: Vec<NavLink>,
-    /// Related stories.
-    pub related: Vec<Item>,
     /// Breadcrumb trail.
     pub crumbs: Vec<NavLink>,
     /// Public corrections, oldest first.

@@ -230,7 +230,8 @@ async fn build(
                 .await?;
             let mut deps = part.stamp.deps.clone();
             deps.push(rail);
-            (article_page(st, edition, &part.page)?, deps)
+            let page = article_page(st, edition, &part.page, &mut deps)?;
+            (page, deps)
         }
         Route::Listing(l) => {
             let dep = listing_dep(edition, filter_of(&l)?);
@@ -385,8 +386,8 @@ fn home(st: &WebState, edition: &Edition) -> Result<Rendered, Fail> {
     Ok(html(CachePolicy::Front, page.render()?, lm))
 }
 
-/// An article's own part of its page: everything but the chrome and the rail, rendered once
-/// per story change (or change of the lists its related stories come from) and edition.
+/// An article's own part of its page: everything but the chrome, the rail and the related
+/// stories, rendered once per change of the story (its text, corrections, lineage) and edition.
 pub struct ArticlePart {
     title: String,
     description: String,
@@ -396,6 +397,8 @@ pub struct ArticlePart {
     html: String,
     /// `html` compressed, joined as it is into the gzip of each page that shows it.
     gz: Deflated,
+    /// The end of the `<article>` element, after where its related stories go.
+    tail: String,
     updated: DateTime<Utc>,
     story: StoryId,
 }
@@ -414,12 +417,20 @@ impl Weigh for ArticlePart {
             + self.jsonld.iter().map(String::len).sum::<usize>()
             + self.html.len()
             + self.gz.bytes()
+            + self.tail.len()
     }
 }
 
-/// The article page: the chrome and the edition's rail around the story's part. The part and
-/// the rail are compressed beforehand; only the chrome around them is compressed per page.
-fn article_page(st: &WebState, edition: &Edition, part: &ArticlePart) -> Result<Rendered, Fail> {
+/// The article page: the chrome and the edition's rail around the story's part, and its related
+/// stories (a bounded look at the newest of its tags' and sector's lists, made here so that a
+/// publication does not re-render the part; their lists are added to `deps`). The part and the
+/// rail are compressed beforehand; only the chrome and the related list are compressed per page.
+fn article_page(
+    st: &WebState,
+    edition: &Edition,
+    part: &ArticlePart,
+    deps: &mut Vec<Dep>,
+) -> Result<Rendered, Fail> {
     /// Where the part and the rail go: comments cannot come out of an escaped value, nor out
     /// of the JSON-LD (its `<` is escaped), the only other unescaped text before them.
     const MAIN: &str = "<!--newsdesk:main-->";
@@ -435,6 +446,22 @@ fn article_page(st: &WebState, edition: &Edition, part: &ArticlePart) -> Result<
     c.og = part.og.clone();
     c.jsonld = part.jsonld.clone();
     let rail = cx.rail_part(Some(part.story))?;
+    let related = match snap.card(part.story) {
+        Some(card) => {
+            deps.push(listing_dep(edition, Filter::Sector(card.sector_id)));
+            deps.extend(
+                card.tag_ids
+                    .iter()
+                    .map(|t| listing_dep(edition, Filter::Tag(*t))),
+            );
+            let list = snap.related(cx.now, edition, card, RELATED);
+            RelatedList {
+                related: cx.items(&list, 120, false),
+            }
+            .render()?
+        }
+        None => String::new(),
+    };
     c.rail_html = Arc::from(RAIL);
     let frame = ArticlePage { c, main: MAIN }.render()?;
     let split = frame.split_once(MAIN).and_then(|(head, rest)| {
@@ -449,7 +476,7 @@ fn article_page(st: &WebState, edition: &Edition, part: &ArticlePart) -> Result<
             &[
                 Piece::Text(head),
                 Piece::Ready(&part.html, &part.gz),
-                Piece::Text(mid),
+                Piece::Text(&[related.as_str(), &part.tail, mid].concat()),
                 Piece::Ready(&rail.html, &rail.gz),
                 Piece::Text(tail),
             ],
@@ -458,7 +485,11 @@ fn article_page(st: &WebState, edition: &Edition, part: &ArticlePart) -> Result<
         // The template moved them: the page compressed whole.
         None => {
             let whole = frame
-                .replacen(MAIN, &part.html, 1)
+                .replacen(
+                    MAIN,
+                    &[&part.html, related.as_str(), &part.tail].concat(),
+                    1,
+                )
                 .replacen(RAIL, &rail.html, 1);
             html(CachePolicy::Article, whole, Some(part.updated))
         }
@@ -475,7 +506,6 @@ fn article_part(
     let snap = st.app.read();
     let cx = ctx(st, &snap, edition);
     let tax = &snap.tax;
-    let card = StoryCard::from(story);
     let sector = tax.sector(story.sector_id);
     let mut bylines: Vec<NavLink> = story
         .author_ids
@@ -614,7 +644,6 @@ fn article_part(
             })
             .collect::<Vec<_>>(),
     ));
-    let related = snap.related(cx.now, edition, &card, 5);
     let body = ArticleBody {
         a: ArticleView {
             kind: story.kind.as_str(),
@@ -640,7 +669,6 @@ fn article_part(
             provenance: story.provenance.line().unwrap_or("").to_owned(),
             source: story.source.clone().unwrap_or_default(),
             tags,
-            related: cx.items(&related, 120, false),
             crumbs,
             corrections: corrections
                 .iter()
@@ -652,17 +680,18 @@ fn article_part(
                 .collect(),
         },
     };
-    let mut deps = vec![
-        Dep::Story(story.id),
-        listing_dep(edition, Filter::Sector(story.sector_id)),
-    ];
-    deps.extend(
-        story
-            .tag_ids
-            .iter()
-            .map(|t| listing_dep(edition, Filter::Tag(*t))),
-    );
-    let html = body.render()?;
+    // The related stories go in at assembly (they change with every publication in the story's
+    // tags and sector; this part only with the story).
+    let deps = vec![Dep::Story(story.id)];
+    let mut html = body.render()?;
+    let tail = match html.rfind(RELATED_AT) {
+        Some(at) => {
+            let tail = html[at + RELATED_AT.len()..].to_owned();
+            html.truncate(at);
+            tail
+        }
+        None => String::new(),
+    };
     let gz = Deflated::new(&html, flate2::Compression::default());
     let part = ArticlePart {
         title,
@@ -672,11 +701,19 @@ fn article_part(
         jsonld: c.jsonld,
         html,
         gz,
+        tail,
         updated,
         story: story.id,
     };
     Ok((part, deps))
 }
+
+/// Where an article's related stories go in its part (the last such comment: the sanitised body
+/// before it is the only unescaped text).
+const RELATED_AT: &str = "<!--newsdesk:related-->";
+
+/// Related stories on an article page.
+const RELATED: usize = 5;
 
 /// The head values an article part keeps for its page.
 #[derive(Default)]

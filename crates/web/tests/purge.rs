@@ -237,6 +237,85 @@ async fn a_story_change_makes_stale_exactly_the_pages_that_show_it() {
         .contains("A summary nobody has read before."));
 }
 
+/// The related stories section of an article page.
+fn related_of(body: &str) -> &str {
+    let Some(at) = body.find("class=\"related\"") else {
+        return "";
+    };
+    let rest = &body[at..];
+    &rest[..rest.find("</section>").unwrap()]
+}
+
+#[tokio::test]
+async fn a_publication_in_a_story_s_tags_re_renders_no_story_part_yet_its_related_list_follows() {
+    let s = site().await;
+    let cards = public(&s);
+    let a = cards[60..]
+        .iter()
+        .find(|c| !c.tag_ids.is_empty() && c.kind == Kind::News)
+        .unwrap()
+        .clone();
+    let page = format!("/article/{}", a.slug);
+    get(&s.router, &page).await;
+    let n = s.store.count_stories().await.unwrap();
+    let draft = s
+        .store
+        .get_cards(&(1..=n + 5).map(StoryId).collect::<Vec<_>>())
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|c| c.status == StoryStatus::Draft)
+        .unwrap();
+    let link = format!("/article/{}\"", draft.slug);
+    let before = get(&s.router, &page).await;
+    assert!(!related_of(&before.body).contains(&link));
+    let (parts, builds) = (s.state.parts.builds(), s.state.cache.builds());
+
+    // Publish a story in A's sector with A's tags.
+    let story = s.store.get_story(draft.id).await.unwrap();
+    let mut edit = story.input.clone();
+    edit.status = StoryStatus::Published;
+    edit.published_at = Some(s.app.now());
+    edit.embargo_until = None;
+    edit.sector_id = a.sector_id;
+    edit.tag_ids = a.tag_ids.clone();
+    s.store
+        .update_story(draft.id, story.version, &edit)
+        .await
+        .unwrap();
+    s.app.sync().await.unwrap();
+
+    let after = get(&s.router, &page).await;
+    assert!(
+        related_of(&after.body).contains(&link),
+        "the new story is among A's related stories: {}",
+        related_of(&after.body)
+    );
+    assert_eq!(s.state.cache.builds(), builds + 1, "A's page re-assembled");
+    assert_eq!(
+        s.state.parts.builds(),
+        parts,
+        "A's story part is not re-rendered"
+    );
+    // The page still names the lists its related stories come from, for a CDN's purge.
+    let keys = after.headers["surrogate-key"].to_str().unwrap().to_owned();
+    for t in &a.tag_ids {
+        assert!(
+            keys.split(' ').any(|k| k == format!("tag-{}", t.0)),
+            "{keys}"
+        );
+    }
+    assert!(
+        keys.split(' ')
+            .any(|k| k == format!("sector-{}", a.sector_id.0)),
+        "{keys}"
+    );
+    // The related list sits inside the article, as before.
+    let article = &after.body[after.body.find("<article").unwrap()..];
+    let end = article.find("</article>").unwrap();
+    assert!(article[..end].contains("class=\"related\""));
+}
+
 #[tokio::test]
 async fn a_trending_change_rerenders_the_rail_once_and_no_story_part() {
     let s = site().await;
