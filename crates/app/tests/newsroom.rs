@@ -1119,8 +1119,7 @@ async fn forgot_password_is_limited_per_address_and_per_account() {
 async fn a_password_reset_mail_is_a_job_that_retries_then_ends_dead() {
     let r = room().await;
     let admin = r.users[3].clone();
-    let outbox_dir =
-        std::env::temp_dir().join(format!("newsdesk-mail-job-{}", std::process::id()));
+    let outbox_dir = std::env::temp_dir().join(format!("newsdesk-mail-job-{}", std::process::id()));
     let _ = std::fs::remove_file(&outbox_dir);
     let _ = std::fs::remove_dir_all(&outbox_dir);
     // A file where the outbox folder should be: every write fails (a retryable error).
