@@ -214,11 +214,14 @@ async fn build(
                     || async {
                         let at = versions.now();
                         match st.app.article(&slug).await? {
-                            ArticleLookup::Found(story) => {
-                                let corrections = st.app.corrections(story.id).await?;
-                                let based_on = st.app.based_on(story.id).await?;
-                                let (part, deps) =
-                                    article_part(st, edition, &story, &corrections, &based_on)?;
+                            ArticleLookup::Found(a) => {
+                                let (part, deps) = article_part(
+                                    st,
+                                    edition,
+                                    &a.story,
+                                    &a.corrections,
+                                    &a.based_on,
+                                )?;
                                 Ok(Cached::new(Arc::new(part), Stamp { at, deps }))
                             }
                             ArticleLookup::Moved(to) => {

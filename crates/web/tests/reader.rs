@@ -59,6 +59,12 @@ fn template() -> &'static std::path::Path {
 }
 
 async fn site() -> Site {
+    let store: Arc<dyn Store> = seeded_store();
+    site_over(store, template().join("media")).await
+}
+
+/// A fresh copy of the demo-seeded database.
+fn seeded_store() -> Arc<newsdesk_store_sqlite::SqliteStore> {
     let tpl = template();
     let fresh = newsdesk_store_sqlite::temp_store().unwrap();
     let path = fresh.path().to_owned();
@@ -67,8 +73,7 @@ async fn site() -> Site {
         let _ = std::fs::remove_file(format!("{}{ext}", path.display()));
     }
     std::fs::copy(tpl.join("newsdesk.db"), &path).unwrap();
-    let store: Arc<dyn Store> = Arc::new(newsdesk_store_sqlite::SqliteStore::open(&path).unwrap());
-    site_over(store, tpl.join("media")).await
+    Arc::new(newsdesk_store_sqlite::SqliteStore::open(&path).unwrap())
 }
 
 async fn site_over(store: Arc<dyn Store>, media: std::path::PathBuf) -> Site {
@@ -274,6 +279,36 @@ async fn article_page_has_the_anatomy_in_the_edition_time_zone() {
     assert!(r.body.contains(" IST</time>"));
     let r = get(&s.router, &format!("/east-africa/article/{}", c.slug)).await;
     assert!(r.body.contains(" EAT</time>"));
+}
+
+/// An article miss reads the story, its corrections and its lineage from the store in one
+/// round trip (it took three, plus one per agency item); a hit reads nothing.
+#[tokio::test]
+async fn an_article_miss_reads_the_store_once() {
+    let sqlite = seeded_store();
+    let s = site_over(sqlite.clone(), template().join("media")).await;
+    let cards = public_cards(&s);
+    let mut with_lineage = None;
+    for c in &cards {
+        if s.store.lineage(c.id).await.unwrap().len() > 1 {
+            with_lineage = Some(c.clone());
+            break;
+        }
+    }
+    let c = with_lineage.unwrap_or_else(|| cards[0].clone());
+    let path = format!("/article/{}", c.slug);
+    let before = sqlite.reads();
+    let r = get(&s.router, &path).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(
+        sqlite.reads() - before,
+        1,
+        "one store read for an article miss"
+    );
+    let before = sqlite.reads();
+    let again = get(&s.router, &path).await;
+    assert_eq!(again.status, 200);
+    assert_eq!(sqlite.reads() - before, 0, "a hit reads nothing");
 }
 
 #[tokio::test]
