@@ -97,10 +97,21 @@ struct SyncState {
 /// What an article address leads to.
 #[derive(Debug)]
 pub enum ArticleLookup {
-    /// The public story.
-    Found(Box<Story>),
+    /// The public story, with what its page shows.
+    Found(Box<Article>),
     /// The story moved to a new slug (answer with a 301).
     Moved(Slug),
+}
+
+/// What an article page shows, read from the store at once.
+#[derive(Debug)]
+pub struct Article {
+    /// The story, whole.
+    pub story: Story,
+    /// Its corrections, oldest first.
+    pub corrections: Vec<Correction>,
+    /// Links of the agency items it is built on (for JSON-LD `isBasedOn`).
+    pub based_on: Vec<String>,
 }
 
 /// Loads the taxonomy from the store.
@@ -356,7 +367,8 @@ impl App {
         self.read().media_is_public(name, self.now())
     }
 
-    /// The public story at `slug`, or where it moved.
+    /// The public story at `slug` with its corrections and lineage links (one store read), or
+    /// where it moved.
     pub async fn article(&self, slug: &str) -> AppResult<ArticleLookup> {
         let Ok(slug) = Slug::parse(slug) else {
             return Err(AppError::NotFound);
@@ -364,10 +376,15 @@ impl App {
         let now = self.now();
         let id = self.read().public_by_slug(slug.as_str(), now).map(|c| c.id);
         if let Some(id) = id {
-            let story = self.store.get_story(id).await?;
+            let read = self.store.get_article(id).await?;
+            let story = read.story;
             // The read model may lag the database by a moment; the database has the last word.
             if story.is_public_at(now) && story.slug == slug {
-                return Ok(ArticleLookup::Found(Box::new(story)));
+                return Ok(ArticleLookup::Found(Box::new(Article {
+                    story,
+                    corrections: read.corrections,
+                    based_on: read.lineage.into_iter().filter_map(|l| l.link).collect(),
+                })));
             }
             return Err(AppError::NotFound);
         }

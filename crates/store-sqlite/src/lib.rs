@@ -8,10 +8,11 @@ use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use newsdesk_domain::*;
 use newsdesk_store::prelude::*;
-use newsdesk_store::{Conflict, StoreError, StoreResult};
+use newsdesk_store::{ArticleRead, Conflict, LineageLink, StoreError, StoreResult};
 use rusqlite::{params, Connection, OptionalExtension, Row, Transaction, TransactionBehavior};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 mod jobs;
@@ -50,6 +51,8 @@ pub struct SqliteStore {
     writer: Arc<Mutex<Connection>>,
     readers: Arc<Mutex<Vec<Connection>>>,
     clock: Arc<dyn Clock>,
+    /// Read round trips made so far (see [`SqliteStore::reads`]).
+    reads: Arc<AtomicU64>,
 }
 
 pub(crate) fn sql_err(e: rusqlite::Error) -> StoreError {
@@ -125,6 +128,7 @@ impl SqliteStore {
             writer: Arc::new(Mutex::new(conn)),
             readers: Arc::new(Mutex::new(Vec::new())),
             clock: Arc::new(SystemClock),
+            reads: Arc::new(AtomicU64::new(0)),
         })
     }
 
@@ -140,6 +144,12 @@ impl SqliteStore {
         self
     }
 
+    /// How many read round trips (one read connection, one hand-off to a blocking thread each)
+    /// this store has made: tests count them to hold hot paths to one read.
+    pub fn reads(&self) -> u64 {
+        self.reads.load(Ordering::Relaxed)
+    }
+
     /// Now, from the store's clock, as stored.
     fn now_ms(&self) -> i64 {
         ms(self.clock.now())
@@ -150,6 +160,7 @@ impl SqliteStore {
         T: Send + 'static,
         F: FnOnce(&Connection) -> StoreResult<T> + Send + 'static,
     {
+        self.reads.fetch_add(1, Ordering::Relaxed);
         let pool = self.readers.clone();
         let path = self.path.clone();
         tokio::task::spawn_blocking(move || {
@@ -1029,6 +1040,57 @@ impl StoryStore for SqliteStore {
     async fn get_story(&self, id: StoryId) -> StoreResult<Story> {
         self.read(move |c| load_story(c, id.0)?.ok_or(StoreError::NotFound))
             .await
+    }
+
+    async fn get_article(&self, id: StoryId) -> StoreResult<ArticleRead> {
+        self.read(move |c| {
+            // One snapshot for the three statements: a save between them cannot mix versions.
+            let tx = c.unchecked_transaction().map_err(sql_err)?;
+            let story = load_story(&tx, id.0)?.ok_or(StoreError::NotFound)?;
+            let corrections = {
+                let mut st = tx
+                    .prepare_cached(&format!(
+                        "SELECT {} FROM corrections WHERE story_id = ?1 ORDER BY at, id",
+                        newsroom::CORRECTION_COLS
+                    ))
+                    .map_err(sql_err)?;
+                let rows = st
+                    .query_map([id.0], newsroom::raw_correction)
+                    .map_err(sql_err)?;
+                collect(rows)?
+                    .into_iter()
+                    .map(newsroom::correction)
+                    .collect::<StoreResult<Vec<_>>>()?
+            };
+            let lineage = {
+                // The first link is taken from the item's JSON by SQLite, not by parsing the
+                // whole agency item (its body) in Rust.
+                let mut st = tx
+                    .prepare_cached(
+                        "SELECT l.item_id, l.version, json_extract(w.item, '$.links[0]') \
+                         FROM story_lineage l JOIN wire_items w ON w.id = l.item_id \
+                         WHERE l.story_id = ?1 ORDER BY l.item_id",
+                    )
+                    .map_err(sql_err)?;
+                let rows = st
+                    .query_map([id.0], |r| {
+                        Ok(LineageLink {
+                            item: WireItemId(r.get(0)?),
+                            version: r.get(1)?,
+                            link: r.get(2)?,
+                        })
+                    })
+                    .map_err(sql_err)?;
+                collect(rows)?
+            };
+            tx.finish().map_err(sql_err)?;
+            Ok(ArticleRead {
+                story,
+                corrections,
+                lineage,
+            })
+        })
+        .await
     }
 
     async fn find_story_by_slug(&self, slug: &Slug) -> StoreResult<Option<Story>> {

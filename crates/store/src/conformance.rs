@@ -34,7 +34,7 @@ macro_rules! conformance_tests {
                 slug_is_unique stale_version_is_refused slug_change_keeps_redirect
                 changes_are_monotonic_and_paged published_cards_exclude_drafts
                 batch_insert_is_atomic pages_roundtrip images_roundtrip
-                missing_rows_are_not_found
+                missing_rows_are_not_found article_reads_what_the_page_needs
             ]
             audience [views_accumulate]
             accounts [accounts_and_sessions invitations_are_single_use]
@@ -844,6 +844,119 @@ pub async fn corrections_move_the_story(s: &dyn Store) {
         1,
         "nothing half-saved"
     );
+}
+
+/// An article's one read gives what the separate reads give: the story, its corrections oldest
+/// first, its lineage by item id with each item's first link; a missing story is not found.
+pub async fn article_reads_what_the_page_needs(s: &dyn Store) {
+    let tax = taxonomy(s).await;
+    let u = s
+        .create_user(
+            &email("a@example.org"),
+            "A",
+            Role::Editor,
+            "h",
+            &audit("x", None),
+        )
+        .await
+        .expect("u");
+    let tags = WireTags::default();
+    let mut linked = wire("Agency A", "a-1", 2, "Floods");
+    linked.links = vec![
+        "https://agency.example/a-1".into(),
+        "https://agency.example/other".into(),
+    ];
+    let (a, _) = s
+        .store_wire_item(&linked, "h1", ClusterId(7), &tags, t0())
+        .await
+        .expect("a");
+    let (b, _) = s
+        .store_wire_item(
+            &wire("Agency B", "b-1", 1, "Rain"),
+            "h2",
+            ClusterId(7),
+            &tags,
+            t0(),
+        )
+        .await
+        .expect("b");
+    // Lineage given out of order: both reads list it by item id.
+    let created = s
+        .create_story_from_wire(
+            &story(&tax, "article-read", StoryStatus::Published),
+            u.id,
+            &audit("create", Some(u.id)),
+            &[(b, 1), (a, 2)],
+        )
+        .await
+        .expect("story");
+    let mut version = created.version;
+    let mut input = created.input.clone();
+    for (i, (wrong, right)) in [("12", "14"), ("Monday", "Tuesday")].iter().enumerate() {
+        input.updated_at = t0() + Duration::days(i as i64 + 1);
+        let (saved, _) = s
+            .add_correction(
+                created.id,
+                version,
+                &input,
+                wrong,
+                right,
+                &audit("correct", None),
+            )
+            .await
+            .expect("correct");
+        version = saved.version;
+    }
+    let read = s.get_article(created.id).await.expect("article");
+    assert_eq!(read.story, s.get_story(created.id).await.expect("story"));
+    let corrections = s.list_corrections(created.id).await.expect("corrections");
+    assert_eq!(corrections.len(), 2);
+    assert_eq!(
+        read.corrections, corrections,
+        "the same corrections, oldest first"
+    );
+    let lineage = s.lineage(created.id).await.expect("lineage");
+    assert_eq!(
+        read.lineage
+            .iter()
+            .map(|l| (l.item, l.version))
+            .collect::<Vec<_>>(),
+        lineage,
+        "the same lineage, by item id"
+    );
+    let mut links = Vec::new();
+    for (item, _) in &lineage {
+        links.push(
+            s.get_wire_item(*item)
+                .await
+                .expect("item")
+                .item
+                .links
+                .first()
+                .cloned(),
+        );
+    }
+    assert_eq!(
+        read.lineage
+            .iter()
+            .map(|l| l.link.clone())
+            .collect::<Vec<_>>(),
+        links,
+        "each item's first link"
+    );
+    assert_eq!(links.iter().flatten().count(), 1);
+    // A story with neither corrections nor lineage.
+    let plain = s
+        .insert_story(&story(&tax, "plain", StoryStatus::Published))
+        .await
+        .expect("plain");
+    let read = s.get_article(plain.id).await.expect("plain article");
+    assert_eq!(read.story, plain);
+    assert!(read.corrections.is_empty() && read.lineage.is_empty());
+    assert!(matches!(
+        s.get_article(StoryId(999_999)).await,
+        Err(StoreError::NotFound)
+    ));
 }
 
 /// A due scheduled story is published exactly once; a later one waits.

@@ -91,6 +91,28 @@ pub mod prelude {
 /// Result alias for store calls.
 pub type StoreResult<T> = Result<T, StoreError>;
 
+/// What an article page needs from the store, from [`StoryStore::get_article`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct ArticleRead {
+    /// The story, whole.
+    pub story: Story,
+    /// Its corrections, oldest first.
+    pub corrections: Vec<Correction>,
+    /// The agency items it is built on, by item id.
+    pub lineage: Vec<LineageLink>,
+}
+
+/// One agency item a story is built on, with its link (for JSON-LD `isBasedOn`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LineageLink {
+    /// The agency item.
+    pub item: WireItemId,
+    /// The item's version the story was built on.
+    pub version: i64,
+    /// The item's own URL (its first link), if it has one.
+    pub link: Option<String>,
+}
+
 /// The newsroom's storage: every section below, which a backend implements one by one.
 ///
 /// Every write that changes something readers can see also appends a row to the `changes` log in the
@@ -179,6 +201,11 @@ pub trait StoryStore: Send + Sync {
     ) -> StoreResult<Story>;
     /// One story, whole.
     async fn get_story(&self, id: StoryId) -> StoreResult<Story>;
+    /// What an article page needs from the store, read together on one connection in one
+    /// read transaction (one consistent snapshot, one round trip): the story, its corrections
+    /// (as [`NewsroomStore::list_corrections`]) and its lineage (as [`WireStore::lineage`]),
+    /// each with the agency item's first link.
+    async fn get_article(&self, id: StoryId) -> StoreResult<ArticleRead>;
     /// The story whose current slug is `slug`.
     async fn find_story_by_slug(&self, slug: &Slug) -> StoreResult<Option<Story>>;
     /// The current slug of the story that once had `old`, for a 301.

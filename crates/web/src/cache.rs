@@ -118,7 +118,8 @@ impl Rendered {
     }
 
     /// Like [`Rendered::new`] for a body made of pieces, some compressed beforehand (see
-    /// [`Deflated`]): only the others are compressed now.
+    /// [`Deflated`]): only the others are compressed now. It comes compact (its gzip form only,
+    /// always made), and its ETag is a hash of the pieces' hashes.
     pub fn from_pieces(
         status: StatusCode,
         content_type: &'static str,
@@ -126,10 +127,6 @@ impl Rendered {
         pieces: &[Piece<'_>],
         last_modified: Option<DateTime<Utc>>,
     ) -> Self {
-        let mut body = String::with_capacity(pieces.iter().map(|p| p.text().len()).sum());
-        for p in pieces {
-            body.push_str(p.text());
-        }
         let mut r = Self::with_level(
             status,
             content_type,
@@ -138,13 +135,21 @@ impl Rendered {
             last_modified,
             flate2::Compression::fast(),
         );
-        r.etag = format!("\"{:016x}\"", xxhash_rust::xxh3::xxh3_64(body.as_bytes()));
+        // The validator comes from the pieces' own hashes: the ready pieces' text is not kept.
+        let hashes: Vec<u8> = pieces
+            .iter()
+            .filter(|p| p.len() > 0)
+            .flat_map(|p| p.hash().to_le_bytes())
+            .collect();
+        r.etag = format!("\"{:016x}\"", xxhash_rust::xxh3::xxh3_64(&hashes));
         r.headers.etag =
             HeaderValue::from_str(&r.etag).unwrap_or_else(|_| HeaderValue::from_static("\"0\""));
-        r.gzip = (body.len() >= GZIP_MIN)
-            .then(|| stitch(pieces, flate2::Compression::fast()))
-            .flatten();
-        r.body = Bytes::from(body);
+        // Only the gzip form is made (a page is cached compact anyway); the identity bytes are
+        // decompressed from it for the rare client that takes no gzip.
+        r.gzip = stitch(pieces, flate2::Compression::fast());
+        if r.gzip.is_none() {
+            r.body = Bytes::from(pieces.iter().map(|p| p.text()).collect::<String>());
+        }
         r
     }
 
@@ -320,6 +325,8 @@ pub struct Deflated {
     bytes: Bytes,
     crc: u32,
     len: u64,
+    /// XXH3 of the text (pages' ETags are made of their pieces' hashes).
+    hash: u64,
 }
 
 impl Deflated {
@@ -336,6 +343,16 @@ impl Deflated {
         self.bytes.len()
     }
 
+    /// The text, decompressed (empty if the bytes do not decompress).
+    pub fn text(&self) -> String {
+        let mut d = flate2::Decompress::new(false);
+        let mut out = Vec::with_capacity(self.len as usize);
+        match d.decompress_vec(&self.bytes, &mut out, flate2::FlushDecompress::Sync) {
+            Ok(_) if out.len() as u64 == self.len => String::from_utf8(out).unwrap_or_default(),
+            _ => String::new(),
+        }
+    }
+
     fn with(c: &mut flate2::Compress, input: &[u8], out: &mut Vec<u8>) -> Option<Self> {
         let start = out.len();
         deflate_sync(c, input, out)?;
@@ -345,6 +362,7 @@ impl Deflated {
             bytes: Bytes::copy_from_slice(&out[start..]),
             crc: crc.finalize(),
             len: input.len() as u64,
+            hash: xxhash_rust::xxh3::xxh3_64(input),
         })
     }
 }
@@ -405,14 +423,30 @@ fn deflate_sync(c: &mut flate2::Compress, input: &[u8], out: &mut Vec<u8>) -> Op
 pub enum Piece<'a> {
     /// Compressed with the page.
     Text(&'a str),
-    /// Compressed already (`Deflated` of this very text).
-    Ready(&'a str, &'a Deflated),
+    /// Compressed already (its text is not needed: a cached part keeps only this).
+    Ready(&'a Deflated),
 }
 
 impl Piece<'_> {
-    fn text(&self) -> &str {
+    /// The text (decompressed for a ready piece).
+    fn text(&self) -> std::borrow::Cow<'_, str> {
         match self {
-            Piece::Text(t) | Piece::Ready(t, _) => t,
+            Piece::Text(t) => std::borrow::Cow::Borrowed(t),
+            Piece::Ready(d) => std::borrow::Cow::Owned(d.text()),
+        }
+    }
+
+    fn len(&self) -> usize {
+        match self {
+            Piece::Text(t) => t.len(),
+            Piece::Ready(d) => d.len as usize,
+        }
+    }
+
+    fn hash(&self) -> u64 {
+        match self {
+            Piece::Text(t) => xxhash_rust::xxh3::xxh3_64(t.as_bytes()),
+            Piece::Ready(d) => d.hash,
         }
     }
 }
@@ -421,7 +455,7 @@ impl Piece<'_> {
 /// now at `level`. Each piece ends on a byte boundary; an empty final block closes the stream,
 /// and the CRC-32 of the whole is combined from the pieces' own.
 fn stitch(pieces: &[Piece<'_>], level: flate2::Compression) -> Option<Bytes> {
-    let total: usize = pieces.iter().map(|p| p.text().len()).sum();
+    let total: usize = pieces.iter().map(Piece::len).sum();
     let mut out = Vec::with_capacity(total / 4 + 64);
     // Header: no name, no time, unknown system.
     out.extend_from_slice(&[0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff]);
@@ -429,7 +463,7 @@ fn stitch(pieces: &[Piece<'_>], level: flate2::Compression) -> Option<Bytes> {
     with_compressor(level, |c| {
         for p in pieces {
             match p {
-                Piece::Ready(_, d) => {
+                Piece::Ready(d) => {
                     out.extend_from_slice(&d.bytes);
                     crc.combine(&crc32fast::Hasher::new_with_initial_len(d.crc, d.len));
                 }
@@ -1008,15 +1042,16 @@ mod tests {
         let bd = Deflated::new(&big, flate2::Compression::fast());
         let pieces = [
             Piece::Text("<!doctype html><html><head><title>t</title></head><body>"),
-            Piece::Ready(&part, &pd),
+            Piece::Ready(&pd),
             Piece::Text(""),
             Piece::Text("<div>between</div>"),
-            Piece::Ready(&rail, &rd),
-            Piece::Ready(&big, &bd),
+            Piece::Ready(&rd),
+            Piece::Ready(&bd),
             Piece::Text(&big),
             Piece::Text("</body></html>"),
         ];
         let whole: String = pieces.iter().map(|p| p.text()).collect();
+        assert!(whole.contains(&part) && whole.contains(&rail) && whole.contains(&big));
         let r = Rendered::from_pieces(
             StatusCode::OK,
             "text/html; charset=utf-8",
@@ -1024,7 +1059,7 @@ mod tests {
             &pieces,
             None,
         );
-        assert_eq!(r.body, whole.as_bytes());
+        assert!(r.body.is_empty(), "only the gzip form is made");
         let gz = r.gzip.clone().unwrap();
         // A decoder that reads one member only (and checks its CRC and length) gets it all.
         let mut out = String::new();
@@ -1036,15 +1071,26 @@ mod tests {
         for d in [&pd, &rd, &bd] {
             assert!(gz.windows(d.bytes.len()).any(|w| w == &d.bytes[..]));
         }
-        // The same validator as the page made whole.
-        let plain = Rendered::new(
+        // The same validator for the same pieces, another for a changed piece.
+        let again = Rendered::from_pieces(
             StatusCode::OK,
             "text/html; charset=utf-8",
             CachePolicy::Article,
-            whole.clone(),
+            &pieces,
             None,
         );
-        assert_eq!(r.etag, plain.etag);
+        assert_eq!(r.etag, again.etag);
+        let changed = Deflated::new(&part.replace("body", "bodY"), flate2::Compression::fast());
+        let mut other = pieces;
+        other[1] = Piece::Ready(&changed);
+        let other = Rendered::from_pieces(
+            StatusCode::OK,
+            "text/html; charset=utf-8",
+            CachePolicy::Article,
+            &other,
+            None,
+        );
+        assert_ne!(r.etag, other.etag);
         assert_eq!(r.compact().identity(), whole.as_bytes());
     }
 

@@ -214,11 +214,14 @@ async fn build(
                     || async {
                         let at = versions.now();
                         match st.app.article(&slug).await? {
-                            ArticleLookup::Found(story) => {
-                                let corrections = st.app.corrections(story.id).await?;
-                                let based_on = st.app.based_on(story.id).await?;
-                                let (part, deps) =
-                                    article_part(st, edition, &story, &corrections, &based_on)?;
+                            ArticleLookup::Found(a) => {
+                                let (part, deps) = article_part(
+                                    st,
+                                    edition,
+                                    &a.story,
+                                    &a.corrections,
+                                    &a.based_on,
+                                )?;
                                 Ok(Cached::new(Arc::new(part), Stamp { at, deps }))
                             }
                             ArticleLookup::Moved(to) => {
@@ -394,8 +397,8 @@ pub struct ArticlePart {
     canonical_path: String,
     og: OpenGraph,
     jsonld: Vec<String>,
-    html: String,
-    /// `html` compressed, joined as it is into the gzip of each page that shows it.
+    /// The part's HTML compressed, joined as it is into the gzip of each page that shows it
+    /// (its identity text is not kept: a part costs its compressed size).
     gz: Deflated,
     /// The end of the `<article>` element, after where its related stories go.
     tail: String,
@@ -415,7 +418,6 @@ impl Weigh for ArticlePart {
             + self.og.modified.len()
             + self.og.section.len()
             + self.jsonld.iter().map(String::len).sum::<usize>()
-            + self.html.len()
             + self.gz.bytes()
             + self.tail.len()
     }
@@ -475,9 +477,9 @@ fn article_page(
             CachePolicy::Article,
             &[
                 Piece::Text(head),
-                Piece::Ready(&part.html, &part.gz),
+                Piece::Ready(&part.gz),
                 Piece::Text(&[related.as_str(), &part.tail, mid].concat()),
-                Piece::Ready(&rail.html, &rail.gz),
+                Piece::Ready(&rail.gz),
                 Piece::Text(tail),
             ],
             Some(part.updated),
@@ -487,7 +489,7 @@ fn article_page(
             let whole = frame
                 .replacen(
                     MAIN,
-                    &[&part.html, related.as_str(), &part.tail].concat(),
+                    &[&part.gz.text(), related.as_str(), &part.tail].concat(),
                     1,
                 )
                 .replacen(RAIL, &rail.html, 1);
@@ -699,7 +701,6 @@ fn article_part(
         canonical_path,
         og: c.og,
         jsonld: c.jsonld,
-        html,
         gz,
         tail,
         updated,
