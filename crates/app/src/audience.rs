@@ -283,16 +283,14 @@ impl Audience {
         let rank = |ed: EditionId, own: &HashMap<StoryId, Score>| -> Vec<StoryId> {
             let mut cand: HashMap<StoryId, f64> = HashMap::new();
             for (id, s) in own {
-                if snap.public_card(*id, now).is_some() {
+                if snap.is_public(*id, now) {
                     cand.insert(*id, s.at(now, hl));
                 }
             }
             if ed != global {
                 for (id, s) in global_scores {
-                    if let Some(c) = snap.public_card(*id, now) {
-                        if c.in_edition(ed) {
-                            *cand.entry(*id).or_insert(0.0) += 0.1 * s.at(now, hl);
-                        }
+                    if snap.is_public_in(*id, now, ed) {
+                        *cand.entry(*id).or_insert(0.0) += 0.1 * s.at(now, hl);
                     }
                 }
             }

@@ -279,7 +279,7 @@ impl App {
             for id in &story_ids {
                 deps.push(purge::Dep::Story(*id));
                 if let Some(old) = snap.card(*id) {
-                    purge::card_deps(old, &mut deps);
+                    purge::card_deps(&old, &mut deps);
                 }
                 let card = cards.iter().find(|c| c.id == *id).cloned();
                 if let Some(new) = &card {
@@ -298,7 +298,7 @@ impl App {
             }
             for i in imgs {
                 for c in snap.with_image(i.id) {
-                    purge::card_deps(c, &mut deps);
+                    purge::card_deps(&c, &mut deps);
                 }
                 snap.put_image(i);
             }
@@ -307,7 +307,7 @@ impl App {
         if now > st.checked_at {
             let snap = self.read();
             for c in snap.became_visible(st.checked_at, now) {
-                purge::card_deps(c, &mut deps);
+                purge::card_deps(&c, &mut deps);
             }
             st.checked_at = now;
         }
@@ -374,7 +374,7 @@ impl App {
             return Err(AppError::NotFound);
         };
         let now = self.now();
-        let id = self.read().public_by_slug(slug.as_str(), now).map(|c| c.id);
+        let id = self.read().public_id_by_slug(slug.as_str(), now);
         if let Some(id) = id {
             let read = self.store.get_article(id).await?;
             let story = read.story;
@@ -389,7 +389,7 @@ impl App {
             return Err(AppError::NotFound);
         }
         if let Some(new) = self.store.find_slug_redirect(&slug).await? {
-            if self.read().public_by_slug(new.as_str(), now).is_some() {
+            if self.read().public_id_by_slug(new.as_str(), now).is_some() {
                 return Ok(ArticleLookup::Moved(new));
             }
         }
@@ -428,11 +428,7 @@ impl App {
         let snap = self.read();
         Ok(list
             .into_iter()
-            .filter_map(|c| {
-                snap.public_card(c.story_id, now)
-                    .cloned()
-                    .map(|card| (c, card))
-            })
+            .filter_map(|c| snap.public_card(c.story_id, now).map(|card| (c, card)))
             .take(limit)
             .collect())
     }

@@ -432,7 +432,6 @@ async fn scheduled_story_publishes_once_even_across_a_restart() {
     let card = again
         .read()
         .public_by_slug(s.slug.as_str(), again.now())
-        .cloned()
         .unwrap();
     assert_eq!(card.published_at, Some(at), "it carries its scheduled time");
     // The first node, catching up, does not publish it again.

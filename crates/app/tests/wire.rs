@@ -339,7 +339,7 @@ async fn auto_publish_rules_publish_matching_items_unedited() {
     // Auto-publishing is the job queued with each admitted item.
     let round = app.run_jobs_until_idle().await.unwrap();
     assert_eq!(round.dead, 0, "{round:?}");
-    let public: Vec<_> = app.read().all_public(app.now()).cloned().collect();
+    let public: Vec<_> = app.read().all_public(app.now()).collect();
     let flash = public
         .iter()
         .find(|c| c.headline.as_str() == "Flash: floods in Mombasa")

@@ -76,6 +76,9 @@ pub struct Rendered {
     pub body: Bytes,
     /// gzip bytes, when worth it.
     pub gzip: Option<Bytes>,
+    /// Brotli bytes: only for pages read often (made in the background with the best gzip
+    /// form) and static assets (made once at start); a miss never waits for Brotli.
+    pub br: Option<Bytes>,
     /// Strong validator (quoted).
     pub etag: String,
     /// `Last-Modified`, if the page knows it.
@@ -96,6 +99,13 @@ struct Prepared {
 
 /// Smallest body worth compressing.
 const GZIP_MIN: usize = 512;
+
+/// Brotli quality for pages read often, made in the background: 9 compresses a page some 15 %
+/// smaller than gzip at its best level at a few times gzip's cost (11, the best, costs ten
+/// times more again for 2-3 % more). Static assets, made once, use 11.
+const BR_QUALITY_HOT: u32 = 9;
+/// Brotli quality for static assets.
+const BR_QUALITY_ASSETS: u32 = 11;
 
 impl Rendered {
     /// Wraps bytes, computing the ETag and the compressed form once, at a fast level (this is
@@ -162,14 +172,18 @@ impl Rendered {
         body: impl Into<Bytes>,
         last_modified: Option<DateTime<Utc>>,
     ) -> Self {
-        Self::with_level(
+        let mut r = Self::with_level(
             status,
             content_type,
             policy,
             body.into(),
             last_modified,
             flate2::Compression::best(),
-        )
+        );
+        if r.gzip.is_some() {
+            r.br = brotli(&r.body, BR_QUALITY_ASSETS);
+        }
+        r
     }
 
     /// The same response keeping only its gzip form (when it has one): most clients take gzip,
@@ -197,16 +211,20 @@ impl Rendered {
         }
     }
 
-    /// The same response with its gzip form made at the best level (`None` if it has none).
+    /// The same response with its gzip form made at the best level and a Brotli form (`None`
+    /// if it has no compressed form).
     pub fn recompressed_best(&self) -> Option<Rendered> {
         self.gzip.as_ref()?;
-        let gzip = gzip(&self.identity(), flate2::Compression::best())?;
+        let identity = self.identity();
+        let gzip = gzip(&identity, flate2::Compression::best())?;
+        let br = brotli(&identity, BR_QUALITY_HOT);
         Some(Rendered {
             status: self.status,
             content_type: self.content_type,
             policy: self.policy,
             body: self.body.clone(),
             gzip: Some(gzip),
+            br,
             etag: self.etag.clone(),
             last_modified: self.last_modified,
             headers: Prepared {
@@ -237,6 +255,7 @@ impl Rendered {
         std::mem::size_of::<Self>()
             + self.body.len()
             + self.gzip.as_ref().map_or(0, Bytes::len)
+            + self.br.as_ref().map_or(0, Bytes::len)
             + self.etag.len() * 2
             + self.headers.last_modified.as_ref().map_or(0, |v| v.len())
             + self.keys.as_ref().map_or(0, |(s, t)| s.len() + t.len())
@@ -270,6 +289,7 @@ impl Rendered {
             policy,
             body,
             gzip,
+            br: None,
             etag,
             last_modified,
             headers,
@@ -303,8 +323,16 @@ impl Rendered {
         b = b
             .status(self.status)
             .header(header::CONTENT_TYPE, self.headers.content_type.clone());
-        let body = match &self.gzip {
-            Some(gz) if accepts_gzip(req) => {
+        let body = match (
+            choose_coding(req, self.br.is_some(), self.gzip.is_some()),
+            &self.br,
+            &self.gzip,
+        ) {
+            (Coding::Br, Some(br), _) => {
+                b = b.header(header::CONTENT_ENCODING, HeaderValue::from_static("br"));
+                br.clone()
+            }
+            (Coding::Gzip, _, Some(gz)) => {
                 b = b.header(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
                 gz.clone()
             }
@@ -506,19 +534,69 @@ pub fn http_date(t: DateTime<Utc>) -> String {
     t.format("%a, %d %b %Y %H:%M:%S GMT").to_string()
 }
 
+/// Brotli bytes of `bytes` at `quality` (0-11).
+fn brotli(bytes: &[u8], quality: u32) -> Option<Bytes> {
+    let mut w =
+        brotli::CompressorWriter::new(Vec::with_capacity(bytes.len() / 4), 4096, quality, 22);
+    w.write_all(bytes).ok()?;
+    // Ends the stream.
+    Some(exact(w.into_inner()))
+}
+
+/// A content coding a response is sent in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Coding {
+    /// Brotli.
+    Br,
+    /// gzip.
+    Gzip,
+    /// As is.
+    Identity,
+}
+
+/// The q-value the client's `Accept-Encoding` gives `coding`: its own entry, else `*`'s, else 0
+/// (RFC 9110, 12.5.3). A q that does not parse counts as 1; q is clamped to 0..=1.
+fn q_value(req: &HeaderMap, coding: &str) -> f32 {
+    let mut own: Option<f32> = None;
+    let mut any: Option<f32> = None;
+    for v in req.get_all(header::ACCEPT_ENCODING) {
+        for part in v.to_str().unwrap_or("").split(',') {
+            let mut it = part.split(';');
+            let name = it.next().unwrap_or("").trim();
+            let q = it
+                .filter_map(|p| {
+                    let (k, v) = p.split_once('=')?;
+                    k.trim().eq_ignore_ascii_case("q").then(|| v.trim())
+                })
+                .next()
+                .map_or(1.0, |v| v.parse::<f32>().unwrap_or(1.0).clamp(0.0, 1.0));
+            if name.eq_ignore_ascii_case(coding) {
+                own.get_or_insert(q);
+            } else if name == "*" {
+                any.get_or_insert(q);
+            }
+        }
+    }
+    own.or(any).unwrap_or(0.0)
+}
+
+/// The coding to answer in, given the forms a response has: Brotli when the client accepts it
+/// at least as much as gzip, else gzip when accepted, else identity.
+pub fn choose_coding(req: &HeaderMap, has_br: bool, has_gzip: bool) -> Coding {
+    let gz = if has_gzip { q_value(req, "gzip") } else { 0.0 };
+    let br = if has_br { q_value(req, "br") } else { 0.0 };
+    if br > 0.0 && br >= gz {
+        Coding::Br
+    } else if gz > 0.0 {
+        Coding::Gzip
+    } else {
+        Coding::Identity
+    }
+}
+
 /// Whether the client accepts gzip (a `gzip` coding, or `*`, with a non-zero q).
 pub fn accepts_gzip(req: &HeaderMap) -> bool {
-    req.get_all(header::ACCEPT_ENCODING).iter().any(|v| {
-        v.to_str().unwrap_or("").split(',').any(|part| {
-            let mut it = part.split(';');
-            let coding = it.next().unwrap_or("").trim().to_ascii_lowercase();
-            let q_zero = it.any(|p| {
-                let p = p.trim().replace(' ', "");
-                p == "q=0" || p == "q=0.0" || p == "q=0.00" || p == "q=0.000"
-            });
-            (coding == "gzip" || coding == "*") && !q_zero
-        })
-    })
+    q_value(req, "gzip") > 0.0
 }
 
 /// Conditional request check: `If-None-Match` wins; `If-Modified-Since` only without it.
@@ -820,6 +898,55 @@ mod tests {
     }
 
     #[test]
+    fn brotli_negotiation_follows_q_values() {
+        let pick = |ae: &'static str| choose_coding(&hm(&[("accept-encoding", ae)]), true, true);
+        assert_eq!(pick("gzip, deflate, br"), Coding::Br);
+        assert_eq!(pick("br;q=1.0, gzip;q=0.8"), Coding::Br);
+        assert_eq!(pick("br;q=0.5, gzip;q=0.8"), Coding::Gzip);
+        assert_eq!(pick("gzip, br;q=0"), Coding::Gzip);
+        assert_eq!(pick("BR ; Q=0.000, gzip"), Coding::Gzip);
+        assert_eq!(pick("br;q=0, gzip;q=0"), Coding::Identity);
+        assert_eq!(pick("*"), Coding::Br);
+        assert_eq!(pick("*;q=0.5, br;q=0"), Coding::Gzip);
+        assert_eq!(pick("identity"), Coding::Identity);
+        assert_eq!(choose_coding(&hm(&[]), true, true), Coding::Identity);
+        // A page without a Brotli form (a fresh miss) answers gzip to the same client.
+        let h = hm(&[("accept-encoding", "gzip, deflate, br")]);
+        assert_eq!(choose_coding(&h, false, true), Coding::Gzip);
+        assert_eq!(choose_coding(&h, false, false), Coding::Identity);
+    }
+
+    #[test]
+    fn a_fresh_miss_has_no_brotli_form_and_answers_gzip() {
+        let text: String = (0..3000).map(|i| format!("<li>item {i}</li>")).collect();
+        let r = Rendered::new(
+            StatusCode::OK,
+            "text/html; charset=utf-8",
+            CachePolicy::Article,
+            text,
+            None,
+        );
+        assert!(r.br.is_none() && r.gzip.is_some());
+        let resp = r.respond(&hm(&[("accept-encoding", "br, gzip")]));
+        assert_eq!(resp.headers()["content-encoding"], "gzip");
+    }
+
+    #[test]
+    fn static_assets_come_in_brotli_too() {
+        use std::io::Read;
+        let css = &crate::assets::CSS;
+        let br = css.br.as_ref().expect("a Brotli form");
+        assert!(br.len() < css.gzip.as_ref().unwrap().len());
+        let mut out = Vec::new();
+        brotli::Decompressor::new(&br[..], 4096)
+            .read_to_end(&mut out)
+            .unwrap();
+        assert_eq!(out, css.body);
+        let resp = css.respond(&hm(&[("accept-encoding", "gzip, br")]));
+        assert_eq!(resp.headers()["content-encoding"], "br");
+    }
+
+    #[test]
     fn conditional_requests() {
         let t = DateTime::parse_from_rfc3339("2025-09-04T02:16:00Z")
             .unwrap()
@@ -972,6 +1099,16 @@ mod tests {
                 .unwrap();
             assert_eq!(out, text);
             assert_eq!(best.page.etag, c.get("/hot", |_| true).unwrap().page.etag);
+            // And a Brotli form, smaller still, for the clients that take it.
+            let br = best.page.br.as_ref().expect("a Brotli form for a hot page");
+            assert!(br.len() < gz.len(), "{} < {}", br.len(), gz.len());
+            let mut out = String::new();
+            brotli::Decompressor::new(&br[..], 4096)
+                .read_to_string(&mut out)
+                .unwrap();
+            assert_eq!(out, text);
+            let resp = best.page.respond(&hm(&[("accept-encoding", "gzip, br")]));
+            assert_eq!(resp.headers()["content-encoding"], "br");
         });
     }
 

@@ -189,10 +189,10 @@ pub fn sitemap_index(st: &WebState) -> Arc<Rendered> {
         let b = base(st);
         let mut chunks: std::collections::BTreeMap<i64, chrono::DateTime<chrono::Utc>> =
             Default::default();
-        for c in snap.all_public(now) {
-            let n = (c.id.0 - 1).max(0) / SITEMAP_CHUNK + 1;
-            let e = chunks.entry(n).or_insert(c.updated_at);
-            *e = (*e).max(c.updated_at);
+        for (id, updated_at) in snap.public_stamps(now) {
+            let n = (id.0 - 1).max(0) / SITEMAP_CHUNK + 1;
+            let e = chunks.entry(n).or_insert(updated_at);
+            *e = (*e).max(updated_at);
         }
         let mut list = vec![SitemapUrl {
             loc: format!("{b}/sitemaps/pages.xml"),
@@ -267,10 +267,7 @@ pub fn sitemap_file(st: &WebState, name: &str) -> Result<Arc<Rendered>, Fail> {
         || {
             let snap = st.app.read();
             let (lo, hi) = ((n - 1) * SITEMAP_CHUNK + 1, n * SITEMAP_CHUNK);
-            let mut cards: Vec<_> = snap
-                .all_public(st.app.now())
-                .filter(|c| c.id.0 >= lo && c.id.0 <= hi)
-                .collect();
+            let mut cards: Vec<_> = snap.public_in(st.app.now(), lo..=hi).collect();
             if cards.is_empty() {
                 return Err(Fail::NotFound);
             }

@@ -130,11 +130,7 @@ async fn serve(
 
     if let Route::Article(slug) = &route {
         // Count before the cache, so cached pages count too.
-        let id = st
-            .app
-            .read()
-            .public_by_slug(slug, st.app.now())
-            .map(|c| c.id);
+        let id = st.app.read().public_id_by_slug(slug, st.app.now());
         if let Some(id) = id {
             if method == Method::GET && countable(headers) {
                 let ua = headers
@@ -456,7 +452,7 @@ fn article_page(
                     .iter()
                     .map(|t| listing_dep(edition, Filter::Tag(*t))),
             );
-            let list = snap.related(cx.now, edition, card, RELATED);
+            let list = snap.related(cx.now, edition, &card, RELATED);
             RelatedList {
                 related: cx.items(&list, 120, false),
             }

@@ -523,7 +523,6 @@ impl<'a> Ctx<'a> {
         let mut trending: Vec<Arc<StoryCard>> = trending_ids
             .iter()
             .filter_map(|id| self.snap.public_card(*id, self.now))
-            .cloned()
             .collect();
         if trending.is_empty() {
             // A new site has no views yet: show the edition's top stories instead of nothing.

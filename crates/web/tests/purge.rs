@@ -132,7 +132,7 @@ fn audit() -> AuditInput {
 }
 
 fn public(s: &Site) -> Vec<Arc<StoryCard>> {
-    s.app.read().all_public(s.app.now()).cloned().collect()
+    s.app.read().all_public(s.app.now()).collect()
 }
 
 #[tokio::test]

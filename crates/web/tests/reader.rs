@@ -159,7 +159,7 @@ async fn get_from(r: &Router, path: &str, address: [u8; 4]) -> Res {
 
 fn public_cards(s: &Site) -> Vec<Arc<StoryCard>> {
     let snap = s.app.read();
-    snap.all_public(s.app.now()).cloned().collect()
+    snap.all_public(s.app.now()).collect()
 }
 
 async fn all_cards(s: &Site) -> Vec<StoryCard> {
