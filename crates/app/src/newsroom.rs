@@ -646,7 +646,8 @@ impl App {
     }
 
     /// Takes an uploaded picture: checked by content and size before decoding, re-encoded without
-    /// metadata, resized for `srcset`, written under server-made names in `media_dir`, saved.
+    /// metadata, resized for `srcset`, stored under server-made names in `media` (one key per
+    /// version), saved.
     pub async fn upload_image(
         &self,
         actor: &User,
@@ -654,7 +655,7 @@ impl App {
         alt: &str,
         caption: &str,
         credit: &str,
-        media_dir: &std::path::Path,
+        media: &dyn newsdesk_media::MediaStore,
     ) -> AppResult<Image> {
         require(actor, Capability::UploadMedia)?;
         let alt = newsdesk_media::clean_alt_text(alt)
@@ -666,13 +667,18 @@ impl App {
                 "The caption is at most 500 characters and the credit 200.",
             ));
         }
-        let dir = media_dir.to_owned();
-        let processed = tokio::task::spawn_blocking(move || {
-            newsdesk_media::process_image(&bytes, &newsdesk_media::ImageLimits::default(), &dir)
+        let encoded = tokio::task::spawn_blocking(move || {
+            newsdesk_media::encode_image(&bytes, &newsdesk_media::ImageLimits::default())
         })
         .await
         .map_err(|e| AppError::Internal(Box::new(e)))?
         .map_err(|e| AppError::invalid("file", e.to_string()))?;
+        let processed = encoded.processed;
+        let names: Vec<String> = processed.files.iter().map(|f| f.0.clone()).collect();
+        let files: Vec<(String, Vec<u8>)> = names.into_iter().zip(encoded.data).collect();
+        newsdesk_media::put_all(media, files)
+            .await
+            .map_err(|e| AppError::invalid("file", e.to_string()))?;
         let image = self
             .store
             .insert_image(&ImageInput {
@@ -703,14 +709,14 @@ impl App {
     }
 
     /// Attaches a short video (already saved at `upload`) to a short: sniffed by content, size
-    /// capped, moved under a server-made name in `media_dir`. The story's hero image is its poster.
+    /// capped, moved under a server-made name into `media`. The story's hero image is its poster.
     pub async fn attach_video(
         &self,
         actor: &User,
         id: StoryId,
         version: i64,
         upload: &std::path::Path,
-        media_dir: &std::path::Path,
+        media: &dyn newsdesk_media::MediaStore,
     ) -> AppResult<Story> {
         let story = self.may_attach_video(actor, id).await?;
         if story.version != version {
@@ -718,13 +724,17 @@ impl App {
                 "Someone changed this story since you opened it.".into(),
             ));
         }
-        let (src, dir) = (upload.to_owned(), media_dir.to_owned());
+        let src = upload.to_owned();
         let (_, file, _) = tokio::task::spawn_blocking(move || {
-            newsdesk_media::store_video(&src, &newsdesk_media::VideoLimits::default(), &dir)
+            newsdesk_media::check_video(&src, &newsdesk_media::VideoLimits::default())
         })
         .await
         .map_err(|e| AppError::Internal(Box::new(e)))?
         .map_err(|e| AppError::invalid("file", e.to_string()))?;
+        media
+            .put_file(&file, upload)
+            .await
+            .map_err(|e| AppError::invalid("file", e.to_string()))?;
         let mut input = story.input.clone();
         input.video = Some(file.clone());
         input.updated_at = self.now();

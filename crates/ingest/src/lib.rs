@@ -369,10 +369,30 @@ fn sort_out(items: Vec<WireItem>, base: Option<&str>) -> ParsedItems {
             });
             continue;
         }
+        if is_impressum(&item) {
+            out.set_aside.push(SetAside {
+                item,
+                reason: "the agency's Impressum (legal boilerplate sent as a service message), \
+                         not a story"
+                    .into(),
+            });
+            continue;
+        }
         wire::finish(&mut item, base);
         out.items.push(item);
     }
     out
+}
+
+/// dpa (and other German-speaking agencies) send their legal notice, the "Impressum", on the
+/// wire from time to time as an item headed "Impressum" with copyright filler for text. Told
+/// by its heading alone: no story is headed by that one word.
+fn is_impressum(item: &WireItem) -> bool {
+    item.headline
+        .trim()
+        .trim_end_matches(['=', '/', ':'])
+        .trim()
+        .eq_ignore_ascii_case("impressum")
 }
 
 /// Reads a set of documents together, such as the files of one folder: a NewsML-G2

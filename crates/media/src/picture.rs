@@ -148,6 +148,34 @@ pub fn process_image(
     limits: &ImageLimits,
     out_dir: &Path,
 ) -> Result<Processed, MediaError> {
+    let encoded = encode_image(bytes, limits)?;
+    std::fs::create_dir_all(out_dir)?;
+    let mut written: Vec<&str> = Vec::with_capacity(encoded.data.len());
+    for ((name, _), data) in encoded.processed.files.iter().zip(&encoded.data) {
+        if let Err(e) = write_atomically(out_dir, name, data) {
+            for name in &written {
+                let _ = std::fs::remove_file(out_dir.join(name));
+            }
+            return Err(e);
+        }
+        written.push(name);
+    }
+    Ok(encoded.processed)
+}
+
+/// A picture's web versions made in memory, not yet stored anywhere: what
+/// [`process_image`] writes, for a [`crate::MediaStore`] to keep.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EncodedImage {
+    /// Key, widths and the names of the files to store (`processed.files`).
+    pub processed: Processed,
+    /// The bytes of each file, in the order of `processed.files`.
+    pub data: Vec<Vec<u8>>,
+}
+
+/// Steps 1 to 7 of [`process_image`] (every check, the decoding, resizing and re-encoding)
+/// with the versions kept in memory under their server-made names.
+pub fn encode_image(bytes: &[u8], limits: &ImageLimits) -> Result<EncodedImage, MediaError> {
     if bytes.len() > limits.max_bytes {
         return Err(MediaError::TooLarge {
             max: limits.max_bytes,
@@ -180,8 +208,8 @@ pub fn process_image(
 
     let widths = target_widths(width, &limits.widths);
     let key = format!("img-{}", random_hex(8)?);
-    std::fs::create_dir_all(out_dir)?;
     let mut files: Vec<(String, u64)> = Vec::with_capacity(widths.len());
+    let mut data: Vec<Vec<u8>> = Vec::with_capacity(widths.len());
     // Resizing a 40-megapixel picture is the slow part: do it once, to the largest width,
     // and make the smaller versions from that one.
     let largest = widths.last().copied().unwrap_or(width);
@@ -196,28 +224,20 @@ pub fn process_image(
     };
     for &tw in &widths {
         let th = scaled_height(width, height, tw);
-        let written = encode_version(&base, tw, th, alpha, icc.as_deref()).and_then(|data| {
-            let name = format!("{key}-{tw}.{ext}");
-            write_atomically(out_dir, &name, &data)?;
-            Ok((name, data.len() as u64))
-        });
-        match written {
-            Ok(file) => files.push(file),
-            Err(e) => {
-                for (name, _) in &files {
-                    let _ = std::fs::remove_file(out_dir.join(name));
-                }
-                return Err(e);
-            }
-        }
+        let bytes = encode_version(&base, tw, th, alpha, icc.as_deref())?;
+        files.push((format!("{key}-{tw}.{ext}"), bytes.len() as u64));
+        data.push(bytes);
     }
-    Ok(Processed {
-        key,
-        ext,
-        width,
-        height,
-        widths,
-        files,
+    Ok(EncodedImage {
+        processed: Processed {
+            key,
+            ext,
+            width,
+            height,
+            widths,
+            files,
+        },
+        data,
     })
 }
 

@@ -174,6 +174,18 @@ pub fn store_video(
     limits: &VideoLimits,
     out_dir: &Path,
 ) -> Result<(String, String, VideoKind), MediaError> {
+    let (key, name, kind) = check_video(src, limits)?;
+    move_into(src, out_dir, &name)?;
+    Ok((key, name, kind))
+}
+
+/// The checks of [`store_video`] without the move: the size limit and the kind told from the
+/// first bytes. Returns the server-made key (`vid-<16 hex>`), the file name to store the video
+/// under, and its kind; `src` is left where it is.
+pub fn check_video(
+    src: &Path,
+    limits: &VideoLimits,
+) -> Result<(String, String, VideoKind), MediaError> {
     let mut file = File::open(src)?;
     let len = file.metadata()?.len();
     if len > limits.max_bytes {
@@ -190,14 +202,20 @@ pub fn store_video(
         .read_to_end(&mut head)?;
     drop(file);
     let kind = sniff_video(&head)?;
-
-    fs::create_dir_all(out_dir)?;
     let key = format!("vid-{}", random_hex(8)?);
     let name = format!("{key}.{}", kind.ext());
-    let dest = out_dir.join(&name);
+    Ok((key, name, kind))
+}
+
+/// Moves the file `src` into `out_dir` (created if missing) as `name`: a rename when both are
+/// on the same file system, else a copy to a temporary name in `out_dir`, a rename into place,
+/// and the removal of `src`. `out_dir/name` is either absent or complete.
+pub(crate) fn move_into(src: &Path, out_dir: &Path, name: &str) -> Result<(), MediaError> {
+    fs::create_dir_all(out_dir)?;
+    let dest = out_dir.join(name);
     if fs::rename(src, &dest).is_err() {
         // Most likely another file system: copy, then rename within out_dir.
-        let tmp = out_dir.join(temp_name(&name)?);
+        let tmp = out_dir.join(temp_name(name)?);
         let copied = fs::copy(src, &tmp).and_then(|_| {
             File::open(&tmp)?.sync_all()?;
             fs::rename(&tmp, &dest)
@@ -208,5 +226,5 @@ pub fn store_video(
         }
         let _ = fs::remove_file(src);
     }
-    Ok((key, name, kind))
+    Ok(())
 }

@@ -28,6 +28,96 @@ pub struct Config {
     pub cache: CacheConfig,
     /// Background jobs.
     pub jobs: JobsConfig,
+    /// Where media files are stored.
+    pub media: MediaConfig,
+}
+
+/// Where media files live: `backend = "local"` (the data folder's `media` folder, the default)
+/// or `"s3"` (an S3-compatible bucket that several nodes share).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MediaBackend {
+    /// `{data_dir}/media`.
+    #[default]
+    Local,
+    /// An S3-compatible bucket.
+    S3,
+}
+
+/// The media store and its limits.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MediaConfig {
+    /// "local" or "s3".
+    pub backend: MediaBackend,
+    /// Media responses streamed at once; more get 503 with Retry-After.
+    pub max_streams: usize,
+    /// S3: the bucket.
+    pub bucket: String,
+    /// S3: endpoint URL; empty for AWS itself.
+    pub endpoint: String,
+    /// S3: region.
+    pub region: String,
+    /// S3: address the bucket in the path (`endpoint/bucket/key`), as self-hosted servers want.
+    pub path_style: bool,
+    /// S3: name of the environment variable holding the access key id.
+    pub access_key_env: String,
+    /// S3: name of the environment variable holding the secret access key.
+    pub secret_key_env: String,
+    /// S3: time limit of one request (a whole streamed file included), in seconds.
+    pub timeout_secs: u64,
+}
+
+impl Default for MediaConfig {
+    fn default() -> Self {
+        Self {
+            backend: MediaBackend::Local,
+            max_streams: newsdesk_web::assets::DEFAULT_MEDIA_STREAMS,
+            bucket: String::new(),
+            endpoint: String::new(),
+            region: "us-east-1".into(),
+            path_style: true,
+            access_key_env: "AWS_ACCESS_KEY_ID".into(),
+            secret_key_env: "AWS_SECRET_ACCESS_KEY".into(),
+            timeout_secs: 300,
+        }
+    }
+}
+
+impl MediaConfig {
+    /// Opens the configured store; `env` reads the credentials' environment variables.
+    pub fn open(
+        &self,
+        media_dir: &Path,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> anyhow::Result<std::sync::Arc<dyn newsdesk_media::MediaStore>> {
+        Ok(match self.backend {
+            MediaBackend::Local => {
+                std::sync::Arc::new(newsdesk_media::LocalFolder::new(media_dir.to_owned()))
+            }
+            MediaBackend::S3 => {
+                let var = |name: &str| {
+                    env(name).filter(|v| !v.is_empty()).ok_or_else(|| {
+                        anyhow::anyhow!(
+                            "[media] backend = \"s3\" needs the environment variable {name}"
+                        )
+                    })
+                };
+                std::sync::Arc::new(
+                    newsdesk_media::S3Store::new(&newsdesk_media::S3Config {
+                        bucket: self.bucket.clone(),
+                        endpoint: self.endpoint.clone(),
+                        region: self.region.clone(),
+                        access_key: var(&self.access_key_env)?,
+                        secret_key: var(&self.secret_key_env)?,
+                        path_style: self.path_style,
+                        timeout: std::time::Duration::from_secs(self.timeout_secs.max(1)),
+                    })
+                    .map_err(|e| anyhow::anyhow!("[media] settings: {e}"))?,
+                )
+            }
+        })
+    }
 }
 
 /// The job worker of a node.
@@ -250,6 +340,7 @@ impl Default for Config {
             log: "info".into(),
             cache: CacheConfig::default(),
             jobs: JobsConfig::default(),
+            media: MediaConfig::default(),
             site: SiteConfig::default(),
             mail: newsdesk_mail::MailConfig::default(),
             fetch: FetchConfig::default(),
@@ -564,6 +655,26 @@ lease_seconds = {jobs_lease}
 keep_done_hours = {jobs_keep_done}
 # Jobs that failed for good kept for an admin to read and retry (the newest).
 keep_dead = {jobs_keep_dead}
+
+[media]
+# Where pictures and videos are stored: "local" (the folder `media` in data_dir; nodes may share
+# it over a network file system) or "s3" (an S3-compatible bucket that every node uses).
+backend = {media_backend}
+# Media files sent at once (each streamed a chunk at a time); more get 503 with Retry-After.
+max_streams = {media_streams}
+# S3 only: the bucket (it must exist), the endpoint URL ("" = AWS itself, by region), the region,
+# and whether the bucket is named in the path (endpoint/bucket/key: MinIO, Ceph, Garage) rather
+# than in the host name.
+bucket = {media_bucket}
+endpoint = {media_endpoint}
+region = {media_region}
+path_style = {media_path_style}
+# S3 only: the names of the environment variables holding the access key id and the secret
+# (the keys themselves are never in this file).
+access_key_env = {media_access_env}
+secret_key_env = {media_secret_env}
+# S3 only: time limit of one request to the bucket (a whole streamed video included), in seconds.
+timeout_secs = {media_timeout}
 "#,
         listen = q(&d.listen),
         data_dir = q(&d.data_dir.display().to_string()),
@@ -574,6 +685,17 @@ keep_dead = {jobs_keep_dead}
         jobs_lease = d.jobs.lease_seconds,
         jobs_keep_done = d.jobs.keep_done_hours,
         jobs_keep_dead = d.jobs.keep_dead,
+        media_backend = toml::Value::try_from(d.media.backend)
+            .map(|v| v.to_string())
+            .unwrap_or_else(|_| "\"local\"".into()),
+        media_streams = d.media.max_streams,
+        media_bucket = q(&d.media.bucket),
+        media_endpoint = q(&d.media.endpoint),
+        media_region = q(&d.media.region),
+        media_path_style = d.media.path_style,
+        media_access_env = q(&d.media.access_key_env),
+        media_secret_env = q(&d.media.secret_key_env),
+        media_timeout = d.media.timeout_secs,
         name = q(&s.name),
         tagline = q(&s.tagline),
         base_url = q(&s.base_url),
@@ -614,6 +736,38 @@ keep_dead = {jobs_keep_dead}
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn media_backend_is_the_local_folder_unless_s3_is_chosen_with_its_credentials() {
+        let local = Config::default()
+            .media
+            .open(Path::new("/srv/media"), |_| None)
+            .unwrap();
+        assert_eq!(local.describe(), "folder /srv/media");
+        let env = [
+            ("NEWSDESK_MEDIA__BACKEND", "s3"),
+            ("NEWSDESK_MEDIA__BUCKET", "site-media"),
+            ("NEWSDESK_MEDIA__ENDPOINT", "http://127.0.0.1:9000"),
+        ]
+        .map(|(k, v)| (k.to_owned(), v.to_owned()));
+        let (cfg, _) = Config::load(None, env.into_iter()).unwrap();
+        assert_eq!(cfg.media.backend, MediaBackend::S3);
+        let missing = cfg
+            .media
+            .open(Path::new("/srv/media"), |_| None)
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(missing.contains("AWS_ACCESS_KEY_ID"), "{missing}");
+        let s3 = cfg
+            .media
+            .open(Path::new("/srv/media"), |k| Some(format!("{k}-value")))
+            .unwrap();
+        assert_eq!(
+            s3.describe(),
+            "S3 bucket site-media at http://127.0.0.1:9000"
+        );
+    }
 
     #[test]
     fn printed_defaults_are_the_defaults_and_name_every_setting() {

@@ -50,6 +50,12 @@ enum Command {
     },
     /// Run database migrations and exit.
     Migrate,
+    /// Copy the SQLite database (SQLite's online backup, while the site keeps serving) and the
+    /// media folder into the new folder DEST.
+    Backup {
+        /// Folder to create for the copy (it must not exist, or be empty).
+        dest: PathBuf,
+    },
     /// Read agency copy from files (RSS, Atom, JSON Feed, ninjs, NewsML-G2).
     Ingest {
         /// Parse and print what newsdesk makes of each file; store nothing.
@@ -131,6 +137,26 @@ async fn seed_demo(
         },
     )
     .await?;
+    if cfg.media.backend == config::MediaBackend::S3 {
+        // The generator draws its pictures into the local folder; they go to the bucket.
+        let media = cfg
+            .media
+            .open(&cfg.media_dir(), |k| std::env::var(k).ok())?;
+        let mut sent = 0usize;
+        for entry in std::fs::read_dir(cfg.media_dir())? {
+            let entry = entry?;
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if entry.file_type()?.is_file() && !name.starts_with('.') {
+                let data = std::fs::read(entry.path())?;
+                media
+                    .put(&name, data)
+                    .await
+                    .map_err(|e| anyhow::anyhow!("demo picture {name}: {e}"))?;
+                sent += 1;
+            }
+        }
+        tracing::info!(files = sent, media = %media.describe(), "demo pictures stored");
+    }
     // Agency copy for the wire desk goes through the real intake (dedupe, cluster, tag,
     // summarise), as a feed's would.
     let app = App::load(store, Arc::new(SystemClock), cfg.site.clone())
@@ -215,9 +241,14 @@ async fn serve(mut cfg: Config) -> anyhow::Result<()> {
         newsdesk_mail::from_config(&mail).map_err(|e| anyhow::anyhow!("mail settings: {e}"))?,
     );
     let hsts = cfg.server.hsts_on(&cfg.site.base_url);
-    let state = newsdesk_web::WebState::configured(
+    let media = cfg
+        .media
+        .open(&cfg.media_dir(), |k| std::env::var(k).ok())?;
+    tracing::info!(media = %media.describe(), "media files");
+    let state = newsdesk_web::WebState::with_media(
         app.clone(),
         cfg.media_dir(),
+        newsdesk_web::assets::MediaFiles::new(media, cfg.media.max_streams),
         hsts,
         cfg.cache.max_bytes,
         cfg.server.metrics.web(),
@@ -247,6 +278,97 @@ async fn serve(mut cfg: Config) -> anyhow::Result<()> {
         .await;
     let _ = stop_tx.send(true);
     let _ = background.await;
+    Ok(())
+}
+
+/// `newsdesk backup DEST`: the database by SQLite's online backup (one snapshot, copied a few
+/// pages at a time while the site keeps writing), then the media folder, each with a progress
+/// bar on a terminal.
+fn backup(cfg: &Config, dest: &std::path::Path) -> anyhow::Result<()> {
+    let url = cfg.database_url();
+    let Some(db) = url.strip_prefix("sqlite://") else {
+        bail!(
+            "newsdesk backup copies a SQLite site; for PostgreSQL use pg_dump or pg_basebackup \
+             (see the README, \"Backups\")"
+        );
+    };
+    let db = std::path::Path::new(db);
+    if !db.exists() {
+        bail!("there is no database at {}", db.display());
+    }
+    if dest.exists() && std::fs::read_dir(dest)?.next().is_some() {
+        bail!(
+            "{} exists and is not empty; give a new folder",
+            dest.display()
+        );
+    }
+    std::fs::create_dir_all(dest)?;
+    let bar = |len: u64, what: &str| {
+        let b = indicatif::ProgressBar::new(len);
+        b.set_style(
+            indicatif::ProgressStyle::with_template("{msg:9} [{bar:40}] {pos}/{len} {per_sec}")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+                .progress_chars("=> "),
+        );
+        b.set_message(what.to_owned());
+        b
+    };
+    let pages = bar(0, "database");
+    let copy = dest.join("newsdesk.db");
+    let report = newsdesk_store_sqlite::backup_online(
+        db,
+        &copy,
+        &newsdesk_store_sqlite::BackupOptions::default(),
+        |done, total| {
+            pages.set_length(total);
+            pages.set_position(done);
+        },
+    )
+    .with_context(|| format!("backing up {}", db.display()))?;
+    pages.finish();
+    println!(
+        "database: {} pages ({} bytes) in {} steps, integrity checked, at {}",
+        report.pages,
+        report.bytes,
+        report.steps,
+        copy.display()
+    );
+    match cfg.media.backend {
+        config::MediaBackend::S3 => println!(
+            "media: in the S3 bucket {:?}, not copied: keep it safe with the bucket's own \
+             versioning (and replication), see the README",
+            cfg.media.bucket
+        ),
+        config::MediaBackend::Local => {
+            let from = cfg.media_dir();
+            let to = dest.join("media");
+            std::fs::create_dir_all(&to)?;
+            let files: Vec<std::fs::DirEntry> = match std::fs::read_dir(&from) {
+                Ok(rd) => rd
+                    .filter_map(Result::ok)
+                    .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
+                    // Hidden files are uploads in progress and temporary names.
+                    .filter(|e| !e.file_name().to_string_lossy().starts_with('.'))
+                    .collect(),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
+                Err(e) => return Err(e.into()),
+            };
+            let bar = bar(files.len() as u64, "media");
+            let mut bytes = 0u64;
+            for f in &files {
+                bytes += std::fs::copy(f.path(), to.join(f.file_name()))
+                    .with_context(|| format!("copying {}", f.path().display()))?;
+                bar.inc(1);
+            }
+            bar.finish();
+            println!(
+                "media: {} files ({bytes} bytes) from {} to {}",
+                files.len(),
+                from.display(),
+                to.display()
+            );
+        }
+    }
     Ok(())
 }
 
@@ -507,6 +629,7 @@ fn run() -> anyhow::Result<()> {
                 }
                 seed_demo(store, &cfg, stories, seed).await
             }
+            Command::Backup { dest } => backup(&cfg, &dest),
             Command::Migrate => {
                 open_store(&cfg)?;
                 println!("migrations applied to {}", cfg.database_url());

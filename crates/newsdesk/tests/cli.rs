@@ -146,3 +146,44 @@ fn config_defaults_parse_and_user_add_reads_the_password_from_stdin() {
         "an operator error, not a backtrace"
     );
 }
+
+#[test]
+fn backup_copies_the_database_and_the_media_folder_and_never_overwrites() {
+    let d = temp_dir("backup");
+    let data = d.join("data");
+    let ok = |c: &mut Command| {
+        let out = c.output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    ok(bin().arg("--data-dir").arg(&data).arg("migrate"));
+    std::fs::create_dir_all(data.join("media")).unwrap();
+    std::fs::write(data.join("media/img-0123456789abcdef-480.jpg"), b"jpeg").unwrap();
+    std::fs::write(data.join("media/.upload-0011"), b"half an upload").unwrap();
+    let dest = d.join("copy");
+    let said = ok(bin().arg("--data-dir").arg(&data).arg("backup").arg(&dest));
+    assert!(said.contains("integrity checked"), "{said}");
+    assert!(said.contains("media: 1 files"), "{said}");
+    assert!(dest.join("newsdesk.db").is_file());
+    assert_eq!(
+        std::fs::read(dest.join("media/img-0123456789abcdef-480.jpg")).unwrap(),
+        b"jpeg"
+    );
+    assert!(!dest.join("media/.upload-0011").exists());
+    // The copy is a site newsdesk opens.
+    ok(bin().arg("--data-dir").arg(&dest).arg("migrate"));
+    let again = bin()
+        .arg("--data-dir")
+        .arg(&data)
+        .arg("backup")
+        .arg(&dest)
+        .output()
+        .unwrap();
+    assert!(!again.status.success());
+    assert!(String::from_utf8_lossy(&again.stderr).contains("not empty"));
+    let _ = std::fs::remove_dir_all(&d);
+}

@@ -4,6 +4,8 @@
 //! `BEGIN IMMEDIATE` transactions, and a small pool of read-only connections. Blocking SQLite calls
 //! run on tokio's blocking threads.
 
+pub use backup::{backup_online, BackupError, BackupOptions, BackupReport};
+
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use newsdesk_domain::*;
@@ -15,6 +17,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
+mod backup;
 mod jobs;
 mod newsroom;
 mod sources;

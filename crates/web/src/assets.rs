@@ -3,9 +3,10 @@
 use crate::cache::{CachePolicy, Rendered};
 use crate::respond::OrServerError;
 use axum::body::Body;
-use axum::http::{header, HeaderMap, Response, StatusCode};
-use std::path::Path;
-use std::sync::LazyLock;
+use axum::http::{header, HeaderMap, HeaderValue, Response, StatusCode};
+use newsdesk_media::MediaStore;
+use std::sync::{Arc, LazyLock};
+use tokio::sync::Semaphore;
 
 /// The site's stylesheet.
 pub static CSS: LazyLock<Rendered> = LazyLock::new(|| {
@@ -70,69 +71,139 @@ pub fn media_type(name: &str) -> Option<&'static str> {
     })
 }
 
-/// Reads a media file; `None` when it does not exist or is not a servable name.
-pub async fn read_media(dir: &Path, name: &str) -> Option<Rendered> {
+/// Media files being streamed at once unless configured (`[media] max_streams`).
+pub const DEFAULT_MEDIA_STREAMS: usize = 256;
+
+/// Where media files are read from and how many may be streamed at once.
+pub struct MediaFiles {
+    /// The backend (a local folder or an S3 bucket).
+    pub store: Arc<dyn MediaStore>,
+    /// One permit per response being streamed; a request finding none gets 503.
+    streams: Arc<Semaphore>,
+}
+
+impl MediaFiles {
+    /// Files in `store`, at most `max_streams` streamed at once.
+    pub fn new(store: Arc<dyn MediaStore>, max_streams: usize) -> Self {
+        Self {
+            store,
+            streams: Arc::new(Semaphore::new(max_streams.max(1))),
+        }
+    }
+
+    /// Responses being streamed now.
+    pub fn streaming(&self, max_streams: usize) -> usize {
+        max_streams.max(1) - self.streams.available_permits()
+    }
+}
+
+fn unavailable(why: &str) -> Response<Body> {
+    Response::builder()
+        .status(StatusCode::SERVICE_UNAVAILABLE)
+        .header(header::CONTENT_TYPE, "text/plain; charset=utf-8")
+        .header(header::CACHE_CONTROL, "no-store")
+        .header(header::RETRY_AFTER, "1")
+        .body(Body::from(format!("{why}\n")))
+        .or_500()
+}
+
+/// The answer for a media file, streamed from the backend: whole, or the byte range asked for,
+/// with a long cache lifetime, its validator and `304` for a conditional request; `None` when
+/// there is no such file or it is not a servable name. The response holds one of the
+/// `max_streams` permits while its body is sent, and reads one chunk
+/// ([`newsdesk_media::CHUNK_BYTES`]) at a time; with none free it is `503` with `Retry-After`.
+pub async fn serve_media(
+    media: &MediaFiles,
+    name: &str,
+    headers: &HeaderMap,
+) -> Option<Response<Body>> {
     if !safe_media_name(name) {
         return None;
     }
     let ct = media_type(name)?;
-    let bytes = tokio::fs::read(dir.join(name)).await.ok()?;
-    let modified = tokio::fs::metadata(dir.join(name))
-        .await
-        .ok()
-        .and_then(|m| m.modified().ok())
-        .map(chrono::DateTime::<chrono::Utc>::from);
-    Some(Rendered::new(
-        StatusCode::OK,
-        ct,
-        CachePolicy::Media,
-        bytes,
-        modified,
-    ))
-}
-
-/// The answer for a media file: whole, or the byte range asked for.
-pub fn media_response(file: &Rendered, headers: &HeaderMap) -> Response<Body> {
+    let Ok(permit) = media.streams.clone().try_acquire_owned() else {
+        return Some(unavailable(
+            "Too many media files are being sent; try again.",
+        ));
+    };
+    let meta = match media.store.head(name).await {
+        Ok(Some(m)) => m,
+        Ok(None) => return None,
+        Err(e) => {
+            tracing::error!(error = %e, name, "media backend");
+            return Some(unavailable("The media store cannot be reached; try again."));
+        }
+    };
+    let modified = meta.modified.map(chrono::DateTime::<chrono::Utc>::from);
+    let etag = HeaderValue::from_str(&meta.etag).unwrap_or(HeaderValue::from_static("\"0\""));
+    let len = meta.len;
     let range = headers.get(header::RANGE).and_then(|v| v.to_str().ok());
-    match newsdesk_media::parse_range(range, file.body.len() as u64) {
+    let answer = newsdesk_media::parse_range(range, len);
+    let b = Response::builder()
+        .header(header::CACHE_CONTROL, CachePolicy::Media.header())
+        .header(header::ETAG, etag);
+    let (b, part) = match answer {
         newsdesk_media::RangeAnswer::Full => {
-            let mut res = file.respond(headers);
-            res.headers_mut().insert(
-                header::ACCEPT_RANGES,
-                axum::http::HeaderValue::from_static("bytes"),
-            );
-            res
+            let mut b = b.header(header::VARY, "Accept-Encoding");
+            if let Some(lm) = modified {
+                b = b.header(header::LAST_MODIFIED, crate::cache::http_date(lm));
+            }
+            if crate::cache::not_modified(headers, &meta.etag, modified) {
+                return Some(
+                    b.status(StatusCode::NOT_MODIFIED)
+                        .body(Body::empty())
+                        .or_500(),
+                );
+            }
+            let b = b
+                .status(StatusCode::OK)
+                .header(header::CONTENT_TYPE, ct)
+                .header(header::CONTENT_LENGTH, len)
+                .header(header::ACCEPT_RANGES, "bytes");
+            (b, None)
         }
         part @ newsdesk_media::RangeAnswer::Partial {
             start,
             end_inclusive,
         } => {
-            let len = file.body.len() as u64;
-            let slice = file
-                .body
-                .slice(start as usize..(end_inclusive + 1) as usize);
-            Response::builder()
+            let b = b
                 .status(StatusCode::PARTIAL_CONTENT)
-                .header(header::CONTENT_TYPE, file.content_type)
+                .header(header::CONTENT_TYPE, ct)
                 .header(
                     header::CONTENT_RANGE,
                     part.content_range(len).unwrap_or_default(),
                 )
-                .header(header::ACCEPT_RANGES, "bytes")
-                .header(header::CACHE_CONTROL, CachePolicy::Media.header())
-                .header(header::ETAG, &file.etag)
-                .body(Body::from(slice))
-                .or_500()
+                .header(header::CONTENT_LENGTH, end_inclusive - start + 1)
+                .header(header::ACCEPT_RANGES, "bytes");
+            (b, Some((start, end_inclusive)))
         }
-        newsdesk_media::RangeAnswer::Unsatisfiable => Response::builder()
-            .status(StatusCode::RANGE_NOT_SATISFIABLE)
-            .header(
-                header::CONTENT_RANGE,
-                format!("bytes */{}", file.body.len()),
+        newsdesk_media::RangeAnswer::Unsatisfiable => {
+            return Some(
+                Response::builder()
+                    .status(StatusCode::RANGE_NOT_SATISFIABLE)
+                    .header(header::CONTENT_RANGE, format!("bytes */{len}"))
+                    .body(Body::empty())
+                    .or_500(),
             )
-            .body(Body::empty())
-            .or_500(),
+        }
+    };
+    if len == 0 {
+        return Some(b.body(Body::empty()).or_500());
     }
+    let stream = match media.store.stream(name, part).await {
+        Ok(Some(s)) => s,
+        Ok(None) => return None,
+        Err(e) => {
+            tracing::error!(error = %e, name, "media backend");
+            return Some(unavailable("The media store cannot be reached; try again."));
+        }
+    };
+    // The permit goes with the body and is given back when it is sent or dropped.
+    let body = futures_util::StreamExt::map(stream, move |chunk| {
+        let _held = &permit;
+        chunk
+    });
+    Some(b.body(Body::from_stream(body)).or_500())
 }
 
 #[cfg(test)]

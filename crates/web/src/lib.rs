@@ -38,8 +38,11 @@ pub struct WebState {
     pub cache: cache::PageCache,
     /// Articles' own parts, shared by the pages that show them (a quarter of the budget).
     pub parts: cache::PageCache<reader::ArticlePart>,
-    /// Folder of uploaded and generated media.
+    /// Folder uploads are spooled to before `app` takes them; with the default backend, also
+    /// where media files are stored.
     pub media_dir: PathBuf,
+    /// Where media files are stored and read from (`[media] backend`), streams bounded.
+    pub media: assets::MediaFiles,
     /// Whether responses carry `Strict-Transport-Security` ([`HSTS`]).
     pub hsts: bool,
     /// The side rail of each edition, rendered once per change.
@@ -78,10 +81,28 @@ impl WebState {
         )
     }
 
-    /// State with every setting given: HSTS, the page-cache budget, and who may read `/metrics`.
+    /// State with every setting given: HSTS, the page-cache budget, and who may read `/metrics`;
+    /// media files in `media_dir`.
     pub fn configured(
         app: Arc<App>,
         media_dir: PathBuf,
+        hsts: bool,
+        max_bytes: u64,
+        metrics_exposure: metrics::Exposure,
+    ) -> Arc<Self> {
+        let media = assets::MediaFiles::new(
+            Arc::new(newsdesk_media::LocalFolder::new(media_dir.clone())),
+            assets::DEFAULT_MEDIA_STREAMS,
+        );
+        Self::with_media(app, media_dir, media, hsts, max_bytes, metrics_exposure)
+    }
+
+    /// As [`WebState::configured`], with media files in `media` (uploads still spooled to
+    /// `media_dir`).
+    pub fn with_media(
+        app: Arc<App>,
+        media_dir: PathBuf,
+        media: assets::MediaFiles,
         hsts: bool,
         max_bytes: u64,
         metrics_exposure: metrics::Exposure,
@@ -91,6 +112,7 @@ impl WebState {
             cache: cache::PageCache::new(max_bytes / 4 * 3),
             parts: cache::PageCache::new(max_bytes / 4),
             media_dir,
+            media,
             hsts,
             rails: views::Rails::default(),
             metrics: metrics::Metrics::default(),

@@ -93,10 +93,9 @@ async fn serve(
             if !st.app.media_is_public(&segs[1]) {
                 return Err(Fail::NotFound);
             }
-            let file = assets::read_media(&st.media_dir, &segs[1])
+            return assets::serve_media(&st.media, &segs[1], headers)
                 .await
-                .ok_or(Fail::NotFound)?;
-            return Ok(assets::media_response(&file, headers));
+                .ok_or(Fail::NotFound);
         }
         _ => {}
     }

@@ -27,10 +27,9 @@ pub(super) async fn file(
     headers: HeaderMap,
 ) -> Page {
     newsdesk_app::require(&a.user, Capability::ViewNewsroom)?;
-    let Some(file) = crate::assets::read_media(&st.media_dir, &name).await else {
+    let Some(mut res) = crate::assets::serve_media(&st.media, &name, &headers).await else {
         return Err(WebError::not_found());
     };
-    let mut res = crate::assets::media_response(&file, &headers);
     res.headers_mut().insert(
         header::CACHE_CONTROL,
         axum::http::HeaderValue::from_static("private, no-store"),
@@ -67,7 +66,7 @@ pub(super) async fn upload(State(st): St, up: UploadBody) -> Page {
             &form.alt,
             &form.caption,
             &form.credit,
-            &st.media_dir,
+            &*st.media.store,
         )
         .await
     {
@@ -129,7 +128,7 @@ async fn attach_video(
     // (or refuses it), and the temporary file is removed either way.
     let result = st
         .app
-        .attach_video(&a.user, id, version, &tmp.0, &st.media_dir)
+        .attach_video(&a.user, id, version, &tmp.0, &*st.media.store)
         .await;
     drop(tmp);
     result?;
