@@ -16,6 +16,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 mod jobs;
+mod newsletter;
 mod newsroom;
 mod sources;
 mod wire;
@@ -35,6 +36,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("source_ca.sql"),
     include_str!("wire_embargo.sql"),
     include_str!("jobs.sql"),
+    include_str!("newsletter.sql"),
 ];
 
 /// Most idle read connections kept.
