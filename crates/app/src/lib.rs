@@ -482,6 +482,12 @@ impl App {
             if let Err(e) = self.sync().await {
                 tracing::error!(error = %e, cause = ?std::error::Error::source(&e), "following the change log failed");
             }
+            // Digests whose hour has come, checked every minute (and at start).
+            if n % 60 == 1 {
+                if let Err(e) = self.schedule_digests().await {
+                    tracing::error!(error = %e, "queueing newsletter digests failed");
+                }
+            }
             if n.is_multiple_of(flush_every) {
                 if let Err(e) = self.flush_views().await {
                     tracing::error!(error = %e, cause = ?std::error::Error::source(&e), "flushing views failed");

@@ -214,6 +214,13 @@ async fn serve(mut cfg: Config) -> anyhow::Result<()> {
     app.set_mailer(
         newsdesk_mail::from_config(&mail).map_err(|e| anyhow::anyhow!("mail settings: {e}"))?,
     );
+    let newsletter_key = if cfg.newsletter.secret.is_empty() {
+        newsdesk_app::newsletter::load_or_create_key(&cfg.data_dir)
+            .context("the newsletter's link key in the data folder")?
+    } else {
+        cfg.newsletter.secret.as_bytes().to_vec()
+    };
+    app.set_newsletter(cfg.newsletter.clone(), newsletter_key);
     let hsts = cfg.server.hsts_on(&cfg.site.base_url);
     let state = newsdesk_web::WebState::configured(
         app.clone(),
