@@ -927,6 +927,20 @@ impl App {
         Ok(self.store.get_digest(id).await?)
     }
 
+    /// The newest stories readers can see, for the alert form (editors).
+    pub fn alert_candidates(&self, actor: &User, n: usize) -> AppResult<Vec<(StoryId, String)>> {
+        require(actor, Capability::Publish)?;
+        let snap = self.read();
+        let Some(global) = snap.tax.global().cloned() else {
+            return Ok(Vec::new());
+        };
+        Ok(snap
+            .latest(self.now(), &global, Filter::All, n)
+            .into_iter()
+            .map(|c| (c.id, c.headline.as_str().to_owned()))
+            .collect())
+    }
+
     async fn queue_send(&self, id: DigestId) -> AppResult<()> {
         let now = self.now();
         let job = new_job(&SendDigest { digest: id }, now)
