@@ -517,6 +517,41 @@ impl App {
         Ok(())
     }
 
+    /// Adds subscribers who agreed elsewhere (the CLI's import: an operator vouches for their
+    /// consent, recorded as `note`), active at once, in batches of 1,000. Returns how many of
+    /// the valid addresses were new, and the lines that are not addresses.
+    pub async fn import_subscribers(
+        &self,
+        lines: &[String],
+        prefs: &Preferences,
+        note: &str,
+    ) -> AppResult<(usize, Vec<String>)> {
+        let mut bad = Vec::new();
+        let mut added = 0;
+        let consent = format!("{} (imported: {note})", self.consent_text(prefs));
+        for chunk in lines.chunks(1000) {
+            let mut list = Vec::with_capacity(chunk.len());
+            for l in chunk {
+                let l = l.trim();
+                if l.is_empty() {
+                    continue;
+                }
+                match EmailAddress::parse(l) {
+                    Ok(email) => list.push(SubscriptionRequest {
+                        email,
+                        prefs: prefs.clone(),
+                        nonce: random_hex(16)?,
+                        consent_text: consent.clone(),
+                        consent_source: "newsdesk newsletter import".into(),
+                    }),
+                    Err(_) => bad.push(l.to_owned()),
+                }
+            }
+            added += self.store.import_subscribers(&list, self.now()).await?;
+        }
+        Ok((added, bad))
+    }
+
     /// Choices from form values (slugs), checked against the taxonomy.
     pub fn parse_preferences(
         &self,

@@ -390,6 +390,43 @@ impl NewsletterStore for SqliteStore {
         .await
     }
 
+    async fn import_subscribers(
+        &self,
+        list: &[SubscriptionRequest],
+        now: DateTime<Utc>,
+    ) -> StoreResult<usize> {
+        let list = list.to_vec();
+        self.write(move |tx| {
+            let now = ms(now);
+            let mut added = 0;
+            for r in &list {
+                let n = tx
+                    .execute(
+                        "INSERT INTO newsletter_subscribers (email, status, frequency, breaking, \
+                         nonce, created_at, updated_at, confirmed_at, consent_text, consent_source) \
+                         SELECT ?1, 'active', ?2, ?3, ?4, ?5, ?5, ?5, ?6, ?7 \
+                         WHERE NOT EXISTS (SELECT 1 FROM newsletter_subscribers WHERE email = ?1)",
+                        params![
+                            r.email.as_str(),
+                            r.prefs.frequency.as_str(),
+                            r.prefs.breaking,
+                            r.nonce,
+                            now,
+                            r.consent_text,
+                            r.consent_source
+                        ],
+                    )
+                    .map_err(sql_err)?;
+                if n > 0 {
+                    write_lists(tx, tx.last_insert_rowid(), &r.prefs)?;
+                    added += 1;
+                }
+            }
+            Ok(added)
+        })
+        .await
+    }
+
     async fn subscriber_counts(&self) -> StoreResult<SubscriberCounts> {
         self.read(|c| {
             let mut st = c

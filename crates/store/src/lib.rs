@@ -702,6 +702,14 @@ pub trait NewsletterStore: Send + Sync {
         reason: &str,
         now: DateTime<Utc>,
     ) -> StoreResult<bool>;
+    /// Adds subscribers who agreed elsewhere (an operator's import), active at once with
+    /// `now` as their consent's time, in one transaction; addresses already known are left as
+    /// they are. Returns how many were added.
+    async fn import_subscribers(
+        &self,
+        list: &[SubscriptionRequest],
+        now: DateTime<Utc>,
+    ) -> StoreResult<usize>;
     /// Subscribers per state.
     async fn subscriber_counts(&self) -> StoreResult<SubscriberCounts>;
     /// Subscribers whose address contains `query` (all when empty), by id, after `after`, at
