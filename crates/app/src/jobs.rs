@@ -246,9 +246,7 @@ impl Handler for AppJobs {
                 }
                 Ok(())
             }
-            other if other.starts_with("newsletter_") => {
-                crate::newsletter::run_job(app, job).await
-            }
+            other if other.starts_with("newsletter_") => crate::newsletter::run_job(app, job).await,
             other => Err(JobError::Fatal(format!(
                 "no handler for jobs of kind {other:?}"
             ))),

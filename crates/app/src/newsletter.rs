@@ -45,6 +45,8 @@ pub struct NewsletterSettings {
     pub max_per_second: u32,
     /// Send rows read and sent per round of a sending job (1–10,000).
     pub send_batch: usize,
+    /// Messages of one digest in flight at once, each on its own SMTP connection (1–64).
+    pub concurrency: usize,
     /// Attempts of one message before it is failed for good (1–20).
     pub max_attempts: i64,
     /// Back-off before the first retry of a message, in seconds, doubled each attempt (1–3,600).
@@ -75,6 +77,7 @@ impl Default for NewsletterSettings {
             stories_per_digest: 8,
             max_per_second: 50,
             send_batch: 200,
+            concurrency: 8,
             max_attempts: 6,
             retry_base_seconds: 60,
             confirm_valid_hours: 72,
@@ -99,6 +102,7 @@ impl NewsletterSettings {
             stories_per_digest: self.stories_per_digest.clamp(1, 50),
             max_per_second: self.max_per_second.clamp(1, 10_000),
             send_batch: self.send_batch.clamp(1, 10_000),
+            concurrency: self.concurrency.clamp(1, 64),
             max_attempts: self.max_attempts.clamp(1, 20),
             retry_base_seconds: self.retry_base_seconds.clamp(1, 3600),
             confirm_valid_hours: self.confirm_valid_hours.clamp(1, 720),
@@ -370,7 +374,11 @@ impl App {
     }
 
     fn sign(&self, purpose: char, id: SubscriberId, exp: i64, nonce: &str) -> AppResult<Vec<u8>> {
-        let key = self.newsletter.key.read().unwrap_or_else(|e| e.into_inner());
+        let key = self
+            .newsletter
+            .key
+            .read()
+            .unwrap_or_else(|e| e.into_inner());
         let mut mac = HmacSha256::new_from_slice(&key)
             .map_err(|e| AppError::Internal(e.to_string().into()))?;
         mac.update(format!("{purpose}\n{id}\n{exp}\n{nonce}").as_bytes());
@@ -402,9 +410,14 @@ impl App {
             return Err(AppError::NotFound);
         }
         let s = self.store.get_subscriber(SubscriberId(id)).await?;
-        let key = self.newsletter.key.read().unwrap_or_else(|e| e.into_inner()).clone();
-        let mut mac =
-            HmacSha256::new_from_slice(&key).map_err(|e| AppError::Internal(e.to_string().into()))?;
+        let key = self
+            .newsletter
+            .key
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        let mut mac = HmacSha256::new_from_slice(&key)
+            .map_err(|e| AppError::Internal(e.to_string().into()))?;
         mac.update(format!("{purpose}\n{id}\n{exp}\n{}", s.nonce).as_bytes());
         mac.verify_slice(&sig).map_err(|_| AppError::NotFound)?;
         Ok(s)
@@ -573,7 +586,10 @@ impl App {
             eds.extend(tax.global().map(|g| g.id));
         }
         if eds.is_empty() {
-            return Err(AppError::invalid("editions", "Choose at least one edition."));
+            return Err(AppError::invalid(
+                "editions",
+                "Choose at least one edition.",
+            ));
         }
         let mut secs = Vec::new();
         for slug in sectors.iter().take(256) {
@@ -755,7 +771,11 @@ impl App {
         }
         // Compare MACs of both: equal length, and no early exit on the first difference.
         let mac = |s: &str| -> Option<Vec<u8>> {
-            let key = self.newsletter.key.read().unwrap_or_else(|e| e.into_inner());
+            let key = self
+                .newsletter
+                .key
+                .read()
+                .unwrap_or_else(|e| e.into_inner());
             let mut m = HmacSha256::new_from_slice(&key).ok()?;
             m.update(s.as_bytes());
             Some(m.finalize().into_bytes().to_vec())
@@ -807,7 +827,10 @@ impl App {
         let now = self.now();
         let mut n = 0;
         for e in events {
-            let reason = match (e.kind.to_ascii_lowercase().as_str(), e.bounce.to_ascii_lowercase().as_str()) {
+            let reason = match (
+                e.kind.to_ascii_lowercase().as_str(),
+                e.bounce.to_ascii_lowercase().as_str(),
+            ) {
                 ("complaint", _) => "complaint",
                 ("bounce", "hard" | "permanent" | "") => "hard bounce",
                 _ => continue,
@@ -834,7 +857,11 @@ impl App {
         let mut rows = self.store.list_subscribers(&q, after, LISTED + 1).await?;
         let more = rows.len() > LISTED;
         rows.truncate(LISTED);
-        let next = if more { rows.last().map(|s| s.id) } else { None };
+        let next = if more {
+            rows.last().map(|s| s.id)
+        } else {
+            None
+        };
         Ok((self.store.subscriber_counts().await?, rows, next))
     }
 
@@ -921,7 +948,9 @@ impl App {
         let (subject, editions, primary) = {
             let snap = self.read();
             let card = snap.public_card(story, now).ok_or_else(|| {
-                AppError::Conflict("Only a published story that readers can see can be sent as an alert.".into())
+                AppError::Conflict(
+                    "Only a published story that readers can see can be sent as an alert.".into(),
+                )
             })?;
             let mut eds: Vec<EditionId> = card.placements.iter().map(|p| p.edition_id).collect();
             eds.push(card.primary_edition_id);
@@ -1054,7 +1083,11 @@ impl App {
         let want = (cfg.stories_per_digest * 6).min(300);
         let (stories, subject) = {
             let snap = self.read();
-            let edition = snap.tax.edition(m.edition).ok_or(AppError::NotFound)?.clone();
+            let edition = snap
+                .tax
+                .edition(m.edition)
+                .ok_or(AppError::NotFound)?
+                .clone();
             let recent = |c: &StoryCard| c.visible_from().is_some_and(|t| t >= since);
             let mut out: Vec<StoryId> = Vec::new();
             for id in self.audience.list(edition.id).iter() {
@@ -1202,7 +1235,7 @@ impl App {
     /// Sends a digest's due messages, each recorded as soon as the server has taken it. A
     /// message that fails for a reason that may pass waits for its own retry (back-off per
     /// message); the job is retried while any does.
-    pub async fn send_digest(&self, id: DigestId) -> Result<(), JobError> {
+    pub async fn send_digest(self: &Arc<Self>, id: DigestId) -> Result<(), JobError> {
         {
             let mut sending = self
                 .newsletter
@@ -1210,7 +1243,9 @@ impl App {
                 .lock()
                 .unwrap_or_else(|e| e.into_inner());
             if !sending.insert(id) {
-                return Err(JobError::Retry("this digest is being sent by this node".into()));
+                return Err(JobError::Retry(
+                    "this digest is being sent by this node".into(),
+                ));
             }
         }
         let out = self.send_digest_rounds(id).await;
@@ -1222,60 +1257,82 @@ impl App {
         out
     }
 
-    async fn send_digest_rounds(&self, id: DigestId) -> Result<(), JobError> {
+    async fn send_digest_rounds(self: &Arc<Self>, id: DigestId) -> Result<(), JobError> {
         let cfg = self.newsletter_settings();
-        let d = self.store.get_digest(id).await?;
-        let mailer = self.mailer();
+        let d = Arc::new(self.store.get_digest(id).await?);
         loop {
             let due = self.store.due_sends(id, self.now(), cfg.send_batch).await?;
             if due.is_empty() {
                 break;
             }
-            for p in due {
-                let s = &p.subscriber;
-                let outcome = if s.status != SubscriberStatus::Active {
-                    SendOutcome::Skipped {
-                        why: format!("the subscriber is {}", s.status.as_str()),
+            // `concurrency` messages at a time, each recorded on its own right after its 250.
+            for chunk in due.chunks(cfg.concurrency) {
+                let mut set = tokio::task::JoinSet::new();
+                for p in chunk.iter().cloned() {
+                    let (app, d) = (self.clone(), d.clone());
+                    set.spawn(async move { app.send_one(&d, p).await });
+                }
+                let mut first_err = None;
+                while let Some(r) = set.join_next().await {
+                    let r = r
+                        .map_err(|e| JobError::Retry(format!("a send task failed: {e}")))
+                        .and_then(|r| r);
+                    if let Err(e) = r {
+                        first_err.get_or_insert(e);
                     }
-                } else {
-                    match self.digest_mail(&d, s) {
-                        Err(e) => SendOutcome::Failed {
-                            error: e.to_string(),
-                        },
-                        Ok(None) => SendOutcome::Skipped {
-                            why: "nothing in the reader's sectors".into(),
-                        },
-                        Ok(Some(m)) => {
-                            self.pace().await;
-                            match mailer.send(&m).await {
-                                Ok(()) => SendOutcome::Sent {
-                                    message_id: self.message_id(id, s.id),
-                                },
-                                Err(e) if e.is_retryable() && p.attempts + 1 < cfg.max_attempts => {
-                                    let wait = cfg.retry_base_seconds
-                                        * (1i64 << p.attempts.clamp(0, 12));
-                                    SendOutcome::Retry {
-                                        at: self.now() + Duration::seconds(wait.min(6 * 3600)),
-                                        error: e.to_string(),
-                                    }
-                                }
-                                Err(e) => SendOutcome::Failed {
-                                    error: e.to_string(),
-                                },
-                            }
-                        }
-                    }
-                };
-                // Committed at once: the window for a duplicate is between the 250 and here.
-                self.store.record_send(id, s.id, &outcome, self.now()).await?;
+                }
+                if let Some(e) = first_err {
+                    return Err(e);
+                }
             }
         }
         match self.store.next_send_at(id, self.now()).await? {
             None => Ok(()),
-            Some(_) => Err(JobError::Retry(
-                "some messages wait for a retry".into(),
-            )),
+            Some(_) => Err(JobError::Retry("some messages wait for a retry".into())),
         }
+    }
+
+    /// Sends one reader's copy and records what became of it.
+    async fn send_one(&self, d: &Digest, p: PendingSend) -> Result<(), JobError> {
+        let cfg = self.newsletter_settings();
+        let s = &p.subscriber;
+        let outcome = if s.status != SubscriberStatus::Active {
+            SendOutcome::Skipped {
+                why: format!("the subscriber is {}", s.status.as_str()),
+            }
+        } else {
+            match self.digest_mail(d, s) {
+                Err(e) => SendOutcome::Failed {
+                    error: e.to_string(),
+                },
+                Ok(None) => SendOutcome::Skipped {
+                    why: "nothing in the reader's sectors".into(),
+                },
+                Ok(Some(m)) => {
+                    self.pace().await;
+                    match self.mailer().send(&m).await {
+                        Ok(()) => SendOutcome::Sent {
+                            message_id: self.message_id(d.id, s.id),
+                        },
+                        Err(e) if e.is_retryable() && p.attempts + 1 < cfg.max_attempts => {
+                            let wait = cfg.retry_base_seconds * (1i64 << p.attempts.clamp(0, 12));
+                            SendOutcome::Retry {
+                                at: self.now() + Duration::seconds(wait.min(6 * 3600)),
+                                error: e.to_string(),
+                            }
+                        }
+                        Err(e) => SendOutcome::Failed {
+                            error: e.to_string(),
+                        },
+                    }
+                }
+            }
+        };
+        // Committed at once: the window for a duplicate is between the 250 and here.
+        self.store
+            .record_send(d.id, s.id, &outcome, self.now())
+            .await?;
+        Ok(())
     }
 }
 

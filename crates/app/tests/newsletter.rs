@@ -71,7 +71,12 @@ async fn room() -> Room {
         b"a test key of enough length, 32+".to_vec(),
     );
     let editor = app
-        .add_user("ed@example.org", "Ed", Role::Editor, "a long enough password")
+        .add_user(
+            "ed@example.org",
+            "Ed",
+            Role::Editor,
+            "a long enough password",
+        )
         .await
         .unwrap();
     Room {
@@ -297,7 +302,10 @@ async fn same_answer_whether_subscribed_or_not_and_throttled_before_work() {
     ));
     // An hour later it is allowed again.
     r.clock.set(t0() + Duration::minutes(61));
-    assert!(app.subscribe(&form("fresh@example.org"), "10.0.0.9").await.is_ok());
+    assert!(app
+        .subscribe(&form("fresh@example.org"), "10.0.0.9")
+        .await
+        .is_ok());
 }
 
 #[tokio::test]
@@ -346,7 +354,12 @@ async fn breaking_alert_for_a_visible_story_once_and_bounces_suppress() {
         Err(AppError::Conflict(_))
     ));
     let author = app
-        .add_user("au@example.org", "Au", Role::Author, "a long enough password")
+        .add_user(
+            "au@example.org",
+            "Au",
+            Role::Author,
+            "a long enough password",
+        )
         .await
         .unwrap();
     assert!(matches!(
@@ -354,7 +367,9 @@ async fn breaking_alert_for_a_visible_story_once_and_bounces_suppress() {
         Err(AppError::Forbidden)
     ));
     // A suppressed address asking again is answered the same and sent nothing.
-    app.subscribe(&form("two@example.org"), "10.0.0.7").await.unwrap();
+    app.subscribe(&form("two@example.org"), "10.0.0.7")
+        .await
+        .unwrap();
     app.run_jobs_until_idle().await.unwrap();
     assert_eq!(inbox(&r, 4).len(), 3);
 }
@@ -370,7 +385,12 @@ async fn subscriber_export_is_csv_injection_safe_and_editors_only() {
     assert!(csv.contains("\"'=cmd@example.org\""), "{csv}");
     assert!(!csv.contains(",\"=cmd"), "{csv}");
     let contributor = app
-        .add_user("c@example.org", "C", Role::Contributor, "a long enough password")
+        .add_user(
+            "c@example.org",
+            "C",
+            Role::Contributor,
+            "a long enough password",
+        )
         .await
         .unwrap();
     assert!(matches!(

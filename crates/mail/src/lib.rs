@@ -139,7 +139,11 @@ fn is_msg_id(v: &str) -> bool {
     let Some(inner) = v.strip_prefix('<').and_then(|v| v.strip_suffix('>')) else {
         return false;
     };
-    let ok = |s: &str| !s.is_empty() && s.bytes().all(|b| (33..=126).contains(&b) && b != b'<' && b != b'>' && b != b'@');
+    let ok = |s: &str| {
+        !s.is_empty()
+            && s.bytes()
+                .all(|b| (33..=126).contains(&b) && b != b'<' && b != b'>' && b != b'@')
+    };
     matches!(inner.split_once('@'), Some((l, r)) if ok(l) && ok(r)) && v.len() <= 250
 }
 
@@ -419,10 +423,16 @@ mod tests {
         let m = msg().with_header("Message-ID", "<newsletter.3.7@news.example>");
         let raw = String::from_utf8(format_message(&from, &m).unwrap()).unwrap();
         assert_eq!(raw.matches("Message-ID:").count(), 1, "{raw}");
-        assert!(raw.contains("Message-ID: <newsletter.3.7@news.example>\r\n"), "{raw}");
+        assert!(
+            raw.contains("Message-ID: <newsletter.3.7@news.example>\r\n"),
+            "{raw}"
+        );
         for bad in ["newsletter@x", "<a b@c>", "<a@b><c@d>", "<@b>", "<a@>"] {
             let m = msg().with_header("Message-ID", bad);
-            assert!(matches!(m.validate(), Err(MailError::InvalidHeader(_))), "{bad}");
+            assert!(
+                matches!(m.validate(), Err(MailError::InvalidHeader(_))),
+                "{bad}"
+            );
         }
     }
 

@@ -638,6 +638,8 @@ stories_per_digest = {stories}
 max_per_second = {per_second}
 # Send rows a sending job reads per round (1-10000).
 send_batch = {batch}
+# Messages of one digest in flight at once, each on its own SMTP connection (1-64).
+concurrency = {concurrency}
 # Attempts of one message before it fails for good (1-20); retried with back-off.
 max_attempts = {attempts}
 # Seconds before a message's first retry, doubled at each further attempt (1-3600).
@@ -664,6 +666,7 @@ export_max = {export_max}
         stories = n.stories_per_digest,
         per_second = n.max_per_second,
         batch = n.send_batch,
+        concurrency = n.concurrency,
         attempts = n.max_attempts,
         retry = n.retry_base_seconds,
         confirm_hours = n.confirm_valid_hours,

@@ -146,7 +146,10 @@ async fn newsletter_cmd(cfg: &Config, what: NewsletterCmd) -> anyhow::Result<()>
     let shown = |e: newsdesk_app::AppError| match e {
         newsdesk_app::AppError::Invalid(f) => anyhow::anyhow!(
             "{}",
-            f.iter().map(|x| x.message.clone()).collect::<Vec<_>>().join(" ")
+            f.iter()
+                .map(|x| x.message.clone())
+                .collect::<Vec<_>>()
+                .join(" ")
         ),
         other => anyhow::anyhow!("{other}"),
     };
@@ -174,7 +177,10 @@ async fn newsletter_cmd(cfg: &Config, what: NewsletterCmd) -> anyhow::Result<()>
                 .import_subscribers(&lines, &prefs, &note)
                 .await
                 .map_err(shown)?;
-            println!("imported {added} subscribers ({} lines were not addresses)", bad.len());
+            println!(
+                "imported {added} subscribers ({} lines were not addresses)",
+                bad.len()
+            );
             for b in bad.iter().take(20) {
                 println!("  not an address: {b}");
             }

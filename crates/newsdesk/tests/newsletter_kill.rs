@@ -3,7 +3,9 @@
 //! and is started again on the same data folder. Every subscriber gets the digest, and nobody
 //! gets it twice, except at most one reader whose message the server accepted (250) in the
 //! moment before its send row was committed: the one window the design leaves, documented in
-//! ARCHITECTURE.md; that copy carries the same Message-ID, so it is recognisable.
+//! ARCHITECTURE.md; that copy carries the same Message-ID, so it is recognisable. The server
+//! sends one message at a time here (`concurrency = 1`); with `c` in flight the window holds
+//! at most `c` messages.
 //! Needs `python3` and `pip install aiosmtpd==1.4.6`. Every wait is bounded.
 #![allow(clippy::unwrap_used)]
 
@@ -27,10 +29,8 @@ impl Drop for Killed {
 }
 
 fn dir(name: &str) -> PathBuf {
-    let d = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!(
-        "newsdesk-nl-{name}-{}",
-        std::process::id()
-    ));
+    let d = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("newsdesk-nl-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&d);
     std::fs::create_dir_all(&d).unwrap();
     d
@@ -132,7 +132,10 @@ fn a_digest_reaches_everyone_once_across_a_kill_9() {
     let port = free_port();
     let mut sink = Killed(
         Command::new("python3")
-            .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/../mail/tests/smtp_sink.py"))
+            .arg(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/../mail/tests/smtp_sink.py"
+            ))
             .arg(port.to_string())
             .arg(&inbox)
             .args(["--seconds", "300"])
@@ -154,7 +157,7 @@ fn a_digest_reaches_everyone_once_across_a_kill_9() {
         format!(
             "log = \"warn\"\n[mail]\ntransport = \"smtp\"\nsmtp_host = \"127.0.0.1\"\n\
              smtp_port = {port}\nsmtp_tls = \"none\"\n[jobs]\nlease_seconds = 5\n\
-             [newsletter]\nmax_per_second = 40\n"
+             [newsletter]\nmax_per_second = 40\nconcurrency = 1\n"
         ),
     )
     .unwrap();
@@ -167,8 +170,15 @@ fn a_digest_reaches_everyone_once_across_a_kill_9() {
         .collect();
     std::fs::write(&list, addresses.join("\n")).unwrap();
     let mut c = newsdesk(&config, &data);
-    c.args(["newsletter", "import", "--frequency", "weekly", "--note", "test list"])
-        .arg(&list);
+    c.args([
+        "newsletter",
+        "import",
+        "--frequency",
+        "weekly",
+        "--note",
+        "test list",
+    ])
+    .arg(&list);
     assert!(run(c).contains(&format!("imported {SUBSCRIBERS} subscribers")));
     let mut c = newsdesk(&config, &data);
     c.args(["newsletter", "digest", "--weekly"]);

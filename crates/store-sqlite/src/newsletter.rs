@@ -173,12 +173,15 @@ fn digest_raw(r: &Row<'_>) -> rusqlite::Result<DigestRaw> {
 }
 
 fn digest(c: &Connection, x: DigestRaw) -> StoreResult<Digest> {
-    let stories = x
-        .5
-        .split(',')
-        .filter(|s| !s.is_empty())
-        .map(|s| s.parse::<i64>().map(StoryId).map_err(|_| bad("story list", &x.5)))
-        .collect::<StoreResult<Vec<_>>>()?;
+    let stories =
+        x.5.split(',')
+            .filter(|s| !s.is_empty())
+            .map(|s| {
+                s.parse::<i64>()
+                    .map(StoryId)
+                    .map_err(|_| bad("story list", &x.5))
+            })
+            .collect::<StoreResult<Vec<_>>>()?;
     let mut d = Digest {
         id: DigestId(x.0),
         key: x.1,
@@ -200,7 +203,9 @@ fn digest(c: &Connection, x: DigestRaw) -> StoreResult<Digest> {
         )
         .map_err(sql_err)?;
     let rows = st
-        .query_map(params![x.0], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))
+        .query_map(params![x.0], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))
+        })
         .map_err(sql_err)?;
     for row in rows {
         let (state, n) = row.map_err(sql_err)?;

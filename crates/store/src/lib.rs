@@ -682,8 +682,11 @@ pub trait NewsletterStore: Send + Sync {
         -> StoreResult<()>;
     /// A pending subscriber becomes active (the consent's time is `now`); any other is left as
     /// it is. Returns the subscriber afterwards.
-    async fn confirm_subscriber(&self, id: SubscriberId, now: DateTime<Utc>)
-        -> StoreResult<Subscriber>;
+    async fn confirm_subscriber(
+        &self,
+        id: SubscriberId,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Subscriber>;
     /// Replaces a subscriber's choices.
     async fn set_preferences(
         &self,
@@ -692,8 +695,12 @@ pub trait NewsletterStore: Send + Sync {
         now: DateTime<Utc>,
     ) -> StoreResult<()>;
     /// A pending or active subscriber is unsubscribed (`reason` kept); others are left.
-    async fn unsubscribe(&self, id: SubscriberId, reason: &str, now: DateTime<Utc>)
-        -> StoreResult<()>;
+    async fn unsubscribe(
+        &self,
+        id: SubscriberId,
+        reason: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()>;
     /// Suppresses an address (hard bounce, complaint): known or not, nothing is sent to it
     /// again and requests for it are not acted on. Returns whether it was new.
     async fn suppress_address(
@@ -750,6 +757,9 @@ pub trait NewsletterStore: Send + Sync {
     ) -> StoreResult<()>;
     /// When the earliest pending send of a digest is due, if any is pending; with none
     /// pending, marks the digest finished.
-    async fn next_send_at(&self, id: DigestId, now: DateTime<Utc>)
-        -> StoreResult<Option<DateTime<Utc>>>;
+    async fn next_send_at(
+        &self,
+        id: DigestId,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<DateTime<Utc>>>;
 }

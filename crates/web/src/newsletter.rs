@@ -92,7 +92,13 @@ fn query_get(q: Option<&str>, key: &str) -> String {
 }
 
 /// Renders the page in the chrome of `edition` (Global when unknown).
-fn render(st: &WebState, edition: &str, status: StatusCode, v: NlView, private: bool) -> Response<Body> {
+fn render(
+    st: &WebState,
+    edition: &str,
+    status: StatusCode,
+    v: NlView,
+    private: bool,
+) -> Response<Body> {
     let body = {
         let snap = st.app.read();
         let ed = snap
@@ -258,7 +264,10 @@ async fn subscribe(State(st): St, req: Request) -> Response<Body> {
                 source: f.source.clone(),
                 ..NlView::default()
             };
-            let prefs = st.app.parse_preferences(&editions, &f.sectors, &f.frequency, f.breaking).ok();
+            let prefs = st
+                .app
+                .parse_preferences(&editions, &f.sectors, &f.frequency, f.breaking)
+                .ok();
             choices(&st, &mut v, prefs.as_ref(), &edition);
             render(&st, &edition, StatusCode::UNPROCESSABLE_ENTITY, v, true)
         }
@@ -328,10 +337,7 @@ async fn confirm(State(st): St, req: Request) -> Response<Body> {
         let v = NlView {
             mode: "confirmed",
             heading: "You are subscribed".into(),
-            message: format!(
-                "Thank you. {} will receive: {}",
-                s.email, s.consent_text
-            ),
+            message: format!("Thank you. {} will receive: {}", s.email, s.consent_text),
             ..NlView::default()
         };
         Ok(render(&st, "", StatusCode::OK, v, true))
@@ -340,7 +346,13 @@ async fn confirm(State(st): St, req: Request) -> Response<Body> {
     answer(&st, r)
 }
 
-fn prefs_view(st: &WebState, s: &Subscriber, token: &str, mode: &'static str, heading: &str) -> NlView {
+fn prefs_view(
+    st: &WebState,
+    s: &Subscriber,
+    token: &str,
+    mode: &'static str,
+    heading: &str,
+) -> NlView {
     let mut v = NlView {
         mode,
         heading: heading.into(),
@@ -408,7 +420,9 @@ fn unsubscribed(st: &WebState) -> Response<Body> {
     let v = NlView {
         mode: "unsubscribed",
         heading: "You are unsubscribed".into(),
-        message: "No more newsletters will be sent to this address. You can subscribe again at any time.".into(),
+        message:
+            "No more newsletters will be sent to this address. You can subscribe again at any time."
+                .into(),
         ..NlView::default()
     };
     render(st, "", StatusCode::OK, v, true)
@@ -501,7 +515,10 @@ async fn events(State(st): St, req: Request) -> Response<Body> {
         }
         Err(e) => {
             tracing::error!(error = %e, "newsletter events failed");
-            plain(StatusCode::INTERNAL_SERVER_ERROR, "{\"error\":\"internal\"}")
+            plain(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "{\"error\":\"internal\"}",
+            )
         }
     }
 }

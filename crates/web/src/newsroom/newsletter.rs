@@ -82,7 +82,9 @@ pub(super) async fn subscribers(State(st): St, Session(a): Session, q: RawQuery)
     let text = form.get("q").to_owned();
     let after = form.get("after").parse::<i64>().ok().map(SubscriberId);
     let (counts, list, next) = st.app.subscribers(&a.user, &text, after).await?;
-    let enc = |s: &str| percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC).to_string();
+    let enc = |s: &str| {
+        percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC).to_string()
+    };
     let rows = list
         .into_iter()
         .map(|s| SubRow {
@@ -130,7 +132,11 @@ pub(super) async fn export(State(st): St, Session(a): Session, q: RawQuery) -> P
     ))
 }
 
-async fn history_page(st: &WebState, a: &Authed, notice: String) -> Result<Response<Body>, AppError> {
+async fn history_page(
+    st: &WebState,
+    a: &Authed,
+    notice: String,
+) -> Result<Response<Body>, AppError> {
     let list = st.app.digests(&a.user).await?;
     let can_alert = a.user.role.can(Capability::Publish);
     let stories = if can_alert {
