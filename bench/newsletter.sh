@@ -5,14 +5,19 @@
 # messages per second while sending, the server's peak resident memory (VmHWM), and checks that
 # the number of messages that arrived equals the number the send log records as sent.
 #   bash bench/newsletter.sh [SUBSCRIBERS=100000] [MAX_PER_SECOND=10000] [CONCURRENCY=16]
+# NEWSDESK_BIN=path runs that binary instead of building the release one.
 # Needs python3 with aiosmtpd (pip install aiosmtpd==1.4.6). Loopback only; stops by itself.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 n="${1:-100000}"
 rate="${2:-10000}"
 conc="${3:-16}"
-cargo build --release -p newsdesk --quiet
-bin="${CARGO_TARGET_DIR:-target}/release/newsdesk"
+if [ -n "${NEWSDESK_BIN:-}" ]; then
+  bin="$NEWSDESK_BIN"
+else
+  cargo build --release -p newsdesk --quiet
+  bin="${CARGO_TARGET_DIR:-target}/release/newsdesk"
+fi
 work="$(mktemp -d)"
 pids=()
 cleanup() {
