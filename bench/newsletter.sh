@@ -50,7 +50,8 @@ t1=$(date +%s.%N)
 echo "import: $(echo "$t1 - $t0" | bc) s"
 nd newsletter digest --weekly
 until grep -q ready "$work/sink.out"; do sleep 0.2; done
-nd serve --listen 127.0.0.1:0 >"$work/serve.out" 2>&1 &
+# Started directly (not through nd), so that $! is newsdesk itself.
+"$bin" --config "$work/newsdesk.toml" --data-dir "$work/data" serve --listen 127.0.0.1:0 >"$work/serve.out" 2>&1 &
 spid=$!
 pids+=("$spid")
 start=$(date +%s.%N)
