@@ -403,3 +403,51 @@ async fn subscriber_export_is_csv_injection_safe_and_editors_only() {
     let (_, rows, _) = app.subscribers(&r.editor, "%", None).await.unwrap();
     assert!(rows.is_empty(), "LIKE's wildcard matches itself only");
 }
+
+#[tokio::test]
+async fn digests_are_scheduled_once_at_the_hour_and_never_hold_hidden_stories() {
+    let r = room().await;
+    let app = &r.app;
+    // Weekly: the demo's regular stories are older than a day.
+    let mut weekly = form("sched@example.org");
+    weekly.frequency = "weekly".into();
+    app.subscribe(&weekly, "10.0.0.1").await.unwrap();
+    app.run_jobs_until_idle().await.unwrap();
+    let t = token(&link(&text_of(&inbox(&r, 1)[0]), "/newsletter/confirm"));
+    app.confirm_subscription(&t).await.unwrap();
+    // 10:00 UTC on the demo's day: its embargoed story is public from 15:00, its scheduled one
+    // from 11:00, so neither may be in the digest made now.
+    let hour = Utc.with_ymd_and_hms(2026, 11, 20, 10, 0, 0).unwrap();
+    let global_tz = app.read().tax.global().unwrap().tz;
+    app.set_newsletter(
+        NewsletterSettings {
+            digest_hour: chrono::Timelike::hour(&hour.with_timezone(&global_tz)),
+            weekly_day: chrono::Datelike::weekday(&hour.with_timezone(&global_tz))
+                .to_string()
+                .to_lowercase(),
+            max_per_second: 1000,
+            ..NewsletterSettings::default()
+        },
+        Vec::new(),
+    );
+    r.clock.set(hour);
+    let queued = app.schedule_digests().await.unwrap();
+    assert!(queued >= 1, "the Global edition is at its hour");
+    assert_eq!(app.schedule_digests().await.unwrap(), 0, "not queued twice");
+    app.run_jobs_until_idle().await.unwrap();
+    let got = inbox(&r, 2);
+    let made = r.store.list_digests(10).await.unwrap();
+    assert_eq!(got.len(), 2, "the confirmation and one digest: {made:?}");
+    let text = text_of(&got[1]);
+    for hidden in ["EMBARGOED", "SCHEDULED", "DRAFT"] {
+        assert!(
+            !text.contains(hidden),
+            "a {hidden} story in a digest: {text}"
+        );
+    }
+    // Later in the same hour, on another node or after a restart: still one digest.
+    r.clock.set(hour + Duration::minutes(30));
+    app.schedule_digests().await.unwrap();
+    app.run_jobs_until_idle().await.unwrap();
+    assert_eq!(inbox(&r, 3).len(), 2);
+}
