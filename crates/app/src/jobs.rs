@@ -246,6 +246,7 @@ impl Handler for AppJobs {
                 }
                 Ok(())
             }
+            other if other.starts_with("newsletter_") => crate::newsletter::run_job(app, job).await,
             other => Err(JobError::Fatal(format!(
                 "no handler for jobs of kind {other:?}"
             ))),
@@ -255,7 +256,7 @@ impl Handler for AppJobs {
 
 /// A use case's error as a job's: what no longer exists or is refused will not work later
 /// either; anything else may.
-fn app_error(e: AppError) -> JobError {
+pub(crate) fn app_error(e: AppError) -> JobError {
     match e {
         AppError::NotFound => JobError::Fatal("what the job was about no longer exists".into()),
         AppError::Forbidden | AppError::Invalid(_) | AppError::Conflict(_) => {

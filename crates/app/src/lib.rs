@@ -10,6 +10,7 @@ pub mod desk;
 pub mod diff;
 pub mod error;
 pub mod jobs;
+pub mod newsletter;
 pub mod newsroom;
 pub mod purge;
 pub mod readmodel;
@@ -63,6 +64,8 @@ pub struct App {
     password_checks: Arc<AtomicU64>,
     /// Places for password-reset e-mails being queued after their answer.
     reset_mails: Arc<tokio::sync::Semaphore>,
+    /// The newsletter's settings, link key, throttle and transport pace.
+    newsletter: newsletter::NewsletterState,
 }
 
 /// What a node has done since it started, for `/metrics` (monotonic counters).
@@ -168,6 +171,7 @@ impl App {
             hash_permits,
             password_checks: Arc::new(AtomicU64::new(0)),
             reset_mails: Arc::new(tokio::sync::Semaphore::new(auth::RESET_MAILS_IN_FLIGHT)),
+            newsletter: newsletter::NewsletterState::default(),
         });
         app.restore_trending().await?;
         app.restore_wire().await?;
@@ -473,6 +477,12 @@ impl App {
             }
             if let Err(e) = self.sync().await {
                 tracing::error!(error = %e, cause = ?std::error::Error::source(&e), "following the change log failed");
+            }
+            // Digests whose hour has come, checked every minute (and at start).
+            if n % 60 == 1 {
+                if let Err(e) = self.schedule_digests().await {
+                    tracing::error!(error = %e, "queueing newsletter digests failed");
+                }
             }
             if n.is_multiple_of(flush_every) {
                 if let Err(e) = self.flush_views().await {

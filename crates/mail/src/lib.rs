@@ -44,7 +44,9 @@ pub struct Message {
     pub html: Option<String>,
     /// Extra header fields, in order, e.g. `List-Unsubscribe` and `List-Unsubscribe-Post`.
     /// Names are RFC 5322 field names; values have no CR or LF (long values are folded for you);
-    /// each name at most once; From, To, Subject, Date and the MIME headers are refused.
+    /// each name at most once; From, To, Subject, Date and the MIME headers are refused. A
+    /// `Message-ID` given here (`<left@right>`, no spaces) replaces the random one the mailer
+    /// makes, so a message sent again keeps its identity.
     pub headers: Vec<(String, String)>,
 }
 
@@ -92,6 +94,12 @@ impl Message {
                     "the header {name} is set by the mailer and cannot be given"
                 )));
             }
+            if lower == "message-id" && !is_msg_id(value) {
+                return Err(MailError::InvalidHeader(format!(
+                    "{:?} is not a Message-ID of the form <left@right>",
+                    printable(value)
+                )));
+            }
             if seen.contains(&lower) {
                 return Err(MailError::InvalidHeader(format!(
                     "the header {name} is given twice"
@@ -117,7 +125,6 @@ const RESERVED_HEADERS: &[&str] = &[
     "sender",
     "subject",
     "date",
-    "message-id",
     "mime-version",
     "content-type",
     "content-transfer-encoding",
@@ -125,6 +132,19 @@ const RESERVED_HEADERS: &[&str] = &[
 
 fn has_line_break(s: &str) -> bool {
     s.contains(['\r', '\n'])
+}
+
+/// `<left@right>` with printable ASCII and no spaces or further angle brackets.
+fn is_msg_id(v: &str) -> bool {
+    let Some(inner) = v.strip_prefix('<').and_then(|v| v.strip_suffix('>')) else {
+        return false;
+    };
+    let ok = |s: &str| {
+        !s.is_empty()
+            && s.bytes()
+                .all(|b| (33..=126).contains(&b) && b != b'<' && b != b'>' && b != b'@')
+    };
+    matches!(inner.split_once('@'), Some((l, r)) if ok(l) && ok(r)) && v.len() <= 250
 }
 
 /// RFC 5322 `ftext`: printable US-ASCII except the colon.
@@ -311,9 +331,17 @@ pub(crate) fn build(from: &Mailbox, m: &Message) -> Result<lettre::Message, Mail
     let mut builder = lettre::Message::builder()
         .from(from.clone())
         .to(Mailbox::new(None, to))
-        .subject(m.subject.as_str())
-        .message_id(None);
+        .subject(m.subject.as_str());
+    let given_id = m
+        .headers
+        .iter()
+        .find(|(n, _)| n.eq_ignore_ascii_case("message-id"))
+        .map(|(_, v)| v.clone());
+    builder = builder.message_id(given_id);
     for (name, value) in &m.headers {
+        if name.eq_ignore_ascii_case("message-id") {
+            continue;
+        }
         let name = HeaderName::new_from_ascii(name.clone()).map_err(|_| {
             MailError::InvalidHeader(format!("{name:?} is not a valid header name"))
         })?;
@@ -387,6 +415,25 @@ mod tests {
         assert!(matches!(m.validate(), Err(MailError::InvalidHeader(_))));
         let m = msg().with_header("X-A", "nul\0byte");
         assert!(matches!(m.validate(), Err(MailError::InvalidHeader(_))));
+    }
+
+    #[test]
+    fn a_given_message_id_is_kept() {
+        let from = parse_mailbox("desk <desk@newsdesk.example>").unwrap();
+        let m = msg().with_header("Message-ID", "<newsletter.3.7@news.example>");
+        let raw = String::from_utf8(format_message(&from, &m).unwrap()).unwrap();
+        assert_eq!(raw.matches("Message-ID:").count(), 1, "{raw}");
+        assert!(
+            raw.contains("Message-ID: <newsletter.3.7@news.example>\r\n"),
+            "{raw}"
+        );
+        for bad in ["newsletter@x", "<a b@c>", "<a@b><c@d>", "<@b>", "<a@>"] {
+            let m = msg().with_header("Message-ID", bad);
+            assert!(
+                matches!(m.validate(), Err(MailError::InvalidHeader(_))),
+                "{bad}"
+            );
+        }
     }
 
     #[test]

@@ -30,6 +30,8 @@ pub struct Config {
     pub jobs: JobsConfig,
     /// Where media files are stored.
     pub media: MediaConfig,
+    /// The newsletter.
+    pub newsletter: newsdesk_app::newsletter::NewsletterSettings,
 }
 
 /// Where media files live: `backend = "local"` (the data folder's `media` folder, the default)
@@ -341,6 +343,7 @@ impl Default for Config {
             cache: CacheConfig::default(),
             jobs: JobsConfig::default(),
             media: MediaConfig::default(),
+            newsletter: Default::default(),
             site: SiteConfig::default(),
             mail: newsdesk_mail::MailConfig::default(),
             fetch: FetchConfig::default(),
@@ -730,6 +733,70 @@ timeout_secs = {media_timeout}
         hsts = toml::Value::try_from(d.server.hsts)
             .map(|v| v.to_string())
             .unwrap_or_else(|_| "\"auto\"".into()),
+    ) + &newsletter_defaults(&d.newsletter)
+}
+
+/// The `[newsletter]` section of [`defaults_toml`].
+fn newsletter_defaults(n: &newsdesk_app::newsletter::NewsletterSettings) -> String {
+    let q = |v: &str| toml::Value::String(v.to_owned()).to_string();
+    format!(
+        r#"
+[newsletter]
+# Key of the signed links in newsletter mails (confirm, preferences, unsubscribe). Empty: a
+# random key is made once and kept in {{data_dir}}/newsletter.key (owner-only).
+secret = {secret}
+# Shared secret of the bounce/complaint webhook (POST /newsletter/events with
+# "Authorization: Bearer <secret>"); empty turns the webhook off (404).
+webhook_secret = {webhook_secret}
+# Largest webhook body read, in bytes (1024 to 1048576); read only after the secret matched.
+webhook_max_bytes = {webhook_max_bytes}
+# Local hour (0-23, each edition's own time zone) at which the day's digests are made.
+digest_hour = {digest_hour}
+# Day of the weekly digest: mon, tue, wed, thu, fri, sat or sun.
+weekly_day = {weekly_day}
+# Stories in one reader's digest (1-50).
+stories_per_digest = {stories}
+# Messages per second handed to the mail transport, all digests together (1-10000).
+max_per_second = {per_second}
+# Send rows a sending job reads per round (1-10000).
+send_batch = {batch}
+# Messages of one digest in flight at once, each on its own SMTP connection (1-64).
+concurrency = {concurrency}
+# Attempts of one message before it fails for good (1-20); retried with back-off.
+max_attempts = {attempts}
+# Seconds before a message's first retry, doubled at each further attempt (1-3600).
+retry_base_seconds = {retry}
+# Hours a confirmation link works (1-720).
+confirm_valid_hours = {confirm_hours}
+# Minutes before a pending address is sent a second confirmation (0-1440).
+confirm_resend_minutes = {resend}
+# Subscribe requests per client address per hour (1-1000) and per e-mail address (1-100),
+# counted before any work.
+per_client_hour = {per_client}
+per_address_hour = {per_address}
+# Clients and addresses the subscribe throttle remembers (100-1000000); when full, new ones
+# are refused until the hour ends.
+throttle_entries = {throttle}
+# Most rows in one CSV export of subscribers (1-10000000).
+export_max = {export_max}
+"#,
+        secret = q(&n.secret),
+        webhook_secret = q(&n.webhook_secret),
+        webhook_max_bytes = n.webhook_max_bytes,
+        digest_hour = n.digest_hour,
+        weekly_day = q(&n.weekly_day),
+        stories = n.stories_per_digest,
+        per_second = n.max_per_second,
+        batch = n.send_batch,
+        concurrency = n.concurrency,
+        attempts = n.max_attempts,
+        retry = n.retry_base_seconds,
+        confirm_hours = n.confirm_valid_hours,
+        resend = n.confirm_resend_minutes,
+        per_client = n.per_client_hour,
+        per_address = n.per_address_hour,
+        throttle = n.throttle_entries,
+        export_max = n.export_max,
     )
 }
 

@@ -76,6 +76,11 @@ enum Command {
         #[command(subcommand)]
         what: UserCmd,
     },
+    /// The newsletter: import subscribers, make a digest now.
+    Newsletter {
+        #[command(subcommand)]
+        what: NewsletterCmd,
+    },
     /// Show configuration.
     Config {
         #[command(subcommand)]
@@ -100,11 +105,116 @@ enum UserCmd {
 }
 
 #[derive(Subcommand, Debug)]
+enum NewsletterCmd {
+    /// Add subscribers who already agreed elsewhere, one address a line ("-" reads standard
+    /// input): active at once, their consent recorded as imported with NOTE.
+    Import {
+        /// Edition slug of their digest.
+        #[arg(long, default_value = "global")]
+        edition: String,
+        /// daily or weekly.
+        #[arg(long, default_value = "daily")]
+        frequency: String,
+        /// Breaking-news alerts too.
+        #[arg(long)]
+        breaking: bool,
+        /// Where and when they agreed (kept with each consent).
+        #[arg(long)]
+        note: String,
+        /// File of addresses.
+        file: PathBuf,
+    },
+    /// Make an edition's digest of today now (once per edition, frequency and date) and queue
+    /// its sending; a running server sends it.
+    Digest {
+        /// Edition slug.
+        #[arg(long, default_value = "global")]
+        edition: String,
+        /// The weekly digest instead of the daily one.
+        #[arg(long)]
+        weekly: bool,
+    },
+}
+
+#[derive(Subcommand, Debug)]
 enum ConfigCmd {
     /// Print every setting with its comment and default value.
     Defaults,
     /// Print the configuration in effect (file + environment + flags).
     Show,
+}
+
+async fn newsletter_cmd(cfg: &Config, what: NewsletterCmd) -> anyhow::Result<()> {
+    let store = open_store(cfg)?;
+    let app = App::load(store, Arc::new(SystemClock), cfg.site.clone())
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot load the site: {e}"))?;
+    let shown = |e: newsdesk_app::AppError| match e {
+        newsdesk_app::AppError::Invalid(f) => anyhow::anyhow!(
+            "{}",
+            f.iter()
+                .map(|x| x.message.clone())
+                .collect::<Vec<_>>()
+                .join(" ")
+        ),
+        other => anyhow::anyhow!("{other}"),
+    };
+    match what {
+        NewsletterCmd::Import {
+            edition,
+            frequency,
+            breaking,
+            note,
+            file,
+        } => {
+            use std::io::Read;
+            let mut text = String::new();
+            if file.as_os_str() == "-" {
+                std::io::stdin().read_to_string(&mut text)?;
+            } else {
+                text = std::fs::read_to_string(&file)
+                    .with_context(|| format!("cannot read {}", file.display()))?;
+            }
+            let lines: Vec<String> = text.lines().map(str::to_owned).collect();
+            let prefs = app
+                .parse_preferences(&[edition], &[], &frequency, breaking)
+                .map_err(shown)?;
+            let (added, bad) = app
+                .import_subscribers(&lines, &prefs, &note)
+                .await
+                .map_err(shown)?;
+            println!(
+                "imported {added} subscribers ({} lines were not addresses)",
+                bad.len()
+            );
+            for b in bad.iter().take(20) {
+                println!("  not an address: {b}");
+            }
+            Ok(())
+        }
+        NewsletterCmd::Digest { edition, weekly } => {
+            let (id, date) = {
+                let snap = app.read();
+                let e = snap
+                    .tax
+                    .edition_by_slug(&edition)
+                    .ok_or_else(|| anyhow::anyhow!("no edition {edition:?}"))?;
+                (e.id, app.now().with_timezone(&e.tz).date_naive())
+            };
+            let m = newsdesk_app::newsletter::MakeDigest {
+                edition: id,
+                frequency: if weekly {
+                    newsdesk_domain::Frequency::Weekly
+                } else {
+                    newsdesk_domain::Frequency::Daily
+                },
+                date,
+            };
+            let digest = app.make_digest(&m).await.map_err(shown)?;
+            println!("digest {digest} is made and queued");
+            Ok(())
+        }
+    }
 }
 
 fn open_store(cfg: &Config) -> anyhow::Result<Arc<dyn Store>> {
@@ -240,6 +350,13 @@ async fn serve(mut cfg: Config) -> anyhow::Result<()> {
     app.set_mailer(
         newsdesk_mail::from_config(&mail).map_err(|e| anyhow::anyhow!("mail settings: {e}"))?,
     );
+    let newsletter_key = if cfg.newsletter.secret.is_empty() {
+        newsdesk_app::newsletter::load_or_create_key(&cfg.data_dir)
+            .context("the newsletter's link key in the data folder")?
+    } else {
+        cfg.newsletter.secret.as_bytes().to_vec()
+    };
+    app.set_newsletter(cfg.newsletter.clone(), newsletter_key);
     let hsts = cfg.server.hsts_on(&cfg.site.base_url);
     let media = cfg
         .media
@@ -630,6 +747,7 @@ fn run() -> anyhow::Result<()> {
                 seed_demo(store, &cfg, stories, seed).await
             }
             Command::Backup { dest } => backup(&cfg, &dest),
+            Command::Newsletter { what } => newsletter_cmd(&cfg, what).await,
             Command::Migrate => {
                 open_store(&cfg)?;
                 println!("migrations applied to {}", cfg.database_url());

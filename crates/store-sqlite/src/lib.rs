@@ -19,6 +19,7 @@ use std::sync::{Arc, Mutex};
 
 mod backup;
 mod jobs;
+mod newsletter;
 mod newsroom;
 mod sources;
 mod wire;
@@ -38,6 +39,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("source_ca.sql"),
     include_str!("wire_embargo.sql"),
     include_str!("jobs.sql"),
+    include_str!("newsletter.sql"),
 ];
 
 /// Most idle read connections kept.

@@ -1,7 +1,7 @@
 //! The conformance suite: behaviour every [`Store`] backend must show.
 //!
 //! It is split in parts, one per section of the store ([`stories`], [`audience`], [`accounts`],
-//! [`newsroom`], [`login`], [`wire`], [`sources`], [`jobs`]), so a backend can be brought up
+//! [`newsroom`], [`login`], [`wire`], [`sources`], [`jobs`], [`newsletter`]), so a backend can be brought up
 //! section by section. A backend's tests run it all with
 //! [`conformance_tests!`](crate::conformance_tests) (one `#[tokio::test]` per case, in a module
 //! per part), given an expression that makes a fresh, empty, migrated store; or call
@@ -50,6 +50,9 @@ macro_rules! conformance_tests {
             wire [wire_items_version_cluster_and_flag wire_embargoes_are_kept]
             sources [sources_keep_their_health]
             jobs [jobs_are_claimed_once_retried_and_dead_lettered]
+            newsletter [
+                subscribers_opt_in_change_and_leave digests_are_made_once_and_sent_once
+            ]
         );
     };
     (@each [tests $make:expr] $($part:ident [$($case:ident)*])*) => {$(
@@ -2139,4 +2142,286 @@ pub async fn login_attempts_are_taken_atomically(s: &dyn Store) {
     s.give_back_login_attempt("address:nobody", at)
         .await
         .expect("giving back nothing is no error");
+}
+
+fn nl_request(email: &str, editions: &[i64], frequency: Frequency) -> SubscriptionRequest {
+    SubscriptionRequest {
+        email: EmailAddress::parse(email).expect("an address"),
+        prefs: Preferences {
+            editions: editions.iter().map(|e| EditionId(*e)).collect(),
+            sectors: vec![SectorId(2), SectorId(1)],
+            frequency,
+            breaking: true,
+        },
+        nonce: format!("nonce-{email}"),
+        consent_text: "a daily digest".into(),
+        consent_source: "https://news.example/sector/health".into(),
+    }
+}
+
+/// Double opt-in, new choices, unsubscribing and suppression, and the search of the list.
+pub async fn subscribers_opt_in_change_and_leave(s: &dyn Store) {
+    let t = Utc
+        .with_ymd_and_hms(2026, 12, 1, 8, 0, 0)
+        .single()
+        .expect("a valid time");
+    let r = nl_request("a@example.org", &[1, 3], Frequency::Daily);
+    let a = s.request_subscription(&r, t).await.expect("a store call");
+    assert_eq!(a.status, SubscriberStatus::Pending);
+    assert_eq!(a.prefs.editions, vec![EditionId(1), EditionId(3)]);
+    assert_eq!(a.prefs.sectors, vec![SectorId(1), SectorId(2)], "sorted");
+    assert_eq!(a.consent_source, "https://news.example/sector/health");
+    assert_eq!(a.confirmed_at, None);
+    s.mark_confirmation_sent(a.id, t)
+        .await
+        .expect("a store call");
+    // Asked again while pending: new choices and nonce.
+    let mut r2 = nl_request("a@example.org", &[2], Frequency::Weekly);
+    r2.nonce = "second".into();
+    let a2 = s
+        .request_subscription(&r2, t + Duration::minutes(1))
+        .await
+        .expect("a store call");
+    assert_eq!(a2.id, a.id);
+    assert_eq!(a2.nonce, "second");
+    assert_eq!(a2.prefs.frequency, Frequency::Weekly);
+    assert_eq!(a2.confirm_sent_at, Some(t));
+    let on = s
+        .confirm_subscriber(a.id, t + Duration::minutes(2))
+        .await
+        .expect("a store call");
+    assert_eq!(on.status, SubscriberStatus::Active);
+    assert_eq!(on.confirmed_at, Some(t + Duration::minutes(2)));
+    // Active: a new request changes nothing.
+    let same = s
+        .request_subscription(&r, t + Duration::minutes(3))
+        .await
+        .expect("a store call");
+    assert_eq!(same, on);
+    let prefs = Preferences {
+        editions: vec![EditionId(1)],
+        sectors: vec![],
+        frequency: Frequency::Daily,
+        breaking: false,
+    };
+    s.set_preferences(a.id, &prefs, t)
+        .await
+        .expect("a store call");
+    assert_eq!(
+        s.get_subscriber(a.id).await.expect("a store call").prefs,
+        prefs
+    );
+    s.unsubscribe(a.id, "one-click", t)
+        .await
+        .expect("a store call");
+    let left = s.get_subscriber(a.id).await.expect("a store call");
+    assert_eq!(
+        (left.status, left.reason.as_str()),
+        (SubscriberStatus::Unsubscribed, "one-click")
+    );
+    // Suppression: a known address and one never seen.
+    let email = EmailAddress::parse("a@example.org").expect("a store call");
+    assert!(s
+        .suppress_address(&email, "complaint", t)
+        .await
+        .expect("a store call"));
+    assert!(!s
+        .suppress_address(&email, "complaint", t)
+        .await
+        .expect("a store call"));
+    let other = EmailAddress::parse("b@example.org").expect("a store call");
+    assert!(s
+        .suppress_address(&other, "hard bounce", t)
+        .await
+        .expect("a store call"));
+    let b = s
+        .request_subscription(&nl_request("b@example.org", &[1], Frequency::Daily), t)
+        .await
+        .expect("a store call");
+    assert_eq!(b.status, SubscriberStatus::Suppressed, "not acted on");
+    assert!(matches!(
+        s.get_subscriber(SubscriberId(999_999)).await,
+        Err(StoreError::NotFound)
+    ));
+    assert!(s
+        .find_subscriber(&EmailAddress::parse("c@example.org").expect("a store call"))
+        .await
+        .expect("a store call")
+        .is_none());
+    let imported = s
+        .import_subscribers(
+            &[
+                nl_request("c@example.org", &[1], Frequency::Daily),
+                nl_request("b@example.org", &[1], Frequency::Daily),
+            ],
+            t,
+        )
+        .await
+        .expect("a store call");
+    assert_eq!(imported, 1, "known addresses are left");
+    let counts = s.subscriber_counts().await.expect("a store call");
+    assert_eq!(
+        (counts.active, counts.suppressed, counts.pending),
+        (1, 2, 0)
+    );
+    let found = s
+        .list_subscribers("example", None, 10)
+        .await
+        .expect("a store call");
+    assert_eq!(found.len(), 3);
+    let page = s
+        .list_subscribers("", Some(found[0].id), 1)
+        .await
+        .expect("a store call");
+    assert_eq!(page.len(), 1);
+    assert_eq!(page[0].id, found[1].id);
+    assert!(s
+        .list_subscribers("%", None, 10)
+        .await
+        .expect("a store call")
+        .is_empty());
+    assert!(s
+        .list_subscribers("_", None, 10)
+        .await
+        .expect("a store call")
+        .is_empty());
+}
+
+/// A digest's recipients are chosen once; each send is recorded once; a retry waits.
+pub async fn digests_are_made_once_and_sent_once(s: &dyn Store) {
+    let t = Utc
+        .with_ymd_and_hms(2026, 12, 1, 8, 0, 0)
+        .single()
+        .expect("a valid time");
+    let mut ids = Vec::new();
+    for (email, eds, f) in [
+        ("d1@example.org", vec![1], Frequency::Daily),
+        ("d2@example.org", vec![1, 2], Frequency::Daily),
+        ("w1@example.org", vec![1], Frequency::Weekly),
+        ("e2@example.org", vec![2], Frequency::Daily),
+    ] {
+        let x = s
+            .request_subscription(&nl_request(email, &eds, f), t)
+            .await
+            .expect("a store call");
+        s.confirm_subscriber(x.id, t).await.expect("a store call");
+        ids.push(x.id);
+    }
+    let pending = s
+        .request_subscription(&nl_request("p@example.org", &[1], Frequency::Daily), t)
+        .await
+        .expect("a store call");
+    let input = DigestInput {
+        key: "daily:1:2026-12-01".into(),
+        kind: "daily".into(),
+        edition: EditionId(1),
+        subject: "Digest".into(),
+        stories: vec![StoryId(5), StoryId(3)],
+        audience: DigestAudience::Digest(EditionId(1), Frequency::Daily),
+        editions: vec![EditionId(1)],
+    };
+    let (d, made) = s.create_digest(&input, t).await.expect("a store call");
+    assert!(made);
+    assert_eq!(
+        s.create_digest(&input, t).await.expect("a store call"),
+        (d, false),
+        "made once"
+    );
+    let dg = s.get_digest(d).await.expect("a store call");
+    assert_eq!(dg.stories, vec![StoryId(5), StoryId(3)]);
+    assert_eq!(
+        (dg.total, dg.pending),
+        (2, 2),
+        "active daily readers of edition 1 only"
+    );
+    let due = s.due_sends(d, t, 10).await.expect("a store call");
+    let who: Vec<SubscriberId> = due.iter().map(|p| p.subscriber.id).collect();
+    assert_eq!(who, vec![ids[0], ids[1]]);
+    assert!(!who.contains(&pending.id));
+    let sent = SendOutcome::Sent {
+        message_id: "<x@y>".into(),
+    };
+    s.record_send(d, ids[0], &sent, t)
+        .await
+        .expect("a store call");
+    // Recorded twice (a resend after a crash): the first record stands.
+    s.record_send(
+        d,
+        ids[0],
+        &SendOutcome::Failed {
+            error: "late".into(),
+        },
+        t,
+    )
+    .await
+    .expect("a store call");
+    let retry_at = t + Duration::minutes(5);
+    s.record_send(
+        d,
+        ids[1],
+        &SendOutcome::Retry {
+            at: retry_at,
+            error: "421".into(),
+        },
+        t,
+    )
+    .await
+    .expect("a store call");
+    assert!(
+        s.due_sends(d, t, 10)
+            .await
+            .expect("a store call")
+            .is_empty(),
+        "the retry waits"
+    );
+    let later = s.due_sends(d, retry_at, 10).await.expect("a store call");
+    assert_eq!(later.len(), 1);
+    assert_eq!(later[0].attempts, 1);
+    assert_eq!(
+        s.next_send_at(d, t).await.expect("a store call"),
+        Some(retry_at)
+    );
+    assert_eq!(
+        s.get_digest(d).await.expect("a store call").finished_at,
+        None
+    );
+    s.record_send(
+        d,
+        ids[1],
+        &SendOutcome::Skipped {
+            why: "nothing".into(),
+        },
+        retry_at,
+    )
+    .await
+    .expect("a store call");
+    assert_eq!(
+        s.next_send_at(d, retry_at).await.expect("a store call"),
+        None
+    );
+    let dg = s.get_digest(d).await.expect("a store call");
+    assert_eq!((dg.sent, dg.skipped, dg.pending, dg.failed), (1, 1, 0, 0));
+    assert_eq!(dg.finished_at, Some(retry_at));
+    // An alert goes to those who want alerts in any of its editions.
+    let alert = DigestInput {
+        key: "breaking:9".into(),
+        kind: "breaking".into(),
+        edition: EditionId(2),
+        subject: "Breaking".into(),
+        stories: vec![StoryId(9)],
+        audience: DigestAudience::Breaking,
+        editions: vec![EditionId(2)],
+    };
+    let (a, _) = s.create_digest(&alert, t).await.expect("a store call");
+    assert_eq!(
+        s.get_digest(a).await.expect("a store call").total,
+        2,
+        "d2 and e2"
+    );
+    let list = s.list_digests(10).await.expect("a store call");
+    assert_eq!(
+        list.iter().map(|x| x.id).collect::<Vec<_>>(),
+        vec![a, d],
+        "newest first"
+    );
 }

@@ -83,8 +83,8 @@ impl StoreError {
 /// `S: Store` (on `dyn Store` they resolve without it).
 pub mod prelude {
     pub use crate::{
-        AccountStore, AudienceStore, JobStore, LoginStore, NewsroomStore, SourceStore, Store,
-        StoryStore, WireStore,
+        AccountStore, AudienceStore, JobStore, LoginStore, NewsletterStore, NewsroomStore,
+        SourceStore, Store, StoryStore, WireStore,
     };
 }
 
@@ -129,6 +129,7 @@ pub trait Store:
     + WireStore
     + SourceStore
     + JobStore
+    + NewsletterStore
     + Send
     + Sync
     + 'static
@@ -657,4 +658,108 @@ pub trait JobStore: Send + Sync {
     /// Deletes done jobs finished before `before`, and dead ones beyond the newest `keep_dead`;
     /// returns how many were deleted.
     async fn prune_jobs(&self, before: DateTime<Utc>, keep_dead: usize) -> StoreResult<usize>;
+}
+
+/// The newsletter: subscribers (double opt-in, preferences, suppression) and digests with one
+/// send row per (digest, subscriber), the record that makes each recipient's mail go once.
+#[async_trait]
+pub trait NewsletterStore: Send + Sync {
+    /// The subscriber with this address, if any.
+    async fn find_subscriber(&self, email: &EmailAddress) -> StoreResult<Option<Subscriber>>;
+    /// One subscriber; [`StoreError::NotFound`] when there is none.
+    async fn get_subscriber(&self, id: SubscriberId) -> StoreResult<Subscriber>;
+    /// Records a request to subscribe, in one transaction: a new address becomes a pending
+    /// subscriber; a pending or unsubscribed one becomes pending again with the new choices,
+    /// nonce and consent; an active or suppressed one is left as it is. Returns the subscriber
+    /// as stored afterwards.
+    async fn request_subscription(
+        &self,
+        r: &SubscriptionRequest,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Subscriber>;
+    /// Notes that a confirmation was sent to a subscriber now.
+    async fn mark_confirmation_sent(&self, id: SubscriberId, now: DateTime<Utc>)
+        -> StoreResult<()>;
+    /// A pending subscriber becomes active (the consent's time is `now`); any other is left as
+    /// it is. Returns the subscriber afterwards.
+    async fn confirm_subscriber(
+        &self,
+        id: SubscriberId,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Subscriber>;
+    /// Replaces a subscriber's choices.
+    async fn set_preferences(
+        &self,
+        id: SubscriberId,
+        prefs: &Preferences,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()>;
+    /// A pending or active subscriber is unsubscribed (`reason` kept); others are left.
+    async fn unsubscribe(
+        &self,
+        id: SubscriberId,
+        reason: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()>;
+    /// Suppresses an address (hard bounce, complaint): known or not, nothing is sent to it
+    /// again and requests for it are not acted on. Returns whether it was new.
+    async fn suppress_address(
+        &self,
+        email: &EmailAddress,
+        reason: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<bool>;
+    /// Adds subscribers who agreed elsewhere (an operator's import), active at once with
+    /// `now` as their consent's time, in one transaction; addresses already known are left as
+    /// they are. Returns how many were added.
+    async fn import_subscribers(
+        &self,
+        list: &[SubscriptionRequest],
+        now: DateTime<Utc>,
+    ) -> StoreResult<usize>;
+    /// Subscribers per state.
+    async fn subscriber_counts(&self) -> StoreResult<SubscriberCounts>;
+    /// Subscribers whose address contains `query` (all when empty), by id, after `after`, at
+    /// most `limit`.
+    async fn list_subscribers(
+        &self,
+        query: &str,
+        after: Option<SubscriberId>,
+        limit: usize,
+    ) -> StoreResult<Vec<Subscriber>>;
+    /// Makes a digest and its send rows (one per recipient chosen by its audience, now), in one
+    /// transaction; a digest whose key exists is not made again. Returns its id and whether it
+    /// was made now.
+    async fn create_digest(
+        &self,
+        d: &DigestInput,
+        now: DateTime<Utc>,
+    ) -> StoreResult<(DigestId, bool)>;
+    /// One digest with its counts.
+    async fn get_digest(&self, id: DigestId) -> StoreResult<Digest>;
+    /// The newest digests, at most `limit`.
+    async fn list_digests(&self, limit: usize) -> StoreResult<Vec<Digest>>;
+    /// Up to `limit` sends of a digest not yet done and due at `now`, by subscriber id.
+    async fn due_sends(
+        &self,
+        id: DigestId,
+        now: DateTime<Utc>,
+        limit: usize,
+    ) -> StoreResult<Vec<PendingSend>>;
+    /// Records what became of one send (committed at once: after a `Sent` the mail is never
+    /// sent again). A send already done is left as it is.
+    async fn record_send(
+        &self,
+        id: DigestId,
+        subscriber: SubscriberId,
+        outcome: &SendOutcome,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()>;
+    /// When the earliest pending send of a digest is due, if any is pending; with none
+    /// pending, marks the digest finished.
+    async fn next_send_at(
+        &self,
+        id: DigestId,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<DateTime<Utc>>>;
 }

@@ -11,6 +11,7 @@ pub mod feeds;
 pub mod forms;
 pub mod listing;
 pub mod metrics;
+pub mod newsletter;
 pub mod newsroom;
 pub mod pages;
 pub mod paths;
@@ -129,6 +130,7 @@ pub fn router(state: Arc<WebState>) -> Router {
     Router::new()
         .merge(newsroom::router(state.clone()))
         .merge(api::router(state.clone()))
+        .merge(newsletter::router())
         .fallback(dispatch)
         .layer(middleware::from_fn_with_state(
             state.clone(),

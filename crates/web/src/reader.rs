@@ -309,7 +309,11 @@ fn iso(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 
-fn ctx<'a>(st: &'a WebState, snap: &'a newsdesk_app::Snapshot, edition: &'a Edition) -> Ctx<'a> {
+pub(crate) fn ctx<'a>(
+    st: &'a WebState,
+    snap: &'a newsdesk_app::Snapshot,
+    edition: &'a Edition,
+) -> Ctx<'a> {
     Ctx {
         app: &st.app,
         snap,

@@ -506,10 +506,7 @@ impl<'a> Ctx<'a> {
             r,
             l: RailLinks {
                 feedback_href: format!("mailto:{}?subject=Feedback", site.contact_email),
-                newsletter_href: format!(
-                    "mailto:{}?subject=Newsletter%20subscription",
-                    site.contact_email
-                ),
+                newsletter_href: format!("/newsletter/subscribe?edition={}", self.edition.slug),
                 social: self.social(),
             },
         }
@@ -746,10 +743,7 @@ impl<'a> Ctx<'a> {
             ],
             social,
             feedback_href: format!("mailto:{}?subject=Feedback", site.contact_email),
-            newsletter_href: format!(
-                "mailto:{}?subject=Newsletter%20subscription",
-                site.contact_email
-            ),
+            newsletter_href: format!("/newsletter?edition={}", self.edition.slug),
             contact_email: site.contact_email.clone(),
             copyright: format!("© {year} {}. All rights reserved.", site.copyright_holder),
             legal,

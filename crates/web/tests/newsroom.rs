@@ -1434,6 +1434,16 @@ async fn every_newsroom_route_by_every_role_and_by_no_session() {
             "/newsroom/jobs?state=dead".into(),
             [303, 403, 403, 403, 200],
         ),
+        ("/newsroom/newsletter".into(), [303, 403, 403, 200, 200]),
+        ("/newsroom/subscribers".into(), [303, 403, 403, 200, 200]),
+        (
+            "/newsroom/subscribers?q=%25&after=3".into(),
+            [303, 403, 403, 200, 200],
+        ),
+        (
+            "/newsroom/subscribers.csv".into(),
+            [303, 403, 403, 200, 200],
+        ),
     ];
     let mut browsers = vec![None];
     for who in [

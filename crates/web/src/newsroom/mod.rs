@@ -8,6 +8,7 @@ mod admin;
 pub mod extract;
 mod login;
 mod media;
+mod newsletter;
 mod sources;
 mod stories;
 mod wire;
@@ -134,6 +135,10 @@ pub fn router(state: Arc<WebState>) -> Router<Arc<WebState>> {
         .route("/newsroom/users", r(get(admin::users)))
         .route("/newsroom/users/invite", r(post(admin::invite)))
         .route("/newsroom/users/{id}", r(post(admin::access)))
+        .route("/newsroom/subscribers", r(get(newsletter::subscribers)))
+        .route("/newsroom/subscribers.csv", r(get(newsletter::export)))
+        .route("/newsroom/newsletter", r(get(newsletter::history)))
+        .route("/newsroom/newsletter/alert", r(post(newsletter::alert)))
         .route("/newsroom/{*rest}", any(unknown))
         .layer(body_limit(FORM_LIMIT))
         .layer(axum::middleware::from_fn_with_state(
@@ -531,6 +536,12 @@ fn frame(st: &WebState, authed: Option<&Authed>, title: &str) -> Frame {
             menu.push(Link {
                 label: "Audit log".into(),
                 href: "/newsroom/audit".into(),
+            });
+        }
+        if a.user.role.can(Capability::ViewAudit) {
+            menu.push(Link {
+                label: "Newsletter".into(),
+                href: "/newsroom/newsletter".into(),
             });
         }
         if a.user.role.can(Capability::ManageUsers) {

@@ -1,0 +1,1 @@
+../../mail/tests/smtp_sink.py
