@@ -1095,13 +1095,13 @@ impl App {
                     break;
                 }
                 if let Some(c) = snap.public_card(*id, now) {
-                    if recent(c) && (edition.is_global() || c.in_edition(edition.id)) {
+                    if recent(&c) && (edition.is_global() || c.in_edition(edition.id)) {
                         out.push(c.id);
                     }
                 }
             }
             for c in snap.public(now, &edition, Filter::All) {
-                if out.len() >= want || !recent(c) {
+                if out.len() >= want || !recent(&c) {
                     break;
                 }
                 if !out.contains(&c.id) {
