@@ -477,9 +477,25 @@ impl Snapshot {
         edition: &'a Edition,
         filter: Filter,
     ) -> impl Iterator<Item = &'a Arc<StoryCard>> + 'a {
+        self.public_after(now, edition, filter, None)
+    }
+
+    /// As [`Snapshot::public`], starting after the story visible from `after.0` with id
+    /// `after.1` (a cursor: the last story of the previous page), found by binary search.
+    pub fn public_after<'a>(
+        &'a self,
+        now: DateTime<Utc>,
+        edition: &'a Edition,
+        filter: Filter,
+        after: Option<(DateTime<Utc>, StoryId)>,
+    ) -> impl Iterator<Item = &'a Arc<StoryCard>> + 'a {
         let list = self.list_for(edition, filter);
         // Lists are sorted newest-visible first, so skip the ones still in the future.
-        let start = list.partition_point(|c| c.visible_from().is_some_and(|t| t > now));
+        let mut start = list.partition_point(|c| c.visible_from().is_some_and(|t| t > now));
+        if let Some((t, id)) = after {
+            let key = (std::cmp::Reverse(Some(t)), std::cmp::Reverse(id));
+            start = start.max(list.partition_point(|c| order_key(c) <= key));
+        }
         let tz = edition.tz;
         let global = edition.is_global();
         list[start..].iter().filter(move |c| {

@@ -10,6 +10,7 @@ mod login;
 mod media;
 mod sources;
 mod stories;
+mod tokens;
 mod wire;
 
 pub use stories::story_form;
@@ -134,6 +135,14 @@ pub fn router(state: Arc<WebState>) -> Router<Arc<WebState>> {
         .route("/newsroom/users", r(get(admin::users)))
         .route("/newsroom/users/invite", r(post(admin::invite)))
         .route("/newsroom/users/{id}", r(post(admin::access)))
+        .route(
+            "/newsroom/admin/tokens",
+            r(get(tokens::list).post(tokens::create)),
+        )
+        .route(
+            "/newsroom/admin/tokens/{id}/revoke",
+            r(post(tokens::revoke)),
+        )
         .route("/newsroom/{*rest}", any(unknown))
         .layer(body_limit(FORM_LIMIT))
         .layer(axum::middleware::from_fn_with_state(
@@ -541,6 +550,10 @@ fn frame(st: &WebState, authed: Option<&Authed>, title: &str) -> Frame {
             menu.push(Link {
                 label: "Jobs".into(),
                 href: "/newsroom/jobs".into(),
+            });
+            menu.push(Link {
+                label: "API tokens".into(),
+                href: "/newsroom/admin/tokens".into(),
             });
         }
         menu.push(Link {
