@@ -1478,7 +1478,7 @@ pub async fn add_correction(
     )
 }
 
-/// Uploads a picture (JPEG, PNG, WebP or GIF as the raw body), to use as a story's hero.
+/// Uploads a picture (JPEG, PNG or WebP as the raw body), to use as a story's hero.
 #[utoipa::path(
     post,
     path = "/api/v1/newsroom/images",
