@@ -505,7 +505,7 @@ pub struct ListQuery {
     pub author: Option<String>,
     /// Opaque cursor from the previous page's `next_cursor`.
     pub cursor: Option<String>,
-    /// Stories on the page (1 to `[api] page_size_max`, 100 by default).
+    /// Stories on the page: 1 to `[api] page_size_max` (100); `[api] page_size` (20) when absent.
     #[param(minimum = 1)]
     pub limit: Option<u32>,
 }
