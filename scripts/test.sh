@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test of newsdesk: formatting and lints, Rust unit/property/router tests and the store
 # conformance suite, then the browser, HTML-validity, accessibility and feed-parser checks against
-# the real binary. Expects the tools that .ci/run installs.
+# the real binary, and the JSON API against its OpenAPI document (schemathesis). Expects the tools that .ci/run installs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 target="${CARGO_TARGET_DIR:-target}"
@@ -28,3 +28,6 @@ node --test --test-reporter=spec tests/browser/
 
 echo "== feed and sitemap checks (feedparser)"
 python3 tests/feeds/check_feeds.py
+
+echo "== JSON API against its OpenAPI document (schemathesis; public part, then with a token)"
+bash tests/api/schemathesis.sh

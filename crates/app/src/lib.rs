@@ -3,6 +3,7 @@
 //! For the reader site this is the read model (kept in step with the change log), article
 //! lookups with slug redirects, view counting and trending.
 
+pub mod api;
 pub mod audience;
 pub mod auth;
 pub mod config;
@@ -18,6 +19,7 @@ pub mod sources;
 pub mod totp;
 pub mod wire;
 
+pub use api::{ApiCaller, ApiSettings, ListCursor};
 pub use audience::{is_bot_or_prefetch, Audience, ViewLimits};
 pub use auth::{Authed, Login, LoginStep};
 pub use config::SiteConfig;
@@ -51,6 +53,8 @@ pub struct App {
     fetch_policy: RwLock<newsdesk_fetch::FetchPolicy>,
     /// How this node's job worker runs.
     job_settings: RwLock<jobs::JobSettings>,
+    /// The JSON API's bounds and rate-limit counters.
+    api: api::ApiState,
     /// Where e-mail goes (invitations, password resets); an in-memory stub until set.
     mailer: RwLock<Arc<dyn newsdesk_mail::Mailer>>,
     snapshot: RwLock<Snapshot>,
@@ -159,6 +163,7 @@ impl App {
             wire: Arc::new(wire::WireState::default()),
             fetch_policy: RwLock::new(newsdesk_fetch::FetchPolicy::default()),
             job_settings: RwLock::new(jobs::JobSettings::default()),
+            api: api::ApiState::default(),
             snapshot: RwLock::new(snap),
             versions: purge::Versions::default(),
             content_generation: AtomicU64::new(1),

@@ -303,7 +303,7 @@ impl App {
             user_id: Some(actor.id),
             action: action.into(),
             target: format!("story:{story}"),
-            detail,
+            detail: crate::api::via_token(detail),
         }
     }
 
@@ -318,7 +318,7 @@ impl App {
             user_id: Some(actor.id),
             action: "create".into(),
             target: String::new(),
-            detail: input.headline.to_string(),
+            detail: crate::api::via_token(input.headline.to_string()),
         };
         let story = self
             .store
@@ -698,10 +698,10 @@ impl App {
                 user_id: Some(actor.id),
                 action: "upload".into(),
                 target: format!("image:{}", image.id),
-                detail: format!(
+                detail: crate::api::via_token(format!(
                     "{} ({}×{})",
                     processed.key, processed.width, processed.height
-                ),
+                )),
             })
             .await?;
         self.sync().await?;

@@ -978,6 +978,7 @@ impl Snapshot {
         now: DateTime<Utc>,
         edition: &'a Edition,
         filter: Filter,
+        after: Option<(DateTime<Utc>, StoryId)>,
     ) -> impl Iterator<Item = &'a Held> + 'a {
         let global = edition.is_global();
         let ed = self.names.editions.get(&edition.id);
@@ -988,8 +989,16 @@ impl Snapshot {
         };
         let now_ms = now.timestamp_millis();
         // Lists are sorted newest-visible first, so skip the ones still in the future.
-        let start =
+        let mut start =
             list.partition_point(|s| self.held(*s).is_some_and(|c| c.visible_after(now_ms)));
+        if let Some((t, id)) = after {
+            let key: OrderKey = (
+                std::cmp::Reverse(Some(t.timestamp_millis())),
+                std::cmp::Reverse(id),
+            );
+            start = start
+                .max(list.partition_point(|s| self.held(*s).is_some_and(|c| order_key(c) <= key)));
+        }
         let tz = edition.tz;
         let ed = ed.unwrap_or(u32::MAX);
         list[start..]
@@ -1023,7 +1032,19 @@ impl Snapshot {
         edition: &'a Edition,
         filter: Filter,
     ) -> impl Iterator<Item = Arc<StoryCard>> + 'a {
-        self.public_held(now, edition, filter)
+        self.public_after(now, edition, filter, None)
+    }
+
+    /// As [`Snapshot::public`], starting after the story visible from `after.0` with id
+    /// `after.1` (a cursor: the last story of the previous page), found by binary search.
+    pub fn public_after<'a>(
+        &'a self,
+        now: DateTime<Utc>,
+        edition: &'a Edition,
+        filter: Filter,
+        after: Option<(DateTime<Utc>, StoryId)>,
+    ) -> impl Iterator<Item = Arc<StoryCard>> + 'a {
+        self.public_held(now, edition, filter, after)
             .filter_map(|c| self.expand(c))
     }
 
@@ -1056,7 +1077,7 @@ impl Snapshot {
                     - list
                         .partition_point(|s| self.held(*s).is_some_and(|c| c.visible_after(now_ms)))
             }
-            Some(_) => self.public_held(now, edition, filter).count(),
+            Some(_) => self.public_held(now, edition, filter, None).count(),
         }
     }
 
@@ -1087,7 +1108,7 @@ impl Snapshot {
             return None;
         }
         let items = self
-            .public_held(now, edition, filter)
+            .public_held(now, edition, filter, None)
             .skip((page - 1) * per_page)
             .take(per_page)
             .filter_map(|c| self.expand(c))
@@ -1111,7 +1132,7 @@ impl Snapshot {
         let since = (now - chrono::Duration::days(3)).timestamp_millis();
         let ed = self.names.editions.get(&edition.id);
         let mut ranked: Vec<(i32, &Held)> = self
-            .public_held(now, edition, Filter::All)
+            .public_held(now, edition, Filter::All, None)
             .take_while(|c| c.visible().is_some_and(|t| t >= since))
             .filter(|c| c.kind != Kind::Short)
             .filter_map(|c| {
@@ -1125,7 +1146,7 @@ impl Snapshot {
         let mut out: Vec<&Held> = ranked.into_iter().take(n).map(|(_, c)| c).collect();
         if out.len() < n {
             for c in self
-                .public_held(now, edition, Filter::All)
+                .public_held(now, edition, Filter::All, None)
                 .filter(|c| c.kind != Kind::Short)
             {
                 if out.len() >= n {
@@ -1170,7 +1191,7 @@ impl Snapshot {
                 per_list
             };
             for c in self
-                .public_held(now, edition, f)
+                .public_held(now, edition, f, None)
                 .filter(|c| c.id != card.id)
                 .take(take)
             {

@@ -344,7 +344,7 @@ impl App {
 
 /// A push whose token was checked: only [`App::authorize_push`] makes one.
 #[derive(Debug)]
-pub struct PushGrant(Source);
+pub struct PushGrant(pub(crate) Source);
 
 /// A feed address as typed: empty (push only) or an http(s) URL.
 fn check_feed_url(url: &str) -> AppResult<&str> {

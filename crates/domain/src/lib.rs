@@ -2,6 +2,7 @@
 //!
 //! Untrusted input is parsed into these types at the edge, so a value of a type here is valid.
 
+pub mod api;
 pub mod clock;
 pub mod entities;
 pub mod ids;
@@ -16,6 +17,7 @@ pub mod time;
 pub mod wire;
 pub mod workflow;
 
+pub use api::{ApiScope, ApiToken, ApiTokenId, ApiTokenInput};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use ids::*;
 pub use job::{Job, JobCounts, JobOutcome, JobState, NewJob};

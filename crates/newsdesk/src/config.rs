@@ -32,6 +32,8 @@ pub struct Config {
     pub media: MediaConfig,
     /// The newsletter.
     pub newsletter: newsdesk_app::newsletter::NewsletterSettings,
+    /// The JSON API's bounds.
+    pub api: ApiConfig,
 }
 
 /// Where media files live: `backend = "local"` (the data folder's `media` folder, the default)
@@ -119,6 +121,64 @@ impl MediaConfig {
                 )
             }
         })
+    }
+}
+
+/// The JSON API's bounds (`[api]`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ApiConfig {
+    /// Requests one token may make per minute on a node.
+    pub rate_per_minute: u32,
+    /// Tokens counted at once by the rate limit.
+    pub rate_tracked_tokens: usize,
+    /// Stories on a listing page by default.
+    pub page_size: usize,
+    /// Largest `limit` of a listing page.
+    pub page_size_max: usize,
+    /// Largest JSON body of a token request, in bytes.
+    pub body_max_bytes: usize,
+    /// Largest picture uploaded through the API, in bytes.
+    pub upload_max_bytes: usize,
+    /// Days a new token lives unless its maker says otherwise.
+    pub token_days_default: i64,
+    /// Most days a token may live.
+    pub token_days_max: i64,
+    /// Corrections listed by `/api/v1/corrections`.
+    pub corrections_max: usize,
+}
+
+impl Default for ApiConfig {
+    fn default() -> Self {
+        let d = newsdesk_app::ApiSettings::default();
+        Self {
+            rate_per_minute: d.rate_per_minute,
+            rate_tracked_tokens: d.rate_tracked_tokens,
+            page_size: d.page_size,
+            page_size_max: d.page_size_max,
+            body_max_bytes: d.body_max_bytes,
+            upload_max_bytes: d.upload_max_bytes,
+            token_days_default: d.token_days_default,
+            token_days_max: d.token_days_max,
+            corrections_max: d.corrections_max,
+        }
+    }
+}
+
+impl ApiConfig {
+    /// The app's settings (at least one of everything).
+    pub fn settings(&self) -> newsdesk_app::ApiSettings {
+        newsdesk_app::ApiSettings {
+            rate_per_minute: self.rate_per_minute.max(1),
+            rate_tracked_tokens: self.rate_tracked_tokens.max(1),
+            page_size: self.page_size.clamp(1, self.page_size_max.max(1)),
+            page_size_max: self.page_size_max.max(1),
+            body_max_bytes: self.body_max_bytes.max(1024),
+            upload_max_bytes: self.upload_max_bytes.max(1024),
+            token_days_default: self.token_days_default.clamp(1, self.token_days_max.max(1)),
+            token_days_max: self.token_days_max.max(1),
+            corrections_max: self.corrections_max.max(1),
+        }
     }
 }
 
@@ -344,6 +404,7 @@ impl Default for Config {
             jobs: JobsConfig::default(),
             media: MediaConfig::default(),
             newsletter: Default::default(),
+            api: ApiConfig::default(),
             site: SiteConfig::default(),
             mail: newsdesk_mail::MailConfig::default(),
             fetch: FetchConfig::default(),
@@ -678,6 +739,24 @@ access_key_env = {media_access_env}
 secret_key_env = {media_secret_env}
 # S3 only: time limit of one request to the bucket (a whole streamed video included), in seconds.
 timeout_secs = {media_timeout}
+[api]
+# Requests one API token may make per minute on a node; beyond, 429 (counted before the work).
+rate_per_minute = {api_rate}
+# Tokens whose minute is counted at once; when full, a token not yet counted gets 429.
+rate_tracked_tokens = {api_tracked}
+# Stories on a listing page of /api/v1 unless `limit` says otherwise.
+page_size = {api_page}
+# Largest `limit` a listing takes.
+page_size_max = {api_page_max}
+# Largest JSON body of a token request, in bytes (read only once the token is known).
+body_max_bytes = {api_body}
+# Largest picture uploaded through the API, in bytes.
+upload_max_bytes = {api_upload}
+# Days a new token lives unless its maker says otherwise, and the most it may live.
+token_days_default = {api_days}
+token_days_max = {api_days_max}
+# Corrections listed by /api/v1/corrections (the newest).
+corrections_max = {api_corr}
 "#,
         listen = q(&d.listen),
         data_dir = q(&d.data_dir.display().to_string()),
@@ -699,6 +778,15 @@ timeout_secs = {media_timeout}
         media_access_env = q(&d.media.access_key_env),
         media_secret_env = q(&d.media.secret_key_env),
         media_timeout = d.media.timeout_secs,
+        api_rate = d.api.rate_per_minute,
+        api_tracked = d.api.rate_tracked_tokens,
+        api_page = d.api.page_size,
+        api_page_max = d.api.page_size_max,
+        api_body = d.api.body_max_bytes,
+        api_upload = d.api.upload_max_bytes,
+        api_days = d.api.token_days_default,
+        api_days_max = d.api.token_days_max,
+        api_corr = d.api.corrections_max,
         name = q(&s.name),
         tagline = q(&s.tagline),
         base_url = q(&s.base_url),

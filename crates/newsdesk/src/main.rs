@@ -81,6 +81,11 @@ enum Command {
         #[command(subcommand)]
         what: NewsletterCmd,
     },
+    /// Manage API tokens.
+    Token {
+        #[command(subcommand)]
+        what: TokenCmd,
+    },
     /// Show configuration.
     Config {
         #[command(subcommand)]
@@ -133,6 +138,24 @@ enum NewsletterCmd {
         /// The weekly digest instead of the daily one.
         #[arg(long)]
         weekly: bool,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum TokenCmd {
+    /// Make an API token acting as the account with this address; prints the token once.
+    Create {
+        /// What the token is for.
+        #[arg(long, default_value = "command line")]
+        name: String,
+        /// Comma-separated: read_drafts, write_stories, publish, wire_push.
+        #[arg(long)]
+        scopes: String,
+        /// Days it lives (default: `[api] token_days_default`).
+        #[arg(long)]
+        days: Option<i64>,
+        /// E-mail address of the owner.
+        owner: String,
     },
 }
 
@@ -346,6 +369,7 @@ async fn serve(mut cfg: Config) -> anyhow::Result<()> {
         })?;
     app.set_fetch_policy(cfg.fetch.policy()?);
     app.set_job_settings(cfg.jobs.settings());
+    app.set_api_settings(cfg.api.settings());
     let mail = cfg.mail();
     app.set_mailer(
         newsdesk_mail::from_config(&mail).map_err(|e| anyhow::anyhow!("mail settings: {e}"))?,
@@ -779,6 +803,36 @@ fn run() -> anyhow::Result<()> {
                 if generated {
                     println!("password (shown once): {password}");
                 }
+                Ok(())
+            }
+            Command::Token { what: TokenCmd::Create { name, scopes, days, owner } } => {
+                let list = newsdesk_domain::ApiScope::parse_list(&scopes);
+                if list.len() != scopes.split(',').filter(|s| !s.trim().is_empty()).count() {
+                    bail!("unknown scope in {scopes:?}: use read_drafts, write_stories, publish, wire_push");
+                }
+                let store = open_store(&cfg)?;
+                let app = App::load(store, Arc::new(SystemClock), cfg.site.clone())
+                    .await
+                    .map_err(|e| anyhow::anyhow!("cannot load the site: {e}"))?;
+                app.set_api_settings(cfg.api.settings());
+                let days = days.unwrap_or(cfg.api.settings().token_days_default);
+                let (token, secret) = app
+                    .create_api_token_cli(&owner, &name, &list, days)
+                    .await
+                    .map_err(|e| match e {
+                        newsdesk_app::AppError::Invalid(f) => anyhow::anyhow!(
+                            "{}",
+                            f.iter().map(|x| x.message.clone()).collect::<Vec<_>>().join(" ")
+                        ),
+                        other => anyhow::anyhow!("{other}"),
+                    })?;
+                eprintln!(
+                    "made API token {} for {owner} ({}), expires {}; shown once:",
+                    token.id,
+                    newsdesk_domain::ApiScope::join(&token.scopes),
+                    token.expires_at.format("%Y-%m-%d %H:%M UTC")
+                );
+                println!("{secret}");
                 Ok(())
             }
             Command::Config { .. } | Command::Ingest { .. } => Ok(()),

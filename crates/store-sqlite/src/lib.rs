@@ -17,6 +17,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
+mod api_tokens;
 mod backup;
 mod jobs;
 mod newsletter;
@@ -40,6 +41,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("wire_embargo.sql"),
     include_str!("jobs.sql"),
     include_str!("newsletter.sql"),
+    include_str!("api_tokens.sql"),
 ];
 
 /// Most idle read connections kept.
@@ -2816,6 +2818,33 @@ pub fn temp_store() -> StoreResult<Arc<SqliteStore>> {
     ));
     let _ = std::fs::remove_dir_all(&dir);
     Ok(Arc::new(SqliteStore::open(&dir.join("newsdesk.db"))?))
+}
+
+#[async_trait]
+impl ApiTokenStore for SqliteStore {
+    async fn create_api_token(&self, input: &ApiTokenInput) -> StoreResult<ApiToken> {
+        let input = input.clone();
+        self.write(move |tx| api_tokens::create(tx, &input)).await
+    }
+
+    async fn list_api_tokens(&self) -> StoreResult<Vec<ApiToken>> {
+        self.read(api_tokens::list).await
+    }
+
+    async fn api_token_by_hash(&self, hash: &str) -> StoreResult<Option<(ApiToken, String)>> {
+        let hash = hash.to_owned();
+        self.read(move |c| api_tokens::by_hash(c, &hash)).await
+    }
+
+    async fn touch_api_token(&self, id: ApiTokenId, at: DateTime<Utc>) -> StoreResult<()> {
+        self.write(move |tx| api_tokens::touch(tx, id, ms(at)))
+            .await
+    }
+
+    async fn revoke_api_token(&self, id: ApiTokenId, at: DateTime<Utc>) -> StoreResult<()> {
+        self.write(move |tx| api_tokens::revoke(tx, id, ms(at)))
+            .await
+    }
 }
 
 #[cfg(test)]

@@ -1,7 +1,8 @@
 //! The conformance suite: behaviour every [`Store`] backend must show.
 //!
 //! It is split in parts, one per section of the store ([`stories`], [`audience`], [`accounts`],
-//! [`newsroom`], [`login`], [`wire`], [`sources`], [`jobs`], [`newsletter`]), so a backend can be brought up
+//! [`newsroom`], [`login`], [`wire`], [`sources`], [`jobs`], [`newsletter`], [`api_tokens`]), so a
+//! backend can be brought up
 //! section by section. A backend's tests run it all with
 //! [`conformance_tests!`](crate::conformance_tests) (one `#[tokio::test]` per case, in a module
 //! per part), given an expression that makes a fresh, empty, migrated store; or call
@@ -53,6 +54,7 @@ macro_rules! conformance_tests {
             newsletter [
                 subscribers_opt_in_change_and_leave digests_are_made_once_and_sent_once
             ]
+            api_tokens [api_tokens_are_found_by_hash_touched_and_revoked]
         );
     };
     (@each [tests $make:expr] $($part:ident [$($case:ident)*])*) => {$(
@@ -2424,4 +2426,103 @@ pub async fn digests_are_made_once_and_sent_once(s: &dyn Store) {
         vec![a, d],
         "newest first"
     );
+}
+
+/// API tokens: stored with their hash only, found by it, touched, revoked once; one hash once.
+pub async fn api_tokens_are_found_by_hash_touched_and_revoked(s: &dyn Store) {
+    let admin = s
+        .create_user(
+            &email("root@example.org"),
+            "Root",
+            Role::Admin,
+            "h",
+            &audit("invite", None),
+        )
+        .await
+        .expect("admin");
+    let author = s
+        .create_user(
+            &email("ann@example.org"),
+            "Ann",
+            Role::Author,
+            "h",
+            &audit("invite", None),
+        )
+        .await
+        .expect("author");
+    let input = |name: &str, hash: &str, at: DateTime<Utc>| ApiTokenInput {
+        name: name.into(),
+        owner: author.id,
+        created_by: admin.id,
+        scopes: vec![ApiScope::ReadDrafts, ApiScope::Publish],
+        hash: hash.into(),
+        created_at: at,
+        expires_at: at + Duration::days(30),
+    };
+    let a = s
+        .create_api_token(&input("bridge", "hash-a", t0()))
+        .await
+        .expect("token a");
+    assert_eq!(
+        (a.name.as_str(), a.owner, a.created_by, a.scopes.clone()),
+        (
+            "bridge",
+            author.id,
+            admin.id,
+            vec![ApiScope::ReadDrafts, ApiScope::Publish]
+        )
+    );
+    assert_eq!((a.last_used_at, a.revoked_at), (None, None));
+    assert_eq!(a.expires_at, t0() + Duration::days(30));
+    let b = s
+        .create_api_token(&input("second", "hash-b", t0() + Duration::minutes(1)))
+        .await
+        .expect("token b");
+    let dup = s.create_api_token(&input("dup", "hash-a", t0())).await;
+    assert!(
+        matches!(dup, Err(StoreError::Conflict(Conflict::Constraint(_)))),
+        "one hash once: {dup:?}"
+    );
+    let list = s.list_api_tokens().await.expect("list");
+    assert_eq!(
+        list.iter().map(|t| t.id).collect::<Vec<_>>(),
+        vec![b.id, a.id],
+        "newest first"
+    );
+    let (found, hash) = s
+        .api_token_by_hash("hash-a")
+        .await
+        .expect("lookup")
+        .expect("found");
+    assert_eq!((found.id, hash.as_str()), (a.id, "hash-a"));
+    assert!(s.api_token_by_hash("nope").await.expect("lookup").is_none());
+    s.touch_api_token(a.id, t0() + Duration::hours(1))
+        .await
+        .expect("touch");
+    s.revoke_api_token(a.id, t0() + Duration::hours(2))
+        .await
+        .expect("revoke");
+    s.revoke_api_token(a.id, t0() + Duration::hours(3))
+        .await
+        .expect("revoke again");
+    let (found, _) = s
+        .api_token_by_hash("hash-a")
+        .await
+        .expect("lookup")
+        .expect("found");
+    assert_eq!(found.last_used_at, Some(t0() + Duration::hours(1)));
+    assert_eq!(
+        found.revoked_at,
+        Some(t0() + Duration::hours(2)),
+        "first revocation kept"
+    );
+    assert!(!found.is_live_at(t0() + Duration::hours(2)));
+    assert!(matches!(
+        s.revoke_api_token(ApiTokenId(9999), t0()).await,
+        Err(StoreError::NotFound)
+    ));
+    assert!(matches!(
+        s.touch_api_token(ApiTokenId(9999), t0()).await,
+        Err(StoreError::NotFound)
+    ));
 }

@@ -83,8 +83,8 @@ impl StoreError {
 /// `S: Store` (on `dyn Store` they resolve without it).
 pub mod prelude {
     pub use crate::{
-        AccountStore, AudienceStore, JobStore, LoginStore, NewsletterStore, NewsroomStore,
-        SourceStore, Store, StoryStore, WireStore,
+        AccountStore, ApiTokenStore, AudienceStore, JobStore, LoginStore, NewsletterStore,
+        NewsroomStore, SourceStore, Store, StoryStore, WireStore,
     };
 }
 
@@ -130,6 +130,7 @@ pub trait Store:
     + SourceStore
     + JobStore
     + NewsletterStore
+    + ApiTokenStore
     + Send
     + Sync
     + 'static
@@ -762,4 +763,22 @@ pub trait NewsletterStore: Send + Sync {
         id: DigestId,
         now: DateTime<Utc>,
     ) -> StoreResult<Option<DateTime<Utc>>>;
+}
+
+/// API tokens (the `api_tokens` table): only the SHA-256 of each secret is kept.
+#[async_trait]
+pub trait ApiTokenStore: Send + Sync {
+    // --- API tokens ---
+
+    /// Stores a new token. Two tokens with one hash is a [`Conflict::Constraint`].
+    async fn create_api_token(&self, input: &ApiTokenInput) -> StoreResult<ApiToken>;
+    /// Every token, newest first (revoked and expired ones too).
+    async fn list_api_tokens(&self) -> StoreResult<Vec<ApiToken>>;
+    /// The token whose secret hashes to `hash`, with the stored hash (for a constant-time check).
+    async fn api_token_by_hash(&self, hash: &str) -> StoreResult<Option<(ApiToken, String)>>;
+    /// Notes a use of the token at `at`.
+    async fn touch_api_token(&self, id: ApiTokenId, at: DateTime<Utc>) -> StoreResult<()>;
+    /// Revokes a token at `at` (a token revoked already keeps its first revocation time).
+    /// [`StoreError::NotFound`] when there is no such token.
+    async fn revoke_api_token(&self, id: ApiTokenId, at: DateTime<Utc>) -> StoreResult<()>;
 }

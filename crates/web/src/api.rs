@@ -81,7 +81,23 @@ pub async fn push(st: &WebState, req: Request) -> Response<Body> {
         .map(str::to_owned);
     // The token is checked before a byte of the body is read: an unauthenticated push is
     // answered at once, whatever it promised to send.
-    let grant = match st.app.authorize_push(id, &token).await {
+    // An API token with the `wire_push` scope may push to any source, as its own token may.
+    let grant = if token.starts_with(newsdesk_app::api::TOKEN_PREFIX) {
+        match st.app.api_caller(&token).await {
+            Ok(who) => st.app.authorize_push_by_token(&who, id).await,
+            Err(AppError::RateLimited) => {
+                return err(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "rate_limited",
+                    "This token made too many requests this minute.",
+                )
+            }
+            Err(e) => Err(e),
+        }
+    } else {
+        st.app.authorize_push(id, &token).await
+    };
+    let grant = match grant {
         Ok(g) => g,
         Err(e) => return push_error(e),
     };

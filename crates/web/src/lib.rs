@@ -4,6 +4,7 @@
 //! template, and serves the bytes from the page cache with a cache policy.
 
 pub mod api;
+pub mod api_v1;
 pub mod assets;
 pub mod cache;
 pub mod error;
@@ -131,6 +132,7 @@ pub fn router(state: Arc<WebState>) -> Router {
         .merge(newsroom::router(state.clone()))
         .merge(api::router(state.clone()))
         .merge(newsletter::router())
+        .merge(api_v1::router(state.clone()))
         .fallback(dispatch)
         .layer(middleware::from_fn_with_state(
             state.clone(),

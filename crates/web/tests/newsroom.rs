@@ -1429,6 +1429,7 @@ async fn every_newsroom_route_by_every_role_and_by_no_session() {
         ("/newsroom/account".into(), [303, 200, 200, 200, 200]),
         ("/newsroom/audit".into(), [303, 403, 403, 200, 200]),
         ("/newsroom/users".into(), [303, 403, 403, 403, 200]),
+        ("/newsroom/admin/tokens".into(), [303, 403, 403, 403, 200]),
         ("/newsroom/jobs".into(), [303, 403, 403, 403, 200]),
         (
             "/newsroom/jobs?state=dead".into(),
@@ -1527,7 +1528,23 @@ async fn every_newsroom_route_by_every_role_and_by_no_session() {
         };
         assert_eq!(r.status, expect, "a stale correction never lands (#{i})");
         // The wire desk: editors correct tags; only admins touch sources.
-        let wire_posts: [WirePost; 6] = [
+        let admin_id = admin_user.id.to_string();
+        let wire_posts: [WirePost<'_>; 8] = [
+            (
+                "/newsroom/admin/tokens".into(),
+                vec![
+                    ("name", "matrix"),
+                    ("owner", admin_id.as_str()),
+                    ("scope", "publish"),
+                    ("days", "30"),
+                ],
+                [403, 403, 403, 200],
+            ),
+            (
+                "/newsroom/admin/tokens/1/revoke".into(),
+                vec![],
+                [403, 403, 403, 303],
+            ),
             (
                 format!("/newsroom/wire/{cluster}/tags"),
                 vec![("sector", "health")],
@@ -1651,7 +1668,7 @@ async fn admins_see_dead_letters_and_retry_them_once() {
 }
 
 /// A wire-desk form post: path, fields, expected status for contributor, author, editor, admin.
-type WirePost = (String, Vec<(&'static str, &'static str)>, [u16; 4]);
+type WirePost<'a> = (String, Vec<(&'a str, &'a str)>, [u16; 4]);
 
 fn wire_item(agency: &str, id: &str, headline: &str, body: &str) -> WireItem {
     WireItem {

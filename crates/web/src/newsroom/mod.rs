@@ -11,6 +11,7 @@ mod media;
 mod newsletter;
 mod sources;
 mod stories;
+mod tokens;
 mod wire;
 
 pub use stories::story_form;
@@ -139,6 +140,14 @@ pub fn router(state: Arc<WebState>) -> Router<Arc<WebState>> {
         .route("/newsroom/subscribers.csv", r(get(newsletter::export)))
         .route("/newsroom/newsletter", r(get(newsletter::history)))
         .route("/newsroom/newsletter/alert", r(post(newsletter::alert)))
+        .route(
+            "/newsroom/admin/tokens",
+            r(get(tokens::list).post(tokens::create)),
+        )
+        .route(
+            "/newsroom/admin/tokens/{id}/revoke",
+            r(post(tokens::revoke)),
+        )
         .route("/newsroom/{*rest}", any(unknown))
         .layer(body_limit(FORM_LIMIT))
         .layer(axum::middleware::from_fn_with_state(
@@ -552,6 +561,10 @@ fn frame(st: &WebState, authed: Option<&Authed>, title: &str) -> Frame {
             menu.push(Link {
                 label: "Jobs".into(),
                 href: "/newsroom/jobs".into(),
+            });
+            menu.push(Link {
+                label: "API tokens".into(),
+                href: "/newsroom/admin/tokens".into(),
             });
         }
         menu.push(Link {
