@@ -14,6 +14,7 @@ pub mod newsroom;
 pub mod purge;
 pub mod readmodel;
 pub mod sources;
+pub mod syndication;
 pub mod totp;
 pub mod wire;
 

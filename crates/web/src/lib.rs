@@ -17,6 +17,7 @@ pub mod paths;
 pub mod reader;
 pub mod respond;
 pub mod server;
+pub mod syndication;
 pub mod views;
 
 use axum::extract::{Request, State};
