@@ -9,6 +9,7 @@ pub mod config;
 pub mod desk;
 pub mod diff;
 pub mod error;
+pub mod import;
 pub mod jobs;
 pub mod newsroom;
 pub mod purge;

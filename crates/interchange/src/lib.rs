@@ -4,6 +4,7 @@
 //! `newsItem` ([`newsml`]), for partners and apps. The caller (`app`, through `web`) decides what
 //! may be shown; a story taken down is carried as a withheld or canceled item with no content.
 
+pub mod import;
 pub mod newsml;
 pub mod ninjs;
 
