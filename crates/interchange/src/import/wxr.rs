@@ -129,7 +129,17 @@ pub fn parse(text: &str) -> Result<Export, ImportError> {
                     return Err(ImportError::NotAnExport("an empty document element".into()));
                 }
             }
-            Event::Text(t) => buf.push_str(&t),
+            Event::Text(t) => {
+                // `]]>` may not appear in text: it is a CDATA section's end that was not
+                // escaped (WordPress's regex reader takes it; an XML reader must not).
+                if t.contains("]]>") {
+                    return Err(ImportError::Malformed(format!(
+                        "\"]]>\" outside a CDATA section (at byte {})",
+                        reader.buffer_position()
+                    )));
+                }
+                buf.push_str(&t)
+            }
             Event::CData(t) => buf.push_str(&t),
             Event::GeneralRef(r) => {
                 let name: &str = &r;
