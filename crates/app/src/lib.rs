@@ -10,12 +10,14 @@ pub mod config;
 pub mod desk;
 pub mod diff;
 pub mod error;
+pub mod import;
 pub mod jobs;
 pub mod newsletter;
 pub mod newsroom;
 pub mod purge;
 pub mod readmodel;
 pub mod sources;
+pub mod syndication;
 pub mod totp;
 pub mod wire;
 

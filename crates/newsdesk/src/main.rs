@@ -71,6 +71,11 @@ enum Command {
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
+    /// Import posts and pages from WordPress or Ghost.
+    Import {
+        #[command(subcommand)]
+        what: ImportCmd,
+    },
     /// Manage newsroom accounts.
     User {
         #[command(subcommand)]
@@ -107,6 +112,36 @@ enum UserCmd {
         /// E-mail address (the login).
         email: String,
     },
+}
+
+/// What every import takes.
+#[derive(clap::Args, Debug)]
+struct ImportArgs {
+    /// The export file.
+    file: PathBuf,
+    /// Category → sector mapping (TOML: a `[sectors]` table of `category-slug = "sector-slug"`,
+    /// with `"*"` for everything else; default: the first sector).
+    #[arg(long)]
+    mapping: Option<PathBuf>,
+    /// The old site's uploads folder (WordPress `wp-content/uploads`, Ghost `content/images`):
+    /// featured images are read from it. Nothing is ever fetched from the old site.
+    #[arg(long)]
+    uploads: Option<PathBuf>,
+    /// Posts public in the old system arrive published (and public pages as static pages);
+    /// without it everything arrives as a draft.
+    #[arg(long)]
+    publish: bool,
+    /// Read the export and report what would be imported; write nothing.
+    #[arg(long)]
+    dry_run: bool,
+}
+
+#[derive(Subcommand, Debug)]
+enum ImportCmd {
+    /// A WordPress export (WXR 1.0–1.2, Tools → Export).
+    Wordpress(ImportArgs),
+    /// A Ghost export (JSON, Ghost 1–5, Settings → Labs → Export).
+    Ghost(ImportArgs),
 }
 
 #[derive(Subcommand, Debug)]
@@ -515,6 +550,100 @@ fn backup(cfg: &Config, dest: &std::path::Path) -> anyhow::Result<()> {
 
 /// `newsdesk ingest`: parses each file and prints its items; a file that cannot be read gets a
 /// clear error on standard error and the others go on.
+/// `newsdesk import wordpress|ghost FILE`: parse, import with a progress bar, report.
+async fn import(cfg: &Config, what: ImportCmd) -> anyhow::Result<()> {
+    use newsdesk_interchange::import;
+    let (source, args) = match what {
+        ImportCmd::Wordpress(a) => ("wordpress", a),
+        ImportCmd::Ghost(a) => ("ghost", a),
+    };
+    let text = std::fs::read(&args.file)
+        .with_context(|| format!("cannot read {}", args.file.display()))?;
+    let text = String::from_utf8(text)
+        .map_err(|e| anyhow::anyhow!("{} is not UTF-8 text: {e}", args.file.display()))?;
+    let export = match source {
+        "wordpress" => import::wxr::parse(&text),
+        _ => import::ghost::parse(&text),
+    }
+    .map_err(|e| anyhow::anyhow!("{}: {e}; nothing was imported", args.file.display()))?;
+    let mut sectors = std::collections::HashMap::new();
+    if let Some(m) = &args.mapping {
+        #[derive(serde::Deserialize)]
+        struct Mapping {
+            #[serde(default)]
+            sectors: std::collections::HashMap<String, String>,
+        }
+        let t = std::fs::read_to_string(m)
+            .with_context(|| format!("cannot read the mapping {}", m.display()))?;
+        let parsed: Mapping = toml::from_str(&t)
+            .with_context(|| format!("the mapping {} is not valid TOML", m.display()))?;
+        sectors = parsed.sectors;
+    }
+    let store = open_store(cfg)?;
+    let app = App::load(store, Arc::new(SystemClock), cfg.site.clone())
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot load the site: {e}"))?;
+    let opts = newsdesk_app::import::ImportOptions {
+        source: source.into(),
+        publish: args.publish,
+        dry_run: args.dry_run,
+        sectors,
+        uploads: args.uploads.clone(),
+        media: cfg
+            .media
+            .open(&cfg.media_dir(), |k| std::env::var(k).ok())?,
+    };
+    let bar = indicatif::ProgressBar::new(export.importable().count() as u64);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} items {msg}")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    let report = app
+        .import(&export, &opts, &|done, total| {
+            bar.set_length(total);
+            bar.set_position(done);
+        })
+        .await
+        .map_err(|e| match e {
+            newsdesk_app::AppError::Invalid(f) => anyhow::anyhow!(
+                "{}",
+                f.iter()
+                    .map(|x| x.message.clone())
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            ),
+            other => anyhow::anyhow!("{other}"),
+        })?;
+    bar.finish_and_clear();
+    let r = &report;
+    println!(
+        "{}{} ({}): {} stories ({} published), {} pages, {} already imported, {} skipped",
+        if args.dry_run {
+            "dry run, nothing written: "
+        } else {
+            ""
+        },
+        args.file.display(),
+        r.format,
+        r.stories,
+        r.published,
+        r.pages,
+        r.already_imported,
+        r.skipped.len()
+    );
+    println!(
+        "bylines made {}, accounts made {} (no password: \"forgot password\" sets one), accounts matched by e-mail {}, tags made {}, old addresses redirected {}, featured pictures {}",
+        r.bylines_made, r.accounts_made, r.accounts_matched, r.tags_made, r.redirects, r.pictures
+    );
+    for n in &r.notes {
+        println!("note: {n}");
+    }
+    for k in &r.skipped {
+        println!("skipped {} {:?}: {}", k.source_id, k.title, k.reason);
+    }
+    Ok(())
+}
+
 fn ingest_files(
     cfg: &Config,
     dry_run: bool,
@@ -835,6 +964,7 @@ fn run() -> anyhow::Result<()> {
                 println!("{secret}");
                 Ok(())
             }
+            Command::Import { what } => import(&cfg, what).await,
             Command::Config { .. } | Command::Ingest { .. } => Ok(()),
         }
     })

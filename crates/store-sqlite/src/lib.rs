@@ -19,6 +19,7 @@ use std::sync::{Arc, Mutex};
 
 mod api_tokens;
 mod backup;
+mod imports;
 mod jobs;
 mod newsletter;
 mod newsroom;
@@ -42,6 +43,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("jobs.sql"),
     include_str!("newsletter.sql"),
     include_str!("api_tokens.sql"),
+    include_str!("imports.sql"),
 ];
 
 /// Most idle read connections kept.

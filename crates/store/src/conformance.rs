@@ -1,8 +1,8 @@
 //! The conformance suite: behaviour every [`Store`] backend must show.
 //!
 //! It is split in parts, one per section of the store ([`stories`], [`audience`], [`accounts`],
-//! [`newsroom`], [`login`], [`wire`], [`sources`], [`jobs`], [`newsletter`], [`api_tokens`]), so a
-//! backend can be brought up
+//! [`newsroom`], [`login`], [`wire`], [`sources`], [`jobs`], [`newsletter`], [`api_tokens`],
+//! [`imports`]), so a backend can be brought up
 //! section by section. A backend's tests run it all with
 //! [`conformance_tests!`](crate::conformance_tests) (one `#[tokio::test]` per case, in a module
 //! per part), given an expression that makes a fresh, empty, migrated store; or call
@@ -55,6 +55,7 @@ macro_rules! conformance_tests {
                 subscribers_opt_in_change_and_leave digests_are_made_once_and_sent_once
             ]
             api_tokens [api_tokens_are_found_by_hash_touched_and_revoked]
+            imports [imports_are_remembered_with_their_old_addresses]
         );
     };
     (@each [tests $make:expr] $($part:ident [$($case:ident)*])*) => {$(
@@ -2525,4 +2526,95 @@ pub async fn api_tokens_are_found_by_hash_touched_and_revoked(s: &dyn Store) {
         s.touch_api_token(ApiTokenId(9999), t0()).await,
         Err(StoreError::NotFound)
     ));
+}
+
+/// Imports: an item's source id is remembered with the story made of it (in the story's own
+/// transaction, so one item never makes two stories), per system; old paths redirect by exact
+/// match, and a path keeps its first target.
+pub async fn imports_are_remembered_with_their_old_addresses(s: &dyn Store) {
+    use crate::{ImportRecord, ImportTarget};
+    let tax = taxonomy(s).await;
+    assert_eq!(s.imported("wordpress", "12").await.expect("read"), None);
+    let record = ImportRecord {
+        source: "wordpress".into(),
+        source_id: "12".into(),
+        old_paths: vec!["/2008/09/03/a-post/".into(), "/a-post/".into()],
+    };
+    let audit = AuditInput {
+        at: t0(),
+        user_id: None,
+        action: "import".into(),
+        target: String::new(),
+        detail: "wordpress 12".into(),
+    };
+    let before = s.last_change_seq().await.expect("seq");
+    let made = s
+        .create_imported_story(
+            &record,
+            &story(&tax, "a-post", StoryStatus::Published),
+            None,
+            &audit,
+        )
+        .await
+        .expect("import");
+    assert!(
+        s.last_change_seq().await.expect("seq") > before,
+        "readers follow imports"
+    );
+    assert_eq!(
+        s.imported("wordpress", "12").await.expect("read"),
+        Some(ImportTarget::Story(made.id))
+    );
+    // Another system's id 12 is another item.
+    assert_eq!(s.imported("ghost", "12").await.expect("read"), None);
+    assert_eq!(
+        s.find_redirect("/a-post/").await.expect("read"),
+        Some(ImportTarget::Story(made.id))
+    );
+    assert_eq!(
+        s.find_redirect("/a-post").await.expect("read"),
+        None,
+        "exact paths only"
+    );
+    assert_eq!(s.list_revisions(made.id).await.expect("revisions").len(), 1);
+    // The same item twice is refused, and leaves no second story.
+    let again = s
+        .create_imported_story(
+            &ImportRecord {
+                old_paths: vec![],
+                ..record.clone()
+            },
+            &story(&tax, "a-post-2", StoryStatus::Published),
+            None,
+            &audit,
+        )
+        .await;
+    assert!(again.is_err());
+    assert!(s
+        .find_story_by_slug(&slug("a-post-2"))
+        .await
+        .expect("read")
+        .is_none());
+    // A page; an old path already taken keeps its first target.
+    let page = ImportTarget::Page(slug("about-us"));
+    s.record_import(
+        &ImportRecord {
+            source: "wordpress".into(),
+            source_id: "2".into(),
+            old_paths: vec!["/about-us/".into(), "/a-post/".into()],
+        },
+        &page,
+    )
+    .await
+    .expect("page");
+    assert_eq!(
+        s.find_redirect("/about-us/").await.expect("read"),
+        Some(page)
+    );
+    assert_eq!(
+        s.find_redirect("/a-post/").await.expect("read"),
+        Some(ImportTarget::Story(made.id))
+    );
+    assert_eq!(s.count_imported("wordpress").await.expect("count"), 2);
+    assert_eq!(s.count_imported("ghost").await.expect("count"), 0);
 }

@@ -83,8 +83,8 @@ impl StoreError {
 /// `S: Store` (on `dyn Store` they resolve without it).
 pub mod prelude {
     pub use crate::{
-        AccountStore, ApiTokenStore, AudienceStore, JobStore, LoginStore, NewsletterStore,
-        NewsroomStore, SourceStore, Store, StoryStore, WireStore,
+        AccountStore, ApiTokenStore, AudienceStore, ImportStore, JobStore, LoginStore,
+        NewsletterStore, NewsroomStore, SourceStore, Store, StoryStore, WireStore,
     };
 }
 
@@ -131,6 +131,7 @@ pub trait Store:
     + JobStore
     + NewsletterStore
     + ApiTokenStore
+    + ImportStore
     + Send
     + Sync
     + 'static
@@ -781,4 +782,49 @@ pub trait ApiTokenStore: Send + Sync {
     /// Revokes a token at `at` (a token revoked already keeps its first revocation time).
     /// [`StoreError::NotFound`] when there is no such token.
     async fn revoke_api_token(&self, id: ApiTokenId, at: DateTime<Utc>) -> StoreResult<()>;
+}
+
+/// What an item imported from another system became.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ImportTarget {
+    /// A story.
+    Story(StoryId),
+    /// A static page, by slug.
+    Page(Slug),
+}
+
+/// An item of another system being imported: its key there and its old addresses.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImportRecord {
+    /// The system ("wordpress", "ghost").
+    pub source: String,
+    /// The item's id there.
+    pub source_id: String,
+    /// Its old paths on the old site (`/2008/09/03/a-post/`), each to redirect to the new page.
+    pub old_paths: Vec<String>,
+}
+
+/// Imports from other systems (WordPress, Ghost): which items were imported (so a second run
+/// changes nothing) and the old addresses that redirect to them.
+#[async_trait]
+pub trait ImportStore {
+    /// What the item `source_id` of `source` became, if it was imported.
+    async fn imported(&self, source: &str, source_id: &str) -> StoreResult<Option<ImportTarget>>;
+    /// Makes a story of an imported item in one transaction: the story with its revision,
+    /// change-log row and audit line, the item's source id, and its old paths (a path already
+    /// taken keeps its first target).
+    async fn create_imported_story(
+        &self,
+        record: &ImportRecord,
+        story: &StoryInput,
+        by: Option<UserId>,
+        audit: &AuditInput,
+    ) -> StoreResult<Story>;
+    /// Remembers an item imported as something other than a story (a static page), with its
+    /// old paths.
+    async fn record_import(&self, record: &ImportRecord, target: &ImportTarget) -> StoreResult<()>;
+    /// Where the old path `path` leads, if it is one (exact match).
+    async fn find_redirect(&self, path: &str) -> StoreResult<Option<ImportTarget>>;
+    /// How many items of `source` were imported.
+    async fn count_imported(&self, source: &str) -> StoreResult<i64>;
 }

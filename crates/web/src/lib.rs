@@ -19,6 +19,7 @@ pub mod paths;
 pub mod reader;
 pub mod respond;
 pub mod server;
+pub mod syndication;
 pub mod views;
 
 use axum::extract::{Request, State};

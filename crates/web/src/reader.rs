@@ -50,6 +50,11 @@ pub async fn dispatch(
     match serve(&st, &method, uri.path(), uri.query(), &headers, &address).await {
         Ok(res) => res,
         Err(fail) => {
+            if matches!(fail, Fail::NotFound) {
+                if let Some(to) = imported_redirect(&st, uri.path()).await {
+                    return redirect(&to);
+                }
+            }
             let global = st.app.read().tax.global().cloned();
             error_response(&st, fail, global.as_ref(), &headers)
         }
@@ -160,6 +165,27 @@ async fn serve(
         Err(Miss::Moved(to)) => Ok(redirect(&to)),
         Err(Miss::Fail(f)) => Err(f),
     }
+}
+
+/// Where an old address of an imported post or page leads (the redirect table, consulted
+/// only before a 404; the path as sent, then percent-decoded).
+async fn imported_redirect(st: &WebState, path: &str) -> Option<String> {
+    let decoded = percent_encoding::percent_decode_str(path)
+        .decode_utf8()
+        .ok()
+        .filter(|d| d != path)
+        .map(|d| d.into_owned());
+    for p in std::iter::once(path.to_owned()).chain(decoded) {
+        match st.app.old_url_redirect(&p).await {
+            Ok(Some(to)) => return Some(to),
+            Ok(None) => {}
+            Err(e) => {
+                tracing::error!(error = %e, "looking up an old address failed");
+                return None;
+            }
+        }
+    }
+    None
 }
 
 /// Why a page was not built.

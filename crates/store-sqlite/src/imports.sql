@@ -1,0 +1,16 @@
+-- newsdesk SQLite schema: imports from other systems (WordPress, Ghost). Plain SQL, portable.
+-- Which items were imported, and what they became: a story or a static page.
+CREATE TABLE imported_items (
+  source TEXT NOT NULL,
+  source_id TEXT NOT NULL,
+  story_id INTEGER REFERENCES stories(id),
+  page_slug TEXT,
+  imported_at INTEGER NOT NULL,
+  PRIMARY KEY (source, source_id)
+);
+-- Old addresses of imported items: the reader site answers them with a 301 before its 404.
+CREATE TABLE old_url_redirects (
+  path TEXT PRIMARY KEY,
+  story_id INTEGER REFERENCES stories(id),
+  page_slug TEXT
+);
