@@ -13,6 +13,7 @@ pub mod jobs;
 pub mod newsroom;
 pub mod purge;
 pub mod readmodel;
+pub mod search;
 pub mod sources;
 pub mod totp;
 pub mod wire;
@@ -63,6 +64,8 @@ pub struct App {
     password_checks: Arc<AtomicU64>,
     /// Places for password-reset e-mails being queued after their answer.
     reset_mails: Arc<tokio::sync::Semaphore>,
+    /// Full-text search, once attached.
+    search: std::sync::OnceLock<search::SearchState>,
 }
 
 /// What a node has done since it started, for `/metrics` (monotonic counters).
@@ -168,6 +171,7 @@ impl App {
             hash_permits,
             password_checks: Arc::new(AtomicU64::new(0)),
             reset_mails: Arc::new(tokio::sync::Semaphore::new(auth::RESET_MAILS_IN_FLIGHT)),
+            search: std::sync::OnceLock::new(),
         });
         app.restore_trending().await?;
         app.restore_wire().await?;
@@ -319,6 +323,11 @@ impl App {
             if due {
                 tracing::info!("a scheduled or embargoed story became visible");
             }
+        }
+        drop(st);
+        // The search index follows the same log (its own position, kept in the index).
+        if let Err(e) = self.follow_search().await {
+            tracing::error!(error = %e, "bringing the search index up to date failed");
         }
         Ok(applied)
     }

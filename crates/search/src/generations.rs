@@ -86,8 +86,13 @@ impl Generations {
         std::fs::rename(&tmp, self.root.join(CURRENT))
     }
 
-    /// Removes the published generations other than `keep` (not those being built).
+    /// Removes the published generations older than `keep` (not newer ones, which a build may
+    /// have just published, nor those being built).
     pub fn remove_others(&self, keep: &str) -> io::Result<usize> {
+        let number = |n: &str| -> Option<u64> { n.strip_prefix("gen-")?.parse().ok() };
+        let Some(kept) = number(keep) else {
+            return Ok(0);
+        };
         let mut n = 0;
         let Ok(rd) = std::fs::read_dir(&self.root) else {
             return Ok(0);
@@ -95,7 +100,7 @@ impl Generations {
         for e in rd {
             let e = e?;
             let name = e.file_name().to_string_lossy().into_owned();
-            if name != keep && name.starts_with("gen-") && e.path().is_dir() {
+            if number(&name).is_some_and(|n| n < kept) && e.path().is_dir() {
                 std::fs::remove_dir_all(e.path())?;
                 n += 1;
             }
