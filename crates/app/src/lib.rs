@@ -16,6 +16,7 @@ pub mod newsletter;
 pub mod newsroom;
 pub mod purge;
 pub mod readmodel;
+pub mod search;
 pub mod sources;
 pub mod syndication;
 pub mod totp;
@@ -72,6 +73,8 @@ pub struct App {
     reset_mails: Arc<tokio::sync::Semaphore>,
     /// The newsletter's settings, link key, throttle and transport pace.
     newsletter: newsletter::NewsletterState,
+    /// Full-text search, once attached.
+    search: std::sync::OnceLock<search::SearchState>,
 }
 
 /// What a node has done since it started, for `/metrics` (monotonic counters).
@@ -179,6 +182,7 @@ impl App {
             password_checks: Arc::new(AtomicU64::new(0)),
             reset_mails: Arc::new(tokio::sync::Semaphore::new(auth::RESET_MAILS_IN_FLIGHT)),
             newsletter: newsletter::NewsletterState::default(),
+            search: std::sync::OnceLock::new(),
         });
         app.restore_trending().await?;
         app.restore_wire().await?;
@@ -330,6 +334,11 @@ impl App {
             if due {
                 tracing::info!("a scheduled or embargoed story became visible");
             }
+        }
+        drop(st);
+        // The search index follows the same log (its own position, kept in the index).
+        if let Err(e) = self.follow_search().await {
+            tracing::error!(error = %e, "bringing the search index up to date failed");
         }
         Ok(applied)
     }

@@ -1,0 +1,265 @@
+use super::*;
+
+const LIMITS: Limits = Limits {
+    max_chars: 200,
+    max_terms: 8,
+};
+
+fn doc(id: u64, headline: &str, body: &str) -> Doc {
+    Doc {
+        id,
+        headline: headline.into(),
+        summary: String::new(),
+        body: body.into(),
+        tags: vec![],
+        byline: vec![],
+        sector: 1,
+        kind: "news".into(),
+        editions: vec![1],
+        authors: vec![],
+        published: 1_000 * id as i64,
+        visible: 1_000 * id as i64,
+    }
+}
+
+fn ids(ix: &SearchIndex, text: &str, filters: &Filters, sort: Sort) -> Vec<u64> {
+    let p = parse(text, LIMITS);
+    ix.search(&Query {
+        clauses: &p.clauses,
+        filters,
+        visible_at: i64::MAX,
+        sort,
+        offset: 0,
+        limit: 10,
+        snippet_chars: 150,
+    })
+    .unwrap()
+    .hits
+    .iter()
+    .map(|h| h.id)
+    .collect()
+}
+
+fn open() -> (tempfile::TempDir, SearchIndex) {
+    let dir = tempfile::tempdir().unwrap();
+    let ix = SearchIndex::open(dir.path(), 20 << 20, 1).unwrap();
+    (dir, ix)
+}
+
+#[test]
+fn stems_phrases_exclusions_and_the_headline_first() {
+    let (_d, ix) = open();
+    ix.put(&doc(
+        1,
+        "Farmers protest",
+        "The farmers were protesting new rules on water.",
+    ))
+    .unwrap();
+    ix.put(&doc(
+        2,
+        "Water rules",
+        "A protest by farmers: rules for water use.",
+    ))
+    .unwrap();
+    ix.put(&doc(3, "Cricket", "Nothing about it at all."))
+        .unwrap();
+    ix.commit(7).unwrap();
+    assert_eq!(ix.cursor().unwrap(), 7);
+    let none = Filters::default();
+    // "protests" and "protesting" share the stem "protest".
+    let mut got = ids(&ix, "protests", &none, Sort::Relevance);
+    got.sort();
+    assert_eq!(got, [1, 2]);
+    // The headline weighs most.
+    assert_eq!(ids(&ix, "protest", &none, Sort::Relevance)[0], 1);
+    assert_eq!(ids(&ix, "\"water rules\"", &none, Sort::Relevance), [2]);
+    assert_eq!(
+        ids(&ix, "farmers -cricket -water", &none, Sort::Relevance),
+        Vec::<u64>::new()
+    );
+    assert_eq!(ids(&ix, "protest", &none, Sort::Newest), [2, 1]);
+}
+
+#[test]
+fn devanagari_headlines_are_found_by_their_words() {
+    let (_d, ix) = open();
+    ix.put(&doc(1, "भारत में चुनाव की तैयारी", "")).unwrap();
+    ix.put(&doc(2, "चुनाव आयोग", "")).unwrap();
+    ix.put(&doc(3, "Election in India", "")).unwrap();
+    ix.commit(1).unwrap();
+    let none = Filters::default();
+    let mut got = ids(&ix, "चुनाव", &none, Sort::Relevance);
+    got.sort();
+    assert_eq!(got, [1, 2]);
+    assert_eq!(ids(&ix, "तैयारी", &none, Sort::Relevance), [1]);
+    // A part of a word is not a word.
+    assert!(ids(&ix, "चु", &none, Sort::Relevance).is_empty());
+}
+
+#[test]
+fn filters_narrow_and_visibility_is_an_instant() {
+    let (_d, ix) = open();
+    let mut a = doc(1, "Budget", "");
+    a.sector = 2;
+    a.kind = "opinion".into();
+    a.editions = vec![1, 5];
+    a.authors = vec![9];
+    a.published = 5_000;
+    a.visible = 10_000; // embargoed until 10 s
+    ix.put(&a).unwrap();
+    ix.put(&doc(2, "Budget", "")).unwrap();
+    ix.commit(1).unwrap();
+    let f = |f: Filters| ids(&ix, "budget", &f, Sort::Relevance);
+    assert_eq!(
+        f(Filters {
+            sector: Some(2),
+            ..Filters::default()
+        }),
+        [1]
+    );
+    assert_eq!(
+        f(Filters {
+            kind: Some("opinion".into()),
+            edition: Some(5),
+            author: Some(9),
+            ..Filters::default()
+        }),
+        [1]
+    );
+    assert_eq!(
+        f(Filters {
+            from: Some(3_000),
+            until: Some(5_001),
+            ..Filters::default()
+        }),
+        [1]
+    );
+    let at = |t: i64| {
+        let p = parse("budget", LIMITS);
+        ix.search(&Query {
+            clauses: &p.clauses,
+            filters: &Filters::default(),
+            visible_at: t,
+            sort: Sort::Relevance,
+            offset: 0,
+            limit: 10,
+            snippet_chars: 100,
+        })
+        .unwrap()
+        .total
+    };
+    assert_eq!(at(9_999), 1);
+    assert_eq!(at(10_000), 2);
+}
+
+#[test]
+fn replace_and_remove() {
+    let (_d, ix) = open();
+    ix.put(&doc(1, "Old words", "")).unwrap();
+    ix.commit(1).unwrap();
+    ix.put(&doc(1, "New words", "")).unwrap();
+    ix.commit(2).unwrap();
+    let none = Filters::default();
+    assert!(ids(&ix, "old", &none, Sort::Relevance).is_empty());
+    assert_eq!(ids(&ix, "new", &none, Sort::Relevance), [1]);
+    ix.remove(1);
+    ix.commit(3).unwrap();
+    assert!(ids(&ix, "words", &none, Sort::Relevance).is_empty());
+    assert_eq!(ix.len(), 0);
+}
+
+#[test]
+fn snippets_mark_the_matched_words() {
+    let (_d, ix) = open();
+    ix.put(&doc(
+        1,
+        "Rain",
+        "Heavy rains flooded the valley on Monday. Officials said the flooding would ease.",
+    ))
+    .unwrap();
+    ix.commit(1).unwrap();
+    let p = parse("floods", LIMITS);
+    let hits = ix
+        .search(&Query {
+            clauses: &p.clauses,
+            filters: &Filters::default(),
+            visible_at: i64::MAX,
+            sort: Sort::Relevance,
+            offset: 0,
+            limit: 10,
+            snippet_chars: 150,
+        })
+        .unwrap();
+    let s = &hits.hits[0].snippet;
+    let marked: Vec<&str> = s.marks.iter().map(|(a, b)| &s.text[*a..*b]).collect();
+    assert_eq!(marked, ["flooded", "flooding"]);
+}
+
+#[test]
+fn bad_queries_give_results_or_nothing_never_an_error() {
+    let (_d, ix) = open();
+    ix.put(&doc(1, "Tea and biscuits", "")).unwrap();
+    ix.commit(1).unwrap();
+    let none = Filters::default();
+    let big = "tea ".repeat(2600);
+    for q in [
+        "\"tea",
+        "AND OR",
+        "tea AND",
+        "\u{0}\u{1}tea\u{7f}",
+        "headline:tea",
+        "id:1",
+        "visible:[0 TO 99999999999]",
+        "*",
+        "tea~2",
+        "(((",
+        big.as_str(),
+    ] {
+        let got = ids(&ix, q, &none, Sort::Relevance);
+        assert!(got.is_empty() || got == [1], "{q:?}");
+    }
+    assert_eq!(ids(&ix, "headline:tea", &none, Sort::Relevance), [1]);
+}
+
+#[test]
+fn pages_and_totals() {
+    let (_d, ix) = open();
+    for i in 1..=25 {
+        ix.put(&doc(i, "Match", "")).unwrap();
+    }
+    ix.commit(1).unwrap();
+    let p = parse("match", LIMITS);
+    let page = |offset| {
+        ix.search(&Query {
+            clauses: &p.clauses,
+            filters: &Filters::default(),
+            visible_at: i64::MAX,
+            sort: Sort::Newest,
+            offset,
+            limit: 10,
+            snippet_chars: 100,
+        })
+        .unwrap()
+    };
+    let third = page(20);
+    assert_eq!(third.total, 25);
+    assert_eq!(
+        third.hits.iter().map(|h| h.id).collect::<Vec<_>>(),
+        [5, 4, 3, 2, 1]
+    );
+    assert!(page(1000).hits.is_empty());
+}
+
+#[test]
+fn reopened_index_keeps_documents_and_cursor() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let ix = SearchIndex::open(dir.path(), 20 << 20, 1).unwrap();
+        ix.put(&doc(1, "Kept", "")).unwrap();
+        ix.commit(42).unwrap();
+        ix.finish().unwrap();
+    }
+    let ix = SearchIndex::open(dir.path(), 20 << 20, 1).unwrap();
+    assert_eq!(ix.cursor().unwrap(), 42);
+    assert_eq!(ids(&ix, "kept", &Filters::default(), Sort::Relevance), [1]);
+}
