@@ -109,6 +109,16 @@ pub enum SendMail {
         /// When the invitation ends.
         expires: DateTime<Utc>,
     },
+    /// The desk's notice of a reader's feedback message (the message is read when it sends).
+    FeedbackNotice {
+        /// The message.
+        feedback: i64,
+    },
+    /// An editor's reply to a feedback message (kept with the message, read when it sends).
+    FeedbackReply {
+        /// The message.
+        feedback: i64,
+    },
     /// What an invitation job's payload becomes once the mail is sent.
     Sent {
         /// To whom.
@@ -220,6 +230,16 @@ impl Handler for AppJobs {
                             ),
                         )),
                         true,
+                    ),
+                    SendMail::FeedbackNotice { feedback } => (
+                        app.feedback_mail(feedback, false)
+                            .await
+                            .map_err(app_error)?,
+                        false,
+                    ),
+                    SendMail::FeedbackReply { feedback } => (
+                        app.feedback_mail(feedback, true).await.map_err(app_error)?,
+                        false,
                     ),
                     SendMail::Sent { .. } => (None, false),
                 };

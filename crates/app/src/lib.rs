@@ -9,6 +9,7 @@ pub mod config;
 pub mod desk;
 pub mod diff;
 pub mod error;
+pub mod feedback;
 pub mod jobs;
 pub mod newsroom;
 pub mod purge;
@@ -63,6 +64,8 @@ pub struct App {
     password_checks: Arc<AtomicU64>,
     /// Places for password-reset e-mails being queued after their answer.
     reset_mails: Arc<tokio::sync::Semaphore>,
+    /// The feedback desk's settings, form key and rate limit.
+    feedback: RwLock<Arc<feedback::FeedbackDesk>>,
 }
 
 /// What a node has done since it started, for `/metrics` (monotonic counters).
@@ -168,6 +171,9 @@ impl App {
             hash_permits,
             password_checks: Arc::new(AtomicU64::new(0)),
             reset_mails: Arc::new(tokio::sync::Semaphore::new(auth::RESET_MAILS_IN_FLIGHT)),
+            feedback: RwLock::new(Arc::new(feedback::FeedbackDesk::new(
+                feedback::FeedbackConfig::default(),
+            ))),
         });
         app.restore_trending().await?;
         app.restore_wire().await?;

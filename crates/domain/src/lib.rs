@@ -4,6 +4,7 @@
 
 pub mod clock;
 pub mod entities;
+pub mod feedback;
 pub mod ids;
 pub mod job;
 pub mod newsroom;
@@ -16,6 +17,7 @@ pub mod wire;
 pub mod workflow;
 
 pub use clock::{Clock, ManualClock, SystemClock};
+pub use feedback::*;
 pub use ids::*;
 pub use job::{Job, JobCounts, JobOutcome, JobState, NewJob};
 pub use newsroom::*;

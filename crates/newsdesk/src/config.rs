@@ -28,6 +28,8 @@ pub struct Config {
     pub cache: CacheConfig,
     /// Background jobs.
     pub jobs: JobsConfig,
+    /// The readers' feedback form.
+    pub feedback: newsdesk_app::feedback::FeedbackConfig,
 }
 
 /// The job worker of a node.
@@ -250,6 +252,7 @@ impl Default for Config {
             log: "info".into(),
             cache: CacheConfig::default(),
             jobs: JobsConfig::default(),
+            feedback: Default::default(),
             site: SiteConfig::default(),
             mail: newsdesk_mail::MailConfig::default(),
             fetch: FetchConfig::default(),
@@ -466,7 +469,7 @@ tagline = {tagline}
 base_url = {base_url}
 # Language of the content (BCP 47).
 language = {language}
-# Contact e-mail shown in the footer, and the address of the feedback and newsletter links.
+# Contact e-mail shown in the footer; feedback notices go here unless [feedback] desk_email is set.
 contact_email = {contact}
 # Holder named in the copyright line.
 copyright_holder = {holder}
@@ -564,6 +567,27 @@ lease_seconds = {jobs_lease}
 keep_done_hours = {jobs_keep_done}
 # Jobs that failed for good kept for an admin to read and retry (the newest).
 keep_dead = {jobs_keep_dead}
+
+[feedback]
+# The readers' feedback form at /feedback. Where the desk is told of new messages
+# ("" = site.contact_email).
+desk_email = {fb_desk}
+# Key of the signed time in the form (HMAC-SHA256). "" = a random key made at each start: set the
+# same key on every node when several serve the site, or a form shown by one is refused by another.
+form_key = {fb_key}
+# A form sent sooner than this many seconds after it was shown is refused (0 to 600).
+min_fill_seconds = {fb_min_fill}
+# A form older than this many hours is refused (1 to 168).
+max_form_age_hours = {fb_max_age}
+# Messages one address may send per hour, counted before anything else is checked (1 to 1000).
+per_address_per_hour = {fb_per_hour}
+# Addresses the rate limit remembers (100 to 1000000, about 100 bytes each); when it is full of
+# addresses seen in the last hour, new addresses are refused until one expires.
+addresses_max = {fb_addresses}
+# Most links (http://, https://, www.) in one message (0 to 50).
+max_links = {fb_links}
+# Longest message, in characters (100 to 100000).
+max_message_chars = {fb_chars}
 "#,
         listen = q(&d.listen),
         data_dir = q(&d.data_dir.display().to_string()),
@@ -574,6 +598,14 @@ keep_dead = {jobs_keep_dead}
         jobs_lease = d.jobs.lease_seconds,
         jobs_keep_done = d.jobs.keep_done_hours,
         jobs_keep_dead = d.jobs.keep_dead,
+        fb_desk = q(&d.feedback.desk_email),
+        fb_key = q(&d.feedback.form_key),
+        fb_min_fill = d.feedback.min_fill_seconds,
+        fb_max_age = d.feedback.max_form_age_hours,
+        fb_per_hour = d.feedback.per_address_per_hour,
+        fb_addresses = d.feedback.addresses_max,
+        fb_links = d.feedback.max_links,
+        fb_chars = d.feedback.max_message_chars,
         name = q(&s.name),
         tagline = q(&s.tagline),
         base_url = q(&s.base_url),

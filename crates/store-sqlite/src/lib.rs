@@ -15,6 +15,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
+mod feedback;
 mod jobs;
 mod newsroom;
 mod sources;
@@ -35,6 +36,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("source_ca.sql"),
     include_str!("wire_embargo.sql"),
     include_str!("jobs.sql"),
+    include_str!("feedback.sql"),
 ];
 
 /// Most idle read connections kept.

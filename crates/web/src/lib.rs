@@ -7,6 +7,7 @@ pub mod api;
 pub mod assets;
 pub mod cache;
 pub mod error;
+pub mod feedback;
 pub mod feeds;
 pub mod forms;
 pub mod listing;
@@ -107,6 +108,7 @@ pub fn router(state: Arc<WebState>) -> Router {
     Router::new()
         .merge(newsroom::router(state.clone()))
         .merge(api::router(state.clone()))
+        .merge(feedback::router())
         .fallback(dispatch)
         .layer(middleware::from_fn_with_state(
             state.clone(),

@@ -505,7 +505,7 @@ impl<'a> Ctx<'a> {
         RailTemplate {
             r,
             l: RailLinks {
-                feedback_href: format!("mailto:{}?subject=Feedback", site.contact_email),
+                feedback_href: "/feedback".into(),
                 newsletter_href: format!(
                     "mailto:{}?subject=Newsletter%20subscription",
                     site.contact_email
@@ -746,7 +746,7 @@ impl<'a> Ctx<'a> {
                 },
             ],
             social,
-            feedback_href: format!("mailto:{}?subject=Feedback", site.contact_email),
+            feedback_href: "/feedback".into(),
             newsletter_href: format!(
                 "mailto:{}?subject=Newsletter%20subscription",
                 site.contact_email

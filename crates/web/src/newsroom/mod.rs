@@ -6,6 +6,7 @@
 
 mod admin;
 pub mod extract;
+mod feedback;
 mod login;
 mod media;
 mod sources;
@@ -134,6 +135,11 @@ pub fn router(state: Arc<WebState>) -> Router<Arc<WebState>> {
         .route("/newsroom/users", r(get(admin::users)))
         .route("/newsroom/users/invite", r(post(admin::invite)))
         .route("/newsroom/users/{id}", r(post(admin::access)))
+        // The feedback desk.
+        .route("/newsroom/feedback", r(get(feedback::queue)))
+        .route("/newsroom/feedback/{id}", r(get(feedback::one)))
+        .route("/newsroom/feedback/{id}/status", r(post(feedback::status)))
+        .route("/newsroom/feedback/{id}/reply", r(post(feedback::reply)))
         .route("/newsroom/{*rest}", any(unknown))
         .layer(body_limit(FORM_LIMIT))
         .layer(axum::middleware::from_fn_with_state(
@@ -525,6 +531,12 @@ fn frame(st: &WebState, authed: Option<&Authed>, title: &str) -> Frame {
             menu.push(Link {
                 label: "Sources".into(),
                 href: "/newsroom/sources".into(),
+            });
+        }
+        if a.user.role.can(newsdesk_app::feedback::MODERATE_FEEDBACK) {
+            menu.push(Link {
+                label: "Feedback".into(),
+                href: "/newsroom/feedback".into(),
             });
         }
         if a.user.role.can(Capability::ViewAudit) {
