@@ -473,7 +473,8 @@ language = {language}
 contact_email = {contact}
 # Holder named in the copyright line.
 copyright_holder = {holder}
-# Social profile links on every page (empty hides one).
+# The publisher's own profile links, shown under CONNECT on every page (the RSS link is always
+# there). Unset by default; an empty one is not shown. E.g. "https://www.linkedin.com/company/…".
 linkedin_url = {linkedin}
 quora_url = {quora}
 youtube_url = {youtube}
@@ -668,6 +669,24 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn social_profile_links_are_unset_by_default_and_configurable() {
+        let d = Config::default();
+        assert!(d.site.linkedin_url.is_empty());
+        assert!(d.site.quora_url.is_empty());
+        assert!(d.site.youtube_url.is_empty());
+        let text = defaults_toml();
+        for k in ["linkedin_url", "quora_url", "youtube_url"] {
+            assert!(text.contains(&format!("{k} = \"\"")), "{k} is shown unset");
+        }
+        let env = vec![(
+            "NEWSDESK_SITE__YOUTUBE_URL".to_owned(),
+            "https://www.youtube.com/@ourdesk".to_owned(),
+        )];
+        let (c, _) = Config::load(None, env.into_iter()).unwrap();
+        assert_eq!(c.site.youtube_url, "https://www.youtube.com/@ourdesk");
     }
 
     #[test]

@@ -401,7 +401,8 @@ impl<'a> Ctx<'a> {
             .collect()
     }
 
-    /// Social profile links and the edition's RSS feed.
+    /// The publisher's profile links that are set (an unset one is not shown), then the
+    /// edition's RSS feed, which is always there.
     pub fn social(&self) -> Vec<NavLink> {
         let site = &self.app.site;
         let mut social = Vec::new();

@@ -22,6 +22,15 @@ struct Site {
 }
 
 async fn site() -> Site {
+    site_with(SiteConfig {
+        base_url: "https://news.example".into(),
+        contact_email: "desk@news.example".into(),
+        ..SiteConfig::default()
+    })
+    .await
+}
+
+async fn site_with(config: SiteConfig) -> Site {
     let store = newsdesk_store_sqlite::temp_store().unwrap();
     let media = store.path().parent().unwrap().join("media");
     let t0 = Utc.with_ymd_and_hms(2026, 11, 20, 9, 0, 0).unwrap();
@@ -38,17 +47,9 @@ async fn site() -> Site {
     .unwrap();
     let store: Arc<dyn Store> = store;
     let clock = Arc::new(ManualClock::new(t0));
-    let app = App::load(
-        store.clone(),
-        clock.clone(),
-        SiteConfig {
-            base_url: "https://news.example".into(),
-            contact_email: "desk@news.example".into(),
-            ..SiteConfig::default()
-        },
-    )
-    .await
-    .unwrap();
+    let app = App::load(store.clone(), clock.clone(), config)
+        .await
+        .unwrap();
     for (email, role) in [
         ("contrib@example.org", Role::Contributor),
         ("author@example.org", Role::Author),
@@ -521,4 +522,58 @@ async fn the_queue_by_every_role_and_replies_by_e_mail() {
     .await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
     assert!(r.body.contains("no e-mail address"));
+}
+
+/// The CONNECT links: the publisher's own profiles from configuration, each hidden when unset
+/// (the default); RSS, ours, always there.
+#[tokio::test]
+async fn connect_links_are_the_publisher_s_own_and_hidden_when_unset() {
+    let social = |body: &str| {
+        let foot = &body[body.find("id=\"f-connect\"").unwrap()..];
+        let foot = &foot[..foot.find("</section>").unwrap()];
+        let rail = body
+            .find("class=\"social\"")
+            .map(|i| &body[i..i + body[i..].find("</ul>").unwrap()])
+            .unwrap_or("");
+        (foot.to_owned(), rail.to_owned())
+    };
+    let s = site().await;
+    let home = send(&s.router, "GET", "/", &[], vec![], [10, 0, 0, 1]).await;
+    let (foot, rail) = social(&home.body);
+    for hidden in [
+        "LinkedIn",
+        "Quora",
+        "YouTube",
+        "linkedin.com",
+        "quora.com",
+        "youtube.com",
+    ] {
+        assert!(!home.body.contains(hidden), "{hidden} shown while unset");
+    }
+    assert!(
+        foot.contains(">RSS<") && rail.contains(">RSS<"),
+        "{foot} / {rail}"
+    );
+    assert!(foot.contains("Give Feedback"));
+
+    let s = site_with(SiteConfig {
+        base_url: "https://news.example".into(),
+        linkedin_url: "https://www.linkedin.com/company/our-desk".into(),
+        youtube_url: "https://www.youtube.com/@ourdesk".into(),
+        ..SiteConfig::default()
+    })
+    .await;
+    let home = send(&s.router, "GET", "/", &[], vec![], [10, 0, 0, 1]).await;
+    let (foot, rail) = social(&home.body);
+    for part in [&foot, &rail] {
+        assert!(part.contains(
+            "<a href=\"https://www.linkedin.com/company/our-desk\" rel=\"noopener\">LinkedIn</a>"
+        ), "{part}");
+        assert!(
+            part.contains("href=\"https://www.youtube.com/@ourdesk\""),
+            "{part}"
+        );
+        assert!(!part.contains("Quora"), "an unset one stays hidden: {part}");
+        assert!(part.contains(">RSS<"));
+    }
 }
