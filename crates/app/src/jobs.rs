@@ -266,6 +266,7 @@ impl Handler for AppJobs {
                 }
                 Ok(())
             }
+            crate::webhooks::DeliverWebhook::KIND => app.deliver_webhook(job).await,
             other => Err(JobError::Fatal(format!(
                 "no handler for jobs of kind {other:?}"
             ))),

@@ -16,6 +16,7 @@ pub mod purge;
 pub mod readmodel;
 pub mod sources;
 pub mod totp;
+pub mod webhooks;
 pub mod wire;
 
 pub use audience::{is_bot_or_prefetch, Audience, ViewLimits};
@@ -66,6 +67,8 @@ pub struct App {
     reset_mails: Arc<tokio::sync::Semaphore>,
     /// The feedback desk's settings, form key and rate limit.
     feedback: RwLock<Arc<feedback::FeedbackDesk>>,
+    /// Webhook delivery settings.
+    webhooks: RwLock<webhooks::WebhookConfig>,
 }
 
 /// What a node has done since it started, for `/metrics` (monotonic counters).
@@ -174,6 +177,7 @@ impl App {
             feedback: RwLock::new(Arc::new(feedback::FeedbackDesk::new(
                 feedback::FeedbackConfig::default(),
             ))),
+            webhooks: RwLock::new(webhooks::WebhookConfig::default()),
         });
         app.restore_trending().await?;
         app.restore_wire().await?;

@@ -30,6 +30,8 @@ pub struct Config {
     pub jobs: JobsConfig,
     /// The readers' feedback form.
     pub feedback: newsdesk_app::feedback::FeedbackConfig,
+    /// Outgoing webhooks.
+    pub webhooks: newsdesk_app::webhooks::WebhookConfig,
 }
 
 /// The job worker of a node.
@@ -253,6 +255,7 @@ impl Default for Config {
             cache: CacheConfig::default(),
             jobs: JobsConfig::default(),
             feedback: Default::default(),
+            webhooks: Default::default(),
             site: SiteConfig::default(),
             mail: newsdesk_mail::MailConfig::default(),
             fetch: FetchConfig::default(),
@@ -589,6 +592,21 @@ addresses_max = {fb_addresses}
 max_links = {fb_links}
 # Longest message, in characters (100 to 100000).
 max_message_chars = {fb_chars}
+
+[webhooks]
+# Outgoing webhooks (registered by admins in the newsroom). Seconds one delivery may take (1 to 60).
+timeout_seconds = {wh_timeout}
+# Bytes of a receiver's answer kept with each delivery (0 to 4096).
+excerpt_bytes = {wh_excerpt}
+# Finished deliveries kept per webhook, the newest (10 to 10000).
+keep_deliveries = {wh_keep}
+# Webhooks at most (1 to 100).
+max_hooks = {wh_max}
+# Deliver to private addresses (10/8, 172.16/12, 192.168/16, fc00::/7): only for receivers on your
+# own network. Link-local and cloud metadata addresses are refused whatever this says.
+allow_private = {wh_private}
+# Deliver to loopback addresses (127/8, ::1): for tests only.
+allow_loopback = {wh_loopback}
 "#,
         listen = q(&d.listen),
         data_dir = q(&d.data_dir.display().to_string()),
@@ -607,6 +625,12 @@ max_message_chars = {fb_chars}
         fb_addresses = d.feedback.addresses_max,
         fb_links = d.feedback.max_links,
         fb_chars = d.feedback.max_message_chars,
+        wh_timeout = d.webhooks.timeout_seconds,
+        wh_excerpt = d.webhooks.excerpt_bytes,
+        wh_keep = d.webhooks.keep_deliveries,
+        wh_max = d.webhooks.max_hooks,
+        wh_private = d.webhooks.allow_private,
+        wh_loopback = d.webhooks.allow_loopback,
         name = q(&s.name),
         tagline = q(&s.tagline),
         base_url = q(&s.base_url),

@@ -577,3 +577,263 @@ async fn connect_links_are_the_publisher_s_own_and_hidden_when_unset() {
         assert!(part.contains(">RSS<"));
     }
 }
+
+/// A receiver on loopback: answers each request with the next status of `script` (the last one
+/// from then on) and keeps what it was sent (head, body).
+async fn receiver(script: Vec<u16>) -> (u16, Arc<std::sync::Mutex<Vec<(String, String)>>>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let got = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let seen = got.clone();
+    tokio::spawn(async move {
+        let mut n = 0usize;
+        while let Ok((mut sock, _)) = listener.accept().await {
+            let mut buf = Vec::new();
+            let mut chunk = [0u8; 4096];
+            let (head, body) = loop {
+                let k = sock.read(&mut chunk).await.unwrap_or(0);
+                if k == 0 {
+                    break (String::new(), String::new());
+                }
+                buf.extend_from_slice(&chunk[..k]);
+                let text = String::from_utf8_lossy(&buf).into_owned();
+                if let Some(end) = text.find("\r\n\r\n") {
+                    let head = text[..end].to_ascii_lowercase();
+                    let len: usize = head
+                        .lines()
+                        .find_map(|l| l.strip_prefix("content-length:"))
+                        .map(|v| v.trim().parse().unwrap())
+                        .unwrap_or(0);
+                    if buf.len() >= end + 4 + len {
+                        break (head, text[end + 4..end + 4 + len].to_owned());
+                    }
+                }
+            };
+            let status = script[n.min(script.len() - 1)];
+            n += 1;
+            seen.lock().unwrap().push((head, body));
+            let answer = format!(
+                "HTTP/1.1 {status} X\r\ncontent-length: 7\r\nconnection: close\r\n\r\nanswer{}",
+                n % 10
+            );
+            let _ = sock.write_all(answer.as_bytes()).await;
+        }
+    });
+    (port, got)
+}
+
+fn header_of(head: &str, name: &str) -> String {
+    head.lines()
+        .find_map(|l| l.strip_prefix(&format!("{name}:")))
+        .unwrap_or("")
+        .trim()
+        .to_owned()
+}
+
+#[tokio::test]
+async fn webhooks_are_signed_retried_after_a_500_delivered_once_and_never_to_refused_addresses() {
+    let s = site().await;
+    s.app
+        .set_webhook_config(newsdesk_app::webhooks::WebhookConfig {
+            allow_loopback: true,
+            ..Default::default()
+        });
+    let (port, got) = receiver(vec![500, 204]).await;
+    let admin = login(&s, "admin@example.org").await;
+    let editor = login(&s, "editor@example.org").await;
+    let url = format!("http://127.0.0.1:{port}/hook");
+    // Only admins see and change webhooks.
+    for (b, want) in [(None, 303), (Some(&editor), 403), (Some(&admin), 200)] {
+        let r = nr_get(&s, b, "/newsroom/webhooks").await;
+        assert_eq!(r.status.as_u16(), want);
+    }
+    let fields = [
+        ("url", url.as_str()),
+        ("event", "story.published"),
+        ("event", "story.killed"),
+    ];
+    for b in [None, Some(&editor)] {
+        let r = nr_post(&s, b, "/newsroom/webhooks", &fields).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN);
+    }
+    let r = nr_post(
+        &s,
+        Some(&admin),
+        "/newsroom/webhooks",
+        &[("url", "ftp://x.example/"), ("event", "story.published")],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    let r = nr_post(&s, Some(&admin), "/newsroom/webhooks", &fields).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let i = r.body.find("class=\"wh-secret\">").unwrap() + 18;
+    let secret = r.body[i..i + r.body[i..].find('<').unwrap()].to_owned();
+    assert!(secret.starts_with("whsec_"), "{secret}");
+    let again = nr_get(&s, Some(&admin), "/newsroom/webhooks").await;
+    assert!(!again.body.contains(&secret), "the secret is shown once");
+    let hook = s.store.list_webhooks().await.unwrap()[0].id;
+
+    // A story is taken down (no hook takes that) and published again.
+    let ed = s
+        .store
+        .find_login(&EmailAddress::parse("editor@example.org").unwrap())
+        .await
+        .unwrap()
+        .unwrap()
+        .0;
+    let story = s
+        .store
+        .list_desk_stories(&DeskQuery {
+            statuses: vec![StoryStatus::Published],
+            limit: 1,
+            ..Default::default()
+        })
+        .await
+        .unwrap()[0]
+        .card
+        .id;
+    let v = s.store.get_story(story).await.unwrap().version;
+    let down = s
+        .app
+        .transition(&ed, story, v, Transition::Unpublish, None)
+        .await
+        .unwrap();
+    let up = s
+        .app
+        .transition(&ed, story, down.version, Transition::Publish, None)
+        .await
+        .unwrap();
+    s.app.run_jobs_until_idle().await.unwrap();
+    assert_eq!(
+        got.lock().unwrap().len(),
+        1,
+        "one event, one attempt so far"
+    );
+    let d = s.store.list_webhook_deliveries(hook, 10).await.unwrap();
+    assert_eq!(d.len(), 1);
+    assert_eq!(d[0].state, DeliveryState::Pending);
+    assert_eq!(d[0].last.as_ref().unwrap().1, 500, "the 500 is logged");
+    assert_eq!(d[0].last.as_ref().unwrap().2, "answer1", "with an excerpt");
+    // After the back-off, tried again and delivered.
+    s.clock.advance(Duration::minutes(5));
+    s.app.run_jobs_until_idle().await.unwrap();
+    s.clock.advance(Duration::hours(2));
+    s.app.run_jobs_until_idle().await.unwrap();
+    let sent = got.lock().unwrap().clone();
+    assert_eq!(
+        sent.len(),
+        2,
+        "retried once after the 500, then never again"
+    );
+    let (head, body) = &sent[1];
+    assert_eq!(sent[0].1, *body, "the same body each time");
+    assert!(head.starts_with("post /hook http/1.1"), "{head}");
+    assert_eq!(header_of(head, "content-type"), "application/json");
+    assert_eq!(header_of(head, "newsdesk-event"), "story.published");
+    let ts = header_of(head, "newsdesk-timestamp");
+    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()).unwrap();
+    mac.update(format!("{ts}.{body}").as_bytes());
+    let want: String = mac
+        .finalize()
+        .into_bytes()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    assert_eq!(
+        header_of(head, "newsdesk-signature"),
+        format!("sha256={want}")
+    );
+    let json: serde_json::Value = serde_json::from_str(body).unwrap();
+    assert_eq!(json["event"], "story.published");
+    assert_eq!(json["data"]["story"]["id"], story.0);
+    assert_eq!(json["data"]["story"]["version"], up.version);
+    let d = s.store.list_webhook_deliveries(hook, 10).await.unwrap();
+    assert_eq!((d[0].state, d[0].attempts), (DeliveryState::Delivered, 2));
+    let page = nr_get(&s, Some(&admin), &format!("/newsroom/webhooks/{hook}")).await;
+    assert!(
+        page.body.contains("delivered") && page.body.contains("204"),
+        "{}",
+        page.body
+    );
+
+    // Loopback is not allowed by default: a delivery there is refused, not retried.
+    s.app
+        .set_webhook_config(newsdesk_app::webhooks::WebhookConfig::default());
+    let current = s.store.get_story(story).await.unwrap();
+    s.app
+        .transition(&ed, story, current.version, Transition::Kill, None)
+        .await
+        .unwrap();
+    s.app.run_jobs_until_idle().await.unwrap();
+    s.clock.advance(Duration::hours(2));
+    s.app.run_jobs_until_idle().await.unwrap();
+    assert_eq!(
+        got.lock().unwrap().len(),
+        2,
+        "nothing reached the refused address"
+    );
+    let d = s.store.list_webhook_deliveries(hook, 10).await.unwrap();
+    assert_eq!(d[0].event, "story.killed");
+    assert_eq!((d[0].state, d[0].attempts), (DeliveryState::Failed, 1));
+    assert!(
+        d[0].last.as_ref().unwrap().2.contains("loopback"),
+        "{:?}",
+        d[0].last
+    );
+    // Metadata and link-local addresses are refused whatever the settings.
+    s.app
+        .set_webhook_config(newsdesk_app::webhooks::WebhookConfig {
+            allow_loopback: true,
+            allow_private: true,
+            ..Default::default()
+        });
+    let meta = nr_post(
+        &s,
+        Some(&admin),
+        "/newsroom/webhooks",
+        &[
+            ("url", "http://169.254.169.254/latest/meta-data/"),
+            ("event", "wire.cluster_created"),
+        ],
+    )
+    .await;
+    assert_eq!(meta.status, StatusCode::OK);
+    let meta_hook = s.store.list_webhooks().await.unwrap()[1].id;
+    s.app
+        .ingest(vec![WireItem {
+            agency: "Agency A".into(),
+            agency_id: "wh-1".into(),
+            version: 1,
+            headline: "Floods in Mombasa".into(),
+            summary: String::new(),
+            body_html: "<p>Heavy rain flooded Mombasa in Kenya.</p>".into(),
+            byline: String::new(),
+            urgency: Some(2),
+            language: Some("en".into()),
+            published_at: Some(s.clock.now()),
+            updated_at: None,
+            subjects: vec![],
+            places: vec![],
+            usage_terms: None,
+            links: vec![],
+            status: WireStatus::Usable,
+            embargo: None,
+        }])
+        .await
+        .unwrap();
+    s.app.run_jobs_until_idle().await.unwrap();
+    let d = s
+        .store
+        .list_webhook_deliveries(meta_hook, 10)
+        .await
+        .unwrap();
+    assert_eq!(d.len(), 1, "the new cluster is an event");
+    assert_eq!(d[0].event, "wire.cluster_created");
+    assert_eq!(d[0].state, DeliveryState::Failed);
+    assert!(
+        d[0].last.as_ref().unwrap().2.contains("refused"),
+        "{:?}",
+        d[0].last
+    );
+}

@@ -11,6 +11,7 @@ mod login;
 mod media;
 mod sources;
 mod stories;
+mod webhooks;
 mod wire;
 
 pub use stories::story_form;
@@ -140,6 +141,15 @@ pub fn router(state: Arc<WebState>) -> Router<Arc<WebState>> {
         .route("/newsroom/feedback/{id}", r(get(feedback::one)))
         .route("/newsroom/feedback/{id}/status", r(post(feedback::status)))
         .route("/newsroom/feedback/{id}/reply", r(post(feedback::reply)))
+        // Webhooks.
+        .route(
+            "/newsroom/webhooks",
+            r(get(webhooks::list).post(webhooks::add)),
+        )
+        .route(
+            "/newsroom/webhooks/{id}",
+            r(get(webhooks::one).post(webhooks::change)),
+        )
         .route("/newsroom/{*rest}", any(unknown))
         .layer(body_limit(FORM_LIMIT))
         .layer(axum::middleware::from_fn_with_state(
@@ -553,6 +563,12 @@ fn frame(st: &WebState, authed: Option<&Authed>, title: &str) -> Frame {
             menu.push(Link {
                 label: "Jobs".into(),
                 href: "/newsroom/jobs".into(),
+            });
+        }
+        if a.user.role.can(newsdesk_app::webhooks::MANAGE_WEBHOOKS) {
+            menu.push(Link {
+                label: "Webhooks".into(),
+                href: "/newsroom/webhooks".into(),
             });
         }
         menu.push(Link {
