@@ -29,6 +29,7 @@ import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 import { freePort, startServer } from './server.mjs';
 import { AGENCIES, writeWireCopy } from './wirecopy.mjs';
+import { PAYLOADS } from './payloads.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const REPO = path.resolve(HERE, '..', '..');
@@ -67,43 +68,6 @@ const xssPublished = new Promise((r) => {
 // ---------------------------------------------------------------------------------------------
 // Hostile input
 
-/** Well-known XSS payloads; each calls alert() with its own number so a dialog names its payload. */
-const PAYLOADS = [
-  '<script>alert(101)</script>',
-  '<img src=x onerror=alert(102)>',
-  '<svg onload=alert(103)>',
-  '"><script>alert(104)</script>',
-  'javascript:alert(105)',
-  '<a href="javascript:alert(106)">x</a>',
-  '<iframe src="javascript:alert(107)">',
-  '<body onload=alert(108)>',
-  '<details open ontoggle=alert(109)>',
-  "'-alert(110)-'",
-  '</textarea><script>alert(111)</script>',
-  '</title><script>alert(112)</script>',
-  '<math><mtext><table><mglyph><style><img src=x onerror=alert(113)>',
-  '[x](javascript:alert(114))',
-  '![x](javascript:alert(115))',
-  '<a href="data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==">x</a>',
-  '</script><script>alert(117)</script>',
-  '" autofocus onfocus=alert(118) x="',
-  "' autofocus onfocus=alert(119) x='",
-  '<input autofocus onfocus=alert(120)>',
-  ']]><script>alert(121)</script>',
-  '<!--<img src="--><img src=x onerror=alert(122)//">',
-  '<a href="jav&#x09;ascript:alert(123)">x</a>',
-  '<svg><animate onbegin=alert(124) attributeName=x dur=1s>',
-  '<noscript><p title="</noscript><img src=x onerror=alert(125)>">',
-  '<form><button formaction=javascript:alert(126)>x</button></form>',
-  '<object data="javascript:alert(127)">',
-  '<embed src="javascript:alert(128)">',
-  '<base href="javascript:alert(129)//">',
-  '<meta http-equiv="refresh" content="0;url=javascript:alert(130)">',
-  '<style>@import "javascript:alert(131)";</style>',
-  '\u2028\u2029</script><script>alert(132)</script>',
-  '<javascript:alert(133)>',
-  '<ScRiPt>alert(134)</sCrIpT>',
-];
 
 /** Markdown-only shapes, for the body. */
 const BODY_EXTRAS = [

@@ -61,7 +61,7 @@ pub fn random_hex(bytes: usize) -> AppResult<String> {
     Ok(hex(&buf))
 }
 
-fn hex(bytes: &[u8]) -> String {
+pub(crate) fn hex(bytes: &[u8]) -> String {
     const D: &[u8; 16] = b"0123456789abcdef";
     let mut s = String::with_capacity(bytes.len() * 2);
     for b in bytes {

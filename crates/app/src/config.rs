@@ -19,11 +19,12 @@ pub struct SiteConfig {
     pub contact_email: String,
     /// Holder named in the copyright line.
     pub copyright_holder: String,
-    /// Social profile links shown on every page (empty = hidden).
+    /// The publisher's own LinkedIn page, shown under CONNECT on every page; empty (the
+    /// default) hides the link.
     pub linkedin_url: String,
-    /// See `linkedin_url`.
+    /// The publisher's Quora profile or space (empty: hidden).
     pub quora_url: String,
-    /// See `linkedin_url`.
+    /// The publisher's YouTube channel (empty: hidden).
     pub youtube_url: String,
     /// Stories per listing page.
     pub page_size: usize,
@@ -73,9 +74,9 @@ impl Default for SiteConfig {
             language: "en".into(),
             contact_email: "desk@newsdesk.example".into(),
             copyright_holder: "newsdesk".into(),
-            linkedin_url: "https://www.linkedin.com/".into(),
-            quora_url: "https://www.quora.com/".into(),
-            youtube_url: "https://www.youtube.com/".into(),
+            linkedin_url: String::new(),
+            quora_url: String::new(),
+            youtube_url: String::new(),
             page_size: 20,
             trending_half_life_hours: 6.0,
             trending_size: 10,

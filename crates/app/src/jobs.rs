@@ -109,6 +109,16 @@ pub enum SendMail {
         /// When the invitation ends.
         expires: DateTime<Utc>,
     },
+    /// The desk's notice of a reader's feedback message (the message is read when it sends).
+    FeedbackNotice {
+        /// The message.
+        feedback: i64,
+    },
+    /// An editor's reply to a feedback message (kept with the message, read when it sends).
+    FeedbackReply {
+        /// The message.
+        feedback: i64,
+    },
     /// What an invitation job's payload becomes once the mail is sent.
     Sent {
         /// To whom.
@@ -221,6 +231,16 @@ impl Handler for AppJobs {
                         )),
                         true,
                     ),
+                    SendMail::FeedbackNotice { feedback } => (
+                        app.feedback_mail(feedback, false)
+                            .await
+                            .map_err(app_error)?,
+                        false,
+                    ),
+                    SendMail::FeedbackReply { feedback } => (
+                        app.feedback_mail(feedback, true).await.map_err(app_error)?,
+                        false,
+                    ),
                     SendMail::Sent { .. } => (None, false),
                 };
                 let Some(mail) = mail else {
@@ -247,6 +267,7 @@ impl Handler for AppJobs {
                 Ok(())
             }
             other if other.starts_with("newsletter_") => crate::newsletter::run_job(app, job).await,
+            crate::webhooks::DeliverWebhook::KIND => app.deliver_webhook(job).await,
             other => Err(JobError::Fatal(format!(
                 "no handler for jobs of kind {other:?}"
             ))),

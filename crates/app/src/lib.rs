@@ -10,6 +10,7 @@ pub mod config;
 pub mod desk;
 pub mod diff;
 pub mod error;
+pub mod feedback;
 pub mod import;
 pub mod jobs;
 pub mod newsletter;
@@ -20,6 +21,7 @@ pub mod search;
 pub mod sources;
 pub mod syndication;
 pub mod totp;
+pub mod webhooks;
 pub mod wire;
 
 pub use api::{ApiCaller, ApiSettings, ListCursor};
@@ -75,6 +77,10 @@ pub struct App {
     newsletter: newsletter::NewsletterState,
     /// Full-text search, once attached.
     search: std::sync::OnceLock<search::SearchState>,
+    /// The feedback desk's settings, form key and rate limit.
+    feedback: RwLock<Arc<feedback::FeedbackDesk>>,
+    /// Webhook delivery settings.
+    webhooks: RwLock<webhooks::WebhookConfig>,
 }
 
 /// What a node has done since it started, for `/metrics` (monotonic counters).
@@ -183,6 +189,10 @@ impl App {
             reset_mails: Arc::new(tokio::sync::Semaphore::new(auth::RESET_MAILS_IN_FLIGHT)),
             newsletter: newsletter::NewsletterState::default(),
             search: std::sync::OnceLock::new(),
+            feedback: RwLock::new(Arc::new(feedback::FeedbackDesk::new(
+                feedback::FeedbackConfig::default(),
+            ))),
+            webhooks: RwLock::new(webhooks::WebhookConfig::default()),
         });
         app.restore_trending().await?;
         app.restore_wire().await?;

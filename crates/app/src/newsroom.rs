@@ -414,6 +414,10 @@ impl App {
         // The autosaved text is now saved for real.
         self.store.delete_autosave(id, actor.id).await?;
         self.sync().await?;
+        if saved.status == StoryStatus::Published {
+            self.emit_story_event(WebhookEvent::StoryUpdated, &saved)
+                .await;
+        }
         Ok(saved)
     }
 
@@ -490,6 +494,15 @@ impl App {
             .save_story(id, version, &input, Some(actor.id), Some(&audit))
             .await?;
         self.sync().await?;
+        let event = match step {
+            Transition::Publish => Some(WebhookEvent::StoryPublished),
+            Transition::Unpublish => Some(WebhookEvent::StoryUnpublished),
+            Transition::Kill => Some(WebhookEvent::StoryKilled),
+            _ => None,
+        };
+        if let Some(event) = event {
+            self.emit_story_event(event, &saved).await;
+        }
         Ok(saved)
     }
 
@@ -522,11 +535,13 @@ impl App {
         let mut input = current.input.clone();
         input.updated_at = self.now();
         let audit = self.audit(actor, "correct", id, right.trim().to_owned());
-        let (_, c) = self
+        let (saved, c) = self
             .store
             .add_correction(id, version, &input, wrong.trim(), right.trim(), &audit)
             .await?;
         self.sync().await?;
+        self.emit_story_event(WebhookEvent::StoryCorrected, &saved)
+            .await;
         Ok(c)
     }
 
@@ -753,6 +768,17 @@ impl App {
         if !done.is_empty() {
             tracing::info!(stories = ?done, "published scheduled stories");
             self.sync().await?;
+            for id in &done {
+                match self.store.get_story(*id).await {
+                    Ok(s) => {
+                        self.emit_story_event(WebhookEvent::StoryPublished, &s)
+                            .await
+                    }
+                    Err(e) => {
+                        tracing::error!(story = id.0, error = %e, "no webhook event for a scheduled publication")
+                    }
+                }
+            }
         }
         Ok(done)
     }

@@ -369,12 +369,16 @@ impl App {
             .store_wire_items_queueing(&rows, &auto, now)
             .await?;
         let mut touched: Vec<ClusterId> = Vec::new();
+        let mut fresh: Vec<ClusterId> = Vec::new();
         let mut moved: Vec<(WireItemId, chrono::DateTime<chrono::Utc>)> = Vec::new();
         for ((item, _, cluster_id, _), (item_id, outcome)) in rows.iter().zip(outcomes) {
             match outcome {
                 WireOutcome::New => {
                     report.new += 1;
                     report.new_items.push(item_id);
+                    if !fresh.contains(cluster_id) {
+                        fresh.push(*cluster_id);
+                    }
                 }
                 WireOutcome::Updated => {
                     report.updated += 1;
@@ -406,12 +410,54 @@ impl App {
             self.store.enqueue_jobs(&jobs, now).await?;
         }
         self.follow_moved_embargoes(&moved).await?;
+        self.emit_new_clusters(&fresh, now).await;
         let c = &self.counters;
         crate::Counters::add(&c.ingest_new, report.new);
         crate::Counters::add(&c.ingest_updated, report.updated);
         crate::Counters::add(&c.ingest_duplicates, report.duplicates);
         crate::Counters::add(&c.ingest_withdrawn, report.withdrawn);
         Ok(report)
+    }
+
+    /// Tells webhooks of the clusters among `touched` that this batch made (created now).
+    async fn emit_new_clusters(&self, touched: &[ClusterId], now: DateTime<Utc>) {
+        if touched.is_empty() {
+            return;
+        }
+        // No hook takes the event: no reads of clusters.
+        match self.store.list_webhooks().await {
+            Ok(h)
+                if h.iter()
+                    .any(|h| h.enabled && h.events.contains(&WebhookEvent::WireClusterCreated)) => {
+            }
+            _ => return,
+        }
+        for id in touched {
+            match self.store.get_cluster_head(*id, 1).await {
+                Ok((c, _)) if c.created_at >= now => {
+                    let data = serde_json::json!({
+                        "cluster": {
+                            "id": c.id.0,
+                            "headline": c.headline,
+                            "agencies": c.agencies,
+                            "sector": c.sector,
+                            "editions": c.editions,
+                            "embargo": c.embargo.map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
+                        }
+                    });
+                    self.emit_webhook(
+                        WebhookEvent::WireClusterCreated,
+                        &format!("cluster-{}-created", c.id.0),
+                        data,
+                    )
+                    .await;
+                }
+                Ok(_) => {}
+                Err(e) => {
+                    tracing::error!(cluster = id.0, error = %e, "no webhook event for a cluster")
+                }
+            }
+        }
     }
 
     /// Refreshes a cluster's summary draft (unless an editor accepted its summary).
@@ -886,8 +932,17 @@ impl App {
             Err(newsdesk_store::StoreError::Conflict(_)) => None,
             Err(e) => return Err(e.into()),
         };
-        if made.is_some() {
+        if let Some(id) = made {
             self.sync().await?;
+            match self.store.get_story(id).await {
+                Ok(s) => {
+                    self.emit_story_event(WebhookEvent::StoryPublished, &s)
+                        .await
+                }
+                Err(e) => {
+                    tracing::error!(story = id.0, error = %e, "no webhook event for an auto-publication")
+                }
+            }
         }
         Ok(made)
     }

@@ -5,6 +5,7 @@
 pub mod api;
 pub mod clock;
 pub mod entities;
+pub mod feedback;
 pub mod ids;
 pub mod job;
 pub mod newsletter;
@@ -19,6 +20,7 @@ pub mod workflow;
 
 pub use api::{ApiScope, ApiToken, ApiTokenId, ApiTokenInput};
 pub use clock::{Clock, ManualClock, SystemClock};
+pub use feedback::*;
 pub use ids::*;
 pub use job::{Job, JobCounts, JobOutcome, JobState, NewJob};
 pub use newsletter::*;

@@ -329,6 +329,61 @@ impl Fetcher {
         }
     }
 
+    /// POSTs `body` to `url` (one hop: a redirect is an answer like any other, never followed)
+    /// with the same address checks and time limits as a fetch, and returns the status and at
+    /// most `excerpt` bytes of the answer (the rest is not read). For webhooks.
+    pub async fn post(
+        &self,
+        url: &str,
+        content_type: &str,
+        headers: &[(&str, String)],
+        body: Vec<u8>,
+        excerpt: usize,
+    ) -> Result<Posted, FetchError> {
+        let url =
+            check_url(Url::parse(url).map_err(|e| FetchError::BadUrl(format!("{url}: {e}")))?)?;
+        let work = async {
+            let path = &url[url::Position::BeforePath..url::Position::AfterQuery];
+            let path = if path.is_empty() { "/" } else { path };
+            let host = &url[url::Position::BeforeHost..url::Position::AfterPort];
+            let mut builder = Request::post(path)
+                .header(header::HOST, host)
+                .header(header::USER_AGENT, self.policy.user_agent.as_str())
+                .header(header::CONTENT_TYPE, content_type)
+                .header(header::CONTENT_LENGTH, body.len());
+            for (name, value) in headers {
+                builder = builder.header(*name, value.as_str());
+            }
+            let request = builder
+                .body(http_body_util::Full::new(Bytes::from(body)))
+                .map_err(|e| FetchError::BadUrl(format!("{url}: {e}")))?;
+            let (response, guard) = self.exchange_with(&url, request).await?;
+            let status = response.status().as_u16();
+            let mut got = Vec::new();
+            let mut stream = response.into_body();
+            while got.len() < excerpt {
+                match timeout(self.policy.idle_timeout, stream.frame()).await {
+                    Err(_) | Ok(None) | Ok(Some(Err(_))) => break,
+                    Ok(Some(Ok(frame))) => {
+                        if let Ok(data) = frame.into_data() {
+                            let room = excerpt - got.len();
+                            got.extend_from_slice(&data[..data.len().min(room)]);
+                        }
+                    }
+                }
+            }
+            drop(guard);
+            Ok(Posted {
+                status,
+                excerpt: got,
+            })
+        };
+        match timeout(self.policy.total_timeout, work).await {
+            Ok(result) => result,
+            Err(_) => Err(FetchError::Timeout("total")),
+        }
+    }
+
     /// Whether the policy lets us connect to `ip`; the refusing class otherwise.
     fn allowed(&self, ip: IpAddr) -> Result<(), AddrClass> {
         match classify(ip) {
@@ -395,6 +450,21 @@ impl Fetcher {
         url: &Url,
         cond: &Conditional,
     ) -> Result<(Response<Incoming>, ConnGuard), FetchError> {
+        let request = self.build_request(url, cond)?;
+        self.exchange_with(url, request).await
+    }
+
+    /// Connect to a checked address of `url`'s host and send `request` (any body).
+    async fn exchange_with<B>(
+        &self,
+        url: &Url,
+        request: Request<B>,
+    ) -> Result<(Response<Incoming>, ConnGuard), FetchError>
+    where
+        B: hyper::body::Body + Send + 'static,
+        B::Data: Send,
+        B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+    {
         let addrs = self.resolve(url).await?;
         let mut last_err = None;
         let mut tcp = None;
@@ -417,7 +487,6 @@ impl Fetcher {
             }
         };
         let _ = tcp.set_nodelay(true);
-        let request = self.build_request(url, cond)?;
         if url.scheme() == "https" {
             let host = url
                 .host_str()
@@ -474,13 +543,16 @@ impl Fetcher {
             .map_err(|e| FetchError::BadUrl(format!("{url}: {e}")))
     }
 
-    async fn send<IO>(
+    async fn send<IO, B>(
         &self,
         io: IO,
-        request: Request<Empty<Bytes>>,
+        request: Request<B>,
     ) -> Result<(Response<Incoming>, ConnGuard), FetchError>
     where
         IO: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+        B: hyper::body::Body + Send + 'static,
+        B::Data: Send,
+        B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
     {
         let (mut sender, conn) = hyper::client::conn::http1::Builder::new()
             .max_buf_size(MAX_HEADER_BUF)
@@ -548,6 +620,15 @@ impl Fetcher {
         }
         decoder.finish().map_err(|e| decode_error(e, max))
     }
+}
+
+/// The answer to a [`Fetcher::post`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Posted {
+    /// The status code.
+    pub status: u16,
+    /// The first bytes of the answer's body (up to the excerpt asked for; not decompressed).
+    pub excerpt: Vec<u8>,
 }
 
 /// Check a URL (the first one or a redirect target) before any connection.

@@ -29,7 +29,7 @@ use std::time::{Duration, SystemTime};
 
 pub use addr::{classify, is_blocked, AddrClass};
 pub use backoff::Backoff;
-pub use client::{feed_content_type_refused, Fetcher};
+pub use client::{feed_content_type_refused, Fetcher, Posted};
 
 /// Limits for every fetch made by one [`Fetcher`].
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -34,6 +34,10 @@ pub struct Config {
     pub newsletter: newsdesk_app::newsletter::NewsletterSettings,
     /// The JSON API's bounds.
     pub api: ApiConfig,
+    /// The readers' feedback form.
+    pub feedback: newsdesk_app::feedback::FeedbackConfig,
+    /// Outgoing webhooks.
+    pub webhooks: newsdesk_app::webhooks::WebhookConfig,
 }
 
 /// Where media files live: `backend = "local"` (the data folder's `media` folder, the default)
@@ -405,6 +409,8 @@ impl Default for Config {
             media: MediaConfig::default(),
             newsletter: Default::default(),
             api: ApiConfig::default(),
+            feedback: Default::default(),
+            webhooks: Default::default(),
             site: SiteConfig::default(),
             mail: newsdesk_mail::MailConfig::default(),
             fetch: FetchConfig::default(),
@@ -621,11 +627,12 @@ tagline = {tagline}
 base_url = {base_url}
 # Language of the content (BCP 47).
 language = {language}
-# Contact e-mail shown in the footer, and the address of the feedback and newsletter links.
+# Contact e-mail shown in the footer; feedback notices go here unless [feedback] desk_email is set.
 contact_email = {contact}
 # Holder named in the copyright line.
 copyright_holder = {holder}
-# Social profile links on every page (empty hides one).
+# The publisher's own profile links, shown under CONNECT on every page (the RSS link is always
+# there). Unset by default; an empty one is not shown. E.g. "https://www.linkedin.com/company/…".
 linkedin_url = {linkedin}
 quora_url = {quora}
 youtube_url = {youtube}
@@ -757,6 +764,41 @@ token_days_default = {api_days}
 token_days_max = {api_days_max}
 # Corrections listed by /api/v1/corrections (the newest).
 corrections_max = {api_corr}
+[feedback]
+# The readers' feedback form at /feedback. Where the desk is told of new messages
+# ("" = site.contact_email).
+desk_email = {fb_desk}
+# Key of the signed time in the form (HMAC-SHA256). "" = a random key made at each start: set the
+# same key on every node when several serve the site, or a form shown by one is refused by another.
+form_key = {fb_key}
+# A form sent sooner than this many seconds after it was shown is refused (0 to 600).
+min_fill_seconds = {fb_min_fill}
+# A form older than this many hours is refused (1 to 168).
+max_form_age_hours = {fb_max_age}
+# Messages one address may send per hour, counted before anything else is checked (1 to 1000).
+per_address_per_hour = {fb_per_hour}
+# Addresses the rate limit remembers (100 to 1000000, about 100 bytes each); when it is full of
+# addresses seen in the last hour, new addresses are refused until one expires.
+addresses_max = {fb_addresses}
+# Most links (http://, https://, www.) in one message (0 to 50).
+max_links = {fb_links}
+# Longest message, in characters (100 to 100000).
+max_message_chars = {fb_chars}
+
+[webhooks]
+# Outgoing webhooks (registered by admins in the newsroom). Seconds one delivery may take (1 to 60).
+timeout_seconds = {wh_timeout}
+# Bytes of a receiver's answer kept with each delivery (0 to 4096).
+excerpt_bytes = {wh_excerpt}
+# Finished deliveries kept per webhook, the newest (10 to 10000).
+keep_deliveries = {wh_keep}
+# Webhooks at most (1 to 100).
+max_hooks = {wh_max}
+# Deliver to private addresses (10/8, 172.16/12, 192.168/16, fc00::/7): only for receivers on your
+# own network. Link-local and cloud metadata addresses are refused whatever this says.
+allow_private = {wh_private}
+# Deliver to loopback addresses (127/8, ::1): for tests only.
+allow_loopback = {wh_loopback}
 "#,
         listen = q(&d.listen),
         data_dir = q(&d.data_dir.display().to_string()),
@@ -787,6 +829,20 @@ corrections_max = {api_corr}
         api_days = d.api.token_days_default,
         api_days_max = d.api.token_days_max,
         api_corr = d.api.corrections_max,
+        fb_desk = q(&d.feedback.desk_email),
+        fb_key = q(&d.feedback.form_key),
+        fb_min_fill = d.feedback.min_fill_seconds,
+        fb_max_age = d.feedback.max_form_age_hours,
+        fb_per_hour = d.feedback.per_address_per_hour,
+        fb_addresses = d.feedback.addresses_max,
+        fb_links = d.feedback.max_links,
+        fb_chars = d.feedback.max_message_chars,
+        wh_timeout = d.webhooks.timeout_seconds,
+        wh_excerpt = d.webhooks.excerpt_bytes,
+        wh_keep = d.webhooks.keep_deliveries,
+        wh_max = d.webhooks.max_hooks,
+        wh_private = d.webhooks.allow_private,
+        wh_loopback = d.webhooks.allow_loopback,
         name = q(&s.name),
         tagline = q(&s.tagline),
         base_url = q(&s.base_url),
@@ -945,6 +1001,24 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn social_profile_links_are_unset_by_default_and_configurable() {
+        let d = Config::default();
+        assert!(d.site.linkedin_url.is_empty());
+        assert!(d.site.quora_url.is_empty());
+        assert!(d.site.youtube_url.is_empty());
+        let text = defaults_toml();
+        for k in ["linkedin_url", "quora_url", "youtube_url"] {
+            assert!(text.contains(&format!("{k} = \"\"")), "{k} is shown unset");
+        }
+        let env = vec![(
+            "NEWSDESK_SITE__YOUTUBE_URL".to_owned(),
+            "https://www.youtube.com/@ourdesk".to_owned(),
+        )];
+        let (c, _) = Config::load(None, env.into_iter()).unwrap();
+        assert_eq!(c.site.youtube_url, "https://www.youtube.com/@ourdesk");
     }
 
     #[test]

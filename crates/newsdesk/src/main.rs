@@ -405,6 +405,8 @@ async fn serve(mut cfg: Config) -> anyhow::Result<()> {
     app.set_fetch_policy(cfg.fetch.policy()?);
     app.set_job_settings(cfg.jobs.settings());
     app.set_api_settings(cfg.api.settings());
+    app.set_feedback_config(cfg.feedback.clone());
+    app.set_webhook_config(cfg.webhooks.clone());
     let mail = cfg.mail();
     app.set_mailer(
         newsdesk_mail::from_config(&mail).map_err(|e| anyhow::anyhow!("mail settings: {e}"))?,

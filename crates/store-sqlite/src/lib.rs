@@ -19,6 +19,7 @@ use std::sync::{Arc, Mutex};
 
 mod api_tokens;
 mod backup;
+mod feedback;
 mod imports;
 mod jobs;
 mod newsletter;
@@ -44,6 +45,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("newsletter.sql"),
     include_str!("api_tokens.sql"),
     include_str!("imports.sql"),
+    include_str!("feedback.sql"),
 ];
 
 /// Most idle read connections kept.

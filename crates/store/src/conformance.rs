@@ -2,7 +2,7 @@
 //!
 //! It is split in parts, one per section of the store ([`stories`], [`audience`], [`accounts`],
 //! [`newsroom`], [`login`], [`wire`], [`sources`], [`jobs`], [`newsletter`], [`api_tokens`],
-//! [`imports`]), so a backend can be brought up
+//! [`imports`], [`feedback`], [`webhooks`]), so a backend can be brought up
 //! section by section. A backend's tests run it all with
 //! [`conformance_tests!`](crate::conformance_tests) (one `#[tokio::test]` per case, in a module
 //! per part), given an expression that makes a fresh, empty, migrated store; or call
@@ -56,6 +56,8 @@ macro_rules! conformance_tests {
             ]
             api_tokens [api_tokens_are_found_by_hash_touched_and_revoked]
             imports [imports_are_remembered_with_their_old_addresses]
+            feedback [feedback_queue_and_replies]
+            webhooks [webhooks_deliver_each_event_once_per_hook]
         );
     };
     (@each [tests $make:expr] $($part:ident [$($case:ident)*])*) => {$(
@@ -2617,4 +2619,256 @@ pub async fn imports_are_remembered_with_their_old_addresses(s: &dyn Store) {
     );
     assert_eq!(s.count_imported("wordpress").await.expect("count"), 2);
     assert_eq!(s.count_imported("ghost").await.expect("count"), 0);
+}
+
+/// The feedback desk: messages arrive as new (with the desk's notice queued in the same
+/// transaction, its payload naming the message), list newest first by status, move between
+/// statuses, and keep the editor's reply (its mail job queued with it).
+pub async fn feedback_queue_and_replies(s: &dyn Store) {
+    let editor = s
+        .create_user(
+            &email("desk@example.org"),
+            "Desk",
+            Role::Editor,
+            "h",
+            &audit("invite", None),
+        )
+        .await
+        .expect("user");
+    let msg = |m: &str, mail: &str| NewFeedback {
+        name: "Reader <b>".into(),
+        email: mail.into(),
+        message: m.into(),
+        page: "/article/x".into(),
+    };
+    let notice = NewJob {
+        kind: "send_mail".into(),
+        payload: r#"{"mail":"feedback_notice","feedback":0}"#.into(),
+        run_at: t0(),
+        dedupe: None,
+        max_attempts: 3,
+    };
+    let a = s
+        .add_feedback(
+            &msg("first\nline two", "r@example.org"),
+            t0(),
+            Some(&notice),
+        )
+        .await
+        .expect("add");
+    let b = s
+        .add_feedback(&msg("second", ""), t0() + Duration::seconds(1), None)
+        .await
+        .expect("add");
+    let jobs = s.list_jobs(None, 10).await.expect("jobs");
+    assert_eq!(jobs.len(), 1, "one notice queued, with the first message");
+    let payload: String = jobs[0].payload.split_whitespace().collect();
+    assert!(
+        payload.contains(&format!("\"feedback\":{}", a.0)),
+        "the notice names the message: {payload}"
+    );
+    assert!(
+        payload.contains("\"mail\":\"feedback_notice\""),
+        "{payload}"
+    );
+    let all = s.list_feedback(None, 10).await.expect("list");
+    assert_eq!(
+        all.iter().map(|m| m.id).collect::<Vec<_>>(),
+        [b, a],
+        "newest first"
+    );
+    let got = s.get_feedback(a).await.expect("get");
+    assert_eq!(got.sent, msg("first\nline two", "r@example.org"));
+    assert_eq!(got.status, FeedbackStatus::New);
+    assert_eq!(got.received_at, t0());
+    assert!(got.reply.is_none());
+    s.set_feedback_status(b, FeedbackStatus::Spam)
+        .await
+        .expect("spam");
+    assert_eq!(
+        s.list_feedback(Some(FeedbackStatus::Spam), 10)
+            .await
+            .expect("spam list")
+            .len(),
+        1
+    );
+    assert!(matches!(
+        s.set_feedback_status(FeedbackId(9999), FeedbackStatus::Spam)
+            .await,
+        Err(StoreError::NotFound)
+    ));
+    let reply = FeedbackReply {
+        text: "Thank you".into(),
+        by: editor.id,
+        at: t0() + Duration::minutes(5),
+    };
+    let mail = NewJob {
+        kind: "send_mail".into(),
+        payload: format!(r#"{{"mail":"feedback_reply","feedback":{}}}"#, a.0),
+        run_at: reply.at,
+        dedupe: None,
+        max_attempts: 3,
+    };
+    s.reply_feedback(a, &reply, &mail, &audit("feedback_reply", Some(editor.id)))
+        .await
+        .expect("reply");
+    let got = s.get_feedback(a).await.expect("get");
+    assert_eq!(got.status, FeedbackStatus::Answered);
+    assert_eq!(got.reply, Some(reply.clone()));
+    assert_eq!(s.list_jobs(None, 10).await.expect("jobs").len(), 2);
+    assert!(matches!(
+        s.reply_feedback(FeedbackId(9999), &reply, &mail, &audit("x", None))
+            .await,
+        Err(StoreError::NotFound)
+    ));
+    assert_eq!(
+        s.list_jobs(None, 10).await.expect("jobs").len(),
+        2,
+        "a refused reply queues nothing"
+    );
+    assert_eq!(
+        s.feedback_counts().await.expect("counts"),
+        FeedbackCounts {
+            new: 0,
+            answered: 1,
+            spam: 1
+        }
+    );
+    assert_eq!(s.list_feedback(None, 1).await.expect("limit").len(), 1);
+}
+
+/// Webhooks: registered with their events and secret; an event is recorded once per hook
+/// (a second record of the same event key changes nothing and queues nothing), its job
+/// queued with it; attempts are recorded; old finished deliveries beyond the kept number go.
+pub async fn webhooks_deliver_each_event_once_per_hook(s: &dyn Store) {
+    let h1 = s
+        .create_webhook(
+            "https://hooks.example/a",
+            &[
+                WebhookEvent::StoryPublished,
+                WebhookEvent::WireClusterCreated,
+            ],
+            "secret-1",
+            t0(),
+            &audit("webhook_add", None),
+        )
+        .await
+        .expect("hook");
+    let h2 = s
+        .create_webhook(
+            "https://hooks.example/b",
+            &[WebhookEvent::StoryKilled],
+            "secret-2",
+            t0(),
+            &audit("webhook_add", None),
+        )
+        .await
+        .expect("hook");
+    assert_eq!(
+        h1.events,
+        [
+            WebhookEvent::StoryPublished,
+            WebhookEvent::WireClusterCreated
+        ]
+    );
+    assert!(h1.enabled);
+    assert_eq!(s.webhook_secret(h2.id).await.expect("secret"), "secret-2");
+    assert_eq!(s.list_webhooks().await.expect("list").len(), 2);
+    let job = |n: i64| NewJob {
+        kind: "deliver_webhook".into(),
+        payload: format!("{{\"n\":{n}}}"),
+        run_at: t0(),
+        dedupe: None,
+        max_attempts: 3,
+    };
+    let hooks = [h1.id, h2.id];
+    let made = s
+        .queue_webhook_event(
+            "ev-1",
+            "story.published",
+            "{}",
+            &hooks,
+            &[job(1), job(2)],
+            t0(),
+            10,
+        )
+        .await
+        .expect("queue");
+    assert_eq!(made, 2);
+    let again = s
+        .queue_webhook_event(
+            "ev-1",
+            "story.published",
+            "{}",
+            &hooks,
+            &[job(3), job(4)],
+            t0(),
+            10,
+        )
+        .await
+        .expect("queue again");
+    assert_eq!(again, 0, "an event is recorded once per hook");
+    assert_eq!(s.list_jobs(None, 10).await.expect("jobs").len(), 2);
+    let d = s
+        .get_webhook_delivery(h1.id, "ev-1")
+        .await
+        .expect("delivery");
+    assert_eq!(
+        (d.state, d.attempts, d.event.as_str()),
+        (DeliveryState::Pending, 0, "story.published")
+    );
+    s.record_webhook_attempt(d.id, t0(), 500, "boom", DeliveryState::Pending)
+        .await
+        .expect("attempt");
+    s.record_webhook_attempt(
+        d.id,
+        t0() + Duration::seconds(10),
+        204,
+        "",
+        DeliveryState::Delivered,
+    )
+    .await
+    .expect("attempt");
+    let d = s
+        .get_webhook_delivery(h1.id, "ev-1")
+        .await
+        .expect("delivery");
+    assert_eq!(d.attempts, 2);
+    assert_eq!(d.state, DeliveryState::Delivered);
+    assert_eq!(
+        d.last,
+        Some((t0() + Duration::seconds(10), 204, String::new()))
+    );
+    // Keep 2 per hook: finished ones beyond the newest two go, pending ones stay.
+    for k in ["ev-2", "ev-3"] {
+        s.queue_webhook_event(k, "story.published", "{}", &[h1.id], &[job(9)], t0(), 2)
+            .await
+            .expect("queue");
+    }
+    let kept = s.list_webhook_deliveries(h1.id, 10).await.expect("list");
+    assert_eq!(
+        kept.iter().map(|d| d.state).collect::<Vec<_>>(),
+        [DeliveryState::Pending, DeliveryState::Pending],
+        "the delivered one beyond the newest two is gone"
+    );
+    s.set_webhook_enabled(h1.id, false, &audit("webhook_off", None))
+        .await
+        .expect("off");
+    assert!(!s.get_webhook(h1.id).await.expect("get").enabled);
+    s.delete_webhook(h1.id, &audit("webhook_delete", None))
+        .await
+        .expect("delete");
+    assert!(matches!(
+        s.get_webhook(h1.id).await,
+        Err(StoreError::NotFound)
+    ));
+    assert!(s
+        .list_webhook_deliveries(h1.id, 10)
+        .await
+        .expect("list")
+        .is_empty());
+    assert!(matches!(
+        s.delete_webhook(h1.id, &audit("x", None)).await,
+        Err(StoreError::NotFound)
+    ));
 }

@@ -83,8 +83,9 @@ impl StoreError {
 /// `S: Store` (on `dyn Store` they resolve without it).
 pub mod prelude {
     pub use crate::{
-        AccountStore, ApiTokenStore, AudienceStore, ImportStore, JobStore, LoginStore,
-        NewsletterStore, NewsroomStore, SourceStore, Store, StoryStore, WireStore,
+        AccountStore, ApiTokenStore, AudienceStore, FeedbackStore, ImportStore, JobStore,
+        LoginStore, NewsletterStore, NewsroomStore, SourceStore, Store, StoryStore, WebhookStore,
+        WireStore,
     };
 }
 
@@ -132,6 +133,8 @@ pub trait Store:
     + NewsletterStore
     + ApiTokenStore
     + ImportStore
+    + FeedbackStore
+    + WebhookStore
     + Send
     + Sync
     + 'static
@@ -827,4 +830,111 @@ pub trait ImportStore {
     async fn find_redirect(&self, path: &str) -> StoreResult<Option<ImportTarget>>;
     /// How many items of `source` were imported.
     async fn count_imported(&self, source: &str) -> StoreResult<i64>;
+}
+
+/// Readers' messages to the desk (the feedback desk): a moderated queue with the editors'
+/// replies kept beside them.
+#[async_trait]
+pub trait FeedbackStore: Send + Sync {
+    // --- the feedback desk ---
+
+    /// Stores a reader's message as new, and in the same transaction queues `notify` (the
+    /// desk's e-mail; its payload gets `"feedback": <id>` added when it is a JSON object).
+    async fn add_feedback(
+        &self,
+        message: &NewFeedback,
+        at: DateTime<Utc>,
+        notify: Option<&NewJob>,
+    ) -> StoreResult<FeedbackId>;
+    /// Messages, newest first, in one status (all when `None`), at most `limit`.
+    async fn list_feedback(
+        &self,
+        status: Option<FeedbackStatus>,
+        limit: usize,
+    ) -> StoreResult<Vec<FeedbackMessage>>;
+    /// One message.
+    async fn get_feedback(&self, id: FeedbackId) -> StoreResult<FeedbackMessage>;
+    /// Moves a message to another status.
+    async fn set_feedback_status(&self, id: FeedbackId, status: FeedbackStatus) -> StoreResult<()>;
+    /// Keeps an editor's reply with the message, marks it answered, and queues `mail` (the
+    /// reply's e-mail) in the same transaction.
+    async fn reply_feedback(
+        &self,
+        id: FeedbackId,
+        reply: &FeedbackReply,
+        mail: &NewJob,
+        audit: &AuditInput,
+    ) -> StoreResult<()>;
+    /// How many messages are in each status.
+    async fn feedback_counts(&self) -> StoreResult<FeedbackCounts>;
+}
+
+/// Outgoing webhooks: registered URLs, and each event's delivery to each of them with the
+/// last answer.
+#[async_trait]
+pub trait WebhookStore: Send + Sync {
+    // --- webhooks ---
+
+    /// Registers a hook with its signing secret.
+    async fn create_webhook(
+        &self,
+        url: &str,
+        events: &[WebhookEvent],
+        secret: &str,
+        at: DateTime<Utc>,
+        audit: &AuditInput,
+    ) -> StoreResult<Webhook>;
+    /// Every hook, oldest first.
+    async fn list_webhooks(&self) -> StoreResult<Vec<Webhook>>;
+    /// One hook.
+    async fn get_webhook(&self, id: WebhookId) -> StoreResult<Webhook>;
+    /// A hook's signing secret.
+    async fn webhook_secret(&self, id: WebhookId) -> StoreResult<String>;
+    /// Turns a hook's deliveries on or off.
+    async fn set_webhook_enabled(
+        &self,
+        id: WebhookId,
+        enabled: bool,
+        audit: &AuditInput,
+    ) -> StoreResult<()>;
+    /// Removes a hook and its deliveries.
+    async fn delete_webhook(&self, id: WebhookId, audit: &AuditInput) -> StoreResult<()>;
+    /// Records one event for each of `hooks` (a delivery per hook, keyed by the event's own
+    /// id `event_key`, so the same event is never recorded twice for a hook) and queues
+    /// `jobs[i]` for `hooks[i]`, in one transaction; a delivery already recorded queues
+    /// nothing. Delivered or failed deliveries of a hook beyond its newest `keep` are deleted.
+    /// Returns how many deliveries were new.
+    #[allow(clippy::too_many_arguments)]
+    async fn queue_webhook_event(
+        &self,
+        event_key: &str,
+        event: &str,
+        body: &str,
+        hooks: &[WebhookId],
+        jobs: &[NewJob],
+        at: DateTime<Utc>,
+        keep: usize,
+    ) -> StoreResult<usize>;
+    /// The delivery of event `event_key` to `hook`.
+    async fn get_webhook_delivery(
+        &self,
+        hook: WebhookId,
+        event_key: &str,
+    ) -> StoreResult<WebhookDelivery>;
+    /// Records an attempt of a delivery: when, the status answered (0: none), an excerpt of
+    /// the answer or the error, and the state it leaves the delivery in.
+    async fn record_webhook_attempt(
+        &self,
+        delivery: i64,
+        at: DateTime<Utc>,
+        status: i64,
+        excerpt: &str,
+        state: DeliveryState,
+    ) -> StoreResult<()>;
+    /// A hook's deliveries, newest first, at most `limit`.
+    async fn list_webhook_deliveries(
+        &self,
+        hook: WebhookId,
+        limit: usize,
+    ) -> StoreResult<Vec<WebhookDelivery>>;
 }

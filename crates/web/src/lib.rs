@@ -8,6 +8,7 @@ pub mod api_v1;
 pub mod assets;
 pub mod cache;
 pub mod error;
+pub mod feedback;
 pub mod feeds;
 pub mod forms;
 pub mod listing;
@@ -134,6 +135,7 @@ pub fn router(state: Arc<WebState>) -> Router {
         .merge(api::router(state.clone()))
         .merge(newsletter::router())
         .merge(api_v1::router(state.clone()))
+        .merge(feedback::router())
         .fallback(dispatch)
         .layer(middleware::from_fn_with_state(
             state.clone(),

@@ -401,7 +401,8 @@ impl<'a> Ctx<'a> {
             .collect()
     }
 
-    /// Social profile links and the edition's RSS feed.
+    /// The publisher's profile links that are set (an unset one is not shown), then the
+    /// edition's RSS feed, which is always there.
     pub fn social(&self) -> Vec<NavLink> {
         let site = &self.app.site;
         let mut social = Vec::new();
@@ -501,12 +502,11 @@ impl<'a> Ctx<'a> {
 
     fn render_rail(&self, r: Rail) -> Result<String, askama::Error> {
         use askama::Template;
-        let site = &self.app.site;
         RailTemplate {
             r,
             l: RailLinks {
-                feedback_href: format!("mailto:{}?subject=Feedback", site.contact_email),
                 newsletter_href: format!("/newsletter/subscribe?edition={}", self.edition.slug),
+                feedback_href: "/feedback".into(),
                 social: self.social(),
             },
         }
@@ -742,8 +742,8 @@ impl<'a> Ctx<'a> {
                 },
             ],
             social,
-            feedback_href: format!("mailto:{}?subject=Feedback", site.contact_email),
             newsletter_href: format!("/newsletter?edition={}", self.edition.slug),
+            feedback_href: "/feedback".into(),
             contact_email: site.contact_email.clone(),
             copyright: format!("© {year} {}. All rights reserved.", site.copyright_holder),
             legal,

@@ -6,12 +6,14 @@
 
 mod admin;
 pub mod extract;
+mod feedback;
 mod login;
 mod media;
 mod newsletter;
 mod sources;
 mod stories;
 mod tokens;
+mod webhooks;
 mod wire;
 
 pub use stories::story_form;
@@ -147,6 +149,20 @@ pub fn router(state: Arc<WebState>) -> Router<Arc<WebState>> {
         .route(
             "/newsroom/admin/tokens/{id}/revoke",
             r(post(tokens::revoke)),
+        )
+        // The feedback desk.
+        .route("/newsroom/feedback", r(get(feedback::queue)))
+        .route("/newsroom/feedback/{id}", r(get(feedback::one)))
+        .route("/newsroom/feedback/{id}/status", r(post(feedback::status)))
+        .route("/newsroom/feedback/{id}/reply", r(post(feedback::reply)))
+        // Webhooks.
+        .route(
+            "/newsroom/webhooks",
+            r(get(webhooks::list).post(webhooks::add)),
+        )
+        .route(
+            "/newsroom/webhooks/{id}",
+            r(get(webhooks::one).post(webhooks::change)),
         )
         .route("/newsroom/{*rest}", any(unknown))
         .layer(body_limit(FORM_LIMIT))
@@ -541,6 +557,12 @@ fn frame(st: &WebState, authed: Option<&Authed>, title: &str) -> Frame {
                 href: "/newsroom/sources".into(),
             });
         }
+        if a.user.role.can(newsdesk_app::feedback::MODERATE_FEEDBACK) {
+            menu.push(Link {
+                label: "Feedback".into(),
+                href: "/newsroom/feedback".into(),
+            });
+        }
         if a.user.role.can(Capability::ViewAudit) {
             menu.push(Link {
                 label: "Audit log".into(),
@@ -565,6 +587,12 @@ fn frame(st: &WebState, authed: Option<&Authed>, title: &str) -> Frame {
             menu.push(Link {
                 label: "API tokens".into(),
                 href: "/newsroom/admin/tokens".into(),
+            });
+        }
+        if a.user.role.can(newsdesk_app::webhooks::MANAGE_WEBHOOKS) {
+            menu.push(Link {
+                label: "Webhooks".into(),
+                href: "/newsroom/webhooks".into(),
             });
         }
         menu.push(Link {
