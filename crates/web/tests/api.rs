@@ -947,7 +947,7 @@ async fn public_answers_follow_the_cache_rules_and_check_their_parameters() {
     assert_eq!(again.status, StatusCode::NOT_MODIFIED);
     assert!(again.body.is_empty());
     let j = r.json();
-    assert_eq!(j["headline"], "Cache me");
+    assert_eq!(j["headline"], st.headline.to_string());
     assert_eq!(
         j["url"],
         format!("https://news.example/article/{}", st.slug)
@@ -967,12 +967,20 @@ async fn public_answers_follow_the_cache_rules_and_check_their_parameters() {
             .json()["id"],
         st.id.0
     );
-    // Ids: digits only; other forms are 404 problems (the syndication suffixes are routed apart).
+    // The syndication forms share the route.
+    assert_eq!(
+        get(&s, &format!("/api/v1/stories/{}.ninjs.json", st.id))
+            .await
+            .status,
+        StatusCode::OK
+    );
+    // Ids: digits only; other forms are 404 problems.
     for bad in [
         "abc",
         "-1",
         "+5",
-        "5.ninjs.json",
+        "5.json",
+        "5.ninjs.xml",
         "99999999999999999999",
         "0",
     ] {

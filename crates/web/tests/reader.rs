@@ -349,8 +349,11 @@ async fn conditional_and_compressed_responses() {
         .unwrap();
     assert_eq!(out, first.body);
     assert!(
-        gz.raw.len() * 3 < first.raw.len(),
-        "gzip should shrink HTML a lot"
+        // Pieces compressed apart (story, side lists, chrome) shrink less than one stream: 2.5x.
+        gz.raw.len() * 5 < first.raw.len() * 2,
+        "gzip should shrink HTML a lot: {} bytes gzipped of {}",
+        gz.raw.len(),
+        first.raw.len()
     );
 }
 
