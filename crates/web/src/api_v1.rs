@@ -932,7 +932,8 @@ pub async fn stories(
 }
 
 /// `/api/v1/stories/{id}`: a public story by id. Anything but plain digits is a 404 problem
-/// (the syndication forms, `{id}.ninjs.json` and `{id}.newsml.xml`, are routed before this).
+/// (the syndication forms, `{id}.ninjs.json` and `{id}.newsml.xml`, go to `syndication`: one
+/// route, as the router refuses two patterns on the same segment).
 #[utoipa::path(
     get,
     path = "/api/v1/stories/{id}",
@@ -949,6 +950,9 @@ pub async fn story_by_id(
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Result<Response<Body>, WebError> {
+    if id.contains('.') {
+        return crate::syndication::by_file(State(st), Path(id), headers).await;
+    }
     let id: StoryId = id.parse().map_err(|_| WebError::not_found())?;
     let key = format!("api|story|{id}");
     let versions = &st.app.versions;
