@@ -38,6 +38,66 @@ pub struct Config {
     pub feedback: newsdesk_app::feedback::FeedbackConfig,
     /// Outgoing webhooks.
     pub webhooks: newsdesk_app::webhooks::WebhookConfig,
+    /// Full-text search (its index lives in `{data_dir}/search`).
+    pub search: SearchConfig,
+}
+
+/// Bounds of search (see `newsdesk_app::search::SearchSettings`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SearchConfig {
+    /// Characters of a query read.
+    pub max_query_chars: usize,
+    /// Words of a query used.
+    pub max_terms: usize,
+    /// Hits per page.
+    pub per_page: usize,
+    /// Pages a reader can go to.
+    pub max_pages: usize,
+    /// Searches run at once.
+    pub at_once: usize,
+    /// Seconds a search waits for a place.
+    pub wait_seconds: u64,
+    /// Characters in a snippet.
+    pub snippet_chars: usize,
+    /// Memory of the writer that follows the change log, MiB.
+    pub writer_memory_mib: usize,
+    /// Memory of the writer of a whole build, MiB.
+    pub build_memory_mib: usize,
+}
+
+impl Default for SearchConfig {
+    fn default() -> Self {
+        let d = newsdesk_app::search::SearchSettings::default();
+        Self {
+            max_query_chars: d.max_query_chars,
+            max_terms: d.max_terms,
+            per_page: d.per_page,
+            max_pages: d.max_pages,
+            at_once: d.at_once,
+            wait_seconds: d.wait_seconds,
+            snippet_chars: d.snippet_chars,
+            writer_memory_mib: d.writer_memory_mib,
+            build_memory_mib: d.build_memory_mib,
+        }
+    }
+}
+
+impl SearchConfig {
+    /// The app's settings, each bound clamped to a sane range.
+    pub fn settings(&self) -> newsdesk_app::search::SearchSettings {
+        newsdesk_app::search::SearchSettings {
+            max_query_chars: self.max_query_chars.clamp(10, 2000),
+            max_terms: self.max_terms.clamp(1, 64),
+            per_page: self.per_page.clamp(1, 100),
+            max_pages: self.max_pages.clamp(1, 1000),
+            at_once: self.at_once.clamp(1, 256),
+            wait_seconds: self.wait_seconds.clamp(0, 60),
+            snippet_chars: self.snippet_chars.clamp(40, 2000),
+            writer_memory_mib: self.writer_memory_mib.clamp(16, 4096),
+            build_memory_mib: self.build_memory_mib.clamp(16, 8192),
+        }
+    }
 }
 
 /// Where media files live: `backend = "local"` (the data folder's `media` folder, the default)
@@ -411,6 +471,7 @@ impl Default for Config {
             api: ApiConfig::default(),
             feedback: Default::default(),
             webhooks: Default::default(),
+            search: SearchConfig::default(),
             site: SiteConfig::default(),
             mail: newsdesk_mail::MailConfig::default(),
             fetch: FetchConfig::default(),
@@ -878,6 +939,45 @@ allow_loopback = {wh_loopback}
             .map(|v| v.to_string())
             .unwrap_or_else(|_| "\"auto\"".into()),
     ) + &newsletter_defaults(&d.newsletter)
+        + &search_defaults(&d.search)
+}
+
+/// The `[search]` section of [`defaults_toml`].
+fn search_defaults(s: &SearchConfig) -> String {
+    format!(
+        r#"
+[search]
+# Full-text search of the published stories; the index lives in {{data_dir}}/search and is
+# built in the background at the first start (`newsdesk search reindex` rebuilds it aside).
+# Characters of a query read (10-2000); the rest is cut, and the reader told.
+max_query_chars = {max_query_chars}
+# Words of a query used, each word of a phrase counting (1-64).
+max_terms = {max_terms}
+# Results per page (1-100).
+per_page = {per_page}
+# Result pages a reader can go to (1-1000): the deepest hit collected is per_page x max_pages.
+max_pages = {max_pages}
+# Searches run at once (1-256); more wait for a place.
+at_once = {at_once}
+# Seconds a search waits for a place before the reader is asked to try again (0-60).
+wait_seconds = {wait_seconds}
+# Characters of the passage shown under each result (40-2000).
+snippet_chars = {snippet_chars}
+# Memory of the index writer that follows the change log, MiB (16-4096).
+writer_memory_mib = {writer_memory_mib}
+# Memory of the index writer of a whole build, MiB (16-8192).
+build_memory_mib = {build_memory_mib}
+"#,
+        max_query_chars = s.max_query_chars,
+        max_terms = s.max_terms,
+        per_page = s.per_page,
+        max_pages = s.max_pages,
+        at_once = s.at_once,
+        wait_seconds = s.wait_seconds,
+        snippet_chars = s.snippet_chars,
+        writer_memory_mib = s.writer_memory_mib,
+        build_memory_mib = s.build_memory_mib,
+    )
 }
 
 /// The `[newsletter]` section of [`defaults_toml`].

@@ -96,6 +96,18 @@ enum Command {
         #[command(subcommand)]
         what: ConfigCmd,
     },
+    /// Full-text search.
+    Search {
+        #[command(subcommand)]
+        what: SearchCmd,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum SearchCmd {
+    /// Build a new index generation aside from the published stories and make it current; a
+    /// running server keeps serving the old one and switches at its next sync.
+    Reindex,
 }
 
 #[derive(Subcommand, Debug)]
@@ -375,6 +387,60 @@ fn raise_nofile_limit() -> Option<u64> {
     }
 }
 
+/// Turns search on at `{data_dir}/search`; without an index generation yet, the first one is
+/// built in the background while the site serves (searches say "being prepared" meanwhile).
+fn attach_search(app: &Arc<App>, cfg: &Config) -> anyhow::Result<()> {
+    let root = cfg.data_dir.join("search");
+    let exists = app
+        .attach_search(root, cfg.search.settings())
+        .map_err(|e| anyhow::anyhow!("search index at {}: {e}", cfg.data_dir.display()))?;
+    if !exists {
+        let app = app.clone();
+        tokio::spawn(async move {
+            tracing::info!("building the search index");
+            match app.build_search_index(&|_, _| {}).await {
+                Ok(r) => tracing::info!(
+                    generation = %r.name,
+                    stories = r.stories,
+                    bytes = r.bytes,
+                    "search index built"
+                ),
+                Err(e) => tracing::error!(error = %e, "building the search index failed"),
+            }
+        });
+    }
+    Ok(())
+}
+
+/// `newsdesk search reindex`: a whole new generation, with a progress bar.
+async fn search_reindex(cfg: &Config) -> anyhow::Result<()> {
+    let store = open_store(cfg)?;
+    let app = App::load(store, Arc::new(SystemClock), cfg.site.clone())
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot load the site: {e}"))?;
+    app.attach_search(cfg.data_dir.join("search"), cfg.search.settings())
+        .map_err(|e| anyhow::anyhow!("search index: {e}"))?;
+    let bar = indicatif::ProgressBar::new(0);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} stories {per_sec}")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    let progress = |done: u64, total: u64| {
+        bar.set_length(total);
+        bar.set_position(done);
+    };
+    let report = app
+        .build_search_index(&progress)
+        .await
+        .map_err(|e| anyhow::anyhow!("building the search index: {e}"))?;
+    bar.finish_and_clear();
+    println!(
+        "search index {} built: {} stories, {} bytes; a running server switches to it at its next sync",
+        report.name, report.stories, report.bytes
+    );
+    Ok(())
+}
+
 async fn serve(mut cfg: Config) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(&cfg.listen)
         .await
@@ -418,6 +484,7 @@ async fn serve(mut cfg: Config) -> anyhow::Result<()> {
         cfg.newsletter.secret.as_bytes().to_vec()
     };
     app.set_newsletter(cfg.newsletter.clone(), newsletter_key);
+    attach_search(&app, &cfg)?;
     let hsts = cfg.server.hsts_on(&cfg.site.base_url);
     let media = cfg
         .media
@@ -902,6 +969,7 @@ fn run() -> anyhow::Result<()> {
                 seed_demo(store, &cfg, stories, seed).await
             }
             Command::Backup { dest } => backup(&cfg, &dest),
+            Command::Search { what: SearchCmd::Reindex } => search_reindex(&cfg).await,
             Command::Newsletter { what } => newsletter_cmd(&cfg, what).await,
             Command::Migrate => {
                 open_store(&cfg)?;

@@ -19,6 +19,7 @@ pub mod pages;
 pub mod paths;
 pub mod reader;
 pub mod respond;
+pub mod search;
 pub mod server;
 pub mod syndication;
 pub mod views;

@@ -197,3 +197,51 @@ pub struct ErrorView {
     /// Explanation.
     pub message: String,
 }
+
+/// The search page.
+#[derive(Template)]
+#[template(path = "search.html")]
+pub struct SearchPage {
+    /// Chrome.
+    pub c: Chrome,
+    /// Content.
+    pub s: SearchView,
+}
+
+/// What the search template prints (filter options: `href` is the value, `current` chosen).
+pub struct SearchView {
+    /// Where the form goes (the edition's `/search`).
+    pub action: String,
+    /// The text typed.
+    pub q: String,
+    /// Sector options.
+    pub sectors: Vec<NavLink>,
+    /// Kind options.
+    pub kinds: Vec<NavLink>,
+    /// Edition options.
+    pub editions: Vec<NavLink>,
+    /// Author options.
+    pub authors: Vec<NavLink>,
+    /// First day as typed.
+    pub from: String,
+    /// Last day as typed.
+    pub to: String,
+    /// Newest first chosen.
+    pub newest: bool,
+    /// What the reader is told.
+    pub messages: Vec<String>,
+    /// Stories matching.
+    pub total: usize,
+    /// Whether there are results to count.
+    pub shown: bool,
+    /// Hits: the card and the snippet as HTML (escaped, with `<mark>`).
+    pub items: Vec<(Item, String)>,
+    /// This page.
+    pub page: usize,
+    /// Pages.
+    pub pages: usize,
+    /// Previous page or empty.
+    pub prev_href: String,
+    /// Next page or empty.
+    pub next_href: String,
+}

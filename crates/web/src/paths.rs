@@ -102,6 +102,8 @@ pub enum Route {
     Corrections,
     /// `corrections/feed.{rss,atom,json}`.
     CorrectionsFeed(FeedFormat),
+    /// `search` (its query string read by `search.rs`; never cached).
+    Search,
 }
 
 /// Why a path could not be parsed.
@@ -173,6 +175,7 @@ pub fn route(segs: &[String]) -> Result<Route, PathError> {
             ListingPath::All,
             FeedFormat::from_file(f).ok_or(PathError::NotFound)?,
         ),
+        ["search"] => Route::Search,
         [one] => Route::Page((*one).to_owned()),
         ["article", slug] => Route::Article((*slug).to_owned()),
         [kind, slug] => Route::Listing(listing(kind, slug).ok_or(PathError::NotFound)?),

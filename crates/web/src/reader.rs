@@ -81,6 +81,7 @@ async fn serve(
                 .or_500())
         }
         (Some("robots.txt"), 1) => return Ok(feeds::robots(st).respond(headers)),
+        (Some("opensearch.xml"), 1) => return Ok(crate::search::opensearch(st).respond(headers)),
         (Some("sitemap.xml"), 1) => return Ok(feeds::sitemap_index(st).respond(headers)),
         (Some("sitemap-news.xml"), 1) => return Ok(feeds::news_sitemap(st).respond(headers)),
         (Some("sitemaps"), 2) => return Ok(feeds::sitemap_file(st, &segs[1])?.respond(headers)),
@@ -104,7 +105,6 @@ async fn serve(
         }
         _ => {}
     }
-    let page = page_param(query)?;
     let (edition, rest) = {
         let snap = st.app.read();
         let tax = &snap.tax;
@@ -118,6 +118,14 @@ async fn serve(
         }
     };
     let route = route(rest)?;
+    if route == Route::Search {
+        // Read from the index each time, never stored in the page cache: a cache keyed by
+        // what readers type would grow with every distinct query.
+        return Ok(crate::search::page(st, &edition, query)
+            .await?
+            .respond(headers));
+    }
+    let page = page_param(query)?;
     if page.is_some() && !matches!(route, Route::Listing(_)) {
         return Err(Fail::BadRequest("Only listings have pages."));
     }
@@ -266,6 +274,8 @@ async fn build(
             (feeds::feed(st, edition, &l, f).await?, vec![dep])
         }
         Route::Page(slug) => (static_page(st, edition, &slug)?, vec![rail]),
+        // Answered before the cache (see `serve`).
+        Route::Search => return Err(Miss::Fail(Fail::NotFound)),
         Route::Corrections => {
             let list = st.app.recent_corrections(100).await?;
             (

@@ -308,6 +308,12 @@ pub struct Chrome {
     pub copyright: String,
     /// Legal links (Disclaimer, Terms of use, Privacy Policy) for the bottom line.
     pub legal: Vec<NavLink>,
+    /// The edition's search page (the left menu's form).
+    pub search_href: String,
+    /// Text shown in the menu's search box.
+    pub search_q: String,
+    /// `<meta name="robots" content="noindex">`.
+    pub noindex: bool,
 }
 
 /// Shared inputs for building view models of one request.
@@ -660,6 +666,9 @@ impl<'a> Ctx<'a> {
         let social = self.social();
         let year = self.now.with_timezone(&self.edition.tz).format("%Y");
         Chrome {
+            search_href: format!("{}/search", self.prefix),
+            search_q: String::new(),
+            noindex: false,
             site_name: site.name.clone(),
             lang: site.language.clone(),
             title: if title.is_empty() {

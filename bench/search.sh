@@ -1,0 +1,123 @@
+#!/usr/bin/env bash
+# Search under load: /search over a demo corpus (100,000 stories by default), wrk with 32
+# connections cycling through one-word, two-word and phrase queries (each query a fresh search:
+# search pages are never cached). Prints requests per second and latency p50/p95/p99 per group.
+#
+# Usage: bash bench/search.sh        (STORIES=100000 DURATION=10 CONNECTIONS=32)
+# Knobs: STORIES, DURATION, CONNECTIONS, SEED, BENCH_DIR (default /tmp/newsdesk-search-bench),
+#        CARGO_TARGET_DIR, NEWSDESK_BIN (use this binary instead of building release).
+#        Loopback only; every step has a time limit; the server stops on exit.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+STORIES=${STORIES:-100000}
+DURATION=${DURATION:-10}
+CONNECTIONS=${CONNECTIONS:-32}
+SEED=${SEED:-7}
+BENCH_DIR=${BENCH_DIR:-/tmp/newsdesk-search-bench}
+
+log() { printf '[search-bench %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+die() { log "ERROR: $*"; exit 1; }
+for t in wrk curl; do command -v "$t" >/dev/null || die "$t is missing"; done
+
+if [[ -z ${NEWSDESK_BIN:-} ]]; then
+    log "building: cargo build --release -p newsdesk"
+    (cd "$ROOT" && timeout 3600 cargo build --release -p newsdesk) || die "build failed"
+    BIN=${CARGO_TARGET_DIR:-$ROOT/target}/release/newsdesk
+else
+    BIN=$NEWSDESK_BIN
+fi
+[[ -x $BIN ]] || die "binary not found at $BIN"
+
+mkdir -p "$BENCH_DIR"
+RUN=$BENCH_DIR/run
+rm -rf "$RUN"; mkdir -p "$RUN"
+DATA=$BENCH_DIR/data
+if [[ -f $DATA/.corpus && $(cat "$DATA/.corpus") == "$STORIES $SEED" ]]; then
+    log "reusing corpus $DATA ($STORIES stories)"
+else
+    rm -rf "$DATA"; mkdir -p "$DATA"
+    log "generating $STORIES stories into $DATA"
+    NEWSDESK_LOG=warn timeout 7200 "$BIN" demo --data-dir "$DATA" --stories "$STORIES" --seed "$SEED" \
+        >"$RUN/demo.log" 2>&1 || die "demo generation failed ($RUN/demo.log)"
+    echo "$STORIES $SEED" >"$DATA/.corpus"
+fi
+if [[ ! -f $DATA/search/CURRENT ]]; then
+    log "building the search index"
+    start=$SECONDS
+    NEWSDESK_LOG=warn timeout 3600 "$BIN" search reindex --data-dir "$DATA" >"$RUN/reindex.log" 2>&1 \
+        || die "reindex failed ($RUN/reindex.log)"
+    log "index built in $((SECONDS - start)) s: $(tail -1 "$RUN/reindex.log")"
+fi
+
+ND_PID=""
+cleanup() {
+    local rc=$?
+    trap - EXIT INT TERM
+    if [[ -n $ND_PID ]] && kill -0 "$ND_PID" 2>/dev/null; then
+        kill -TERM "$ND_PID" 2>/dev/null || true
+        for _ in $(seq 50); do kill -0 "$ND_PID" 2>/dev/null || break; sleep 0.2; done
+        kill -KILL "$ND_PID" 2>/dev/null || true
+    fi
+    [[ $rc -eq 0 ]] || log "failed (exit $rc); logs in $RUN"
+    exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+PORT=$((20000 + RANDOM % 40000))
+ND=http://127.0.0.1:$PORT
+NEWSDESK_SITE__BASE_URL=$ND NEWSDESK_LOG=warn "$BIN" serve --data-dir "$DATA" --listen "127.0.0.1:$PORT" \
+    >"$RUN/newsdesk.log" 2>&1 &
+ND_PID=$!
+deadline=$((SECONDS + 600))
+until grep -q 'newsdesk is serving' "$RUN/newsdesk.log" 2>/dev/null; do
+    kill -0 "$ND_PID" 2>/dev/null || die "newsdesk exited during startup"
+    ((SECONDS < deadline)) || die "newsdesk not ready after 600 s"
+    sleep 0.1
+done
+# The index opens at the first sync.
+until ! curl -fsS --max-time 30 "$ND/search?q=health" | grep -q 'being prepared'; do
+    ((SECONDS < deadline)) || die "search not ready after 600 s"
+    sleep 0.5
+done
+log "newsdesk ready at $ND"
+
+ONE=(health water climate election market school energy court police science)
+TWO=("health water" "climate policy" "election result" "market prices" "school teachers"
+     "energy prices" "court ruling" "police report" "science study" "rural health")
+PHRASE=('"public health"' '"climate change"' '"the government"' '"said on"' '"new report"')
+
+enc() { python3 -c 'import sys,urllib.parse; print(urllib.parse.quote(sys.argv[1]))' "$1"; }
+
+run_group() {
+    local name=$1; shift
+    local lua=$RUN/$name.lua
+    {
+        echo 'local paths = {'
+        for q in "$@"; do printf '  "/search?q=%s",\n' "$(enc "$q")"; done
+        echo '}'
+        cat <<'LUA'
+local i = 0
+request = function()
+  i = i + 1
+  return wrk.format("GET", paths[(i % #paths) + 1])
+end
+done = function(summary, latency, requests)
+  io.write(string.format("RESULT rps=%.0f p50=%.1fms p95=%.1fms p99=%.1fms errors=%d non2xx=%d\n",
+    summary.requests / (summary.duration / 1e6),
+    latency:percentile(50) / 1000, latency:percentile(95) / 1000, latency:percentile(99) / 1000,
+    summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout,
+    summary.errors.status))
+end
+LUA
+    } >"$lua"
+    wrk -t2 -c"$CONNECTIONS" -d"${DURATION}s" --timeout 10s -s "$lua" "$ND" >"$RUN/$name.wrk" 2>&1 \
+        || die "wrk failed ($RUN/$name.wrk)"
+    printf '%-8s %s\n' "$name" "$(grep '^RESULT' "$RUN/$name.wrk" | sed 's/^RESULT //')"
+}
+
+echo "search at $STORIES stories, $CONNECTIONS connections, ${DURATION}s each:"
+run_group one-word "${ONE[@]}"
+run_group two-word "${TWO[@]}"
+run_group phrase "${PHRASE[@]}"
