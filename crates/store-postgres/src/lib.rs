@@ -2818,6 +2818,21 @@ pub fn test_database_url() -> Option<String> {
         .filter(|u| !u.trim().is_empty())
 }
 
+/// Says, once per test process and past the test harness's output capture (so it shows even
+/// when the tests pass), that PostgreSQL tests were skipped for want of a server.
+pub fn say_skipped(what: &str) {
+    use std::io::Write;
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let _ = writeln!(
+            std::io::stderr(),
+            "\n*** SKIPPED: {what}: NEWSDESK_TEST_DATABASE_URL is not set, so no PostgreSQL \
+             server to run them on. .ci/run starts one; by hand: \
+             scripts/pg-throwaway.sh start \"$(mktemp -d)\" prints the URL to set. ***\n"
+        );
+    });
+}
+
 /// A fresh store in a new schema of the test database (tests and the conformance suite), so
 /// tests run in parallel on one server. Schemas of test processes that have ended are dropped.
 /// `None` when `NEWSDESK_TEST_DATABASE_URL` is not set.

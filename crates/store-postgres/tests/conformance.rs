@@ -8,16 +8,9 @@ async fn fresh() -> Option<std::sync::Arc<newsdesk_store_postgres::PgStore>> {
         .await
         .expect("a fresh schema on the test server");
     if store.is_none() {
-        skipped();
+        newsdesk_store_postgres::say_skipped("the store conformance suite on PostgreSQL");
     }
     store
-}
-
-fn skipped() {
-    eprintln!(
-        "SKIPPED: PostgreSQL store test not run: NEWSDESK_TEST_DATABASE_URL is not set \
-         (.ci/run starts a throw-away server and sets it; see the README)"
-    );
 }
 
 newsdesk_store::conformance_tests!({

@@ -16,10 +16,7 @@ async fn nodes(n: usize) -> Option<Vec<Arc<PgStore>>> {
         .await
         .expect("a fresh schema")
     else {
-        eprintln!(
-            "SKIPPED: multi-node PostgreSQL test not run: NEWSDESK_TEST_DATABASE_URL is not set \
-             (.ci/run starts a throw-away server and sets it; see the README)"
-        );
+        newsdesk_store_postgres::say_skipped("the multi-node tests on PostgreSQL");
         return None;
     };
     // The nodes start together: their migrations must not race.
