@@ -2,7 +2,8 @@
 //!
 //! `tokio-postgres` with a `deadpool-postgres` pool (see ARCHITECTURE.md for why not `sqlx`).
 //! Every write is one transaction on one pooled connection, at READ COMMITTED; where the SQLite
-//! store relies on its single writer, this one takes the row (`FOR UPDATE`) or a
+//! store relies on its single writer, this one takes the row (`FOR NO KEY UPDATE`: it does not
+//! block the foreign-key checks of other writers, so it cannot deadlock with them) or a
 //! transaction-level advisory lock, so the semantics are the same with many writers on many
 //! nodes. Times are stored as Unix milliseconds (BIGINT), as on SQLite.
 //!
@@ -700,7 +701,7 @@ async fn update_story_tx(
 ) -> StoreResult<Story> {
     let current = query_opt(
         tx,
-        "SELECT version, slug FROM stories WHERE id = $1 FOR UPDATE",
+        "SELECT version, slug FROM stories WHERE id = $1 FOR NO KEY UPDATE",
         &[&id.0],
     )
     .await?;
@@ -1861,7 +1862,7 @@ impl NewsroomStore for PgStore {
         let due = query(
             &tx,
             "SELECT id, version FROM stories WHERE status = 'scheduled' AND published_at <= $1 \
-             ORDER BY id FOR UPDATE SKIP LOCKED",
+             ORDER BY id FOR NO KEY UPDATE SKIP LOCKED",
             &[&ms(now)],
         )
         .await?;
@@ -2302,7 +2303,7 @@ impl WireStore for PgStore {
         // finds the story the first made.
         query_one(
             &tx,
-            "SELECT id FROM wire_items WHERE id = $1 FOR UPDATE",
+            "SELECT id FROM wire_items WHERE id = $1 FOR NO KEY UPDATE",
             &[&item.0 .0],
         )
         .await?;
@@ -2625,7 +2626,7 @@ impl SourceStore for PgStore {
         let old: Option<String> = get(
             &query_one(
                 &tx,
-                "SELECT url FROM wire_sources WHERE id = $1 FOR UPDATE",
+                "SELECT url FROM wire_sources WHERE id = $1 FOR NO KEY UPDATE",
                 &[&id.0],
             )
             .await?,

@@ -55,7 +55,7 @@ pub(crate) fn cluster(r: &Row) -> StoreResult<WireCluster> {
 async fn refresh_cluster(tx: &Transaction<'_>, id: i64, at: i64) -> StoreResult<()> {
     exec(
         tx,
-        "SELECT id FROM wire_clusters WHERE id = $1 FOR UPDATE",
+        "SELECT id FROM wire_clusters WHERE id = $1 FOR NO KEY UPDATE",
         &[&id],
     )
     .await?;

@@ -314,6 +314,60 @@ async fn one_agency_item_pushed_to_two_nodes_is_stored_once() {
     assert_eq!((cluster.items, items.len()), (1, 1));
 }
 
+/// Two nodes adding different items to one cluster at the same time: every item counts, and
+/// neither node is turned away (each insert's foreign-key share lock on the cluster must not
+/// deadlock with the other node's lock for recounting it).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_nodes_adding_to_one_cluster_count_every_item() {
+    let Some(nodes) = nodes(2).await else { return };
+    const PER_NODE: usize = 25;
+    let runs = nodes.iter().enumerate().map(|(n, node)| {
+        let node = node.clone();
+        tokio::spawn(async move {
+            // In batches: each transaction adds several items to the cluster, one by one.
+            for b in 0..PER_NODE / 5 {
+                let batch: Vec<_> = (0..5)
+                    .map(|i| {
+                        let item = wire_item(&format!("n{n}-{b}-{i}"));
+                        (item, "h".to_owned(), ClusterId(9), WireTags::default())
+                    })
+                    .collect();
+                node.store_wire_items(&batch, t0())
+                    .await
+                    .expect("stored without a deadlock");
+            }
+        })
+    });
+    for r in runs {
+        r.await.expect("node");
+    }
+    let (cluster, items) = nodes[0].get_cluster(ClusterId(9)).await.expect("cluster");
+    assert_eq!(cluster.items, 2 * PER_NODE as i64);
+    assert_eq!(items.len(), 2 * PER_NODE);
+}
+
+fn wire_item(id: &str) -> WireItem {
+    WireItem {
+        agency: "Agency A".into(),
+        agency_id: id.into(),
+        version: 1,
+        headline: "Floods close the coast road".into(),
+        summary: String::new(),
+        body_html: "<p>Text.</p>".into(),
+        byline: String::new(),
+        urgency: Some(3),
+        language: Some("en".into()),
+        published_at: Some(t0()),
+        updated_at: None,
+        subjects: vec![],
+        places: vec![],
+        usage_terms: None,
+        links: vec![],
+        status: WireStatus::Usable,
+        embargo: None,
+    }
+}
+
 /// A story to work on, with its taxonomy.
 async fn newsdesk_store_postgres_test_story(s: &PgStore) -> Story {
     let sector = s
