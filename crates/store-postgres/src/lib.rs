@@ -22,13 +22,24 @@ use tokio_postgres::error::SqlState;
 use tokio_postgres::types::{FromSql, ToSql};
 use tokio_postgres::{Client, GenericClient, Row, Transaction};
 
+mod api_tokens;
+mod feedback;
+mod imports;
 mod jobs;
+mod newsletter;
 mod newsroom;
 mod sources;
+mod webhooks;
 mod wire;
 
 /// Ordered migrations; the `schema_migrations` table records which ran.
-const MIGRATIONS: &[&str] = &[include_str!("schema.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("schema.sql"),
+    include_str!("newsletter.sql"),
+    include_str!("api_tokens.sql"),
+    include_str!("imports.sql"),
+    include_str!("feedback.sql"),
+];
 
 /// The pool's size when the configuration does not say.
 pub const DEFAULT_POOL_SIZE: usize = 16;
