@@ -413,3 +413,152 @@ async fn newsdesk_store_postgres_test_story(s: &PgStore) -> Story {
     .await
     .expect("story")
 }
+
+/// Runs `f(node, i)` on every node at once, `rounds` times each, and returns every result.
+async fn all_at_once<T, F, Fut>(nodes: &[Arc<PgStore>], rounds: usize, f: F) -> Vec<T>
+where
+    T: Send + 'static,
+    F: Fn(Arc<PgStore>, usize) -> Fut,
+    Fut: std::future::Future<Output = T> + Send + 'static,
+{
+    let tasks: Vec<_> = (0..rounds)
+        .flat_map(|r| nodes.iter().enumerate().map(move |(i, n)| (r, i, n)))
+        .map(|(r, i, n)| tokio::spawn(f(n.clone(), r * 100 + i)))
+        .collect();
+    let mut out = Vec::with_capacity(tasks.len());
+    for t in tasks {
+        out.push(t.await.expect("join"));
+    }
+    out
+}
+
+/// The newsletter and webhook writes that SQLite makes under its single writer (look, then
+/// insert) are decided on PostgreSQL by unique indexes: nodes asking at once for one address,
+/// one digest key or one (hook, event key) make one row, and none of them gets an error.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn nodes_at_once_make_one_subscriber_one_digest_and_one_delivery() {
+    let Some(nodes) = nodes(4).await else { return };
+    let email = EmailAddress::parse("reader@example.org").expect("address");
+    let prefs = Preferences {
+        editions: vec![EditionId(1)],
+        sectors: vec![],
+        frequency: Frequency::Daily,
+        breaking: true,
+    };
+    let subs = all_at_once(&nodes, 3, |n, i| {
+        let req = SubscriptionRequest {
+            email: email.clone(),
+            prefs: prefs.clone(),
+            nonce: format!("nonce-{i}"),
+            consent_text: "yes".into(),
+            consent_source: "form".into(),
+        };
+        async move { n.request_subscription(&req, t0()).await }
+    })
+    .await;
+    let ids: Vec<SubscriberId> = subs
+        .into_iter()
+        .map(|s| s.expect("every request succeeds").id)
+        .collect();
+    assert!(
+        ids.iter().all(|id| *id == ids[0]),
+        "one subscriber: {ids:?}"
+    );
+    assert_eq!(
+        nodes[0].subscriber_counts().await.expect("counts").pending,
+        1
+    );
+    nodes[0]
+        .confirm_subscriber(ids[0], t0())
+        .await
+        .expect("confirm");
+
+    let digests = all_at_once(&nodes, 3, |n, _| async move {
+        let d = DigestInput {
+            key: "daily-1-2026-01-02".into(),
+            kind: "daily".into(),
+            edition: EditionId(1),
+            subject: "Today".into(),
+            stories: vec![StoryId(1)],
+            audience: DigestAudience::Digest(EditionId(1), Frequency::Daily),
+            editions: vec![],
+        };
+        n.create_digest(&d, t0()).await
+    })
+    .await;
+    let digests: Vec<(DigestId, bool)> = digests
+        .into_iter()
+        .map(|d| d.expect("every create succeeds"))
+        .collect();
+    assert_eq!(digests.iter().filter(|d| d.1).count(), 1, "made once");
+    assert!(digests.iter().all(|d| d.0 == digests[0].0));
+    let d = nodes[1].get_digest(digests[0].0).await.expect("digest");
+    assert_eq!((d.total, d.pending), (1, 1), "one send row");
+
+    let audit = AuditInput {
+        at: t0(),
+        user_id: None,
+        action: "webhook.create".into(),
+        target: String::new(),
+        detail: String::new(),
+    };
+    let hook = nodes[0]
+        .create_webhook(
+            "http://127.0.0.1:9/hook",
+            &[WebhookEvent::StoryPublished],
+            "secret",
+            t0(),
+            &audit,
+        )
+        .await
+        .expect("hook");
+    let made = all_at_once(&nodes, 3, |n, _| async move {
+        let job = NewJob {
+            kind: "webhook".into(),
+            payload: "{}".into(),
+            run_at: t0(),
+            dedupe: None,
+            max_attempts: 3,
+        };
+        n.queue_webhook_event(
+            "story.published:1:1",
+            "story.published",
+            "{}",
+            &[hook.id],
+            &[job],
+            t0(),
+            50,
+        )
+        .await
+    })
+    .await;
+    let made: usize = made
+        .into_iter()
+        .map(|m| m.expect("every queue succeeds"))
+        .sum();
+    assert_eq!(made, 1, "one delivery");
+    assert_eq!(
+        nodes[2].job_counts().await.expect("jobs").queued,
+        1,
+        "one job"
+    );
+    assert_eq!(
+        nodes[3]
+            .list_webhook_deliveries(hook.id, 10)
+            .await
+            .expect("deliveries")
+            .len(),
+        1
+    );
+
+    let suppressed = all_at_once(&nodes, 3, |n, _| async move {
+        let email = EmailAddress::parse("bounced@example.org").expect("address");
+        n.suppress_address(&email, "hard bounce", t0()).await
+    })
+    .await;
+    let changed = suppressed
+        .into_iter()
+        .filter(|s| *s.as_ref().expect("every suppression succeeds"))
+        .count();
+    assert_eq!(changed, 1, "suppressed once");
+}
