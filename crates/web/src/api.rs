@@ -18,10 +18,6 @@ pub fn router(state: Arc<WebState>) -> Router<Arc<WebState>> {
     Router::new()
         .route("/api/wire/{*source}", any(push_handler))
         .route("/api/wire/", any(push_handler))
-        .route(
-            "/api/v1/stories/{file}",
-            axum::routing::get(crate::syndication::by_file),
-        )
         .layer(body_limit(PUSH_LIMIT))
         .layer(axum::middleware::from_fn_with_state(
             (state, Face::Json),

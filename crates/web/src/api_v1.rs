@@ -931,8 +931,8 @@ pub async fn stories(
     .await
 }
 
-/// `/api/v1/stories/{id}`: a public story by id. Anything but plain digits is a 404 problem
-/// (the syndication forms, `{id}.ninjs.json` and `{id}.newsml.xml`, are routed before this).
+/// `/api/v1/stories/{id}`: a public story by id. The syndication forms, `{id}.ninjs.json` and
+/// `{id}.newsml.xml`, go to [`crate::syndication`]; anything else but plain digits is a 404 problem.
 #[utoipa::path(
     get,
     path = "/api/v1/stories/{id}",
@@ -949,6 +949,10 @@ pub async fn story_by_id(
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Result<Response<Body>, WebError> {
+    // `N.ninjs.json` and `N.newsml.xml` share this route (the router cannot tell a suffix).
+    if !id.bytes().all(|b| b.is_ascii_digit()) {
+        return crate::syndication::by_file(State(st), Path(id), headers).await;
+    }
     let id: StoryId = id.parse().map_err(|_| WebError::not_found())?;
     let key = format!("api|story|{id}");
     let versions = &st.app.versions;
