@@ -6,6 +6,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 target="${CARGO_TARGET_DIR:-target}"
 
+# The PostgreSQL store's tests skip (loudly) without a server; in CI they must run.
+if [ "${CI:-}" = true ] && [ -z "${NEWSDESK_TEST_DATABASE_URL:-}" ]; then
+  echo "NEWSDESK_TEST_DATABASE_URL is not set: in CI the PostgreSQL store tests must run (.ci/run starts a server)" >&2
+  exit 1
+fi
+
 echo "== cargo fmt --check"
 cargo fmt --all -- --check
 

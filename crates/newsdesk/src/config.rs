@@ -12,8 +12,11 @@ pub struct Config {
     pub listen: String,
     /// Folder for the database, media and (later) the search index.
     pub data_dir: PathBuf,
-    /// Database URL; empty means `sqlite://{data_dir}/newsdesk.db`.
+    /// Database URL; empty means `sqlite://{data_dir}/newsdesk.db`; `postgres://…` selects the
+    /// PostgreSQL store.
     pub database_url: String,
+    /// Most connections a node keeps open to PostgreSQL (unused with SQLite).
+    pub database_pool: usize,
     /// Log filter (tracing `EnvFilter` syntax).
     pub log: String,
     /// The site.
@@ -463,6 +466,7 @@ impl Default for Config {
             listen: "127.0.0.1:8080".into(),
             data_dir: PathBuf::from("./data"),
             database_url: String::new(),
+            database_pool: 16,
             log: "info".into(),
             cache: CacheConfig::default(),
             jobs: JobsConfig::default(),
@@ -672,8 +676,13 @@ pub fn defaults_toml() -> String {
 listen = {listen}
 # Folder for the database, media files and the search index.
 data_dir = {data_dir}
-# Database URL. Empty: the embedded SQLite database at {{data_dir}}/newsdesk.db.
+# Database URL. Empty: the embedded SQLite database at {{data_dir}}/newsdesk.db. A URL like
+# "postgres://user:password@host:5432/newsdesk" selects PostgreSQL (several nodes on one
+# database); also NEWSDESK_DATABASE_URL.
 database_url = {database_url}
+# Most connections one node keeps open to PostgreSQL (unused with SQLite). Keep the sum over
+# all nodes below the server's max_connections.
+database_pool = {database_pool}
 # Log filter, e.g. "info" or "newsdesk_web=debug,info".
 log = {log}
 
@@ -864,6 +873,7 @@ allow_loopback = {wh_loopback}
         listen = q(&d.listen),
         data_dir = q(&d.data_dir.display().to_string()),
         database_url = q(&d.database_url),
+        database_pool = d.database_pool,
         log = q(&d.log),
         cache_bytes = d.cache.max_bytes,
         jobs_batch = d.jobs.batch,

@@ -215,7 +215,7 @@ enum ConfigCmd {
 }
 
 async fn newsletter_cmd(cfg: &Config, what: NewsletterCmd) -> anyhow::Result<()> {
-    let store = open_store(cfg)?;
+    let store = open_store(cfg).await?;
     let app = App::load(store, Arc::new(SystemClock), cfg.site.clone())
         .await
         .map_err(|e| anyhow::anyhow!("cannot load the site: {e}"))?;
@@ -287,7 +287,7 @@ async fn newsletter_cmd(cfg: &Config, what: NewsletterCmd) -> anyhow::Result<()>
     }
 }
 
-fn open_store(cfg: &Config) -> anyhow::Result<Arc<dyn Store>> {
+async fn open_store(cfg: &Config) -> anyhow::Result<Arc<dyn Store>> {
     let url = cfg.database_url();
     if let Some(path) = url.strip_prefix("sqlite://") {
         let store = newsdesk_store_sqlite::SqliteStore::open(std::path::Path::new(path))
@@ -295,9 +295,35 @@ fn open_store(cfg: &Config) -> anyhow::Result<Arc<dyn Store>> {
         return Ok(Arc::new(store));
     }
     if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        bail!("PostgreSQL is not available in this build yet; use the embedded SQLite store");
+        let store = newsdesk_store_postgres::PgStore::connect(&url, cfg.database_pool)
+            .await
+            .with_context(|| {
+                format!(
+                    "cannot open the PostgreSQL database at {}",
+                    without_password(&url)
+                )
+            })?;
+        return Ok(Arc::new(store));
     }
-    bail!("unsupported database URL {url:?}: use sqlite://PATH")
+    bail!(
+        "unsupported database URL {:?}: use sqlite://PATH or postgres://USER@HOST/DB",
+        without_password(&url)
+    )
+}
+
+/// A database URL as it may be logged: its password left out.
+fn without_password(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let (auth, host) = match rest.rsplit_once('@') {
+        Some(parts) => parts,
+        None => return url.to_owned(),
+    };
+    match auth.split_once(':') {
+        Some((user, _)) => format!("{scheme}://{user}:***@{host}"),
+        None => url.to_owned(),
+    }
 }
 
 async fn seed_demo(
@@ -459,7 +485,7 @@ async fn serve(mut cfg: Config) -> anyhow::Result<()> {
             "server.max_connections lowered to fit the limit on open files"
         );
     }
-    let store = open_store(&cfg)?;
+    let store = open_store(&cfg).await?;
     let app = App::load(store, Arc::new(SystemClock), cfg.site.clone())
         .await
         .map_err(|e| {
@@ -648,7 +674,7 @@ async fn import(cfg: &Config, what: ImportCmd) -> anyhow::Result<()> {
             .with_context(|| format!("the mapping {} is not valid TOML", m.display()))?;
         sectors = parsed.sectors;
     }
-    let store = open_store(cfg)?;
+    let store = open_store(cfg).await?;
     let app = App::load(store, Arc::new(SystemClock), cfg.site.clone())
         .await
         .map_err(|e| anyhow::anyhow!("cannot load the site: {e}"))?;
@@ -817,7 +843,7 @@ fn ingest_files(
             .enable_all()
             .build()?;
         rt.block_on(async {
-            let store = open_store(cfg)?;
+            let store = open_store(cfg).await?;
             let app = App::load(store, Arc::new(SystemClock), cfg.site.clone())
                 .await
                 .map_err(|e| anyhow::anyhow!("cannot load the site: {e}"))?;
@@ -952,7 +978,7 @@ fn run() -> anyhow::Result<()> {
         match cli.command {
             Command::Serve { demo, demo_stories, .. } => {
                 if demo {
-                    let store = open_store(&cfg)?;
+                    let store = open_store(&cfg).await?;
                     if store.count_stories().await? == 0 {
                         seed_demo(store, &cfg, demo_stories, 7).await?;
                     } else {
@@ -962,7 +988,7 @@ fn run() -> anyhow::Result<()> {
                 serve(cfg).await
             }
             Command::Demo { stories, seed } => {
-                let store = open_store(&cfg)?;
+                let store = open_store(&cfg).await?;
                 if store.count_stories().await? > 0 {
                     bail!("the database at {} already has stories; demo content goes into an empty one", cfg.database_url());
                 }
@@ -972,7 +998,7 @@ fn run() -> anyhow::Result<()> {
             Command::Search { what: SearchCmd::Reindex } => search_reindex(&cfg).await,
             Command::Newsletter { what } => newsletter_cmd(&cfg, what).await,
             Command::Migrate => {
-                open_store(&cfg)?;
+                open_store(&cfg).await?;
                 println!("migrations applied to {}", cfg.database_url());
                 Ok(())
             }
@@ -987,7 +1013,7 @@ fn run() -> anyhow::Result<()> {
                     std::io::stdin().lock().read_line(&mut line)?;
                     (line.trim_end_matches(['\r', '\n']).to_owned(), false)
                 };
-                let store = open_store(&cfg)?;
+                let store = open_store(&cfg).await?;
                 let app = App::load(store, Arc::new(SystemClock), cfg.site.clone())
                     .await
                     .map_err(|e| anyhow::anyhow!("cannot load the site: {e}"))?;
@@ -1009,7 +1035,7 @@ fn run() -> anyhow::Result<()> {
                 if list.len() != scopes.split(',').filter(|s| !s.trim().is_empty()).count() {
                     bail!("unknown scope in {scopes:?}: use read_drafts, write_stories, publish, wire_push");
                 }
-                let store = open_store(&cfg)?;
+                let store = open_store(&cfg).await?;
                 let app = App::load(store, Arc::new(SystemClock), cfg.site.clone())
                     .await
                     .map_err(|e| anyhow::anyhow!("cannot load the site: {e}"))?;
@@ -1038,4 +1064,22 @@ fn run() -> anyhow::Result<()> {
             Command::Config { .. } | Command::Ingest { .. } => Ok(()),
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::without_password;
+
+    #[test]
+    fn a_database_url_is_shown_without_its_password() {
+        assert_eq!(
+            without_password("postgres://news:s3cret@db.example:5432/newsdesk"),
+            "postgres://news:***@db.example:5432/newsdesk"
+        );
+        assert_eq!(
+            without_password("postgres://news@db/newsdesk"),
+            "postgres://news@db/newsdesk"
+        );
+        assert_eq!(without_password("sqlite://x.db"), "sqlite://x.db");
+    }
 }
