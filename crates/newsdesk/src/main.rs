@@ -440,7 +440,7 @@ fn attach_search(app: &Arc<App>, cfg: &Config) -> anyhow::Result<()> {
 
 /// `newsdesk search reindex`: a whole new generation, with a progress bar.
 async fn search_reindex(cfg: &Config) -> anyhow::Result<()> {
-    let store = open_store(cfg)?;
+    let store = open_store(cfg).await?;
     let app = App::load(store, Arc::new(SystemClock), cfg.site.clone())
         .await
         .map_err(|e| anyhow::anyhow!("cannot load the site: {e}"))?;
