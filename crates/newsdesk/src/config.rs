@@ -564,6 +564,8 @@ impl Config {
             })?;
             merge(&mut value, file_value);
         }
+        // The defaults alone, for finding the type of a setting that has no default value.
+        let defaults = value.clone();
         let mut ignored = Vec::new();
         for (k, v) in env {
             let Some(rest) = k.strip_prefix("NEWSDESK_") else {
@@ -578,7 +580,8 @@ impl Config {
                 .as_table()
                 .is_some_and(|t| path.first().is_some_and(|top| t.contains_key(top)));
             if known {
-                set_path(&mut value, &path, &v);
+                let typed = env_value(&defaults, &path, &v);
+                set_path(&mut value, &path, typed);
             } else {
                 ignored.push(k);
             }
@@ -629,7 +632,7 @@ fn merge(base: &mut toml::Value, over: toml::Value) {
     }
 }
 
-fn set_path(value: &mut toml::Value, path: &[String], raw: &str) {
+fn set_path(value: &mut toml::Value, path: &[String], new: toml::Value) {
     let Some((last, parents)) = path.split_last() else {
         return;
     };
@@ -641,17 +644,112 @@ fn set_path(value: &mut toml::Value, path: &[String], raw: &str) {
             .or_insert_with(|| toml::Value::Table(Default::default()));
     }
     let toml::Value::Table(t) = cur else { return };
-    // Keep the type of the default: numbers and booleans parse, everything else is a string.
-    let parsed = match t.get(last) {
-        Some(toml::Value::Integer(_)) => raw.parse().map(toml::Value::Integer).ok(),
-        Some(toml::Value::Float(_)) => raw.parse().map(toml::Value::Float).ok(),
-        Some(toml::Value::Boolean(_)) => raw.parse().map(toml::Value::Boolean).ok(),
-        _ => None,
+    t.insert(last.clone(), new);
+}
+
+fn get_path<'a>(value: &'a toml::Value, path: &[String]) -> Option<&'a toml::Value> {
+    path.iter().try_fold(value, |v, p| v.get(p.as_str()))
+}
+
+/// The TOML value an environment variable's text stands for. A setting with a default keeps
+/// the default's type (numbers and booleans parse; anything else is a string, refused later
+/// with the setting's name). A setting without one (an optional setting, unset by default,
+/// such as `mail.smtp_port`) has no type to copy: the text is tried as a number or boolean
+/// and kept as such only if the defaults with that one value set still make a valid
+/// configuration, else it is a string (`smtp_password = "12345"` stays text).
+fn env_value(defaults: &toml::Value, path: &[String], raw: &str) -> toml::Value {
+    let string = || toml::Value::String(raw.to_owned());
+    let parsed = match get_path(defaults, path) {
+        Some(toml::Value::Integer(_)) => raw.trim().parse().map(toml::Value::Integer).ok(),
+        Some(toml::Value::Float(_)) => raw.trim().parse().map(toml::Value::Float).ok(),
+        Some(toml::Value::Boolean(_)) => raw.trim().parse().map(toml::Value::Boolean).ok(),
+        Some(_) => None,
+        None => {
+            let guess = raw
+                .trim()
+                .parse::<i64>()
+                .map(toml::Value::Integer)
+                .or_else(|_| raw.trim().parse::<bool>().map(toml::Value::Boolean))
+                .or_else(|_| raw.trim().parse::<f64>().map(toml::Value::Float))
+                .ok();
+            guess.filter(|g| {
+                let valid = |v: toml::Value| {
+                    let mut probe = defaults.clone();
+                    set_path(&mut probe, path, v);
+                    probe.try_into::<Config>().is_ok()
+                };
+                !valid(string()) && valid(g.clone())
+            })
+        }
     };
-    t.insert(
-        last.clone(),
-        parsed.unwrap_or_else(|| toml::Value::String(raw.to_owned())),
-    );
+    parsed.unwrap_or_else(string)
+}
+
+/// Marks a secret that `config show` does not print.
+const REDACTED: &str = "<redacted>";
+
+/// The settings that are secrets (by their dotted path); `config show` prints them redacted.
+const SECRET_SETTINGS: &[&str] = &[
+    "mail.smtp_password",
+    "newsletter.secret",
+    "newsletter.webhook_secret",
+    "feedback.form_key",
+];
+
+/// The configuration as `newsdesk config show` prints it: secrets redacted (the settings in
+/// [`SECRET_SETTINGS`] when set, and the password of any URL, such as `database_url`'s).
+pub fn show_toml(cfg: &Config) -> anyhow::Result<String> {
+    let mut value = toml::Value::try_from(cfg)?;
+    for dotted in SECRET_SETTINGS {
+        let path: Vec<String> = dotted.split('.').map(str::to_owned).collect();
+        if let Some(toml::Value::String(s)) = get_path(&value, &path) {
+            if !s.is_empty() {
+                set_path(&mut value, &path, toml::Value::String(REDACTED.into()));
+            }
+        }
+    }
+    mask_url_passwords(&mut value);
+    Ok(toml::to_string(&value)?)
+}
+
+fn mask_url_passwords(v: &mut toml::Value) {
+    match v {
+        toml::Value::String(s) => {
+            if let Some(masked) = mask_url_password(s) {
+                *s = masked;
+            }
+        }
+        toml::Value::Table(t) => t.iter_mut().for_each(|(_, v)| mask_url_passwords(v)),
+        toml::Value::Array(a) => a.iter_mut().for_each(mask_url_passwords),
+        _ => {}
+    }
+}
+
+/// `scheme://user:password@host…` with the password replaced; `None` when `s` has none.
+/// Key=value connection strings (`host=… password=…`) have theirs replaced too.
+fn mask_url_password(s: &str) -> Option<String> {
+    if let Some((scheme, rest)) = s.split_once("://") {
+        let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+        let authority = &rest[..authority_end];
+        let (userinfo, host) = authority.rsplit_once('@')?;
+        let (user, _password) = userinfo.split_once(':')?;
+        return Some(format!(
+            "{scheme}://{user}:{REDACTED}@{host}{}",
+            &rest[authority_end..]
+        ));
+    }
+    let mut changed = false;
+    let words: Vec<String> = s
+        .split(' ')
+        .map(|w| match w.split_once('=') {
+            Some((k, _)) if k.eq_ignore_ascii_case("password") => {
+                changed = true;
+                format!("{k}={REDACTED}")
+            }
+            _ => w.to_owned(),
+        })
+        .collect();
+    changed.then(|| words.join(" "))
 }
 
 /// One mail setting's default, as TOML.
@@ -1218,6 +1316,69 @@ mod tests {
             .is_empty());
         std::fs::write(&f, "nonsense_key = 1\n").unwrap();
         assert!(Config::load(Some(&f), std::iter::empty()).is_err());
+    }
+
+    #[test]
+    fn optional_numbers_and_booleans_parse_from_the_environment() {
+        let env = |pairs: &[(&str, &str)]| {
+            Config::load(
+                None,
+                pairs
+                    .iter()
+                    .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                    .collect::<Vec<_>>()
+                    .into_iter(),
+            )
+        };
+        let (c, _) = env(&[
+            ("NEWSDESK_MAIL__SMTP_PORT", "2525"),
+            ("NEWSDESK_MAIL__SMTP_PASSWORD", "12345"),
+            ("NEWSDESK_MAIL__SMTP_USERNAME", "true"),
+            ("NEWSDESK_SITE__PAGE_SIZE", " 9 "),
+        ])
+        .unwrap();
+        assert_eq!(c.mail.smtp_port, Some(2525));
+        assert_eq!(c.mail.smtp_password.as_deref(), Some("12345"));
+        assert_eq!(c.mail.smtp_username.as_deref(), Some("true"));
+        assert_eq!(c.site.page_size, 9);
+        let err = env(&[("NEWSDESK_MAIL__SMTP_PORT", "smtp")])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("smtp_port"), "{err}");
+        assert!(env(&[("NEWSDESK_MAIL__SMTP_PORT", "70000")]).is_err());
+    }
+
+    #[test]
+    fn config_show_redacts_secrets() {
+        let mut c = Config {
+            database_url: "postgres://newsdesk:s3cret-pw@db.internal:5432/news?sslmode=require"
+                .into(),
+            ..Config::default()
+        };
+        c.mail.smtp_password = Some("mail-pw".into());
+        c.mail.smtp_username = Some("desk".into());
+        c.newsletter.secret = "link-key".into();
+        c.newsletter.webhook_secret = "hook-key".into();
+        c.feedback.form_key = "form-key".into();
+        let shown = show_toml(&c).unwrap();
+        for secret in ["s3cret-pw", "mail-pw", "link-key", "hook-key", "form-key"] {
+            assert!(!shown.contains(secret), "{secret} shown:\n{shown}");
+        }
+        assert!(
+            shown.contains("postgres://newsdesk:<redacted>@db.internal:5432/news?sslmode=require"),
+            "{shown}"
+        );
+        assert!(shown.contains("smtp_username = \"desk\""), "{shown}");
+        // What is not secret is shown as it is, and unset secrets stay empty.
+        let plain = show_toml(&Config::default()).unwrap();
+        assert!(!plain.contains("<redacted>"), "{plain}");
+        assert!(plain.contains("secret_key_env = \"AWS_SECRET_ACCESS_KEY\""));
+        assert_eq!(
+            mask_url_password("host=db user=nd password=pw dbname=news").as_deref(),
+            Some("host=db user=nd password=<redacted> dbname=news")
+        );
+        assert_eq!(mask_url_password("postgres://nd@db/news"), None);
+        assert_eq!(mask_url_password("https://news.example/a@b"), None);
     }
 
     #[test]

@@ -210,7 +210,7 @@ enum TokenCmd {
 enum ConfigCmd {
     /// Print every setting with its comment and default value.
     Defaults,
-    /// Print the configuration in effect (file + environment + flags).
+    /// Print the configuration in effect (file + environment + flags), secrets redacted.
     Show,
 }
 
@@ -952,7 +952,7 @@ fn run() -> anyhow::Result<()> {
     if let Command::Config { what } = &cli.command {
         match what {
             ConfigCmd::Defaults => print!("{}", config::defaults_toml()),
-            ConfigCmd::Show => print!("{}", toml::to_string(&cfg)?),
+            ConfigCmd::Show => print!("{}", config::show_toml(&cfg)?),
         }
         return Ok(());
     }

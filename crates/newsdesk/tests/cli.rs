@@ -93,6 +93,29 @@ fn ingest_dry_run_prints_one_json_object_per_item_and_an_error_per_bad_file() {
 }
 
 #[test]
+fn config_show_takes_numbers_from_the_environment_and_hides_secrets() {
+    let out = bin()
+        .args(["config", "show"])
+        .env("NEWSDESK_MAIL__SMTP_PORT", "2525")
+        .env("NEWSDESK_MAIL__SMTP_PASSWORD", "mail-pw-1")
+        .env(
+            "NEWSDESK_DATABASE_URL",
+            "postgres://newsdesk:db-pw-2@127.0.0.1:5432/news",
+        )
+        .env("NEWSDESK_FEEDBACK__FORM_KEY", "form-key-3")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("smtp_port = 2525"), "{text}");
+    for secret in ["mail-pw-1", "db-pw-2", "form-key-3"] {
+        assert!(!text.contains(secret), "{secret} printed:\n{text}");
+    }
+    assert!(text.contains("postgres://newsdesk:<redacted>@127.0.0.1:5432/news"));
+}
+
+#[test]
 fn config_defaults_parse_and_user_add_reads_the_password_from_stdin() {
     let out = bin().args(["config", "defaults"]).output().unwrap();
     assert!(out.status.success());
