@@ -25,8 +25,8 @@ use std::sync::Mutex;
 pub struct FeedbackConfig {
     /// Where the desk is told of new messages ("" = the site's contact e-mail).
     pub desk_email: String,
-    /// Key of the form's signed timestamp ("" = a random key made at start: set one shared
-    /// key when several nodes serve the site, or a form filled on one is refused by another).
+    /// Key of the form's signed timestamp ("" = a key made from the site's shared secret,
+    /// which the store keeps, so every node accepts a form shown by another).
     pub form_key: String,
     /// A form sent sooner than this after it was shown is refused (seconds, 0 to 600).
     pub min_fill_seconds: u64,
@@ -86,16 +86,25 @@ pub struct FeedbackDesk {
     seen: Mutex<HashMap<String, (DateTime<Utc>, u32)>>,
 }
 
+/// What the feedback form's key is made for, from the site's shared secret.
+pub(crate) const KEY_PURPOSE: &str = "feedback form";
+
 impl FeedbackDesk {
     /// A desk with these settings (bounded); a random form key unless one is set.
     pub fn new(cfg: FeedbackConfig) -> Self {
+        let mut k = vec![0u8; 32];
+        if getrandom::fill(&mut k).is_err() {
+            tracing::error!("no randomness for the feedback form's key");
+        }
+        Self::with_default_key(cfg, k)
+    }
+
+    /// A desk with these settings (bounded), whose form key is the configured one or else
+    /// `key` (the App's: made from the site's shared secret, the same on every node).
+    pub fn with_default_key(cfg: FeedbackConfig, key: Vec<u8>) -> Self {
         let cfg = cfg.bounded();
         let key = if cfg.form_key.is_empty() {
-            let mut k = vec![0u8; 32];
-            if getrandom::fill(&mut k).is_err() {
-                tracing::error!("no randomness for the feedback form's key");
-            }
-            k
+            key
         } else {
             cfg.form_key.as_bytes().to_vec()
         };
@@ -258,10 +267,11 @@ fn may_moderate(actor: &User) -> AppResult<()> {
 }
 
 impl App {
-    /// Uses these feedback settings from now on (a new form key and rate-limit map).
+    /// Uses these feedback settings from now on (a new rate-limit map; the form key is the
+    /// configured one, else the one made from the site's shared secret).
     pub fn set_feedback_config(&self, cfg: FeedbackConfig) {
-        *self.feedback.write().unwrap_or_else(|e| e.into_inner()) =
-            std::sync::Arc::new(FeedbackDesk::new(cfg));
+        let desk = FeedbackDesk::with_default_key(cfg, self.site_key(KEY_PURPOSE));
+        *self.feedback.write().unwrap_or_else(|e| e.into_inner()) = std::sync::Arc::new(desk);
     }
 
     /// The feedback desk's settings and state.

@@ -81,6 +81,27 @@ pub struct App {
     feedback: RwLock<Arc<feedback::FeedbackDesk>>,
     /// Webhook delivery settings.
     webhooks: RwLock<webhooks::WebhookConfig>,
+    /// The site's shared secret (one for every node, kept in the store): the keys of the
+    /// feedback form and the newsletter's links are made from it unless configured.
+    site_secret: Vec<u8>,
+}
+
+/// The name of the site's shared secret in the store.
+const SITE_SECRET: &str = "site";
+
+/// A key for one purpose, made from the site's shared secret (HMAC-SHA256 of the purpose), so
+/// one stored secret gives independent keys.
+fn derive_key(site_secret: &[u8], purpose: &str) -> Vec<u8> {
+    use hmac::Mac;
+    match hmac::Hmac::<sha2::Sha256>::new_from_slice(site_secret) {
+        Ok(mut mac) => {
+            mac.update(b"newsdesk key: ");
+            mac.update(purpose.as_bytes());
+            mac.finalize().into_bytes().to_vec()
+        }
+        // HMAC takes keys of any length; unreachable, but never an empty key.
+        Err(_) => site_secret.to_vec(),
+    }
 }
 
 /// What a node has done since it started, for `/metrics` (monotonic counters).
@@ -165,6 +186,11 @@ impl App {
             site.view_limits(),
         );
         let hash_permits = auth::hash_semaphore(site.password_checks_at_once);
+        // Made once for the whole site (insert-if-absent), so every node signs alike.
+        let site_secret = store
+            .site_secret(SITE_SECRET, &auth::random_hex(32)?)
+            .await?
+            .into_bytes();
         let app = Arc::new(App {
             store,
             clock,
@@ -187,12 +213,17 @@ impl App {
             hash_permits,
             password_checks: Arc::new(AtomicU64::new(0)),
             reset_mails: Arc::new(tokio::sync::Semaphore::new(auth::RESET_MAILS_IN_FLIGHT)),
-            newsletter: newsletter::NewsletterState::default(),
+            newsletter: newsletter::NewsletterState::with_key(derive_key(
+                &site_secret,
+                newsletter::KEY_PURPOSE,
+            )),
             search: std::sync::OnceLock::new(),
-            feedback: RwLock::new(Arc::new(feedback::FeedbackDesk::new(
+            feedback: RwLock::new(Arc::new(feedback::FeedbackDesk::with_default_key(
                 feedback::FeedbackConfig::default(),
+                derive_key(&site_secret, feedback::KEY_PURPOSE),
             ))),
             webhooks: RwLock::new(webhooks::WebhookConfig::default()),
+            site_secret,
         });
         app.restore_trending().await?;
         app.restore_wire().await?;
@@ -221,6 +252,11 @@ impl App {
         let snap = self.read();
         self.audience.recompute(&snap, now);
         Ok(())
+    }
+
+    /// The key for `purpose`, made from the site's shared secret.
+    pub(crate) fn site_key(&self, purpose: &str) -> Vec<u8> {
+        derive_key(&self.site_secret, purpose)
     }
 
     /// Sends e-mail through `mailer` from now on.

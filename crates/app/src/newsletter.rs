@@ -27,8 +27,8 @@ use std::sync::{Arc, Mutex, RwLock};
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct NewsletterSettings {
-    /// Key of the signed links (confirmation, preferences, unsubscribe). Empty: a random key
-    /// is made once and kept in the data folder (`newsletter.key`).
+    /// Key of the signed links (confirmation, preferences, unsubscribe). Empty: a key made
+    /// from the site's shared secret, which the store keeps (the same on every node).
     pub secret: String,
     /// Shared secret the sending service's bounce/complaint webhook sends (`Authorization:
     /// Bearer …`); empty: the webhook answers 404.
@@ -45,7 +45,8 @@ pub struct NewsletterSettings {
     pub max_per_second: u32,
     /// Send rows read and sent per round of a sending job (1–10,000).
     pub send_batch: usize,
-    /// Messages of one digest in flight at once, each on its own SMTP connection (1–64).
+    /// Messages of one digest in flight at once (1–64); the SMTP mailer keeps up to
+    /// `[mail] smtp_pool` connections open between them, so each sends many messages.
     pub concurrency: usize,
     /// Attempts of one message before it is failed for good (1–20).
     pub max_attempts: i64,
@@ -119,38 +120,26 @@ impl NewsletterSettings {
     }
 }
 
-/// Reads the link key from `dir/newsletter.key`, making it (32 random bytes, hex) the first
-/// time; the file is readable by its owner only.
-pub fn load_or_create_key(dir: &std::path::Path) -> std::io::Result<Vec<u8>> {
-    let path = dir.join("newsletter.key");
-    match std::fs::read_to_string(&path) {
-        Ok(s) if s.trim().len() >= 32 => return Ok(s.trim().as_bytes().to_vec()),
-        Ok(_) => {}
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-        Err(e) => return Err(e),
+/// What the link key is made for, from the site's shared secret.
+pub(crate) const KEY_PURPOSE: &str = "newsletter links";
+
+/// The link key an older version kept in `dir/newsletter.key`, if there is one: links signed
+/// with it (in mails already sent) are still accepted, see [`App::accept_old_newsletter_key`].
+pub fn old_key_file(dir: &std::path::Path) -> std::io::Result<Option<Vec<u8>>> {
+    match std::fs::read_to_string(dir.join("newsletter.key")) {
+        Ok(s) if s.trim().len() >= 32 => Ok(Some(s.trim().as_bytes().to_vec())),
+        Ok(_) => Ok(None),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(e),
     }
-    let key = random_hex(32).map_err(std::io::Error::other)?;
-    std::fs::create_dir_all(dir)?;
-    let tmp = dir.join(".newsletter.key.tmp");
-    {
-        use std::io::Write;
-        let mut f = std::fs::File::create(&tmp)?;
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            f.set_permissions(std::fs::Permissions::from_mode(0o600))?;
-        }
-        f.write_all(key.as_bytes())?;
-        f.sync_all()?;
-    }
-    std::fs::rename(&tmp, &path)?;
-    Ok(key.into_bytes())
 }
 
 /// The newsletter's state on one node: settings, link key, throttle, transport pace.
 pub struct NewsletterState {
     settings: RwLock<NewsletterSettings>,
     key: RwLock<Vec<u8>>,
+    /// Keys links were signed with before (still accepted, never used to sign).
+    old_keys: RwLock<Vec<Vec<u8>>>,
     throttle: Mutex<HashMap<String, (DateTime<Utc>, u32)>>,
     /// When the transport may take the next message.
     pace: tokio::sync::Mutex<tokio::time::Instant>,
@@ -160,15 +149,13 @@ pub struct NewsletterState {
     sending: Mutex<HashSet<DigestId>>,
 }
 
-impl Default for NewsletterState {
-    fn default() -> Self {
-        let mut key = [0u8; 32];
-        if getrandom::fill(&mut key).is_err() {
-            tracing::error!("no randomness for the newsletter's link key");
-        }
+impl NewsletterState {
+    /// The state of a node whose link key (unless configured) is `key`.
+    pub(crate) fn with_key(key: Vec<u8>) -> Self {
         Self {
             settings: RwLock::new(NewsletterSettings::default()),
-            key: RwLock::new(key.to_vec()),
+            key: RwLock::new(key),
+            old_keys: RwLock::new(Vec::new()),
             throttle: Mutex::new(HashMap::new()),
             pace: tokio::sync::Mutex::new(tokio::time::Instant::now()),
             scheduled: Mutex::new(HashSet::new()),
@@ -364,6 +351,19 @@ impl App {
         }
     }
 
+    /// Also accepts links signed with `key` (an older version's key from the data folder), so
+    /// links in mails sent before keep working; new links are signed with the key in force.
+    pub fn accept_old_newsletter_key(&self, key: Vec<u8>) {
+        let mut old = self
+            .newsletter
+            .old_keys
+            .write()
+            .unwrap_or_else(|e| e.into_inner());
+        if !key.is_empty() && !old.contains(&key) {
+            old.push(key);
+        }
+    }
+
     /// The newsletter settings in force.
     pub fn newsletter_settings(&self) -> NewsletterSettings {
         self.newsletter
@@ -410,16 +410,30 @@ impl App {
             return Err(AppError::NotFound);
         }
         let s = self.store.get_subscriber(SubscriberId(id)).await?;
-        let key = self
+        let mut keys = vec![self
             .newsletter
             .key
             .read()
             .unwrap_or_else(|e| e.into_inner())
-            .clone();
-        let mut mac = HmacSha256::new_from_slice(&key)
-            .map_err(|e| AppError::Internal(e.to_string().into()))?;
-        mac.update(format!("{purpose}\n{id}\n{exp}\n{}", s.nonce).as_bytes());
-        mac.verify_slice(&sig).map_err(|_| AppError::NotFound)?;
+            .clone()];
+        keys.extend(
+            self.newsletter
+                .old_keys
+                .read()
+                .unwrap_or_else(|e| e.into_inner())
+                .iter()
+                .cloned(),
+        );
+        let signed = format!("{purpose}\n{id}\n{exp}\n{}", s.nonce);
+        let good = keys.iter().any(|key| {
+            HmacSha256::new_from_slice(key).is_ok_and(|mut mac| {
+                mac.update(signed.as_bytes());
+                mac.verify_slice(&sig).is_ok()
+            })
+        });
+        if !good {
+            return Err(AppError::NotFound);
+        }
         Ok(s)
     }
 
@@ -1265,25 +1279,31 @@ impl App {
             if due.is_empty() {
                 break;
             }
-            // `concurrency` messages at a time, each recorded on its own right after its 250.
-            for chunk in due.chunks(cfg.concurrency) {
-                let mut set = tokio::task::JoinSet::new();
-                for p in chunk.iter().cloned() {
+            // Up to `concurrency` messages in flight, each recorded on its own right after its
+            // 250; a new one starts as soon as any finishes (no waiting for the slowest of a
+            // group), so the SMTP connections the mailer keeps stay busy. After an error no new
+            // message starts; those in flight finish and are recorded.
+            let mut set = tokio::task::JoinSet::new();
+            let mut rows = due.into_iter();
+            let mut first_err = None;
+            loop {
+                while first_err.is_none() && set.len() < cfg.concurrency {
+                    let Some(p) = rows.next() else { break };
                     let (app, d) = (self.clone(), d.clone());
                     set.spawn(async move { app.send_one(&d, p).await });
                 }
-                let mut first_err = None;
-                while let Some(r) = set.join_next().await {
-                    let r = r
-                        .map_err(|e| JobError::Retry(format!("a send task failed: {e}")))
-                        .and_then(|r| r);
-                    if let Err(e) = r {
-                        first_err.get_or_insert(e);
-                    }
+                let Some(r) = set.join_next().await else {
+                    break;
+                };
+                let r = r
+                    .map_err(|e| JobError::Retry(format!("a send task failed: {e}")))
+                    .and_then(|r| r);
+                if let Err(e) = r {
+                    first_err.get_or_insert(e);
                 }
-                if let Some(e) = first_err {
-                    return Err(e);
-                }
+            }
+            if let Some(e) = first_err {
+                return Err(e);
             }
         }
         match self.store.next_send_at(id, self.now()).await? {

@@ -59,6 +59,8 @@ async fn room() -> Room {
             tls: SmtpTls::None,
             from: parse_mailbox("The Daily Planet <news@planet.example>").unwrap(),
             timeout: std::time::Duration::from_secs(10),
+            pool_size: 4,
+            pool_idle: std::time::Duration::from_secs(30),
         })
         .unwrap(),
     ));

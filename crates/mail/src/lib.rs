@@ -245,6 +245,11 @@ pub struct MailConfig {
     pub smtp_tls: SmtpTls,
     /// Time limit for each SMTP command, in seconds (default 30).
     pub smtp_timeout_secs: u64,
+    /// SMTP connections kept open between messages, for sending many in a row (0 to 256,
+    /// default 16; 0 opens a new connection for every message).
+    pub smtp_pool: u32,
+    /// Seconds a kept SMTP connection may stay unused before it is closed (1 to 3600, default 30).
+    pub smtp_pool_idle_secs: u64,
 }
 
 impl Default for MailConfig {
@@ -259,6 +264,8 @@ impl Default for MailConfig {
             smtp_password: None,
             smtp_tls: SmtpTls::default(),
             smtp_timeout_secs: 30,
+            smtp_pool: 16,
+            smtp_pool_idle_secs: 30,
         }
     }
 }
@@ -278,6 +285,8 @@ impl std::fmt::Debug for MailConfig {
             )
             .field("smtp_tls", &self.smtp_tls)
             .field("smtp_timeout_secs", &self.smtp_timeout_secs)
+            .field("smtp_pool", &self.smtp_pool)
+            .field("smtp_pool_idle_secs", &self.smtp_pool_idle_secs)
             .finish()
     }
 }
@@ -303,6 +312,8 @@ pub fn from_config(cfg: &MailConfig) -> Result<Arc<dyn Mailer>, MailError> {
                 tls: cfg.smtp_tls,
                 from,
                 timeout: std::time::Duration::from_secs(cfg.smtp_timeout_secs.max(1)),
+                pool_size: cfg.smtp_pool.min(256),
+                pool_idle: std::time::Duration::from_secs(cfg.smtp_pool_idle_secs.clamp(1, 3600)),
             };
             Ok(Arc::new(SmtpMailer::new(smtp)?))
         }

@@ -6,6 +6,7 @@ use async_trait::async_trait;
 use lettre::message::Mailbox;
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::transport::smtp::client::{Tls, TlsParameters};
+use lettre::transport::smtp::{AsyncSmtpTransportBuilder, PoolConfig};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
 use serde::{Deserialize, Serialize};
 
@@ -57,6 +58,10 @@ pub struct SmtpConfig {
     pub from: Mailbox,
     /// Time limit for connecting and for each SMTP command.
     pub timeout: Duration,
+    /// Connections kept open between messages (0: a new connection for every message).
+    pub pool_size: u32,
+    /// A kept connection unused this long is closed.
+    pub pool_idle: Duration,
 }
 
 impl std::fmt::Debug for SmtpConfig {
@@ -69,14 +74,21 @@ impl std::fmt::Debug for SmtpConfig {
             .field("tls", &self.tls)
             .field("from", &self.from.to_string())
             .field("timeout", &self.timeout)
+            .field("pool_size", &self.pool_size)
+            .field("pool_idle", &self.pool_idle)
             .finish()
     }
 }
 
-/// Sends mail through an SMTP relay. A connection is opened for each message (no pool), so the
-/// mailer can be built outside an async runtime and holds no sockets while idle.
+/// Sends mail through an SMTP relay, keeping up to `pool_size` connections open between
+/// messages (lettre's pool): a message takes an idle connection (checked with NOOP first, as a
+/// relay may have closed it) or opens one, and gives it back after the server's answer; a
+/// connection that broke is dropped, never reused, so the next message reconnects. Connections
+/// idle for `pool_idle` are closed. The pool is made at the first message, so the mailer can be
+/// built outside an async runtime and holds no sockets until it sends.
 pub struct SmtpMailer {
-    transport: AsyncSmtpTransport<Tokio1Executor>,
+    builder: AsyncSmtpTransportBuilder,
+    transport: std::sync::OnceLock<AsyncSmtpTransport<Tokio1Executor>>,
     from: Mailbox,
 }
 
@@ -91,14 +103,26 @@ impl SmtpMailer {
         let mut builder = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(cfg.host.clone())
             .port(cfg.port.unwrap_or(cfg.tls.default_port()))
             .tls(tls)
-            .timeout(Some(cfg.timeout));
+            .timeout(Some(cfg.timeout))
+            .pool_config(
+                PoolConfig::new()
+                    .max_size(cfg.pool_size)
+                    .idle_timeout(cfg.pool_idle.max(Duration::from_secs(1))),
+            );
         if let Some(user) = cfg.username {
             builder = builder.credentials(Credentials::new(user, cfg.password.unwrap_or_default()));
         }
         Ok(Self {
-            transport: builder.build(),
+            builder,
+            transport: std::sync::OnceLock::new(),
             from: cfg.from,
         })
+    }
+
+    /// The transport and its pool (made on first use, inside the runtime that sends).
+    fn transport(&self) -> &AsyncSmtpTransport<Tokio1Executor> {
+        self.transport
+            .get_or_init(|| self.builder.clone().build::<Tokio1Executor>())
     }
 }
 
@@ -111,7 +135,7 @@ fn tls_parameters(host: &str) -> Result<TlsParameters, MailError> {
 impl Mailer for SmtpMailer {
     async fn send(&self, m: &Message) -> Result<(), MailError> {
         let email = build(&self.from, m)?;
-        self.transport
+        self.transport()
             .send(email)
             .await
             .map(|_| ())

@@ -153,6 +153,8 @@ async fn every_mailer_refuses_header_injection() {
         tls: SmtpTls::None,
         from: parse_mailbox("desk@planet.example").unwrap(),
         timeout: Duration::from_secs(2),
+        pool_size: 4,
+        pool_idle: Duration::from_secs(30),
     })
     .unwrap();
     let mailers: Vec<Arc<dyn Mailer>> = vec![

@@ -7,7 +7,7 @@ mod common;
 use std::time::Duration;
 
 use chrono::{TimeZone, Utc};
-use common::{free_port, leaves, parse, SmtpSink};
+use common::{connections_used, free_port, leaves, parse, SmtpSink};
 use newsdesk_domain::{EmailAddress, Role};
 use newsdesk_mail::{
     parse_mailbox, templates, MailError, Mailer, Message, SmtpConfig, SmtpMailer, SmtpTls,
@@ -24,6 +24,8 @@ fn mailer(port: u16, auth: Option<(&str, &str)>) -> SmtpMailer {
         tls: SmtpTls::None,
         from: parse_mailbox(FROM).unwrap(),
         timeout: Duration::from_secs(10),
+        pool_size: 4,
+        pool_idle: Duration::from_secs(30),
     })
     .unwrap()
 }
@@ -192,4 +194,70 @@ async fn no_server_is_a_retryable_error() {
         "{err:?}"
     );
     assert!(err.is_retryable());
+}
+
+fn numbered(i: usize) -> Message {
+    Message {
+        to: EmailAddress::parse(&format!("reader{i}@example.org")).unwrap(),
+        subject: format!("Digest {i}"),
+        text: "Today's stories.".to_owned(),
+        html: None,
+        headers: vec![],
+    }
+}
+
+#[tokio::test]
+async fn many_messages_share_one_connection() {
+    let sink = SmtpSink::start(None);
+    let m = mailer(sink.port, None);
+    for i in 0..20 {
+        send(&m, &numbered(i)).await.unwrap();
+    }
+    assert_eq!(sink.received(20).len(), 20);
+    // A connection goes back to the pool in a task of its own after its message, so the next
+    // message may find it not yet back and open a second one; never more.
+    let used = connections_used(sink.inbox.path());
+    assert!(
+        (1..=2).contains(&used),
+        "20 messages in a row took {used} connections"
+    );
+}
+
+#[tokio::test]
+async fn a_connection_the_server_closed_is_replaced() {
+    // The relay closes each connection after its third message: the mailer notices (the kept
+    // connection fails its NOOP) and opens a new one, and no message is lost or refused.
+    let sink = SmtpSink::start_with(None, &["--close-after", "3"]);
+    let m = mailer(sink.port, None);
+    for i in 0..10 {
+        send(&m, &numbered(i)).await.unwrap();
+        // Let the sink's close reach the client before the next message takes the connection.
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(sink.received(10).len(), 10);
+    let used = connections_used(sink.inbox.path());
+    assert!((4..=10).contains(&used), "at most 3 a connection: {used}");
+}
+
+#[tokio::test]
+async fn a_pool_of_none_opens_a_connection_per_message() {
+    let sink = SmtpSink::start(None);
+    let m = SmtpMailer::new(SmtpConfig {
+        host: "127.0.0.1".to_owned(),
+        port: Some(sink.port),
+        username: None,
+        password: None,
+        tls: SmtpTls::None,
+        from: parse_mailbox(FROM).unwrap(),
+        timeout: Duration::from_secs(10),
+        pool_size: 0,
+        pool_idle: Duration::from_secs(30),
+    })
+    .unwrap();
+    for i in 0..3 {
+        send(&m, &numbered(i)).await.unwrap();
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(sink.received(3).len(), 3);
+    assert_eq!(connections_used(sink.inbox.path()), 3);
 }

@@ -1,10 +1,13 @@
 #!/usr/bin/env python3
 """A real SMTP server for the newsdesk-mail integration tests.
 
-Usage: smtp_sink.py PORT DIR [--seconds N] [--auth USER:PASSWORD]
+Usage: smtp_sink.py PORT DIR [--seconds N] [--auth USER:PASSWORD] [--close-after K]
 
 Listens on 127.0.0.1:PORT (plain SMTP, no TLS) and writes every message it accepts, as the raw
-bytes received after DATA, to DIR/NNNN.eml (written to a temporary name, then renamed). Recipients
+bytes received after DATA, to DIR/NNNN.PEERPORT.eml (written to a temporary name, then renamed;
+PEERPORT is the client's port, so the files tell which connection carried each message). With
+--close-after K the server closes a connection after the K-th message it accepted on it (as
+relays limiting messages per connection do). Recipients
 whose local part starts with "reject" are refused with 550. With --auth, the client must
 authenticate (PLAIN or LOGIN, allowed without TLS) with those credentials before MAIL FROM.
 Exits after N seconds (default 60) or on SIGTERM/SIGINT.
@@ -33,8 +36,9 @@ except ImportError:
 
 
 class Sink:
-    def __init__(self, folder):
+    def __init__(self, folder, close_after=0):
         self.folder = folder
+        self.close_after = close_after
         self.counter = itertools.count(1)
         self.lock = threading.Lock()
 
@@ -47,11 +51,17 @@ class Sink:
     async def handle_DATA(self, server, session, envelope):
         with self.lock:
             n = next(self.counter)
-        name = "%04d.eml" % n
+        name = "%04d.%d.eml" % (n, session.peer[1])
         tmp = os.path.join(self.folder, "." + name + ".tmp")
         with open(tmp, "wb") as f:
             f.write(envelope.original_content)
         os.replace(tmp, os.path.join(self.folder, name))
+        if self.close_after:
+            done = getattr(session, "sink_messages", 0) + 1
+            session.sink_messages = done
+            if done >= self.close_after:
+                # After the 250 below is written: close() sends what is buffered first.
+                session.loop.call_soon(server.transport.close)
         return "250 Message accepted for delivery"
 
 
@@ -77,6 +87,7 @@ def main():
     parser.add_argument("dir")
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--auth", default=None, help="USER:PASSWORD required from clients")
+    parser.add_argument("--close-after", type=int, default=0, help="messages per connection")
     args = parser.parse_args()
 
     os.makedirs(args.dir, exist_ok=True)
@@ -89,7 +100,7 @@ def main():
             auth_require_tls=False,
         )
     controller = Controller(
-        Sink(args.dir), hostname="127.0.0.1", port=args.port, ready_timeout=10.0, **kwargs
+        Sink(args.dir, args.close_after), hostname="127.0.0.1", port=args.port, ready_timeout=10.0, **kwargs
     )
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())

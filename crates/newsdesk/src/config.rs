@@ -840,6 +840,12 @@ from = {from}
 smtp_tls = {tls}
 # Time limit of each SMTP command, in seconds.
 smtp_timeout_secs = {smtp_timeout}
+# SMTP connections kept open between messages, so a newsletter sends many on each (0 to 256;
+# 0 opens a new connection for every message). A kept connection is checked (NOOP) before reuse
+# and replaced when the server closed it.
+smtp_pool = {smtp_pool}
+# Seconds a kept SMTP connection may stay unused before it is closed (1 to 3600).
+smtp_pool_idle_secs = {smtp_pool_idle}
 # SMTP server and login (unset by default):
 # smtp_host = "smtp.example.org"
 # smtp_port = 587
@@ -936,8 +942,8 @@ corrections_max = {api_corr}
 # The readers' feedback form at /feedback. Where the desk is told of new messages
 # ("" = site.contact_email).
 desk_email = {fb_desk}
-# Key of the signed time in the form (HMAC-SHA256). "" = a random key made at each start: set the
-# same key on every node when several serve the site, or a form shown by one is refused by another.
+# Key of the signed time in the form (HMAC-SHA256). "" = a key made from the site's shared
+# secret, which the database keeps (made once, the same on every node).
 form_key = {fb_key}
 # A form sent sooner than this many seconds after it was shown is refused (0 to 600).
 min_fill_seconds = {fb_min_fill}
@@ -1036,6 +1042,8 @@ allow_loopback = {wh_loopback}
         from = mail_value(&d.mail, "from"),
         tls = mail_value(&d.mail, "smtp_tls"),
         smtp_timeout = mail_value(&d.mail, "smtp_timeout_secs"),
+        smtp_pool = mail_value(&d.mail, "smtp_pool"),
+        smtp_pool_idle = mail_value(&d.mail, "smtp_pool_idle_secs"),
         extra_ca = q(&d.fetch.extra_ca_file),
         header_timeout = d.server.header_read_timeout_secs,
         body_timeout = d.server.body_read_timeout_secs,
@@ -1094,8 +1102,9 @@ fn newsletter_defaults(n: &newsdesk_app::newsletter::NewsletterSettings) -> Stri
     format!(
         r#"
 [newsletter]
-# Key of the signed links in newsletter mails (confirm, preferences, unsubscribe). Empty: a
-# random key is made once and kept in {{data_dir}}/newsletter.key (owner-only).
+# Key of the signed links in newsletter mails (confirm, preferences, unsubscribe). Empty: a key
+# made from the site's shared secret, which the database keeps (made once, the same on every
+# node). A {{data_dir}}/newsletter.key from an older version still verifies links already sent.
 secret = {secret}
 # Shared secret of the bounce/complaint webhook (POST /newsletter/events with
 # "Authorization: Bearer <secret>"); empty turns the webhook off (404).
@@ -1112,7 +1121,8 @@ stories_per_digest = {stories}
 max_per_second = {per_second}
 # Send rows a sending job reads per round (1-10000).
 send_batch = {batch}
-# Messages of one digest in flight at once, each on its own SMTP connection (1-64).
+# Messages of one digest in flight at once (1-64); the SMTP connections they use stay open
+# between messages (mail.smtp_pool).
 concurrency = {concurrency}
 # Attempts of one message before it fails for good (1-20); retried with back-off.
 max_attempts = {attempts}

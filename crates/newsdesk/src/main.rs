@@ -503,13 +503,17 @@ async fn serve(mut cfg: Config) -> anyhow::Result<()> {
     app.set_mailer(
         newsdesk_mail::from_config(&mail).map_err(|e| anyhow::anyhow!("mail settings: {e}"))?,
     );
-    let newsletter_key = if cfg.newsletter.secret.is_empty() {
-        newsdesk_app::newsletter::load_or_create_key(&cfg.data_dir)
-            .context("the newsletter's link key in the data folder")?
-    } else {
-        cfg.newsletter.secret.as_bytes().to_vec()
-    };
-    app.set_newsletter(cfg.newsletter.clone(), newsletter_key);
+    // Unset, the link key is made from the site's shared secret in the store; a key an older
+    // version kept in the data folder still verifies the links of mails sent before.
+    app.set_newsletter(
+        cfg.newsletter.clone(),
+        cfg.newsletter.secret.as_bytes().to_vec(),
+    );
+    if let Some(old) = newsdesk_app::newsletter::old_key_file(&cfg.data_dir)
+        .context("the newsletter's old link key in the data folder")?
+    {
+        app.accept_old_newsletter_key(old);
+    }
     attach_search(&app, &cfg)?;
     let hsts = cfg.server.hsts_on(&cfg.site.base_url);
     let media = cfg

@@ -28,6 +28,7 @@ mod imports;
 mod jobs;
 mod newsletter;
 mod newsroom;
+mod secrets;
 mod sources;
 mod webhooks;
 mod wire;
@@ -39,6 +40,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("api_tokens.sql"),
     include_str!("imports.sql"),
     include_str!("feedback.sql"),
+    include_str!("secrets.sql"),
 ];
 
 /// The pool's size when the configuration does not say.

@@ -24,6 +24,7 @@ mod imports;
 mod jobs;
 mod newsletter;
 mod newsroom;
+mod secrets;
 mod sources;
 mod wire;
 
@@ -46,6 +47,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("api_tokens.sql"),
     include_str!("imports.sql"),
     include_str!("feedback.sql"),
+    include_str!("secrets.sql"),
 ];
 
 /// Most idle read connections kept.

@@ -2,7 +2,7 @@
 //!
 //! It is split in parts, one per section of the store ([`stories`], [`audience`], [`accounts`],
 //! [`newsroom`], [`login`], [`wire`], [`sources`], [`jobs`], [`newsletter`], [`api_tokens`],
-//! [`imports`], [`feedback`], [`webhooks`]), so a backend can be brought up
+//! [`imports`], [`feedback`], [`webhooks`], [`secrets`]), so a backend can be brought up
 //! section by section. A backend's tests run it all with
 //! [`conformance_tests!`](crate::conformance_tests) (one `#[tokio::test]` per case, in a module
 //! per part), given an expression that makes a fresh, empty, migrated store; or call
@@ -58,6 +58,7 @@ macro_rules! conformance_tests {
             imports [imports_are_remembered_with_their_old_addresses]
             feedback [feedback_queue_and_replies]
             webhooks [webhooks_deliver_each_event_once_per_hook]
+            secrets [site_secrets_are_made_once]
         );
     };
     (@each [tests $make:expr] $($part:ident [$($case:ident)*])*) => {$(
@@ -2871,4 +2872,25 @@ pub async fn webhooks_deliver_each_event_once_per_hook(s: &dyn Store) {
         s.delete_webhook(h1.id, &audit("x", None)).await,
         Err(StoreError::NotFound)
     ));
+}
+
+/// A site secret is stored by the first caller; later and concurrent callers get that one.
+pub async fn site_secrets_are_made_once(s: &dyn Store) {
+    let first = s.site_secret("site", "aaaa").await.expect("secret");
+    assert_eq!(first, "aaaa");
+    let again = s.site_secret("site", "bbbb").await.expect("secret");
+    assert_eq!(again, "aaaa", "a stored secret never changes");
+    let other = s.site_secret("other", "cccc").await.expect("secret");
+    assert_eq!(other, "cccc", "each name has its own");
+    let offers: Vec<String> = (0..8).map(|i| format!("offer-{i}")).collect();
+    let got = join_all(
+        offers
+            .iter()
+            .map(|o| s.site_secret("raced", o.as_str()))
+            .collect(),
+    )
+    .await;
+    let got: Vec<String> = got.into_iter().map(|r| r.expect("raced secret")).collect();
+    assert!(offers.contains(&got[0]), "{got:?}");
+    assert!(got.iter().all(|g| *g == got[0]), "one winner: {got:?}");
 }

@@ -84,8 +84,8 @@ impl StoreError {
 pub mod prelude {
     pub use crate::{
         AccountStore, ApiTokenStore, AudienceStore, FeedbackStore, ImportStore, JobStore,
-        LoginStore, NewsletterStore, NewsroomStore, SourceStore, Store, StoryStore, WebhookStore,
-        WireStore,
+        LoginStore, NewsletterStore, NewsroomStore, SecretStore, SourceStore, Store, StoryStore,
+        WebhookStore, WireStore,
     };
 }
 
@@ -135,6 +135,7 @@ pub trait Store:
     + ImportStore
     + FeedbackStore
     + WebhookStore
+    + SecretStore
     + Send
     + Sync
     + 'static
@@ -937,4 +938,14 @@ pub trait WebhookStore: Send + Sync {
         hook: WebhookId,
         limit: usize,
     ) -> StoreResult<Vec<WebhookDelivery>>;
+}
+
+/// Secrets every node of one site shares (the key of the feedback form's signed time, of the
+/// newsletter's links), made once by whichever node starts first.
+#[async_trait]
+pub trait SecretStore: Send + Sync {
+    /// The secret called `name`. When there is none yet, `candidate` (a fresh random value the
+    /// caller made) is stored, atomically: nodes starting together each offer theirs and all get
+    /// the one stored first. Never changes once stored.
+    async fn site_secret(&self, name: &str, candidate: &str) -> StoreResult<String>;
 }

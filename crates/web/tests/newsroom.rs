@@ -1403,6 +1403,43 @@ async fn every_newsroom_route_by_every_role_and_by_no_session() {
         .unwrap();
     let src = src.id;
     let dead_job = dead_letter(&s, "broken feed").await;
+    // A reader's message for the feedback desk, a webhook, and stories an alert may be sent for
+    // (one per role, so one role's alert does not make another's a repeat).
+    let fb = s
+        .store
+        .add_feedback(
+            &NewFeedback {
+                name: String::new(),
+                email: "reader@example.org".into(),
+                message: "The map on the flood story is upside down.".into(),
+                page: "/".into(),
+            },
+            t0(),
+            None,
+        )
+        .await
+        .unwrap();
+    let hook = s
+        .app
+        .add_webhook(
+            &admin_user,
+            "https://hooks.example/in",
+            &[WebhookEvent::StoryPublished],
+        )
+        .await
+        .unwrap()
+        .0
+        .id;
+    let alertable: Vec<String> = s
+        .app
+        .alert_candidates(&admin_user, 10)
+        .unwrap()
+        .into_iter()
+        .map(|(id, _)| id)
+        .filter(|id| *id != story)
+        .map(|id| id.to_string())
+        .collect();
+    assert!(alertable.len() >= 4, "{alertable:?}");
     // (method, path, expected status for: none, contributor, author, editor, admin)
     let get_routes: Vec<(String, [u16; 5])> = vec![
         ("/newsroom/wire".into(), [303, 200, 200, 200, 200]),
@@ -1444,6 +1481,38 @@ async fn every_newsroom_route_by_every_role_and_by_no_session() {
         (
             "/newsroom/subscribers.csv".into(),
             [303, 403, 403, 200, 200],
+        ),
+        (
+            "/newsroom/subscribers.csv?q=example".into(),
+            [303, 403, 403, 200, 200],
+        ),
+        // The feedback desk: editors and admins moderate.
+        ("/newsroom/feedback".into(), [303, 403, 403, 200, 200]),
+        (
+            "/newsroom/feedback?status=all".into(),
+            [303, 403, 403, 200, 200],
+        ),
+        (
+            "/newsroom/feedback?status=bogus".into(),
+            [303, 403, 403, 400, 400],
+        ),
+        (
+            format!("/newsroom/feedback/{fb}"),
+            [303, 403, 403, 200, 200],
+        ),
+        (
+            "/newsroom/feedback/999999".into(),
+            [303, 403, 403, 404, 404],
+        ),
+        // Webhooks: admins only.
+        ("/newsroom/webhooks".into(), [303, 403, 403, 403, 200]),
+        (
+            format!("/newsroom/webhooks/{hook}"),
+            [303, 403, 403, 403, 200],
+        ),
+        (
+            "/newsroom/webhooks/999999".into(),
+            [303, 403, 403, 403, 404],
         ),
     ];
     let mut browsers = vec![None];
@@ -1580,12 +1649,67 @@ async fn every_newsroom_route_by_every_role_and_by_no_session() {
             let r = post(&s, b, path, fields).await;
             assert_eq!(r.status.as_u16(), want[i - 1], "POST {path} as #{i}");
         }
+        // The feedback desk (an empty reply is a bad form for those who may reply), the
+        // newsletter's breaking alert (a story of this role's own), webhooks.
+        let hook_url = format!("https://hooks.example/{i}");
+        let desk_posts: [WirePost<'_>; 6] = [
+            (
+                format!("/newsroom/feedback/{fb}/status"),
+                vec![("status", "spam")],
+                [403, 403, 303, 303],
+            ),
+            (
+                format!("/newsroom/feedback/{fb}/reply"),
+                vec![("reply", "")],
+                [403, 403, 400, 400],
+            ),
+            (
+                "/newsroom/newsletter/alert".into(),
+                vec![("story", alertable[i - 1].as_str())],
+                [403, 403, 200, 200],
+            ),
+            (
+                "/newsroom/webhooks".into(),
+                vec![("url", hook_url.as_str()), ("event", "story.published")],
+                [403, 403, 403, 200],
+            ),
+            (
+                format!("/newsroom/webhooks/{hook}"),
+                vec![("action", "off")],
+                [403, 403, 403, 303],
+            ),
+            (
+                "/newsroom/webhooks/999999".into(),
+                vec![("action", "on")],
+                [403, 403, 403, 404],
+            ),
+        ];
+        for (path, fields, want) in &desk_posts {
+            let r = post(&s, b, path, fields).await;
+            assert_eq!(r.status.as_u16(), want[i - 1], "POST {path} as #{i}");
+        }
     }
-    // And with no session at all, nothing of the wire desk changes.
+    // What the refused roles tried changed nothing: the message was marked by an editor, two
+    // alerts were made, one webhook was added.
+    assert_eq!(
+        s.store.get_feedback(fb).await.unwrap().status,
+        FeedbackStatus::Spam
+    );
+    assert_eq!(s.store.list_digests(100).await.unwrap().len(), 2);
+    assert_eq!(s.store.list_webhooks().await.unwrap().len(), 2);
+    // And with no session at all, nothing of the wire desk, the feedback desk, the newsletter,
+    // webhooks or API tokens changes.
     for path in [
         format!("/newsroom/wire/{cluster}/tags"),
         format!("/newsroom/sources/{src}/token"),
         format!("/newsroom/sources/{src}/auto-publish"),
+        format!("/newsroom/feedback/{fb}/status"),
+        format!("/newsroom/feedback/{fb}/reply"),
+        "/newsroom/newsletter/alert".into(),
+        "/newsroom/webhooks".into(),
+        format!("/newsroom/webhooks/{hook}"),
+        "/newsroom/admin/tokens".into(),
+        "/newsroom/admin/tokens/1/revoke".into(),
     ] {
         let r = send(&s.router, "POST", &path, &[], enc(&[("sector", "health")])).await;
         assert_eq!(

@@ -67,6 +67,11 @@ impl SmtpSink {
     /// Starts the sink on a free loopback port and waits (bounded) until it accepts connections.
     /// Panics with a clear message when python3 or aiosmtpd is missing.
     pub fn start(auth: Option<&str>) -> Self {
+        Self::start_with(auth, &[])
+    }
+
+    /// [`SmtpSink::start`] with more arguments for the sink (`--close-after K`).
+    pub fn start_with(auth: Option<&str>, extra: &[&str]) -> Self {
         let inbox = TempDir::new("inbox");
         let log_dir = TempDir::new("sinklog");
         let log = log_dir.path().join("stderr.txt");
@@ -82,6 +87,7 @@ impl SmtpSink {
         if let Some(auth) = auth {
             cmd.args(["--auth", auth]);
         }
+        cmd.args(extra);
         let child = cmd.spawn().unwrap_or_else(|e| {
             panic!("could not start python3 (needed for the SMTP sink {SINK}): {e}")
         });
@@ -139,6 +145,20 @@ impl SmtpSink {
             std::thread::sleep(Duration::from_millis(50));
         }
     }
+}
+
+/// How many connections carried the messages in `folder` (the sink names each file after the
+/// client port of the connection it came on).
+pub fn connections_used(folder: &Path) -> usize {
+    let mut ports: Vec<String> = std::fs::read_dir(folder)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".eml") && !n.starts_with('.'))
+        .filter_map(|n| n.split('.').nth(1).map(str::to_owned))
+        .collect();
+    ports.sort();
+    ports.dedup();
+    ports.len()
 }
 
 impl Drop for SmtpSink {
