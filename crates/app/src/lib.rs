@@ -11,6 +11,7 @@ pub mod desk;
 pub mod diff;
 pub mod error;
 pub mod feedback;
+pub mod follow;
 pub mod import;
 pub mod jobs;
 pub mod newsletter;
@@ -67,6 +68,8 @@ pub struct App {
     pub versions: purge::Versions,
     content_generation: AtomicU64,
     sync_state: tokio::sync::Mutex<SyncState>,
+    /// Milliseconds between reads of the change log when nothing wakes the follower.
+    changes_poll_ms: AtomicU64,
     /// Places for Argon2 work (password checks and new hashes): bounds CPU and memory.
     hash_permits: tokio::sync::Semaphore,
     /// Password verifications run since start.
@@ -117,6 +120,9 @@ pub struct Counters {
     pub ingest_withdrawn: AtomicU64,
     /// Polls and pushes that failed (unreadable, unreachable, refused by the store).
     pub ingest_errors: AtomicU64,
+    /// Times the change-log follower was woken by the store (another node's write) rather
+    /// than by its poll interval.
+    pub change_wakes: AtomicU64,
 }
 
 impl Counters {
@@ -210,6 +216,7 @@ impl App {
                 next_visible,
                 checked_at: now,
             }),
+            changes_poll_ms: AtomicU64::new(follow::DEFAULT_POLL_MS),
             hash_permits,
             password_checks: Arc::new(AtomicU64::new(0)),
             reset_mails: Arc::new(tokio::sync::Semaphore::new(auth::RESET_MAILS_IN_FLIGHT)),
@@ -499,8 +506,8 @@ impl App {
             .collect())
     }
 
-    /// Runs the background work of one node until `shutdown` fires: follow the change log every
-    /// second, flush views every `views_flush_seconds`, queue polls of due agency feeds and the
+    /// Runs the background work of one node until `shutdown` fires: follow the change log (woken
+    /// by the store, else every `changes_poll_ms`; see [`follow`]), flush views every `views_flush_seconds`, queue polls of due agency feeds and the
     /// publication of due scheduled stories, and run jobs. Flushes once more on the way out.
     pub async fn run_background(self: Arc<Self>, mut shutdown: tokio::sync::watch::Receiver<bool>) {
         // Jobs run in their own task, so a slow source never delays the rest.
@@ -508,6 +515,9 @@ impl App {
             self.job_worker(newsdesk_jobs::worker_name())
                 .run(shutdown.clone()),
         );
+        // The change log is followed in its own task: woken by the store (another node's
+        // write) or by its poll interval.
+        let follower = tokio::spawn(self.clone().follow_changes(shutdown.clone()));
         let poller = {
             let app = self.clone();
             let mut stop = shutdown.clone();
@@ -537,9 +547,6 @@ impl App {
             if let Err(e) = self.queue_due_publications().await {
                 tracing::error!(error = %e, cause = ?std::error::Error::source(&e), "queueing the publication of scheduled stories failed");
             }
-            if let Err(e) = self.sync().await {
-                tracing::error!(error = %e, cause = ?std::error::Error::source(&e), "following the change log failed");
-            }
             // Digests whose hour has come, checked every minute (and at start).
             if n % 60 == 1 {
                 if let Err(e) = self.schedule_digests().await {
@@ -556,6 +563,7 @@ impl App {
             tracing::error!(error = %e, "final flush of views failed");
         }
         poller.abort();
+        let _ = follower.await;
         // A job still running when the worker stops is claimed again after its lease.
         let _ = worker.await;
     }

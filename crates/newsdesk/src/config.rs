@@ -17,6 +17,8 @@ pub struct Config {
     pub database_url: String,
     /// Most connections a node keeps open to PostgreSQL (unused with SQLite).
     pub database_pool: usize,
+    /// Milliseconds between reads of the change log when no notification wakes the node.
+    pub changes_poll_ms: u64,
     /// Log filter (tracing `EnvFilter` syntax).
     pub log: String,
     /// The site.
@@ -467,6 +469,7 @@ impl Default for Config {
             data_dir: PathBuf::from("./data"),
             database_url: String::new(),
             database_pool: 16,
+            changes_poll_ms: newsdesk_app::follow::DEFAULT_POLL_MS,
             log: "info".into(),
             cache: CacheConfig::default(),
             jobs: JobsConfig::default(),
@@ -781,6 +784,11 @@ database_url = {database_url}
 # Most connections one node keeps open to PostgreSQL (unused with SQLite). Keep the sum over
 # all nodes below the server's max_connections.
 database_pool = {database_pool}
+# Milliseconds between reads of the change log (what other nodes and other processes wrote)
+# when nothing wakes this node sooner. On PostgreSQL a write on any node wakes every node at once
+# (LISTEN/NOTIFY) and this is only the fallback; on SQLite it is how a command run beside the
+# server (an import) reaches the pages.
+changes_poll_ms = {changes_poll_ms}
 # Log filter, e.g. "info" or "newsdesk_web=debug,info".
 log = {log}
 
@@ -978,6 +986,7 @@ allow_loopback = {wh_loopback}
         data_dir = q(&d.data_dir.display().to_string()),
         database_url = q(&d.database_url),
         database_pool = d.database_pool,
+        changes_poll_ms = d.changes_poll_ms,
         log = q(&d.log),
         cache_bytes = d.cache.max_bytes,
         jobs_batch = d.jobs.batch,

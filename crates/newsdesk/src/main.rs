@@ -496,6 +496,7 @@ async fn serve(mut cfg: Config) -> anyhow::Result<()> {
         })?;
     app.set_fetch_policy(cfg.fetch.policy()?);
     app.set_job_settings(cfg.jobs.settings());
+    app.set_changes_poll_ms(cfg.changes_poll_ms);
     app.set_api_settings(cfg.api.settings());
     app.set_feedback_config(cfg.feedback.clone());
     app.set_webhook_config(cfg.webhooks.clone());

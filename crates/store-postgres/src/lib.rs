@@ -26,6 +26,7 @@ mod api_tokens;
 mod feedback;
 mod imports;
 mod jobs;
+mod listen;
 mod newsletter;
 mod newsroom;
 mod secrets;
@@ -59,6 +60,11 @@ pub struct PgStore {
     /// The hash of the schema this store lives in: the first key of its advisory locks, so
     /// stores in other schemas of the same database do not wait on each other.
     ns: i32,
+    /// Where the listening connection connects (the pool's settings).
+    config: tokio_postgres::Config,
+    /// The connection listening for change-log notifications, started by the first
+    /// [`StoryStore::change_waiter`].
+    listener: std::sync::OnceLock<listen::Listener>,
 }
 
 /// Maps a database error to the kinds the use cases act on (by SQLSTATE, never by text).
@@ -200,7 +206,7 @@ impl PgStore {
         pool_size: usize,
     ) -> StoreResult<Self> {
         let manager = deadpool_postgres::Manager::from_config(
-            config,
+            config.clone(),
             tokio_postgres::NoTls,
             deadpool_postgres::ManagerConfig {
                 recycling_method: deadpool_postgres::RecyclingMethod::Fast,
@@ -224,6 +230,8 @@ impl PgStore {
             pool,
             clock: Arc::new(SystemClock),
             ns,
+            config,
+            listener: std::sync::OnceLock::new(),
         })
     }
 
@@ -265,10 +273,12 @@ pub(crate) async fn log_change(
     id: i64,
     key: &str,
 ) -> StoreResult<()> {
+    // The notification goes out when the transaction commits (never if it rolls back), once
+    // per transaction: the payload, this schema's hash, is the same for every row.
     exec(
         tx,
-        "SELECT pg_advisory_xact_lock($1, $2)",
-        &[&ns, &LOCK_CHANGES],
+        "SELECT pg_advisory_xact_lock($1, $2), pg_notify($3, $4)",
+        &[&ns, &LOCK_CHANGES, &listen::CHANNEL, &ns.to_string()],
     )
     .await?;
     exec(
@@ -1349,6 +1359,16 @@ impl StoryStore for PgStore {
             .await?,
             0,
         )
+    }
+
+    fn change_waiter(&self) -> newsdesk_store::ChangeWaiter {
+        // The listening task needs a runtime; outside one, poll.
+        if tokio::runtime::Handle::try_current().is_err() {
+            return newsdesk_store::ChangeWaiter::polling();
+        }
+        self.listener
+            .get_or_init(|| listen::Listener::start(self.config.clone(), self.ns))
+            .waiter()
     }
 }
 

@@ -239,6 +239,69 @@ pub trait StoryStore: Send + Sync {
     async fn changes_since(&self, after: i64, limit: usize) -> StoreResult<Vec<Change>>;
     /// The newest change-log position (0 when empty).
     async fn last_change_seq(&self) -> StoreResult<i64>;
+    /// What a follower of the change log awaits between reads: woken when another process may
+    /// have appended to it (PostgreSQL: a notification), else at its timeout (polling). The
+    /// default only polls: a single-process store (SQLite) has its writers sync themselves.
+    fn change_waiter(&self) -> ChangeWaiter {
+        ChangeWaiter::polling()
+    }
+}
+
+/// Wakes a follower of the change log ([`StoryStore::change_waiter`]). It never says what
+/// changed: the follower reads the log from its own position, so a lost or doubled wake costs
+/// only a read (the cursor stays gap-free whatever wakes it).
+#[derive(Debug)]
+pub struct ChangeWaiter {
+    wakes: Option<tokio::sync::watch::Receiver<u64>>,
+}
+
+/// Why [`ChangeWaiter::wait`] returned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Wake {
+    /// The log may have grown (a notification, or the notifier reconnected and may have
+    /// missed some).
+    Notified,
+    /// The timeout passed: poll.
+    TimedOut,
+}
+
+impl ChangeWaiter {
+    /// A waiter that is never notified: every wait lasts its timeout.
+    pub fn polling() -> Self {
+        Self { wakes: None }
+    }
+
+    /// A waiter notified whenever the value behind `wakes` changes (a counter its notifier
+    /// bumps). Notifications that came before the first wait wake it at once.
+    pub fn notified_by(mut wakes: tokio::sync::watch::Receiver<u64>) -> Self {
+        wakes.mark_changed();
+        Self { wakes: Some(wakes) }
+    }
+
+    /// Whether a notifier stands behind this waiter (else it only polls).
+    pub fn is_notified(&self) -> bool {
+        self.wakes.is_some()
+    }
+
+    /// Waits for a notification (any number since the last wait count as one) or `timeout`.
+    pub async fn wait(&mut self, timeout: std::time::Duration) -> Wake {
+        let Some(rx) = self.wakes.as_mut() else {
+            tokio::time::sleep(timeout).await;
+            return Wake::TimedOut;
+        };
+        match tokio::time::timeout(timeout, rx.changed()).await {
+            Ok(Ok(())) => {
+                rx.borrow_and_update();
+                Wake::Notified
+            }
+            // The notifier is gone (its store was dropped): poll from now on.
+            Ok(Err(_)) => {
+                self.wakes = None;
+                Wake::TimedOut
+            }
+            Err(_) => Wake::TimedOut,
+        }
+    }
 }
 
 /// Counted views (trending and the audience pages).

@@ -245,6 +245,17 @@ pub async fn render(st: &WebState) -> String {
     }
     family(
         &mut out,
+        "newsdesk_change_wakes_total",
+        "counter",
+        "Times this node was woken to read the change log by a notification (another node's write).",
+    );
+    let _ = writeln!(
+        out,
+        "newsdesk_change_wakes_total {}",
+        st.app.counters.change_wakes.load(Ordering::Relaxed)
+    );
+    family(
+        &mut out,
         "newsdesk_jobs",
         "gauge",
         "Background jobs by state (queue depth: queued).",
