@@ -19,6 +19,7 @@ use std::sync::{Arc, Mutex};
 
 mod api_tokens;
 mod backup;
+mod copy;
 mod feedback;
 mod imports;
 mod jobs;
