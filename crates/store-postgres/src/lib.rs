@@ -23,6 +23,7 @@ use tokio_postgres::types::{FromSql, ToSql};
 use tokio_postgres::{Client, GenericClient, Row, Transaction};
 
 mod api_tokens;
+mod copy;
 mod feedback;
 mod imports;
 mod jobs;

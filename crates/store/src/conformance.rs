@@ -1356,12 +1356,12 @@ pub async fn wire_items_after_follow_the_stored_order(s: &dyn Store) {
         .expect("after");
     let got: Vec<_> = page.iter().map(|i| i.id).collect();
     assert_eq!(got, ids[..2].to_vec(), "first page, in stored order");
-    let rest = s
-        .wire_items_after(ids[1], t0(), 10)
-        .await
-        .expect("after");
+    let rest = s.wire_items_after(ids[1], t0(), 10).await.expect("after");
     let got: Vec<_> = rest.iter().map(|i| (i.id, i.cluster_id)).collect();
-    assert_eq!(got, vec![(ids[2], ClusterId(702)), (ids[3], ClusterId(703))]);
+    assert_eq!(
+        got,
+        vec![(ids[2], ClusterId(702)), (ids[3], ClusterId(703))]
+    );
     // The window leaves out what was received before it.
     let windowed = s
         .wire_items_after(WireItemId(0), t0() + Duration::minutes(2), 10)
@@ -1381,14 +1381,22 @@ pub async fn leases_are_taken_renewed_and_taken_over_on_expiry(s: &dyn Store) {
     let t = t0();
     let min = Duration::minutes(1);
     assert_eq!(s.lease("clusterer").await.expect("lease"), None);
-    assert!(s.take_lease("clusterer", "a", t, t + min).await.expect("take"));
+    assert!(s
+        .take_lease("clusterer", "a", t, t + min)
+        .await
+        .expect("take"));
     assert_eq!(
         s.lease("clusterer").await.expect("lease"),
         Some(("a".to_owned(), t + min))
     );
     // Another holder is refused while it runs, even a millisecond before it ends.
     assert!(!s
-        .take_lease("clusterer", "b", t + min - Duration::milliseconds(1), t + min * 2)
+        .take_lease(
+            "clusterer",
+            "b",
+            t + min - Duration::milliseconds(1),
+            t + min * 2
+        )
         .await
         .expect("take"));
     // Other names are other leases.
@@ -1399,7 +1407,12 @@ pub async fn leases_are_taken_renewed_and_taken_over_on_expiry(s: &dyn Store) {
         .await
         .expect("renew"));
     assert!(!s
-        .take_lease("clusterer", "b", t + min + Duration::seconds(1), t + min * 3)
+        .take_lease(
+            "clusterer",
+            "b",
+            t + min + Duration::seconds(1),
+            t + min * 3
+        )
         .await
         .expect("take"));
     // Released only by its holder.

@@ -4,6 +4,7 @@
 
 #[cfg(feature = "conformance")]
 pub mod conformance;
+pub mod copy;
 
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
@@ -84,8 +85,8 @@ impl StoreError {
 pub mod prelude {
     pub use crate::{
         AccountStore, ApiTokenStore, AudienceStore, FeedbackStore, ImportStore, JobStore,
-        LeaseStore, LoginStore, NewsletterStore, NewsroomStore, SourceStore, Store, StoryStore, WebhookStore,
-        WireStore,
+        LeaseStore, LoginStore, NewsletterStore, NewsroomStore, SourceStore, Store, StoryStore,
+        WebhookStore, WireStore,
     };
 }
 
