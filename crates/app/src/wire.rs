@@ -19,34 +19,82 @@ pub const SUMMARY_WORDS: usize = 50;
 /// out "essentially unedited" and gets the auto-generated provenance line.
 pub const UNEDITED_SHARE: f64 = 0.8;
 
+/// The store lease under which one node at a time clusters agency copy for all nodes.
+pub const CLUSTER_LEASE: &str = "wire-clusterer";
+/// How long the lease runs without renewal: a node that stops while holding it holds up
+/// clustering (every node's ingest) for at most this long.
+pub const CLUSTER_LEASE_TERM: Duration = Duration::seconds(30);
+/// Pauses between attempts to take a lease another node holds.
+const LEASE_RETRY: std::time::Duration = std::time::Duration::from_millis(25);
+/// Attempts before an ingest gives up waiting for the lease (about 35 s: longer than a term, so
+/// a stopped holder's lease expires while we wait).
+const LEASE_ATTEMPTS: u32 = 1_400;
+/// Items read per round trip when a node catches up on what other nodes stored.
+const CATCH_UP_PAGE: usize = 1_000;
+
 /// In-memory state of the wire desk: the clusterer over the last [`CLUSTER_WINDOW`] and the
 /// shingle frequencies of the recent stream (common words are left out of signatures).
+///
+/// Several nodes give one answer: clustering happens only under the store lease
+/// [`CLUSTER_LEASE`], and before clustering anything the holder feeds its clusterer every item
+/// stored after the last one it has seen (by stored id, with the cluster stored for it), so every
+/// node's clusterer has seen the same stream in the same order when it decides.
 pub struct WireState {
     clusterer: Mutex<Clustering>,
     hasher: MinHasher,
+    /// One ingest at a time on this node (the lease orders the nodes; this, a node's batches).
+    gate: tokio::sync::Mutex<()>,
+    /// This node's name as the lease's holder.
+    holder: String,
 }
 
 struct Clustering {
     clusterer: Clusterer,
     common: CommonShingles,
+    /// The last stored item this clusterer has seen; `None` until it is rebuilt from the store.
+    applied: Option<WireItemId>,
 }
 
 impl Clustering {
-    /// The cluster of a new item (its signature is taken over its informative words).
-    /// An exact re-send (same content hash) joins its original's cluster whatever its signature.
-    fn assign(
-        &mut self,
-        hasher: &MinHasher,
-        key: u64,
-        published: chrono::DateTime<chrono::Utc>,
-        hash: u64,
-        text: &str,
-    ) -> u64 {
-        let shingles = hasher.shingles(text);
-        self.assign_shingles(hasher, key, published, hash, &shingles)
+    fn fresh() -> Self {
+        Clustering {
+            clusterer: Clusterer::new(ClusterConfig {
+                window: CLUSTER_WINDOW,
+                ..ClusterConfig::default()
+            }),
+            common: CommonShingles::new(),
+            applied: None,
+        }
     }
 
-    /// Like [`Clustering::assign`], with the text's shingles already made.
+    /// Holds stored items (in stored order) in the clusters the store has for them, as the node
+    /// that clustered them held them.
+    fn replay(&mut self, hasher: &MinHasher, items: &[StoredWireItem]) {
+        for it in items {
+            let published = it.item.published_at.unwrap_or(it.received_at);
+            let hash = newsdesk_enrich::fingerprint::content_hash(
+                &it.item.headline,
+                &plain(&it.item.body_html),
+            );
+            let shingles = hasher.shingles(&text_of(&it.item));
+            let sig = hasher.signature_of(&self.common.informative(&shingles));
+            self.common.observe(&shingles);
+            self.clusterer.add_known(
+                item_key(&it.item.agency, &it.item.agency_id) as u64,
+                published,
+                hash,
+                &sig,
+                it.cluster_id.0 as u64,
+            );
+            if self.applied.is_none_or(|a| it.id > a) {
+                self.applied = Some(it.id);
+            }
+        }
+    }
+
+    /// The cluster of a new item, from its text's shingles (its signature is taken over its
+    /// informative words). An exact re-send (same content hash) joins its original's cluster
+    /// whatever its signature.
     fn assign_shingles(
         &mut self,
         hasher: &MinHasher,
@@ -179,17 +227,33 @@ impl WireState {
     }
 }
 
+impl WireState {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Clustering> {
+        self.clusterer.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Drops the clusterer's state (it is rebuilt from the store under the next lease): after
+    /// a failed batch it may hold items that were never stored.
+    fn forget(&self) {
+        *self.lock() = Clustering::fresh();
+    }
+}
+
 impl Default for WireState {
     fn default() -> Self {
+        let mut nonce = [0u8; 8];
+        // A clock-free fallback keeps names distinct within the process if randomness fails.
+        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+        let n = if getrandom::fill(&mut nonce).is_ok() {
+            u64::from_le_bytes(nonce)
+        } else {
+            NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+        };
         Self {
-            clusterer: Mutex::new(Clustering {
-                clusterer: Clusterer::new(ClusterConfig {
-                    window: CLUSTER_WINDOW,
-                    ..ClusterConfig::default()
-                }),
-                common: CommonShingles::new(),
-            }),
+            clusterer: Mutex::new(Clustering::fresh()),
             hasher: MinHasher::default(),
+            gate: tokio::sync::Mutex::new(()),
+            holder: format!("{}-{n:016x}", newsdesk_jobs::worker_name()),
         }
     }
 }
@@ -276,32 +340,110 @@ pub fn provenance_for(share: f64) -> Provenance {
 }
 
 impl App {
-    /// Rebuilds the clusterer from the items of the last [`CLUSTER_WINDOW`] (at start).
+    /// Rebuilds the clusterer from the items of the last [`CLUSTER_WINDOW`] (at start), under
+    /// the clustering lease.
     pub async fn restore_wire(&self) -> AppResult<()> {
-        let items = self
-            .store
-            .recent_wire_items(self.now() - CLUSTER_WINDOW)
-            .await?;
-        let mut c = self
-            .wire
-            .clusterer
-            .lock()
-            .unwrap_or_else(|e| e.into_inner());
-        for it in items {
-            let published = it.item.published_at.unwrap_or(it.received_at);
-            let hash = newsdesk_enrich::fingerprint::content_hash(
-                &it.item.headline,
-                &plain(&it.item.body_html),
-            );
-            c.assign(
-                &self.wire.hasher,
-                item_key(&it.item.agency, &it.item.agency_id) as u64,
-                published,
-                hash,
-                &text_of(&it.item),
-            );
+        let _gate = self.wire.gate.lock().await;
+        self.take_cluster_lease().await?;
+        let out = self.catch_up_wire().await;
+        if out.is_err() {
+            self.wire.forget();
         }
-        Ok(())
+        self.release_cluster_lease().await;
+        out
+    }
+
+    /// Takes the clustering lease for this node, waiting (a bounded number of attempts) while
+    /// another node holds it.
+    async fn take_cluster_lease(&self) -> AppResult<()> {
+        for _ in 0..LEASE_ATTEMPTS {
+            let now = self.now();
+            if self
+                .store
+                .take_lease(
+                    CLUSTER_LEASE,
+                    &self.wire.holder,
+                    now,
+                    now + CLUSTER_LEASE_TERM,
+                )
+                .await?
+            {
+                return Ok(());
+            }
+            tokio::time::sleep(LEASE_RETRY).await;
+        }
+        Err(newsdesk_store::StoreError::Busy.into())
+    }
+
+    /// Gives the clustering lease up (an error is logged: the lease then simply expires).
+    async fn release_cluster_lease(&self) {
+        if let Err(e) = self
+            .store
+            .release_lease(CLUSTER_LEASE, &self.wire.holder)
+            .await
+        {
+            tracing::warn!(error = %e, "the clustering lease was not released; it will expire");
+        }
+    }
+
+    /// Who holds the clustering lease now, if anyone (expired leases count as no one).
+    pub async fn cluster_lease_holder(&self) -> AppResult<Option<String>> {
+        let now = self.now();
+        Ok(self
+            .store
+            .lease(CLUSTER_LEASE)
+            .await?
+            .filter(|(_, until)| *until > now)
+            .map(|(h, _)| h))
+    }
+
+    /// This node's name as the clustering lease's holder.
+    pub fn cluster_lease_name(&self) -> &str {
+        &self.wire.holder
+    }
+
+    /// Feeds the clusterer what was stored since it last looked (under the lease): on its first
+    /// call the items of the last [`CLUSTER_WINDOW`], afterwards those other nodes stored, in
+    /// stored order and in the clusters they were given.
+    async fn catch_up_wire(&self) -> AppResult<()> {
+        let since = self.now() - CLUSTER_WINDOW;
+        let applied = self.wire.lock().applied;
+        let mut after = match applied {
+            Some(a) => a,
+            None => {
+                // Everything up to the last id read under the lease: the window's items.
+                let last = self.store.last_wire_item_id().await?;
+                let items = self.store.recent_wire_items(since).await?;
+                let wire = self.wire.clone();
+                tokio::task::spawn_blocking(move || {
+                    let mut c = wire.lock();
+                    *c = Clustering::fresh();
+                    c.replay(&wire.hasher, &items);
+                    c.applied = Some(c.applied.map_or(last, |a| a.max(last)));
+                })
+                .await
+                .map_err(|e| AppError::Internal(Box::new(e)))?;
+                return Ok(());
+            }
+        };
+        loop {
+            let items = self
+                .store
+                .wire_items_after(after, since, CATCH_UP_PAGE)
+                .await?;
+            let Some(last) = items.last().map(|i| i.id) else {
+                return Ok(());
+            };
+            let full = items.len() == CATCH_UP_PAGE;
+            let wire = self.wire.clone();
+            tokio::task::spawn_blocking(move || wire.lock().replay(&wire.hasher, &items))
+                .await
+                .map_err(|e| AppError::Internal(Box::new(e)))?;
+            after = last;
+            if !full {
+                return Ok(());
+            }
+        }
     }
 
     /// Takes agency items in: each is stored once per version, clustered with reports of the same
@@ -330,44 +472,16 @@ impl App {
                 "An agency item needs an agency and an id.",
             ));
         }
-        let now = self.now();
-        let keys: Vec<(String, String)> = items
-            .iter()
-            .map(|i| (i.agency.clone(), i.agency_id.clone()))
-            .collect();
-        let known: std::collections::HashMap<(String, String), ClusterId> = self
-            .store
-            .find_wire_items(&keys)
-            .await?
-            .into_iter()
-            .map(|s| ((s.item.agency, s.item.agency_id), s.cluster_id))
-            .collect();
-        // Enrichment is CPU work on the whole batch, done off the async workers (a big batch
-        // must not stall the reader site); storing is one transaction for the batch.
-        let wire = self.wire.clone();
-        let rows = tokio::task::spawn_blocking(move || wire.enrich(items, &known, now))
-            .await
-            .map_err(|e| AppError::Internal(Box::new(e)))??;
-        let rule = source.and_then(|s| s.auto_publish.as_ref().map(|r| (s.id, r)));
-        let auto = rows
-            .iter()
-            .map(|(item, _, _, tags)| match rule {
-                Some((source, rule)) if rule_admits(rule, item, tags.sector.as_deref()) => {
-                    let job = crate::jobs::AutoPublishItem {
-                        source,
-                        agency: item.agency.clone(),
-                        agency_id: item.agency_id.clone(),
-                    };
-                    newsdesk_jobs::new_job(&job, now).map(Some)
-                }
-                _ => Ok(None),
-            })
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| AppError::Internal(e.to_string().into()))?;
-        let outcomes = self
-            .store
-            .store_wire_items_queueing(&rows, &auto, now)
-            .await?;
+        // One node at a time clusters, having seen everything stored before (see `WireState`).
+        let gate = self.wire.gate.lock().await;
+        self.take_cluster_lease().await?;
+        let stored = self.cluster_and_store(source, items).await;
+        if stored.is_err() {
+            self.wire.forget();
+        }
+        self.release_cluster_lease().await;
+        drop(gate);
+        let (rows, outcomes, now) = stored?;
         let mut touched: Vec<ClusterId> = Vec::new();
         let mut fresh: Vec<ClusterId> = Vec::new();
         let mut moved: Vec<(WireItemId, chrono::DateTime<chrono::Utc>)> = Vec::new();
@@ -417,6 +531,84 @@ impl App {
         crate::Counters::add(&c.ingest_duplicates, report.duplicates);
         crate::Counters::add(&c.ingest_withdrawn, report.withdrawn);
         Ok(report)
+    }
+
+    /// Clusters a batch (after catching up on what other nodes stored) and stores it, under the
+    /// clustering lease.
+    async fn cluster_and_store(
+        &self,
+        source: Option<&Source>,
+        items: Vec<WireItem>,
+    ) -> AppResult<(
+        Vec<Enriched>,
+        Vec<(WireItemId, WireOutcome)>,
+        chrono::DateTime<chrono::Utc>,
+    )> {
+        let now = self.now();
+        let keys: Vec<(String, String)> = items
+            .iter()
+            .map(|i| (i.agency.clone(), i.agency_id.clone()))
+            .collect();
+        let known: std::collections::HashMap<(String, String), ClusterId> = self
+            .store
+            .find_wire_items(&keys)
+            .await?
+            .into_iter()
+            .map(|s| ((s.item.agency, s.item.agency_id), s.cluster_id))
+            .collect();
+        self.catch_up_wire().await?;
+        // Enrichment is CPU work on the whole batch, done off the async workers (a big batch
+        // must not stall the reader site); storing is one transaction for the batch.
+        let wire = self.wire.clone();
+        let rows = tokio::task::spawn_blocking(move || wire.enrich(items, &known, now))
+            .await
+            .map_err(|e| AppError::Internal(Box::new(e)))??;
+        let rule = source.and_then(|s| s.auto_publish.as_ref().map(|r| (s.id, r)));
+        let auto = rows
+            .iter()
+            .map(|(item, _, _, tags)| match rule {
+                Some((source, rule)) if rule_admits(rule, item, tags.sector.as_deref()) => {
+                    let job = crate::jobs::AutoPublishItem {
+                        source,
+                        agency: item.agency.clone(),
+                        agency_id: item.agency_id.clone(),
+                    };
+                    newsdesk_jobs::new_job(&job, now).map(Some)
+                }
+                _ => Ok(None),
+            })
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| AppError::Internal(e.to_string().into()))?;
+        // The lease must still be ours when the batch is stored (a stall longer than its term
+        // lets another node cluster meanwhile; then this batch is refused, not stored out of
+        // order, and the source's items come again).
+        let renew = self.now();
+        if !self
+            .store
+            .take_lease(
+                CLUSTER_LEASE,
+                &self.wire.holder,
+                renew,
+                renew + CLUSTER_LEASE_TERM,
+            )
+            .await?
+        {
+            return Err(newsdesk_store::StoreError::Busy.into());
+        }
+        let outcomes = self
+            .store
+            .store_wire_items_queueing(&rows, &auto, now)
+            .await?;
+        let last = outcomes.iter().map(|(id, _)| *id).max();
+        {
+            let mut c = self.wire.lock();
+            if let Some(last) = last {
+                if c.applied.is_none_or(|a| last > a) {
+                    c.applied = Some(last);
+                }
+            }
+        }
+        Ok((rows, outcomes, now))
     }
 
     /// Tells webhooks of the clusters among `touched` that this batch made (created now).

@@ -223,6 +223,20 @@ impl Clusterer {
         self.insert_as(id, published, sig, Some(content_hash), original)
     }
 
+    /// Puts an item into a cluster decided earlier (by this clusterer or another one fed the
+    /// same stream), without comparing: a node catching up on items another node clustered
+    /// holds them as that node did. Its hash is remembered for later re-sends.
+    pub fn add_known(
+        &mut self,
+        id: u64,
+        published: DateTime<Utc>,
+        content_hash: u64,
+        sig: &Signature,
+        cluster: u64,
+    ) -> Assignment {
+        self.insert_as(id, published, sig, Some(content_hash), Some(cluster))
+    }
+
     /// The held item with this content hash, if any.
     pub fn find_resend(&self, content_hash: u64) -> Option<u64> {
         self.hashes.get(&content_hash).copied()

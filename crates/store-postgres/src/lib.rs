@@ -23,10 +23,12 @@ use tokio_postgres::types::{FromSql, ToSql};
 use tokio_postgres::{Client, GenericClient, Row, Transaction};
 
 mod api_tokens;
+mod copy;
 mod feedback;
 mod imports;
 mod jobs;
 mod listen;
+mod leases;
 mod newsletter;
 mod newsroom;
 mod secrets;
@@ -42,6 +44,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("imports.sql"),
     include_str!("feedback.sql"),
     include_str!("secrets.sql"),
+    include_str!("leases.sql"),
 ];
 
 /// The pool's size when the configuration does not say.
@@ -2448,6 +2451,34 @@ impl WireStore for PgStore {
         .iter()
         .map(wire::item)
         .collect()
+    }
+
+    async fn wire_items_after(
+        &self,
+        after: WireItemId,
+        since: DateTime<Utc>,
+        limit: usize,
+    ) -> StoreResult<Vec<StoredWireItem>> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let c = self.conn().await?;
+        query(
+            &**c,
+            &format!(
+                "SELECT {} FROM wire_items WHERE id > $1 AND received_at >= $2 ORDER BY id LIMIT $3",
+                wire::ITEM_COLS
+            ),
+            &[&after.0, &ms(since), &limit],
+        )
+        .await?
+        .iter()
+        .map(wire::item)
+        .collect()
+    }
+
+    async fn last_wire_item_id(&self) -> StoreResult<WireItemId> {
+        let c = self.conn().await?;
+        let r = query_one(&**c, "SELECT coalesce(max(id), 0) FROM wire_items", &[]).await?;
+        Ok(WireItemId(get(&r, 0)?))
     }
 
     async fn list_clusters(&self, query: &WireQuery) -> StoreResult<Vec<WireCluster>> {

@@ -19,9 +19,11 @@ use std::sync::{Arc, Mutex};
 
 mod api_tokens;
 mod backup;
+mod copy;
 mod feedback;
 mod imports;
 mod jobs;
+mod leases;
 mod newsletter;
 mod newsroom;
 mod secrets;
@@ -48,6 +50,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("imports.sql"),
     include_str!("feedback.sql"),
     include_str!("secrets.sql"),
+    include_str!("leases.sql"),
 ];
 
 /// Most idle read connections kept.
@@ -2407,6 +2410,39 @@ impl WireStore for SqliteStore {
                 .map_err(sql_err)?;
             let rows = st.query_map([ms(since)], wire::raw_item).map_err(sql_err)?;
             collect(rows)?.into_iter().map(wire::item).collect()
+        })
+        .await
+    }
+
+    async fn wire_items_after(
+        &self,
+        after: WireItemId,
+        since: DateTime<Utc>,
+        limit: usize,
+    ) -> StoreResult<Vec<StoredWireItem>> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        self.read(move |c| {
+            let mut st = c
+                .prepare_cached(&format!(
+                    "SELECT {} FROM wire_items WHERE id > ?1 AND received_at >= ?2 ORDER BY id LIMIT ?3",
+                    wire::ITEM_COLS
+                ))
+                .map_err(sql_err)?;
+            let rows = st
+                .query_map(params![after.0, ms(since), limit], wire::raw_item)
+                .map_err(sql_err)?;
+            collect(rows)?.into_iter().map(wire::item).collect()
+        })
+        .await
+    }
+
+    async fn last_wire_item_id(&self) -> StoreResult<WireItemId> {
+        self.read(|c| {
+            c.query_row("SELECT coalesce(max(id), 0) FROM wire_items", [], |r| {
+                r.get(0)
+            })
+            .map(WireItemId)
+            .map_err(sql_err)
         })
         .await
     }

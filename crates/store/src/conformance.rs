@@ -2,7 +2,7 @@
 //!
 //! It is split in parts, one per section of the store ([`stories`], [`audience`], [`accounts`],
 //! [`newsroom`], [`login`], [`wire`], [`sources`], [`jobs`], [`newsletter`], [`api_tokens`],
-//! [`imports`], [`feedback`], [`webhooks`], [`secrets`]), so a backend can be brought up
+//! [`imports`], [`feedback`], [`webhooks`], [`secrets`], [`leases`]), so a backend can be brought up
 //! section by section. A backend's tests run it all with
 //! [`conformance_tests!`](crate::conformance_tests) (one `#[tokio::test]` per case, in a module
 //! per part), given an expression that makes a fresh, empty, migrated store; or call
@@ -48,7 +48,10 @@ macro_rules! conformance_tests {
                 second_factor_and_resets half_done_logins_and_the_login_throttle
                 login_attempts_are_taken_atomically
             ]
-            wire [wire_items_version_cluster_and_flag wire_embargoes_are_kept]
+            wire [
+                wire_items_version_cluster_and_flag wire_embargoes_are_kept
+                wire_items_after_follow_the_stored_order
+            ]
             sources [sources_keep_their_health]
             jobs [jobs_are_claimed_once_retried_and_dead_lettered]
             newsletter [
@@ -59,6 +62,7 @@ macro_rules! conformance_tests {
             feedback [feedback_queue_and_replies]
             webhooks [webhooks_deliver_each_event_once_per_hook]
             secrets [site_secrets_are_made_once]
+            leases [leases_are_taken_renewed_and_taken_over_on_expiry]
         );
     };
     (@each [tests $make:expr] $($part:ident [$($case:ident)*])*) => {$(
@@ -1320,6 +1324,124 @@ fn wire(agency: &str, id: &str, version: i64, headline: &str) -> WireItem {
         status: WireStatus::Usable,
         embargo: None,
     }
+}
+
+/// A node's clusterer catches up on what other nodes stored: items after an id, in stored order,
+/// paged, and only those received in the window.
+pub async fn wire_items_after_follow_the_stored_order(s: &dyn Store) {
+    assert_eq!(
+        s.last_wire_item_id().await.expect("last"),
+        WireItemId(0),
+        "no items: 0"
+    );
+    let mut ids = Vec::new();
+    for (i, name) in ["w-1", "w-2", "w-3", "w-4"].iter().enumerate() {
+        let at = t0() + Duration::minutes(i as i64);
+        let (id, _) = s
+            .store_wire_item(
+                &wire("Agency W", name, 1, name),
+                name,
+                ClusterId(700 + i as i64),
+                &WireTags::default(),
+                at,
+            )
+            .await
+            .expect("store");
+        ids.push(id);
+    }
+    assert!(ids.windows(2).all(|w| w[0] < w[1]), "ids grow: {ids:?}");
+    assert_eq!(s.last_wire_item_id().await.expect("last"), ids[3]);
+    let page = s
+        .wire_items_after(WireItemId(0), t0(), 2)
+        .await
+        .expect("after");
+    let got: Vec<_> = page.iter().map(|i| i.id).collect();
+    assert_eq!(got, ids[..2].to_vec(), "first page, in stored order");
+    let rest = s.wire_items_after(ids[1], t0(), 10).await.expect("after");
+    let got: Vec<_> = rest.iter().map(|i| (i.id, i.cluster_id)).collect();
+    assert_eq!(
+        got,
+        vec![(ids[2], ClusterId(702)), (ids[3], ClusterId(703))]
+    );
+    // The window leaves out what was received before it.
+    let windowed = s
+        .wire_items_after(WireItemId(0), t0() + Duration::minutes(2), 10)
+        .await
+        .expect("after");
+    assert_eq!(windowed.len(), 2);
+    assert!(s
+        .wire_items_after(ids[3], t0(), 10)
+        .await
+        .expect("after")
+        .is_empty());
+}
+
+/// One holder at a time: a lease is taken when free, renewed by its holder, refused to others
+/// while it runs, taken over once it has expired, and released only by its holder.
+pub async fn leases_are_taken_renewed_and_taken_over_on_expiry(s: &dyn Store) {
+    let t = t0();
+    let min = Duration::minutes(1);
+    assert_eq!(s.lease("clusterer").await.expect("lease"), None);
+    assert!(s
+        .take_lease("clusterer", "a", t, t + min)
+        .await
+        .expect("take"));
+    assert_eq!(
+        s.lease("clusterer").await.expect("lease"),
+        Some(("a".to_owned(), t + min))
+    );
+    // Another holder is refused while it runs, even a millisecond before it ends.
+    assert!(!s
+        .take_lease(
+            "clusterer",
+            "b",
+            t + min - Duration::milliseconds(1),
+            t + min * 2
+        )
+        .await
+        .expect("take"));
+    // Other names are other leases.
+    assert!(s.take_lease("other", "b", t, t + min).await.expect("take"));
+    // The holder renews.
+    assert!(s
+        .take_lease("clusterer", "a", t + Duration::seconds(30), t + min * 2)
+        .await
+        .expect("renew"));
+    assert!(!s
+        .take_lease(
+            "clusterer",
+            "b",
+            t + min + Duration::seconds(1),
+            t + min * 3
+        )
+        .await
+        .expect("take"));
+    // Released only by its holder.
+    s.release_lease("clusterer", "b").await.expect("release");
+    assert_eq!(
+        s.lease("clusterer").await.expect("lease"),
+        Some(("a".to_owned(), t + min * 2))
+    );
+    // Expired: taken over; the old holder can no longer renew it.
+    assert!(s
+        .take_lease("clusterer", "b", t + min * 2, t + min * 3)
+        .await
+        .expect("take over"));
+    assert!(!s
+        .take_lease("clusterer", "a", t + min * 2, t + min * 4)
+        .await
+        .expect("renew lost"));
+    assert_eq!(
+        s.lease("clusterer").await.expect("lease"),
+        Some(("b".to_owned(), t + min * 3))
+    );
+    s.release_lease("clusterer", "b").await.expect("release");
+    assert_eq!(s.lease("clusterer").await.expect("lease"), None);
+    // Free again: anyone may take it at once.
+    assert!(s
+        .take_lease("clusterer", "a", t + min * 2, t + min * 3)
+        .await
+        .expect("take"));
 }
 
 /// An agency embargo is kept with its item (and a newer version replaces it); a cluster shows

@@ -4,6 +4,7 @@
 
 #[cfg(feature = "conformance")]
 pub mod conformance;
+pub mod copy;
 
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
@@ -84,7 +85,8 @@ impl StoreError {
 pub mod prelude {
     pub use crate::{
         AccountStore, ApiTokenStore, AudienceStore, FeedbackStore, ImportStore, JobStore,
-        LoginStore, NewsletterStore, NewsroomStore, SecretStore, SourceStore, Store, StoryStore,
+        LeaseStore, LoginStore, NewsletterStore, NewsroomStore, SecretStore, SourceStore, Store,
+        StoryStore,
         WebhookStore, WireStore,
     };
 }
@@ -136,6 +138,7 @@ pub trait Store:
     + FeedbackStore
     + WebhookStore
     + SecretStore
+    + LeaseStore
     + Send
     + Sync
     + 'static
@@ -584,6 +587,16 @@ pub trait WireStore: Send + Sync {
     async fn get_wire_item(&self, id: WireItemId) -> StoreResult<StoredWireItem>;
     /// Items received since `since` (to rebuild the clusterer at start).
     async fn recent_wire_items(&self, since: DateTime<Utc>) -> StoreResult<Vec<StoredWireItem>>;
+    /// At most `limit` items stored after `after` (by stored id, in that order) and received
+    /// since `since`: what a node's clusterer has not seen yet (items other nodes stored).
+    async fn wire_items_after(
+        &self,
+        after: WireItemId,
+        since: DateTime<Utc>,
+        limit: usize,
+    ) -> StoreResult<Vec<StoredWireItem>>;
+    /// The largest stored item id (0 when there are none).
+    async fn last_wire_item_id(&self) -> StoreResult<WireItemId>;
     /// Clusters for the inbox: most urgent first, then newest.
     async fn list_clusters(&self, query: &WireQuery) -> StoreResult<Vec<WireCluster>>;
     /// One cluster and its items, oldest first.
@@ -622,6 +635,27 @@ pub trait WireStore: Send + Sync {
     async fn lineage_flags(&self) -> StoreResult<Vec<LineageFlag>>;
     /// Marks a story's flags as dealt with.
     async fn resolve_lineage_flags(&self, story: StoryId, at: DateTime<Utc>) -> StoreResult<()>;
+}
+
+/// Leases: work that one node at a time does for all (the wire clusterer), with failover. A
+/// lease is a named row with its holder and an expiry; the holder renews it, and another node
+/// may take it only once it has expired. Times come from the caller's clock.
+#[async_trait]
+pub trait LeaseStore: Send + Sync {
+    /// Takes or renews lease `name` for `holder` until `until`: true when it was free, expired
+    /// at `now`, or already `holder`'s; false (nothing changes) when another holder's lease
+    /// runs past `now`.
+    async fn take_lease(
+        &self,
+        name: &str,
+        holder: &str,
+        now: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> StoreResult<bool>;
+    /// Gives lease `name` up if `holder` holds it (otherwise nothing changes).
+    async fn release_lease(&self, name: &str, holder: &str) -> StoreResult<()>;
+    /// The holder of lease `name` and its expiry (an expired lease is still shown).
+    async fn lease(&self, name: &str) -> StoreResult<Option<(String, DateTime<Utc>)>>;
 }
 
 /// Agency sources: polled feeds and push endpoints, with their health.
