@@ -11,67 +11,18 @@
 #        Loopback only; every step has a time limit; the server stops on exit.
 set -euo pipefail
 
-ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 STORIES=${STORIES:-100000}
 DURATION=${DURATION:-10}
 CONNECTIONS=${CONNECTIONS:-32}
-SEED=${SEED:-7}
 BENCH_DIR=${BENCH_DIR:-/tmp/newsdesk-api-bench}
-
-log() { printf '[api-bench %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
-die() { log "ERROR: $*"; exit 1; }
-for t in wrk curl python3; do command -v "$t" >/dev/null || die "$t is missing"; done
-
-if [[ -z ${NEWSDESK_BIN:-} ]]; then
-    log "building: cargo build --release -p newsdesk"
-    (cd "$ROOT" && timeout 3600 cargo build --release -p newsdesk) || die "build failed"
-    BIN=${CARGO_TARGET_DIR:-$ROOT/target}/release/newsdesk
-else
-    BIN=$NEWSDESK_BIN
-fi
-[[ -x $BIN ]] || die "binary not found at $BIN"
-
-mkdir -p "$BENCH_DIR"
-RUN=$BENCH_DIR/run
-rm -rf "$RUN"; mkdir -p "$RUN"
+BENCH_NAME=api-bench
+# shellcheck source=bench/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+need wrk curl python3
+bench_init
 DATA=$BENCH_DIR/data
-if [[ -f $DATA/.corpus && $(cat "$DATA/.corpus") == "$STORIES $SEED" ]]; then
-    log "reusing corpus $DATA ($STORIES stories)"
-else
-    rm -rf "$DATA"; mkdir -p "$DATA"
-    log "generating $STORIES stories into $DATA"
-    NEWSDESK_LOG=warn timeout 7200 "$BIN" demo --data-dir "$DATA" --stories "$STORIES" --seed "$SEED" \
-        >"$RUN/demo.log" 2>&1 || die "demo generation failed ($RUN/demo.log)"
-    echo "$STORIES $SEED" >"$DATA/.corpus"
-fi
-
-ND_PID=""
-cleanup() {
-    local rc=$?
-    trap - EXIT INT TERM
-    if [[ -n $ND_PID ]] && kill -0 "$ND_PID" 2>/dev/null; then
-        kill -TERM "$ND_PID" 2>/dev/null || true
-        for _ in $(seq 50); do kill -0 "$ND_PID" 2>/dev/null || break; sleep 0.2; done
-        kill -KILL "$ND_PID" 2>/dev/null || true
-    fi
-    [[ $rc -eq 0 ]] || log "failed (exit $rc); logs in $RUN"
-    exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-PORT=$((20000 + RANDOM % 40000))
-ND=http://127.0.0.1:$PORT
-NEWSDESK_SITE__BASE_URL=$ND NEWSDESK_LOG=warn "$BIN" serve --data-dir "$DATA" --listen "127.0.0.1:$PORT" \
-    >"$RUN/newsdesk.log" 2>&1 &
-ND_PID=$!
-deadline=$((SECONDS + 600))
-until grep -q 'newsdesk is serving' "$RUN/newsdesk.log" 2>/dev/null; do
-    kill -0 "$ND_PID" 2>/dev/null || die "newsdesk exited during startup"
-    ((SECONDS < deadline)) || die "newsdesk not ready after 600 s"
-    sleep 0.1
-done
-log "newsdesk ready at $ND"
+corpus "$DATA" "$STORIES"
+start_nd "$DATA" api
 
 # The subjects: the newest story, the sector with the most stories, and a page 1,000 stories
 # down that sector (HTML page N of [site] page_size; the API's cursor at the same story).
@@ -112,7 +63,7 @@ run() { # LABEL PATH
         -H "Accept-Encoding: gzip" -H "User-Agent: newsdesk-api-bench" "$ND$2" >"$RUN/wrk-$1.txt" 2>&1 ||
         die "wrk $1 failed"
     local rps p50 p99
-    rps=$(awk '$1 == "Requests/sec:" { printf "%.0f", $2 }' "$RUN/wrk-$1.txt")
+    rps=$(wrk_rps "$RUN/wrk-$1.txt")
     p50=$(awk '$1 == "50%" { print $2; exit }' "$RUN/wrk-$1.txt")
     p99=$(awk '$1 == "99%" { print $2; exit }' "$RUN/wrk-$1.txt")
     printf '| %-34s | %8s | %8s | %8s |\n' "$1" "$rps" "$p50" "$p99"

@@ -9,39 +9,17 @@
 #        Loopback only; every step has a time limit; the server stops on exit.
 set -euo pipefail
 
-ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 STORIES=${STORIES:-100000}
 DURATION=${DURATION:-10}
 CONNECTIONS=${CONNECTIONS:-32}
-SEED=${SEED:-7}
 BENCH_DIR=${BENCH_DIR:-/tmp/newsdesk-search-bench}
-
-log() { printf '[search-bench %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
-die() { log "ERROR: $*"; exit 1; }
-for t in wrk curl; do command -v "$t" >/dev/null || die "$t is missing"; done
-
-if [[ -z ${NEWSDESK_BIN:-} ]]; then
-    log "building: cargo build --release -p newsdesk"
-    (cd "$ROOT" && timeout 3600 cargo build --release -p newsdesk) || die "build failed"
-    BIN=${CARGO_TARGET_DIR:-$ROOT/target}/release/newsdesk
-else
-    BIN=$NEWSDESK_BIN
-fi
-[[ -x $BIN ]] || die "binary not found at $BIN"
-
-mkdir -p "$BENCH_DIR"
-RUN=$BENCH_DIR/run
-rm -rf "$RUN"; mkdir -p "$RUN"
+BENCH_NAME=search-bench
+# shellcheck source=bench/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+need wrk curl
+bench_init
 DATA=$BENCH_DIR/data
-if [[ -f $DATA/.corpus && $(cat "$DATA/.corpus") == "$STORIES $SEED" ]]; then
-    log "reusing corpus $DATA ($STORIES stories)"
-else
-    rm -rf "$DATA"; mkdir -p "$DATA"
-    log "generating $STORIES stories into $DATA"
-    NEWSDESK_LOG=warn timeout 7200 "$BIN" demo --data-dir "$DATA" --stories "$STORIES" --seed "$SEED" \
-        >"$RUN/demo.log" 2>&1 || die "demo generation failed ($RUN/demo.log)"
-    echo "$STORIES $SEED" >"$DATA/.corpus"
-fi
+corpus "$DATA" "$STORIES"
 if [[ ! -f $DATA/search/CURRENT ]]; then
     log "building the search index"
     start=$SECONDS
@@ -50,32 +28,8 @@ if [[ ! -f $DATA/search/CURRENT ]]; then
     log "index built in $((SECONDS - start)) s: $(tail -1 "$RUN/reindex.log")"
 fi
 
-ND_PID=""
-cleanup() {
-    local rc=$?
-    trap - EXIT INT TERM
-    if [[ -n $ND_PID ]] && kill -0 "$ND_PID" 2>/dev/null; then
-        kill -TERM "$ND_PID" 2>/dev/null || true
-        for _ in $(seq 50); do kill -0 "$ND_PID" 2>/dev/null || break; sleep 0.2; done
-        kill -KILL "$ND_PID" 2>/dev/null || true
-    fi
-    [[ $rc -eq 0 ]] || log "failed (exit $rc); logs in $RUN"
-    exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-PORT=$((20000 + RANDOM % 40000))
-ND=http://127.0.0.1:$PORT
-NEWSDESK_SITE__BASE_URL=$ND NEWSDESK_LOG=warn "$BIN" serve --data-dir "$DATA" --listen "127.0.0.1:$PORT" \
-    >"$RUN/newsdesk.log" 2>&1 &
-ND_PID=$!
+start_nd "$DATA" search
 deadline=$((SECONDS + 600))
-until grep -q 'newsdesk is serving' "$RUN/newsdesk.log" 2>/dev/null; do
-    kill -0 "$ND_PID" 2>/dev/null || die "newsdesk exited during startup"
-    ((SECONDS < deadline)) || die "newsdesk not ready after 600 s"
-    sleep 0.1
-done
 # The index opens at the first sync.
 until ! curl -fsS --max-time 30 "$ND/search?q=health" | grep -q 'being prepared'; do
     ((SECONDS < deadline)) || die "search not ready after 600 s"

@@ -23,113 +23,30 @@
 
 set -euo pipefail
 
-ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 STORIES=${STORIES:-100000}
 ARTICLES=${ARTICLES:-20000}
 DURATION=${DURATION:-15}
-SEED=${SEED:-7}
 MILLION=${MILLION:-0}
 # [site] trending_refresh_seconds for the server (0 = the rail follows every trending change).
 TRENDING_REFRESH=${TRENDING_REFRESH:-30}
 BENCH_DIR=${BENCH_DIR:-/tmp/newsdesk-traffic}
-UA='Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Safari/537.36'
-BOT='Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)'
+BENCH_NAME=traffic
+# shellcheck source=bench/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-log() { printf '[traffic %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
-die() { log "ERROR: $*"; exit 1; }
-
-for t in nginx wrk curl sqlite3 shuf; do
-    command -v "$t" >/dev/null 2>&1 || [[ $t == nginx && -x /usr/sbin/nginx ]] ||
-        die "$t is missing (Debian: apt-get install nginx wrk curl sqlite3)"
-done
+need nginx wrk curl sqlite3 shuf
 NGINX=$(command -v nginx || echo /usr/sbin/nginx)
-
-if [[ -z ${NEWSDESK_BIN:-} ]]; then
-    log "building: cargo build --release -p newsdesk"
-    (cd "$ROOT" && timeout 3600 cargo build --release -p newsdesk) || die "build failed"
-    TARGET_DIR=${CARGO_TARGET_DIR:-$ROOT/target}
-    BIN=$TARGET_DIR/release/newsdesk
-else
-    BIN=$NEWSDESK_BIN # a binary already built (e.g. a debug one, to try the script quickly)
-fi
-[[ -x $BIN ]] || die "binary not found at $BIN"
-
-mkdir -p "$BENCH_DIR"
-BENCH_DIR=$(cd "$BENCH_DIR" && pwd)
-RUN=$BENCH_DIR/run
-rm -rf "$RUN"
+bench_init
 mkdir -p "$RUN/nginx/tmp" "$RUN/www"
 chmod 755 "$BENCH_DIR" "$RUN" "$RUN/nginx" "$RUN/www"
 
-ND_PID="" NGX_PID="" PUB_PID=""
-stop_pid() {
-    [[ -n ${1:-} ]] && kill -0 "$1" 2>/dev/null || return 0
-    kill -TERM "$1" 2>/dev/null || true
-    for _ in $(seq 50); do kill -0 "$1" 2>/dev/null || return 0; sleep 0.2; done
-    kill -KILL "$1" 2>/dev/null || true
-}
-cleanup() {
-    local rc=$?
-    trap - EXIT INT TERM
-    stop_pid "$PUB_PID"; stop_pid "$NGX_PID"; stop_pid "$ND_PID"
-    [[ $rc -eq 0 ]] || log "failed (exit $rc); logs in $RUN"
-    exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-free_port() { echo $((20000 + RANDOM % 40000)); }
-rss_mib() { awk '$1 == "VmRSS:" { printf "%d\n", $2 / 1024 }' "/proc/$1/status"; }
-# cpu_ticks PID: user + system CPU time of the process so far, in clock ticks.
-cpu_ticks() { awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$1/stat"; }
-wrk_rps() { awk '$1 == "Requests/sec:" { printf "%.0f\n", $2 }' "$1"; }
-wrk_ms() { # FILE LABEL(50%|99%|Max) -> ms
-    awk -v want="$2" '
-        function ms(v) {
-            if (v ~ /us$/) { sub(/us$/, "", v); return v / 1000 }
-            if (v ~ /ms$/) { sub(/ms$/, "", v); return v + 0 }
-            if (v ~ /m$/)  { sub(/m$/, "", v);  return v * 60000 }
-            if (v ~ /s$/)  { sub(/s$/, "", v);  return v * 1000 }
-            return v + 0 }
-        want == "Max" && $1 == "Latency" && NF >= 5 && !done { printf "%.2f\n", ms($4); done = 1 }
-        want != "Max" && $1 == want { printf "%.2f\n", ms($2); exit }' "$1"
-}
-
-# corpus DIR N: generates N demo stories into DIR once (a marker records N and the seed).
-corpus() {
-    local dir=$1 n=$2
-    if [[ -f $dir/.corpus && $(cat "$dir/.corpus") == "$n $SEED" ]]; then
-        log "reusing corpus $dir ($n stories)"
-        return
-    fi
-    rm -rf "$dir"; mkdir -p "$dir"
-    log "generating $n stories into $dir"
-    local t0=$SECONDS
-    NEWSDESK_LOG=warn timeout 7200 "$BIN" demo --data-dir "$dir" --stories "$n" --seed "$SEED" \
-        >"$RUN/demo-$n.log" 2>&1 || die "demo generation failed ($RUN/demo-$n.log)"
-    echo "$n $SEED" >"$dir/.corpus"
-    log "generated in $((SECONDS - t0)) s"
-}
-
-# start_nd DIR: starts newsdesk on DIR; sets ND, ND_PID, START_S.
-start_nd() {
-    local port; port=$(free_port)
-    ND=http://127.0.0.1:$port
-    local t0; t0=$(date +%s.%N)
-    NEWSDESK_SITE__BASE_URL=$ND NEWSDESK_LOG=warn NEWSDESK_SITE__TRENDING_REFRESH_SECONDS=$TRENDING_REFRESH \
-        NEWSDESK_SERVER__METRICS=loopback \
-        "$BIN" serve --data-dir "$1" --listen "127.0.0.1:$port" >"$RUN/newsdesk-$(basename "$1").log" 2>&1 &
-    ND_PID=$!
-    local deadline=$((SECONDS + 600))
-    until grep -q 'newsdesk is serving' "$RUN/newsdesk-$(basename "$1").log" 2>/dev/null; do
-        kill -0 "$ND_PID" 2>/dev/null || die "newsdesk exited during startup"
-        ((SECONDS < deadline)) || die "newsdesk not ready after 600 s"
-        sleep 0.1
-    done
-    START_S=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
+# start_traffic_nd DIR: starts newsdesk on DIR as this bench runs it; sets ND, ND_PID, START_S,
+# ND_ARENAS.
+start_traffic_nd() {
+    start_nd "$1" "$(basename "$1")" NEWSDESK_SITE__TRENDING_REFRESH_SECONDS="$TRENDING_REFRESH" \
+        NEWSDESK_SERVER__METRICS=loopback
     # What the server runs with (it starts itself again with it set unless it was).
     ND_ARENAS=$(tr '\0' '\n' <"/proc/$ND_PID/environ" 2>/dev/null | sed -n 's/^MALLOC_ARENA_MAX=//p') || true
-    log "newsdesk ready in ${START_S}s, VmRSS $(rss_mib "$ND_PID") MiB"
 }
 
 # cache_counts: the page cache's hits, builds (misses) and bytes now, as "pages h/b/MiB, parts h/b/MiB".
@@ -143,38 +60,14 @@ cache_counts() {
                 i == 1 ? ", " : "" } }'
 }
 
-# all_articles OUT: every article path, from the sitemaps.
-all_articles() {
-    curl -fsS --max-time 60 "$ND/sitemap.xml" | grep -o '/sitemaps/stories-[0-9]*\.xml' |
-        while read -r s; do curl -fsS --max-time 120 "$ND$s"; done |
-        grep -o '<loc>[^<]*</loc>' | sed -E 's#<loc>https?://[^/]*(/[^<]*)</loc>#\1#' >"$1"
-}
-
-# wrk Lua: a random path of $URLS per request (random readers).
-cat >"$RUN/paths.lua" <<'EOF'
-local paths, n = {}, 0
-for line in io.lines(os.getenv("URLS")) do n = n + 1; paths[n] = line end
-local counter = 0
-function setup(thread) counter = counter + 1; thread:set("id", counter) end
-function init(args) math.randomseed(os.time() * 7919 + (id or 1)) end
-function request() return wrk.format("GET", paths[math.random(n)]) end
-EOF
-
-load() { # LABEL URL-BASE URLS UA CONNECTIONS
-    local label=$1 base=$2 urls=$3 ua=$4 c=$5 d=$DURATION
-    URLS=$urls timeout $((d + 60)) wrk -t2 -c"$c" -d"${d}s" --timeout 5s --latency \
-        -s "$RUN/paths.lua" -H "Accept-Encoding: gzip" -H "User-Agent: $ua" "$base" \
-        >"$RUN/wrk-$label.txt" 2>&1 || die "wrk $label failed"
-}
-
 # ---------------------------------------------------------------------------------------------
 corpus "$BENCH_DIR/data" "$STORIES"
-start_nd "$BENCH_DIR/data"
+start_traffic_nd "$BENCH_DIR/data"
 IDLE_MIB=$(rss_mib "$ND_PID")
-all_articles "$RUN/all.txt"
+all_articles "$ND" "$RUN/all.txt"
 TOTAL=$(wc -l <"$RUN/all.txt")
 ((TOTAL > 0)) || die "no articles in the sitemaps"
-shuf -n "$ARTICLES" --random-source=<(yes "$SEED") "$RUN/all.txt" >"$RUN/sample.txt"
+sample_articles "$RUN/all.txt" "$RUN/sample.txt" "$ARTICLES"
 log "$TOTAL articles in the sitemaps; $(wc -l <"$RUN/sample.txt") taken for the random readers"
 
 # Save the bytes newsdesk sends for each sampled page (gzip) for nginx's gzip_static.
@@ -210,6 +103,7 @@ http {
 EOF
 "$NGINX" -p "$RUN/nginx/" -c "$RUN/nginx/nginx.conf" -g 'daemon off;' >"$RUN/nginx/stdout.log" 2>&1 &
 NGX_PID=$!
+track "$NGX_PID"
 sleep 1
 curl -fsS -o /dev/null -H "Accept-Encoding: gzip" "$NGX$(head -1 "$RUN/sample.txt")" || die "nginx does not serve the saved pages"
 
@@ -246,6 +140,7 @@ publisher() {
 DURATION_B=$((DURATION > 50 ? DURATION : 50))
 log "(b) the same load for ${DURATION_B}s on newsdesk while a story is published every 10 s"
 publisher & PUB_PID=$!
+track "$PUB_PID"
 OLD_DURATION=$DURATION; DURATION=$DURATION_B
 load b-nd "$ND" "$RUN/sample.txt" "$UA" 32
 DURATION=$OLD_DURATION
@@ -271,7 +166,6 @@ C_MAX=$(awk '{ v = $2 * 1000; if (v > m) m = v } END { printf "%.1f", m }' "$RUN
 C_P99=$(awk '{ print $2 * 1000 }' "$RUN/crawl.txt" | sort -n | awk '{ a[NR] = $1 } END { printf "%.1f", a[int(NR * 0.99)] }')
 C_OVER=$(awk '$2 > 0.05' "$RUN/crawl.txt" | grep -c . || true)
 
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.3f", a / b; else print "n/a" }'; }
 {
     echo "newsdesk under traffic -- $(date -u +%Y-%m-%dT%H:%M:%SZ), commit $(cd "$ROOT" && git rev-parse --short HEAD)"
     echo "corpus: $STORIES stories (ready in ${START_S:-?}s, VmRSS ${IDLE_MIB} MiB idle); $ARTICLES articles sampled from the sitemaps ($SAVED_MIB MiB of gzip saved for nginx)"
@@ -283,10 +177,10 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.3f", a / b; else
         "$(wrk_rps "$RUN/wrk-a-ngx.txt")" "$(wrk_ms "$RUN/wrk-a-ngx.txt" 50%)" "$(wrk_ms "$RUN/wrk-a-ngx.txt" 99%)" "1"
     printf '%-44s | %10s %9s %9s | %s\n' "(a) newsdesk, random articles" \
         "$(wrk_rps "$RUN/wrk-a-nd.txt")" "$(wrk_ms "$RUN/wrk-a-nd.txt" 50%)" "$(wrk_ms "$RUN/wrk-a-nd.txt" 99%)" \
-        "$(ratio "$(wrk_rps "$RUN/wrk-a-nd.txt")" "$(wrk_rps "$RUN/wrk-a-ngx.txt")")"
+        "$(ratio "$(wrk_rps "$RUN/wrk-a-nd.txt")" "$(wrk_rps "$RUN/wrk-a-ngx.txt")" 3)"
     printf '%-44s | %10s %9s %9s | %s\n' "(b) newsdesk, + a publication every 10 s" \
         "$(wrk_rps "$RUN/wrk-b-nd.txt")" "$(wrk_ms "$RUN/wrk-b-nd.txt" 50%)" "$(wrk_ms "$RUN/wrk-b-nd.txt" 99%)" \
-        "$(ratio "$(wrk_rps "$RUN/wrk-b-nd.txt")" "$(wrk_rps "$RUN/wrk-a-ngx.txt")")"
+        "$(ratio "$(wrk_rps "$RUN/wrk-b-nd.txt")" "$(wrk_rps "$RUN/wrk-a-ngx.txt")" 3)"
     printf '%-44s | %10s %9s %9s | max %s ms, %s over 50 ms, %s not 200\n' "(c) newsdesk, crawler ($C_REQ requests)" \
         "$(awk -v n="$C_REQ" -v s="$C_SECS" 'BEGIN { printf "%.0f", n / s }')" "-" "$C_P99" "$C_MAX" "$C_OVER" "$C_BAD"
     echo
@@ -294,7 +188,7 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.3f", a / b; else
     echo "(c) newsdesk's CPU per crawled article (most of them misses, see the page builds above): $(awk -v t="$C_TICKS" -v hz="$(getconf CLK_TCK)" -v n="$C_REQ" 'BEGIN { printf "%.0f", t / hz * 1e6 / n }') us"
     echo "cache (totals since start): after (a) $A_CACHE; after (b) $B_CACHE; after (c) $C_CACHE"
     for f in a-ngx a-nd b-nd; do
-        printf '%s: %s\n' "$f" "$(grep -E 'Non-2xx|Socket errors' "$RUN/wrk-$f.txt" | tr -s ' ' | tr '\n' ';' || true)"
+        printf '%s: %s\n' "$f" "$(wrk_errors "$RUN/wrk-$f.txt")"
     done
     echo "(b) publications ($PUB_N): seconds until each was on the home page: $(tr '\n' ' ' <"$RUN/publish.txt"); slowest ${PUB_MAX:-?}"
     echo
@@ -307,11 +201,11 @@ D_LINE="(d) not run (MILLION=1 runs it)"
 if [[ $MILLION == 1 ]]; then
     stop_pid "$ND_PID"; ND_PID=""
     corpus "$BENCH_DIR/data-1m" 1000000
-    start_nd "$BENCH_DIR/data-1m"
+    start_traffic_nd "$BENCH_DIR/data-1m"
     D_IDLE=$(rss_mib "$ND_PID")
     D_START=$START_S
-    all_articles "$RUN/all-1m.txt"
-    shuf -n "$ARTICLES" --random-source=<(yes "$SEED") "$RUN/all-1m.txt" >"$RUN/sample-1m.txt"
+    all_articles "$ND" "$RUN/all-1m.txt"
+    sample_articles "$RUN/all-1m.txt" "$RUN/sample-1m.txt" "$ARTICLES"
     DURATION=3 load d-nd-warm "$ND" "$RUN/sample-1m.txt" "$UA" 32 && load d-nd "$ND" "$RUN/sample-1m.txt" "$UA" 32
     D_RSS=$(rss_mib "$ND_PID")
     D_LINE=$(printf '(d) 1,000,000 stories: ready in %ss, VmRSS %s MiB idle, %s MiB after (a); (a) at 1M: %s req/s, p99 %s ms = %s x nginx at 100k' \
