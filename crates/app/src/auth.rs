@@ -100,6 +100,10 @@ pub fn verify_password(password: &str, hash: &str) -> bool {
         .unwrap_or(false)
 }
 
+/// The password hash of an account that has no password yet (an imported author's): no
+/// password verifies against it, and an invitation to its address takes the account over.
+pub(crate) const NO_PASSWORD: &str = "!";
+
 /// A hash of nothing in particular, verified when the account does not exist.
 fn dummy_hash() -> &'static str {
     static H: OnceLock<String> = OnceLock::new();
@@ -731,22 +735,49 @@ impl App {
         let pw = password.to_owned();
         let hash = blocking(move || hash_password(&pw)).await??;
         drop(place);
-        self.store
-            .create_user(
-                &inv.email,
-                name.trim(),
-                inv.role,
-                &hash,
-                &AuditInput {
-                    at: self.now(),
-                    user_id: inv.invited_by,
-                    action: "create-user".into(),
-                    target: String::new(),
-                    detail: format!("{} accepted an invitation as {}", inv.email, inv.role),
-                },
-            )
+        let audit = AuditInput {
+            at: self.now(),
+            user_id: inv.invited_by,
+            action: "create-user".into(),
+            target: String::new(),
+            detail: format!("{} accepted an invitation as {}", inv.email, inv.role),
+        };
+        match self
+            .store
+            .create_user(&inv.email, name.trim(), inv.role, &hash, &audit)
             .await
-            .map_err(Into::into)
+        {
+            Err(newsdesk_store::StoreError::Conflict(newsdesk_store::Conflict::EmailTaken)) => {
+                // An imported author's account (no password yet) is the invited person's:
+                // the invitation gives it its password and role and enables it.
+                let Some((user, NO_PASSWORD)) = self
+                    .store
+                    .find_login(&inv.email)
+                    .await?
+                    .as_ref()
+                    .map(|(u, h)| (u.clone(), h.as_str()))
+                else {
+                    return Err(newsdesk_store::StoreError::Conflict(
+                        newsdesk_store::Conflict::EmailTaken,
+                    )
+                    .into());
+                };
+                let audit = AuditInput {
+                    target: format!("user:{}", user.id),
+                    detail: format!(
+                        "{} accepted an invitation as {} for an imported account",
+                        inv.email, inv.role
+                    ),
+                    ..audit
+                };
+                self.store.set_password(user.id, &hash, &audit).await?;
+                Ok(self
+                    .store
+                    .update_user(user.id, inv.role, false, &audit)
+                    .await?)
+            }
+            other => Ok(other?),
+        }
     }
 
     /// Changes an account's role or disables it (admins only; an admin cannot lock themselves out).

@@ -59,7 +59,7 @@ pub struct ImportReport {
     pub already_imported: usize,
     /// Bylines made.
     pub bylines_made: usize,
-    /// Newsroom accounts made (no password: they set one with "forgot password").
+    /// Newsroom accounts made (disabled, no password: an admin invites or enables them).
     pub accounts_made: usize,
     /// Accounts found by e-mail.
     pub accounts_matched: usize,
@@ -139,12 +139,22 @@ impl App {
             (default, global)
         };
 
-        // People: a byline each, and an account when the export gives an e-mail address.
+        // People: a byline each, and an account when the export gives an e-mail address,
+        // linked to that byline (an account found by its address that writes under a byline
+        // already keeps it, and its stories go under it). A byline of the same slug that is
+        // another account's is not taken: the import makes its own beside it.
         let mut bylines: HashMap<String, AuthorId> = HashMap::new();
         let mut accounts: HashMap<String, User> = HashMap::new();
         let used: Vec<&str> = export
             .importable()
             .flat_map(|i| i.authors.iter().map(String::as_str))
+            .collect();
+        let linked: HashMap<AuthorId, EmailAddress> = self
+            .store
+            .list_users()
+            .await?
+            .into_iter()
+            .filter_map(|u| u.author_id.map(|a| (a, u.email)))
             .collect();
         for a in export
             .authors
@@ -157,8 +167,28 @@ impl App {
                 a.name.trim()
             };
             let name = name.trim_matches(|c: char| c == '<' || c == '>' || c.is_whitespace());
-            let slug = Slug::from_title(if a.slug.is_empty() { name } else { &a.slug }, "author");
-            let existing = self.read().tax.author_by_slug(slug.as_str()).map(|x| x.id);
+            let email = a.email.as_deref().and_then(|e| EmailAddress::parse(e).ok());
+            let found = match &email {
+                Some(e) => self.store.find_login(e).await?.map(|(u, _)| u),
+                None => None,
+            };
+            let own = found
+                .as_ref()
+                .and_then(|u| u.author_id)
+                .filter(|id| self.read().tax.author(*id).is_some());
+            let mut slug =
+                Slug::from_title(if a.slug.is_empty() { name } else { &a.slug }, "author");
+            let theirs = |id: &AuthorId| linked.get(id).is_some_and(|e| Some(e) != email.as_ref());
+            if self
+                .read()
+                .tax
+                .author_by_slug(slug.as_str())
+                .is_some_and(|x| theirs(&x.id))
+            {
+                slug = Slug::from_title(&format!("{slug}-{}", opts.source), "author");
+            }
+            let existing =
+                own.or_else(|| self.read().tax.author_by_slug(slug.as_str()).map(|x| x.id));
             let id = match existing {
                 Some(id) => Some(id),
                 None if opts.dry_run => {
@@ -173,32 +203,41 @@ impl App {
             if let Some(id) = id {
                 bylines.insert(a.key.clone(), id);
             }
-            let Some(email) = a.email.as_deref().and_then(|e| EmailAddress::parse(e).ok()) else {
+            let Some(email) = email else {
                 continue;
             };
-            match self.store.find_login(&email).await? {
-                Some((user, _)) => {
-                    report.accounts_matched += 1;
-                    accounts.insert(a.key.clone(), user);
+            let (Some(id), false) = (id, opts.dry_run) else {
+                // A dry run: what would be matched or made.
+                match found {
+                    Some(_) => report.accounts_matched += 1,
+                    None => report.accounts_made += 1,
                 }
-                None if opts.dry_run => report.accounts_made += 1,
-                None => {
-                    let audit = AuditInput {
-                        at: self.now(),
-                        user_id: None,
-                        action: "import-account".into(),
-                        target: String::new(),
-                        detail: format!("{} from {}", email.as_str(), opts.source),
-                    };
-                    // No password: the person sets one through "forgot password".
-                    let user = self
-                        .store
-                        .create_user(&email, name, Role::Author, "!", &audit)
-                        .await?;
-                    report.accounts_made += 1;
-                    accounts.insert(a.key.clone(), user);
-                }
+                continue;
+            };
+            if let Some(user) = found.as_ref().filter(|u| u.author_id.is_some()) {
+                report.accounts_matched += 1;
+                accounts.insert(a.key.clone(), user.clone());
+                continue;
             }
+            let audit = AuditInput {
+                at: self.now(),
+                user_id: None,
+                action: "import-account".into(),
+                target: String::new(),
+                detail: format!("{} from {}", email.as_str(), opts.source),
+            };
+            // A new account has no password and is disabled: nobody logs in with it, nor asks
+            // for a password, until an admin invites its address or enables it.
+            let (user, made) = self
+                .store
+                .import_account(&email, name, id, crate::auth::NO_PASSWORD, &audit)
+                .await?;
+            if made {
+                report.accounts_made += 1;
+            } else {
+                report.accounts_matched += 1;
+            }
+            accounts.insert(a.key.clone(), user);
         }
         // Tags (and categories, which become tags too when no sector mapping names them).
         let mut tag_ids: HashMap<String, TagId> = HashMap::new();
@@ -562,18 +601,56 @@ impl App {
         let Some(target) = self.store.find_redirect(path).await? else {
             return Ok(None);
         };
+        Ok(self.public_address(&target))
+    }
+
+    /// Where an old WordPress address by query leads now: `?p=N` and `?page_id=N` name an
+    /// item by its WordPress id, looked up in the imports table (one indexed read, nothing
+    /// held in memory); `?tag=slug` goes to the tag's page when the site has that tag. `None`
+    /// for any other query (without touching the store), for an item not imported or not
+    /// public, and for queries longer than 512 bytes.
+    pub async fn old_query_redirect(&self, query: &str) -> AppResult<Option<String>> {
+        if query.len() > 512 {
+            return Ok(None);
+        }
+        for pair in query.split('&') {
+            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+            match k {
+                "p" | "page_id" => {
+                    if v.is_empty() || v.len() > 19 || !v.bytes().all(|b| b.is_ascii_digit()) {
+                        continue;
+                    }
+                    return match self.store.imported("wordpress", v).await? {
+                        Some(target) => Ok(self.public_address(&target)),
+                        None => Ok(None),
+                    };
+                }
+                "tag" => {
+                    let known = self.read().tax.tag_by_slug(v).is_some();
+                    if known {
+                        return Ok(Some(format!("/tag/{v}")));
+                    }
+                }
+                _ => {}
+            }
+        }
+        Ok(None)
+    }
+
+    /// The current address of what an import made, while readers may see it.
+    fn public_address(&self, target: &ImportTarget) -> Option<String> {
         let now = self.now();
-        Ok(match target {
+        match target {
             ImportTarget::Story(id) => self
                 .read()
-                .public_card(id, now)
+                .public_card(*id, now)
                 .map(|c| format!("/article/{}", c.slug)),
             ImportTarget::Page(slug) => self
                 .read()
                 .pages
                 .iter()
-                .any(|p| p.slug == slug)
+                .any(|p| p.slug == *slug)
                 .then(|| format!("/{slug}")),
-        })
+        }
     }
 }

@@ -122,4 +122,62 @@ impl ImportStore for PgStore {
             0,
         )
     }
+
+    async fn import_account(
+        &self,
+        email: &EmailAddress,
+        name: &str,
+        author: AuthorId,
+        password_hash: &str,
+        audit: &AuditInput,
+    ) -> StoreResult<(User, bool)> {
+        let mut c = self.conn().await?;
+        let tx = begin(&mut c).await?;
+        // Two nodes importing the same person make one account: the insert that loses the
+        // race finds the winner's row.
+        let made = query_opt(
+            &tx,
+            "INSERT INTO users (email, name, role, password_hash, disabled, author_id, created_at) \
+             VALUES ($1, $2, $3, $4, TRUE, $5, $6) ON CONFLICT (email) DO NOTHING RETURNING id",
+            &[
+                &email.as_str(),
+                &name,
+                &Role::Author.as_str(),
+                &password_hash,
+                &author.0,
+                &super::ms(audit.at),
+            ],
+        )
+        .await?;
+        let (id, fresh) = match made {
+            Some(r) => {
+                let id: i64 = get(&r, 0)?;
+                let mut a = audit.clone();
+                if a.target.is_empty() {
+                    a.target = format!("user:{id}");
+                }
+                newsroom::audit(&tx, &a).await?;
+                (id, true)
+            }
+            None => {
+                let r = query_one(
+                    &tx,
+                    "SELECT id FROM users WHERE email = $1 FOR NO KEY UPDATE",
+                    &[&email.as_str()],
+                )
+                .await?;
+                let id: i64 = get(&r, 0)?;
+                exec(
+                    &tx,
+                    "UPDATE users SET author_id = $2 WHERE id = $1 AND author_id IS NULL",
+                    &[&id, &author.0],
+                )
+                .await?;
+                (id, false)
+            }
+        };
+        let user = newsroom::load_user(&tx, id).await?;
+        commit(tx).await?;
+        Ok((user, fresh))
+    }
 }

@@ -121,4 +121,59 @@ impl ImportStore for SqliteStore {
         })
         .await
     }
+
+    async fn import_account(
+        &self,
+        email: &EmailAddress,
+        name: &str,
+        author: AuthorId,
+        password_hash: &str,
+        audit: &AuditInput,
+    ) -> StoreResult<(User, bool)> {
+        let (email, name, hash, audit) = (
+            email.clone(),
+            name.to_owned(),
+            password_hash.to_owned(),
+            audit.clone(),
+        );
+        self.write(move |tx| {
+            let found: Option<i64> = tx
+                .query_row(
+                    "SELECT id FROM users WHERE email = ?1",
+                    [email.as_str()],
+                    |r| r.get(0),
+                )
+                .optional()
+                .map_err(sql_err)?;
+            if let Some(id) = found {
+                tx.execute(
+                    "UPDATE users SET author_id = ?2 WHERE id = ?1 AND author_id IS NULL",
+                    params![id, author.0],
+                )
+                .map_err(sql_err)?;
+                return Ok((newsroom::load_user(tx, id)?, false));
+            }
+            tx.execute(
+                "INSERT INTO users (email, name, role, password_hash, disabled, author_id, created_at) \
+                 VALUES (?1, ?2, ?3, ?4, 1, ?5, ?6)",
+                params![
+                    email.as_str(),
+                    name,
+                    Role::Author.as_str(),
+                    hash,
+                    author.0,
+                    super::ms(audit.at)
+                ],
+            )
+            .map_err(sql_err)?;
+            let id = tx.last_insert_rowid();
+            let mut a = audit.clone();
+            if a.target.is_empty() {
+                a.target = format!("user:{id}");
+            }
+            newsroom::audit(tx, &a)?;
+            Ok((newsroom::load_user(tx, id)?, true))
+        })
+        .await
+    }
 }

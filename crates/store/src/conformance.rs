@@ -58,7 +58,10 @@ macro_rules! conformance_tests {
                 subscribers_opt_in_change_and_leave digests_are_made_once_and_sent_once
             ]
             api_tokens [api_tokens_are_found_by_hash_touched_and_revoked]
-            imports [imports_are_remembered_with_their_old_addresses]
+            imports [
+                imports_are_remembered_with_their_old_addresses
+                imported_accounts_are_linked_to_their_bylines
+            ]
             feedback [feedback_queue_and_replies]
             webhooks [webhooks_deliver_each_event_once_per_hook]
             secrets [site_secrets_are_made_once]
@@ -2742,6 +2745,87 @@ pub async fn imports_are_remembered_with_their_old_addresses(s: &dyn Store) {
     );
     assert_eq!(s.count_imported("wordpress").await.expect("count"), 2);
     assert_eq!(s.count_imported("ghost").await.expect("count"), 0);
+}
+
+/// An imported author's account: made once (disabled, the hash given, writing under the
+/// byline), found again by its address (nothing made twice); an existing account gets the
+/// byline only when it has none.
+pub async fn imported_accounts_are_linked_to_their_bylines(s: &dyn Store) {
+    let ann = s
+        .upsert_author(&slug("ann-lee"), "Ann Lee", "", None)
+        .await
+        .expect("byline");
+    let other = s
+        .upsert_author(&slug("bo-chan"), "Bo Chan", "", None)
+        .await
+        .expect("byline");
+    let (u, made) = s
+        .import_account(
+            &email("ann@example.org"),
+            "Ann Lee",
+            ann.id,
+            "!",
+            &audit("import-account", None),
+        )
+        .await
+        .expect("account");
+    assert!(made);
+    assert_eq!(
+        (u.role, u.disabled, u.author_id),
+        (Role::Author, true, Some(ann.id))
+    );
+    let (_, hash) = s
+        .find_login(&email("ann@example.org"))
+        .await
+        .expect("read")
+        .expect("there");
+    assert_eq!(hash, "!");
+    // Again (a second run): the same account, its byline kept.
+    let (again, made) = s
+        .import_account(
+            &email("ann@example.org"),
+            "Ann",
+            other.id,
+            "!",
+            &audit("import-account", None),
+        )
+        .await
+        .expect("account");
+    assert!(!made);
+    assert_eq!((again.id, again.author_id), (u.id, Some(ann.id)));
+    assert_eq!(s.list_users().await.expect("users").len(), 1);
+    // An account made in the newsroom is linked, not changed otherwise.
+    let ed = s
+        .create_user(
+            &email("bo@example.org"),
+            "Bo",
+            Role::Editor,
+            "h",
+            &audit("invite", None),
+        )
+        .await
+        .expect("user");
+    let (linked, made) = s
+        .import_account(
+            &email("bo@example.org"),
+            "Bo Chan",
+            other.id,
+            "!",
+            &audit("import-account", None),
+        )
+        .await
+        .expect("account");
+    assert!(!made);
+    assert_eq!(
+        (linked.id, linked.role, linked.disabled, linked.author_id),
+        (ed.id, Role::Editor, false, Some(other.id))
+    );
+    let (_, hash) = s
+        .find_login(&email("bo@example.org"))
+        .await
+        .expect("read")
+        .expect("there");
+    assert_eq!(hash, "h");
 }
 
 /// The feedback desk: messages arrive as new (with the desk's notice queued in the same

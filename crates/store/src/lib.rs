@@ -928,6 +928,19 @@ pub trait ImportStore {
     async fn find_redirect(&self, path: &str) -> StoreResult<Option<ImportTarget>>;
     /// How many items of `source` were imported.
     async fn count_imported(&self, source: &str) -> StoreResult<i64>;
+    /// The newsroom account of an imported author, linked to their byline, in one
+    /// transaction: the account with `email` if there is one (its byline set to `author` when
+    /// it has none; one it has is kept), else a new one (the role author, the password hash
+    /// `password_hash` that no password matches, disabled, writing under `author`) with
+    /// `audit`. Returns the account and whether it was made.
+    async fn import_account(
+        &self,
+        email: &EmailAddress,
+        name: &str,
+        author: AuthorId,
+        password_hash: &str,
+        audit: &AuditInput,
+    ) -> StoreResult<(User, bool)>;
 }
 
 /// Readers' messages to the desk (the feedback desk): a moderated queue with the editors'

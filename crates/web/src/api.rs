@@ -99,7 +99,18 @@ pub async fn push(st: &WebState, req: Request) -> Response<Body> {
     };
     let grant = match grant {
         Ok(g) => g,
-        Err(e) => return push_error(e),
+        Err(e) => {
+            let mut res = push_error(e);
+            if res.status() == StatusCode::UNAUTHORIZED {
+                res.headers_mut().insert(
+                    header::WWW_AUTHENTICATE,
+                    axum::http::HeaderValue::from_static(crate::error::bearer_challenge(
+                        req.headers(),
+                    )),
+                );
+            }
+            return res;
+        }
     };
     let limit = req
         .extensions()

@@ -38,6 +38,7 @@ pub fn router(state: Arc<WebState>) -> Router<Arc<WebState>> {
         .route("/api/v1/editions", get(editions))
         .route("/api/v1/sectors", get(sectors))
         .route("/api/v1/corrections", get(corrections))
+        .route("/api/v1/search", get(search))
         .route("/api/v1/newsroom/stories", post(create_story))
         .route(
             "/api/v1/newsroom/stories/{id}",
@@ -79,6 +80,9 @@ pub fn router(state: Arc<WebState>) -> Router<Arc<WebState>> {
         editions,
         sectors,
         corrections,
+        search,
+        ninjs_doc,
+        newsml_doc,
         newsroom_story,
         create_story,
         update_story,
@@ -487,6 +491,104 @@ pub struct CorrectionIn {
     pub wrong: String,
     /// What is right.
     pub right: String,
+}
+
+/// A matched passage's place in a hit's `snippet`: characters (Unicode code points) from
+/// `start` up to, not including, `end`.
+#[derive(Serialize, ToSchema)]
+pub struct Highlight {
+    /// First character matched.
+    pub start: usize,
+    /// Character after the last one matched.
+    pub end: usize,
+}
+
+/// A story found by a search.
+#[derive(Serialize, ToSchema)]
+pub struct SearchHitOut {
+    /// Id.
+    pub id: i64,
+    /// Current URL segment.
+    pub slug: String,
+    /// Canonical address of its page.
+    pub url: String,
+    /// Headline.
+    pub headline: String,
+    /// Summary.
+    pub summary: String,
+    /// Kind.
+    pub kind: String,
+    /// Sector.
+    pub sector: Named,
+    /// Bylines.
+    pub authors: Vec<Named>,
+    /// When it became public (RFC 3339).
+    pub published_at: Option<String>,
+    /// A passage of the body around the words found, plain text (not escaped); the summary
+    /// when the body did not match.
+    pub snippet: String,
+    /// Where the words found are in `snippet`.
+    pub highlights: Vec<Highlight>,
+    /// The same passage as HTML: the text escaped, each highlight in `<mark>…</mark>`; safe
+    /// to insert as it is.
+    pub snippet_html: String,
+}
+
+/// A page of search results.
+#[derive(Serialize, ToSchema)]
+pub struct SearchOut {
+    /// Stories matching in all.
+    pub total: usize,
+    /// This page, from 1.
+    pub page: usize,
+    /// Pages there are to ask for (at most `[search] max_pages`).
+    pub pages: usize,
+    /// Pass as `page` for the next page; absent on the last.
+    pub next_page: Option<usize>,
+    /// Best first (relevance) or newest first.
+    pub hits: Vec<SearchHitOut>,
+    /// What the search left out (a long text cut, words beyond the limit), as sentences.
+    pub notices: Vec<String>,
+}
+
+/// Result order of a search.
+#[derive(Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum SearchOrder {
+    /// Best match first (the default).
+    Relevance,
+    /// Newest publication first.
+    Newest,
+}
+
+/// What to search for, and where.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct SearchQuery {
+    /// The words (a phrase in double quotes; `-word` leaves out stories with it). Cut to
+    /// `[search] max_query_chars` characters and `[search] max_terms` words, with a notice.
+    pub q: String,
+    /// Sector slug.
+    pub sector: Option<String>,
+    /// Kind (`news`, `opinion`, `blog`, `interview`, `analysis`, `short`, `press-release`, or
+    /// its listing's name such as `opinion`).
+    pub kind: Option<String>,
+    /// Edition slug (default: every edition).
+    pub edition: Option<String>,
+    /// Author slug.
+    pub author: Option<String>,
+    /// First day of publication (UTC), inclusive.
+    #[param(format = Date)]
+    pub from: Option<String>,
+    /// Last day of publication (UTC), inclusive.
+    #[param(format = Date)]
+    pub to: Option<String>,
+    /// `relevance` (default) or `newest`.
+    #[param(inline)]
+    pub order: Option<SearchOrder>,
+    /// Page, 1 to `[search] max_pages` (50); `[search] per_page` hits each.
+    #[param(minimum = 1)]
+    pub page: Option<u32>,
 }
 
 /// Which listing, and where in it.
@@ -1158,6 +1260,205 @@ pub async fn corrections(
     Ok(c.page.respond(&headers))
 }
 
+/// Full-text search of the public stories: the `/search` page's use case (visibility decided
+/// at the moment of the query, so an embargoed story is found from its second), as JSON.
+/// Never stored in the page cache; the ETag still answers 304.
+#[utoipa::path(
+    get,
+    path = "/api/v1/search",
+    tag = "content",
+    params(SearchQuery),
+    responses(
+        (status = 200, description = "A page of results", body = SearchOut),
+        (status = 304, description = "Not modified (If-None-Match)"),
+        (status = 400, description = "No words, an unknown filter or parameter, a bad date or page", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The index is being built, or too many searches at once (see Retry-After)", body = Problem, content_type = "application/problem+json")
+    )
+)]
+pub async fn search(
+    State(st): State<Arc<WebState>>,
+    req: Request,
+) -> Result<Response<Body>, WebError> {
+    use newsdesk_app::search::{SearchNotice, SearchRequest, SearchSort};
+    let q = query_pairs(
+        req.uri().query(),
+        &[
+            "q", "sector", "kind", "edition", "author", "from", "to", "order", "page",
+        ],
+    )?;
+    let day = |k: &str| -> Result<Option<chrono::NaiveDate>, WebError> {
+        match q.get(k).trim() {
+            "" => Ok(None),
+            d => chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d")
+                .map(Some)
+                .map_err(|_| bad_request(format!("{k} is a day like 2025-01-31."))),
+        }
+    };
+    let (from, to) = (day("from")?, day("to")?);
+    if let (Some(a), Some(b)) = (from, to) {
+        if a > b {
+            return Err(bad_request("from is after to."));
+        }
+    }
+    let sort = match q.get("order") {
+        "" | "relevance" => SearchSort::Relevance,
+        "newest" => SearchSort::Newest,
+        _ => return Err(bad_request("order is relevance or newest.")),
+    };
+    let page = match q.get("page") {
+        "" => 1,
+        p => p
+            .parse::<usize>()
+            .ok()
+            .filter(|n| (1..=1_000_000).contains(n))
+            .ok_or_else(|| bad_request("page is a whole number from 1."))?,
+    };
+    let opt = |k: &str| Some(q.get(k).trim().to_owned()).filter(|v| !v.is_empty());
+    let request = SearchRequest {
+        text: q.get("q").to_owned(),
+        sector: opt("sector"),
+        kind: opt("kind"),
+        edition: opt("edition"),
+        author: opt("author"),
+        from,
+        to,
+        sort,
+        page,
+    };
+    let res = st.app.search(&request).await?;
+    let mut notices = Vec::new();
+    for n in &res.notices {
+        match n {
+            SearchNotice::NothingToSearch => {
+                return Err(bad_request("Give q, one or more words to search for."))
+            }
+            SearchNotice::UnknownFilter(what) => {
+                return Err(bad_request(format!(
+                    "The {what} named is not known; see /api/v1/sectors and /api/v1/editions."
+                )))
+            }
+            SearchNotice::LastPage(n) => {
+                return Err(bad_request(format!(
+                    "page is a whole number from 1 to {n}."
+                )))
+            }
+            SearchNotice::DatesReversed => return Err(bad_request("from is after to.")),
+            SearchNotice::NotReady | SearchNotice::Busy => {
+                let e = problem(StatusCode::SERVICE_UNAVAILABLE, "Try again", n.to_string());
+                let wait = if *n == SearchNotice::Busy { "2" } else { "30" };
+                return Ok(crate::respond::or_500(
+                    Response::builder()
+                        .status(e.status)
+                        .header(header::CONTENT_TYPE, "application/problem+json")
+                        .header(header::CACHE_CONTROL, "no-store")
+                        .header(header::RETRY_AFTER, wait)
+                        .body(Body::from(e.problem().to_string())),
+                ));
+            }
+            SearchNotice::Shortened(_) | SearchNotice::TooManyWords(_) => {
+                notices.push(n.to_string())
+            }
+        }
+    }
+    let snap = st.app.read();
+    let hits = res
+        .hits
+        .iter()
+        .map(|h| {
+            let c = card_out(&st, &snap, &h.card);
+            let (snippet, highlights, snippet_html) = if h.snippet.text.is_empty() {
+                let html = newsdesk_domain::text::escape_html(&c.summary);
+                (c.summary.clone(), Vec::new(), html)
+            } else {
+                let t = &h.snippet.text;
+                (
+                    t.clone(),
+                    char_ranges(t, &h.snippet.marks),
+                    crate::search::marked(t, &h.snippet.marks),
+                )
+            };
+            SearchHitOut {
+                id: c.id,
+                slug: c.slug,
+                url: c.url,
+                headline: c.headline,
+                summary: c.summary,
+                kind: c.kind,
+                sector: c.sector,
+                authors: c.authors,
+                published_at: c.published_at,
+                snippet,
+                highlights,
+                snippet_html,
+            }
+        })
+        .collect();
+    drop(snap);
+    let out = SearchOut {
+        total: res.total,
+        page: res.page,
+        pages: res.pages,
+        next_page: (res.total > 0 && res.page < res.pages).then_some(res.page + 1),
+        hits,
+        notices,
+    };
+    Ok(json_rendered(CachePolicy::NoStore, &out, None)?.respond(req.headers()))
+}
+
+/// Byte ranges of `text` as character ranges, leaving out those `marked` leaves out (out of
+/// order, overlapping, out of range, not on a character boundary).
+fn char_ranges(text: &str, marks: &[(usize, usize)]) -> Vec<Highlight> {
+    let mut out = Vec::new();
+    let mut at = 0;
+    for &(a, b) in marks {
+        if a < at
+            || b <= a
+            || b > text.len()
+            || !text.is_char_boundary(a)
+            || !text.is_char_boundary(b)
+        {
+            continue;
+        }
+        let start = text[..a].chars().count();
+        out.push(Highlight {
+            start,
+            end: start + text[a..b].chars().count(),
+        });
+        at = b;
+    }
+    out
+}
+
+/// A public story as IPTC ninjs 2.2 (served by [`crate::syndication`]; this documents it).
+#[utoipa::path(
+    get,
+    path = "/api/v1/stories/{id}.ninjs.json",
+    tag = "content",
+    params(("id" = i64, Path, description = "Story id", minimum = 0)),
+    responses(
+        (status = 200, description = "The story as a ninjs 2.2 document; a story taken down since is a withheld or canceled item with no content", body = Object, content_type = "application/ninjs+json"),
+        (status = 304, description = "Not modified (If-None-Match)"),
+        (status = 404, description = "No public story with this id (drafts, scheduled and embargoed stories too)", body = Problem, content_type = "application/problem+json")
+    )
+)]
+#[allow(dead_code)]
+fn ninjs_doc() {}
+
+/// A public story as a NewsML-G2 `newsItem` (served by [`crate::syndication`]; this documents it).
+#[utoipa::path(
+    get,
+    path = "/api/v1/stories/{id}.newsml.xml",
+    tag = "content",
+    params(("id" = i64, Path, description = "Story id", minimum = 0)),
+    responses(
+        (status = 200, description = "The story as a NewsML-G2 newsItem; a story taken down since is a withheld or canceled item with no content", body = String, content_type = "application/vnd.iptc.g2.newsitem+xml"),
+        (status = 304, description = "Not modified (If-None-Match)"),
+        (status = 404, description = "No public story with this id (drafts, scheduled and embargoed stories too)", body = Problem, content_type = "application/problem+json")
+    )
+)]
+#[allow(dead_code)]
+fn newsml_doc() {}
+
 async fn not_found() -> WebError {
     WebError::not_found()
 }
@@ -1336,15 +1637,23 @@ pub async fn create_story(
     State(st): State<Arc<WebState>>,
     req: Request,
 ) -> Result<Response<Body>, WebError> {
-    let who = caller(&st, req.headers()).await?;
-    need(&who, ApiScope::WriteStories)?;
-    let body: StoryIn = json_body(&st, req).await?;
-    let s = st
-        .app
-        .api_create_story(&who, &body.form())
-        .await
-        .map_err(refused)?;
-    json_now(StatusCode::CREATED, &newsroom_out(&st, &s))
+    let st = &*st;
+    token_json(
+        st,
+        req,
+        "",
+        Some(ApiScope::WriteStories),
+        StatusCode::CREATED,
+        |who, (), body: StoryIn| async move {
+            let s = st
+                .app
+                .api_create_story(&who, &body.form())
+                .await
+                .map_err(refused)?;
+            Ok(newsroom_out(st, &s))
+        },
+    )
+    .await
 }
 
 /// Saves a story at `version` (refused with 409 when someone saved it since).
@@ -1373,19 +1682,26 @@ pub async fn update_story(
     Path(id): Path<String>,
     req: Request,
 ) -> Result<Response<Body>, WebError> {
-    let who = caller(&st, req.headers()).await?;
-    let id = story_id(&id)?;
-    need(&who, ApiScope::WriteStories)?;
-    let body: StoryIn = json_body(&st, req).await?;
-    let version = body
-        .version
-        .ok_or_else(|| bad_request("Give the version you are updating."))?;
-    let s = st
-        .app
-        .api_save_story(&who, id, version, &body.form())
-        .await
-        .map_err(refused)?;
-    json_now(StatusCode::OK, &newsroom_out(&st, &s))
+    let st = &*st;
+    token_json(
+        st,
+        req,
+        &id,
+        Some(ApiScope::WriteStories),
+        StatusCode::OK,
+        |who, id: StoryId, body: StoryIn| async move {
+            let version = body
+                .version
+                .ok_or_else(|| bad_request("Give the version you are updating."))?;
+            let s = st
+                .app
+                .api_save_story(&who, id, version, &body.form())
+                .await
+                .map_err(refused)?;
+            Ok(newsroom_out(st, &s))
+        },
+    )
+    .await
 }
 
 /// Moves a story along the workflow.
@@ -1414,26 +1730,35 @@ pub async fn transition(
     Path(id): Path<String>,
     req: Request,
 ) -> Result<Response<Body>, WebError> {
-    let who = caller(&st, req.headers()).await?;
-    let id = story_id(&id)?;
-    let body: TransitionIn = json_body(&st, req).await?;
-    let step = Transition::parse(&body.step).ok_or_else(|| {
-        bad_request("step is submit, send-back, publish, schedule, unpublish or kill.")
-    })?;
-    let at = match body.at.as_deref() {
-        None | Some("") => None,
-        Some(t) => Some(
-            DateTime::parse_from_rfc3339(t)
-                .map_err(|_| bad_request("at is an RFC 3339 time."))?
-                .with_timezone(&Utc),
-        ),
-    };
-    let s = st
-        .app
-        .api_transition(&who, id, body.version, step, at)
-        .await
-        .map_err(refused)?;
-    json_now(StatusCode::OK, &newsroom_out(&st, &s))
+    let st = &*st;
+    // The scope depends on the step: the use case checks it (with the role).
+    token_json(
+        st,
+        req,
+        &id,
+        None,
+        StatusCode::OK,
+        |who, id: StoryId, body: TransitionIn| async move {
+            let step = Transition::parse(&body.step).ok_or_else(|| {
+                bad_request("step is submit, send-back, publish, schedule, unpublish or kill.")
+            })?;
+            let at = match body.at.as_deref() {
+                None | Some("") => None,
+                Some(t) => Some(
+                    DateTime::parse_from_rfc3339(t)
+                        .map_err(|_| bad_request("at is an RFC 3339 time."))?
+                        .with_timezone(&Utc),
+                ),
+            };
+            let s = st
+                .app
+                .api_transition(&who, id, body.version, step, at)
+                .await
+                .map_err(refused)?;
+            Ok(newsroom_out(st, &s))
+        },
+    )
+    .await
 }
 
 /// Adds a correction to a published story.
@@ -1462,23 +1787,27 @@ pub async fn add_correction(
     Path(id): Path<String>,
     req: Request,
 ) -> Result<Response<Body>, WebError> {
-    let who = caller(&st, req.headers()).await?;
-    let id = story_id(&id)?;
-    need(&who, ApiScope::Publish)?;
-    let body: CorrectionIn = json_body(&st, req).await?;
-    let c = st
-        .app
-        .api_correct(&who, id, body.version, &body.wrong, &body.right)
-        .await
-        .map_err(refused)?;
-    json_now(
+    let st = &*st;
+    token_json(
+        st,
+        req,
+        &id,
+        Some(ApiScope::Publish),
         StatusCode::CREATED,
-        &CorrectionOut {
-            at: rfc3339(c.at),
-            wrong: c.wrong,
-            right: c.right,
+        |who, id: StoryId, body: CorrectionIn| async move {
+            let c = st
+                .app
+                .api_correct(&who, id, body.version, &body.wrong, &body.right)
+                .await
+                .map_err(refused)?;
+            Ok(CorrectionOut {
+                at: rfc3339(c.at),
+                wrong: c.wrong,
+                right: c.right,
+            })
         },
     )
+    .await
 }
 
 /// Uploads a picture (JPEG, PNG or WebP as the raw body), to use as a story's hero.
@@ -1541,6 +1870,53 @@ pub async fn upload_image(
             height: i.height,
         },
     )
+}
+
+/// What a token request's path names: nothing, or a story (plain digits, else a 404).
+trait PathTarget: Sized {
+    fn read(raw: &str) -> Result<Self, WebError>;
+}
+
+impl PathTarget for () {
+    fn read(_: &str) -> Result<(), WebError> {
+        Ok(())
+    }
+}
+
+impl PathTarget for StoryId {
+    fn read(raw: &str) -> Result<StoryId, WebError> {
+        story_id(raw)
+    }
+}
+
+/// A token request with a JSON body, checked in the one order every such request is: the
+/// token (401, 429), the path's story id (404), the scope the operation needs whatever its body
+/// says (403, before a byte of the body is read; the use case checks it again with the role),
+/// the body within `[api] body_max_bytes` (413, 415, 400); then `run` (the use case, whose
+/// refusals become problems) and its answer as JSON with `status`, never cached.
+async fn token_json<'a, I, B, T, F, Fut>(
+    st: &'a WebState,
+    req: Request,
+    path: &str,
+    scope: Option<ApiScope>,
+    status: StatusCode,
+    run: F,
+) -> Result<Response<Body>, WebError>
+where
+    I: PathTarget,
+    B: serde::de::DeserializeOwned,
+    T: Serialize,
+    F: FnOnce(ApiCaller, I, B) -> Fut,
+    Fut: std::future::Future<Output = Result<T, WebError>> + 'a,
+{
+    let who = caller(st, req.headers()).await?;
+    let target = I::read(path)?;
+    if let Some(scope) = scope {
+        need(&who, scope)?;
+    }
+    let body: B = json_body(st, req).await?;
+    let out = run(who, target, body).await?;
+    json_now(status, &out)
 }
 
 /// A scope check that comes before the body is read (the use case checks it again, with the role).

@@ -175,6 +175,7 @@ pub async fn faces(
     };
     let slot = SessionSlot::default();
     req.extensions_mut().insert(slot.clone());
+    let challenge = bearer_challenge(req.headers());
     let res = next.run(req).await;
     let Some(err) = res.extensions().get::<WebError>().cloned() else {
         return res;
@@ -192,5 +193,28 @@ pub async fn faces(
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/problem+json"),
     );
+    if err.status == StatusCode::UNAUTHORIZED {
+        out.headers_mut().insert(
+            header::WWW_AUTHENTICATE,
+            HeaderValue::from_static(challenge),
+        );
+    }
     out
+}
+
+/// The `WWW-Authenticate` challenge of a 401 from a JSON router (RFC 6750): a request that
+/// sent a bearer token is told it is invalid (unknown, revoked, expired, or its owner
+/// disabled: the answer does not say which); one that sent none, or another scheme, is told
+/// the scheme only.
+pub fn bearer_challenge(req: &HeaderMap) -> &'static str {
+    let bearer = req
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split_once(' '))
+        .is_some_and(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"));
+    if bearer {
+        r#"Bearer realm="newsdesk", error="invalid_token", error_description="The token is unknown, expired or revoked.""#
+    } else {
+        r#"Bearer realm="newsdesk""#
+    }
 }

@@ -47,6 +47,14 @@ pub async fn dispatch(
             .body(Body::from("Method not allowed.\n"))
             .or_500();
     }
+    // WordPress's own addresses by query (`/?p=123`, `/index.php?page_id=7`) of an imported site.
+    if let (Some(q), "/" | "/index.php") = (uri.query(), uri.path()) {
+        match st.app.old_query_redirect(q).await {
+            Ok(Some(to)) => return redirect(&to),
+            Ok(None) => {}
+            Err(e) => tracing::error!(error = %e, "looking up an old address failed"),
+        }
+    }
     match serve(&st, &method, uri.path(), uri.query(), &headers, &address).await {
         Ok(res) => res,
         Err(fail) => {

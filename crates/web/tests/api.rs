@@ -1037,8 +1037,26 @@ async fn the_openapi_document_is_3_1_and_covers_the_api() {
         "/api/v1/newsroom/stories/{id}/transitions",
         "/api/v1/newsroom/stories/{id}/corrections",
         "/api/v1/newsroom/images",
+        "/api/v1/search",
+        "/api/v1/stories/{id}.ninjs.json",
+        "/api/v1/stories/{id}.newsml.xml",
     ] {
         assert!(d["paths"][path].is_object(), "{path} missing");
+    }
+    // The syndication forms with their own media types.
+    for (path, ct) in [
+        ("/api/v1/stories/{id}.ninjs.json", "application/ninjs+json"),
+        (
+            "/api/v1/stories/{id}.newsml.xml",
+            "application/vnd.iptc.g2.newsitem+xml",
+        ),
+    ] {
+        let ok = &d["paths"][path]["get"]["responses"]["200"]["content"];
+        assert!(ok[ct].is_object(), "{path}: {ok}");
+        assert!(
+            d["paths"][path]["get"]["responses"]["404"]["content"]["application/problem+json"]
+                .is_object()
+        );
     }
     assert!(d["components"]["schemas"]["Problem"].is_object());
     assert_eq!(
@@ -1050,4 +1068,68 @@ async fn the_openapi_document_is_3_1_and_covers_the_api() {
             ["application/problem+json"]["schema"]["$ref"],
         "#/components/schemas/Problem"
     );
+}
+
+/// Every 401 from the API carries an RFC 6750 challenge; `error="invalid_token"` only when a
+/// bearer token was sent (unknown, revoked or expired).
+#[tokio::test]
+async fn every_401_carries_a_bearer_challenge() {
+    let s = site().await;
+    let (tid, tok) = token(&s, Role::Editor, &ApiScope::ALL).await;
+    let st = in_review(&s, "Challenged copy").await;
+    let path = format!("/api/v1/newsroom/stories/{}", st.id);
+    let plain = r#"Bearer realm="newsdesk""#;
+    // No token, or another scheme: the challenge without an error.
+    for headers in [vec![], vec![("authorization", "Basic YTpi")]] {
+        for (method, p) in [
+            ("GET", path.as_str()),
+            ("POST", "/api/v1/newsroom/stories"),
+            ("POST", "/api/v1/newsroom/images"),
+        ] {
+            let r = send(&s.router, method, p, &headers, vec![]).await;
+            r.problem(StatusCode::UNAUTHORIZED);
+            assert_eq!(r.header("www-authenticate"), plain, "{method} {p}");
+        }
+    }
+    // A bad, revoked or expired token: invalid_token.
+    let bad = |r: &Res| {
+        r.problem(StatusCode::UNAUTHORIZED);
+        let c = r.header("www-authenticate");
+        assert!(c.starts_with("Bearer realm=\"newsdesk\""), "{c}");
+        assert!(c.contains(r#"error="invalid_token""#), "{c}");
+    };
+    bad(&call(&s, "ndt_0000", "GET", &path, serde_json::json!(null)).await);
+    assert_eq!(
+        call(&s, &tok, "GET", &path, serde_json::json!(null))
+            .await
+            .status,
+        StatusCode::OK
+    );
+    s.app
+        .revoke_api_token(s.user(Role::Admin), tid)
+        .await
+        .unwrap();
+    bad(&call(&s, &tok, "PUT", &path, story_json("Revoked")).await);
+    let (_, tok2) = token(&s, Role::Editor, &ApiScope::ALL).await;
+    s.clock.advance(Duration::days(31));
+    bad(&call(&s, &tok2, "GET", &path, serde_json::json!(null)).await);
+    // The agency push endpoint too.
+    let r = send(
+        &s.router,
+        "POST",
+        "/api/wire/1",
+        &[("authorization", "Bearer wrong")],
+        b"{}".to_vec(),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    assert!(r
+        .header("www-authenticate")
+        .contains(r#"error="invalid_token""#));
+    let r = send(&s.router, "POST", "/api/wire/1", &[], b"{}".to_vec()).await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(r.header("www-authenticate"), plain);
+    // Other refusals carry no challenge.
+    let r = get(&s, "/api/v1/stories/999999").await;
+    assert!(r.headers.get("www-authenticate").is_none());
 }

@@ -340,3 +340,173 @@ async fn a_featured_picture_comes_from_the_uploads_folder() {
         (301, "/article/with-a-picture")
     );
 }
+
+#[tokio::test]
+async fn imported_authors_get_accounts_linked_to_their_bylines_and_old_query_addresses_redirect() {
+    let s = site().await;
+    let export = wxr::parse(&corpus(
+        "wordpress/theme-test-data/themeunittestdata.wordpress.xml",
+    ))
+    .unwrap();
+    let report = s
+        .app
+        .import(&export, &opts(&s, "wordpress", true, false), &|_, _| {})
+        .await
+        .unwrap();
+    assert_eq!(report.accounts_made, 2, "{report:#?}");
+    // Each author's account writes under the byline the import made for them.
+    let addr = EmailAddress::parse("themeshaperwp+demos@gmail.com").unwrap();
+    let (user, hash) = s.store.find_login(&addr).await.unwrap().unwrap();
+    assert_eq!((user.role, user.disabled), (Role::Author, true));
+    assert_ne!(hash, "", "no password set");
+    let byline = user.author_id.expect("linked to a byline");
+    let author = s.app.read().tax.author(byline).unwrap().clone();
+    assert_eq!(author.name, "Theme Buster");
+    // Their stories are theirs: byline, owner, author page, byline link.
+    let item = export
+        .importable()
+        .find(|i| i.slug == "markup-html-tags-and-formatting")
+        .unwrap();
+    let key = item.authors[0].clone();
+    let owner_email = export
+        .authors
+        .iter()
+        .find(|a| a.key == key)
+        .and_then(|a| a.email.clone())
+        .unwrap();
+    let (owner, _) = s
+        .store
+        .find_login(&EmailAddress::parse(&owner_email).unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    let story = s
+        .store
+        .find_story_by_slug(&Slug::parse("markup-html-tags-and-formatting").unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(story.author_ids, vec![owner.author_id.unwrap()]);
+    assert_eq!(s.store.story_owner(story.id).await.unwrap(), Some(owner.id));
+    let owner_byline = s
+        .app
+        .read()
+        .tax
+        .author(owner.author_id.unwrap())
+        .unwrap()
+        .slug
+        .to_string();
+    let (status, _, page) = get(&s.router, &format!("/author/{owner_byline}")).await;
+    assert_eq!(status, 200);
+    assert!(page.contains("/article/markup-html-tags-and-formatting"));
+    let (_, _, article) = get(&s.router, "/article/markup-html-tags-and-formatting").await;
+    assert!(article.contains(&format!("/author/{owner_byline}\"")));
+
+    // Nobody logs in with an imported account, whatever the password.
+    for pw in ["", "!", "a long enough password"] {
+        assert!(s.app.login(addr.as_str(), pw, "192.0.2.1").await.is_err());
+    }
+    // Until an admin invites the address: the invitation takes the account over.
+    let admin = s
+        .app
+        .add_user(
+            "boss@example.org",
+            "",
+            Role::Admin,
+            "a long enough password",
+        )
+        .await
+        .unwrap();
+    let token = s
+        .app
+        .invite(&admin, addr.as_str(), Role::Author)
+        .await
+        .unwrap();
+    let taken = s
+        .app
+        .accept_invitation(&token, "Theme Buster", "a brand new password")
+        .await
+        .unwrap();
+    assert_eq!(
+        (taken.id, taken.disabled, taken.author_id),
+        (user.id, false, Some(byline))
+    );
+    assert!(s
+        .app
+        .login(addr.as_str(), "a brand new password", "192.0.2.2")
+        .await
+        .is_ok());
+    // An invitation to an address whose account has a password is still refused.
+    let token = s
+        .app
+        .invite(&admin, addr.as_str(), Role::Editor)
+        .await
+        .unwrap();
+    assert!(s
+        .app
+        .accept_invitation(&token, "Someone", "another long password")
+        .await
+        .is_err());
+
+    // A second run changes nothing: no account, byline or story made, nothing written.
+    let users = s.store.list_users().await.unwrap().len();
+    let seq = s.store.last_change_seq().await.unwrap();
+    let again = s
+        .app
+        .import(&export, &opts(&s, "wordpress", true, false), &|_, _| {})
+        .await
+        .unwrap();
+    assert_eq!(
+        (again.accounts_made, again.bylines_made, again.stories),
+        (0, 0, 0)
+    );
+    assert_eq!(again.accounts_matched, 2);
+    assert_eq!(s.store.list_users().await.unwrap().len(), users);
+    assert_eq!(s.store.last_change_seq().await.unwrap(), seq);
+
+    // WordPress's addresses by id answer 301 to the new ones.
+    let (status, loc, _) = get(&s.router, &format!("/?p={}", item.source_id)).await;
+    assert_eq!(
+        (status, loc.as_str()),
+        (
+            StatusCode::MOVED_PERMANENTLY,
+            "/article/markup-html-tags-and-formatting"
+        )
+    );
+    let page = export
+        .importable()
+        .find(|i| i.kind == Some(ItemKind::Page) && i.slug == "page-image-alignment")
+        .unwrap();
+    let (status, loc, _) = get(
+        &s.router,
+        &format!("/index.php?page_id={}&utm_source=x", page.source_id),
+    )
+    .await;
+    assert_eq!(
+        (status, loc.as_str()),
+        (StatusCode::MOVED_PERMANENTLY, "/page-image-alignment")
+    );
+    // A tag by its slug.
+    let tag = s.app.read().tax.tags.first().unwrap().slug.to_string();
+    let (status, loc, _) = get(&s.router, &format!("/?tag={tag}")).await;
+    assert_eq!(
+        (status, loc),
+        (StatusCode::MOVED_PERMANENTLY, format!("/tag/{tag}"))
+    );
+    // Not imported, not public (a draft), or not an id: the home page as before.
+    let draft = export
+        .importable()
+        .find(|i| i.kind == Some(ItemKind::Post) && i.status == Some(ItemStatus::NotPublic))
+        .unwrap();
+    for q in [
+        "/?p=987654321".to_owned(),
+        format!("/?p={}", draft.source_id),
+        "/?p=-1".to_owned(),
+        "/?p=1x".to_owned(),
+        "/?tag=no-such-tag".to_owned(),
+        "/?utm_source=x".to_owned(),
+    ] {
+        assert_eq!(get(&s.router, &q).await.0, StatusCode::OK, "{q}");
+    }
+    assert_eq!(get(&s.router, "/index.php?p=987654321").await.0, 404);
+}
