@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Search under load: /search over a demo corpus (100,000 stories by default), wrk with 32
 # connections cycling through one-word, two-word and phrase queries (each query a fresh search:
-# search pages are never cached). Prints requests per second and latency p50/p95/p99 per group.
+# search pages are never cached). Prints the index's build time and size, then requests per
+# second and latency p50/p95/p99 per group. Relevance is measured apart, on the demo site:
+# cargo test -p newsdesk-app --test relevance -- --nocapture
 #
 # Usage: bash bench/search.sh        (STORIES=100000 DURATION=10 CONNECTIONS=32)
 # Knobs: STORIES, DURATION, CONNECTIONS, SEED, BENCH_DIR (default /tmp/newsdesk-search-bench),
@@ -25,7 +27,8 @@ if [[ ! -f $DATA/search/CURRENT ]]; then
     start=$SECONDS
     NEWSDESK_LOG=warn timeout 3600 "$BIN" search reindex --data-dir "$DATA" >"$RUN/reindex.log" 2>&1 \
         || die "reindex failed ($RUN/reindex.log)"
-    log "index built in $((SECONDS - start)) s: $(tail -1 "$RUN/reindex.log")"
+    echo "index built in $((SECONDS - start)) s: $(tail -1 "$RUN/reindex.log")" >"$DATA/.index-build"
+    log "$(cat "$DATA/.index-build")"
 fi
 
 start_nd "$DATA" search
@@ -72,6 +75,8 @@ LUA
 }
 
 echo "search at $STORIES stories, $CONNECTIONS connections, ${DURATION}s each:"
+[[ -f $DATA/.index-build ]] && echo "$(cat "$DATA/.index-build")"
+echo "index on disk: $(du -sh "$DATA/search" | cut -f1)"
 run_group one-word "${ONE[@]}"
 run_group two-word "${TWO[@]}"
 run_group phrase "${PHRASE[@]}"

@@ -1275,6 +1275,12 @@ describe('newsdesk newsroom', { timeout: 330_000 }, () => {
         await getPage(anon.page, 'invitation', new URL(link).pathname);
         await getPage(page, 'not-found', '/newsroom/stories/999999999', 404);
         await getPage(page, 'dashboard-search', `/newsroom?q=${encodeURIComponent('Accessible story')}`);
+        // The audience desks: subscribers, the sending history, the feedback queue, API tokens.
+        await getPage(page, 'subscribers', '/newsroom/subscribers');
+        await getPage(page, 'subscribers-search', '/newsroom/subscribers?q=example');
+        await getPage(page, 'newsletter-history', '/newsroom/newsletter');
+        await getPage(page, 'feedback-queue', '/newsroom/feedback');
+        await getPage(page, 'api-tokens', '/newsroom/admin/tokens');
 
         // Pages fetched over HTTP with the logged-in cookie must be the same kind of page.
         for (const p of ['/newsroom', '/newsroom/stories/new', `/newsroom/stories/${id}`, `/newsroom/stories/${id}/history`, '/newsroom/audit', '/newsroom/users']) {

@@ -971,6 +971,28 @@ impl Snapshot {
         })
     }
 
+    /// Every held story (public or not yet visible) on the list of `filter`, in timeline order:
+    /// the stories whose pages show a tag's, desk's or author's name, which search indexes
+    /// again when the name changes.
+    pub fn held_ids(&self, filter: Filter) -> Vec<StoryId> {
+        let Some(want) = self.want(filter) else {
+            return Vec::new();
+        };
+        self.list_for(true, None, want)
+            .iter()
+            .filter_map(|s| self.held(*s))
+            .filter(|c| match want {
+                Want::Tag(t) => c.has_tag(t),
+                Want::Desk(d) => c.desk == d,
+                Want::Author(a) => c.author_words().any(|x| x == a),
+                Want::Sector(s) => c.sector == s,
+                Want::Kind(k) => c.kind == k,
+                Want::All | Want::Day(_) | Want::Month(..) => true,
+            })
+            .map(|c| c.id)
+            .collect()
+    }
+
     /// Public held stories, newest first, that are in `edition` (all for Global) and pass
     /// `filter`.
     fn public_held<'a>(

@@ -8,6 +8,7 @@
 //! holds a moment after an unpublication is not shown either. Plain structs in and out (no
 //! HTML): the reader site and the JSON API share this use case.
 
+use crate::readmodel::Filter;
 use crate::{App, AppError, AppResult};
 use chrono::{DateTime, NaiveDate, Utc};
 use newsdesk_domain::*;
@@ -28,7 +29,8 @@ pub struct SearchSettings {
     pub per_page: usize,
     /// Pages a reader can go to (the deepest hit collected is `per_page × max_pages`).
     pub max_pages: usize,
-    /// Searches run at once; more wait for a place.
+    /// Searches run at once; more wait for a place. 0: one per CPU core (a search is CPU work
+    /// on the blocking pool; more at once than cores only makes each one slower).
     pub at_once: usize,
     /// Seconds a search waits for a place before the reader is told to try again.
     pub wait_seconds: u64,
@@ -47,7 +49,7 @@ impl Default for SearchSettings {
             max_terms: 12,
             per_page: 10,
             max_pages: 50,
-            at_once: 4,
+            at_once: 0,
             wait_seconds: 2,
             snippet_chars: 200,
             writer_memory_mib: 32,
@@ -215,7 +217,11 @@ impl App {
     /// is there; the first `sync` opens it (a process that only builds, like the CLI, never
     /// opens the one a server writes to). Without one, build it ([`App::build_search_index`]).
     pub fn attach_search(&self, root: PathBuf, settings: SearchSettings) -> AppResult<bool> {
-        let permits = Arc::new(tokio::sync::Semaphore::new(settings.at_once.max(1)));
+        let at_once = match settings.at_once {
+            0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+            n => n,
+        };
+        let permits = Arc::new(tokio::sync::Semaphore::new(at_once));
         let gens = Generations::new(root);
         let exists = gens.current().map_err(io_err)?.is_some();
         let state = SearchState {
@@ -331,6 +337,23 @@ impl App {
                 .filter(|c| c.entity == ChangeEntity::Story)
                 .map(|c| StoryId(c.entity_id))
                 .collect();
+            // A renamed author, desk or tag: the stories whose byline or tags show the name
+            // are indexed again (the read model, synced first, holds the new names).
+            {
+                let snap = self.read();
+                for c in changes
+                    .iter()
+                    .filter(|c| c.entity == ChangeEntity::Taxonomy)
+                {
+                    let shown = match c.key.as_str() {
+                        "author" => Filter::Author(AuthorId(c.entity_id)),
+                        "desk" => Filter::Desk(DeskId(c.entity_id)),
+                        "tag" => Filter::Tag(TagId(c.entity_id)),
+                        _ => continue,
+                    };
+                    ids.extend(snap.held_ids(shown));
+                }
+            }
             ids.sort_unstable();
             ids.dedup();
             let tax = self.read().tax.clone();

@@ -273,3 +273,64 @@ async fn a_rebuild_aside_is_switched_to_at_the_next_sync() {
     assert_eq!(got, [id, later]);
     assert!(!r._dir.path().join("search/gen-1").exists());
 }
+
+#[tokio::test]
+async fn a_renamed_author_desk_or_tag_is_found_by_its_new_name() {
+    let r = room().await;
+    let author = r
+        .store
+        .upsert_author(&Slug::parse("ada-quill").unwrap(), "Ada Quill", "", None)
+        .await
+        .unwrap();
+    let desk = r
+        .store
+        .upsert_desk(&Slug::parse("lantern-desk").unwrap(), "Lantern Desk")
+        .await
+        .unwrap();
+    let tag = r
+        .store
+        .upsert_tag(&Slug::parse("marigold").unwrap(), "Marigold")
+        .await
+        .unwrap();
+    // One story shows all three; an embargoed one shows the author (the index holds it too).
+    let id = add(&r, "Harbour cranes return", |s| {
+        s.author_ids = vec![author.id];
+        s.desk_id = Some(desk.id);
+        s.tag_ids = vec![tag.id];
+    })
+    .await;
+    let ends = t0() + Duration::hours(2);
+    let later = add(&r, "Harbour cranes leave", |s| {
+        s.author_ids = vec![author.id];
+        s.embargo_until = Some(ends);
+    })
+    .await;
+    r.app.sync().await.unwrap();
+    assert_eq!(find(&r.app, "quill").await, [id]);
+    assert_eq!(find(&r.app, "lantern").await, [id]);
+    assert_eq!(find(&r.app, "marigold").await, [id]);
+
+    // Renamed (the same slug, a new name): found by the new names after one sync, not the old.
+    r.store
+        .upsert_author(&author.slug, "Ada Inkwell", "", None)
+        .await
+        .unwrap();
+    r.store
+        .upsert_desk(&desk.slug, "Beacon Desk")
+        .await
+        .unwrap();
+    r.store.upsert_tag(&tag.slug, "Saffron").await.unwrap();
+    r.app.sync().await.unwrap();
+    assert_eq!(find(&r.app, "inkwell").await, [id]);
+    assert_eq!(find(&r.app, "beacon").await, [id]);
+    assert_eq!(find(&r.app, "saffron").await, [id]);
+    for old in ["quill", "lantern", "marigold"] {
+        assert!(find(&r.app, old).await.is_empty(), "{old} is gone");
+    }
+    // The embargoed story was indexed again too: found by the new name once public.
+    r.clock.set(ends);
+    r.app.sync().await.unwrap();
+    let mut got = find(&r.app, "inkwell").await;
+    got.sort();
+    assert_eq!(got, [id, later]);
+}

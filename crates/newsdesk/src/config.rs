@@ -96,7 +96,7 @@ impl SearchConfig {
             max_terms: self.max_terms.clamp(1, 64),
             per_page: self.per_page.clamp(1, 100),
             max_pages: self.max_pages.clamp(1, 1000),
-            at_once: self.at_once.clamp(1, 256),
+            at_once: self.at_once.min(256),
             wait_seconds: self.wait_seconds.clamp(0, 60),
             snippet_chars: self.snippet_chars.clamp(40, 2000),
             writer_memory_mib: self.writer_memory_mib.clamp(16, 4096),
@@ -1082,7 +1082,7 @@ max_terms = {max_terms}
 per_page = {per_page}
 # Result pages a reader can go to (1-1000): the deepest hit collected is per_page x max_pages.
 max_pages = {max_pages}
-# Searches run at once (1-256); more wait for a place.
+# Searches run at once (0-256; 0 = one per CPU core); more wait for a place.
 at_once = {at_once}
 # Seconds a search waits for a place before the reader is asked to try again (0-60).
 wait_seconds = {wait_seconds}

@@ -446,15 +446,23 @@ impl SearchIndex {
                 (n, v.into_iter().map(|(_, a)| (0.0, a)).collect())
             }
         };
+        let chars = q.snippet_chars.max(20);
         let mut snippets = SnippetGenerator::create(&searcher, &query, f.body)?;
-        snippets.set_max_num_chars(q.snippet_chars.max(20));
+        snippets.set_max_num_chars(chars);
+        let wanted: Vec<&str> = q
+            .clauses
+            .iter()
+            .filter(|c| !c.exclude)
+            .flat_map(|c| c.terms.iter().map(String::as_str))
+            .collect();
         let mut hits = Vec::with_capacity(found.len());
         for (score, addr) in found {
             let doc: TantivyDocument = searcher.doc(addr)?;
             let Some(id) = doc.get_first(f.id).and_then(|v| v.as_u64()) else {
                 continue;
             };
-            let s = snippets.snippet_from_doc(&doc);
+            let body = doc.get_first(f.body).and_then(|v| v.as_str()).unwrap_or("");
+            let s = snippets.snippet(passage(body, &wanted, chars));
             let snippet = Snippet {
                 text: s.fragment().to_owned(),
                 marks: s.highlighted().iter().map(|r| (r.start, r.end)).collect(),
@@ -463,6 +471,52 @@ impl SearchIndex {
         }
         Ok(Hits { total, hits })
     }
+}
+
+/// The part of `body` a snippet is looked for in: around the first place one of the query's
+/// terms (stems) appears as text, so a long body is not cut into words and stemmed whole for
+/// every hit shown. A term found nowhere as text (a stem that is not a prefix of its word, or
+/// a letter case ASCII does not fold) leaves the first few snippets' worth of the body.
+fn passage<'a>(body: &'a str, terms: &[&str], chars: usize) -> &'a str {
+    let reach = chars.saturating_mul(4);
+    if body.len() <= reach * 2 {
+        return body;
+    }
+    let lower = body.to_ascii_lowercase();
+    let first = terms
+        .iter()
+        .filter_map(|t| {
+            lower.find(t).or_else(|| {
+                // "studi" (study), "polici" (policy): the stem without its last letter.
+                let short = t.strip_suffix('i').filter(|s| s.len() >= 3)?;
+                lower.find(short)
+            })
+        })
+        .min();
+    let (from, to) = match first {
+        Some(at) => (at.saturating_sub(chars), at.saturating_add(reach)),
+        None => (0, reach),
+    };
+    let mut from = from.min(body.len());
+    while !body.is_char_boundary(from) {
+        from -= 1;
+    }
+    let mut to = to.min(body.len());
+    while !body.is_char_boundary(to) {
+        to += 1;
+    }
+    // Whole words only: start after a space and end before one.
+    if from > 0 {
+        if let Some(sp) = body[from..to].find(char::is_whitespace) {
+            from += sp + 1;
+        }
+    }
+    if to < body.len() {
+        if let Some(sp) = body[from..to].rfind(char::is_whitespace) {
+            to = from + sp;
+        }
+    }
+    &body[from..to]
 }
 
 fn create(dir: &Path, schema: Schema) -> SearchResult<Index> {

@@ -263,3 +263,42 @@ fn reopened_index_keeps_documents_and_cursor() {
     assert_eq!(ix.cursor().unwrap(), 42);
     assert_eq!(ids(&ix, "kept", &Filters::default(), Sort::Relevance), [1]);
 }
+
+#[test]
+fn a_long_body_is_searched_for_its_snippet_around_the_first_match() {
+    let filler = "Nothing to see in this sentence at all. ".repeat(200);
+    let body = format!("{filler}The turbines were studied closely. {filler}");
+    // Around the first place a term is written, whole words only.
+    let p = passage(&body, &["turbin"], 100);
+    assert!(p.len() < 600, "{}", p.len());
+    assert!(p.contains("The turbines were studied"));
+    assert!(!p.starts_with(' ') && body.contains(p));
+    // "studi" is not written as such: the stem without its last letter is found.
+    assert!(passage(&body, &["studi"], 100).contains("studied"));
+    // A term not written anywhere: the start of the body.
+    assert!(body.starts_with(passage(&body, &["zzz"], 100)));
+    // A short body is used whole.
+    assert_eq!(passage("short body", &["zzz"], 100), "short body");
+    // Multi-byte characters at the edges.
+    let wide = format!("{}हवा {}", "ऊर्जा ".repeat(300), "ऊर्जा ".repeat(300));
+    let p = passage(&wide, &["हवा"], 50);
+    assert!(p.contains("हवा"));
+
+    let (_d, ix) = open();
+    ix.put(&doc(1, "Wind power", &body)).unwrap();
+    ix.commit(1).unwrap();
+    let p = parse("turbines", LIMITS);
+    let hits = ix
+        .search(&Query {
+            clauses: &p.clauses,
+            filters: &Filters::default(),
+            visible_at: i64::MAX,
+            sort: Sort::Relevance,
+            offset: 0,
+            limit: 10,
+            snippet_chars: 100,
+        })
+        .unwrap();
+    let s = &hits.hits[0].snippet;
+    assert_eq!(&s.text[s.marks[0].0..s.marks[0].1], "turbines");
+}

@@ -1,0 +1,86 @@
+//! Times queries on an index folder, one thread, no HTTP: where a search's time goes.
+//!
+//! `cargo run --release -p newsdesk-search --example probe -- {data}/search/gen-N [rounds]`
+
+use newsdesk_search::{parse, Filters, Limits, Query, SearchIndex, Sort};
+use std::time::Instant;
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let mut args = std::env::args().skip(1);
+    let dir = args.next().ok_or("usage: probe INDEX_DIR [ROUNDS]")?;
+    let rounds: usize = args.next().map_or(Ok(20), |r| r.parse())?;
+    let ix = SearchIndex::open(std::path::Path::new(&dir), 15 << 20, 1)?;
+    println!("{} documents", ix.len());
+    let groups: [(&str, &[&str]); 3] = [
+        (
+            "one-word",
+            &[
+                "health", "water", "climate", "election", "market", "school", "energy", "court",
+                "police", "science",
+            ],
+        ),
+        (
+            "two-word",
+            &[
+                "health water",
+                "climate policy",
+                "election result",
+                "market prices",
+                "school teachers",
+                "energy prices",
+                "court ruling",
+                "police report",
+                "science study",
+                "rural health",
+            ],
+        ),
+        (
+            "phrase",
+            &[
+                "\"public health\"",
+                "\"climate change\"",
+                "\"the government\"",
+                "\"said on\"",
+                "\"new report\"",
+            ],
+        ),
+    ];
+    let limits = Limits {
+        max_chars: 200,
+        max_terms: 12,
+    };
+    let filters = Filters::default();
+    for sort in [Sort::Relevance, Sort::Newest] {
+        for (name, qs) in groups {
+            let mut times = Vec::new();
+            let mut total = 0;
+            for _ in 0..rounds {
+                for q in qs {
+                    let p = parse(q, limits);
+                    let t = Instant::now();
+                    let hits = ix.search(&Query {
+                        clauses: &p.clauses,
+                        filters: &filters,
+                        visible_at: i64::MAX,
+                        sort,
+                        offset: 0,
+                        limit: 10,
+                        snippet_chars: 200,
+                    })?;
+                    times.push(t.elapsed().as_secs_f64() * 1e3);
+                    total += hits.total;
+                }
+            }
+            times.sort_by(f64::total_cmp);
+            let at = |p: f64| times[((times.len() - 1) as f64 * p) as usize];
+            println!(
+                "{sort:?} {name:9} p50 {:.2} ms  p95 {:.2} ms  max {:.2} ms  (mean total {})",
+                at(0.5),
+                at(0.95),
+                at(1.0),
+                total / times.len()
+            );
+        }
+    }
+    Ok(())
+}
