@@ -1,17 +1,27 @@
 // The feedback desk in a real browser: readers send the XSS payload list through the feedback
 // form (name, message and the page it was sent from), and an editor reads the queue and every
-// message: nothing runs, nothing becomes markup, and the text reads back as typed.
+// message: nothing runs, nothing becomes markup, and the text reads back as typed. Then axe-core
+// (no serious or critical violations) and the Nu HTML Checker on the form, a refused form, the
+// answer to an address over its hourly limit, the newsroom's queue and one message (payloads and all).
 //
 // Run from the repository root:
 //   NEWSDESK_BIN=target/debug/newsdesk node --test tests/browser/feedback.test.mjs
 
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 import { startServer } from './server.mjs';
 import { PAYLOADS } from './payloads.mjs';
 
 const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const AXE_PATH = path.join(HERE, 'node_modules', 'axe-core', 'axe.min.js');
+const VNU_JAR = path.join(HERE, 'node_modules', 'vnu-jar', 'build', 'dist', 'vnu.jar');
 const EDITOR = { email: 'editor@example.org', password: 'a long enough password', role: 'editor', name: 'Eddie Editor' };
 /** The form refuses what is sent sooner than this after it was shown (the default setting). */
 const FILL_MS = 3_500;
@@ -126,5 +136,72 @@ describe('the feedback desk', () => {
     // Names are kept trimmed (a payload list starting with U+2028 loses it).
     assert.deepEqual([...seen].sort(), names.map((n) => n.trim()).sort(), 'every name reads back as typed');
     assert.deepEqual(problems, []);
+  });
+
+  it('axe-core and the Nu HTML Checker on the feedback pages and the queue', { timeout: 120_000 }, async () => {
+    // After the test above: the queue holds messages full of payloads.
+    const context = await browser.newContext({ bypassCSP: true });
+    const pages = [];
+    try {
+      const page = await context.newPage();
+      const take = async (name, res) => {
+        assert.ok(res.ok() || [400, 429].includes(res.status()), `${name}: ${page.url()} answered ${res.status()}`);
+        const html = await res.text();
+        await page.addScriptTag({ path: AXE_PATH });
+        const result = await page.evaluate(() => window.axe.run(document, { resultTypes: ['violations'] }));
+        const bad = result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+        pages.push({ name, html, bad: bad.map((v) => `${name}: ${v.id}: ${v.nodes.map((n) => n.html).join(' | ')}`) });
+      };
+      await take('form', await page.goto(`${server.url}/feedback?from=%2Fsector%2Fhealth`, { waitUntil: 'load' }));
+      // A refused form (too soon, and a bad address): the form again with its errors.
+      await page.fill('#fb-message', 'Too quick.');
+      await page.fill('#fb-email', 'not-an-address@');
+      await page.evaluate(() => document.querySelector('#fb-email').setAttribute('type', 'text'));
+      const [refused] = await Promise.all([page.waitForNavigation({ waitUntil: 'load' }), page.click('form:has(#fb-message) button[type=submit]')]);
+      await take('refused', refused);
+      await page.goto(`${server.url}/feedback`, { waitUntil: 'load' });
+      await page.fill('#fb-message', 'The page is easy to read.');
+      await page.waitForTimeout(FILL_MS);
+      // The address sent its hour's worth above: this is the "try again later" answer.
+      const [limited] = await Promise.all([page.waitForNavigation({ waitUntil: 'load' }), page.click('form:has(#fb-message) button[type=submit]')]);
+      assert.equal(limited.status(), 429);
+      await take('limited', limited);
+      await page.goto(`${server.url}/newsroom/login`);
+      await page.fill('#email', EDITOR.email);
+      await page.fill('#password', EDITOR.password);
+      await Promise.all([page.waitForURL((u) => u.pathname === '/newsroom', { timeout: 30_000 }), page.click('button[type=submit]')]);
+      await take('queue', await page.goto(`${server.url}/newsroom/feedback`, { waitUntil: 'load' }));
+      const href = await page.$eval('td a[href^="/newsroom/feedback/"]', (a) => a.getAttribute('href'));
+      await take('message', await page.goto(server.url + href, { waitUntil: 'load' }));
+    } finally {
+      await context.close();
+    }
+    assert.deepEqual(pages.flatMap((p) => p.bad), [], 'axe: serious or critical violations');
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'newsdesk-vnu-fb-'));
+    try {
+      const files = pages.map((p) => {
+        const f = path.join(dir, `${p.name}.html`);
+        writeFileSync(f, p.html);
+        return f;
+      });
+      const out = await new Promise((resolve, reject) => {
+        const java = spawn('java', ['-jar', VNU_JAR, '--errors-only', '--format', 'json', ...files], { stdio: ['ignore', 'pipe', 'pipe'] });
+        let stdout = '';
+        let stderr = '';
+        java.stdout.on('data', (d) => (stdout += d));
+        java.stderr.on('data', (d) => (stderr += d));
+        const timer = setTimeout(() => java.kill('SIGKILL'), 100_000);
+        java.on('error', reject);
+        java.on('close', (code) => {
+          clearTimeout(timer);
+          resolve({ code, stdout, stderr });
+        });
+      });
+      const report = JSON.parse(out.stderr.trim() || out.stdout.trim() || '{"messages":[]}');
+      const errors = report.messages.filter((m) => m.type === 'error' || m.type === 'non-document-error');
+      assert.deepEqual(errors.map((m) => `${path.basename(new URL(m.url).pathname)}:${m.lastLine}: ${m.message}`), []);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -40,6 +40,8 @@ struct MessagePage {
     when: String,
     email: String,
     page: String,
+    /// `page` as a link target: a path on this site, percent-encoded; empty when it is not one.
+    page_href: String,
     status: &'static str,
     lines: Vec<String>,
     moves: Vec<Opt>,
@@ -201,6 +203,7 @@ async fn message_page(
             when: utc(m.received_at),
             email: m.sent.email.clone(),
             page: m.sent.page.clone(),
+            page_href: page_href(&m.sent.page),
             status: m.status.as_str(),
             lines: lines(&m.sent.message),
             moves,
@@ -210,4 +213,44 @@ async fn message_page(
         }
         .render(),
     ))
+}
+
+/// Bytes a link to the page a message was sent from keeps as typed; the rest (quotes, angle
+/// brackets, spaces, `%`, `\`, non-ASCII) is percent-encoded, so the link is a valid URL.
+const PAGE_KEEP: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~')
+    .remove(b'/')
+    .remove(b'?')
+    .remove(b'=')
+    .remove(b'&')
+    .remove(b'+');
+
+/// The link to the page a message says it was sent from: only a path on this site (one `/`
+/// first, so never `//host`), percent-encoded; empty (shown as text) otherwise.
+fn page_href(page: &str) -> String {
+    if !page.starts_with('/') || page.starts_with("//") {
+        return String::new();
+    }
+    percent_encoding::utf8_percent_encode(page, PAGE_KEEP).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::page_href;
+
+    #[test]
+    fn the_page_link_is_a_valid_path_on_this_site_or_none() {
+        assert_eq!(page_href("/sector/health?page=2"), "/sector/health?page=2");
+        assert_eq!(
+            page_href("/\"><script>alert(150)</script>"),
+            "/%22%3E%3Cscript%3Ealert%28150%29%3C/script%3E"
+        );
+        assert_eq!(page_href("/a b%zz\\c"), "/a%20b%25zz%5Cc");
+        assert_eq!(page_href("//evil.example/x"), "");
+        assert_eq!(page_href("https://evil.example/"), "");
+        assert_eq!(page_href("javascript:alert(1)"), "");
+    }
 }
