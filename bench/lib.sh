@@ -86,6 +86,15 @@ corpus() {
     log "generated in $((SECONDS - t0)) s"
 }
 
+# search_index DIR: builds DIR's search index once, before newsdesk starts; otherwise serve builds
+# it in the background at its first start, sharing the cores with the measured runs.
+search_index() {
+    [[ -f $1/search/CURRENT ]] && return
+    log "building the search index of $1"
+    NEWSDESK_LOG=warn timeout 7200 "$BIN" search reindex --data-dir "$1" \
+        >"$RUN/reindex-$(basename "$1").log" 2>&1 || die "search reindex failed ($RUN/reindex-$(basename "$1").log)"
+}
+
 # start_nd DIR NAME [VAR=VALUE...]: starts `newsdesk serve` on DIR on a free loopback port with
 # NEWSDESK_LOG=warn and the given environment (NEWSDESK_SITE__BASE_URL defaults to its own
 # address), logging to $RUN/newsdesk-NAME.log; waits for it. Sets ND (its URL), ND_PID, START_S.

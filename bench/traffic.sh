@@ -62,6 +62,7 @@ cache_counts() {
 
 # ---------------------------------------------------------------------------------------------
 corpus "$BENCH_DIR/data" "$STORIES"
+search_index "$BENCH_DIR/data"
 start_traffic_nd "$BENCH_DIR/data"
 IDLE_MIB=$(rss_mib "$ND_PID")
 all_articles "$ND" "$RUN/all.txt"
@@ -201,6 +202,7 @@ D_LINE="(d) not run (MILLION=1 runs it)"
 if [[ $MILLION == 1 ]]; then
     stop_pid "$ND_PID"; ND_PID=""
     corpus "$BENCH_DIR/data-1m" 1000000
+    search_index "$BENCH_DIR/data-1m"
     start_traffic_nd "$BENCH_DIR/data-1m"
     D_IDLE=$(rss_mib "$ND_PID")
     D_START=$START_S

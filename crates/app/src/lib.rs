@@ -32,7 +32,7 @@ pub use config::SiteConfig;
 pub use desk::{AuditPage, FlaggedStory, History, RevisionDiff, RevisionRow, StoryRights};
 pub use error::{AppError, AppResult, FieldError};
 pub use newsroom::{require, StoryForm};
-pub use readmodel::{Filter, Paged, Snapshot, Taxonomy};
+pub use readmodel::{Filter, Paged, Snapshot, SnapshotBuilder, Taxonomy};
 
 use chrono::{DateTime, Duration, Utc};
 use newsdesk_domain::*;
@@ -170,6 +170,42 @@ async fn load_taxonomy(store: &dyn Store) -> AppResult<Taxonomy> {
     })
 }
 
+/// Published cards read per store call at start-up ([`load_snapshot`]): whole cards are held
+/// only a page at a time (some 1-2 MB), the read model keeps their compact form.
+pub const CARDS_PER_PAGE: usize = 2_000;
+
+/// Builds the read model from the store, the published cards a page of `per_page` at a time
+/// ([`CARDS_PER_PAGE`] at start-up; keyset pagination by id), so that start-up memory stays near the model's own size
+/// instead of holding every whole card at once. Pages are read in separate transactions: a
+/// story saved meanwhile has its change-log row after the position read before, so the first
+/// sync applies it again.
+pub async fn load_snapshot(store: &dyn Store, per_page: usize) -> AppResult<Snapshot> {
+    let per_page = per_page.max(1);
+    let expected = usize::try_from(store.count_stories().await?).unwrap_or(0);
+    let mut b = Snapshot::builder(
+        load_taxonomy(store).await?,
+        store.list_images().await?,
+        store.list_pages().await?,
+        expected,
+    );
+    let mut after = None;
+    loop {
+        let page = store.list_published_cards_after(after, per_page).await?;
+        let full = page.len() >= per_page;
+        match page.last() {
+            Some(last) => after = Some(last.id),
+            None => break,
+        }
+        for c in page {
+            b.add(c);
+        }
+        if !full {
+            break;
+        }
+    }
+    Ok(b.finish())
+}
+
 impl App {
     /// Loads the read model and past views, ready to serve.
     pub async fn load(
@@ -178,12 +214,7 @@ impl App {
         site: SiteConfig,
     ) -> AppResult<Arc<Self>> {
         let last_seq = store.last_change_seq().await?;
-        let snap = Snapshot::new(
-            load_taxonomy(&*store).await?,
-            store.list_images().await?,
-            store.list_pages().await?,
-            store.list_published_cards().await?,
-        );
+        let snap = load_snapshot(&*store, CARDS_PER_PAGE).await?;
         let now = clock.now();
         let next_visible = snap.next_visibility_after(now);
         let audience = Audience::new(

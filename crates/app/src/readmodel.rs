@@ -613,33 +613,34 @@ enum Want {
     Month(i32, u32),
 }
 
-impl Snapshot {
-    /// Builds the model from loaded parts.
-    pub fn new(
-        tax: Taxonomy,
-        images: Vec<Image>,
-        pages: Vec<StaticPage>,
-        cards: Vec<StoryCard>,
-    ) -> Self {
-        let mut s = Snapshot {
-            tax: Arc::new(tax),
-            pages: pages.into_iter().map(Arc::new).collect(),
-            ..Default::default()
-        };
-        for i in images {
-            s.put_image(i);
+/// A [`Snapshot`] being built card by card (see [`Snapshot::builder`]).
+pub struct SnapshotBuilder {
+    s: Snapshot,
+    ids: Vec<(StoryId, u32)>,
+    timeline: Vec<u32>,
+}
+
+impl SnapshotBuilder {
+    /// Adds one story's card (the last card given for an id wins); the card is dropped once
+    /// its compact form is held.
+    pub fn add(&mut self, c: StoryCard) {
+        if c.visible_from().is_some() {
+            let s = &mut self.s;
+            let held = hold(&c, &mut s.names);
+            s.index_media(&held, true);
+            let slot = s.alloc(held);
+            self.ids.push((c.id, slot));
+            self.timeline.push(slot);
         }
-        let mut ids: Vec<(StoryId, u32)> = Vec::with_capacity(cards.len());
-        let mut timeline: Vec<u32> = Vec::with_capacity(cards.len());
-        for c in cards {
-            if c.visible_from().is_some() {
-                let held = hold(&c, &mut s.names);
-                s.index_media(&held, true);
-                let slot = s.alloc(held);
-                ids.push((c.id, slot));
-                timeline.push(slot);
-            }
-        }
+    }
+
+    /// The model, its lists sorted and indexed.
+    pub fn finish(self) -> Snapshot {
+        let SnapshotBuilder {
+            mut s,
+            mut ids,
+            mut timeline,
+        } = self;
         ids.sort_unstable();
         // One story once: the last card given for an id wins.
         ids.dedup_by(|later, earlier| {
@@ -671,6 +672,7 @@ impl Snapshot {
                 s.slugs.push((s.slug_hash.of(&slug_text(h)), *slot));
             }
         }
+        drop(timeline);
         s.slugs.sort_unstable();
         for list in s.index.values_mut() {
             list.shrink_to_fit();
@@ -681,6 +683,47 @@ impl Snapshot {
         s.id_slots.shrink_to_fit();
         s.slugs.shrink_to_fit();
         s
+    }
+}
+
+impl Snapshot {
+    /// Builds the model from loaded parts.
+    pub fn new(
+        tax: Taxonomy,
+        images: Vec<Image>,
+        pages: Vec<StaticPage>,
+        cards: Vec<StoryCard>,
+    ) -> Self {
+        let mut b = Self::builder(tax, images, pages, cards.len());
+        for c in cards {
+            b.add(c);
+        }
+        b.finish()
+    }
+
+    /// Starts a model to which cards are added one by one ([`SnapshotBuilder::add`]), so that
+    /// the whole cards need not all be held at once: only their compact form is kept.
+    /// `expected` is about how many cards will come (room is made for them at once).
+    pub fn builder(
+        tax: Taxonomy,
+        images: Vec<Image>,
+        pages: Vec<StaticPage>,
+        expected: usize,
+    ) -> SnapshotBuilder {
+        let mut s = Snapshot {
+            tax: Arc::new(tax),
+            pages: pages.into_iter().map(Arc::new).collect(),
+            ..Default::default()
+        };
+        for i in images {
+            s.put_image(i);
+        }
+        s.slots.reserve_exact(expected);
+        SnapshotBuilder {
+            s,
+            ids: Vec::with_capacity(expected),
+            timeline: Vec::with_capacity(expected),
+        }
     }
 
     fn alloc(&mut self, held: Held) -> u32 {

@@ -253,17 +253,29 @@ impl App {
             return Err(AppError::Internal("search is not attached".into()));
         };
         let cursor = self.store.last_change_seq().await?;
-        let cards = self.store.list_published_cards().await?;
-        let total = cards.len() as u64;
+        // Only the ids are kept, read a page of cards at a time (not every card at once).
+        let mut ids = Vec::new();
+        loop {
+            let page = self
+                .store
+                .list_published_cards_after(ids.last().copied(), crate::CARDS_PER_PAGE)
+                .await?;
+            let full = page.len() >= crate::CARDS_PER_PAGE;
+            ids.extend(page.iter().map(|c| c.id));
+            if !full {
+                break;
+            }
+        }
+        let total = ids.len() as u64;
         let (name, path) = s.gens.start().map_err(io_err)?;
         let ix =
             SearchIndex::open(&path, s.settings.build_memory_mib << 20, 2).map_err(index_err)?;
         let mut done = 0u64;
         progress(0, total);
-        for chunk in cards.chunks(256) {
+        for chunk in ids.chunks(256) {
             let tax = self.read().tax.clone();
-            for c in chunk {
-                match self.store.get_story(c.id).await {
+            for id in chunk {
+                match self.store.get_story(*id).await {
                     Ok(story) => {
                         if let Some(d) = to_doc(&story, &tax) {
                             ix.put(&d).map_err(index_err)?;

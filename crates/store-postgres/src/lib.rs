@@ -1251,6 +1251,48 @@ impl StoryStore for PgStore {
         Ok(out)
     }
 
+    async fn list_published_cards_after(
+        &self,
+        after: Option<StoryId>,
+        limit: usize,
+    ) -> StoreResult<Vec<StoryCard>> {
+        let after = after.map_or(i64::MIN, |i| i.0);
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let mut c = self.conn().await?;
+        let client: &mut Client = &mut c;
+        // One snapshot for the cards and their lists: a save between them cannot mix them.
+        let tx = client
+            .build_transaction()
+            .isolation_level(tokio_postgres::IsolationLevel::RepeatableRead)
+            .read_only(true)
+            .start()
+            .await
+            .map_err(pg_err)?;
+        let rows = query(
+            &tx,
+            &format!(
+                "SELECT {CARD_COLS} FROM stories s WHERE s.status = 'published' AND s.id > $1 \
+                 ORDER BY s.id LIMIT $2"
+            ),
+            &[&after, &limit],
+        )
+        .await?;
+        let Some(last) = rows.last().map(|r| get::<i64>(r, 0)).transpose()? else {
+            commit(tx).await?;
+            return Ok(Vec::new());
+        };
+        let mut lists = load_lists(
+            &tx,
+            "x.story_id > $1 AND x.story_id <= $2 AND s.status = 'published'",
+            &[&after, &last],
+        )
+        .await?;
+        commit(tx).await?;
+        rows.iter()
+            .map(|r| finish_card(card_from_row(r)?, &mut lists))
+            .collect()
+    }
+
     async fn get_cards(&self, ids: &[StoryId]) -> StoreResult<Vec<StoryCard>> {
         let c = self.conn().await?;
         let mut out = Vec::with_capacity(ids.len());

@@ -1165,6 +1165,43 @@ impl StoryStore for SqliteStore {
         .await
     }
 
+    async fn list_published_cards_after(
+        &self,
+        after: Option<StoryId>,
+        limit: usize,
+    ) -> StoreResult<Vec<StoryCard>> {
+        let after = after.map_or(i64::MIN, |i| i.0);
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        self.read(move |c| {
+            // One snapshot for the cards and their lists: a save between them cannot mix them.
+            let tx = c.unchecked_transaction().map_err(sql_err)?;
+            let raws = {
+                let mut st = tx
+                    .prepare_cached(&format!(
+                        "SELECT {CARD_COLS} FROM stories s WHERE s.status = 'published' \
+                         AND s.id > ?1 ORDER BY s.id LIMIT ?2"
+                    ))
+                    .map_err(sql_err)?;
+                let rows = st
+                    .query_map(params![after, limit], card_from_row)
+                    .map_err(sql_err)?;
+                collect(rows)?
+            };
+            let Some(last) = raws.last().map(|r| r.id) else {
+                return Ok(Vec::new());
+            };
+            let mut lists = load_lists(
+                &tx,
+                "x.story_id > ?1 AND x.story_id <= ?2 AND s.status = 'published'",
+                &[&after, &last],
+            )?;
+            raws.into_iter()
+                .map(|raw| finish_card(raw, &mut lists))
+                .collect()
+        })
+        .await
+    }
+
     async fn get_cards(&self, ids: &[StoryId]) -> StoreResult<Vec<StoryCard>> {
         let ids: Vec<i64> = ids.iter().map(|i| i.0).collect();
         self.read(move |c| {

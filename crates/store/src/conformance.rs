@@ -34,6 +34,7 @@ macro_rules! conformance_tests {
                 taxonomy_roundtrip upsert_renames_instead_of_duplicating story_roundtrip
                 slug_is_unique stale_version_is_refused slug_change_keeps_redirect
                 changes_are_monotonic_and_paged published_cards_exclude_drafts
+                published_cards_come_in_keyset_pages
                 batch_insert_is_atomic pages_roundtrip images_roundtrip
                 missing_rows_are_not_found article_reads_what_the_page_needs
             ]
@@ -503,6 +504,59 @@ pub async fn published_cards_exclude_drafts(s: &dyn Store) {
     assert!(got
         .iter()
         .any(|c| c.id == d.id && c.status == StoryStatus::Draft));
+}
+
+/// Published cards page by id: each page at most `limit`, ids ascending from after the given
+/// one, drafts skipped, and the pages together are exactly the whole list, lists included.
+pub async fn published_cards_come_in_keyset_pages(s: &dyn Store) {
+    let tax = taxonomy(s).await;
+    let mut published = Vec::new();
+    for i in 0..7 {
+        let status = if i % 3 == 1 {
+            StoryStatus::Draft
+        } else {
+            StoryStatus::Published
+        };
+        let mut input = story(&tax, &format!("paged-{i}"), status);
+        // Different lists per story, so a page cannot take another story's.
+        input.tag_ids = tax.tags.iter().take(i % 3).copied().collect();
+        input.author_ids = tax.authors.iter().skip(i % 2).copied().collect();
+        let saved = s.insert_story(&input).await.expect("insert");
+        if status == StoryStatus::Published {
+            published.push(saved);
+        }
+    }
+    let whole = s.list_published_cards().await.expect("cards");
+    assert_eq!(whole.len(), published.len());
+    for limit in [1, 2, 3, 100] {
+        let mut after = None;
+        let mut paged = Vec::new();
+        let mut pages = 0;
+        loop {
+            let page = s
+                .list_published_cards_after(after, limit)
+                .await
+                .expect("page");
+            assert!(page.len() <= limit, "a page holds at most its limit");
+            let Some(last) = page.last() else { break };
+            after = Some(last.id);
+            pages += 1;
+            paged.extend(page);
+            assert!(pages <= whole.len() + 1, "paging ends");
+        }
+        assert_eq!(paged, whole, "pages of {limit} are the whole list");
+        assert!(paged.windows(2).all(|w| w[0].id < w[1].id));
+        assert_eq!(pages, whole.len().div_ceil(limit));
+    }
+    for (card, story) in whole.iter().zip(&published) {
+        assert_eq!(*card, StoryCard::from(story));
+    }
+    let last = published.last().expect("some").id;
+    assert!(s
+        .list_published_cards_after(Some(last), 10)
+        .await
+        .expect("after the last")
+        .is_empty());
 }
 
 /// A batch with one bad row saves nothing; a good batch saves all.

@@ -222,6 +222,15 @@ pub trait StoryStore: Send + Sync {
     async fn find_slug_redirect(&self, old: &Slug) -> StoreResult<Option<Slug>>;
     /// Cards of every story with status published (including embargoed and future ones).
     async fn list_published_cards(&self) -> StoreResult<Vec<StoryCard>>;
+    /// One page of [`StoryStore::list_published_cards`]: the cards of published stories whose
+    /// id is greater than `after` (from the first when `None`), in id order, at most `limit`
+    /// (keyset pagination: a page costs what the first does). The read model loads page by
+    /// page, so start-up holds one page of whole cards at a time, not every card at once.
+    async fn list_published_cards_after(
+        &self,
+        after: Option<StoryId>,
+        limit: usize,
+    ) -> StoreResult<Vec<StoryCard>>;
     /// The cards of these stories, whatever their status; missing ids are left out.
     async fn get_cards(&self, ids: &[StoryId]) -> StoreResult<Vec<StoryCard>>;
     /// How many stories there are, in any status.

@@ -464,6 +464,26 @@ impl Weigh for ArticlePart {
             + self.gz.bytes()
             + self.tail.len()
     }
+
+    /// A part read often is compressed again at the best level, in the background (it is
+    /// made at the fast level on the miss path); its text, and so the pages' ETags, are the same.
+    fn recompressed(&self) -> Option<Self> {
+        let text = self.gz.text();
+        if text.is_empty() {
+            return None;
+        }
+        Some(ArticlePart {
+            title: self.title.clone(),
+            description: self.description.clone(),
+            canonical_path: self.canonical_path.clone(),
+            og: self.og.clone(),
+            jsonld: self.jsonld.clone(),
+            gz: Deflated::new(&text, flate2::Compression::best()),
+            tail: self.tail.clone(),
+            updated: self.updated,
+            story: self.story,
+        })
+    }
 }
 
 /// The article page: the chrome and the edition's rail around the story's part, and its related
@@ -737,7 +757,9 @@ fn article_part(
         }
         None => String::new(),
     };
-    let gz = Deflated::new(&html, flate2::Compression::default());
+    // The miss path compresses fast; a part read often is recompressed at the best level in
+    // the background (`Weigh::recompressed`).
+    let gz = Deflated::new(&html, flate2::Compression::fast());
     let part = ArticlePart {
         title,
         description: story.summary.clone(),

@@ -573,3 +573,42 @@ async fn trending_alone_re_renders_the_rail_at_most_once_per_refresh_interval() 
     s.app.sync().await.unwrap();
     assert!(!get(&s.router, &page).await.body.contains(hot.slug.as_str()));
 }
+
+/// An article's part is compressed at the fast level on the miss path; once read often it is
+/// compressed again at the best level in the background: fewer bytes held, and the pages built
+/// from it say the same thing under the same ETag.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_part_read_often_is_recompressed_at_the_best_level() {
+    use newsdesk_web::cache::Weigh;
+    let s = site().await;
+    let card = public(&s)[0].clone();
+    let path = format!("/article/{}", card.slug);
+    let first = get(&s.router, &path).await;
+    assert_eq!(first.status, 200);
+    let parts = &s.state.parts;
+    let key = format!("|{}", card.slug);
+    let made = parts.get(&key, |_| true).expect("the part is cached");
+    let fast = made.page.bytes();
+    for _ in 0..newsdesk_web::cache::HOT_READS {
+        let _ = parts.get(&key, |_| true);
+    }
+    let mut best = None;
+    for _ in 0..5_000 {
+        let now = parts.get(&key, |_| true).expect("still cached");
+        if !Arc::ptr_eq(&now, &made) {
+            best = Some(now);
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+    }
+    let best = best.expect("recompressed in the background");
+    assert!(best.page.bytes() < fast, "{} < {fast}", best.page.bytes());
+    // The page made again (a site-wide change) from the recompressed part, not a rebuilt one.
+    let builds = parts.builds();
+    let _ = s.app.versions.bump(&[newsdesk_app::purge::Dep::Site]);
+    assert!(rendered(&s, &path).await);
+    assert_eq!(parts.builds(), builds, "the part was not rebuilt");
+    let again = get(&s.router, &path).await;
+    assert_eq!(again.body, first.body);
+    assert_eq!(again.headers.get("etag"), first.headers.get("etag"));
+}
