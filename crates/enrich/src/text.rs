@@ -87,6 +87,59 @@ pub fn words(text: &str) -> Vec<Word> {
     out
 }
 
+/// A word as [`word_spans`] gives it: byte range in the text, byte range of its normalised form
+/// in the shared buffer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Span {
+    /// Byte offset of the first character in the text.
+    pub start: usize,
+    /// Byte offset just past the last character in the text.
+    pub end: usize,
+    /// Range of the lower-case, accent-folded form in the buffer.
+    pub norm: (usize, usize),
+}
+
+/// [`words`] without a `String` per word: the normalised forms are appended to `buf` (cleared
+/// first) and each word gives its ranges; `&buf[s.norm.0..s.norm.1]` is the form.
+pub fn word_spans(text: &str, buf: &mut String) -> Vec<Span> {
+    buf.clear();
+    let mut out = Vec::with_capacity(text.len() / 6);
+    let mut start: Option<(usize, usize)> = None;
+    for (i, c) in text.char_indices() {
+        let alnum = if c.is_ascii() {
+            c.is_ascii_alphanumeric()
+        } else {
+            c.is_alphanumeric()
+        };
+        if alnum {
+            if start.is_none() {
+                start = Some((i, buf.len()));
+            }
+            if c.is_ascii() {
+                buf.push(c.to_ascii_lowercase());
+            } else {
+                for l in c.to_lowercase() {
+                    buf.push(fold_char(l));
+                }
+            }
+        } else if let Some((s, n)) = start.take() {
+            out.push(Span {
+                start: s,
+                end: i,
+                norm: (n, buf.len()),
+            });
+        }
+    }
+    if let Some((s, n)) = start {
+        out.push(Span {
+            start: s,
+            end: text.len(),
+            norm: (n, buf.len()),
+        });
+    }
+    out
+}
+
 /// Calls `f` with the normalised form of each word of `text`, as [`words`] finds them, without
 /// allocating per word (one buffer is reused): for hashing and counting, where positions are
 /// not needed.
@@ -321,6 +374,22 @@ mod tests {
             let mut got = Vec::new();
             each_word(t, |w| got.push(w.to_string()));
             let want: Vec<String> = words(t).into_iter().map(|w| w.norm).collect();
+            assert_eq!(got, want, "{t}");
+        }
+        for t in [
+            "",
+            "Zürich: 12 dead, U.S. says",
+            "a--b  c\u{2019}d ÉTÉ Кыргызстан 5G",
+        ] {
+            let mut buf = String::new();
+            let got: Vec<(usize, usize, String)> = word_spans(t, &mut buf)
+                .into_iter()
+                .map(|s| (s.start, s.end, buf[s.norm.0..s.norm.1].to_string()))
+                .collect();
+            let want: Vec<(usize, usize, String)> = words(t)
+                .into_iter()
+                .map(|w| (w.start, w.end, w.norm))
+                .collect();
             assert_eq!(got, want, "{t}");
         }
         let w = words("Zürich, US");
