@@ -20,7 +20,7 @@ use std::sync::OnceLock;
 
 use newsdesk_domain::{WireItem, WirePlace, GLOBAL_EDITION};
 
-use crate::text::{word_spans, words, FnvMap};
+use crate::text::{words, FnvMap, Tokens};
 use newsdesk_domain::text::html_to_text;
 
 const COUNTRIES_TSV: &str = include_str!("../data/countries.tsv");
@@ -316,15 +316,19 @@ impl Gazetteer {
     /// Countries named in `text`, in order of appearance; every mention is returned (with
     /// `source` = [`MatchSource::Body`]).
     pub fn find(&self, text: &str) -> Vec<CountryMatch> {
+        self.find_tokens(text, &Tokens::new(text))
+    }
+
+    /// [`Gazetteer::find`] with the text's words already split (`tokens` must be of `text`).
+    pub fn find_tokens(&self, text: &str, tokens: &Tokens) -> Vec<CountryMatch> {
         // The words' normalised forms share one buffer: no allocation per word.
-        let mut buf = String::with_capacity(text.len());
-        let spans = word_spans(text, &mut buf);
-        let ws: Vec<Wd<'_>> = spans
+        let ws: Vec<Wd<'_>> = tokens
+            .spans()
             .iter()
             .map(|s| Wd {
                 start: s.start,
                 end: s.end,
-                norm: &buf[s.norm.0..s.norm.1],
+                norm: tokens.norm(s),
             })
             .collect();
         let mut out = Vec::new();
@@ -463,6 +467,24 @@ impl Gazetteer {
     /// countries, divided by the best edition's; editions under [`EDITION_CUTOFF`] are dropped.
     /// Places with codes that are not ISO alpha-2 are looked up by their name.
     pub fn tag_region(&self, headline: &str, body: &str, places: &[WirePlace]) -> RegionTags {
+        self.tag_region_tokens(
+            headline,
+            &Tokens::new(headline),
+            body,
+            &Tokens::new(body),
+            places,
+        )
+    }
+
+    /// [`Gazetteer::tag_region`] with the headline's and body's words already split.
+    pub fn tag_region_tokens(
+        &self,
+        headline: &str,
+        headline_tokens: &Tokens,
+        body: &str,
+        body_tokens: &Tokens,
+        places: &[WirePlace],
+    ) -> RegionTags {
         let mut countries = Vec::new();
         for p in places {
             let code = p.code.as_deref().map(str::trim).unwrap_or("");
@@ -496,11 +518,11 @@ impl Gazetteer {
                 }
             }
         }
-        for mut m in self.find(headline) {
+        for mut m in self.find_tokens(headline, headline_tokens) {
             m.source = MatchSource::Headline;
             countries.push(m);
         }
-        countries.extend(self.find(body));
+        countries.extend(self.find_tokens(body, body_tokens));
 
         let mut per_country: Vec<(String, f32, u32, Vec<String>)> = Vec::new();
         for m in &countries {

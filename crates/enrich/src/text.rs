@@ -140,6 +140,44 @@ pub fn word_spans(text: &str, buf: &mut String) -> Vec<Span> {
     out
 }
 
+/// A text's words, split once and read by every step of the wire desk (exact-text hash, shingles,
+/// both taggers), instead of each splitting the text again.
+#[derive(Debug, Clone, Default)]
+pub struct Tokens {
+    buf: String,
+    spans: Vec<Span>,
+}
+
+impl Tokens {
+    /// The words of `text` ([`word_spans`]).
+    pub fn new(text: &str) -> Tokens {
+        let mut buf = String::with_capacity(text.len());
+        let spans = word_spans(text, &mut buf);
+        Tokens { buf, spans }
+    }
+
+    /// The words with their ranges in the text.
+    pub fn spans(&self) -> &[Span] {
+        &self.spans
+    }
+
+    /// The normalised form of a word of this text.
+    pub fn norm(&self, s: &Span) -> &str {
+        &self.buf[s.norm.0..s.norm.1]
+    }
+
+    /// The normalised words, in order (as [`each_word`] gives them).
+    pub fn words(&self) -> impl Iterator<Item = &str> + '_ {
+        self.spans.iter().map(|s| self.norm(s))
+    }
+
+    /// The normalised words starting at or after byte `from` of the text.
+    pub fn words_from(&self, from: usize) -> impl Iterator<Item = &str> + '_ {
+        let first = self.spans.partition_point(|s| s.start < from);
+        self.spans[first..].iter().map(|s| self.norm(s))
+    }
+}
+
 /// Calls `f` with the normalised form of each word of `text`, as [`words`] finds them, without
 /// allocating per word (one buffer is reused): for hashing and counting, where positions are
 /// not needed.
