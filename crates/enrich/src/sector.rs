@@ -900,6 +900,22 @@ mod tests {
     }
 
     #[test]
+    fn tags_from_words_split_once_are_the_same() {
+        let head = "Red Sox beat Yankees as shares of Alcoa fall";
+        let body = "\nBOSTON (AP) - The Red Sox won 5-3. Alcoa shares fell 4 percent in New York.";
+        let (ht, bt) = (Tokens::new(head), Tokens::new(body));
+        assert_eq!(
+            sectors_from_tokens(head, &ht, body, &bt),
+            sectors_from_text(head, body)
+        );
+        let g = crate::region::Gazetteer::global();
+        assert_eq!(
+            g.tag_region_tokens(head, &ht, body, &bt, &[]),
+            g.tag_region(head, body, &[])
+        );
+    }
+
+    #[test]
     fn word_model_tags_what_the_lexicon_misses() {
         // No lexicon keyword; the IPTC definitions of archery and curling are sport.
         let t = sectors_from_text("Archers aim at curling stones", "");
