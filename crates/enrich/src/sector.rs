@@ -13,7 +13,7 @@ use std::sync::OnceLock;
 
 use newsdesk_domain::{WireItem, WireSubject};
 
-use crate::text::{each_word, is_stopword, light_stem, words, FnvMap};
+use crate::text::{each_word, is_stopword, light_stem, words, FnvMap, Tokens};
 use newsdesk_domain::text::html_to_text;
 
 const MEDIATOPICS_TSV: &str = include_str!("../data/mediatopics.tsv");
@@ -501,18 +501,19 @@ fn lexicon() -> &'static Lexicon {
 /// (sector, raw score, evidence) per sector, best first. Headline hits count double; each
 /// keyword counts at most twice per part.
 fn lexicon_scores(headline: &str, body: &str) -> Vec<(&'static str, f32, Vec<String>)> {
+    lexicon_scores_tokens(&Tokens::new(headline), &Tokens::new(body))
+}
+
+/// [`lexicon_scores`] of words already split.
+fn lexicon_scores_tokens(
+    headline: &Tokens,
+    body: &Tokens,
+) -> Vec<(&'static str, f32, Vec<String>)> {
     let lex = lexicon();
     let mut acc: Vec<(&'static str, f32, Vec<String>)> = Vec::new();
-    for (text, weight) in [(headline, 2.0_f32), (body, 1.0_f32)] {
-        // The stemmed words, in one buffer (no allocation per word).
-        let mut buf = String::with_capacity(text.len());
-        let mut spans: Vec<(usize, usize)> = Vec::with_capacity(text.len() / 6);
-        each_word(text, |w| {
-            let start = buf.len();
-            buf.push_str(light_stem(w));
-            spans.push((start, buf.len()));
-        });
-        let ws: Vec<&str> = spans.iter().map(|&(a, b)| &buf[a..b]).collect();
+    for (tokens, weight) in [(headline, 2.0_f32), (body, 1.0_f32)] {
+        // The stemmed words (slices of the tokens' buffer: no allocation per word).
+        let ws: Vec<&str> = tokens.words().map(light_stem).collect();
         let mut counts: FnvMap<&'static str, u32> = FnvMap::default();
         let mut i = 0;
         while i < ws.len() {
@@ -690,6 +691,24 @@ pub fn sectors_from_text(headline: &str, body: &str) -> Vec<SectorTag> {
     sectors_from_text_with(headline, body, word_model(), MODEL_WEIGHT, MODEL_MARGIN)
 }
 
+/// [`sectors_from_text`] with the headline's and body's words already split.
+pub fn sectors_from_tokens(
+    headline: &str,
+    headline_tokens: &Tokens,
+    body: &str,
+    body_tokens: &Tokens,
+) -> Vec<SectorTag> {
+    let scored = lexicon_scores_tokens(headline_tokens, body_tokens);
+    sectors_from_scores(
+        scored,
+        headline,
+        body,
+        word_model(),
+        MODEL_WEIGHT,
+        MODEL_MARGIN,
+    )
+}
+
 /// [`sectors_from_text`] with a given word model, weight and margin (for measuring).
 pub fn sectors_from_text_with(
     headline: &str,
@@ -698,7 +717,24 @@ pub fn sectors_from_text_with(
     weight: f32,
     margin: f32,
 ) -> Vec<SectorTag> {
-    let mut scored = lexicon_scores(headline, body);
+    sectors_from_scores(
+        lexicon_scores(headline, body),
+        headline,
+        body,
+        model,
+        weight,
+        margin,
+    )
+}
+
+fn sectors_from_scores(
+    mut scored: Vec<(&'static str, f32, Vec<String>)>,
+    headline: &str,
+    body: &str,
+    model: &WordModel,
+    weight: f32,
+    margin: f32,
+) -> Vec<SectorTag> {
     let lead = match scored.as_slice() {
         [] => 0.0,
         [a] => a.1,
@@ -763,6 +799,25 @@ fn normalise(tags: &mut [SectorTag]) {
 /// win), otherwise from its headline, summary and body text.
 pub fn tag_sector(item: &WireItem) -> SectorTags {
     tag_sector_plain(item, &html_to_text(&item.body_html))
+}
+
+/// [`tag_sector_plain`] with the headline and `summary + "\n" + body text` (`body`) already split
+/// into words: the same tags.
+pub fn tag_sector_tokens(
+    item: &WireItem,
+    headline_tokens: &Tokens,
+    body: &str,
+    body_tokens: &Tokens,
+) -> SectorTags {
+    let from_subjects = sectors_from_subjects(&item.subjects);
+    if !from_subjects.is_empty() {
+        return SectorTags {
+            sectors: from_subjects,
+        };
+    }
+    SectorTags {
+        sectors: sectors_from_tokens(&item.headline, headline_tokens, body, body_tokens),
+    }
 }
 
 /// [`tag_sector`] with the item's body already turned into plain text (the wire desk computes it
@@ -842,6 +897,22 @@ mod tests {
         assert_eq!(t[0].sector, "agro-forestry");
         assert!(t[0].evidence.iter().any(|e| e == "harvest"));
         assert!(sectors_from_text("Hello", "Nothing here.").is_empty());
+    }
+
+    #[test]
+    fn tags_from_words_split_once_are_the_same() {
+        let head = "Red Sox beat Yankees as shares of Alcoa fall";
+        let body = "\nBOSTON (AP) - The Red Sox won 5-3. Alcoa shares fell 4 percent in New York.";
+        let (ht, bt) = (Tokens::new(head), Tokens::new(body));
+        assert_eq!(
+            sectors_from_tokens(head, &ht, body, &bt),
+            sectors_from_text(head, body)
+        );
+        let g = crate::region::Gazetteer::global();
+        assert_eq!(
+            g.tag_region_tokens(head, &ht, body, &bt, &[]),
+            g.tag_region(head, body, &[])
+        );
     }
 
     #[test]

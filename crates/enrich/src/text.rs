@@ -87,6 +87,97 @@ pub fn words(text: &str) -> Vec<Word> {
     out
 }
 
+/// A word as [`word_spans`] gives it: byte range in the text, byte range of its normalised form
+/// in the shared buffer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Span {
+    /// Byte offset of the first character in the text.
+    pub start: usize,
+    /// Byte offset just past the last character in the text.
+    pub end: usize,
+    /// Range of the lower-case, accent-folded form in the buffer.
+    pub norm: (usize, usize),
+}
+
+/// [`words`] without a `String` per word: the normalised forms are appended to `buf` (cleared
+/// first) and each word gives its ranges; `&buf[s.norm.0..s.norm.1]` is the form.
+pub fn word_spans(text: &str, buf: &mut String) -> Vec<Span> {
+    buf.clear();
+    let mut out = Vec::with_capacity(text.len() / 6);
+    let mut start: Option<(usize, usize)> = None;
+    for (i, c) in text.char_indices() {
+        let alnum = if c.is_ascii() {
+            c.is_ascii_alphanumeric()
+        } else {
+            c.is_alphanumeric()
+        };
+        if alnum {
+            if start.is_none() {
+                start = Some((i, buf.len()));
+            }
+            if c.is_ascii() {
+                buf.push(c.to_ascii_lowercase());
+            } else {
+                for l in c.to_lowercase() {
+                    buf.push(fold_char(l));
+                }
+            }
+        } else if let Some((s, n)) = start.take() {
+            out.push(Span {
+                start: s,
+                end: i,
+                norm: (n, buf.len()),
+            });
+        }
+    }
+    if let Some((s, n)) = start {
+        out.push(Span {
+            start: s,
+            end: text.len(),
+            norm: (n, buf.len()),
+        });
+    }
+    out
+}
+
+/// A text's words, split once and read by every step of the wire desk (exact-text hash, shingles,
+/// both taggers), instead of each splitting the text again.
+#[derive(Debug, Clone, Default)]
+pub struct Tokens {
+    buf: String,
+    spans: Vec<Span>,
+}
+
+impl Tokens {
+    /// The words of `text` ([`word_spans`]).
+    pub fn new(text: &str) -> Tokens {
+        let mut buf = String::with_capacity(text.len());
+        let spans = word_spans(text, &mut buf);
+        Tokens { buf, spans }
+    }
+
+    /// The words with their ranges in the text.
+    pub fn spans(&self) -> &[Span] {
+        &self.spans
+    }
+
+    /// The normalised form of a word of this text.
+    pub fn norm(&self, s: &Span) -> &str {
+        &self.buf[s.norm.0..s.norm.1]
+    }
+
+    /// The normalised words, in order (as [`each_word`] gives them).
+    pub fn words(&self) -> impl Iterator<Item = &str> + '_ {
+        self.spans.iter().map(|s| self.norm(s))
+    }
+
+    /// The normalised words starting at or after byte `from` of the text.
+    pub fn words_from(&self, from: usize) -> impl Iterator<Item = &str> + '_ {
+        let first = self.spans.partition_point(|s| s.start < from);
+        self.spans[first..].iter().map(|s| self.norm(s))
+    }
+}
+
 /// Calls `f` with the normalised form of each word of `text`, as [`words`] finds them, without
 /// allocating per word (one buffer is reused): for hashing and counting, where positions are
 /// not needed.
@@ -321,6 +412,22 @@ mod tests {
             let mut got = Vec::new();
             each_word(t, |w| got.push(w.to_string()));
             let want: Vec<String> = words(t).into_iter().map(|w| w.norm).collect();
+            assert_eq!(got, want, "{t}");
+        }
+        for t in [
+            "",
+            "Zürich: 12 dead, U.S. says",
+            "a--b  c\u{2019}d ÉTÉ Кыргызстан 5G",
+        ] {
+            let mut buf = String::new();
+            let got: Vec<(usize, usize, String)> = word_spans(t, &mut buf)
+                .into_iter()
+                .map(|s| (s.start, s.end, buf[s.norm.0..s.norm.1].to_string()))
+                .collect();
+            let want: Vec<(usize, usize, String)> = words(t)
+                .into_iter()
+                .map(|w| (w.start, w.end, w.norm))
+                .collect();
             assert_eq!(got, want, "{t}");
         }
         let w = words("Zürich, US");

@@ -36,6 +36,7 @@ Bath Split Male Police Of Split Vale Ocean Temple Garland Moreno Frisco Murray L
 Worcester Cambridge Oxford Bristol Norman Troy Medina Marion Mission Victorville Fontana Ontario
 Georgia Jordan Chad Niger Guinea Lebanon Panama Mexico Kuwait Singapore Djibouti Monaco Luxembourg
 San Marino Andorra Vatican Guatemala Belize Brazil Algiers Tunis Sucre Sanaa
+Commonwealth Woodlands
 """.split())
 
 

@@ -238,6 +238,55 @@ pub(crate) fn parse_7901(
     Ok(it)
 }
 
+/// The slug of an ANPA keyword line, readable: "^BC-WEA--Global Weather-Fahrenheit,<" →
+/// "Global Weather-Fahrenheit" (no caret, category prefix, word count or line end).
+fn readable_slug(line: &str) -> String {
+    let l: String = line.chars().filter(|c| !is_ctl(*c)).collect();
+    let l = l
+        .trim()
+        .trim_start_matches('^')
+        .trim_end_matches(['<', '=', '+', ' ']);
+    // The word count after the last comma ("…Beauty,466").
+    let l = match l.rsplit_once(',') {
+        Some((a, b)) if b.trim().chars().all(|c| c.is_ascii_digit()) => a,
+        _ => l,
+    };
+    // The service and category prefix ("BC-WEA--", "BC-US--").
+    let l = l.split_once("--").map_or(l, |(_, b)| b);
+    collapse(l)
+}
+
+/// Longest lede sentence used as a headline, in words.
+const LEDE_HEADLINE_WORDS: usize = 30;
+
+/// The first sentence of a lede without its dateline ("HONOLULU (AP) _ Hawaii files …." →
+/// "Hawaii files …"), when it is at most [`LEDE_HEADLINE_WORDS`] words.
+fn lede_headline(lede: &str) -> Option<String> {
+    let lede = lede.trim();
+    // A dateline ends with the agency in brackets and a dash ("(AP) _", "(AP) —", "(AP) -").
+    let text = lede
+        .find(") ")
+        .filter(|&i| i < 80 && lede[..i].contains('('))
+        .map(|i| lede[i + 2..].trim_start_matches(['_', '-', '\u{2014}', '\u{2013}', ' ']))
+        .unwrap_or(lede);
+    // The first sentence: up to a full stop followed by a space and a capital, or the end.
+    let mut end = text.len();
+    for (i, _) in text.match_indices(". ") {
+        // Not after an abbreviation ("Gen. Augusto", "U.S. Senate").
+        let word = text[..i].rsplit(' ').next().unwrap_or("");
+        let abbreviation = word.len() <= 3 && word.starts_with(|c: char| c.is_uppercase());
+        if !abbreviation && text[i + 2..].starts_with(|c: char| c.is_uppercase()) {
+            end = i;
+            break;
+        }
+    }
+    let sentence = text[..end].trim().trim_end_matches('.').trim();
+    let words = sentence.split_whitespace().count();
+    (3..=LEDE_HEADLINE_WORDS)
+        .contains(&words)
+        .then(|| sentence.to_owned())
+}
+
 /// Reads an ANPA 1312 text.
 pub(crate) fn parse_anpa(
     agency: &str,
@@ -285,8 +334,8 @@ pub(crate) fn parse_anpa(
             .trim_end_matches(['\r', ' '])
             .to_owned()
     });
-    // The keyword line ("^BC-LT--Argentina-Cancer Beauty,466<").
-    let _kw_line = lines.by_ref().find(|l| !l.trim().is_empty());
+    // The keyword line ("^BC-LT--Argentina-Cancer Beauty,466<"): the slug as written.
+    let kw_line = lines.by_ref().find(|l| !l.trim().is_empty());
     let strip = |l: &str| -> String {
         let l = l.trim_start_matches('^');
         let l = l.trim_end_matches(['<', '=', '+', ' ']);
@@ -382,13 +431,31 @@ pub(crate) fn parse_anpa(
     } else {
         keyword.clone()
     };
-    // A story without a headline line (news alerts, agate) is headed by its keyword.
+    let slug = kw_line.as_deref().map(readable_slug).unwrap_or_default();
+    // A story without a headline line (a news alert, agate) is headed as a desk would head it:
+    // by its lede's first sentence when that is headline-sized (an alert is one sentence), else
+    // by the slug as written on the keyword line ("Global Weather-Fahrenheit"), else by the
+    // keyword. The keyword itself is kept as a subject marked `keyword:`.
     let headline = if headline.is_empty() {
-        keyword.clone()
+        paras
+            .first()
+            .and_then(|p| lede_headline(p))
+            .or_else(|| Some(slug.clone()).filter(|s| !s.is_empty()))
+            .unwrap_or_else(|| keyword.clone())
     } else {
         headline
     };
     let mut it = item(agency, format!("anpa:{id_key}:{date}"), headline, body_html);
+    if !keyword.is_empty() {
+        it.subjects.push(newsdesk_domain::WireSubject {
+            code: format!("keyword:{keyword}"),
+            name: Some(if slug.is_empty() {
+                keyword.clone()
+            } else {
+                slug
+            }),
+        });
+    }
     it.version = version;
     it.byline = byline;
     // ANPA priority letters: f flash, b bulletin, u urgent, r regular, d deferred.

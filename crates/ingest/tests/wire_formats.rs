@@ -348,3 +348,31 @@ fn truncated_and_mangled_agency_files_never_panic() {
     let big = std::fs::read(dir.join("anpa1312/anpa-1.tst")).unwrap();
     assert!(parse_items("a", &big, None, None, &small).is_err());
 }
+
+#[test]
+fn anpa_stories_without_a_headline_line_are_headed_as_a_desk_would() {
+    let (dir, _) = manifest();
+    // A news alert is one dateline sentence: that sentence, without the dateline, heads it.
+    let i = &read(&dir, "anpa1312/ap_anpa-5.tst").unwrap()[0];
+    assert_eq!(
+        i.headline,
+        "Hawaii files court challenge to Trump administration's definition of close U.S. \
+         relationship needed to avoid travel ban"
+    );
+    assert!(i.body_html.contains("HONOLULU (AP)"), "the lede stays");
+    // Agate: the lede is a long table caption, so the slug as written on the keyword line.
+    let i = &read(&dir, "anpa1312/anpa-3.tst").unwrap()[0];
+    assert_eq!(i.headline, "Global Weather-Fahrenheit");
+    // The keyword is kept, marked as such.
+    let kw = i.subjects.iter().find(|s| s.code.starts_with("keyword:"));
+    assert_eq!(
+        kw.map(|s| (s.code.as_str(), s.name.as_deref())),
+        Some((
+            "keyword:BC-WEA--GlobalWeather-Fa",
+            Some("Global Weather-Fahrenheit")
+        ))
+    );
+    // A story with its headline line keeps it.
+    let i = &read(&dir, "anpa1312/anpa-1.tst").unwrap()[0];
+    assert_eq!(i.headline, "For Argentine chemo patients, mirrors can hurt");
+}

@@ -2281,13 +2281,16 @@ impl WireStore for SqliteStore {
     ) -> StoreResult<Vec<(WireItemId, WireOutcome)>> {
         let items = items.to_vec();
         self.write(move |tx| {
-            items
+            let mut touched = Vec::new();
+            let out = items
                 .iter()
                 .map(|(item, hash, cluster, tags)| {
-                    wire::store_item(tx, item, hash, cluster.0, tags, ms(at))
+                    wire::store_batch_item(tx, item, hash, cluster.0, tags, ms(at), &mut touched)
                         .map(|(id, outcome)| (WireItemId(id), outcome))
                 })
-                .collect()
+                .collect::<StoreResult<Vec<_>>>()?;
+            wire::refresh_clusters(tx, &touched, ms(at))?;
+            Ok(out)
         })
         .await
     }
@@ -2303,9 +2306,11 @@ impl WireStore for SqliteStore {
         self.write(move |tx| {
             let mut out = Vec::with_capacity(items.len());
             let mut queue = Vec::new();
+            let mut touched = Vec::new();
             for (i, (item, hash, cluster, tags)) in items.iter().enumerate() {
-                let stored = wire::store_item(tx, item, hash, cluster.0, tags, ms(at))
-                    .map(|(id, outcome)| (WireItemId(id), outcome))?;
+                let stored =
+                    wire::store_batch_item(tx, item, hash, cluster.0, tags, ms(at), &mut touched)
+                        .map(|(id, outcome)| (WireItemId(id), outcome))?;
                 if stored.1 == WireOutcome::New {
                     if let Some(Some(job)) = jobs_if_new.get(i) {
                         queue.push(job.clone());
@@ -2313,6 +2318,7 @@ impl WireStore for SqliteStore {
                 }
                 out.push(stored);
             }
+            wire::refresh_clusters(tx, &touched, ms(at))?;
             jobs::enqueue(tx, &queue, at)?;
             Ok(out)
         })

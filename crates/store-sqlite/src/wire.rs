@@ -188,6 +188,38 @@ pub(crate) fn store_item(
     tags: &WireTags,
     at: i64,
 ) -> StoreResult<(i64, WireOutcome)> {
+    let mut touched = Vec::new();
+    let out = store_batch_item(tx, it, hash, cluster_id, tags, at, &mut touched)?;
+    refresh_clusters(tx, &touched, at)?;
+    Ok(out)
+}
+
+/// Refreshes the counts and lists of each cluster a batch touched, once per cluster.
+pub(crate) fn refresh_clusters(tx: &Transaction<'_>, ids: &[i64], at: i64) -> StoreResult<()> {
+    for id in ids {
+        refresh_cluster(tx, *id, at)?;
+    }
+    Ok(())
+}
+
+/// [`store_item`] for one item of a batch: the clusters it touches are added to `touched` (in
+/// order, once each) instead of refreshed, so a batch refreshes each cluster once, at its end
+/// ([`refresh_clusters`]), however many of its items join it. Nothing in the batch reads the
+/// refreshed columns, so the result is the same.
+pub(crate) fn store_batch_item(
+    tx: &Transaction<'_>,
+    it: &WireItem,
+    hash: &str,
+    cluster_id: i64,
+    tags: &WireTags,
+    at: i64,
+    touched: &mut Vec<i64>,
+) -> StoreResult<(i64, WireOutcome)> {
+    let mut touch = |c: i64| {
+        if !touched.contains(&c) {
+            touched.push(c);
+        }
+    };
     let existing: Option<(i64, i64, String, i64)> = query_one(
             tx,
             "SELECT id, version, content_hash, cluster_id FROM wire_items WHERE agency = ?1 AND agency_id = ?2",
@@ -214,7 +246,7 @@ pub(crate) fn store_item(
                 params![id, it.version, status_str(it.status), hash, it.urgency, it.language, body, at, embargo],
             )
             .map_err(sql_err)?;
-            refresh_cluster(tx, cluster, at)?;
+            touch(cluster);
             if withdrawn {
                 let reason = if it.status == WireStatus::Canceled {
                     "cancelled by the agency"
@@ -266,7 +298,7 @@ pub(crate) fn store_item(
             )
             .map_err(sql_err)?;
             let id = tx.last_insert_rowid();
-            refresh_cluster(tx, cluster_id, at)?;
+            touch(cluster_id);
             Ok((
                 id,
                 if withdrawn {
