@@ -85,9 +85,10 @@ async fn precision_at_10_on_the_labelled_demo_queries() {
     app.sync().await.unwrap();
 
     if let Ok(path) = std::env::var("RELEVANCE_DUMP") {
+        let cards = store.list_published_cards().await.unwrap();
         let snap = app.read();
         let mut out = String::new();
-        for c in store.list_published_cards().await.unwrap() {
+        for c in cards {
             let tags: Vec<&str> = c
                 .tag_ids
                 .iter()

@@ -86,8 +86,7 @@ pub mod prelude {
     pub use crate::{
         AccountStore, ApiTokenStore, AudienceStore, FeedbackStore, ImportStore, JobStore,
         LeaseStore, LoginStore, NewsletterStore, NewsroomStore, SecretStore, SourceStore, Store,
-        StoryStore,
-        WebhookStore, WireStore,
+        StoryStore, WebhookStore, WireStore,
     };
 }
 

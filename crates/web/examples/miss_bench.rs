@@ -54,7 +54,7 @@ async fn main() {
     let n: usize = args.next().map_or(5_000, |a| a.parse().expect("N"));
     let t0 = Instant::now();
     let store: Arc<dyn Store> =
-        Arc::new(newsdesk_store_sqlite::SqliteStore::open(dir.join("newsdesk.db")).unwrap());
+        Arc::new(newsdesk_store_sqlite::SqliteStore::open(&dir.join("newsdesk.db")).unwrap());
     let site = SiteConfig {
         base_url: "http://127.0.0.1:8080".into(),
         ..SiteConfig::default()
