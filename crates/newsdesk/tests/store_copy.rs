@@ -110,7 +110,7 @@ async fn same_site(src: Arc<dyn Store>, dst: Arc<dyn Store>, media: &Path) {
     let (a, b) = (app(src.clone()).await, app(dst.clone()).await);
     let ra = newsdesk_web::router(newsdesk_web::WebState::new(a.clone(), media.to_owned()));
     let rb = newsdesk_web::router(newsdesk_web::WebState::new(b.clone(), media.to_owned()));
-    let path = format!("/{}", story.slug);
+    let path = format!("/article/{}", story.slug);
     let (sa, pa) = page(&ra, &path).await;
     let (sb, pb) = page(&rb, &path).await;
     assert_eq!((sa, sb), (StatusCode::OK, StatusCode::OK), "{path}");
