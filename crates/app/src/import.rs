@@ -586,7 +586,11 @@ impl App {
         } else {
             alt.trim()
         };
-        self.upload_image(user, bytes, alt, "", "", &*opts.media)
+        // Imported accounts stay disabled (no login) until an admin invites them; the picture
+        // is still uploaded with the rights of the account's role, on the import's behalf.
+        let mut uploader = user.clone();
+        uploader.disabled = false;
+        self.upload_image(&uploader, bytes, alt, "", "", &*opts.media)
             .await
             .map(|i| i.id)
             .map_err(|e| e.to_string())
