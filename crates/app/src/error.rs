@@ -29,6 +29,10 @@ pub enum AppError {
     /// Too many attempts; try later.
     #[error("rate limited")]
     RateLimited,
+    /// The store is saturated, or a lease shared by the nodes is held elsewhere: nothing was
+    /// done, and the same request can be made again in a few seconds.
+    #[error("busy")]
+    Busy,
     /// A bug or an outage: logged with its cause chain, never shown.
     #[error("internal error")]
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
@@ -48,6 +52,7 @@ impl From<StoreError> for AppError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::NotFound => AppError::NotFound,
+            StoreError::Busy => AppError::Busy,
             StoreError::Conflict(c) => {
                 if let newsdesk_store::Conflict::Constraint(raw) = &c {
                     // The database's own words go to the log, never to a page.

@@ -168,6 +168,15 @@ fn push_error(e: AppError) -> Response<Body> {
             "Unknown source or wrong token.",
         ),
         AppError::Conflict(why) => err(StatusCode::CONFLICT, "source_off", &why),
+        AppError::Busy => {
+            let mut res = err(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "busy",
+                "The wire desk is busy (another node holds the clustering lease, or the database is saturated); nothing was stored. Send it again shortly.",
+            );
+            crate::error::retry_after(&mut res);
+            res
+        }
         AppError::Invalid(f) => err(
             StatusCode::BAD_REQUEST,
             "unreadable",
@@ -184,5 +193,23 @@ fn push_error(e: AppError) -> Response<Body> {
                 "The document could not be stored; try again.",
             )
         }
+    }
+}
+
+#[cfg(test)]
+mod push_errors {
+    use super::*;
+
+    #[test]
+    fn a_busy_wire_desk_is_a_503_with_retry_after_not_a_500() {
+        // What a push meets when another node holds the clustering lease past the wait.
+        let e: AppError = newsdesk_store::StoreError::Busy.into();
+        let res = push_error(e);
+        assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
+        let wait = res
+            .headers()
+            .get(header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok());
+        assert_eq!(wait, Some("5"));
     }
 }

@@ -17,6 +17,20 @@ use axum::response::IntoResponse;
 use newsdesk_app::{AppError, Authed};
 use std::sync::{Arc, OnceLock};
 
+/// Seconds a `503 Service Unavailable` asks the caller to wait (`Retry-After`).
+pub const RETRY_AFTER_SECS: u32 = 5;
+
+/// Adds `Retry-After` to a 503 that has none, so that no 503 leaves without saying when to
+/// come back.
+pub fn retry_after(res: &mut Response<Body>) {
+    if res.status() == StatusCode::SERVICE_UNAVAILABLE
+        && !res.headers().contains_key(header::RETRY_AFTER)
+    {
+        res.headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(RETRY_AFTER_SECS));
+    }
+}
+
 /// A refusal or failure, as the person asking is told it.
 #[derive(Debug, Clone)]
 pub struct WebError {
@@ -91,6 +105,11 @@ impl From<AppError> for WebError {
                 "Too many attempts",
                 "Please wait a few minutes and try again.",
             ),
+            AppError::Busy => Self::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Busy",
+                format!("Nothing was done; please try again in {RETRY_AFTER_SECS} seconds."),
+            ),
             AppError::Internal(cause) => {
                 tracing::error!(cause = %crate::respond::chain(&*cause), "newsroom request failed");
                 Self::new(
@@ -116,6 +135,7 @@ impl IntoResponse for WebError {
                 .header(header::CACHE_CONTROL, "no-store")
                 .body(Body::from(format!("{}. {}", self.title, self.detail))),
         );
+        retry_after(&mut res);
         res.extensions_mut().insert(self);
         res
     }
@@ -181,7 +201,9 @@ pub async fn faces(
         return res;
     };
     if let Some(page) = html {
-        return page(&st, slot.get(), &err);
+        let mut out = page(&st, slot.get(), &err);
+        retry_after(&mut out);
+        return out;
     }
     let mut out = crate::respond::or_500(
         Response::builder()
@@ -199,6 +221,7 @@ pub async fn faces(
             HeaderValue::from_static(challenge),
         );
     }
+    retry_after(&mut out);
     out
 }
 
