@@ -954,10 +954,16 @@ impl App {
         Ok(self.store.list_digests(HISTORY).await?)
     }
 
+    /// Whether `actor` may send breaking-news alerts (those who may publish): asked before a
+    /// form is read, so that a refused role learns nothing from the form's errors.
+    pub fn may_send_alerts(&self, actor: &User) -> AppResult<()> {
+        require(actor, Capability::Publish)
+    }
+
     /// Sends a breaking-news alert for one published, visible story to the subscribers who
     /// want alerts (editors; once per story). Audited.
     pub async fn send_breaking_alert(&self, actor: &User, story: StoryId) -> AppResult<Digest> {
-        require(actor, Capability::Publish)?;
+        self.may_send_alerts(actor)?;
         let now = self.now();
         let (subject, editions, primary) = {
             let snap = self.read();

@@ -1652,7 +1652,7 @@ async fn every_newsroom_route_by_every_role_and_by_no_session() {
         // The feedback desk (an empty reply is a bad form for those who may reply), the
         // newsletter's breaking alert (a story of this role's own), webhooks.
         let hook_url = format!("https://hooks.example/{i}");
-        let desk_posts: [WirePost<'_>; 6] = [
+        let desk_posts: [WirePost<'_>; 7] = [
             (
                 format!("/newsroom/feedback/{fb}/status"),
                 vec![("status", "spam")],
@@ -1667,6 +1667,13 @@ async fn every_newsroom_route_by_every_role_and_by_no_session() {
                 "/newsroom/newsletter/alert".into(),
                 vec![("story", alertable[i - 1].as_str())],
                 [403, 403, 200, 200],
+            ),
+            (
+                // The role is checked before the form: a bad form is news only to those who
+                // may send alerts.
+                "/newsroom/newsletter/alert".into(),
+                vec![("story", "not-a-number")],
+                [403, 403, 400, 400],
             ),
             (
                 "/newsroom/webhooks".into(),

@@ -185,6 +185,7 @@ pub(super) async fn history(State(st): St, Session(a): Session) -> Page {
 /// `POST /newsroom/newsletter/alert` (`story`): a breaking-news alert for one visible story.
 pub(super) async fn alert(State(st): St, p: Posted) -> Page {
     let a = &p.session.0;
+    st.app.may_send_alerts(&a.user)?;
     let story = StoryId(
         p.form
             .get("story")
