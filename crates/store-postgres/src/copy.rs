@@ -148,41 +148,79 @@ impl TableCopy for PgStore {
         Ok(get::<i64>(&r, 0)?.max(0) as u64)
     }
 
+    async fn key_columns(&self, table: &str) -> StoreResult<Vec<String>> {
+        let c = self.conn().await?;
+        column_types(&**c, table).await?;
+        query(
+            &**c,
+            "SELECT k.column_name::TEXT FROM information_schema.table_constraints t \
+             JOIN information_schema.key_column_usage k \
+               ON k.constraint_name = t.constraint_name AND k.table_schema = t.table_schema \
+              AND k.table_name = t.table_name \
+             WHERE t.table_schema = current_schema() AND t.table_name = $1 \
+               AND t.constraint_type = 'PRIMARY KEY' \
+             ORDER BY k.ordinal_position",
+            &[&table],
+        )
+        .await?
+        .iter()
+        .map(|r| get(r, 0))
+        .collect()
+    }
+
     async fn read_rows(
         &self,
         table: &str,
         cols: &[String],
-        after_id: Option<i64>,
+        key: &[String],
+        after: Option<&[Cell]>,
         offset: u64,
         limit: usize,
     ) -> StoreResult<Vec<Vec<Cell>>> {
         let c = self.conn().await?;
-        column_types(&**c, table).await?;
+        let types = column_types(&**c, table).await?;
         let list = cols.iter().map(|c| ident(c)).collect::<Vec<_>>().join(", ");
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        let rows = match after_id {
-            Some(after) => {
-                query(
-                    &**c,
-                    &format!(
-                        "SELECT {list} FROM {} WHERE id > $1 ORDER BY id LIMIT $2",
-                        ident(table)
-                    ),
-                    &[&after, &limit],
-                )
-                .await?
-            }
-            None => {
-                let offset = i64::try_from(offset).unwrap_or(i64::MAX);
-                query(
-                    &**c,
-                    &format!(
-                        "SELECT {list} FROM {} ORDER BY {list} LIMIT $1 OFFSET $2",
-                        ident(table)
-                    ),
-                    &[&limit, &offset],
-                )
-                .await?
+        let offset = i64::try_from(offset).unwrap_or(i64::MAX);
+        let rows = if key.is_empty() {
+            query(
+                &**c,
+                &format!(
+                    "SELECT {list} FROM {} ORDER BY {list} LIMIT $1 OFFSET $2",
+                    ident(table)
+                ),
+                &[&limit, &offset],
+            )
+            .await?
+        } else {
+            let keys = key.iter().map(|c| ident(c)).collect::<Vec<_>>().join(", ");
+            match after {
+                None => {
+                    query(
+                        &**c,
+                        &format!(
+                            "SELECT {list} FROM {} ORDER BY {keys} LIMIT $1 OFFSET $2",
+                            ident(table)
+                        ),
+                        &[&limit, &offset],
+                    )
+                    .await?
+                }
+                Some(vals) => {
+                    let mut params = params_for(&types, key, vals)?;
+                    let marks = (1..=params.len())
+                        .map(|i| format!("${i}"))
+                        .collect::<Vec<_>>()
+                        .join(", ");
+                    let sql = format!(
+                        "SELECT {list} FROM {} WHERE ({keys}) > ({marks}) ORDER BY {keys} \
+                         LIMIT ${}",
+                        ident(table),
+                        params.len() + 1
+                    );
+                    params.push(Box::new(limit));
+                    query(&**c, &sql, &refs(&params)).await?
+                }
             }
         };
         rows.iter()

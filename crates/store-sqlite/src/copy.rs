@@ -87,34 +87,73 @@ impl TableCopy for SqliteStore {
         .await
     }
 
+    async fn key_columns(&self, table: &str) -> StoreResult<Vec<String>> {
+        let table = table.to_owned();
+        self.read(move |c| {
+            known(&table, &table_names(c)?)?;
+            let mut st = c
+                .prepare("SELECT name FROM pragma_table_info(?1) WHERE pk > 0 ORDER BY pk")
+                .map_err(sql_err)?;
+            let rows = st.query_map([&table], |r| r.get(0)).map_err(sql_err)?;
+            rows.collect::<Result<_, _>>().map_err(sql_err)
+        })
+        .await
+    }
+
     async fn read_rows(
         &self,
         table: &str,
         cols: &[String],
-        after_id: Option<i64>,
+        key: &[String],
+        after: Option<&[Cell]>,
         offset: u64,
         limit: usize,
     ) -> StoreResult<Vec<Vec<Cell>>> {
-        let (table, cols) = (table.to_owned(), cols.to_vec());
+        let (table, cols, key) = (table.to_owned(), cols.to_vec(), key.to_vec());
+        let after: Option<Vec<Value>> = after.map(|a| a.iter().map(value).collect());
         self.read(move |c| {
             known(&table, &table_names(c)?)?;
             let list = cols.iter().map(|c| ident(c)).collect::<Vec<_>>().join(", ");
-            let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-            let (sql, args): (String, Vec<i64>) = match after_id {
-                Some(after) => (
-                    format!(
-                        "SELECT {list} FROM {} WHERE id > ?1 ORDER BY id LIMIT ?2",
-                        ident(&table)
-                    ),
-                    vec![after, limit],
-                ),
-                None => (
+            let limit = Value::Integer(i64::try_from(limit).unwrap_or(i64::MAX));
+            let (sql, args): (String, Vec<Value>) = if key.is_empty() {
+                (
                     format!(
                         "SELECT {list} FROM {} ORDER BY {list} LIMIT ?1 OFFSET ?2",
                         ident(&table)
                     ),
-                    vec![limit, i64::try_from(offset).unwrap_or(i64::MAX)],
-                ),
+                    vec![
+                        limit,
+                        Value::Integer(i64::try_from(offset).unwrap_or(i64::MAX)),
+                    ],
+                )
+            } else {
+                let keys = key.iter().map(|c| ident(c)).collect::<Vec<_>>().join(", ");
+                match after {
+                    None => (
+                        format!(
+                            "SELECT {list} FROM {} ORDER BY {keys} LIMIT ?1 OFFSET ?2",
+                            ident(&table)
+                        ),
+                        vec![
+                            limit,
+                            Value::Integer(i64::try_from(offset).unwrap_or(i64::MAX)),
+                        ],
+                    ),
+                    Some(mut vals) => {
+                        let marks = (1..=vals.len())
+                            .map(|i| format!("?{i}"))
+                            .collect::<Vec<_>>()
+                            .join(", ");
+                        let sql = format!(
+                            "SELECT {list} FROM {} WHERE ({keys}) > ({marks}) ORDER BY {keys} \
+                             LIMIT ?{}",
+                            ident(&table),
+                            vals.len() + 1
+                        );
+                        vals.push(limit);
+                        (sql, vals)
+                    }
+                }
             };
             let mut st = c.prepare(&sql).map_err(sql_err)?;
             let n = cols.len();

@@ -92,13 +92,19 @@ pub trait TableCopy: Send + Sync {
     async fn columns(&self, table: &str) -> StoreResult<Vec<String>>;
     /// The rows of a table.
     async fn count_rows(&self, table: &str) -> StoreResult<u64>;
-    /// At most `limit` rows of `table` (the values of `cols`), ordered by `cols`, from row number
-    /// `offset` on; with `after_id`, those whose `id` is larger (ordered by `id`, no offset).
+    /// The columns of a table's primary key, in key order (empty when it has none).
+    async fn key_columns(&self, table: &str) -> StoreResult<Vec<String>>;
+    /// At most `limit` rows of `table` (the values of `cols`), from row number `offset` on.
+    /// With a `key` (columns among `cols`, the table's primary key), ordered by it and, given
+    /// `after` (the key's values in the last row read), only the rows after it: a copy's batch is
+    /// one index range, however large the table. With an empty `key`, ordered by all of `cols`
+    /// (every call sorts the table again: only for small tables without a primary key).
     async fn read_rows(
         &self,
         table: &str,
         cols: &[String],
-        after_id: Option<i64>,
+        key: &[String],
+        after: Option<&[Cell]>,
         offset: u64,
         limit: usize,
     ) -> StoreResult<Vec<Vec<Cell>>>;
@@ -250,15 +256,24 @@ pub async fn copy_site(
     }
     for (t, cols) in tables.iter().zip(&plans) {
         progress.table(t);
-        let by_id = cols.iter().any(|c| c == "id");
-        let (mut after, mut offset) = (None::<i64>, 0u64);
+        // Batches follow the primary key (keyset paging) when every key column is copied.
+        let mut key = from.key_columns(t).await?;
+        let at: Vec<usize> = key
+            .iter()
+            .filter_map(|k| cols.iter().position(|c| c == k))
+            .collect();
+        if at.len() != key.len() {
+            key.clear();
+        }
+        let (mut after, mut offset) = (None::<Vec<Cell>>, 0u64);
         loop {
             let rows = from
                 .read_rows(
                     t,
                     cols,
-                    by_id.then_some(after.unwrap_or(i64::MIN)),
-                    offset,
+                    &key,
+                    after.as_deref(),
+                    if key.is_empty() { offset } else { 0 },
                     batch,
                 )
                 .await?;
@@ -267,15 +282,16 @@ pub async fn copy_site(
             }
             to.write_rows(t, cols, &rows).await?;
             progress.copied(rows.len() as u64);
-            if by_id {
-                let i = cols.iter().position(|c| c == "id").unwrap_or(0);
-                after = rows.last().and_then(|r| match r.get(i) {
-                    Some(Cell::Int(v)) => Some(*v),
-                    _ => None,
+            if !key.is_empty() {
+                let last = rows.last().map(|r| {
+                    at.iter()
+                        .map(|i| r.get(*i).cloned().unwrap_or(Cell::Null))
+                        .collect::<Vec<_>>()
                 });
-                if after.is_none() {
-                    return Err(StoreError::msg(format!("{t}: a row without an integer id")));
+                if last.as_ref().is_some_and(|k| k.contains(&Cell::Null)) {
+                    return Err(StoreError::msg(format!("{t}: a row with no primary key")));
                 }
+                after = last;
             }
             offset += rows.len() as u64;
             if rows.len() < batch {
@@ -287,6 +303,10 @@ pub async fn copy_site(
     // The check: counts, then a sample of rows found in the target with the same values.
     let mut rng = options.seed | 1;
     for ((t, cols), n) in tables.iter().zip(&plans).zip(&counts) {
+        let mut keys = from.key_columns(t).await?;
+        if !keys.iter().all(|k| cols.contains(k)) {
+            keys.clear();
+        }
         let got = to.count_rows(t).await?;
         if got != *n {
             report
@@ -304,7 +324,7 @@ pub async fn copy_site(
             rng ^= rng << 17;
             let at = rng % n;
             let Some(row) = from
-                .read_rows(t, cols, None, at, 1)
+                .read_rows(t, cols, &keys[..], None, at, 1)
                 .await?
                 .into_iter()
                 .next()
