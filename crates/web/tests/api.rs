@@ -6,110 +6,17 @@
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use axum::Router;
-use chrono::{Duration, TimeZone, Utc};
-use http_body_util::BodyExt;
-use newsdesk_app::{ApiSettings, App, SiteConfig, StoryForm};
+use chrono::Duration;
+use newsdesk_app::{ApiSettings, StoryForm};
 use newsdesk_domain::*;
-use newsdesk_store::Store;
 use std::sync::Arc;
 use tower::ServiceExt;
 
-struct Site {
-    router: Router,
-    app: Arc<App>,
-    store: Arc<dyn Store>,
-    clock: Arc<ManualClock>,
-    users: Vec<User>,
-}
-
-impl Site {
-    fn user(&self, role: Role) -> &User {
-        self.users.iter().find(|u| u.role == role).unwrap()
-    }
-}
-
-fn t0() -> chrono::DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 11, 20, 9, 0, 0).unwrap()
-}
-
-const ROLES: [(&str, Role); 4] = [
-    ("contrib@example.org", Role::Contributor),
-    ("author@example.org", Role::Author),
-    ("editor@example.org", Role::Editor),
-    ("admin@example.org", Role::Admin),
-];
+mod common;
+use common::{request, site_with, t0, Res, Setup, Site, ROLES};
 
 async fn site() -> Site {
-    let store = newsdesk_store_sqlite::temp_store().unwrap();
-    let media = store.path().parent().unwrap().join("media");
-    newsdesk_demo::seed(
-        &*store,
-        &newsdesk_demo::DemoOptions {
-            stories: 12,
-            now: t0(),
-            seed: 5,
-            media_dir: media.clone(),
-        },
-    )
-    .await
-    .unwrap();
-    let store: Arc<dyn Store> = store;
-    let clock = Arc::new(ManualClock::new(t0()));
-    let app = App::load(
-        store.clone(),
-        clock.clone(),
-        SiteConfig {
-            base_url: "https://news.example".into(),
-            ..SiteConfig::default()
-        },
-    )
-    .await
-    .unwrap();
-    let mut users = Vec::new();
-    for (email, role) in ROLES {
-        users.push(
-            app.add_user(email, "", role, "a long enough password")
-                .await
-                .unwrap(),
-        );
-    }
-    let router = newsdesk_web::router(newsdesk_web::WebState::new(app.clone(), media));
-    Site {
-        router,
-        app,
-        store,
-        clock,
-        users,
-    }
-}
-
-struct Res {
-    status: StatusCode,
-    headers: axum::http::HeaderMap,
-    body: String,
-}
-
-impl Res {
-    fn header(&self, k: &str) -> String {
-        self.headers
-            .get(k)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("")
-            .to_owned()
-    }
-
-    fn json(&self) -> serde_json::Value {
-        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("{e}: {}", self.body))
-    }
-
-    /// Asserts an RFC 9457 problem document with this status.
-    fn problem(&self, status: StatusCode) {
-        assert_eq!(self.status, status, "{}", self.body);
-        assert_eq!(self.header("content-type"), "application/problem+json");
-        let p = self.json();
-        assert_eq!(p["status"], status.as_u16());
-        assert!(p["title"].is_string() && p["detail"].is_string());
-    }
+    site_with(Setup::default()).await
 }
 
 async fn send(
@@ -123,19 +30,7 @@ async fn send(
     for (k, v) in headers {
         req = req.header(*k, *v);
     }
-    let res = r
-        .clone()
-        .oneshot(req.body(Body::from(body)).unwrap())
-        .await
-        .unwrap();
-    let status = res.status();
-    let headers = res.headers().clone();
-    let raw = res.into_body().collect().await.unwrap().to_bytes();
-    Res {
-        status,
-        headers,
-        body: String::from_utf8_lossy(&raw).into_owned(),
-    }
+    request(r, req.body(Body::from(body)).unwrap()).await
 }
 
 async fn get(s: &Site, path: &str) -> Res {

@@ -2,82 +2,34 @@
 //! kept), the desk's e-mail, the newsroom's queue by role, replies by e-mail, and escaping.
 #![allow(clippy::unwrap_used)]
 
-use axum::body::Body;
-use axum::http::{Request, StatusCode};
+use axum::http::StatusCode;
 use axum::Router;
-use chrono::{Duration, TimeZone, Utc};
-use http_body_util::BodyExt;
-use newsdesk_app::{App, SiteConfig};
+use chrono::Duration;
+use newsdesk_app::SiteConfig;
 use newsdesk_domain::*;
-use newsdesk_store::Store;
 use std::sync::Arc;
-use tower::ServiceExt;
 
-struct Site {
-    router: Router,
-    app: Arc<App>,
-    store: Arc<dyn Store>,
-    clock: Arc<ManualClock>,
-    outbox: Arc<newsdesk_mail::MemoryMailer>,
-}
+mod common;
+use common::*;
 
-async fn site() -> Site {
-    site_with(SiteConfig {
+fn config() -> SiteConfig {
+    SiteConfig {
         base_url: "https://news.example".into(),
         contact_email: "desk@news.example".into(),
         ..SiteConfig::default()
+    }
+}
+
+async fn site() -> Site {
+    site_with(Setup {
+        stories: 4,
+        config: config(),
+        ..Setup::default()
     })
     .await
 }
 
-async fn site_with(config: SiteConfig) -> Site {
-    let store = newsdesk_store_sqlite::temp_store().unwrap();
-    let media = store.path().parent().unwrap().join("media");
-    let t0 = Utc.with_ymd_and_hms(2026, 11, 20, 9, 0, 0).unwrap();
-    newsdesk_demo::seed(
-        &*store,
-        &newsdesk_demo::DemoOptions {
-            stories: 4,
-            now: t0,
-            seed: 5,
-            media_dir: media.clone(),
-        },
-    )
-    .await
-    .unwrap();
-    let store: Arc<dyn Store> = store;
-    let clock = Arc::new(ManualClock::new(t0));
-    let app = App::load(store.clone(), clock.clone(), config)
-        .await
-        .unwrap();
-    for (email, role) in [
-        ("contrib@example.org", Role::Contributor),
-        ("author@example.org", Role::Author),
-        ("editor@example.org", Role::Editor),
-        ("admin@example.org", Role::Admin),
-    ] {
-        app.add_user(email, "", role, "a long enough password")
-            .await
-            .unwrap();
-    }
-    let outbox = Arc::new(newsdesk_mail::MemoryMailer::new());
-    app.set_mailer(outbox.clone());
-    let router = newsdesk_web::router(newsdesk_web::WebState::new(app.clone(), media));
-    Site {
-        router,
-        app,
-        store,
-        clock,
-        outbox,
-    }
-}
-
-struct Res {
-    status: StatusCode,
-    headers: axum::http::HeaderMap,
-    body: String,
-}
-
+/// A form request from `peer`'s address (the feedback desk counts by address).
 async fn send(
     r: &Router,
     method: &str,
@@ -86,48 +38,12 @@ async fn send(
     body: Vec<u8>,
     peer: [u8; 4],
 ) -> Res {
-    let mut req = Request::builder().method(method).uri(path);
-    for (k, v) in headers {
-        req = req.header(*k, *v);
-    }
-    if method == "POST" {
-        req = req.header("content-type", "application/x-www-form-urlencoded");
-    }
-    let mut req = req.body(Body::from(body)).unwrap();
+    let mut req = form_request(method, path, headers, body);
     req.extensions_mut()
         .insert(axum::extract::ConnectInfo(std::net::SocketAddr::from((
             peer, 40000,
         ))));
-    let res = r.clone().oneshot(req).await.unwrap();
-    let status = res.status();
-    let headers = res.headers().clone();
-    let raw = res.into_body().collect().await.unwrap().to_bytes();
-    Res {
-        status,
-        headers,
-        body: String::from_utf8_lossy(&raw).into_owned(),
-    }
-}
-
-fn enc(pairs: &[(&str, &str)]) -> Vec<u8> {
-    pairs
-        .iter()
-        .map(|(k, v)| format!("{}={}", pct(k), pct(v)))
-        .collect::<Vec<_>>()
-        .join("&")
-        .into_bytes()
-}
-
-fn pct(s: &str) -> String {
-    percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC).to_string()
-}
-
-fn field(body: &str, name: &str) -> String {
-    let at = body
-        .find(&format!("name=\"{name}\" value=\""))
-        .unwrap_or_else(|| panic!("no {name} field in {body}"));
-    let rest = &body[at + name.len() + 15..];
-    rest[..rest.find('"').unwrap()].to_owned()
+    request(r, req).await
 }
 
 /// Opens the form (as from `from`), waits `wait` seconds, and sends `fields` from `peer`.
@@ -205,7 +121,7 @@ async fn a_reader_s_message_reaches_the_queue_and_the_desk_by_e_mail() {
     assert_eq!(list[0].sent.email, "asha@example.org");
     assert_eq!(list[0].status, FeedbackStatus::New);
     s.app.run_jobs_until_idle().await.unwrap();
-    let mails = s.outbox.take();
+    let mails = s.mail.take();
     assert_eq!(mails.len(), 1, "the desk is told once");
     assert_eq!(mails[0].to.as_str(), "desk@news.example");
     assert!(mails[0].text.contains("has the river in the wrong place."));
@@ -327,69 +243,12 @@ async fn an_address_is_counted_before_the_checks_and_limited_per_hour() {
     assert_eq!(r.status, StatusCode::OK);
 }
 
-struct Browser {
-    cookie: String,
-    csrf: String,
-}
-
-async fn login(s: &Site, email: &str) -> Browser {
-    let res = send(
-        &s.router,
-        "POST",
-        "/newsroom/login",
-        &[("sec-fetch-site", "same-origin")],
-        enc(&[("email", email), ("password", "a long enough password")]),
-        [127, 0, 0, 1],
-    )
-    .await;
-    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.body);
-    let set = res.headers["set-cookie"].to_str().unwrap().to_owned();
-    let cookie = set.split(';').next().unwrap().to_owned();
-    let dash = send(
-        &s.router,
-        "GET",
-        "/newsroom",
-        &[("cookie", &cookie)],
-        vec![],
-        [127, 0, 0, 1],
-    )
-    .await;
-    let csrf = field(&dash.body, "csrf");
-    Browser { cookie, csrf }
-}
-
 async fn nr_get(s: &Site, b: Option<&Browser>, path: &str) -> Res {
-    let cookie = b.map(|b| b.cookie.clone()).unwrap_or_default();
-    send(
-        &s.router,
-        "GET",
-        path,
-        &[("cookie", &cookie)],
-        vec![],
-        [127, 0, 0, 1],
-    )
-    .await
+    get(s, b.unwrap_or(&Browser::default()), path).await
 }
 
 async fn nr_post(s: &Site, b: Option<&Browser>, path: &str, fields: &[(&str, &str)]) -> Res {
-    let (cookie, csrf) = b
-        .map(|b| (b.cookie.clone(), b.csrf.clone()))
-        .unwrap_or_default();
-    let mut all = vec![("csrf", csrf.as_str())];
-    all.extend_from_slice(fields);
-    send(
-        &s.router,
-        "POST",
-        path,
-        &[
-            ("cookie", &cookie),
-            ("sec-fetch-site", "same-origin"),
-            ("origin", "https://news.example"),
-        ],
-        enc(&all),
-        [127, 0, 0, 1],
-    )
-    .await
+    post(s, b.unwrap_or(&Browser::default()), path, fields).await
 }
 
 #[tokio::test]
@@ -411,7 +270,7 @@ async fn the_queue_by_every_role_and_replies_by_e_mail() {
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     let id = s.store.list_feedback(None, 1).await.unwrap()[0].id;
     s.app.run_jobs_until_idle().await.unwrap();
-    s.outbox.take();
+    s.mail.take();
     let mut browsers: Vec<Option<Browser>> = vec![None];
     for who in [
         "contrib@example.org",
@@ -504,7 +363,7 @@ async fn the_queue_by_every_role_and_replies_by_e_mail() {
     assert_eq!(m.status, FeedbackStatus::Answered);
     assert_eq!(m.reply.unwrap().text, "Thank you, we fixed the map.");
     s.app.run_jobs_until_idle().await.unwrap();
-    let mails = s.outbox.take();
+    let mails = s.mail.take();
     assert_eq!(mails.len(), 1);
     assert_eq!(mails[0].to.as_str(), "reader@example.org");
     assert!(mails[0].text.starts_with("Thank you, we fixed the map."));
@@ -556,11 +415,15 @@ async fn connect_links_are_the_publisher_s_own_and_hidden_when_unset() {
     );
     assert!(foot.contains("Give Feedback"));
 
-    let s = site_with(SiteConfig {
-        base_url: "https://news.example".into(),
-        linkedin_url: "https://www.linkedin.com/company/our-desk".into(),
-        youtube_url: "https://www.youtube.com/@ourdesk".into(),
-        ..SiteConfig::default()
+    let s = site_with(Setup {
+        stories: 4,
+        config: SiteConfig {
+            base_url: "https://news.example".into(),
+            linkedin_url: "https://www.linkedin.com/company/our-desk".into(),
+            youtube_url: "https://www.youtube.com/@ourdesk".into(),
+            ..SiteConfig::default()
+        },
+        ..Setup::default()
     })
     .await;
     let home = send(&s.router, "GET", "/", &[], vec![], [10, 0, 0, 1]).await;

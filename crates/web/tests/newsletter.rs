@@ -7,64 +7,18 @@
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use axum::Router;
-use chrono::{TimeZone, Utc};
-use http_body_util::BodyExt;
 use newsdesk_app::newsletter::NewsletterSettings;
-use newsdesk_app::{App, SiteConfig};
 use newsdesk_domain::*;
-use newsdesk_mail::MemoryMailer;
-use newsdesk_store::Store;
-use std::sync::Arc;
-use tower::ServiceExt;
 
-struct Site {
-    router: Router,
-    app: Arc<App>,
-    store: Arc<dyn Store>,
-    mail: Arc<MemoryMailer>,
-}
+mod common;
+use common::{request, site_with, Res, Setup, Site};
 
 async fn site() -> Site {
-    let store = newsdesk_store_sqlite::temp_store().unwrap();
-    let media = store.path().parent().unwrap().join("media");
-    let t0 = Utc.with_ymd_and_hms(2026, 11, 20, 9, 0, 0).unwrap();
-    newsdesk_demo::seed(
-        &*store,
-        &newsdesk_demo::DemoOptions {
-            stories: 12,
-            now: t0,
-            seed: 5,
-            media_dir: media.clone(),
-        },
-    )
+    site_with(Setup {
+        users: &[],
+        ..Setup::default()
+    })
     .await
-    .unwrap();
-    let store: Arc<dyn Store> = store;
-    let app = App::load(
-        store.clone(),
-        Arc::new(ManualClock::new(t0)),
-        SiteConfig {
-            base_url: "https://news.example".into(),
-            ..SiteConfig::default()
-        },
-    )
-    .await
-    .unwrap();
-    let mail = Arc::new(MemoryMailer::new());
-    app.set_mailer(mail.clone());
-    let router = newsdesk_web::router(newsdesk_web::WebState::new(app.clone(), media));
-    Site {
-        router,
-        app,
-        store,
-        mail,
-    }
-}
-
-struct Res {
-    status: StatusCode,
-    headers: axum::http::HeaderMap,
-    body: String,
 }
 
 async fn send(r: &Router, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> Res {
@@ -75,19 +29,7 @@ async fn send(r: &Router, method: &str, path: &str, headers: &[(&str, &str)], bo
     for (k, v) in headers {
         req = req.header(*k, *v);
     }
-    let res = r
-        .clone()
-        .oneshot(req.body(Body::from(body.to_vec())).unwrap())
-        .await
-        .unwrap();
-    let status = res.status();
-    let headers = res.headers().clone();
-    let raw = res.into_body().collect().await.unwrap().to_bytes();
-    Res {
-        status,
-        headers,
-        body: String::from_utf8_lossy(&raw).into_owned(),
-    }
+    request(r, req.body(Body::from(body.to_vec())).unwrap()).await
 }
 
 fn token_after(text: &str, path: &str) -> String {

@@ -9,177 +9,25 @@ use chrono::{TimeZone, Utc};
 use http_body_util::BodyExt;
 use newsdesk_app::{App, SiteConfig};
 use newsdesk_domain::*;
-use newsdesk_store::Store;
 use std::sync::Arc;
 use tower::ServiceExt;
 
-struct Site {
-    router: Router,
-    app: Arc<App>,
-    /// The database, for test setup and checks (the site reaches it only through `app`).
-    store: Arc<dyn Store>,
-    clock: Arc<ManualClock>,
-    media: std::path::PathBuf,
-}
+mod common;
+use common::*;
 
-fn t0() -> chrono::DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 11, 20, 9, 0, 0).unwrap()
-}
+/// The newsroom's users (no author: tests add one where they need it).
+const USERS: [(&str, Role); 3] = [
+    ("editor@example.org", Role::Editor),
+    ("contrib@example.org", Role::Contributor),
+    ("admin@example.org", Role::Admin),
+];
 
 async fn site() -> Site {
-    let store = newsdesk_store_sqlite::temp_store().unwrap();
-    let media = store.path().parent().unwrap().join("media");
-    newsdesk_demo::seed(
-        &*store,
-        &newsdesk_demo::DemoOptions {
-            stories: 12,
-            now: t0(),
-            seed: 5,
-            media_dir: media.clone(),
-        },
-    )
+    site_with(Setup {
+        users: &USERS,
+        ..Setup::default()
+    })
     .await
-    .unwrap();
-    let store: Arc<dyn Store> = store;
-    let clock = Arc::new(ManualClock::new(t0()));
-    let app = App::load(
-        store.clone(),
-        clock.clone(),
-        SiteConfig {
-            base_url: "https://news.example".into(),
-            ..SiteConfig::default()
-        },
-    )
-    .await
-    .unwrap();
-    for (email, role) in [
-        ("editor@example.org", Role::Editor),
-        ("contrib@example.org", Role::Contributor),
-        ("admin@example.org", Role::Admin),
-    ] {
-        app.add_user(email, "", role, "a long enough password")
-            .await
-            .unwrap();
-    }
-    let router = newsdesk_web::router(newsdesk_web::WebState::new(app.clone(), media.clone()));
-    Site {
-        router,
-        app,
-        store,
-        clock,
-        media,
-    }
-}
-
-struct Res {
-    status: StatusCode,
-    headers: axum::http::HeaderMap,
-    body: String,
-}
-
-impl Res {
-    fn header(&self, k: &str) -> String {
-        self.headers
-            .get(k)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("")
-            .to_owned()
-    }
-}
-
-async fn send(
-    r: &Router,
-    method: &str,
-    path: &str,
-    headers: &[(&str, &str)],
-    body: Vec<u8>,
-) -> Res {
-    let mut req = Request::builder().method(method).uri(path);
-    for (k, v) in headers {
-        req = req.header(*k, *v);
-    }
-    if method == "POST" {
-        req = req.header("content-type", "application/x-www-form-urlencoded");
-    }
-    let res = r
-        .clone()
-        .oneshot(req.body(Body::from(body)).unwrap())
-        .await
-        .unwrap();
-    let status = res.status();
-    let headers = res.headers().clone();
-    let raw = res.into_body().collect().await.unwrap().to_bytes();
-    Res {
-        status,
-        headers,
-        body: String::from_utf8_lossy(&raw).into_owned(),
-    }
-}
-
-fn enc(pairs: &[(&str, &str)]) -> Vec<u8> {
-    pairs
-        .iter()
-        .map(|(k, v)| format!("{}={}", pct(k), pct(v)))
-        .collect::<Vec<_>>()
-        .join("&")
-        .into_bytes()
-}
-
-fn pct(s: &str) -> String {
-    percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC).to_string()
-}
-
-/// A logged-in browser: its cookie and the CSRF token of its session.
-struct Browser {
-    cookie: String,
-    csrf: String,
-}
-
-async fn login(s: &Site, email: &str) -> Browser {
-    let res = send(
-        &s.router,
-        "POST",
-        "/newsroom/login",
-        &[("sec-fetch-site", "same-origin")],
-        enc(&[("email", email), ("password", "a long enough password")]),
-    )
-    .await;
-    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.body);
-    let set = res.header("set-cookie");
-    let cookie = set.split(';').next().unwrap().to_owned();
-    let dash = send(
-        &s.router,
-        "GET",
-        "/newsroom",
-        &[("cookie", &cookie)],
-        vec![],
-    )
-    .await;
-    assert_eq!(dash.status, StatusCode::OK);
-    let i = dash.body.find("name=\"csrf\" value=\"").unwrap() + 19;
-    let csrf = dash.body[i..i + 32].to_owned();
-    Browser { cookie, csrf }
-}
-
-async fn post(s: &Site, b: &Browser, path: &str, fields: &[(&str, &str)]) -> Res {
-    let mut all = vec![("csrf", b.csrf.as_str())];
-    all.extend_from_slice(fields);
-    send(
-        &s.router,
-        "POST",
-        path,
-        &[
-            ("cookie", &b.cookie),
-            ("sec-fetch-site", "same-origin"),
-            ("origin", "https://news.example"),
-        ],
-        enc(&all),
-    )
-    .await
-}
-
-async fn get(s: &Site, b: &Browser, path: &str) -> Res {
-    send(&s.router, "GET", path, &[("cookie", &b.cookie)], vec![]).await
 }
 
 fn story_fields<'a>(headline: &'a str, body: &'a str) -> Vec<(&'a str, &'a str)> {
