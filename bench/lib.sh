@@ -70,9 +70,11 @@ rss_mib() { awk '$1 == "VmRSS:" { printf "%d\n", $2 / 1024 }' "/proc/$1/status";
 # cpu_ticks PID: user + system CPU time of the process so far, in clock ticks.
 cpu_ticks() { awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$1/stat" 2>/dev/null || echo 0; }
 
-# corpus DIR N: generates N demo stories into DIR once (a marker records N and the seed).
+# corpus DIR N: generates N demo stories into DIR once (a marker records N and the seed); sets
+# CORPUS_S to the seconds it took ("reused" when it was there).
 corpus() {
     local dir=$1 n=$2
+    CORPUS_S=reused
     if [[ -f $dir/.corpus && $(cat "$dir/.corpus") == "$n $SEED" ]]; then
         log "reusing corpus $dir ($n stories)"
         return
@@ -83,7 +85,8 @@ corpus() {
     NEWSDESK_LOG=warn timeout 7200 "$BIN" demo --data-dir "$dir" --stories "$n" --seed "$SEED" \
         >"$RUN/demo-$n.log" 2>&1 || die "demo generation failed ($RUN/demo-$n.log)"
     echo "$n $SEED" >"$dir/.corpus"
-    log "generated in $((SECONDS - t0)) s"
+    CORPUS_S=$((SECONDS - t0))
+    log "generated in $CORPUS_S s"
 }
 
 # search_index DIR: builds DIR's search index once, before newsdesk starts; otherwise serve builds

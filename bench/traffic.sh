@@ -10,7 +10,8 @@
 #       page;
 #   (c) a crawler (Googlebot User-Agent, 8 connections) reading every article of the corpus once:
 #       the slowest response and newsdesk's resident memory at the end;
-#   (d) with MILLION=1, a second corpus of 1,000,000 stories: start time, resident memory, and (a).
+#   (d) with MILLION=1, a second corpus of 1,000,000 stories: start time, resident memory, and (a)
+#       against nginx serving that corpus' sampled pages.
 #
 # Usage: bash bench/traffic.sh            (STORIES=100000 ARTICLES=20000 DURATION=15)
 #        MILLION=1 bash bench/traffic.sh  (adds (d); generating 1,000,000 stories takes minutes)
@@ -60,28 +61,13 @@ cache_counts() {
                 i == 1 ? ", " : "" } }'
 }
 
-# ---------------------------------------------------------------------------------------------
-corpus "$BENCH_DIR/data" "$STORIES"
-search_index "$BENCH_DIR/data"
-start_traffic_nd "$BENCH_DIR/data"
-IDLE_MIB=$(rss_mib "$ND_PID")
-all_articles "$ND" "$RUN/all.txt"
-TOTAL=$(wc -l <"$RUN/all.txt")
-((TOTAL > 0)) || die "no articles in the sitemaps"
-sample_articles "$RUN/all.txt" "$RUN/sample.txt" "$ARTICLES"
-log "$TOTAL articles in the sitemaps; $(wc -l <"$RUN/sample.txt") taken for the random readers"
-
-# Save the bytes newsdesk sends for each sampled page (gzip) for nginx's gzip_static.
-log "saving newsdesk's gzip bytes of the sampled pages"
-awk -v base="$ND" -v www="$RUN/www" '{ printf "url = \"%s%s\"\noutput = \"%s%s.gz\"\n", base, $0, www, $0 }' \
-    "$RUN/sample.txt" >"$RUN/save.cfg"
-mkdir -p "$RUN/www/article"
-timeout 1800 curl -sS --fail -Z --parallel-max 8 -H "Accept-Encoding: gzip" -H "User-Agent: $BOT" \
-    -K "$RUN/save.cfg" || die "saving pages failed"
-SAVED_MIB=$(du -sm "$RUN/www" | cut -f1)
-NGX_PORT=$(free_port)
-NGX=http://127.0.0.1:$NGX_PORT
-cat >"$RUN/nginx/nginx.conf" <<EOF
+# start_nginx WWW: nginx (2 workers, gzip_static) serving the saved bytes under WWW; sets NGX,
+# NGX_PID.
+start_nginx() {
+    local www=$1
+    NGX_PORT=$(free_port)
+    NGX=http://127.0.0.1:$NGX_PORT
+    cat >"$RUN/nginx/nginx.conf" <<EOF
 worker_processes 2;
 pid $RUN/nginx/nginx.pid;
 error_log $RUN/nginx/error.log;
@@ -95,17 +81,45 @@ http {
     fastcgi_temp_path $RUN/nginx/tmp; uwsgi_temp_path $RUN/nginx/tmp; scgi_temp_path $RUN/nginx/tmp;
     server {
         listen 127.0.0.1:$NGX_PORT;
-        root $RUN/www;
+        root $www;
         gzip off; gzip_static always; gzip_vary on;
         default_type "text/html; charset=utf-8";
         add_header Cache-Control "public, max-age=60, stale-while-revalidate=300, stale-if-error=3600";
     }
 }
 EOF
-"$NGINX" -p "$RUN/nginx/" -c "$RUN/nginx/nginx.conf" -g 'daemon off;' >"$RUN/nginx/stdout.log" 2>&1 &
-NGX_PID=$!
-track "$NGX_PID"
-sleep 1
+    "$NGINX" -p "$RUN/nginx/" -c "$RUN/nginx/nginx.conf" -g 'daemon off;' >"$RUN/nginx/stdout.log" 2>&1 &
+    NGX_PID=$!
+    track "$NGX_PID"
+    sleep 1
+}
+
+# save_pages SAMPLE WWW: the gzip bytes newsdesk sends for each page of SAMPLE, under WWW.
+save_pages() {
+    awk -v base="$ND" -v www="$2" '{ printf "url = \"%s%s\"\noutput = \"%s%s.gz\"\n", base, $0, www, $0 }' \
+        "$1" >"$RUN/save.cfg"
+    mkdir -p "$2/article"
+    chmod 755 "$2"
+    timeout 1800 curl -sS --fail -Z --parallel-max 8 -H "Accept-Encoding: gzip" -H "User-Agent: $BOT" \
+        -K "$RUN/save.cfg" || die "saving pages failed"
+}
+
+# ---------------------------------------------------------------------------------------------
+corpus "$BENCH_DIR/data" "$STORIES"
+search_index "$BENCH_DIR/data"
+start_traffic_nd "$BENCH_DIR/data"
+IDLE_MIB=$(rss_mib "$ND_PID")
+all_articles "$ND" "$RUN/all.txt"
+TOTAL=$(wc -l <"$RUN/all.txt")
+((TOTAL > 0)) || die "no articles in the sitemaps"
+sample_articles "$RUN/all.txt" "$RUN/sample.txt" "$ARTICLES"
+log "$TOTAL articles in the sitemaps; $(wc -l <"$RUN/sample.txt") taken for the random readers"
+
+# Save the bytes newsdesk sends for each sampled page (gzip) for nginx's gzip_static.
+log "saving newsdesk's gzip bytes of the sampled pages"
+save_pages "$RUN/sample.txt" "$RUN/www"
+SAVED_MIB=$(du -sm "$RUN/www" | cut -f1)
+start_nginx "$RUN/www"
 curl -fsS -o /dev/null -H "Accept-Encoding: gzip" "$NGX$(head -1 "$RUN/sample.txt")" || die "nginx does not serve the saved pages"
 
 # (a) random readers
@@ -201,17 +215,25 @@ C_OVER=$(awk '$2 > 0.05' "$RUN/crawl.txt" | grep -c . || true)
 D_LINE="(d) not run (MILLION=1 runs it)"
 if [[ $MILLION == 1 ]]; then
     stop_pid "$ND_PID"; ND_PID=""
+    stop_pid "$NGX_PID"; NGX_PID=""
     corpus "$BENCH_DIR/data-1m" 1000000
+    D_GEN=$CORPUS_S
     search_index "$BENCH_DIR/data-1m"
     start_traffic_nd "$BENCH_DIR/data-1m"
     D_IDLE=$(rss_mib "$ND_PID")
     D_START=$START_S
     all_articles "$ND" "$RUN/all-1m.txt"
     sample_articles "$RUN/all-1m.txt" "$RUN/sample-1m.txt" "$ARTICLES"
+    log "(d) $(wc -l <"$RUN/all-1m.txt") articles in the sitemaps; saving the sampled pages for nginx"
+    save_pages "$RUN/sample-1m.txt" "$RUN/www-1m"
+    start_nginx "$RUN/www-1m"
+    log "(d) random readers over $ARTICLES of 1,000,000 articles: nginx, then newsdesk"
+    DURATION=3 load d-ngx-warm "$NGX" "$RUN/sample-1m.txt" "$UA" 32 && load d-ngx "$NGX" "$RUN/sample-1m.txt" "$UA" 32
     DURATION=3 load d-nd-warm "$ND" "$RUN/sample-1m.txt" "$UA" 32 && load d-nd "$ND" "$RUN/sample-1m.txt" "$UA" 32
     D_RSS=$(rss_mib "$ND_PID")
-    D_LINE=$(printf '(d) 1,000,000 stories: ready in %ss, VmRSS %s MiB idle, %s MiB after (a); (a) at 1M: %s req/s, p99 %s ms = %s x nginx at 100k' \
-        "$D_START" "$D_IDLE" "$D_RSS" "$(wrk_rps "$RUN/wrk-d-nd.txt")" "$(wrk_ms "$RUN/wrk-d-nd.txt" 99%)" \
-        "$(awk -v a="$(wrk_rps "$RUN/wrk-d-nd.txt")" -v b="$(wrk_rps "$RUN/wrk-a-ngx.txt")" 'BEGIN { printf "%.2f", a / b }')")
+    D_LINE=$(printf '(d) 1,000,000 stories (generated in %s s): ready in %ss, VmRSS %s MiB idle, %s MiB after (a); (a) at 1M: nginx %s req/s, newsdesk %s req/s, p99 %s ms = %s x nginx; load average %s' \
+        "$D_GEN" "$D_START" "$D_IDLE" "$D_RSS" "$(wrk_rps "$RUN/wrk-d-ngx.txt")" "$(wrk_rps "$RUN/wrk-d-nd.txt")" \
+        "$(wrk_ms "$RUN/wrk-d-nd.txt" 99%)" "$(ratio "$(wrk_rps "$RUN/wrk-d-nd.txt")" "$(wrk_rps "$RUN/wrk-d-ngx.txt")" 3)" \
+        "$(cut -d' ' -f1-3 /proc/loadavg)")
 fi
 echo "$D_LINE" | tee -a "$BENCH_DIR/results.txt"

@@ -188,19 +188,33 @@ pub async fn load_snapshot(store: &dyn Store, per_page: usize) -> AppResult<Snap
         store.list_pages().await?,
         expected,
     );
-    let mut after = None;
+    // The next page is read while this one is taken in: the store works on a blocking thread
+    // (SQLite) or waits on the network (PostgreSQL) while the builder holds the cards, so on
+    // two cores start-up takes about the longer of the two instead of their sum. Two pages of
+    // whole cards are held at once.
+    let mut page = store.list_published_cards_after(None, per_page).await?;
     loop {
-        let page = store.list_published_cards_after(after, per_page).await?;
-        let full = page.len() >= per_page;
-        match page.last() {
-            Some(last) => after = Some(last.id),
-            None => break,
-        }
-        for c in page {
-            b.add(c);
-        }
-        if !full {
-            break;
+        let next = match page.last() {
+            Some(last) if page.len() >= per_page => Some(last.id),
+            _ => None,
+        };
+        let take = async {
+            for c in page {
+                b.add(c);
+            }
+        };
+        match next {
+            Some(after) => {
+                let (read, ()) = tokio::join!(
+                    store.list_published_cards_after(Some(after), per_page),
+                    take
+                );
+                page = read?;
+            }
+            None => {
+                take.await;
+                break;
+            }
         }
     }
     Ok(b.finish())

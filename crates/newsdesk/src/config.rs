@@ -321,6 +321,10 @@ pub struct ServerConfig {
     pub metrics: MetricsExposure,
     /// glibc malloc arenas for `newsdesk serve` (`MALLOC_ARENA_MAX`); 0 = glibc's default.
     pub malloc_arenas: u32,
+    /// Seconds between looks at whether to give freed memory back to the system (glibc's
+    /// `malloc_trim`, when the page caches replaced [`TRIM_AFTER_BYTES`] since the last time);
+    /// 0 = never.
+    pub malloc_trim_secs: u64,
 }
 
 /// Who may read `/metrics`.
@@ -358,6 +362,7 @@ impl Default for ServerConfig {
             hsts: Hsts::Auto,
             metrics: MetricsExposure::Off,
             malloc_arenas: 2,
+            malloc_trim_secs: 10,
         }
     }
 }
@@ -372,6 +377,20 @@ pub const ARENA_VAR: &str = "MALLOC_ARENA_MAX";
 /// the limit from inside (`mallopt`) would take unsafe code, which the workspace forbids.
 pub fn arena_reexec(glibc: bool, already: Option<&std::ffi::OsStr>, arenas: u32) -> Option<String> {
     (glibc && arenas > 0 && already.is_none()).then(|| arenas.to_string())
+}
+
+/// Bytes of pages the page caches must have replaced since the last trim before `newsdesk
+/// serve` gives freed memory back (`[server] malloc_trim_secs`).
+pub const TRIM_AFTER_BYTES: u64 = 16 << 20;
+
+/// Whether to give freed memory back to the system now: when the page caches (holding `held`
+/// bytes in `entries` entries) have built `built_since` entries since the last trim, and those
+/// weigh, at the entries' mean weight now, [`TRIM_AFTER_BYTES`] or more. A full cache frees
+/// about what it builds (evictions), and each build leaves its working memory free, in holes
+/// between the pages kept, which glibc keeps resident until trimmed.
+pub fn trim_due(built_since: u64, held: u64, entries: u64) -> bool {
+    held.checked_div(entries)
+        .is_some_and(|mean| built_since.saturating_mul(mean) >= TRIM_AFTER_BYTES)
 }
 
 /// Descriptors kept for the database, media files, uploads and outgoing fetches.
@@ -887,6 +906,11 @@ metrics = "off"
 # glibc reads it only at start, so serve starts itself again once with MALLOC_ARENA_MAX set,
 # unless that variable is set already (e.g. in the service unit). 0 = leave glibc's default.
 malloc_arenas = {malloc_arenas}
+# Seconds between looks at whether to give memory freed by the page caches back to the system
+# (glibc's malloc_trim, done when the caches replaced 16 MiB of pages since the last time): glibc
+# keeps what is freed in holes between live pages, resident, and a crawler reading every article
+# once leaves tens of MB of them. A trim takes a few ms of one core. 0 = never.
+malloc_trim_secs = {malloc_trim_secs}
 
 [fetch]
 # A PEM file of CA certificates trusted for HTTPS feeds besides the usual public roots, for an
@@ -1060,6 +1084,7 @@ allow_loopback = {wh_loopback}
         max_connections = d.server.max_connections,
         shutdown_grace = d.server.shutdown_grace_secs,
         malloc_arenas = d.server.malloc_arenas,
+        malloc_trim_secs = d.server.malloc_trim_secs,
         hsts = toml::Value::try_from(d.server.hsts)
             .map(|v| v.to_string())
             .unwrap_or_else(|_| "\"auto\"".into()),
@@ -1246,6 +1271,21 @@ mod tests {
         )];
         let (c, _) = Config::load(None, env.into_iter()).unwrap();
         assert_eq!(c.site.youtube_url, "https://www.youtube.com/@ourdesk");
+    }
+
+    #[test]
+    fn freed_memory_is_given_back_after_the_page_caches_replaced_16_mib() {
+        assert_eq!(Config::default().server.malloc_trim_secs, 10);
+        let c: Config = toml::from_str("[server]\nmalloc_trim_secs = 0\n").unwrap();
+        assert_eq!(c.server.malloc_trim_secs, 0);
+        // 10,000 entries of 10 KiB: 1,639 builds are 16 MiB, 1,638 not quite.
+        let (held, entries) = (10_000 * 10_240, 10_000);
+        assert!(trim_due(1_639, held, entries));
+        assert!(!trim_due(1_638, held, entries));
+        // Nothing built, or nothing held: nothing to give back.
+        assert!(!trim_due(0, held, entries));
+        assert!(!trim_due(5_000, 0, 0));
+        assert!(trim_due(u64::MAX, held, entries));
     }
 
     #[test]

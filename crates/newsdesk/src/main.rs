@@ -662,8 +662,17 @@ async fn serve(mut cfg: Config) -> anyhow::Result<()> {
         cfg.cache.max_bytes,
         cfg.server.metrics.web(),
     );
+    let trim_every = cfg.server.malloc_trim_secs;
+    let trimmed = state.clone();
     let router = newsdesk_web::router(state);
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    if trim_every > 0 && newsdesk_memtrim::AVAILABLE {
+        tokio::spawn(trim_memory(
+            trimmed,
+            std::time::Duration::from_secs(trim_every),
+            stop_rx.clone(),
+        ));
+    }
     let background = tokio::spawn(app.clone().run_background(stop_rx));
     println!(
         "newsdesk is serving http://{addr}/ (data in {}, links to {})",
@@ -688,6 +697,41 @@ async fn serve(mut cfg: Config) -> anyhow::Result<()> {
     let _ = stop_tx.send(true);
     let _ = background.await;
     Ok(())
+}
+
+/// Gives memory the page caches freed back to the system (`[server] malloc_trim_secs`): every
+/// `every`, when they replaced enough pages since the last time ([`config::trim_due`]).
+async fn trim_memory(
+    state: Arc<newsdesk_web::WebState>,
+    every: std::time::Duration,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) {
+    let mut tick = tokio::time::interval(every);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut trimmed_at = 0u64;
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {}
+            _ = stop.changed() => return,
+        }
+        let (pages, parts) = (&state.cache, &state.parts);
+        let builds = pages.builds() + parts.builds();
+        let held = pages.weighted_bytes() + parts.weighted_bytes();
+        let entries = u64::try_from(pages.len() + parts.len()).unwrap_or(u64::MAX);
+        if !config::trim_due(builds.saturating_sub(trimmed_at), held, entries) {
+            continue;
+        }
+        trimmed_at = builds;
+        let started = std::time::Instant::now();
+        let released = tokio::task::spawn_blocking(newsdesk_memtrim::trim)
+            .await
+            .unwrap_or(false);
+        tracing::debug!(
+            released,
+            ms = started.elapsed().as_secs_f64() * 1e3,
+            "freed memory given back to the system (malloc_trim)"
+        );
+    }
 }
 
 /// `newsdesk backup DEST`: the database by SQLite's online backup (one snapshot, copied a few
