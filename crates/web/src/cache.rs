@@ -653,6 +653,12 @@ pub const HOT_READS: u32 = 8;
 /// next read.
 const RECOMPRESS_AT_ONCE: usize = 1;
 
+/// After a recompression taking `t`, its slot stays taken for `t` times this more (the thread
+/// sleeps), so recompressing takes at most a quarter of one core: under random readers every
+/// page becomes hot, and each rail change (trending) makes every page new again, so without a
+/// pause the background step kept one of the machine's cores busy that serving needed.
+const RECOMPRESS_PAUSE_FACTOR: u32 = 3;
+
 /// A cached value (a page, or a part of pages) and what it was built from.
 pub struct Cached<V = Rendered> {
     /// The response.
@@ -802,6 +808,7 @@ impl<V: Weigh> PageCache<V> {
             self.recompressing.clone(),
         );
         rt.spawn_blocking(move || {
+            let started = std::time::Instant::now();
             if let Some(best) = hit.page.recompressed() {
                 let next = Arc::new(Cached {
                     page: Arc::new(best),
@@ -816,6 +823,7 @@ impl<V: Weigh> PageCache<V> {
                         _ => moka::ops::compute::Op::Nop,
                     });
             }
+            std::thread::sleep(started.elapsed() * RECOMPRESS_PAUSE_FACTOR);
             counter.fetch_sub(1, Ordering::AcqRel);
         });
     }
