@@ -15,7 +15,7 @@
 #
 # Usage: bash bench/traffic.sh            (STORIES=100000 ARTICLES=20000 DURATION=15)
 #        MILLION=1 bash bench/traffic.sh  (adds (d); generating 1,000,000 stories takes minutes)
-# Knobs: STORIES, ARTICLES, DURATION, SEED, BENCH_DIR (default /tmp/newsdesk-traffic), MILLION,
+# Knobs: STORIES, ARTICLES, DURATION, SEED, BENCH_DIR (default /tmp/newsdesk-traffic), MILLION, ONLY=a,
 #        TRENDING_REFRESH (the server's [site] trending_refresh_seconds, default 30),
 #        CARGO_TARGET_DIR, NEWSDESK_BIN (use this binary instead of building release),
 #        MALLOC_ARENA_MAX (glibc's malloc arenas, passed on to newsdesk; unset, newsdesk serve sets
@@ -28,6 +28,8 @@ STORIES=${STORIES:-100000}
 ARTICLES=${ARTICLES:-20000}
 DURATION=${DURATION:-15}
 MILLION=${MILLION:-0}
+# ONLY=a: measure (a) and stop (no (b), (c) or (d)).
+ONLY=${ONLY:-}
 # [site] trending_refresh_seconds for the server (0 = the rail follows every trending change).
 TRENDING_REFRESH=${TRENDING_REFRESH:-30}
 BENCH_DIR=${BENCH_DIR:-/tmp/newsdesk-traffic}
@@ -128,6 +130,17 @@ DURATION=3 load a-ngx-warm "$NGX" "$RUN/sample.txt" "$UA" 32 && load a-ngx "$NGX
 DURATION=3 load a-nd-warm "$ND" "$RUN/sample.txt" "$UA" 32 && load a-nd "$ND" "$RUN/sample.txt" "$UA" 32
 A_RSS=$(rss_mib "$ND_PID")
 A_CACHE=$(cache_counts)
+if [[ $ONLY == a ]]; then
+    {
+        echo "newsdesk under traffic, (a) only -- $(date -u +%Y-%m-%dT%H:%M:%SZ), commit $(cd "$ROOT" && git rev-parse --short HEAD)"
+        echo "load average now $(cut -d' ' -f1-3 /proc/loadavg); VmRSS ${A_RSS} MiB after (a); $A_CACHE"
+        printf '(a) nginx %s req/s, p99 %s ms; newsdesk %s req/s, p99 %s ms: %s x nginx\n' \
+            "$(wrk_rps "$RUN/wrk-a-ngx.txt")" "$(wrk_ms "$RUN/wrk-a-ngx.txt" 99%)" \
+            "$(wrk_rps "$RUN/wrk-a-nd.txt")" "$(wrk_ms "$RUN/wrk-a-nd.txt" 99%)" \
+            "$(ratio "$(wrk_rps "$RUN/wrk-a-nd.txt")" "$(wrk_rps "$RUN/wrk-a-ngx.txt")" 3)"
+    } | tee "$BENCH_DIR/results.txt"
+    exit 0
+fi
 
 # (b) the same while stories are published every 10 s (trending moves with the views)
 DB=$BENCH_DIR/data/newsdesk.db

@@ -463,7 +463,7 @@ fn load_lists_joined(
     let mut lists = Lists::default();
     let q = |table: &str, cols: &str| lists_sql(table, cols, join, filter);
     let mut st = conn
-        .prepare(&q("story_editions", "x.edition_id, x.rank"))
+        .prepare_cached(&q("story_editions", "x.edition_id, x.rank"))
         .map_err(sql_err)?;
     let rows = st
         .query_map(args, |r| {
@@ -482,7 +482,7 @@ fn load_lists_joined(
         });
     }
     let mut st = conn
-        .prepare(&q("story_authors", "x.author_id"))
+        .prepare_cached(&q("story_authors", "x.author_id"))
         .map_err(sql_err)?;
     let rows = st
         .query_map(args, |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?)))
@@ -492,7 +492,7 @@ fn load_lists_joined(
         lists.authors.entry(sid).or_default().push(AuthorId(aid));
     }
     let mut st = conn
-        .prepare(&q("story_tags", "x.tag_id"))
+        .prepare_cached(&q("story_tags", "x.tag_id"))
         .map_err(sql_err)?;
     let rows = st
         .query_map(args, |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?)))
@@ -539,20 +539,22 @@ fn finish_card(raw: RawCard, lists: &mut Lists) -> StoreResult<StoryCard> {
 }
 
 fn load_story(conn: &Connection, id: i64) -> StoreResult<Option<Story>> {
+    // Cached statements: an article miss reads a story, and preparing its four statements
+    // each time cost more than running them.
     let row = conn
-        .query_row(
-            &format!("SELECT {CARD_COLS}, body_md, body_html, source, created_at FROM stories WHERE id = ?1"),
-            [id],
-            |r| {
-                Ok((
-                    card_from_row(r)?,
-                    r.get::<_, String>(17)?,
-                    r.get::<_, String>(18)?,
-                    r.get::<_, Option<String>>(19)?,
-                    r.get::<_, i64>(20)?,
-                ))
-            },
-        )
+        .prepare_cached(&format!(
+            "SELECT {CARD_COLS}, body_md, body_html, source, created_at FROM stories WHERE id = ?1"
+        ))
+        .map_err(sql_err)?
+        .query_row([id], |r| {
+            Ok((
+                card_from_row(r)?,
+                r.get::<_, String>(17)?,
+                r.get::<_, String>(18)?,
+                r.get::<_, Option<String>>(19)?,
+                r.get::<_, i64>(20)?,
+            ))
+        })
         .optional()
         .map_err(sql_err)?;
     let Some((raw, body_md, body_html, source, created_at)) = row else {

@@ -100,10 +100,12 @@ struct Prepared {
 /// Smallest body worth compressing.
 const GZIP_MIN: usize = 512;
 
-/// Brotli quality for pages read often, made in the background: 9 compresses a page some 15 %
-/// smaller than gzip at its best level at a few times gzip's cost (11, the best, costs ten
-/// times more again for 2-3 % more). Static assets, made once, use 11.
-const BR_QUALITY_HOT: u32 = 9;
+/// Brotli quality for pages read often, made in the background: 5 compresses an article page
+/// (24 KB) some 10 % smaller than gzip at its best level for about twice gzip's cost. Quality 9
+/// was 0.5 % smaller still but cost 15 times more (some 20 ms a page: its hasher allocates and
+/// clears 32 MB per page whatever the page's size), which made Brotli a sixth of the server's
+/// CPU under random readers. Static assets, made once, use 11.
+const BR_QUALITY_HOT: u32 = 5;
 /// Brotli quality for static assets.
 const BR_QUALITY_ASSETS: u32 = 11;
 
@@ -536,8 +538,11 @@ pub fn http_date(t: DateTime<Utc>) -> String {
 
 /// Brotli bytes of `bytes` at `quality` (0-11).
 fn brotli(bytes: &[u8], quality: u32) -> Option<Bytes> {
+    // A window as large as the input (at least 2^18, at most 2^22): a larger one finds nothing
+    // more and costs memory to set up.
+    let lgwin = (usize::BITS - bytes.len().leading_zeros()).clamp(18, 22);
     let mut w =
-        brotli::CompressorWriter::new(Vec::with_capacity(bytes.len() / 4), 4096, quality, 22);
+        brotli::CompressorWriter::new(Vec::with_capacity(bytes.len() / 4), 4096, quality, lgwin);
     w.write_all(bytes).ok()?;
     // Ends the stream.
     Some(exact(w.into_inner()))
@@ -647,6 +652,12 @@ pub const HOT_READS: u32 = 8;
 /// Recompressions allowed to run at once; a hot page found while they are busy waits for its
 /// next read.
 const RECOMPRESS_AT_ONCE: usize = 1;
+
+/// After a recompression taking `t`, its slot stays taken for `t` times this more (the thread
+/// sleeps), so recompressing takes at most a quarter of one core: under random readers every
+/// page becomes hot, and each rail change (trending) makes every page new again, so without a
+/// pause the background step kept one of the machine's cores busy that serving needed.
+const RECOMPRESS_PAUSE_FACTOR: u32 = 3;
 
 /// A cached value (a page, or a part of pages) and what it was built from.
 pub struct Cached<V = Rendered> {
@@ -797,6 +808,7 @@ impl<V: Weigh> PageCache<V> {
             self.recompressing.clone(),
         );
         rt.spawn_blocking(move || {
+            let started = std::time::Instant::now();
             if let Some(best) = hit.page.recompressed() {
                 let next = Arc::new(Cached {
                     page: Arc::new(best),
@@ -811,6 +823,7 @@ impl<V: Weigh> PageCache<V> {
                         _ => moka::ops::compute::Op::Nop,
                     });
             }
+            std::thread::sleep(started.elapsed() * RECOMPRESS_PAUSE_FACTOR);
             counter.fetch_sub(1, Ordering::AcqRel);
         });
     }
