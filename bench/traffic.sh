@@ -127,16 +127,21 @@ curl -fsS -o /dev/null -H "Accept-Encoding: gzip" "$NGX$(head -1 "$RUN/sample.tx
 # (a) random readers
 log "(a) random readers over $ARTICLES articles: nginx, then newsdesk (${DURATION}s each, after a 3 s warm-up)"
 DURATION=3 load a-ngx-warm "$NGX" "$RUN/sample.txt" "$UA" 32 && load a-ngx "$NGX" "$RUN/sample.txt" "$UA" 32
-DURATION=3 load a-nd-warm "$ND" "$RUN/sample.txt" "$UA" 32 && load a-nd "$ND" "$RUN/sample.txt" "$UA" 32
+DURATION=3 load a-nd-warm "$ND" "$RUN/sample.txt" "$UA" 32
+A_TICKS0=$(cpu_ticks "$ND_PID")
+load a-nd "$ND" "$RUN/sample.txt" "$UA" 32
+# newsdesk's CPU per request of (a): steadier than req/s on a machine others share.
+A_US=$(awk -v t="$(($(cpu_ticks "$ND_PID") - A_TICKS0))" -v hz="$(getconf CLK_TCK)" \
+    -v n="$(awk '/requests in/ { print $1 }' "$RUN/wrk-a-nd.txt")" 'BEGIN { if (n > 0) printf "%.0f", t / hz * 1e6 / n }')
 A_RSS=$(rss_mib "$ND_PID")
 A_CACHE=$(cache_counts)
 if [[ $ONLY == a ]]; then
     {
         echo "newsdesk under traffic, (a) only -- $(date -u +%Y-%m-%dT%H:%M:%SZ), commit $(cd "$ROOT" && git rev-parse --short HEAD)"
         echo "load average now $(cut -d' ' -f1-3 /proc/loadavg); VmRSS ${A_RSS} MiB after (a); $A_CACHE"
-        printf '(a) nginx %s req/s, p99 %s ms; newsdesk %s req/s, p99 %s ms: %s x nginx\n' \
+        printf '(a) nginx %s req/s, p99 %s ms; newsdesk %s req/s, p99 %s ms, %s us CPU a request: %s x nginx\n' \
             "$(wrk_rps "$RUN/wrk-a-ngx.txt")" "$(wrk_ms "$RUN/wrk-a-ngx.txt" 99%)" \
-            "$(wrk_rps "$RUN/wrk-a-nd.txt")" "$(wrk_ms "$RUN/wrk-a-nd.txt" 99%)" \
+            "$(wrk_rps "$RUN/wrk-a-nd.txt")" "$(wrk_ms "$RUN/wrk-a-nd.txt" 99%)" "$A_US" \
             "$(ratio "$(wrk_rps "$RUN/wrk-a-nd.txt")" "$(wrk_rps "$RUN/wrk-a-ngx.txt")" 3)"
     } | tee "$BENCH_DIR/results.txt"
     exit 0
