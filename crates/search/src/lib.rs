@@ -15,7 +15,7 @@ pub use query::{parse, Clause, Limits, Note, Parsed};
 use std::ops::Bound;
 use std::path::Path;
 use std::sync::Mutex;
-use tantivy::collector::{Collector, Count, TopDocs};
+use tantivy::collector::{Count, TopDocs};
 use tantivy::directory::MmapDirectory;
 use tantivy::query::{
     BooleanQuery, BoostQuery, ConstScoreQuery, DisjunctionMaxQuery, EnableScoring, Occur,
@@ -460,47 +460,58 @@ impl SearchIndex {
         let cap = q.count_cap.max(1);
         let (total, more, found): (usize, bool, Vec<(f32, DocAddress)>) = match q.sort {
             Sort::Relevance => {
-                // Segment by segment: where every document is visible already and nothing
-                // narrows the query, a word's own query ranks, skipping what cannot reach the
-                // page, and the matches are counted apart up to the cap; elsewhere the filtered
-                // query ranks and counts in one pass. Both score a document the same (the
-                // filters add 0).
+                // Nothing narrowing the query but visibility, one word: the word's own query
+                // ranks, skipping what cannot reach the page (block-max WAND), and a story not
+                // visible yet is passed over where it comes up; the matches are counted apart,
+                // up to the cap. Otherwise the filtered query ranks and counts in one pass.
+                // Both score a document the same (the filters add 0).
                 let scoring = EnableScoring::enabled_from_searcher(&searcher);
-                let filtered = query.weight(scoring)?;
-                let bare = if unfiltered && one_word {
-                    Some(words.weight(scoring)?)
-                } else {
-                    None
-                };
-                let top = TopDocs::with_limit(limit)
-                    .and_offset(q.offset)
-                    .order_by_score();
-                let both = (Count, top);
-                let mut fruits = Vec::new();
-                let (mut total, mut more) = (0usize, false);
-                for (ord, seg) in searcher.segment_readers().iter().enumerate() {
-                    let ord = ord as u32;
-                    match &bare {
-                        Some(b) if all_visible(seg, q.visible_at) => {
-                            fruits.push(both.1.collect_segment(b.as_ref(), ord, seg)?);
-                            if !more {
-                                let (n, over) =
-                                    count_upto(b.as_ref(), seg, cap.saturating_sub(total))?;
-                                total += n;
-                                more = over;
+                if unfiltered && one_word {
+                    let bare = words.weight(scoring)?;
+                    let k = q.offset.saturating_add(limit);
+                    let mut all: Vec<(f32, DocAddress)> = Vec::new();
+                    let (mut total, mut more) = (0usize, false);
+                    for (ord, seg) in searcher.segment_readers().iter().enumerate() {
+                        let vis = seg.fast_fields().i64("visible")?;
+                        let alive = seg.alive_bitset();
+                        let shown = |doc: u32| {
+                            alive.is_none_or(|a| a.is_alive(doc))
+                                && vis.first(doc).is_some_and(|v| v <= q.visible_at)
+                        };
+                        let mut top = TopK::new(k);
+                        bare.for_each_pruning(f32::MIN, seg, &mut |doc, score| {
+                            if shown(doc) {
+                                top.push(score, doc);
                             }
-                        }
-                        _ => {
-                            let (n, v) = both.collect_segment(filtered.as_ref(), ord, seg)?;
-                            fruits.push(v);
+                            top.threshold()
+                        })?;
+                        all.extend(
+                            top.into_vec()
+                                .into_iter()
+                                .map(|(s, d)| (s, DocAddress::new(ord as u32, d))),
+                        );
+                        if !more {
+                            let (n, over) =
+                                count_upto(bare.as_ref(), seg, cap.saturating_sub(total), &shown)?;
                             total += n;
+                            more = over;
                         }
                     }
+                    all.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+                    let page = all.into_iter().skip(q.offset).take(limit).collect();
+                    (total, more, page)
+                } else {
+                    let (n, v) = searcher.search(
+                        &query,
+                        &(
+                            Count,
+                            TopDocs::with_limit(limit)
+                                .and_offset(q.offset)
+                                .order_by_score(),
+                        ),
+                    )?;
+                    (n.min(cap), n > cap, v)
                 }
-                if total > cap {
-                    (total, more) = (cap, true);
-                }
-                (total, more, both.1.merge_fruits(fruits)?)
             }
             Sort::Newest => {
                 let (n, v) = searcher.search(
@@ -541,23 +552,19 @@ impl SearchIndex {
     }
 }
 
-/// Whether every document of the segment is visible at `at` (its `visible` column's largest
-/// value is not after it).
-fn all_visible(seg: &SegmentReader, at: i64) -> bool {
-    seg.fast_fields()
-        .i64("visible")
-        .is_ok_and(|c| c.max_value() <= at)
-}
-
-/// Live documents of the segment that `w` matches, counted up to `cap`: (count, whether more
-/// match).
-fn count_upto(w: &dyn Weight, seg: &SegmentReader, cap: usize) -> SearchResult<(usize, bool)> {
+/// Documents of the segment that `w` matches and `shown` lets through, counted up to `cap`:
+/// (count, whether more match).
+fn count_upto(
+    w: &dyn Weight,
+    seg: &SegmentReader,
+    cap: usize,
+    shown: &dyn Fn(u32) -> bool,
+) -> SearchResult<(usize, bool)> {
     let mut s = w.scorer(seg, 1.0)?;
-    let alive = seg.alive_bitset();
     let mut n = 0;
     let mut doc = s.doc();
     while doc != TERMINATED {
-        if alive.is_none_or(|a| a.is_alive(doc)) {
+        if shown(doc) {
             if n == cap {
                 return Ok((n, true));
             }
@@ -566,6 +573,63 @@ fn count_upto(w: &dyn Weight, seg: &SegmentReader, cap: usize) -> SearchResult<(
         doc = s.advance();
     }
     Ok((n, false))
+}
+
+/// The `k` best (score, document) of a segment, and the score to beat to enter them.
+struct TopK {
+    k: usize,
+    heap: std::collections::BinaryHeap<std::cmp::Reverse<(Score, u32)>>,
+}
+
+/// A score ordered totally (for the heap).
+#[derive(Clone, Copy, PartialEq)]
+struct Score(f32);
+
+impl Eq for Score {}
+impl PartialOrd for Score {
+    fn partial_cmp(&self, o: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(o))
+    }
+}
+impl Ord for Score {
+    fn cmp(&self, o: &Self) -> std::cmp::Ordering {
+        self.0.total_cmp(&o.0)
+    }
+}
+
+impl TopK {
+    fn new(k: usize) -> Self {
+        TopK {
+            k,
+            heap: std::collections::BinaryHeap::with_capacity(k + 1),
+        }
+    }
+    fn push(&mut self, score: f32, doc: u32) {
+        if self.k == 0 {
+            return;
+        }
+        // Among equal scores the earlier document stays (as tantivy's collector does).
+        let item = std::cmp::Reverse((Score(score), u32::MAX - doc));
+        if self.heap.len() < self.k {
+            self.heap.push(item);
+        } else if self.heap.peek().is_some_and(|min| item < *min) {
+            self.heap.pop();
+            self.heap.push(item);
+        }
+    }
+    fn threshold(&self) -> f32 {
+        if self.heap.len() < self.k {
+            f32::MIN
+        } else {
+            self.heap.peek().map_or(f32::MIN, |m| (m.0).0 .0)
+        }
+    }
+    fn into_vec(self) -> Vec<(f32, u32)> {
+        self.heap
+            .into_iter()
+            .map(|std::cmp::Reverse((s, d))| (s.0, u32::MAX - d))
+            .collect()
+    }
 }
 
 /// A passage of about `chars` characters of `body` around the first place one of the query's
