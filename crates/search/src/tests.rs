@@ -363,7 +363,7 @@ fn counts_stop_at_the_cap_and_later_pages_are_still_reached() {
 }
 
 #[test]
-fn a_segment_holding_an_embargoed_story_is_filtered_and_the_others_are_not() {
+fn a_story_not_visible_yet_is_passed_over_where_the_ranking_skips() {
     let (_d, ix) = open();
     ix.put(&doc(1, "Harbour", "")).unwrap();
     ix.commit(1).unwrap();
