@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Search under load: /search over a demo corpus (100,000 stories by default), wrk with 32
 # connections cycling through one-word, two-word and phrase queries (each query a fresh search:
-# search pages are never cached). Prints the index's build time and size, then requests per
-# second and latency p50/p95/p99 per group. Relevance is measured apart, on the demo site:
+# search pages are never cached), then a group of distinct queries (DISTINCT of them, one or two
+# words drawn from the corpus's headlines and summaries, each asked once per cycle, so nothing
+# that remembers a recent query can help). Prints the index's build time and size, then requests
+# per second and latency p50/p95/p99 per group. Relevance is measured apart, on the demo site:
 # cargo test -p newsdesk-app --test relevance -- --nocapture
 #
-# Usage: bash bench/search.sh        (STORIES=100000 DURATION=10 CONNECTIONS=32)
-# Knobs: STORIES, DURATION, CONNECTIONS, SEED, BENCH_DIR (default /tmp/newsdesk-search-bench),
+# Usage: bash bench/search.sh        (STORIES=100000 DURATION=10 CONNECTIONS=32 DISTINCT=50000)
+# Knobs: STORIES, DURATION, CONNECTIONS, DISTINCT, SEED, BENCH_DIR (default /tmp/newsdesk-search-bench),
 #        CARGO_TARGET_DIR, NEWSDESK_BIN (use this binary instead of building release).
 #        Loopback only; every step has a time limit; the server stops on exit.
 set -euo pipefail
@@ -14,6 +16,7 @@ set -euo pipefail
 STORIES=${STORIES:-100000}
 DURATION=${DURATION:-10}
 CONNECTIONS=${CONNECTIONS:-32}
+DISTINCT=${DISTINCT:-50000}
 BENCH_DIR=${BENCH_DIR:-/tmp/newsdesk-search-bench}
 BENCH_NAME=search-bench
 # shellcheck source=bench/lib.sh
@@ -45,6 +48,27 @@ TWO=("health water" "climate policy" "election result" "market prices" "school t
      "energy prices" "court ruling" "police report" "science study" "rural health")
 PHRASE=('"public health"' '"climate change"' '"the government"' '"said on"' '"new report"')
 
+# distinct_queries N: N different queries, one or two words each, drawn (with SEED) from the
+# words of the stories' headlines and summaries; printed one a line.
+distinct_queries() {
+    python3 - "$DATA/newsdesk.db" "$1" "$SEED" <<'PY'
+import random, re, sqlite3, sys
+db, n, seed = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+words = set()
+for h, s in con.execute("SELECT headline, summary FROM stories LIMIT 20000"):
+    words.update(w.lower() for w in re.findall(r"[A-Za-z]{4,}", f"{h} {s}"))
+words = sorted(words)
+rng = random.Random(seed)
+seen = set()
+while len(seen) < min(n, len(words) ** 2):
+    q = rng.choice(words) if rng.random() < 0.6 else f"{rng.choice(words)} {rng.choice(words)}"
+    seen.add(q)
+for q in sorted(seen, key=lambda _: rng.random()):
+    print(q)
+PY
+}
+
 enc() { python3 -c 'import sys,urllib.parse; print(urllib.parse.quote(sys.argv[1]))' "$1"; }
 
 run_group() {
@@ -53,9 +77,19 @@ run_group() {
     {
         echo 'local paths = {'
         for q in "$@"; do printf '  "/search?q=%s",\n' "$(enc "$q")"; done
+        [[ -n ${QUERY_FILE:-} ]] && python3 -c '
+import sys, urllib.parse
+for q in open(sys.argv[1]):
+    print("  \"/search?q=%s\"," % urllib.parse.quote(q.strip()))' "$QUERY_FILE"
         echo '}'
         cat <<'LUA'
-local i = 0
+-- Each wrk thread starts at its own place in the list (so no query is asked by two at once).
+i = 0
+local threads = 0
+setup = function(thread)
+  thread:set("i", threads * 7919)
+  threads = threads + 1
+end
 request = function()
   i = i + 1
   return wrk.format("GET", paths[(i % #paths) + 1])
@@ -80,3 +114,6 @@ echo "index on disk: $(du -sh "$DATA/search" | cut -f1)"
 run_group one-word "${ONE[@]}"
 run_group two-word "${TWO[@]}"
 run_group phrase "${PHRASE[@]}"
+distinct_queries "$DISTINCT" >"$RUN/distinct.txt"
+QUERY_FILE=$RUN/distinct.txt run_group distinct
+echo "distinct: $(wc -l <"$RUN/distinct.txt") different queries, e.g. $(head -3 "$RUN/distinct.txt" | paste -sd, -)"

@@ -146,8 +146,11 @@ pub struct SearchHit {
 /// A page of results.
 #[derive(Debug, Clone, Default)]
 pub struct SearchResults {
-    /// Stories matching in all.
+    /// Stories matching in all, counted up to a cap (1,000, or more when `per_page ×
+    /// max_pages` is more).
     pub total: usize,
+    /// Whether more stories than `total` match (counting stopped at the cap).
+    pub more: bool,
     /// This page, from 1.
     pub page: usize,
     /// Pages that can be shown.
@@ -183,6 +186,9 @@ pub struct BuildReport {
     /// Bytes on disk.
     pub bytes: u64,
 }
+
+/// Matching stories are counted up to this many at least ("more than 1,000 stories found").
+pub const COUNT_AT_LEAST: usize = 1_000;
 
 fn ms(t: DateTime<Utc>) -> i64 {
     t.timestamp_millis()
@@ -445,6 +451,8 @@ impl App {
         };
         let now = self.now();
         let (per_page, snippet_chars) = (set.per_page.max(1), set.snippet_chars);
+        // Counting stops here: every page a reader can reach is within it.
+        let count_cap = per_page.saturating_mul(set.max_pages).max(COUNT_AT_LEAST);
         let offset = (out.page - 1) * per_page;
         let clauses = parsed.clauses;
         let sort = req.sort;
@@ -458,12 +466,14 @@ impl App {
                 offset,
                 limit: per_page,
                 snippet_chars,
+                count_cap,
             })
         })
         .await
         .map_err(|e| AppError::Internal(format!("search: {e}").into()))?
         .map_err(index_err)?;
         out.total = hits.total;
+        out.more = hits.more;
         out.pages = hits.total.div_ceil(per_page).clamp(1, set.max_pages);
         let snap = self.read();
         out.hits = hits

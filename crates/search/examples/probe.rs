@@ -1,6 +1,7 @@
 //! Times queries on an index folder, one thread, no HTTP: where a search's time goes.
 //!
-//! `cargo run --release -p newsdesk-search --example probe -- {data}/search/gen-N [rounds]`
+//! `cargo run --release -p newsdesk-search --example probe -- {data}/search/gen-N [rounds [queries]]`
+//! (with a file of queries, one a line, the first `rounds` of them are timed once each).
 
 use newsdesk_search::{parse, Filters, Limits, Query, SearchIndex, Sort};
 use std::time::Instant;
@@ -45,6 +46,45 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             ],
         ),
     ];
+    // A file of queries, one a line (bench/search.sh writes one): timed once each, slowest shown.
+    if let Some(file) = args.next() {
+        let text = std::fs::read_to_string(file)?;
+        let mut times: Vec<(f64, &str)> = Vec::new();
+        for q in text.lines().take(rounds.max(1)) {
+            let p = parse(
+                q,
+                Limits {
+                    max_chars: 200,
+                    max_terms: 12,
+                },
+            );
+            let t = Instant::now();
+            ix.search(&Query {
+                clauses: &p.clauses,
+                filters: &Filters::default(),
+                visible_at: i64::MAX,
+                sort: Sort::Relevance,
+                offset: 0,
+                limit: 10,
+                snippet_chars: 200,
+                count_cap: 1_000,
+            })?;
+            times.push((t.elapsed().as_secs_f64() * 1e3, q));
+        }
+        times.sort_by(|a, b| a.0.total_cmp(&b.0));
+        let at = |p: f64| times[((times.len() - 1) as f64 * p) as usize].0;
+        println!(
+            "{} queries: p50 {:.2} ms  p95 {:.2} ms  p99 {:.2} ms",
+            times.len(),
+            at(0.5),
+            at(0.95),
+            at(0.99)
+        );
+        for (t, q) in times.iter().rev().take(5) {
+            println!("  {t:.2} ms  {q}");
+        }
+        return Ok(());
+    }
     let limits = Limits {
         max_chars: 200,
         max_terms: 12,
@@ -66,6 +106,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                         offset: 0,
                         limit: 10,
                         snippet_chars: 200,
+                        count_cap: 1_000,
                     })?;
                     times.push(t.elapsed().as_secs_f64() * 1e3);
                     total += hits.total;

@@ -18,16 +18,16 @@ use std::sync::Mutex;
 use tantivy::collector::{Count, TopDocs};
 use tantivy::directory::MmapDirectory;
 use tantivy::query::{
-    BooleanQuery, BoostQuery, ConstScoreQuery, DisjunctionMaxQuery, Occur, PhraseQuery,
-    Query as TQuery, RangeQuery, TermQuery,
+    BooleanQuery, BoostQuery, ConstScoreQuery, DisjunctionMaxQuery, EnableScoring, Occur,
+    PhraseQuery, Query as TQuery, RangeQuery, TermQuery, Weight,
 };
 use tantivy::schema::{
     Field, IndexRecordOption, NumericOptions, Schema, TextFieldIndexing, TextOptions, Value, STRING,
 };
-use tantivy::snippet::SnippetGenerator;
+use tantivy::tokenizer::{TextAnalyzer, TokenStream};
 use tantivy::{
-    DocAddress, Index, IndexReader, IndexSettings, IndexWriter, Order, ReloadPolicy,
-    TantivyDocument, Term,
+    DocAddress, DocSet, Index, IndexReader, IndexSettings, IndexWriter, Order, ReloadPolicy,
+    SegmentReader, TantivyDocument, Term, TERMINATED,
 };
 
 /// Why the index failed.
@@ -123,6 +123,9 @@ pub struct Query<'a> {
     pub limit: usize,
     /// Characters in a snippet at most.
     pub snippet_chars: usize,
+    /// Matching documents counted at most (see [`Hits::more`]); the ranking itself looks at
+    /// every match.
+    pub count_cap: usize,
 }
 
 /// A passage of a body with the matched words marked.
@@ -148,8 +151,10 @@ pub struct Hit {
 /// A page of hits.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Hits {
-    /// Documents matching in all.
+    /// Documents matching in all, counted up to [`Query::count_cap`].
     pub total: usize,
+    /// Whether more than `total` documents match (counting stopped at the cap).
+    pub more: bool,
     /// This page.
     pub hits: Vec<Hit>,
 }
@@ -342,46 +347,71 @@ impl SearchIndex {
         Ok(())
     }
 
+    /// The query of one clause: its word (or phrase) in any text field, with the field's
+    /// weight. The best field counts, and a fifth of the others (`sum`: all of them, added up:
+    /// a plain sum of term queries is what lets tantivy skip blocks of documents that cannot
+    /// reach the page, block-max WAND, so a query of one word is ranked so).
+    fn clause_query(&self, c: &Clause, sum: bool) -> Box<dyn TQuery> {
+        let f = self.f;
+        let text = [f.headline, f.summary, f.body, f.tags, f.byline];
+        let per_field: Vec<(Occur, Box<dyn TQuery>)> = WEIGHTS
+            .iter()
+            .map(|(i, w)| {
+                let field = text[*i];
+                let inner: Box<dyn TQuery> = match c.terms.as_slice() {
+                    [one] => Box::new(TermQuery::new(
+                        Term::from_field_text(field, one),
+                        IndexRecordOption::WithFreqs,
+                    )),
+                    many => Box::new(PhraseQuery::new(
+                        many.iter()
+                            .map(|t| Term::from_field_text(field, t))
+                            .collect(),
+                    )),
+                };
+                (
+                    Occur::Should,
+                    Box::new(BoostQuery::new(inner, *w)) as Box<dyn TQuery>,
+                )
+            })
+            .collect();
+        if sum {
+            Box::new(BooleanQuery::new(per_field))
+        } else {
+            Box::new(DisjunctionMaxQuery::with_tie_breaker(
+                per_field.into_iter().map(|(_, q)| q).collect(),
+                0.2,
+            ))
+        }
+    }
+
     /// Runs a query. An empty clause list matches nothing.
     pub fn search(&self, q: &Query<'_>) -> SearchResult<Hits> {
         let f = self.f;
-        let text = [f.headline, f.summary, f.body, f.tags, f.byline];
-        let mut parts: Vec<(Occur, Box<dyn TQuery>)> = Vec::new();
-        for c in q.clauses {
-            let per_field: Vec<Box<dyn TQuery>> = WEIGHTS
-                .iter()
-                .map(|(i, w)| {
-                    let field = text[*i];
-                    let inner: Box<dyn TQuery> = match c.terms.as_slice() {
-                        [one] => Box::new(TermQuery::new(
-                            Term::from_field_text(field, one),
-                            IndexRecordOption::WithFreqs,
-                        )),
-                        many => Box::new(PhraseQuery::new(
-                            many.iter()
-                                .map(|t| Term::from_field_text(field, t))
-                                .collect(),
-                        )),
-                    };
-                    Box::new(BoostQuery::new(inner, *w)) as Box<dyn TQuery>
-                })
-                .collect();
-            if c.terms.is_empty() {
-                continue;
-            }
-            let any = Box::new(DisjunctionMaxQuery::with_tie_breaker(per_field, 0.2));
-            parts.push((
-                if c.exclude {
+        let clauses: Vec<&Clause> = q.clauses.iter().filter(|c| !c.terms.is_empty()).collect();
+        // One word alone: the sum, which can skip (an intersection of words or phrases cannot,
+        // and ranks better by the best field).
+        let one_word = matches!(clauses.as_slice(), [c] if c.terms.len() == 1 && !c.exclude);
+        let mut parts: Vec<(Occur, Box<dyn TQuery>)> = clauses
+            .iter()
+            .map(|c| {
+                let occur = if c.exclude {
                     Occur::MustNot
                 } else {
                     Occur::Must
-                },
-                any,
-            ));
-        }
+                };
+                (occur, self.clause_query(c, one_word))
+            })
+            .collect();
         if !parts.iter().any(|(o, _)| *o == Occur::Must) {
             return Ok(Hits::default());
         }
+        // The words alone: one clause is its own query (a union of term queries for a word).
+        let words: Box<dyn TQuery> = if parts.len() == 1 {
+            parts.remove(0).1
+        } else {
+            Box::new(BooleanQuery::new(parts))
+        };
         let filter = |q: Box<dyn TQuery>| -> (Occur, Box<dyn TQuery>) {
             (Occur::Must, Box::new(ConstScoreQuery::new(q, 0.0)))
         };
@@ -391,10 +421,13 @@ impl SearchIndex {
                 IndexRecordOption::Basic,
             ))
         };
-        parts.push(filter(Box::new(RangeQuery::new(
-            Bound::Unbounded,
-            Bound::Included(Term::from_field_i64(f.visible, q.visible_at)),
-        ))));
+        let mut parts = vec![
+            (Occur::Must, words.box_clone()),
+            filter(Box::new(RangeQuery::new(
+                Bound::Unbounded,
+                Bound::Included(Term::from_field_i64(f.visible, q.visible_at)),
+            ))),
+        ];
         let fl = q.filters;
         if let Some(s) = fl.sector {
             parts.push(filter(term(f.sector, s)));
@@ -420,19 +453,66 @@ impl SearchIndex {
             });
             parts.push(filter(Box::new(RangeQuery::new(lo, hi))));
         }
+        let unfiltered = *fl == Filters::default();
         let query = BooleanQuery::new(parts);
         let searcher = self.reader.searcher();
         let limit = q.limit.max(1);
-        let (total, found): (usize, Vec<(f32, DocAddress)>) = match q.sort {
-            Sort::Relevance => searcher.search(
-                &query,
-                &(
-                    Count,
-                    TopDocs::with_limit(limit)
-                        .and_offset(q.offset)
-                        .order_by_score(),
-                ),
-            )?,
+        let cap = q.count_cap.max(1);
+        let (total, more, found): (usize, bool, Vec<(f32, DocAddress)>) = match q.sort {
+            Sort::Relevance => {
+                // Nothing narrowing the query but visibility, one word: the word's own query
+                // ranks, skipping what cannot reach the page (block-max WAND), and a story not
+                // visible yet is passed over where it comes up; the matches are counted apart,
+                // up to the cap. Otherwise the filtered query ranks and counts in one pass.
+                // Both score a document the same (the filters add 0).
+                let scoring = EnableScoring::enabled_from_searcher(&searcher);
+                if unfiltered && one_word {
+                    let bare = words.weight(scoring)?;
+                    let k = q.offset.saturating_add(limit);
+                    let mut all: Vec<(f32, DocAddress)> = Vec::new();
+                    let (mut total, mut more) = (0usize, false);
+                    for (ord, seg) in searcher.segment_readers().iter().enumerate() {
+                        let vis = seg.fast_fields().i64("visible")?;
+                        let alive = seg.alive_bitset();
+                        let shown = |doc: u32| {
+                            alive.is_none_or(|a| a.is_alive(doc))
+                                && vis.first(doc).is_some_and(|v| v <= q.visible_at)
+                        };
+                        let mut top = TopK::new(k);
+                        bare.for_each_pruning(f32::MIN, seg, &mut |doc, score| {
+                            if shown(doc) {
+                                top.push(score, doc);
+                            }
+                            top.threshold()
+                        })?;
+                        all.extend(
+                            top.into_vec()
+                                .into_iter()
+                                .map(|(s, d)| (s, DocAddress::new(ord as u32, d))),
+                        );
+                        if !more {
+                            let (n, over) =
+                                count_upto(bare.as_ref(), seg, cap.saturating_sub(total), &shown)?;
+                            total += n;
+                            more = over;
+                        }
+                    }
+                    all.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+                    let page = all.into_iter().skip(q.offset).take(limit).collect();
+                    (total, more, page)
+                } else {
+                    let (n, v) = searcher.search(
+                        &query,
+                        &(
+                            Count,
+                            TopDocs::with_limit(limit)
+                                .and_offset(q.offset)
+                                .order_by_score(),
+                        ),
+                    )?;
+                    (n.min(cap), n > cap, v)
+                }
+            }
             Sort::Newest => {
                 let (n, v) = searcher.search(
                     &query,
@@ -443,18 +523,21 @@ impl SearchIndex {
                             .order_by_fast_field::<i64>("published", Order::Desc),
                     ),
                 )?;
-                (n, v.into_iter().map(|(_, a)| (0.0, a)).collect())
+                (
+                    n.min(cap),
+                    n > cap,
+                    v.into_iter().map(|(_, a)| (0.0, a)).collect(),
+                )
             }
         };
         let chars = q.snippet_chars.max(20);
-        let mut snippets = SnippetGenerator::create(&searcher, &query, f.body)?;
-        snippets.set_max_num_chars(chars);
         let wanted: Vec<&str> = q
             .clauses
             .iter()
             .filter(|c| !c.exclude)
             .flat_map(|c| c.terms.iter().map(String::as_str))
             .collect();
+        let mut analyzer = words::analyzer();
         let mut hits = Vec::with_capacity(found.len());
         for (score, addr) in found {
             let doc: TantivyDocument = searcher.doc(addr)?;
@@ -462,61 +545,161 @@ impl SearchIndex {
                 continue;
             };
             let body = doc.get_first(f.body).and_then(|v| v.as_str()).unwrap_or("");
-            let s = snippets.snippet(passage(body, &wanted, chars));
-            let snippet = Snippet {
-                text: s.fragment().to_owned(),
-                marks: s.highlighted().iter().map(|r| (r.start, r.end)).collect(),
-            };
+            let snippet = snippet(body, &wanted, chars, &mut analyzer);
             hits.push(Hit { id, score, snippet });
         }
-        Ok(Hits { total, hits })
+        Ok(Hits { total, more, hits })
     }
 }
 
-/// The part of `body` a snippet is looked for in: around the first place one of the query's
-/// terms (stems) appears as text, so a long body is not cut into words and stemmed whole for
-/// every hit shown. A term found nowhere as text (a stem that is not a prefix of its word, or
-/// a letter case ASCII does not fold) leaves the first few snippets' worth of the body.
-fn passage<'a>(body: &'a str, terms: &[&str], chars: usize) -> &'a str {
-    let reach = chars.saturating_mul(4);
-    if body.len() <= reach * 2 {
-        return body;
+/// Documents of the segment that `w` matches and `shown` lets through, counted up to `cap`:
+/// (count, whether more match).
+fn count_upto(
+    w: &dyn Weight,
+    seg: &SegmentReader,
+    cap: usize,
+    shown: &dyn Fn(u32) -> bool,
+) -> SearchResult<(usize, bool)> {
+    let mut s = w.scorer(seg, 1.0)?;
+    let mut n = 0;
+    let mut doc = s.doc();
+    while doc != TERMINATED {
+        if shown(doc) {
+            if n == cap {
+                return Ok((n, true));
+            }
+            n += 1;
+        }
+        doc = s.advance();
     }
+    Ok((n, false))
+}
+
+/// The `k` best (score, document) of a segment, and the score to beat to enter them.
+struct TopK {
+    k: usize,
+    heap: std::collections::BinaryHeap<std::cmp::Reverse<(Score, u32)>>,
+}
+
+/// A score ordered totally (for the heap).
+#[derive(Clone, Copy, PartialEq)]
+struct Score(f32);
+
+impl Eq for Score {}
+impl PartialOrd for Score {
+    fn partial_cmp(&self, o: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(o))
+    }
+}
+impl Ord for Score {
+    fn cmp(&self, o: &Self) -> std::cmp::Ordering {
+        self.0.total_cmp(&o.0)
+    }
+}
+
+impl TopK {
+    fn new(k: usize) -> Self {
+        TopK {
+            k,
+            heap: std::collections::BinaryHeap::with_capacity(k + 1),
+        }
+    }
+    fn push(&mut self, score: f32, doc: u32) {
+        if self.k == 0 {
+            return;
+        }
+        // Among equal scores the earlier document stays (as tantivy's collector does).
+        let item = std::cmp::Reverse((Score(score), u32::MAX - doc));
+        if self.heap.len() < self.k {
+            self.heap.push(item);
+        } else if self.heap.peek().is_some_and(|min| item < *min) {
+            self.heap.pop();
+            self.heap.push(item);
+        }
+    }
+    fn threshold(&self) -> f32 {
+        if self.heap.len() < self.k {
+            f32::MIN
+        } else {
+            self.heap.peek().map_or(f32::MIN, |m| (m.0).0 .0)
+        }
+    }
+    fn into_vec(self) -> Vec<(f32, u32)> {
+        self.heap
+            .into_iter()
+            .map(|std::cmp::Reverse((s, d))| (s.0, u32::MAX - d))
+            .collect()
+    }
+}
+
+/// A passage of about `chars` characters of `body` around the first place one of the query's
+/// terms is written, with the words whose stem is one of `terms` marked; empty when no such
+/// word is found (the reader is shown the summary). Only the passage is cut into words and
+/// stemmed, not the body.
+fn snippet(body: &str, terms: &[&str], chars: usize, analyzer: &mut TextAnalyzer) -> Snippet {
     let lower = body.to_ascii_lowercase();
-    let first = terms
-        .iter()
-        .filter_map(|t| {
-            lower.find(t).or_else(|| {
-                // "studi" (study), "polici" (policy): the stem without its last letter.
-                let short = t.strip_suffix('i').filter(|s| s.len() >= 3)?;
-                lower.find(short)
+    let mut from = 0;
+    // A few places are tried: a term written inside another word ("health" in "healthy",
+    // stemmed "healthi") marks nothing there.
+    for _ in 0..8 {
+        let Some(at) = terms
+            .iter()
+            .filter_map(|t| {
+                let t = t.strip_suffix('i').filter(|s| s.len() >= 3).unwrap_or(t);
+                lower.get(from..)?.find(t).map(|i| from + i)
             })
-        })
-        .min();
-    let (from, to) = match first {
-        Some(at) => (at.saturating_sub(chars), at.saturating_add(reach)),
-        None => (0, reach),
-    };
-    let mut from = from.min(body.len());
+            .min()
+        else {
+            break;
+        };
+        let text = window(body, at, chars);
+        let mut marks = Vec::new();
+        let mut s = analyzer.token_stream(text);
+        while s.advance() {
+            let t = s.token();
+            if terms.contains(&t.text.as_str()) {
+                marks.push((t.offset_from, t.offset_to));
+            }
+        }
+        if !marks.is_empty() {
+            return Snippet {
+                text: text.to_owned(),
+                marks,
+            };
+        }
+        from = at + 1;
+        while !body.is_char_boundary(from) {
+            from += 1;
+        }
+    }
+    Snippet::default()
+}
+
+/// About `chars` characters of `body` from a little before byte `at`, whole words only.
+fn window(body: &str, at: usize, chars: usize) -> &str {
+    let mut from = at.saturating_sub(chars / 4).min(body.len());
     while !body.is_char_boundary(from) {
         from -= 1;
     }
-    let mut to = to.min(body.len());
-    while !body.is_char_boundary(to) {
-        to += 1;
-    }
-    // Whole words only: start after a space and end before one.
     if from > 0 {
-        if let Some(sp) = body[from..to].find(char::is_whitespace) {
+        // Start after a space, but never past `at`.
+        if let Some(sp) = body[from..at].find(char::is_whitespace) {
             from += sp + 1;
         }
     }
+    let to = body[from..]
+        .char_indices()
+        .nth(chars)
+        .map_or(body.len(), |(i, _)| from + i);
+    let mut end = to;
     if to < body.len() {
         if let Some(sp) = body[from..to].rfind(char::is_whitespace) {
-            to = from + sp;
+            if from + sp > at {
+                end = from + sp;
+            }
         }
     }
-    &body[from..to]
+    &body[from..end]
 }
 
 fn create(dir: &Path, schema: Schema) -> SearchResult<Index> {

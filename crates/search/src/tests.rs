@@ -32,6 +32,7 @@ fn ids(ix: &SearchIndex, text: &str, filters: &Filters, sort: Sort) -> Vec<u64> 
         offset: 0,
         limit: 10,
         snippet_chars: 150,
+        count_cap: 1_000,
     })
     .unwrap()
     .hits
@@ -144,6 +145,7 @@ fn filters_narrow_and_visibility_is_an_instant() {
             offset: 0,
             limit: 10,
             snippet_chars: 100,
+            count_cap: 1_000,
         })
         .unwrap()
         .total
@@ -188,6 +190,7 @@ fn snippets_mark_the_matched_words() {
             offset: 0,
             limit: 10,
             snippet_chars: 150,
+            count_cap: 1_000,
         })
         .unwrap();
     let s = &hits.hits[0].snippet;
@@ -238,6 +241,7 @@ fn pages_and_totals() {
             offset,
             limit: 10,
             snippet_chars: 100,
+            count_cap: 1_000,
         })
         .unwrap()
     };
@@ -268,21 +272,36 @@ fn reopened_index_keeps_documents_and_cursor() {
 fn a_long_body_is_searched_for_its_snippet_around_the_first_match() {
     let filler = "Nothing to see in this sentence at all. ".repeat(200);
     let body = format!("{filler}The turbines were studied closely. {filler}");
+    let mut a = words::analyzer();
     // Around the first place a term is written, whole words only.
-    let p = passage(&body, &["turbin"], 100);
-    assert!(p.len() < 600, "{}", p.len());
-    assert!(p.contains("The turbines were studied"));
-    assert!(!p.starts_with(' ') && body.contains(p));
+    let s = snippet(&body, &["turbin"], 100, &mut a);
+    assert!(s.text.len() <= 110, "{}", s.text.len());
+    assert!(s.text.contains("The turbines were studied"), "{}", s.text);
+    assert!(!s.text.starts_with(' ') && body.contains(&s.text));
+    assert_eq!(&s.text[s.marks[0].0..s.marks[0].1], "turbines");
     // "studi" is not written as such: the stem without its last letter is found.
-    assert!(passage(&body, &["studi"], 100).contains("studied"));
-    // A term not written anywhere: the start of the body.
-    assert!(body.starts_with(passage(&body, &["zzz"], 100)));
+    let s = snippet(&body, &["studi"], 100, &mut a);
+    assert_eq!(&s.text[s.marks[0].0..s.marks[0].1], "studied");
+    // A term not written anywhere: no snippet (the summary is shown).
+    assert_eq!(snippet(&body, &["zzz"], 100, &mut a), Snippet::default());
+    // Written first inside another word ("health" in "healthy", stemmed "healthi"): the next
+    // place where the word itself is.
+    let s = snippet(
+        &format!("A healthy start. {filler} Health care."),
+        &["health"],
+        60,
+        &mut a,
+    );
+    assert_eq!(&s.text[s.marks[0].0..s.marks[0].1], "Health");
     // A short body is used whole.
-    assert_eq!(passage("short body", &["zzz"], 100), "short body");
+    assert_eq!(
+        snippet("short body", &["bodi"], 100, &mut a).text,
+        "short body"
+    );
     // Multi-byte characters at the edges.
     let wide = format!("{}हवा {}", "ऊर्जा ".repeat(300), "ऊर्जा ".repeat(300));
-    let p = passage(&wide, &["हवा"], 50);
-    assert!(p.contains("हवा"));
+    let s = snippet(&wide, &["हवा"], 50, &mut a);
+    assert!(s.text.contains("हवा") && s.text.chars().count() <= 50);
 
     let (_d, ix) = open();
     ix.put(&doc(1, "Wind power", &body)).unwrap();
@@ -297,8 +316,81 @@ fn a_long_body_is_searched_for_its_snippet_around_the_first_match() {
             offset: 0,
             limit: 10,
             snippet_chars: 100,
+            count_cap: 1_000,
         })
         .unwrap();
     let s = &hits.hits[0].snippet;
     assert_eq!(&s.text[s.marks[0].0..s.marks[0].1], "turbines");
+}
+
+#[test]
+fn counts_stop_at_the_cap_and_later_pages_are_still_reached() {
+    let (_d, ix) = open();
+    for i in 1..=30 {
+        // The later the story, the more often the word: relevance order is newest first too.
+        ix.put(&doc(i, "Match", &"match ".repeat(i as usize)))
+            .unwrap();
+    }
+    ix.commit(1).unwrap();
+    let p = parse("match", LIMITS);
+    for sort in [Sort::Relevance, Sort::Newest] {
+        let page = |offset, cap| {
+            ix.search(&Query {
+                clauses: &p.clauses,
+                filters: &Filters::default(),
+                visible_at: i64::MAX,
+                sort,
+                offset,
+                limit: 10,
+                snippet_chars: 100,
+                count_cap: cap,
+            })
+            .unwrap()
+        };
+        let exact = page(0, 30);
+        assert_eq!((exact.total, exact.more), (30, false), "{sort:?}");
+        let capped = page(0, 12);
+        assert_eq!((capped.total, capped.more), (12, true), "{sort:?}");
+        // Beyond the count, the hits are the same as without a cap.
+        let third = page(20, 12);
+        assert_eq!(
+            third.hits.iter().map(|h| h.id).collect::<Vec<_>>(),
+            (1..=10).rev().collect::<Vec<_>>(),
+            "{sort:?}"
+        );
+        assert_eq!(third.hits, page(20, 1_000).hits, "{sort:?}");
+    }
+}
+
+#[test]
+fn a_story_not_visible_yet_is_passed_over_where_the_ranking_skips() {
+    let (_d, ix) = open();
+    ix.put(&doc(1, "Harbour", "")).unwrap();
+    ix.commit(1).unwrap();
+    let mut later = doc(2, "Harbour", "");
+    later.visible = 50_000; // embargoed until 50 s
+    ix.put(&later).unwrap();
+    ix.put(&doc(3, "Harbour", "")).unwrap();
+    ix.commit(2).unwrap();
+    let at = |t: i64| {
+        let p = parse("harbour", LIMITS);
+        let h = ix
+            .search(&Query {
+                clauses: &p.clauses,
+                filters: &Filters::default(),
+                visible_at: t,
+                sort: Sort::Relevance,
+                offset: 0,
+                limit: 10,
+                snippet_chars: 100,
+                count_cap: 1_000,
+            })
+            .unwrap();
+        let mut ids: Vec<u64> = h.hits.iter().map(|h| h.id).collect();
+        ids.sort_unstable();
+        (h.total, ids)
+    };
+    assert_eq!(at(49_999), (2, vec![1, 3]));
+    assert_eq!(at(50_000), (3, vec![1, 2, 3]));
+    assert_eq!(at(500), (0, vec![]));
 }

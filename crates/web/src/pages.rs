@@ -230,8 +230,10 @@ pub struct SearchView {
     pub newest: bool,
     /// What the reader is told.
     pub messages: Vec<String>,
-    /// Stories matching.
+    /// Stories matching (counted up to a cap).
     pub total: usize,
+    /// More than `total` match.
+    pub more: bool,
     /// Whether there are results to count.
     pub shown: bool,
     /// Hits: the card and the snippet as HTML (escaped, with `<mark>`).

@@ -265,6 +265,7 @@ pub async fn page(st: &WebState, edition: &Edition, query: Option<&str>) -> Resu
         newest: f.sort == "newest",
         messages,
         total: res.total,
+        more: res.more,
         shown: typed && res.total > 0,
         items,
         page: res.page,
