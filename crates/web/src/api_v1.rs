@@ -537,8 +537,11 @@ pub struct SearchHitOut {
 /// A page of search results.
 #[derive(Serialize, ToSchema)]
 pub struct SearchOut {
-    /// Stories matching in all.
+    /// Stories matching in all, counted up to a cap (`[search] max_pages` × `per_page`, at
+    /// least 1,000): when `more` is true there are more than this.
     pub total: usize,
+    /// Whether the count stopped at its cap (every page there is to ask for is still inside it).
+    pub more: bool,
     /// This page, from 1.
     pub page: usize,
     /// Pages there are to ask for (at most `[search] max_pages`).
@@ -1396,6 +1399,7 @@ pub async fn search(
     drop(snap);
     let out = SearchOut {
         total: res.total,
+        more: res.more,
         page: res.page,
         pages: res.pages,
         next_page: (res.total > 0 && res.page < res.pages).then_some(res.page + 1),

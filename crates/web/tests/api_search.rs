@@ -182,6 +182,7 @@ async fn found_after_publication_embargoed_from_its_second_drafts_never() {
     assert_eq!(r.headers.get("cache-control").unwrap(), "no-store");
     let j = r.json();
     assert_eq!(j["total"], 1);
+    assert_eq!(j["more"], false, "one story found is all there is");
     assert_eq!(
         (j["page"].as_u64(), j["pages"].as_u64()),
         (Some(1), Some(1))
