@@ -13,7 +13,7 @@ use std::sync::Arc;
 use tower::ServiceExt;
 
 mod common;
-use common::{request, site_with, t0, Res, Setup, Site, ROLES};
+use common::{plain_request, request, site_with, t0, Res, Setup, Site, ROLES};
 
 async fn site() -> Site {
     site_with(Setup::default()).await
@@ -26,11 +26,7 @@ async fn send(
     headers: &[(&str, &str)],
     body: Vec<u8>,
 ) -> Res {
-    let mut req = Request::builder().method(method).uri(path);
-    for (k, v) in headers {
-        req = req.header(*k, *v);
-    }
-    request(r, req.body(Body::from(body)).unwrap()).await
+    request(r, plain_request(method, path, headers, body)).await
 }
 
 async fn get(s: &Site, path: &str) -> Res {

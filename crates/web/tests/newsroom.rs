@@ -6,7 +6,6 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use axum::Router;
 use chrono::{TimeZone, Utc};
-use http_body_util::BodyExt;
 use newsdesk_app::{App, SiteConfig};
 use newsdesk_domain::*;
 use std::sync::Arc;
@@ -2375,15 +2374,8 @@ async fn send_promised(
     .await
     .unwrap_or_else(|_| panic!("{method} {path}: the server waited for a body it should refuse"))
     .unwrap();
-    let status = res.status();
-    let headers = res.headers().clone();
-    let raw = res.into_body().collect().await.unwrap().to_bytes();
     (
-        Res {
-            status,
-            headers,
-            body: String::from_utf8_lossy(&raw).into_owned(),
-        },
+        read(res).await,
         asked.load(std::sync::atomic::Ordering::SeqCst),
     )
 }

@@ -147,7 +147,11 @@ impl Res {
 
 /// Sends one request through the router and reads the answer whole.
 pub async fn request(r: &Router, req: Request<Body>) -> Res {
-    let res = r.clone().oneshot(req).await.unwrap();
+    read(r.clone().oneshot(req).await.unwrap()).await
+}
+
+/// A response read whole.
+pub async fn read(res: axum::response::Response) -> Res {
     let status = res.status();
     let headers = res.headers().clone();
     let raw = res.into_body().collect().await.unwrap().to_bytes();
@@ -182,8 +186,8 @@ pub fn field(body: &str, name: &str) -> String {
     rest[..rest.find('"').unwrap()].to_owned()
 }
 
-/// A form request: `method` on `path` with these headers, and for a POST the form's type.
-pub fn form_request(
+/// `method` on `path` with these headers (and nothing else) and this body.
+pub fn plain_request(
     method: &str,
     path: &str,
     headers: &[(&str, &str)],
@@ -193,10 +197,24 @@ pub fn form_request(
     for (k, v) in headers {
         req = req.header(*k, *v);
     }
-    if method == "POST" {
-        req = req.header("content-type", "application/x-www-form-urlencoded");
-    }
     req.body(Body::from(body)).unwrap()
+}
+
+/// A form request: `method` on `path` with these headers, and for a POST the form's type.
+pub fn form_request(
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: Vec<u8>,
+) -> Request<Body> {
+    let mut req = plain_request(method, path, headers, body);
+    if method == "POST" {
+        req.headers_mut().append(
+            axum::http::header::CONTENT_TYPE,
+            axum::http::HeaderValue::from_static("application/x-www-form-urlencoded"),
+        );
+    }
+    req
 }
 
 /// [`form_request`] sent through the router.
