@@ -63,6 +63,15 @@ cache_counts() {
                 i == 1 ? ", " : "" } }'
 }
 
+# trims: how often the server gave freed memory back (malloc_trim), its total and longest time.
+trims() {
+    curl -fsS --max-time 10 "$ND/metrics" 2>/dev/null | awk '
+        /^newsdesk_malloc_trims_total / { n = $2 }
+        /^newsdesk_malloc_trim_seconds_total / { t = $2 * 1000 }
+        /^newsdesk_malloc_trim_seconds_max / { m = $2 * 1000 }
+        END { printf "%d trims, %.1f ms in all, longest %.1f ms", n, t, m }'
+}
+
 # start_nginx WWW: nginx (2 workers, gzip_static) serving the saved bytes under WWW; sets NGX,
 # NGX_PID.
 start_nginx() {
@@ -193,6 +202,7 @@ C_SECS=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
 C_RSS=$(rss_mib "$ND_PID")
 C_TICKS=$(($(cpu_ticks "$ND_PID") - C_TICKS0))
 C_CACHE=$(cache_counts)
+C_TRIMS=$(trims)
 C_REQ=$(grep -c . "$RUN/crawl.txt")
 C_BAD=$(awk '$1 != 200' "$RUN/crawl.txt" | grep -c . || true)
 C_MAX=$(awk '{ v = $2 * 1000; if (v > m) m = v } END { printf "%.1f", m }' "$RUN/crawl.txt")
@@ -217,7 +227,7 @@ C_OVER=$(awk '$2 > 0.05' "$RUN/crawl.txt" | grep -c . || true)
     printf '%-44s | %10s %9s %9s | max %s ms, %s over 50 ms, %s not 200\n' "(c) newsdesk, crawler ($C_REQ requests)" \
         "$(awk -v n="$C_REQ" -v s="$C_SECS" 'BEGIN { printf "%.0f", n / s }')" "-" "$C_P99" "$C_MAX" "$C_OVER" "$C_BAD"
     echo
-    echo "memory: VmRSS ${A_RSS} MiB after (a), ${C_RSS} MiB after the crawl (c)"
+    echo "memory: VmRSS ${A_RSS} MiB after (a), ${C_RSS} MiB after the crawl (c); memory trims so far (each holds the allocator's locks: a pause): $C_TRIMS"
     echo "(c) newsdesk's CPU per crawled article (most of them misses, see the page builds above): $(awk -v t="$C_TICKS" -v hz="$(getconf CLK_TCK)" -v n="$C_REQ" 'BEGIN { printf "%.0f", t / hz * 1e6 / n }') us"
     echo "cache (totals since start): after (a) $A_CACHE; after (b) $B_CACHE; after (c) $C_CACHE"
     for f in a-ngx a-nd b-nd; do

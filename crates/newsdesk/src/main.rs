@@ -723,11 +723,18 @@ async fn trim_memory(
         }
         trimmed_at = builds;
         let started = std::time::Instant::now();
-        let released = tokio::task::spawn_blocking(newsdesk_memtrim::trim)
-            .await
-            .unwrap_or(false);
+        let released = tokio::task::spawn_blocking(|| {
+            let started = std::time::Instant::now();
+            (newsdesk_memtrim::trim(), started.elapsed())
+        })
+        .await;
+        let Ok((released, took)) = released else {
+            continue;
+        };
+        state.metrics.observe_trim(took);
         tracing::debug!(
             released,
+            trim_ms = took.as_secs_f64() * 1e3,
             ms = started.elapsed().as_secs_f64() * 1e3,
             "freed memory given back to the system (malloc_trim)"
         );

@@ -61,10 +61,20 @@ struct Series {
     micros: u64,
 }
 
-/// Request counts and time, by route kind and status.
+/// Request counts and time, by route kind and status; and the memory trims' count and time.
 #[derive(Debug, Default)]
 pub struct Metrics {
     requests: Mutex<BTreeMap<(&'static str, u16), Series>>,
+    trims: Mutex<Trims>,
+}
+
+/// What `malloc_trim` cost: it holds each arena's lock while it walks that arena, so a request
+/// allocating in the same arena waits for it; the longest one is the pause a reader could see.
+#[derive(Debug, Default, Clone, Copy)]
+struct Trims {
+    count: u64,
+    micros: u64,
+    max_micros: u64,
 }
 
 impl Metrics {
@@ -74,6 +84,15 @@ impl Metrics {
         let s = m.entry((route, status)).or_default();
         s.count += 1;
         s.micros += u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX);
+    }
+
+    /// Records one memory trim (`[server] malloc_trim_secs`) and how long it took.
+    pub fn observe_trim(&self, took: std::time::Duration) {
+        let micros = u64::try_from(took.as_micros()).unwrap_or(u64::MAX);
+        let mut t = self.trims.lock().unwrap_or_else(|e| e.into_inner());
+        t.count += 1;
+        t.micros = t.micros.saturating_add(micros);
+        t.max_micros = t.max_micros.max(micros);
     }
 
     /// Requests answered with `route` and `status` so far.
@@ -231,6 +250,30 @@ pub async fn render(st: &WebState) -> String {
             let _ = writeln!(out, "{name}{{cache=\"{cache}\"}} {}", values[i]);
         }
     }
+    let trims = *st.metrics.trims.lock().unwrap_or_else(|e| e.into_inner());
+    for (name, kind, help, value) in [
+        (
+            "newsdesk_malloc_trims_total",
+            "counter",
+            "Times freed memory was given back to the system (malloc_trim).",
+            trims.count.to_string(),
+        ),
+        (
+            "newsdesk_malloc_trim_seconds_total",
+            "counter",
+            "Time spent in malloc_trim.",
+            format!("{:.6}", trims.micros as f64 / 1e6),
+        ),
+        (
+            "newsdesk_malloc_trim_seconds_max",
+            "gauge",
+            "The longest malloc_trim so far (it holds the allocator's locks: a pause).",
+            format!("{:.6}", trims.max_micros as f64 / 1e6),
+        ),
+    ] {
+        family(&mut out, name, kind, help);
+        let _ = writeln!(out, "{name} {value}");
+    }
     family(
         &mut out,
         "newsdesk_sync_lag_changes",
@@ -319,5 +362,15 @@ mod tests {
         assert_eq!(route_label("/sitemap-news.xml"), "sitemap");
         assert_eq!(route_label("/newsroom/stories/1"), "newsroom");
         assert_eq!(route_label("/any/thing/at/all?x=1"), "edition");
+    }
+
+    #[test]
+    fn trims_are_counted_with_their_total_and_longest_time() {
+        let m = Metrics::default();
+        m.observe_trim(std::time::Duration::from_micros(1_500));
+        m.observe_trim(std::time::Duration::from_micros(4_000));
+        m.observe_trim(std::time::Duration::from_micros(500));
+        let t = *m.trims.lock().unwrap();
+        assert_eq!((t.count, t.micros, t.max_micros), (3, 6_000, 4_000));
     }
 }

@@ -849,6 +849,8 @@ async fn metrics_are_served_only_as_configured_and_count_what_happened() {
     );
     assert!(body.contains("newsdesk_page_cache_max_bytes{cache=\"pages\"}"));
     assert!(body.contains("newsdesk_sync_lag_changes 0"));
+    assert!(body.contains("newsdesk_malloc_trims_total 0"), "{body}");
+    assert!(body.contains("newsdesk_malloc_trim_seconds_max 0.000000"));
     assert!(body.contains("newsdesk_jobs{state=\"queued\"}"));
     assert!(body.contains("newsdesk_ingest_items_total{outcome=\"new\"} 0"));
     // Each family's HELP and TYPE come once, before its samples.
