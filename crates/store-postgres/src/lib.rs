@@ -153,6 +153,38 @@ pub(crate) async fn query<C: GenericClient>(
     c.query(sql, p).await.map_err(pg_err)
 }
 
+/// Runs a query: prepared each time on a plain client or transaction (two round trips), or, on
+/// a transaction of a pooled connection ([`deadpool_postgres::Transaction`]), from that
+/// connection's cache of prepared statements (one). Only a hot read with fixed SQL (an article's
+/// miss, [`StoryStore::get_article`]) runs on the latter, so the cache holds those few
+/// statements per connection and cannot grow with what is asked.
+pub(crate) trait Rows: Sync {
+    fn rows(
+        &self,
+        sql: &str,
+        p: &[Param<'_>],
+    ) -> impl std::future::Future<Output = StoreResult<Vec<Row>>> + Send;
+}
+
+impl Rows for Client {
+    async fn rows(&self, sql: &str, p: &[Param<'_>]) -> StoreResult<Vec<Row>> {
+        self.query(sql, p).await.map_err(pg_err)
+    }
+}
+
+impl Rows for Transaction<'_> {
+    async fn rows(&self, sql: &str, p: &[Param<'_>]) -> StoreResult<Vec<Row>> {
+        self.query(sql, p).await.map_err(pg_err)
+    }
+}
+
+impl Rows for deadpool_postgres::Transaction<'_> {
+    async fn rows(&self, sql: &str, p: &[Param<'_>]) -> StoreResult<Vec<Row>> {
+        let statement = self.prepare_cached(sql).await.map_err(pg_err)?;
+        self.query(&statement, p).await.map_err(pg_err)
+    }
+}
+
 pub(crate) async fn query_opt<C: GenericClient>(
     c: &C,
     sql: &str,
@@ -236,6 +268,12 @@ impl PgStore {
             config,
             listener: std::sync::OnceLock::new(),
         })
+    }
+
+    /// How many statements one pooled connection keeps prepared (see [`Rows`]): for tests
+    /// and diagnostics.
+    pub async fn prepared_statements(&self) -> StoreResult<usize> {
+        Ok(self.conn().await?.statement_cache.size())
     }
 
     /// This store with its time (the change log's instants) from `clock` instead of the system
@@ -550,11 +588,7 @@ struct Lists {
 }
 
 /// Loads the edition, author and tag lists of the stories selected by `filter` (a WHERE on `s`).
-async fn load_lists<C: GenericClient>(
-    c: &C,
-    filter: &str,
-    args: &[Param<'_>],
-) -> StoreResult<Lists> {
+async fn load_lists<C: Rows>(c: &C, filter: &str, args: &[Param<'_>]) -> StoreResult<Lists> {
     let mut lists = Lists::default();
     let q = |table: &str, cols: &str| {
         format!(
@@ -562,7 +596,10 @@ async fn load_lists<C: GenericClient>(
              WHERE {filter} ORDER BY x.story_id, x.position"
         )
     };
-    for r in query(c, &q("story_editions", "x.edition_id, x.rank"), args).await? {
+    for r in c
+        .rows(&q("story_editions", "x.edition_id, x.rank"), args)
+        .await?
+    {
         let rank: Option<i64> = get(&r, 2)?;
         lists
             .placements
@@ -573,14 +610,14 @@ async fn load_lists<C: GenericClient>(
                 rank: rank.and_then(|v| i32::try_from(v).ok()),
             });
     }
-    for r in query(c, &q("story_authors", "x.author_id"), args).await? {
+    for r in c.rows(&q("story_authors", "x.author_id"), args).await? {
         lists
             .authors
             .entry(get(&r, 0)?)
             .or_default()
             .push(AuthorId(get(&r, 1)?));
     }
-    for r in query(c, &q("story_tags", "x.tag_id"), args).await? {
+    for r in c.rows(&q("story_tags", "x.tag_id"), args).await? {
         lists
             .tags
             .entry(get(&r, 0)?)
@@ -624,15 +661,17 @@ fn finish_card(raw: RawCard, lists: &mut Lists) -> StoreResult<StoryCard> {
     })
 }
 
-async fn load_story<C: GenericClient>(c: &C, id: i64) -> StoreResult<Option<Story>> {
-    let Some(r) = query_opt(
-        c,
-        &format!(
-            "SELECT {CARD_COLS}, body_md, body_html, source, created_at FROM stories WHERE id = $1"
-        ),
-        &[&id],
-    )
-    .await?
+async fn load_story<C: Rows>(c: &C, id: i64) -> StoreResult<Option<Story>> {
+    let Some(r) = c
+        .rows(
+            &format!(
+                "SELECT {CARD_COLS}, body_md, body_html, source, created_at FROM stories WHERE id = $1"
+            ),
+            &[&id],
+        )
+        .await?
+        .into_iter()
+        .next()
     else {
         return Ok(None);
     };
@@ -1149,9 +1188,10 @@ impl StoryStore for PgStore {
 
     async fn get_article(&self, id: StoryId) -> StoreResult<ArticleRead> {
         let mut c = self.conn().await?;
-        let client: &mut Client = &mut c;
-        // One snapshot for the three reads: a save between them cannot mix versions.
-        let tx = client
+        // One snapshot for the three reads: a save between them cannot mix versions. The
+        // pool's own transaction keeps its statements prepared (see [`Rows`]): a miss makes
+        // six queries, each one round trip instead of two.
+        let tx = c
             .build_transaction()
             .isolation_level(tokio_postgres::IsolationLevel::RepeatableRead)
             .read_only(true)
@@ -1159,38 +1199,38 @@ impl StoryStore for PgStore {
             .await
             .map_err(pg_err)?;
         let story = load_story(&tx, id.0).await?.ok_or(StoreError::NotFound)?;
-        let corrections = query(
-            &tx,
-            &format!(
-                "SELECT {} FROM corrections WHERE story_id = $1 ORDER BY at, id",
-                newsroom::CORRECTION_COLS
-            ),
-            &[&id.0],
-        )
-        .await?
-        .iter()
-        .map(newsroom::correction)
-        .collect::<StoreResult<Vec<_>>>()?;
+        let corrections = tx
+            .rows(
+                &format!(
+                    "SELECT {} FROM corrections WHERE story_id = $1 ORDER BY at, id",
+                    newsroom::CORRECTION_COLS
+                ),
+                &[&id.0],
+            )
+            .await?
+            .iter()
+            .map(newsroom::correction)
+            .collect::<StoreResult<Vec<_>>>()?;
         // The first link is taken from the item's JSON by the database, not by parsing the
         // whole agency item (its body) here.
-        let lineage = query(
-            &tx,
-            "SELECT l.item_id, l.version, (w.item::jsonb -> 'links') ->> 0 \
+        let lineage = tx
+            .rows(
+                "SELECT l.item_id, l.version, (w.item::jsonb -> 'links') ->> 0 \
              FROM story_lineage l JOIN wire_items w ON w.id = l.item_id \
              WHERE l.story_id = $1 ORDER BY l.item_id",
-            &[&id.0],
-        )
-        .await?
-        .iter()
-        .map(|r| {
-            Ok(LineageLink {
-                item: WireItemId(get(r, 0)?),
-                version: get(r, 1)?,
-                link: get(r, 2)?,
+                &[&id.0],
+            )
+            .await?
+            .iter()
+            .map(|r| {
+                Ok(LineageLink {
+                    item: WireItemId(get(r, 0)?),
+                    version: get(r, 1)?,
+                    link: get(r, 2)?,
+                })
             })
-        })
-        .collect::<StoreResult<Vec<_>>>()?;
-        commit(tx).await?;
+            .collect::<StoreResult<Vec<_>>>()?;
+        tx.commit().await.map_err(pg_err)?;
         Ok(ArticleRead {
             story,
             corrections,
