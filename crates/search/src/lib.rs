@@ -296,6 +296,24 @@ impl SearchIndex {
         })
     }
 
+    /// Whether the index in `dir` is of the current format (`false` when there is none, or one
+    /// of an older format that should be rebuilt). Takes no lock: a server may be writing it.
+    pub fn is_current_format_at(dir: &Path) -> bool {
+        Index::open_in_dir(dir)
+            .is_ok_and(|i| i.schema() == schema(true).0 && payload_format(&i, FORMAT))
+    }
+
+    /// Opens (or makes) an index of format 1 in `dir`, the format before word pairs, as an
+    /// older release wrote it: for tests of the upgrade.
+    #[doc(hidden)]
+    pub fn open_format_1(dir: &Path, writer_bytes: usize) -> SearchResult<Self> {
+        std::fs::create_dir_all(dir)?;
+        if Index::open_in_dir(dir).is_err() {
+            create(dir, schema(false).0)?;
+        }
+        Self::open(dir, writer_bytes, 1)
+    }
+
     /// The change-log position the last commit reached (0 for a new index).
     pub fn cursor(&self) -> SearchResult<i64> {
         let metas = self.index.load_metas()?;

@@ -398,9 +398,9 @@ fn a_story_not_visible_yet_is_passed_over_where_the_ranking_skips() {
 /// An index of format 1 (no word pairs; phrases from word positions), as an older release
 /// wrote it.
 fn open_format_1(dir: &Path) -> SearchIndex {
-    create(dir, schema(false).0).unwrap();
-    let ix = SearchIndex::open(dir, 20 << 20, 1).unwrap();
+    let ix = SearchIndex::open_format_1(dir, 20 << 20).unwrap();
     assert!(!ix.is_current_format());
+    assert!(!SearchIndex::is_current_format_at(dir));
     ix
 }
 
@@ -429,6 +429,7 @@ fn phrases_from_word_pairs_match_exactly_where_word_positions_do() {
     let (d1, d2) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     let pairs = SearchIndex::open(d1.path(), 20 << 20, 1).unwrap();
     assert!(pairs.is_current_format());
+    assert!(SearchIndex::is_current_format_at(d1.path()));
     let positions = open_format_1(d2.path());
     let long = "z".repeat(80);
     let mut docs = vec![
