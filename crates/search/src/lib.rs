@@ -27,7 +27,7 @@ use tantivy::schema::{
 use tantivy::tokenizer::{TextAnalyzer, TokenStream};
 use tantivy::{
     DocAddress, DocSet, Index, IndexReader, IndexSettings, IndexWriter, Order, ReloadPolicy,
-    SegmentReader, TantivyDocument, Term, TERMINATED,
+    Searcher, SegmentReader, TantivyDocument, Term, TERMINATED,
 };
 
 /// Why the index failed.
@@ -420,7 +420,7 @@ impl SearchIndex {
     ///
     /// A phrase is looked up in the word-pair fields: two words are one pair term, more are a
     /// phrase of pair terms (`n - 1` of them); an index of format 1 reads word positions.
-    fn clause_query(&self, c: &Clause, sum: bool) -> Box<dyn TQuery> {
+    fn clause_query(&self, c: &Clause, sum: bool, searcher: &Searcher) -> Box<dyn TQuery> {
         let f = self.f;
         let text = [f.headline, f.summary, f.body, f.tags, f.byline];
         let pair_terms: Vec<String> = c
@@ -432,22 +432,29 @@ impl SearchIndex {
             .iter()
             .map(|(i, w)| {
                 let field = text[*i];
+                let mut w = *w;
                 let inner: Box<dyn TQuery> = match (c.terms.as_slice(), f.pairs) {
                     ([one], _) => Box::new(TermQuery::new(
                         Term::from_field_text(field, one),
                         IndexRecordOption::WithFreqs,
                     )),
-                    (_, Some(pairs)) => match pair_terms.as_slice() {
-                        [one] => Box::new(TermQuery::new(
-                            Term::from_field_text(pairs[*i], one),
-                            IndexRecordOption::WithFreqs,
-                        )),
-                        many => Box::new(PhraseQuery::new(
-                            many.iter()
-                                .map(|t| Term::from_field_text(pairs[*i], t))
-                                .collect(),
-                        )),
-                    },
+                    (_, Some(pairs)) => {
+                        // Scored as the phrase of words is (BM25 with the sum of the words'
+                        // idf), not by the pairs' own rarity: ranking stays what it was.
+                        w *= phrase_idf(searcher, field, &c.terms)
+                            / phrase_idf(searcher, pairs[*i], &pair_terms);
+                        match pair_terms.as_slice() {
+                            [one] => Box::new(TermQuery::new(
+                                Term::from_field_text(pairs[*i], one),
+                                IndexRecordOption::WithFreqs,
+                            )),
+                            many => Box::new(PhraseQuery::new(
+                                many.iter()
+                                    .map(|t| Term::from_field_text(pairs[*i], t))
+                                    .collect(),
+                            )),
+                        }
+                    }
                     (many, None) => Box::new(PhraseQuery::new(
                         many.iter()
                             .map(|t| Term::from_field_text(field, t))
@@ -456,7 +463,7 @@ impl SearchIndex {
                 };
                 (
                     Occur::Should,
-                    Box::new(BoostQuery::new(inner, *w)) as Box<dyn TQuery>,
+                    Box::new(BoostQuery::new(inner, w)) as Box<dyn TQuery>,
                 )
             })
             .collect();
@@ -476,6 +483,7 @@ impl SearchIndex {
         let clauses: Vec<&Clause> = q.clauses.iter().filter(|c| !c.terms.is_empty()).collect();
         // One word alone, or a phrase of two words that is one pair term: the sum, which can
         // skip (an intersection of words or phrases cannot, and ranks better by the best field).
+        let searcher = self.reader.searcher();
         let one_word = matches!(clauses.as_slice(), [c] if !c.exclude
             && (c.terms.len() == 1 || (c.terms.len() == 2 && self.f.pairs.is_some())));
         let mut parts: Vec<(Occur, Box<dyn TQuery>)> = clauses
@@ -486,7 +494,7 @@ impl SearchIndex {
                 } else {
                     Occur::Must
                 };
-                (occur, self.clause_query(c, one_word))
+                (occur, self.clause_query(c, one_word, &searcher))
             })
             .collect();
         if !parts.iter().any(|(o, _)| *o == Occur::Must) {
@@ -541,7 +549,6 @@ impl SearchIndex {
         }
         let unfiltered = *fl == Filters::default();
         let query = BooleanQuery::new(parts);
-        let searcher = self.reader.searcher();
         let limit = q.limit.max(1);
         let cap = q.count_cap.max(1);
         let (total, more, found): (usize, bool, Vec<(f32, DocAddress)>) = match q.sort {
@@ -636,6 +643,27 @@ impl SearchIndex {
         }
         Ok(Hits { total, more, hits })
     }
+}
+
+/// The BM25 idf of a phrase of `terms` in `field` as tantivy scores one: the sum of the terms'
+/// idf (at least a little above 0, so it can divide).
+fn phrase_idf(searcher: &Searcher, field: Field, terms: &[String]) -> f32 {
+    let n: u64 = searcher
+        .segment_readers()
+        .iter()
+        .map(|s| u64::from(s.max_doc()))
+        .sum();
+    let idf: f32 = terms
+        .iter()
+        .map(|t| {
+            let df = searcher
+                .doc_freq(&Term::from_field_text(field, t))
+                .unwrap_or(0)
+                .min(n);
+            (1.0 + ((n - df) as f32 + 0.5) / (df as f32 + 0.5)).ln()
+        })
+        .sum();
+    idf.max(f32::EPSILON)
 }
 
 /// Documents of the segment that `w` matches and `shown` lets through, counted up to `cap`:

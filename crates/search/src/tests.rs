@@ -424,6 +424,29 @@ fn all_ids(ix: &SearchIndex, text: &str) -> (usize, Vec<u64>) {
     (h.total, ids)
 }
 
+/// Every id matching `text` with its relevance score, by id.
+fn scores(ix: &SearchIndex, text: &str) -> Vec<(u64, f32)> {
+    let p = parse(text, LIMITS);
+    let mut v: Vec<(u64, f32)> = ix
+        .search(&Query {
+            clauses: &p.clauses,
+            filters: &Filters::default(),
+            visible_at: i64::MAX,
+            sort: Sort::Relevance,
+            offset: 0,
+            limit: 1_000,
+            snippet_chars: 150,
+            count_cap: 10_000,
+        })
+        .unwrap()
+        .hits
+        .iter()
+        .map(|h| (h.id, h.score))
+        .collect();
+    v.sort_by_key(|x| x.0);
+    v
+}
+
 #[test]
 fn phrases_from_word_pairs_match_exactly_where_word_positions_do() {
     let (d1, d2) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
@@ -538,6 +561,21 @@ fn phrases_from_word_pairs_match_exactly_where_word_positions_do() {
             "{p}"
         );
         matched += usize::from(!got.is_empty());
+        // Scored alike (BM25 of the phrase of words: the same field lengths and idf), where
+        // both rank by the best field (a lone phrase of two words ranks by the sum, as a word).
+        let lone_two = matches!(parse(p, LIMITS).clauses.as_slice(),
+            [c] if c.terms.len() == 2 && !c.exclude);
+        if !lone_two {
+            let (a, b) = (scores(&pairs, p), scores(&positions, p));
+            assert_eq!(a.len(), b.len(), "{p}");
+            for ((ia, sa), (ib, sb)) in a.iter().zip(&b) {
+                assert_eq!(ia, ib, "{p}");
+                assert!(
+                    (sa - sb).abs() <= 1e-3 * sb.abs().max(1.0),
+                    "{p}: {sa} vs {sb}"
+                );
+            }
+        }
     }
     // The corpus exercises both answers: most phrases match something, some nothing.
     assert!(

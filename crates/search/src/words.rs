@@ -107,6 +107,10 @@ pub fn analyzer() -> TextAnalyzer {
 /// to each other (positions `p` and `p + 1`: a word dropped for its length leaves a gap) one
 /// term `"first second"` at position `p`. A phrase of `n` words is then `n - 1` pair terms at
 /// consecutive positions (one term for two words), and matches exactly where the words do.
+///
+/// A word with no neighbour after it gives the term [`FILLER`] instead, so a text has as many
+/// pair tokens as words: the field's length (BM25's field norm) is the words' field's, and a
+/// phrase found by its pairs scores as the phrase of words did. No query asks for the filler.
 #[derive(Clone)]
 pub struct PairTokenizer {
     words: TextAnalyzer,
@@ -128,18 +132,30 @@ impl Tokenizer for PairTokenizer {
         self.tokens.clear();
         let mut s = self.words.token_stream(text);
         let mut prev: Option<Token> = None;
-        while s.advance() {
-            let t = s.token();
-            if let Some(p) = prev.as_ref().filter(|p| p.position + 1 == t.position) {
-                self.tokens.push(Token {
+        let push = |tokens: &mut Vec<Token>, p: Token, next: Option<&Token>| {
+            tokens.push(match next.filter(|t| p.position + 1 == t.position) {
+                Some(t) => Token {
                     offset_from: p.offset_from,
                     offset_to: t.offset_to,
                     position: p.position,
                     text: pair(&p.text, &t.text),
                     position_length: 1,
-                });
+                },
+                None => Token {
+                    text: FILLER.to_owned(),
+                    ..p
+                },
+            });
+        };
+        while s.advance() {
+            let t = s.token();
+            if let Some(p) = prev.take() {
+                push(&mut self.tokens, p, Some(t));
             }
             prev = Some(t.clone());
+        }
+        if let Some(p) = prev {
+            push(&mut self.tokens, p, None);
         }
         WordStream {
             tokens: &mut self.tokens,
@@ -147,6 +163,9 @@ impl Tokenizer for PairTokenizer {
         }
     }
 }
+
+/// The pair field's term for a word with no neighbour after it (a space alone: never a pair).
+pub const FILLER: &str = " ";
 
 /// The pair term of two analysed words (a space never is inside a word).
 pub fn pair(first: &str, second: &str) -> String {
@@ -201,7 +220,9 @@ mod tests {
         let mut s = a.token_stream(text);
         let mut out = Vec::new();
         while s.advance() {
-            out.push((s.token().text.clone(), s.token().position));
+            if s.token().text != FILLER {
+                out.push((s.token().text.clone(), s.token().position));
+            }
         }
         out
     }
@@ -221,6 +242,14 @@ mod tests {
         assert_eq!(pairs(&format!("a {long} b c")), [("b c".to_owned(), 2)]);
         assert_eq!(pairs("भारत में चुनाव")[1].0, "में चुनाव");
         assert!(pairs("alone").is_empty());
+        // As many tokens as words (the field's length for BM25).
+        let mut a = pair_analyzer();
+        let mut s = a.token_stream("a b, c dd");
+        let mut n = 0;
+        while s.advance() {
+            n += 1;
+        }
+        assert_eq!(n, 4);
     }
 
     #[test]
