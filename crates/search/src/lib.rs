@@ -602,43 +602,6 @@ impl SearchIndex {
                     all.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
                     let page = all.into_iter().skip(q.offset).take(limit).collect();
                     (total, more, page)
-                } else if unfiltered {
-                    // Several words or phrases, nothing narrowing but visibility: every match
-                    // is scored (an intersection cannot skip), counted and ranked in one pass,
-                    // visibility read from its column where a match comes up (not intersected
-                    // with a range of every document).
-                    let weights = clauses
-                        .iter()
-                        .map(|c| {
-                            let w = self
-                                .clause_fields(c, &searcher)
-                                .iter()
-                                .map(|q| q.weight(scoring))
-                                .collect::<tantivy::Result<Vec<_>>>()?;
-                            Ok((c.exclude, w))
-                        })
-                        .collect::<SearchResult<Vec<_>>>()?;
-                    let k = q.offset.saturating_add(limit);
-                    let mut all: Vec<(f32, DocAddress)> = Vec::new();
-                    let mut n = 0usize;
-                    for (ord, seg) in searcher.segment_readers().iter().enumerate() {
-                        let vis = seg.fast_fields().i64("visible")?;
-                        let alive = seg.alive_bitset();
-                        let shown = |doc: u32| {
-                            alive.is_none_or(|a| a.is_alive(doc))
-                                && vis.first(doc).is_some_and(|v| v <= q.visible_at)
-                        };
-                        let mut top = TopK::new(k);
-                        n += conjunction(seg, &weights, &shown, &mut top)?;
-                        all.extend(
-                            top.into_vec()
-                                .into_iter()
-                                .map(|(s, d)| (s, DocAddress::new(ord as u32, d))),
-                        );
-                    }
-                    all.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
-                    let page = all.into_iter().skip(q.offset).take(limit).collect();
-                    (n.min(cap), n > cap, page)
                 } else {
                     let (n, v) = searcher.search(
                         &query,
@@ -710,91 +673,6 @@ fn phrase_idf(searcher: &Searcher, field: Field, terms: &[String]) -> f32 {
         })
         .sum();
     idf.max(f32::EPSILON)
-}
-
-/// The clauses' (exclusion, per-field weights) in one segment: every document that each
-/// clause to keep matches in some field, no clause to leave out matches, and `shown` lets
-/// through, scored as the boolean query of dis_max clauses scores it (the sum of the clauses'
-/// best field plus [`TIE`] of their others) and offered to `top`; returns how many.
-///
-/// The clause with the fewest postings leads: its fields' postings are read in turn (a merge
-/// of five lists), and the others' are moved forward (skipping blocks) to each of its
-/// documents. tantivy's own plan puts every clause in a buffered union, whose seek and refill
-/// of a 4,096-document window were a fifth of a two-word search's time.
-fn conjunction(
-    seg: &SegmentReader,
-    weights: &[(bool, Vec<Box<dyn Weight>>)],
-    shown: &dyn Fn(u32) -> bool,
-    top: &mut TopK,
-) -> SearchResult<usize> {
-    let mut clauses: Vec<(bool, Vec<Box<dyn tantivy::query::Scorer>>)> = weights
-        .iter()
-        .map(|(exclude, ws)| {
-            let s = ws
-                .iter()
-                .map(|w| w.scorer(seg, 1.0))
-                .collect::<tantivy::Result<Vec<_>>>()?;
-            Ok((*exclude, s))
-        })
-        .collect::<SearchResult<_>>()?;
-    let Some(lead) = clauses
-        .iter()
-        .enumerate()
-        .filter(|(_, (exclude, _))| !exclude)
-        .min_by_key(|(_, (_, s))| s.iter().map(|s| u64::from(s.size_hint())).sum::<u64>())
-        .map(|(i, _)| i)
-    else {
-        return Ok(0);
-    };
-    let mut n = 0;
-    loop {
-        let doc = clauses[lead]
-            .1
-            .iter()
-            .map(|s| s.doc())
-            .min()
-            .unwrap_or(TERMINATED);
-        if doc == TERMINATED {
-            break;
-        }
-        let mut ok = true;
-        for (j, (exclude, fields)) in clauses.iter_mut().enumerate() {
-            if j == lead {
-                continue;
-            }
-            let mut here = false;
-            for s in fields.iter_mut() {
-                if s.doc() < doc {
-                    s.seek(doc);
-                }
-                here |= s.doc() == doc;
-            }
-            if here == *exclude {
-                ok = false;
-                break;
-            }
-        }
-        if ok && shown(doc) {
-            n += 1;
-            let mut score = 0.0;
-            for (_, fields) in clauses.iter_mut().filter(|(exclude, _)| !exclude) {
-                let (mut max, mut sum) = (0.0f32, 0.0f32);
-                for s in fields.iter_mut().filter(|s| s.doc() == doc) {
-                    let x = s.score();
-                    max = max.max(x);
-                    sum += x;
-                }
-                score += max + (sum - max) * TIE;
-            }
-            top.push(score, doc);
-        }
-        for s in clauses[lead].1.iter_mut() {
-            if s.doc() == doc {
-                s.advance();
-            }
-        }
-    }
-    Ok(n)
 }
 
 /// Documents of the segment that `w` matches and `shown` lets through, counted up to `cap`:
