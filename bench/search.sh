@@ -9,7 +9,10 @@
 #
 # Usage: bash bench/search.sh        (STORIES=100000 DURATION=10 CONNECTIONS=32 DISTINCT=50000)
 # Knobs: STORIES, DURATION, CONNECTIONS, DISTINCT, SEED, BENCH_DIR (default /tmp/newsdesk-search-bench),
-#        CARGO_TARGET_DIR, NEWSDESK_BIN (use this binary instead of building release).
+#        CARGO_TARGET_DIR, NEWSDESK_BIN (use this binary instead of building release),
+#        REINDEX=1 (build the index again, timed, before serving: needed when the binary's index
+#        format is newer than the corpus's index, which a server would otherwise rebuild in the
+#        background while the old one answers, during the measure).
 #        Loopback only; every step has a time limit; the server stops on exit.
 set -euo pipefail
 
@@ -25,7 +28,7 @@ need wrk curl
 bench_init
 DATA=$BENCH_DIR/data
 corpus "$DATA" "$STORIES"
-if [[ ! -f $DATA/search/CURRENT ]]; then
+if [[ ! -f $DATA/search/CURRENT || ${REINDEX:-0} == 1 ]]; then
     log "building the search index"
     start=$SECONDS
     NEWSDESK_LOG=warn timeout 3600 "$BIN" search reindex --data-dir "$DATA" >"$RUN/reindex.log" 2>&1 \
@@ -110,7 +113,7 @@ LUA
 
 echo "search at $STORIES stories, $CONNECTIONS connections, ${DURATION}s each:"
 [[ -f $DATA/.index-build ]] && echo "$(cat "$DATA/.index-build")"
-echo "index on disk: $(du -sh "$DATA/search" | cut -f1)"
+echo "index on disk: $(du -sh "$DATA/search/$(cat "$DATA/search/CURRENT")" | cut -f1)"
 run_group one-word "${ONE[@]}"
 run_group two-word "${TWO[@]}"
 run_group phrase "${PHRASE[@]}"

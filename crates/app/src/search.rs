@@ -220,8 +220,10 @@ impl App {
     }
 
     /// Turns search on with its folder (`{data}/search`). Returns whether an index generation
-    /// is there; the first `sync` opens it (a process that only builds, like the CLI, never
-    /// opens the one a server writes to). Without one, build it ([`App::build_search_index`]).
+    /// of the current format is there; the first `sync` opens it (a process that only builds,
+    /// like the CLI, never opens the one a server writes to). Without one, build it
+    /// ([`App::build_search_index`]); a generation of an older format (before word pairs) is
+    /// still opened and answers (phrases from word positions) until the build replaces it.
     pub fn attach_search(&self, root: PathBuf, settings: SearchSettings) -> AppResult<bool> {
         let at_once = match settings.at_once {
             0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
@@ -229,7 +231,10 @@ impl App {
         };
         let permits = Arc::new(tokio::sync::Semaphore::new(at_once));
         let gens = Generations::new(root);
-        let exists = gens.current().map_err(io_err)?.is_some();
+        let exists = gens
+            .current()
+            .map_err(io_err)?
+            .is_some_and(|name| SearchIndex::is_current_format_at(&gens.path(&name)));
         let state = SearchState {
             settings,
             gens,
@@ -246,6 +251,14 @@ impl App {
     /// Whether an index is in use.
     pub fn search_ready(&self) -> bool {
         self.search_state().is_some_and(|s| s.live().is_some())
+    }
+
+    /// Whether the index in use is of an older format (it answers until a rebuild replaces
+    /// it).
+    pub fn search_outdated(&self) -> bool {
+        self.search_state()
+            .and_then(SearchState::live)
+            .is_some_and(|l| !l.index.is_current_format())
     }
 
     /// Builds a whole new index generation aside from the published stories and makes it the
@@ -334,6 +347,12 @@ impl App {
                     tracing::warn!(error = %e, "removing an old search index failed");
                 }
                 tracing::info!(generation = %name, "search index switched");
+                if s.live().is_some_and(|l| !l.index.is_current_format()) {
+                    tracing::warn!(
+                        generation = %name,
+                        "search index of an older format: it answers until a rebuild replaces it"
+                    );
+                }
                 return Ok(0);
             }
         }

@@ -334,3 +334,76 @@ async fn a_renamed_author_desk_or_tag_is_found_by_its_new_name() {
     got.sort();
     assert_eq!(got, [id, later]);
 }
+
+#[tokio::test]
+async fn an_index_of_an_older_format_answers_until_its_rebuild_replaces_it() {
+    use newsdesk_search::{Doc, Generations, SearchIndex};
+    let store = newsdesk_store_sqlite::temp_store().unwrap();
+    let media = store.path().parent().unwrap().join("media");
+    newsdesk_demo::seed(
+        &*store,
+        &newsdesk_demo::DemoOptions {
+            stories: 10,
+            now: t0(),
+            seed: 3,
+            media_dir: media,
+        },
+    )
+    .await
+    .unwrap();
+    let store: Arc<dyn Store> = store;
+    let card = store.list_published_cards().await.unwrap()[0].clone();
+    // What an older release left: a generation of format 1 (no word pairs), up to date.
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("search");
+    let gens = Generations::new(&root);
+    let (name, path) = gens.start().unwrap();
+    let old = SearchIndex::open_format_1(&path, 20 << 20).unwrap();
+    old.put(&Doc {
+        id: card.id.0 as u64,
+        headline: "Quokka census in the old index".into(),
+        published: 0,
+        visible: 0,
+        ..Doc::default()
+    })
+    .unwrap();
+    old.commit(store.last_change_seq().await.unwrap()).unwrap();
+    old.finish().unwrap();
+    gens.publish(&name, &path).unwrap();
+
+    let clock = Arc::new(ManualClock::new(t0()));
+    let app = App::load(store.clone(), clock, SiteConfig::default())
+        .await
+        .unwrap();
+    // Not of the current format: the server builds one in the background...
+    assert!(!app
+        .attach_search(root.clone(), SearchSettings::default())
+        .unwrap());
+    // ...and meanwhile the old one answers, phrases included.
+    app.sync().await.unwrap();
+    assert!(app.search_ready());
+    assert!(app.search_outdated());
+    assert_eq!(find(&app, "\"quokka census\"").await, [card.id]);
+    // The rebuild is published and switched to at the next sync; the old one is removed.
+    let report = app.build_search_index(&|_, _| {}).await.unwrap();
+    assert_eq!(report.name, "gen-2");
+    app.sync().await.unwrap();
+    assert!(!app.search_outdated());
+    assert!(find(&app, "\"quokka census\"").await.is_empty());
+    let phrase: Vec<&str> = card.headline.as_str().split(' ').take(2).collect();
+    assert!(find(&app, &format!("\"{}\"", phrase.join(" ")))
+        .await
+        .contains(&card.id));
+    assert!(!root.join("gen-1").exists());
+    // A process started now finds the current format.
+    let again = App::load(
+        store,
+        Arc::new(ManualClock::new(t0())),
+        SiteConfig::default(),
+    )
+    .await
+    .unwrap();
+    assert!(again
+        .attach_search(root, SearchSettings::default())
+        .unwrap());
+}

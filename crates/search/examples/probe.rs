@@ -89,7 +89,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         max_chars: 200,
         max_terms: 12,
     };
-    let filters = Filters::default();
+    // PROBE_FILTERED=1: a filter that lets everything through, so tantivy's own plan runs
+    // (to compare with the unfiltered passes).
+    let filters = match std::env::var("PROBE_FILTERED").as_deref() {
+        Ok("1") => Filters {
+            from: Some(0),
+            ..Filters::default()
+        },
+        _ => Filters::default(),
+    };
     for sort in [Sort::Relevance, Sort::Newest] {
         for (name, qs) in groups {
             let mut times = Vec::new();

@@ -27,7 +27,7 @@ use tantivy::schema::{
 use tantivy::tokenizer::{TextAnalyzer, TokenStream};
 use tantivy::{
     DocAddress, DocSet, Index, IndexReader, IndexSettings, IndexWriter, Order, ReloadPolicy,
-    SegmentReader, TantivyDocument, Term, TERMINATED,
+    Searcher, SegmentReader, TantivyDocument, Term, TERMINATED,
 };
 
 /// Why the index failed.
@@ -47,8 +47,13 @@ pub enum SearchError {
 /// Result of this crate.
 pub type SearchResult<T> = Result<T, SearchError>;
 
-/// The index format; a folder written with another is rebuilt.
-const FORMAT: &str = "newsdesk-search-1";
+/// The index format: the words of five text fields and, since format 2, their adjacent word
+/// pairs (phrases). A folder written in another format is remade empty, except one of format 1,
+/// which is still opened and searched as it is (phrases from word positions) while a new
+/// generation is built ([`SearchIndex::is_current_format`]).
+const FORMAT: &str = "newsdesk-search-2";
+/// The format before word pairs.
+const FORMAT_1: &str = "newsdesk-search-1";
 
 /// One story as the index holds it.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -173,14 +178,18 @@ struct Fields {
     author: Field,
     published: Field,
     visible: Field,
+    /// The word-pair fields of the five text fields, in their order (`None` in a format-1
+    /// index).
+    pairs: Option<[Field; 5]>,
 }
 
-fn schema() -> (Schema, Fields) {
+/// The schema of the current format (`pairs`) or of format 1.
+fn schema(pairs: bool) -> (Schema, Fields) {
     let mut b = Schema::builder();
-    let text = |stored: bool| {
+    let analysed = |tokenizer: &str, stored: bool| {
         let o = TextOptions::default().set_indexing_options(
             TextFieldIndexing::default()
-                .set_tokenizer(words::ANALYZER)
+                .set_tokenizer(tokenizer)
                 .set_index_option(IndexRecordOption::WithFreqsAndPositions),
         );
         if stored {
@@ -189,6 +198,7 @@ fn schema() -> (Schema, Fields) {
             o
         }
     };
+    let text = |stored: bool| analysed(words::ANALYZER, stored);
     let num = NumericOptions::default().set_indexed();
     let f = Fields {
         id: b.add_u64_field(
@@ -209,9 +219,21 @@ fn schema() -> (Schema, Fields) {
         author: b.add_u64_field("author", num.clone()),
         published: b.add_i64_field("published", num.clone().set_fast()),
         visible: b.add_i64_field("visible", num.set_fast()),
+        pairs: None,
+    };
+    // Word pairs, with positions (a phrase of three words or more is a phrase of pairs).
+    let f = Fields {
+        pairs: pairs.then(|| {
+            ["headline", "summary", "body", "tags", "byline"]
+                .map(|n| b.add_text_field(&format!("{n}_pairs"), analysed(words::PAIRS, false)))
+        }),
+        ..f
     };
     (b.build(), f)
 }
+
+/// What the other fields add to a clause's best one (dis_max's tie breaker).
+const TIE: f32 = 0.2;
 
 /// Field weights: a word in the headline counts most.
 const WEIGHTS: [(usize, f32); 5] = [(0, 3.0), (1, 1.5), (2, 1.0), (3, 2.0), (4, 1.5)];
@@ -219,6 +241,8 @@ const WEIGHTS: [(usize, f32); 5] = [(0, 3.0), (1, 1.5), (2, 1.0), (3, 2.0), (4, 
 /// An index in a folder, with its one writer.
 pub struct SearchIndex {
     index: Index,
+    /// The format written in the payload at each commit.
+    format: &'static str,
     reader: IndexReader,
     writer: Mutex<IndexWriter<TantivyDocument>>,
     f: Fields,
@@ -235,9 +259,14 @@ impl SearchIndex {
     /// format), with a writer of `writer_bytes` of memory on `threads` threads.
     pub fn open(dir: &Path, writer_bytes: usize, threads: usize) -> SearchResult<Self> {
         std::fs::create_dir_all(dir)?;
-        let (schema, f) = schema();
-        let index = match Index::open_in_dir(dir) {
-            Ok(i) if i.schema() == schema && payload_format(&i).as_deref() != Some("other") => i,
+        let (old_schema, old_f) = schema(false);
+        let (schema, f) = schema(true);
+        let (index, f, format) = match Index::open_in_dir(dir) {
+            Ok(i) if i.schema() == schema && payload_format(&i, FORMAT) => (i, f, FORMAT),
+            Ok(i) if i.schema() == old_schema && payload_format(&i, FORMAT_1) => {
+                tracing::info!(dir = %dir.display(), "search index of format 1 (no word pairs)");
+                (i, old_f, FORMAT_1)
+            }
             Ok(_) => {
                 tracing::warn!(dir = %dir.display(), "search index in an old format: made anew");
                 for e in std::fs::read_dir(dir)? {
@@ -246,13 +275,16 @@ impl SearchIndex {
                         std::fs::remove_file(p)?;
                     }
                 }
-                create(dir, schema)?
+                (create(dir, schema)?, f, FORMAT)
             }
-            Err(_) => create(dir, schema)?,
+            Err(_) => (create(dir, schema)?, f, FORMAT),
         };
         index
             .tokenizers()
             .register(words::ANALYZER, words::analyzer());
+        index
+            .tokenizers()
+            .register(words::PAIRS, words::pair_analyzer());
         let reader = index
             .reader_builder()
             .reload_policy(ReloadPolicy::Manual)
@@ -260,10 +292,29 @@ impl SearchIndex {
         let writer = index.writer_with_num_threads(threads.max(1), writer_bytes.max(15 << 20))?;
         Ok(SearchIndex {
             index,
+            format,
             reader,
             writer: Mutex::new(writer),
             f,
         })
+    }
+
+    /// Whether the index in `dir` is of the current format (`false` when there is none, or one
+    /// of an older format that should be rebuilt). Takes no lock: a server may be writing it.
+    pub fn is_current_format_at(dir: &Path) -> bool {
+        Index::open_in_dir(dir)
+            .is_ok_and(|i| i.schema() == schema(true).0 && payload_format(&i, FORMAT))
+    }
+
+    /// Opens (or makes) an index of format 1 in `dir`, the format before word pairs, as an
+    /// older release wrote it: for tests of the upgrade.
+    #[doc(hidden)]
+    pub fn open_format_1(dir: &Path, writer_bytes: usize) -> SearchResult<Self> {
+        std::fs::create_dir_all(dir)?;
+        if Index::open_in_dir(dir).is_err() {
+            create(dir, schema(false).0)?;
+        }
+        Self::open(dir, writer_bytes, 1)
     }
 
     /// The change-log position the last commit reached (0 for a new index).
@@ -272,9 +323,15 @@ impl SearchIndex {
         Ok(metas
             .payload
             .as_deref()
-            .and_then(|p| p.strip_prefix(FORMAT))
+            .and_then(|p| p.strip_prefix(self.format))
             .and_then(|p| p.trim().parse().ok())
             .unwrap_or(0))
+    }
+
+    /// Whether the index is of the current format (an index of format 1 answers, phrases from
+    /// word positions, until a new generation replaces it).
+    pub fn is_current_format(&self) -> bool {
+        self.format == FORMAT
     }
 
     /// Documents held (after the last commit).
@@ -305,6 +362,18 @@ impl SearchIndex {
         for b in &d.byline {
             doc.add_text(f.byline, b);
         }
+        if let Some([hp, sp, bp, tp, yp]) = f.pairs {
+            // Each value apart: a pair never spans two tags or two names.
+            doc.add_text(hp, &d.headline);
+            doc.add_text(sp, &d.summary);
+            doc.add_text(bp, &d.body);
+            for t in &d.tags {
+                doc.add_text(tp, t);
+            }
+            for b in &d.byline {
+                doc.add_text(yp, b);
+            }
+        }
         doc.add_u64(f.sector, d.sector);
         doc.add_text(f.kind, &d.kind);
         for e in &d.editions {
@@ -333,7 +402,7 @@ impl SearchIndex {
         {
             let mut w = self.writer();
             let mut c = w.prepare_commit()?;
-            c.set_payload(&format!("{FORMAT} {cursor}"));
+            c.set_payload(&format!("{} {cursor}", self.format));
             c.commit()?;
         }
         self.reader.reload()?;
@@ -351,47 +420,81 @@ impl SearchIndex {
     /// weight. The best field counts, and a fifth of the others (`sum`: all of them, added up:
     /// a plain sum of term queries is what lets tantivy skip blocks of documents that cannot
     /// reach the page, block-max WAND, so a query of one word is ranked so).
-    fn clause_query(&self, c: &Clause, sum: bool) -> Box<dyn TQuery> {
-        let f = self.f;
-        let text = [f.headline, f.summary, f.body, f.tags, f.byline];
-        let per_field: Vec<(Occur, Box<dyn TQuery>)> = WEIGHTS
-            .iter()
-            .map(|(i, w)| {
-                let field = text[*i];
-                let inner: Box<dyn TQuery> = match c.terms.as_slice() {
-                    [one] => Box::new(TermQuery::new(
-                        Term::from_field_text(field, one),
-                        IndexRecordOption::WithFreqs,
-                    )),
-                    many => Box::new(PhraseQuery::new(
-                        many.iter()
-                            .map(|t| Term::from_field_text(field, t))
-                            .collect(),
-                    )),
-                };
-                (
-                    Occur::Should,
-                    Box::new(BoostQuery::new(inner, *w)) as Box<dyn TQuery>,
-                )
-            })
+    ///
+    /// A phrase is looked up in the word-pair fields: two words are one pair term, more are a
+    /// phrase of pair terms (`n - 1` of them); an index of format 1 reads word positions.
+    fn clause_query(&self, c: &Clause, sum: bool, searcher: &Searcher) -> Box<dyn TQuery> {
+        let per_field: Vec<(Occur, Box<dyn TQuery>)> = self
+            .clause_fields(c, searcher)
+            .into_iter()
+            .map(|q| (Occur::Should, q))
             .collect();
         if sum {
             Box::new(BooleanQuery::new(per_field))
         } else {
             Box::new(DisjunctionMaxQuery::with_tie_breaker(
                 per_field.into_iter().map(|(_, q)| q).collect(),
-                0.2,
+                TIE,
             ))
         }
+    }
+
+    /// The five weighted per-field queries of a clause (see [`SearchIndex::clause_query`]).
+    fn clause_fields(&self, c: &Clause, searcher: &Searcher) -> Vec<Box<dyn TQuery>> {
+        let f = self.f;
+        let text = [f.headline, f.summary, f.body, f.tags, f.byline];
+        let pair_terms: Vec<String> = c
+            .terms
+            .windows(2)
+            .map(|w| words::pair(&w[0], &w[1]))
+            .collect();
+        WEIGHTS
+            .iter()
+            .map(|(i, w)| {
+                let field = text[*i];
+                let mut w = *w;
+                let inner: Box<dyn TQuery> = match (c.terms.as_slice(), f.pairs) {
+                    ([one], _) => Box::new(TermQuery::new(
+                        Term::from_field_text(field, one),
+                        IndexRecordOption::WithFreqs,
+                    )),
+                    (_, Some(pairs)) => {
+                        // Scored as the phrase of words is (BM25 with the sum of the words'
+                        // idf), not by the pairs' own rarity: ranking stays what it was.
+                        w *= phrase_idf(searcher, field, &c.terms)
+                            / phrase_idf(searcher, pairs[*i], &pair_terms);
+                        match pair_terms.as_slice() {
+                            [one] => Box::new(TermQuery::new(
+                                Term::from_field_text(pairs[*i], one),
+                                IndexRecordOption::WithFreqs,
+                            )),
+                            many => Box::new(PhraseQuery::new(
+                                many.iter()
+                                    .map(|t| Term::from_field_text(pairs[*i], t))
+                                    .collect(),
+                            )),
+                        }
+                    }
+                    (many, None) => Box::new(PhraseQuery::new(
+                        many.iter()
+                            .map(|t| Term::from_field_text(field, t))
+                            .collect(),
+                    )),
+                };
+                Box::new(BoostQuery::new(inner, w)) as Box<dyn TQuery>
+            })
+            .collect()
     }
 
     /// Runs a query. An empty clause list matches nothing.
     pub fn search(&self, q: &Query<'_>) -> SearchResult<Hits> {
         let f = self.f;
         let clauses: Vec<&Clause> = q.clauses.iter().filter(|c| !c.terms.is_empty()).collect();
-        // One word alone: the sum, which can skip (an intersection of words or phrases cannot,
-        // and ranks better by the best field).
-        let one_word = matches!(clauses.as_slice(), [c] if c.terms.len() == 1 && !c.exclude);
+        // One word alone, or a phrase of two words that is one pair term: the sum, which can
+        // skip (an intersection of words or phrases cannot, and ranks better by the best field).
+        let searcher = self.reader.searcher();
+        let one_word = matches!(clauses.as_slice(), [c] if !c.exclude
+            && (c.terms.len() == 1 || (c.terms.len() == 2 && self.f.pairs.is_some())));
         let mut parts: Vec<(Occur, Box<dyn TQuery>)> = clauses
             .iter()
             .map(|c| {
@@ -400,7 +503,7 @@ impl SearchIndex {
                 } else {
                     Occur::Must
                 };
-                (occur, self.clause_query(c, one_word))
+                (occur, self.clause_query(c, one_word, &searcher))
             })
             .collect();
         if !parts.iter().any(|(o, _)| *o == Occur::Must) {
@@ -455,7 +558,6 @@ impl SearchIndex {
         }
         let unfiltered = *fl == Filters::default();
         let query = BooleanQuery::new(parts);
-        let searcher = self.reader.searcher();
         let limit = q.limit.max(1);
         let cap = q.count_cap.max(1);
         let (total, more, found): (usize, bool, Vec<(f32, DocAddress)>) = match q.sort {
@@ -550,6 +652,27 @@ impl SearchIndex {
         }
         Ok(Hits { total, more, hits })
     }
+}
+
+/// The BM25 idf of a phrase of `terms` in `field` as tantivy scores one: the sum of the terms'
+/// idf (at least a little above 0, so it can divide).
+fn phrase_idf(searcher: &Searcher, field: Field, terms: &[String]) -> f32 {
+    let n: u64 = searcher
+        .segment_readers()
+        .iter()
+        .map(|s| u64::from(s.max_doc()))
+        .sum();
+    let idf: f32 = terms
+        .iter()
+        .map(|t| {
+            let df = searcher
+                .doc_freq(&Term::from_field_text(field, t))
+                .unwrap_or(0)
+                .min(n);
+            (1.0 + ((n - df) as f32 + 0.5) / (df as f32 + 0.5)).ln()
+        })
+        .sum();
+    idf.max(f32::EPSILON)
 }
 
 /// Documents of the segment that `w` matches and `shown` lets through, counted up to `cap`:
@@ -714,10 +837,12 @@ fn create(dir: &Path, schema: Schema) -> SearchResult<Index> {
         .open_or_create(d)?)
 }
 
-/// "other" when the index's payload names another format, `None` when it has none yet.
-fn payload_format(i: &Index) -> Option<String> {
-    let p = i.load_metas().ok()?.payload?;
-    Some(if p.starts_with(FORMAT) { "ok" } else { "other" }.to_owned())
+/// Whether the index's payload names `format` (or none yet: nothing was committed).
+fn payload_format(i: &Index, format: &str) -> bool {
+    match i.load_metas().ok().and_then(|m| m.payload) {
+        Some(p) => p.split(' ').next() == Some(format),
+        None => true,
+    }
 }
 
 #[cfg(test)]

@@ -394,3 +394,224 @@ fn a_story_not_visible_yet_is_passed_over_where_the_ranking_skips() {
     assert_eq!(at(50_000), (3, vec![1, 2, 3]));
     assert_eq!(at(500), (0, vec![]));
 }
+
+/// An index of format 1 (no word pairs; phrases from word positions), as an older release
+/// wrote it.
+fn open_format_1(dir: &Path) -> SearchIndex {
+    let ix = SearchIndex::open_format_1(dir, 20 << 20).unwrap();
+    assert!(!ix.is_current_format());
+    assert!(!SearchIndex::is_current_format_at(dir));
+    ix
+}
+
+/// Every id matching `text` (any order), with the count.
+fn all_ids(ix: &SearchIndex, text: &str) -> (usize, Vec<u64>) {
+    let p = parse(text, LIMITS);
+    let h = ix
+        .search(&Query {
+            clauses: &p.clauses,
+            filters: &Filters::default(),
+            visible_at: i64::MAX,
+            sort: Sort::Newest,
+            offset: 0,
+            limit: 1_000,
+            snippet_chars: 150,
+            count_cap: 10_000,
+        })
+        .unwrap();
+    let mut ids: Vec<u64> = h.hits.iter().map(|h| h.id).collect();
+    ids.sort_unstable();
+    (h.total, ids)
+}
+
+/// Every id matching `text` with its relevance score, by id.
+fn scores(ix: &SearchIndex, text: &str) -> Vec<(u64, f32)> {
+    let p = parse(text, LIMITS);
+    let mut v: Vec<(u64, f32)> = ix
+        .search(&Query {
+            clauses: &p.clauses,
+            filters: &Filters::default(),
+            visible_at: i64::MAX,
+            sort: Sort::Relevance,
+            offset: 0,
+            limit: 1_000,
+            snippet_chars: 150,
+            count_cap: 10_000,
+        })
+        .unwrap()
+        .hits
+        .iter()
+        .map(|h| (h.id, h.score))
+        .collect();
+    v.sort_by_key(|x| x.0);
+    v
+}
+
+#[test]
+fn phrases_from_word_pairs_match_exactly_where_word_positions_do() {
+    let (d1, d2) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let pairs = SearchIndex::open(d1.path(), 20 << 20, 1).unwrap();
+    assert!(pairs.is_current_format());
+    assert!(SearchIndex::is_current_format_at(d1.path()));
+    let positions = open_format_1(d2.path());
+    let long = "z".repeat(80);
+    let mut docs = vec![
+        // Repeated words.
+        doc(1, "the the the", "new new york and york new"),
+        // Punctuation between words is no boundary.
+        doc(
+            2,
+            "Public, health!",
+            "The U.S. government said: on Monday...",
+        ),
+        // A word dropped for its length keeps its neighbours apart.
+        doc(3, "short", &format!("short {long} word, then word short")),
+        // Devanagari.
+        doc(4, "भारत में चुनाव", "चुनाव आयोग"),
+        // Stems.
+        doc(5, "Running elections", "public healthy people"),
+    ];
+    // Field boundaries: headline then summary, two tags, two names.
+    let mut d = doc(6, "Climate", "policy change");
+    d.summary = "change policy".into();
+    d.tags = vec!["new".into(), "york".into()];
+    d.byline = vec!["Ana Lee".into(), "Ram Das".into()];
+    docs.push(d);
+    // Many documents of few words, so every phrase of them matches somewhere and not elsewhere.
+    let vocab = [
+        "the",
+        "said",
+        "on",
+        "government",
+        "water",
+        "public",
+        "health",
+        "new",
+    ];
+    let mut seed: u64 = 7;
+    let mut next = || {
+        seed = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (seed >> 33) as usize
+    };
+    for id in 10..400u64 {
+        let words = |n: usize, next: &mut dyn FnMut() -> usize| {
+            (0..n)
+                .map(|_| vocab[next() % vocab.len()])
+                .collect::<Vec<_>>()
+                .join(if next().is_multiple_of(5) { ", " } else { " " })
+        };
+        let mut d = doc(id, &words(4, &mut next), &words(25, &mut next));
+        d.summary = words(6, &mut next);
+        d.tags = vec![words(2, &mut next), words(1, &mut next)];
+        d.byline = vec![words(2, &mut next)];
+        docs.push(d);
+    }
+    for d in &docs {
+        pairs.put(d).unwrap();
+        positions.put(d).unwrap();
+    }
+    pairs.commit(1).unwrap();
+    positions.commit(1).unwrap();
+    let mut phrases: Vec<String> = [
+        "the the",
+        "the the the",
+        "new york",
+        "new new york",
+        "york new",
+        "public health",
+        "u.s. government",
+        "government said on monday",
+        "said on",
+        "short word",
+        "भारत में",
+        "में चुनाव",
+        "भारत में चुनाव",
+        "भारत चुनाव",
+        "run election",
+        "climate change",
+        "change policy",
+        "lee ram",
+        "ana lee",
+        "ram das",
+        "well-known",
+    ]
+    .iter()
+    .map(|p| format!("\"{p}\""))
+    .collect();
+    for a in vocab {
+        for b in vocab {
+            phrases.push(format!("\"{a} {b}\""));
+            phrases.push(format!(
+                "\"{a} {b} {}\"",
+                vocab[(a.len() + b.len()) % vocab.len()]
+            ));
+            phrases.push(format!("\"{a} {b} {a} {b}\""));
+        }
+    }
+    phrases.push("water \"public health\"".into());
+    phrases.push("\"the government\" -\"said on\"".into());
+    let mut matched = 0;
+    for p in &phrases {
+        let (n, got) = all_ids(&pairs, p);
+        assert_eq!(
+            (n, &got),
+            (all_ids(&positions, p).0, &all_ids(&positions, p).1),
+            "{p}"
+        );
+        matched += usize::from(!got.is_empty());
+        // Scored alike (BM25 of the phrase of words: the same field lengths and idf), where
+        // both rank by the best field (a lone phrase of two words ranks by the sum, as a word).
+        let lone_two = matches!(parse(p, LIMITS).clauses.as_slice(),
+            [c] if c.terms.len() == 2 && !c.exclude);
+        if !lone_two {
+            let (a, b) = (scores(&pairs, p), scores(&positions, p));
+            assert_eq!(a.len(), b.len(), "{p}");
+            for ((ia, sa), (ib, sb)) in a.iter().zip(&b) {
+                assert_eq!(ia, ib, "{p}");
+                assert!(
+                    (sa - sb).abs() <= 1e-3 * sb.abs().max(1.0),
+                    "{p}: {sa} vs {sb}"
+                );
+            }
+        }
+    }
+    // The corpus exercises both answers: most phrases match something, some nothing.
+    assert!(
+        matched > phrases.len() / 2,
+        "{matched} of {}",
+        phrases.len()
+    );
+    assert!(matched < phrases.len());
+    // The tricky cases, as expected.
+    assert_eq!(all_ids(&pairs, "\"new york\"").1, [1]);
+    assert_eq!(all_ids(&pairs, "\"the the the\"").1.first(), Some(&1));
+    assert!(all_ids(&pairs, "\"short word\"").1.is_empty());
+    assert_eq!(all_ids(&pairs, "\"word short\"").1, [3]);
+    assert!(all_ids(&pairs, "\"lee ram\"").1.is_empty());
+    assert!(all_ids(&pairs, "\"climate change\"").1.is_empty());
+    assert_eq!(all_ids(&pairs, "\"भारत में चुनाव\"").1, [4]);
+    assert_eq!(all_ids(&pairs, "\"public health\"").1.first(), Some(&2));
+}
+
+#[test]
+fn an_index_of_format_1_is_kept_and_answers_until_replaced() {
+    let dir = tempfile::tempdir().unwrap();
+    let old = open_format_1(dir.path());
+    old.put(&doc(1, "Climate change", "The government said on Monday."))
+        .unwrap();
+    old.commit(5).unwrap();
+    drop(old);
+    // Opened again: still format 1, its documents and cursor kept, phrases answered.
+    let ix = SearchIndex::open(dir.path(), 20 << 20, 1).unwrap();
+    assert!(!ix.is_current_format());
+    assert_eq!(ix.cursor().unwrap(), 5);
+    assert_eq!(all_ids(&ix, "\"said on monday\"").1, [1]);
+    assert_eq!(all_ids(&ix, "\"climate change\"").1, [1]);
+    // Following the change log goes on in it.
+    ix.put(&doc(2, "Public health", "")).unwrap();
+    ix.commit(6).unwrap();
+    assert_eq!(all_ids(&ix, "\"public health\"").1, [2]);
+    assert_eq!(ix.cursor().unwrap(), 6);
+}

@@ -12,6 +12,9 @@ use unicode_segmentation::UnicodeSegmentation;
 /// The name the analyzer is registered under in the index.
 pub const ANALYZER: &str = "newsdesk_words";
 
+/// The name the word-pair analyzer is registered under in the index.
+pub const PAIRS: &str = "newsdesk_pairs";
+
 /// Words longer than this many bytes are not indexed (base64, run-on strings).
 const MAX_WORD_BYTES: usize = 60;
 
@@ -100,6 +103,84 @@ pub fn analyzer() -> TextAnalyzer {
         .build()
 }
 
+/// Adjacent word pairs: the words of [`analyzer`], and for every two of them that stand next
+/// to each other (positions `p` and `p + 1`: a word dropped for its length leaves a gap) one
+/// term `"first second"` at position `p`. A phrase of `n` words is then `n - 1` pair terms at
+/// consecutive positions (one term for two words), and matches exactly where the words do.
+///
+/// A word with no neighbour after it gives the term [`FILLER`] instead, so a text has as many
+/// pair tokens as words: the field's length (BM25's field norm) is the words' field's, and a
+/// phrase found by its pairs scores as the phrase of words did. No query asks for the filler.
+#[derive(Clone)]
+pub struct PairTokenizer {
+    words: TextAnalyzer,
+    tokens: Vec<Token>,
+}
+
+impl Default for PairTokenizer {
+    fn default() -> Self {
+        PairTokenizer {
+            words: analyzer(),
+            tokens: Vec::new(),
+        }
+    }
+}
+
+impl Tokenizer for PairTokenizer {
+    type TokenStream<'a> = WordStream<'a>;
+    fn token_stream<'a>(&'a mut self, text: &'a str) -> WordStream<'a> {
+        self.tokens.clear();
+        let mut s = self.words.token_stream(text);
+        let mut prev: Option<Token> = None;
+        let push = |tokens: &mut Vec<Token>, p: Token, next: Option<&Token>| {
+            tokens.push(match next.filter(|t| p.position + 1 == t.position) {
+                Some(t) => Token {
+                    offset_from: p.offset_from,
+                    offset_to: t.offset_to,
+                    position: p.position,
+                    text: pair(&p.text, &t.text),
+                    position_length: 1,
+                },
+                None => Token {
+                    text: FILLER.to_owned(),
+                    ..p
+                },
+            });
+        };
+        while s.advance() {
+            let t = s.token();
+            if let Some(p) = prev.take() {
+                push(&mut self.tokens, p, Some(t));
+            }
+            prev = Some(t.clone());
+        }
+        if let Some(p) = prev {
+            push(&mut self.tokens, p, None);
+        }
+        WordStream {
+            tokens: &mut self.tokens,
+            next: 0,
+        }
+    }
+}
+
+/// The pair field's term for a word with no neighbour after it (a space alone: never a pair).
+pub const FILLER: &str = " ";
+
+/// The pair term of two analysed words (a space never is inside a word).
+pub fn pair(first: &str, second: &str) -> String {
+    let mut s = String::with_capacity(first.len() + 1 + second.len());
+    s.push_str(first);
+    s.push(' ');
+    s.push_str(second);
+    s
+}
+
+/// The pair analyzer (see [`PairTokenizer`]).
+pub fn pair_analyzer() -> TextAnalyzer {
+    TextAnalyzer::from(PairTokenizer::default())
+}
+
 /// The terms `text` is indexed as, in order.
 pub fn terms(text: &str) -> Vec<String> {
     let mut a = analyzer();
@@ -132,6 +213,43 @@ mod tests {
         assert_eq!(terms("headline:cricket"), ["headlin", "cricket"]);
         assert_eq!(terms("\"a\" AND (b) -- ??"), ["a", "and", "b"]);
         assert!(terms("\u{0}\u{7}\u{1b}[31m").iter().all(|t| t == "31m"));
+    }
+
+    fn pairs(text: &str) -> Vec<(String, usize)> {
+        let mut a = pair_analyzer();
+        let mut s = a.token_stream(text);
+        let mut out = Vec::new();
+        while s.advance() {
+            if s.token().text != FILLER {
+                out.push((s.token().text.clone(), s.token().position));
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn pairs_are_adjacent_words_after_analysis() {
+        assert_eq!(
+            pairs("The Government, said: on"),
+            [
+                ("the govern".to_owned(), 0),
+                ("govern said".to_owned(), 1),
+                ("said on".to_owned(), 2)
+            ]
+        );
+        // A word dropped for its length leaves its neighbours apart.
+        let long = "y".repeat(100);
+        assert_eq!(pairs(&format!("a {long} b c")), [("b c".to_owned(), 2)]);
+        assert_eq!(pairs("भारत में चुनाव")[1].0, "में चुनाव");
+        assert!(pairs("alone").is_empty());
+        // As many tokens as words (the field's length for BM25).
+        let mut a = pair_analyzer();
+        let mut s = a.token_stream("a b, c dd");
+        let mut n = 0;
+        while s.advance() {
+            n += 1;
+        }
+        assert_eq!(n, 4);
     }
 
     #[test]
