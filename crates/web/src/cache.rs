@@ -87,6 +87,18 @@ pub struct Rendered {
     headers: Prepared,
     /// `Surrogate-Key` and `Cache-Tag`: what the response shows, for a CDN's purge.
     keys: Option<(HeaderValue, HeaderValue)>,
+    /// A page joined at response time: its own compressed pieces (the rest, shared by many
+    /// pages, is given to [`Rendered::respond_joined`]).
+    joined: Option<Box<Joined>>,
+}
+
+/// The own pieces of a page joined at response time, and the frame they fit.
+#[derive(Debug)]
+struct Joined {
+    /// The page's pieces, in order, before the shared ones.
+    pieces: Vec<Deflated>,
+    /// The shared frame they were made for (see [`Rendered::frame`]).
+    frame: u64,
 }
 
 /// Header values of a [`Rendered`], formatted once rather than per response.
@@ -188,6 +200,35 @@ impl Rendered {
         r
     }
 
+    /// A page joined at response time: its own `pieces` (compressed each on its own), to be
+    /// followed by pieces shared with other pages (an edition's rail and footer) given when it is
+    /// answered ([`Rendered::respond_joined`]). `frame` names the shared pieces it fits: a
+    /// page whose frame is no longer the current one is stale.
+    pub fn joined(
+        status: StatusCode,
+        content_type: &'static str,
+        policy: CachePolicy,
+        pieces: Vec<Deflated>,
+        last_modified: Option<DateTime<Utc>>,
+        frame: u64,
+    ) -> Self {
+        let mut r = Self::with_level(
+            status,
+            content_type,
+            policy,
+            Bytes::new(),
+            last_modified,
+            flate2::Compression::fast(),
+        );
+        r.joined = Some(Box::new(Joined { pieces, frame }));
+        r
+    }
+
+    /// The frame a joined page fits (`None` for a page made whole).
+    pub fn frame(&self) -> Option<u64> {
+        self.joined.as_ref().map(|j| j.frame)
+    }
+
     /// The same response keeping only its gzip form (when it has one): most clients take gzip,
     /// and the rare one that does not gets it decompressed. A cached page then costs its
     /// compressed size, about a fifth of its identity bytes.
@@ -198,8 +239,12 @@ impl Rendered {
         self
     }
 
-    /// The identity bytes (decompressed from the gzip form if only that is kept).
+    /// The identity bytes (decompressed from the gzip form if only that is kept; for a joined
+    /// page, its own pieces only).
     pub fn identity(&self) -> Bytes {
+        if let Some(j) = &self.joined {
+            return Bytes::from(j.pieces.iter().map(Deflated::text).collect::<String>());
+        }
         match &self.gzip {
             Some(gz) if self.body.is_empty() => {
                 let mut out = Vec::with_capacity(gz.len() * 5);
@@ -215,7 +260,23 @@ impl Rendered {
 
     /// The same response with its gzip form made at the best level and a Brotli form (`None`
     /// if it has no compressed form).
+    /// A joined page gets each of its own pieces at the best level instead (and no Brotli
+    /// form: it would be of one rail, and the rail moves; see the README).
     pub fn recompressed_best(&self) -> Option<Rendered> {
+        if let Some(j) = &self.joined {
+            let pieces = j
+                .pieces
+                .iter()
+                .map(|d| if d.best { d.clone() } else { d.recompressed() })
+                .collect();
+            return Some(Rendered {
+                joined: Some(Box::new(Joined {
+                    pieces,
+                    frame: j.frame,
+                })),
+                ..self.same()
+            });
+        }
         self.gzip.as_ref()?;
         let identity = self.identity();
         let gzip = gzip(&identity, flate2::Compression::best())?;
@@ -235,7 +296,29 @@ impl Rendered {
                 content_type: self.headers.content_type.clone(),
             },
             keys: self.keys.clone(),
+            joined: None,
         })
+    }
+
+    /// A copy of the response's headers and identity bytes, without compressed forms.
+    fn same(&self) -> Rendered {
+        Rendered {
+            status: self.status,
+            content_type: self.content_type,
+            policy: self.policy,
+            body: self.body.clone(),
+            gzip: None,
+            br: None,
+            etag: self.etag.clone(),
+            last_modified: self.last_modified,
+            headers: Prepared {
+                etag: self.headers.etag.clone(),
+                last_modified: self.headers.last_modified.clone(),
+                content_type: self.headers.content_type.clone(),
+            },
+            keys: self.keys.clone(),
+            joined: None,
+        }
     }
 
     /// Names what the response shows (space-separated keys) in `Surrogate-Key` and, comma-
@@ -261,6 +344,11 @@ impl Rendered {
             + self.etag.len() * 2
             + self.headers.last_modified.as_ref().map_or(0, |v| v.len())
             + self.keys.as_ref().map_or(0, |(s, t)| s.len() + t.len())
+            + self.joined.as_ref().map_or(0, |j| {
+                std::mem::size_of::<Joined>()
+                    + j.pieces.len() * std::mem::size_of::<Deflated>()
+                    + j.pieces.iter().map(Deflated::bytes).sum::<usize>()
+            })
     }
 
     fn with_level(
@@ -296,17 +384,18 @@ impl Rendered {
             last_modified,
             headers,
             keys: None,
+            joined: None,
         }
     }
 
-    /// The response for a request with these headers (304, gzip or identity).
-    pub fn respond(&self, req: &HeaderMap) -> Response<Body> {
+    /// The headers every answer of this response carries, with `etag`.
+    fn builder(&self, etag: HeaderValue) -> axum::http::response::Builder {
         let mut b = Response::builder()
             .header(
                 header::CACHE_CONTROL,
                 HeaderValue::from_static(self.policy.header()),
             )
-            .header(header::ETAG, self.headers.etag.clone())
+            .header(header::ETAG, etag)
             .header(header::VARY, HeaderValue::from_static("Accept-Encoding"));
         if let Some(lm) = &self.headers.last_modified {
             b = b.header(header::LAST_MODIFIED, lm.clone());
@@ -316,13 +405,79 @@ impl Rendered {
                 .header("surrogate-key", surrogate.clone())
                 .header("cache-tag", tags.clone());
         }
+        b
+    }
+
+    /// The answer of a joined page ([`Rendered::joined`]) followed by the `shared` pieces: one
+    /// gzip member made of the gzip header, every piece's deflate bytes as they are (sent as a
+    /// body of several chunks, none copied), an empty final block, and the CRC-32 and length
+    /// combined from the pieces' own. The ETag is a hash of the pieces' hashes, so it changes
+    /// with any of them. A client that takes no gzip gets the pieces' text.
+    pub fn respond_joined(&self, req: &HeaderMap, shared: &[&Deflated]) -> Response<Body> {
+        let Some(j) = &self.joined else {
+            return self.respond(req);
+        };
+        let pieces = || j.pieces.iter().chain(shared.iter().copied());
+        let hashes: Vec<u8> = pieces()
+            .filter(|d| d.len > 0)
+            .flat_map(|d| d.hash.to_le_bytes())
+            .collect();
+        let etag = format!("\"{:016x}\"", xxhash_rust::xxh3::xxh3_64(&hashes));
+        let b = self.builder(
+            HeaderValue::from_str(&etag).unwrap_or_else(|_| HeaderValue::from_static("\"0\"")),
+        );
+        if self.status == StatusCode::OK && not_modified(req, &etag, self.last_modified) {
+            return b
+                .status(StatusCode::NOT_MODIFIED)
+                .body(Body::empty())
+                .or_500();
+        }
+        let b = b
+            .status(self.status)
+            .header(header::CONTENT_TYPE, self.headers.content_type.clone());
+        if choose_coding(req, false, true) != Coding::Gzip {
+            let text: String = pieces().map(Deflated::text).collect();
+            return b
+                .header(header::CONTENT_LENGTH, text.len())
+                .body(Body::from(text))
+                .or_500();
+        }
+        let mut crc = crc32fast::Hasher::new();
+        let mut len = 0u64;
+        let mut chunks =
+            std::collections::VecDeque::with_capacity(j.pieces.len() + shared.len() + 2);
+        chunks.push_back(Bytes::from_static(&GZIP_HEADER));
+        for d in pieces().filter(|d| d.len > 0) {
+            crc.combine(&crc32fast::Hasher::new_with_initial_len(d.crc, d.len));
+            len += d.len;
+            chunks.push_back(d.bytes.clone());
+        }
+        let mut trailer = Vec::with_capacity(10);
+        // A final, empty block with fixed codes; the CRC-32 and the length (mod 2^32).
+        trailer.extend_from_slice(&[0x03, 0x00]);
+        trailer.extend_from_slice(&crc.finalize().to_le_bytes());
+        trailer.extend_from_slice(&(len as u32).to_le_bytes());
+        chunks.push_back(Bytes::from(trailer));
+        let size: usize = chunks.iter().map(Bytes::len).sum();
+        b.header(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"))
+            .header(header::CONTENT_LENGTH, size)
+            .body(Body::new(Chunks {
+                left: size as u64,
+                chunks,
+            }))
+            .or_500()
+    }
+
+    /// The response for a request with these headers (304, gzip or identity).
+    pub fn respond(&self, req: &HeaderMap) -> Response<Body> {
+        let b = self.builder(self.headers.etag.clone());
         if self.status == StatusCode::OK && not_modified(req, &self.etag, self.last_modified) {
             return b
                 .status(StatusCode::NOT_MODIFIED)
                 .body(Body::empty())
                 .or_500();
         }
-        b = b
+        let mut b = b
             .status(self.status)
             .header(header::CONTENT_TYPE, self.headers.content_type.clone());
         let body = match (
@@ -346,6 +501,39 @@ impl Rendered {
     }
 }
 
+/// The gzip header of the pages made here: no name, no time, unknown system.
+const GZIP_HEADER: [u8; 10] = [0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff];
+
+/// A body sent as the chunks it is made of (hyper writes them with one vectored write).
+struct Chunks {
+    chunks: std::collections::VecDeque<Bytes>,
+    left: u64,
+}
+
+impl http_body::Body for Chunks {
+    type Data = Bytes;
+    type Error = std::convert::Infallible;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<http_body::Frame<Bytes>, Self::Error>>> {
+        let next = self.chunks.pop_front();
+        if let Some(b) = &next {
+            self.left -= b.len() as u64;
+        }
+        std::task::Poll::Ready(next.map(|b| Ok(http_body::Frame::data(b))))
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.chunks.is_empty()
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        http_body::SizeHint::with_exact(self.left)
+    }
+}
+
 /// A piece of a page compressed on its own, so that pages sharing it (an article's own part,
 /// an edition's rail) join it to their other pieces instead of compressing it again: raw deflate
 /// ended by a sync flush (so it ends on a byte boundary and refers to nothing before it), with
@@ -357,6 +545,8 @@ pub struct Deflated {
     len: u64,
     /// XXH3 of the text (pages' ETags are made of their pieces' hashes).
     hash: u64,
+    /// Made at the best level.
+    best: bool,
 }
 
 impl Deflated {
@@ -364,8 +554,24 @@ impl Deflated {
     pub fn new(text: &str, level: flate2::Compression) -> Self {
         with_compressor(level, |c| {
             let mut out = Vec::new();
-            Self::with(c, text.as_bytes(), &mut out).unwrap_or_default()
+            let mut d = Self::with(c, text.as_bytes(), &mut out).unwrap_or_default();
+            d.best = level.level() >= flate2::Compression::best().level();
+            d
         })
+    }
+
+    /// The same text at the best level (itself if it does not decompress).
+    pub fn recompressed(&self) -> Self {
+        let text = self.text();
+        if text.len() as u64 != self.len {
+            return self.clone();
+        }
+        Deflated::new(&text, flate2::Compression::best())
+    }
+
+    /// The length of its text.
+    pub fn text_len(&self) -> u64 {
+        self.len
     }
 
     /// Compressed bytes held.
@@ -393,6 +599,7 @@ impl Deflated {
             crc: crc.finalize(),
             len: input.len() as u64,
             hash: xxhash_rust::xxh3::xxh3_64(input),
+            best: false,
         })
     }
 }
@@ -487,8 +694,7 @@ impl Piece<'_> {
 fn stitch(pieces: &[Piece<'_>], level: flate2::Compression) -> Option<Bytes> {
     let total: usize = pieces.iter().map(Piece::len).sum();
     let mut out = Vec::with_capacity(total / 4 + 64);
-    // Header: no name, no time, unknown system.
-    out.extend_from_slice(&[0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff]);
+    out.extend_from_slice(&GZIP_HEADER);
     let mut crc = crc32fast::Hasher::new();
     with_compressor(level, |c| {
         for p in pieces {
@@ -726,7 +932,12 @@ impl<V: Weigh> PageCache<V> {
 
     /// The page at `key` if `fresh` accepts its stamp.
     pub fn get(&self, key: &str, fresh: impl Fn(&Stamp) -> bool) -> Option<Arc<Cached<V>>> {
-        let hit = self.map.get(key).filter(|c| fresh(&c.stamp))?;
+        self.get_where(key, |c| fresh(&c.stamp))
+    }
+
+    /// The page at `key` if `fresh` accepts it.
+    fn get_where(&self, key: &str, fresh: impl Fn(&Cached<V>) -> bool) -> Option<Arc<Cached<V>>> {
+        let hit = self.map.get(key).filter(|c| fresh(c))?;
         self.hits.fetch_add(1, Ordering::Relaxed);
         // Hot and not yet recompressed (an entry made by recompressing starts at `u32::MAX / 2`).
         let reads = hit.reads.fetch_add(1, Ordering::Relaxed) + 1;
@@ -754,17 +965,33 @@ impl<V: Weigh> PageCache<V> {
         F: FnOnce() -> Fut,
         Fut: std::future::Future<Output = Result<Cached<V>, E>>,
     {
-        if let Some(hit) = self.get(key, &fresh) {
+        self.get_or_build_where(key, |c| fresh(&c.stamp), build)
+            .await
+    }
+
+    /// [`PageCache::get_or_build`] where `fresh` sees the whole entry (its value too: a joined
+    /// page is stale when the frame it fits is no longer the current one).
+    pub async fn get_or_build_where<E, F, Fut>(
+        &self,
+        key: &str,
+        fresh: impl Fn(&Cached<V>) -> bool,
+        build: F,
+    ) -> Result<Arc<Cached<V>>, E>
+    where
+        F: FnOnce() -> Fut,
+        Fut: std::future::Future<Output = Result<Cached<V>, E>>,
+    {
+        if let Some(hit) = self.get_where(key, &fresh) {
             return Ok(hit);
         }
         let flight = {
             let mut inflight = self.inflight.lock().unwrap_or_else(|e| e.into_inner());
             // Built while we took the lock?
-            if let Some(hit) = self.map.get(key).filter(|c| fresh(&c.stamp)) {
+            if let Some(hit) = self.map.get(key).filter(|c| fresh(c)) {
                 return Ok(hit);
             }
             match inflight.get(key) {
-                Some(f) if f.get().is_none_or(|c| fresh(&c.stamp)) => f.clone(),
+                Some(f) if f.get().is_none_or(|c| fresh(c)) => f.clone(),
                 _ => {
                     let f = Flight::default();
                     inflight.insert(key.to_owned(), f.clone());
@@ -1070,6 +1297,34 @@ mod tests {
     }
 
     #[test]
+    fn the_byte_budget_holds_with_joined_pages() {
+        let budget: u64 = 1 << 20;
+        let c: PageCache = PageCache::new(budget);
+        let mut weighed = 0u64;
+        for i in 0..1000 {
+            let text: String = (0..600)
+                .map(|j| format!("<p>{}</p>", i * 7919 + j))
+                .collect();
+            let own = vec![Deflated::new(&text, flate2::Compression::fast())];
+            let page = Rendered::joined(
+                StatusCode::OK,
+                "text/html; charset=utf-8",
+                CachePolicy::Article,
+                own,
+                None,
+                1,
+            );
+            let key = format!("/article/story-{i}");
+            let e = Arc::new(Cached::new(Arc::new(page), st(1)));
+            weighed += u64::from(e.weight(&key));
+            c.put(key, e);
+        }
+        assert!(weighed > budget * 2, "{weighed}");
+        let held = c.weighted_bytes();
+        assert!(held <= budget && held > 0, "{held} > {budget}");
+    }
+
+    #[test]
     fn pages_read_often_are_recompressed_at_the_best_level_in_the_background() {
         use std::io::Read;
         let rt = tokio::runtime::Builder::new_multi_thread()
@@ -1242,6 +1497,89 @@ mod tests {
         );
         assert_ne!(r.etag, other.etag);
         assert_eq!(r.compact().identity(), whole.as_bytes());
+    }
+
+    #[test]
+    fn a_joined_page_answers_one_gzip_member_of_its_pieces_and_the_shared_ones() {
+        use http_body_util::BodyExt;
+        let body = |r: Response<Body>| {
+            tokio::runtime::Builder::new_current_thread()
+                .build()
+                .unwrap()
+                .block_on(r.into_body().collect())
+                .unwrap()
+                .to_bytes()
+        };
+        let head = "<!DOCTYPE html><html><head><title>t</title></head><body>".repeat(3);
+        let part = format!("<article>{}</article>", "<p>body text</p>".repeat(300));
+        let tail = "<ul class=related><li>one</li></ul></main>";
+        let rail: String = (0..400).map(|i| format!("<li>trending {i}</li>")).collect();
+        let foot = "<footer>feet</footer></body></html>";
+        let fast = flate2::Compression::fast();
+        let own = vec![
+            Deflated::new(&head, fast),
+            Deflated::new(&part, flate2::Compression::best()),
+            Deflated::new("", fast),
+            Deflated::new(tail, fast),
+        ];
+        let own_sum: usize = own.iter().map(Deflated::bytes).sum();
+        let page = Rendered::joined(
+            StatusCode::OK,
+            "text/html; charset=utf-8",
+            CachePolicy::Article,
+            own,
+            None,
+            7,
+        );
+        assert_eq!(page.frame(), Some(7));
+        let (r1, f) = (
+            Deflated::new(&rail, flate2::Compression::best()),
+            Deflated::new(foot, fast),
+        );
+        let whole = [head.as_str(), &part, tail, &rail, foot].concat();
+        let gz = hm(&[("accept-encoding", "gzip, br")]);
+        let res = page.respond_joined(&gz, &[&r1, &f]);
+        assert_eq!(res.headers()["content-encoding"], "gzip");
+        let etag = res.headers()["etag"].clone();
+        let length: usize = res.headers()["content-length"]
+            .to_str()
+            .unwrap()
+            .parse()
+            .unwrap();
+        let raw = body(res);
+        assert_eq!(raw.len(), length);
+        let mut out = String::new();
+        std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(&raw[..]), &mut out)
+            .unwrap();
+        assert_eq!(out, whole);
+        // A client without gzip reads the text.
+        let res = page.respond_joined(&hm(&[]), &[&r1, &f]);
+        assert!(res.headers().get("content-encoding").is_none());
+        assert_eq!(body(res), whole.as_bytes());
+        // 304 for the same pieces; another ETag when a shared piece changes.
+        let inm = hm(&[("if-none-match", etag.to_str().unwrap().to_owned().leak())]);
+        assert_eq!(page.respond_joined(&inm, &[&r1, &f]).status(), 304);
+        let r2 = Deflated::new(&rail.replace("trending 1", "trending one"), fast);
+        let moved = page.respond_joined(&inm, &[&r2, &f]);
+        assert_eq!(moved.status(), 200);
+        assert_ne!(moved.headers()["etag"], etag);
+        // What the page weighs is its own pieces: a bigger shared piece changes nothing.
+        let own_bytes = page.bytes();
+        assert!(
+            own_bytes <= std::mem::size_of::<Rendered>() + 512 + own_sum,
+            "{own_bytes}"
+        );
+        assert!(own_sum + r1.bytes() < raw.len());
+        // Recompressed in the background: its own pieces at the best level, same text and ETag.
+        let best = page.recompressed_best().unwrap();
+        assert!(best.bytes() < own_bytes, "{} < {own_bytes}", best.bytes());
+        assert!(best.br.is_none());
+        let res = best.respond_joined(&gz, &[&r1, &f]);
+        assert_eq!(res.headers()["etag"], etag);
+        let mut out = String::new();
+        std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(&body(res)[..]), &mut out)
+            .unwrap();
+        assert_eq!(out, whole);
     }
 
     #[test]

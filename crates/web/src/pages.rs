@@ -13,6 +13,15 @@ pub struct ArticlePage<'a> {
     pub main: &'a str,
 }
 
+/// An article page's `<head>`, rendered per page (the rest of its chrome is the edition's
+/// [`crate::views::ArticleFrame`], shared by its article pages).
+#[derive(Template)]
+#[template(path = "_head.html")]
+pub struct ArticleHead<'a> {
+    /// The head's values.
+    pub c: crate::views::PageHead<'a>,
+}
+
 /// The story's own part of its page (the `<article>` element).
 #[derive(Template)]
 #[template(path = "_article.html")]

@@ -2,13 +2,13 @@
 //! leave, pages built from the read model and served from the page cache.
 
 use crate::assets;
-use crate::cache::{CachePolicy, Cached, Deflated, Piece, Rendered, Weigh};
+use crate::cache::{CachePolicy, Cached, Deflated, Rendered, Weigh};
 use crate::feeds;
 pub use crate::listing::{correction_text, resolve_listing, Fail};
 use crate::pages::*;
 use crate::paths::{edition_prefix, route, segments, FeedFormat, ListingPath, Route};
 use crate::respond::OrServerError;
-use crate::views::{feed_link, Block, Ctx, NavLink, OpenGraph, Picture};
+use crate::views::{feed_link, ArticleFrame, Block, Ctx, NavLink, OpenGraph, Picture};
 use crate::WebState;
 use askama::Template;
 use axum::body::Body;
@@ -139,25 +139,45 @@ async fn serve(
     let prefix = edition_prefix(&edition);
     let key = format!("{prefix}|{}|{page}", rest.join("/"));
     let versions = &st.app.versions;
+    let is_article = matches!(route, Route::Article(_));
+    // An article page is joined at response time with its edition's current rail and frame.
+    let mut shared = None;
     if !matches!(route, Route::Feed(..) | Route::CorrectionsFeed(_)) {
         // Bring the edition's rail up to date first: if trending or the edition's stories
         // changed it, its dep moves now and the pages showing it are seen stale below.
         let snap = st.app.read();
-        ctx(st, &snap, &edition).current_rail()?;
+        let cx = ctx(st, &snap, &edition);
+        let rail = cx.current_rail()?;
+        if is_article {
+            if let Some(frame) = cx.current_frame()? {
+                shared = Some((rail, frame));
+            }
+        }
     }
+    let frame = shared.as_ref().map(|(_, f)| f.clone());
+    let frame_id = frame.as_ref().map(|f| f.id);
 
-    let is_article = matches!(route, Route::Article(_));
     let built = st
         .cache
-        .get_or_build(
+        .get_or_build_where(
             &key,
-            |s| versions.fresh(s),
+            |c| c.page.frame() == frame_id && versions.fresh(&c.stamp),
             || async {
                 let at = versions.now();
-                let (rendered, mut deps) = build(st, route, &edition, &prefix, page).await?;
+                let (rendered, mut deps) =
+                    build(st, route, &edition, &prefix, page, frame.as_deref()).await?;
                 deps.push(Dep::Site);
                 let stamp = Stamp { at, deps };
-                let rendered = rendered.with_keys(&stamp.keys()).compact();
+                // A joined page does not depend on the rail (it is joined when answered), but
+                // it shows it: a CDN purges it with the rail.
+                let keys = if rendered.frame().is_some() {
+                    let mut shown = stamp.clone();
+                    shown.deps.push(Dep::Rail(edition.id));
+                    shown.keys()
+                } else {
+                    stamp.keys()
+                };
+                let rendered = rendered.with_keys(&keys).compact();
                 Ok::<_, Miss>(Cached::new(Arc::new(rendered), stamp))
             },
         )
@@ -177,6 +197,11 @@ async fn serve(
                     let address = address.map(|a| a.to_string()).unwrap_or_default();
                     st.app.count_view(id, edition.id, &address, ua);
                 }
+            }
+            if let (Some((rail, frame)), Some(_)) = (&shared, c.page.frame()) {
+                let snap = st.app.read();
+                let rail = ctx(st, &snap, &edition).rail_of(rail, own_story(&c.stamp))?;
+                return Ok(c.page.respond_joined(headers, &[&rail.gz, &frame.foot]));
             }
             Ok(c.page.respond(headers))
         }
@@ -233,6 +258,7 @@ async fn build(
     edition: &Edition,
     prefix: &str,
     page: usize,
+    frame: Option<&ArticleFrame>,
 ) -> Result<(Rendered, Vec<Dep>), Miss> {
     let rail = Dep::Rail(edition.id);
     let filter_of = |l: &ListingPath| -> Result<Filter, Fail> {
@@ -271,8 +297,14 @@ async fn build(
                 )
                 .await?;
             let mut deps = part.stamp.deps.clone();
-            deps.push(rail);
-            let page = article_page(st, edition, &part.page, &mut deps)?;
+            let page = match frame {
+                Some(frame) => article_page(st, edition, &part.page, frame, &mut deps)?,
+                // The template lost the frame's marks: the page made whole, with its rail.
+                None => {
+                    deps.push(rail);
+                    article_whole(st, edition, &part.page, &mut deps)?
+                }
+            };
             (page, deps)
         }
         Route::Listing(l) => {
@@ -497,32 +529,18 @@ impl Weigh for ArticlePart {
     }
 }
 
-/// The article page: the chrome and the edition's rail around the story's part, and its related
-/// stories (a bounded look at the newest of its tags' and sector's lists, made here so that a
-/// publication does not re-render the part; their lists are added to `deps`). The part and the
-/// rail are compressed beforehand; only the chrome and the related list are compressed per page.
-fn article_page(
+/// The related stories of an article page (a bounded look at the newest of its tags' and
+/// sector's lists, made at assembly so that a publication does not re-render the part; their
+/// lists are added to `deps`).
+fn related_html(
     st: &WebState,
     edition: &Edition,
     part: &ArticlePart,
     deps: &mut Vec<Dep>,
-) -> Result<Rendered, Fail> {
-    /// Where the part and the rail go: comments cannot come out of an escaped value, nor out
-    /// of the JSON-LD (its `<` is escaped), the only other unescaped text before them.
-    const MAIN: &str = "<!--newsdesk:main-->";
-    const RAIL: &str = "<!--newsdesk:rail-->";
+) -> Result<String, Fail> {
     let snap = st.app.read();
     let cx = ctx(st, &snap, edition);
-    let mut c = cx.chrome(
-        &part.title,
-        &part.description,
-        &part.canonical_path,
-        &part.canonical_path,
-    );
-    c.og = part.og.clone();
-    c.jsonld = part.jsonld.clone();
-    let rail = cx.rail_part(Some(part.story))?;
-    let related = match snap.card(part.story) {
+    Ok(match snap.card(part.story) {
         Some(card) => {
             deps.push(listing_dep(edition, Filter::Sector(card.sector_id)));
             deps.extend(
@@ -537,39 +555,88 @@ fn article_page(
             .render()?
         }
         None => String::new(),
-    };
-    c.rail_html = Arc::from(RAIL);
-    let frame = ArticlePage { c, main: MAIN }.render()?;
-    let split = frame.split_once(MAIN).and_then(|(head, rest)| {
-        let (mid, tail) = rest.split_once(RAIL)?;
-        Some((head, mid, tail))
-    });
-    Ok(match split {
-        Some((head, mid, tail)) => Rendered::from_pieces(
-            StatusCode::OK,
-            HTML,
-            CachePolicy::Article,
-            &[
-                Piece::Text(head),
-                Piece::Ready(&part.gz),
-                Piece::Text(&[related.as_str(), &part.tail, mid].concat()),
-                Piece::Ready(&rail.gz),
-                Piece::Text(tail),
-            ],
-            Some(part.updated),
-        ),
-        // The template moved them: the page compressed whole.
-        None => {
-            let whole = frame
-                .replacen(
-                    MAIN,
-                    &[&part.gz.text(), related.as_str(), &part.tail].concat(),
-                    1,
-                )
-                .replacen(RAIL, &rail.html, 1);
-            html(CachePolicy::Article, whole, Some(part.updated))
-        }
     })
+}
+
+/// The article page's own pieces, joined when answered with its edition's rail and the
+/// frame's footer (see [`Rendered::respond_joined`]): its head and the frame's top chrome with
+/// the page's path (compressed now, fast), the story's part (compressed beforehand), and its
+/// related stories with the end of the article (compressed now, fast). Pages read often get
+/// their own pieces at the best level in the background. No rail and no shared chrome is held.
+fn article_page(
+    st: &WebState,
+    edition: &Edition,
+    part: &ArticlePart,
+    frame: &ArticleFrame,
+    deps: &mut Vec<Dep>,
+) -> Result<Rendered, Fail> {
+    let related = related_html(st, edition, part, deps)?;
+    let canonical = {
+        let snap = st.app.read();
+        ctx(st, &snap, edition).abs(&part.canonical_path)
+    };
+    let mut head = ArticleHead {
+        c: frame.head(
+            &part.title,
+            &part.description,
+            canonical,
+            &part.og,
+            &part.jsonld,
+        ),
+    }
+    .render()?;
+    head.push_str(&frame.top(&part.canonical_path));
+    let fast = flate2::Compression::fast();
+    let tail = [related.as_str(), &part.tail, &frame.between].concat();
+    Ok(Rendered::joined(
+        StatusCode::OK,
+        HTML,
+        CachePolicy::Article,
+        vec![
+            Deflated::new(&head, fast),
+            part.gz.clone(),
+            Deflated::new(&tail, fast),
+        ],
+        Some(part.updated),
+        frame.id,
+    ))
+}
+
+/// The article page rendered whole with the chrome template and its rail (what the joined
+/// pieces must add up to; used when the template has lost the frame's marks).
+fn article_whole(
+    st: &WebState,
+    edition: &Edition,
+    part: &ArticlePart,
+    deps: &mut Vec<Dep>,
+) -> Result<Rendered, Fail> {
+    let related = related_html(st, edition, part, deps)?;
+    let snap = st.app.read();
+    let cx = ctx(st, &snap, edition);
+    let mut c = cx.chrome(
+        &part.title,
+        &part.description,
+        &part.canonical_path,
+        &part.canonical_path,
+    );
+    c.og = part.og.clone();
+    c.jsonld = part.jsonld.clone();
+    c.rail_html = cx.rail_part(Some(part.story))?.html;
+    let main = [&part.gz.text(), related.as_str(), &part.tail].concat();
+    let whole = ArticlePage { c, main: &main }.render()?;
+    Ok(html(CachePolicy::Article, whole, Some(part.updated)))
+}
+
+/// An article page rendered whole as one string, as [`article_whole`] makes it (for tests: the
+/// joined pieces must add up to it).
+#[doc(hidden)]
+pub async fn article_page_whole(st: &WebState, edition: &Edition, slug: &str) -> Option<String> {
+    let ArticleLookup::Found(a) = st.app.article(slug).await.ok()? else {
+        return None;
+    };
+    let (part, _) = article_part(st, edition, &a.story, &a.corrections, &a.based_on).ok()?;
+    let page = article_whole(st, edition, &part, &mut Vec::new()).ok()?;
+    String::from_utf8(page.identity().to_vec()).ok()
 }
 
 fn article_part(

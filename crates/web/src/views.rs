@@ -168,7 +168,9 @@ pub struct RailHtml {
 
 impl RailHtml {
     fn new(html: String) -> Self {
-        let gz = Arc::new(Deflated::new(&html, flate2::Compression::default()));
+        // Made once per change and joined into every article response until the next: the best
+        // level (it is not on a page's miss path).
+        let gz = Arc::new(Deflated::new(&html, flate2::Compression::best()));
         RailHtml {
             html: Arc::from(html),
             gz,
@@ -193,11 +195,154 @@ impl RailPart {
     }
 }
 
-/// The current rail of each edition (one entry per edition).
+/// Where an article page's own path goes in its edition's frame (the edition links).
+const PATH_MARK: &str = "\u{1}path\u{1}";
+/// Where the story's part goes in the frame.
+const MAIN_MARK: &str = "<!--newsdesk:main-->";
+/// Where the rail goes in the frame.
+const RAIL_MARK: &str = "<!--newsdesk:rail-->";
+
+/// The chrome that every article page of an edition shows around its own pieces, rendered once
+/// per change of what it shows (the site's menus and footer, the date line) and shared: the
+/// page's own head and path go in per page ([`ArticleFrame::top`], [`PageHead`]); the footer is
+/// compressed once, at the best level, and joined into every response as it is.
+pub struct ArticleFrame {
+    stamp: Stamp,
+    /// Rendered again after this time (the date line, the zone's name, the year move).
+    until: chrono::DateTime<chrono::Utc>,
+    /// Names the frame's text: an article page made with another is stale.
+    pub id: u64,
+    /// The chrome after `</head>` up to the story, cut where the page's own path goes.
+    top: Vec<String>,
+    /// From the end of the story's part and related stories to the rail.
+    pub between: String,
+    /// After the rail to the end of the page, compressed.
+    pub foot: Deflated,
+    site_name: String,
+    lang: String,
+    css_href: String,
+    feeds: Vec<FeedLink>,
+}
+
+/// The values of an article page's `<head>` (the fields the head template prints, named as
+/// [`Chrome`]'s).
+pub struct PageHead<'a> {
+    /// Content language.
+    pub lang: &'a str,
+    /// `<title>`.
+    pub title: String,
+    /// Meta description.
+    pub description: &'a str,
+    /// Absolute canonical URL.
+    pub canonical: String,
+    /// Site name.
+    pub site_name: &'a str,
+    /// Open Graph.
+    pub og: &'a OpenGraph,
+    /// The edition's feeds.
+    pub feeds: &'a [FeedLink],
+    /// Never for an article.
+    pub noindex: bool,
+    /// Stylesheet URL.
+    pub css_href: &'a str,
+    /// JSON-LD documents.
+    pub jsonld: &'a [String],
+}
+
+impl ArticleFrame {
+    /// Cuts a page rendered with the marks; `None` if the template no longer has them in order.
+    fn cut(
+        text: &str,
+        c: &Chrome,
+        stamp: Stamp,
+        until: chrono::DateTime<chrono::Utc>,
+    ) -> Option<ArticleFrame> {
+        let (_, rest) = text.split_once("</head>")?;
+        let (top, rest) = rest.split_once(MAIN_MARK)?;
+        let (between, foot) = rest.split_once(RAIL_MARK)?;
+        if between.contains(PATH_MARK) || foot.contains(PATH_MARK) {
+            return None;
+        }
+        let id = xxhash_rust::xxh3::xxh3_64(
+            [
+                text,
+                &c.site_name,
+                &c.lang,
+                &c.css_href,
+                &c.feeds
+                    .iter()
+                    .map(|f| format!("{}\u{1}{}\u{1}{}", f.title, f.href, f.mime))
+                    .collect::<String>(),
+            ]
+            .join("\u{0}")
+            .as_bytes(),
+        );
+        Some(ArticleFrame {
+            stamp,
+            until,
+            id,
+            top: top.split(PATH_MARK).map(str::to_owned).collect(),
+            between: between.to_owned(),
+            foot: Deflated::new(foot, flate2::Compression::best()),
+            site_name: c.site_name.clone(),
+            lang: c.lang.clone(),
+            css_href: c.css_href.clone(),
+            feeds: c.feeds.clone(),
+        })
+    }
+
+    /// The chrome from `</head>` to the story, with the page's own path in the edition links.
+    pub fn top(&self, path: &str) -> String {
+        use askama::filters::Escaper;
+        let mut esc = String::with_capacity(path.len() + 8);
+        let _ = askama::filters::Html.write_escaped_str(&mut esc, path);
+        let mut out = String::with_capacity(
+            self.top.iter().map(String::len).sum::<usize>() + self.top.len() * esc.len(),
+        );
+        for (i, seg) in self.top.iter().enumerate() {
+            if i > 0 {
+                out.push_str(&esc);
+            }
+            out.push_str(seg);
+        }
+        out
+    }
+
+    /// The head values of a page titled `title` (as [`Ctx::chrome`] makes them).
+    pub fn head<'a>(
+        &'a self,
+        title: &str,
+        description: &'a str,
+        canonical: String,
+        og: &'a OpenGraph,
+        jsonld: &'a [String],
+    ) -> PageHead<'a> {
+        PageHead {
+            lang: &self.lang,
+            title: if title.is_empty() {
+                self.site_name.clone()
+            } else {
+                format!("{title} | {}", self.site_name)
+            },
+            description,
+            canonical,
+            site_name: &self.site_name,
+            og,
+            feeds: &self.feeds,
+            noindex: false,
+            css_href: &self.css_href,
+            jsonld,
+        }
+    }
+}
+
+/// The current rail of each edition (one entry per edition), and its article frame.
 #[derive(Default)]
 pub struct Rails {
     map: Mutex<HashMap<EditionId, Arc<RailPart>>>,
     renders: AtomicU64,
+    frames: Mutex<HashMap<EditionId, Arc<ArticleFrame>>>,
+    frame_renders: AtomicU64,
 }
 
 impl Rails {
@@ -222,6 +367,19 @@ impl Rails {
     /// Rails rendered so far (all editions, not counting variants).
     pub fn renders(&self) -> u64 {
         self.renders.load(Ordering::Relaxed)
+    }
+
+    /// Article frames rendered so far (all editions).
+    pub fn frame_renders(&self) -> u64 {
+        self.frame_renders.load(Ordering::Relaxed)
+    }
+
+    fn frame(&self, edition: EditionId) -> Option<Arc<ArticleFrame>> {
+        self.frames
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&edition)
+            .cloned()
     }
 }
 
@@ -442,7 +600,16 @@ impl<'a> Ctx<'a> {
 
     /// [`Ctx::rail_html`] with the HTML compressed beforehand.
     pub fn rail_part(&self, except: Option<StoryId>) -> Result<RailHtml, askama::Error> {
-        let part = self.current_rail()?;
+        self.rail_of(&*self.current_rail()?, except)
+    }
+
+    /// The rail `part` (a current rail of this edition) as a page shows it: without its own
+    /// story `except` if the rail shows it.
+    pub fn rail_of(
+        &self,
+        part: &RailPart,
+        except: Option<StoryId>,
+    ) -> Result<RailHtml, askama::Error> {
         match except {
             Some(id) if part.shown.contains(&id) => {
                 if let Some(v) = part.variant(id) {
@@ -504,6 +671,41 @@ impl<'a> Ctx<'a> {
                 variants: Mutex::default(),
             },
         ))
+    }
+
+    /// The edition's article frame as it should be now: rendered again when the site changed
+    /// (`Dep::Site`) or the hour turned (the date line); kept, with its id, when its text is the
+    /// same. `None` if the article template lost the marks it is cut at.
+    pub fn current_frame(&self) -> Result<Option<Arc<ArticleFrame>>, askama::Error> {
+        use askama::Template;
+        let versions = &self.app.versions;
+        let old = self.rails.frame(self.edition.id);
+        if let Some(f) = &old {
+            if self.now < f.until && versions.fresh(&f.stamp) {
+                return Ok(Some(f.clone()));
+            }
+        }
+        let stamp = versions.stamp(vec![Dep::Site]);
+        let hour = self.now.timestamp().rem_euclid(3600);
+        let until = self.now + chrono::Duration::seconds(3600 - hour);
+        let mut c = self.chrome("", "", PATH_MARK, PATH_MARK);
+        c.rail_html = Arc::from(RAIL_MARK);
+        let text = crate::pages::ArticlePage {
+            c: c.clone(),
+            main: MAIN_MARK,
+        }
+        .render()?;
+        self.rails.frame_renders.fetch_add(1, Ordering::Relaxed);
+        let Some(frame) = ArticleFrame::cut(&text, &c, stamp, until) else {
+            return Ok(None);
+        };
+        let frame = Arc::new(frame);
+        self.rails
+            .frames
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(self.edition.id, frame.clone());
+        Ok(Some(frame))
     }
 
     fn render_rail(&self, r: Rail) -> Result<String, askama::Error> {

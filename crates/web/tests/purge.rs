@@ -370,8 +370,8 @@ async fn a_trending_change_rerenders_the_rail_once_and_no_story_part() {
     );
     assert_eq!(
         s.state.cache.builds(),
-        builds + pages.len() as u64,
-        "each page is re-assembled once"
+        builds,
+        "no article page is rebuilt: the new rail is joined when answered"
     );
     // Feeds do not show the rail: a trending change leaves them cached.
     get(&s.router, "/feed.rss").await;
@@ -611,4 +611,165 @@ async fn a_part_read_often_is_recompressed_at_the_best_level() {
     let again = get(&s.router, &path).await;
     assert_eq!(again.body, first.body);
     assert_eq!(again.headers.get("etag"), first.headers.get("etag"));
+}
+
+/// A GET with these headers: status, headers and the raw body.
+async fn get_raw(
+    r: &Router,
+    path: &str,
+    with: &[(&str, &str)],
+) -> (StatusCode, axum::http::HeaderMap, Vec<u8>) {
+    let mut req = Request::builder().uri(path).header("user-agent", BROWSER);
+    for (k, v) in with {
+        req = req.header(*k, *v);
+    }
+    let res = r
+        .clone()
+        .oneshot(req.body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    let status = res.status();
+    let headers = res.headers().clone();
+    let raw = res.into_body().collect().await.unwrap().to_bytes().to_vec();
+    (status, headers, raw)
+}
+
+/// One gzip member, decoded by a decoder that checks its CRC-32 and length.
+fn gunzip(raw: &[u8]) -> String {
+    use std::io::Read;
+    let mut out = String::new();
+    flate2::read::GzDecoder::new(raw)
+        .read_to_string(&mut out)
+        .unwrap();
+    out
+}
+
+/// The trending list of a page.
+fn trending_of(body: &str) -> &str {
+    let t = body.split("rail-trending").nth(2).unwrap();
+    &t[..t.find("</ol>").unwrap()]
+}
+
+#[tokio::test]
+async fn a_rail_change_rebuilds_no_article_page_nor_part_and_the_next_answer_joins_the_new_rail() {
+    let s = site().await;
+    let cards = public(&s);
+    // A draft to publish, and old stories in other sectors with none of its tags.
+    let n = s.store.count_stories().await.unwrap();
+    let draft = s
+        .store
+        .get_cards(&(1..=n + 5).map(StoryId).collect::<Vec<_>>())
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|c| c.status == StoryStatus::Draft)
+        .unwrap();
+    let pages: Vec<&Arc<StoryCard>> = cards[60..]
+        .iter()
+        .filter(|p| {
+            p.sector_id != draft.sector_id && !p.tag_ids.iter().any(|t| draft.tag_ids.contains(t))
+        })
+        .take(5)
+        .collect();
+    assert_eq!(pages.len(), 5);
+    let paths: Vec<String> = pages
+        .iter()
+        .map(|c| format!("/article/{}", c.slug))
+        .collect();
+    let gz = [("accept-encoding", "gzip")];
+    let mut etags = Vec::new();
+    for p in &paths {
+        get(&s.router, p).await;
+        let (_, h, _) = get_raw(&s.router, p, &gz).await;
+        etags.push(h["etag"].to_str().unwrap().to_owned());
+        // Unchanged: 304.
+        let (st304, _, _) =
+            get_raw(&s.router, p, &[("if-none-match", &etags[etags.len() - 1])]).await;
+        assert_eq!(st304, StatusCode::NOT_MODIFIED);
+    }
+    let (parts, builds, weight) = (
+        s.state.parts.builds(),
+        s.state.cache.builds(),
+        s.state.cache.weighted_bytes(),
+    );
+
+    // A publication elsewhere in the edition (on the rail's latest list) and a trending change.
+    let story = s.store.get_story(draft.id).await.unwrap();
+    let mut edit = story.input.clone();
+    edit.status = StoryStatus::Published;
+    edit.published_at = Some(s.app.now());
+    edit.embargo_until = None;
+    s.store
+        .update_story(draft.id, story.version, &edit)
+        .await
+        .unwrap();
+    s.app.sync().await.unwrap();
+    let hot = &cards[100];
+    let global = s.app.read().tax.global().unwrap().id;
+    for i in 0..30 {
+        s.app
+            .count_view(hot.id, global, &format!("192.0.2.{i}"), "Mozilla/5.0");
+    }
+    s.app.flush_views().await.unwrap();
+    s.clock.advance(chrono::Duration::seconds(
+        i64::try_from(s.app.site.trending_refresh_seconds).unwrap() + 1,
+    ));
+
+    for (p, old_etag) in paths.iter().zip(&etags) {
+        let (status, h, raw) = get_raw(&s.router, p, &gz).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(h["content-encoding"], "gzip");
+        assert_eq!(h["content-length"].to_str().unwrap(), raw.len().to_string());
+        let body = gunzip(&raw);
+        assert!(
+            trending_of(&body).contains(hot.slug.as_str()),
+            "{p}: new trending list"
+        );
+        assert!(
+            body.contains(&format!("/article/{}\"", draft.slug)),
+            "{p}: new latest list"
+        );
+        // The ETag follows the rail; the old one no longer matches.
+        let etag = h["etag"].to_str().unwrap();
+        assert_ne!(etag, old_etag, "{p}");
+        let (again, _, _) = get_raw(&s.router, p, &[("if-none-match", old_etag)]).await;
+        assert_eq!(again, StatusCode::OK);
+        let (same, _, _) = get_raw(&s.router, p, &[("if-none-match", etag)]).await;
+        assert_eq!(same, StatusCode::NOT_MODIFIED);
+        // The reader who takes no gzip reads the same text.
+        assert_eq!(get(&s.router, p).await.body, body);
+    }
+    assert_eq!(s.state.parts.builds(), parts, "no story part is rebuilt");
+    assert_eq!(s.state.cache.builds(), builds, "no article page is rebuilt");
+    assert_eq!(s.state.cache.weighted_bytes(), weight);
+}
+
+#[tokio::test]
+async fn a_joined_article_is_the_whole_page_and_its_entry_does_not_hold_the_rail() {
+    let s = site().await;
+    let cards = public(&s);
+    let edition = s.app.read().tax.global().unwrap().clone();
+    // Old stories, and the newest (in the rail: its page shows the rail without it).
+    let mut chosen: Vec<&Arc<StoryCard>> = cards[60..64].iter().collect();
+    chosen.push(&cards[0]);
+    for c in chosen {
+        let p = format!("/article/{}", c.slug);
+        let before = s.state.cache.weighted_bytes();
+        let (_, h, raw) = get_raw(&s.router, &p, &[("accept-encoding", "gzip")]).await;
+        let entry = s.state.cache.weighted_bytes() - before;
+        let whole = newsdesk_web::reader::article_page_whole(&s.state, &edition, c.slug.as_str())
+            .await
+            .unwrap();
+        assert!(whole.contains("rail-trending") && whole.contains("</html>"));
+        assert_eq!(gunzip(&raw), whole, "{p}: gzip");
+        assert_eq!(get(&s.router, &p).await.body, whole, "{p}: identity");
+        assert!(h.get("content-encoding").is_some());
+        // The cached entry holds the page's own pieces, not the rail nor the footer that every
+        // response carries.
+        assert!(
+            entry < raw.len() as u64,
+            "{p}: the entry weighs {entry} bytes, the response is {}",
+            raw.len()
+        );
+    }
 }
