@@ -137,7 +137,26 @@ impl Rendered {
             policy,
             body.into(),
             last_modified,
-            flate2::Compression::fast(),
+            Some(flate2::Compression::fast()),
+        )
+    }
+
+    /// Like [`Rendered::new`] for a response made for one request and never stored (a search
+    /// results page): its gzip form is made only when that request takes gzip.
+    pub fn for_one(
+        req: &HeaderMap,
+        status: StatusCode,
+        content_type: &'static str,
+        policy: CachePolicy,
+        body: impl Into<Bytes>,
+    ) -> Self {
+        Self::with_level(
+            status,
+            content_type,
+            policy,
+            body.into(),
+            None,
+            accepts_gzip(req).then(flate2::Compression::fast),
         )
     }
 
@@ -157,7 +176,7 @@ impl Rendered {
             policy,
             Bytes::new(),
             last_modified,
-            flate2::Compression::fast(),
+            Some(flate2::Compression::fast()),
         );
         // The validator comes from the pieces' own hashes: the ready pieces' text is not kept.
         let hashes: Vec<u8> = pieces
@@ -192,7 +211,7 @@ impl Rendered {
             policy,
             body.into(),
             last_modified,
-            flate2::Compression::best(),
+            Some(flate2::Compression::best()),
         );
         if r.gzip.is_some() {
             r.br = brotli(&r.body, BR_QUALITY_ASSETS);
@@ -218,7 +237,7 @@ impl Rendered {
             policy,
             Bytes::new(),
             last_modified,
-            flate2::Compression::fast(),
+            Some(flate2::Compression::fast()),
         );
         r.joined = Some(Box::new(Joined { pieces, frame }));
         r
@@ -357,16 +376,16 @@ impl Rendered {
         policy: CachePolicy,
         body: Bytes,
         last_modified: Option<DateTime<Utc>>,
-        level: flate2::Compression,
+        level: Option<flate2::Compression>,
     ) -> Self {
         let etag = format!("\"{:016x}\"", xxhash_rust::xxh3::xxh3_64(&body));
         let compressible = content_type.starts_with("text/")
             || content_type.contains("xml")
             || content_type.contains("json")
             || content_type.contains("javascript");
-        let gzip = (compressible && body.len() >= GZIP_MIN)
-            .then(|| gzip(&body, level))
-            .flatten();
+        let gzip = level
+            .filter(|_| compressible && body.len() >= GZIP_MIN)
+            .and_then(|level| gzip(&body, level));
         let headers = Prepared {
             etag: HeaderValue::from_str(&etag)
                 .unwrap_or_else(|_| HeaderValue::from_static("\"0\"")),
@@ -1154,6 +1173,30 @@ mod tests {
         let h = hm(&[("accept-encoding", "gzip, deflate, br")]);
         assert_eq!(choose_coding(&h, false, true), Coding::Gzip);
         assert_eq!(choose_coding(&h, false, false), Coding::Identity);
+    }
+
+    #[test]
+    fn a_response_for_one_request_is_compressed_only_when_it_takes_gzip() {
+        let body = "<p>results</p>".repeat(200);
+        let plain = Rendered::for_one(
+            &hm(&[]),
+            StatusCode::OK,
+            "text/html; charset=utf-8",
+            CachePolicy::NoStore,
+            body.clone(),
+        );
+        assert!(plain.gzip.is_none());
+        assert_eq!(plain.identity(), body.as_bytes());
+        let gz = Rendered::for_one(
+            &hm(&[("accept-encoding", "gzip, deflate, br")]),
+            StatusCode::OK,
+            "text/html; charset=utf-8",
+            CachePolicy::NoStore,
+            body.clone(),
+        );
+        assert!(gz.gzip.is_some());
+        assert_eq!(gz.identity(), body.as_bytes());
+        assert_eq!(gz.etag, plain.etag);
     }
 
     #[test]

@@ -127,7 +127,7 @@ async fn serve(
     if route == Route::Search {
         // Read from the index each time, never stored in the page cache: a cache keyed by
         // what readers type would grow with every distinct query.
-        return Ok(crate::search::page(st, &edition, query)
+        return Ok(crate::search::page(st, &edition, query, headers)
             .await?
             .respond(headers));
     }

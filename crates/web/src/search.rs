@@ -9,7 +9,7 @@ use crate::reader::{ctx, HTML};
 use crate::views::NavLink;
 use crate::WebState;
 use askama::Template;
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use chrono::NaiveDate;
 use newsdesk_app::search::{SearchRequest, SearchSort};
 use newsdesk_domain::text::escape_html;
@@ -130,7 +130,12 @@ pub fn marked(text: &str, marks: &[(usize, usize)]) -> String {
 }
 
 /// The search page of an edition.
-pub async fn page(st: &WebState, edition: &Edition, query: Option<&str>) -> Result<Rendered, Fail> {
+pub async fn page(
+    st: &WebState,
+    edition: &Edition,
+    query: Option<&str>,
+    headers: &HeaderMap,
+) -> Result<Rendered, Fail> {
     let f = parse_form(query);
     let mut messages = Vec::new();
     let day = |s: &str, what: &str, messages: &mut Vec<String>| -> Option<NaiveDate> {
@@ -282,12 +287,12 @@ pub async fn page(st: &WebState, edition: &Edition, query: Option<&str>) -> Resu
         },
     };
     let body = SearchPage { c, s: view }.render()?;
-    Ok(Rendered::new(
+    Ok(Rendered::for_one(
+        headers,
         StatusCode::OK,
         HTML,
         CachePolicy::NoStore,
         body,
-        None,
     ))
 }
 
