@@ -261,40 +261,53 @@ impl Ld {
         // RFC 3339 text has nothing to escape.
         self.string(&rfc3339(t));
     }
-    /// The inside of a JSON string: runs without anything to escape are copied whole.
+    /// The inside of a JSON string: runs without anything to escape are copied whole (the
+    /// scan is by byte: every character escaped is ASCII but U+2028 and U+2029, whose UTF-8
+    /// forms start with 0xE2).
     fn escaped(&mut self, s: &str) {
+        let bytes = s.as_bytes();
         let mut from = 0;
-        for (i, c) in s.char_indices() {
-            let esc: &str = match c {
-                '"' => "\\\"",
-                '\\' => "\\\\",
-                '\n' => "\\n",
-                '\r' => "\\r",
-                '\t' => "\\t",
-                '\u{8}' => "\\b",
-                '\u{c}' => "\\f",
-                '<' => "\\u003c",
-                '>' => "\\u003e",
-                '&' => "\\u0026",
-                '\u{2028}' => "\\u2028",
-                '\u{2029}' => "\\u2029",
-                c if (c as u32) < 0x20 => "",
-                _ => continue,
+        let mut i = 0;
+        while i < bytes.len() {
+            let b = bytes[i];
+            let (esc, len): (&str, usize) = match b {
+                b'"' => ("\\\"", 1),
+                b'\\' => ("\\\\", 1),
+                b'\n' => ("\\n", 1),
+                b'\r' => ("\\r", 1),
+                b'\t' => ("\\t", 1),
+                0x08 => ("\\b", 1),
+                0x0c => ("\\f", 1),
+                b'<' => ("\\u003c", 1),
+                b'>' => ("\\u003e", 1),
+                b'&' => ("\\u0026", 1),
+                0xe2 if bytes.get(i + 1) == Some(&0x80) && bytes.get(i + 2) == Some(&0xa8) => {
+                    ("\\u2028", 3)
+                }
+                0xe2 if bytes.get(i + 1) == Some(&0x80) && bytes.get(i + 2) == Some(&0xa9) => {
+                    ("\\u2029", 3)
+                }
+                b if b < 0x20 => ("", 1),
+                _ => {
+                    i += 1;
+                    continue;
+                }
             };
-            self.out.push_str(&s[from..i]);
+            // `from..i` ends before an ASCII byte or an 0xE2 lead byte: on a char boundary.
+            self.out.push_str(s.get(from..i).unwrap_or(""));
             if esc.is_empty() {
                 // Other control characters: `\u00XX`, lower-case hex like serde_json.
                 const HEX: &[u8; 16] = b"0123456789abcdef";
-                let b = c as u32 as usize;
                 self.out.push_str("\\u00");
-                self.out.push(char::from(HEX[b >> 4]));
-                self.out.push(char::from(HEX[b & 0xf]));
+                self.out.push(char::from(HEX[usize::from(b >> 4)]));
+                self.out.push(char::from(HEX[usize::from(b & 0xf)]));
             } else {
                 self.out.push_str(esc);
             }
-            from = i + c.len_utf8();
+            i += len;
+            from = i;
         }
-        self.out.push_str(&s[from..]);
+        self.out.push_str(s.get(from..).unwrap_or(""));
     }
 }
 
