@@ -1243,7 +1243,8 @@ impl Snapshot {
             .filter_map(|t| self.names.tags.get(t))
             .collect();
         let sector = self.names.sectors.get(&card.sector_id);
-        let mut cand: Vec<(usize, &Held)> = Vec::new();
+        // (score, order, card): the order key is worked out once, not at every comparison.
+        let mut cand: Vec<(usize, OrderKey, &Held)> = Vec::with_capacity(per_list * 4);
         let lists = card
             .tag_ids
             .iter()
@@ -1260,21 +1261,21 @@ impl Snapshot {
                 .filter(|c| c.id != card.id)
                 .take(take)
             {
-                if cand.iter().any(|(_, k)| k.id == c.id) {
+                if cand.iter().any(|(_, _, k)| k.id == c.id) {
                     continue;
                 }
                 let shared = c.tag_words().filter(|t| tags.contains(t)).count();
                 let score = shared * 2 + usize::from(Some(c.sector) == sector);
                 if score > 0 {
-                    cand.push((score, c));
+                    cand.push((score, order_key(c), c));
                 }
             }
         }
         // Most shared first, newest first among equals.
-        cand.sort_unstable_by_key(|(score, c)| (std::cmp::Reverse(*score), order_key(c)));
+        cand.sort_unstable_by_key(|(score, key, _)| (std::cmp::Reverse(*score), *key));
         cand.into_iter()
             .take(n)
-            .filter_map(|(_, c)| self.expand(c))
+            .filter_map(|(_, _, c)| self.expand(c))
             .collect()
     }
 

@@ -459,6 +459,12 @@ fn lists_sql(table: &str, cols: &str, filter: &str) -> String {
     )
 }
 
+/// The query of one list table for one story (`?1`): straight from the table's primary key
+/// (story id first), without looking the story's row up again as [`lists_sql`] does.
+fn one_story_lists_sql(table: &str, cols: &str) -> String {
+    format!("SELECT x.story_id, {cols} FROM {table} x WHERE x.story_id = ?1 ORDER BY x.position")
+}
+
 /// [`load_lists`] with each table's query made by `q` (table, columns).
 fn load_lists_with(
     conn: &Connection,
@@ -564,7 +570,7 @@ fn load_story(conn: &Connection, id: i64) -> StoreResult<Option<Story>> {
     let Some((raw, body_md, body_html, source, created_at)) = row else {
         return Ok(None);
     };
-    let mut lists = load_lists(conn, "s.id = ?1", &[&id])?;
+    let mut lists = load_lists_with(conn, one_story_lists_sql, &[&id])?;
     let card = finish_card(raw, &mut lists)?;
     Ok(Some(Story {
         id: card.id,

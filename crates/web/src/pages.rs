@@ -25,9 +25,9 @@ pub struct ArticleHead<'a> {
 /// The story's own part of its page (the `<article>` element).
 #[derive(Template)]
 #[template(path = "_article.html")]
-pub struct ArticleBody {
+pub struct ArticleBody<'a> {
     /// The story.
-    pub a: ArticleView,
+    pub a: ArticleView<'a>,
 }
 
 /// An article's related stories, rendered when its page is assembled (they change with the
@@ -40,15 +40,15 @@ pub struct RelatedList {
 }
 
 /// What the article template prints.
-pub struct ArticleView {
+pub struct ArticleView<'a> {
     /// Kind name (CSS class).
     pub kind: &'static str,
     /// "Opinion" etc., or empty.
     pub kind_label: &'static str,
     /// Headline.
-    pub headline: String,
+    pub headline: &'a str,
     /// Summary.
-    pub summary: String,
+    pub summary: &'a str,
     /// Byline links (people or desk).
     pub bylines: Vec<NavLink>,
     /// Updated time in the edition zone.
@@ -65,8 +65,8 @@ pub struct ArticleView {
     pub video_src: String,
     /// Its media type.
     pub video_type: &'static str,
-    /// Sanitised body (rendered when saved).
-    pub body_html: String,
+    /// Sanitised body (rendered when saved), borrowed from the story (not copied per miss).
+    pub body_html: &'a str,
     /// Provenance line or empty.
     pub provenance: String,
     /// Source attribution or empty.

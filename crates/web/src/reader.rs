@@ -705,14 +705,14 @@ fn article_part(
         });
     }
     crumbs.push(NavLink {
-        label: story.headline.to_string(),
+        label: story.headline.as_str().to_owned(),
         href: canonical.clone(),
         current: true,
     });
 
     let title = match story.kind.headline_label() {
         Some(l) if story.kind == Kind::Opinion => format!("{l}: {}", story.headline),
-        _ => story.headline.to_string(),
+        _ => story.headline.as_str().to_owned(),
     };
     let mut c = OgJsonLd::default();
     let image_abs = image
@@ -747,7 +747,7 @@ fn article_part(
     c.jsonld
         .push(newsdesk_render::article(&newsdesk_render::ArticleLd {
             opinion: story.kind == Kind::Opinion,
-            headline: story.headline.to_string(),
+            headline: story.headline.as_str().to_owned(),
             description: story.summary.clone(),
             url: canonical.clone(),
             image_urls: image_abs.into_iter().collect(),
@@ -774,7 +774,7 @@ fn article_part(
                 (
                     // Search engines get the whole headline; the visible crumb is cut.
                     if b.current {
-                        story.headline.to_string()
+                        story.headline.as_str().to_owned()
                     } else {
                         b.label.clone()
                     },
@@ -791,8 +791,8 @@ fn article_part(
         a: ArticleView {
             kind: story.kind.as_str(),
             kind_label: story.kind.headline_label().unwrap_or(""),
-            headline: story.headline.to_string(),
-            summary: story.summary.clone(),
+            headline: story.headline.as_str(),
+            summary: &story.summary,
             bylines,
             updated: time::stamp(updated, edition.tz),
             updated_iso: iso(updated),
@@ -808,7 +808,7 @@ fn article_part(
                 Some(v) if v.ends_with(".webm") => "video/webm",
                 _ => "video/mp4",
             },
-            body_html: story.body_html.clone(),
+            body_html: &story.body_html,
             provenance: story.provenance.line().unwrap_or("").to_owned(),
             source: story.source.clone().unwrap_or_default(),
             tags,
