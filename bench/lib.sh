@@ -92,10 +92,14 @@ corpus() {
 # search_index DIR: builds DIR's search index once, before newsdesk starts; otherwise serve builds
 # it in the background at its first start, sharing the cores with the measured runs.
 search_index() {
-    [[ -f $1/search/CURRENT ]] && return
+    # Built by this very binary: an index another build made may be of an older format, which
+    # the server would rebuild in the background during the measurements.
+    local made_by; made_by=$(sha256sum "$BIN" | cut -c1-16)
+    [[ -f $1/search/CURRENT && $(cat "$1/.search-made-by" 2>/dev/null) == "$made_by" ]] && return
     log "building the search index of $1"
     NEWSDESK_LOG=warn timeout 7200 "$BIN" search reindex --data-dir "$1" \
         >"$RUN/reindex-$(basename "$1").log" 2>&1 || die "search reindex failed ($RUN/reindex-$(basename "$1").log)"
+    echo "$made_by" >"$1/.search-made-by"
 }
 
 # start_nd DIR NAME [VAR=VALUE...]: starts `newsdesk serve` on DIR on a free loopback port with
