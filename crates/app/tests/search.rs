@@ -21,7 +21,8 @@ struct Room {
     _dir: tempfile::TempDir,
 }
 
-async fn room_with(settings: SearchSettings) -> Room {
+/// A SQLite store seeded with the demo site's ten stories (seed 3, at `t0`).
+async fn demo_store() -> Arc<dyn Store> {
     let store = newsdesk_store_sqlite::temp_store().unwrap();
     let media = store.path().parent().unwrap().join("media");
     newsdesk_demo::seed(
@@ -35,7 +36,11 @@ async fn room_with(settings: SearchSettings) -> Room {
     )
     .await
     .unwrap();
-    let store: Arc<dyn Store> = store;
+    store
+}
+
+async fn room_with(settings: SearchSettings) -> Room {
+    let store = demo_store().await;
     let clock = Arc::new(ManualClock::new(t0()));
     let app = App::load(store.clone(), clock.clone(), SiteConfig::default())
         .await
@@ -338,20 +343,7 @@ async fn a_renamed_author_desk_or_tag_is_found_by_its_new_name() {
 #[tokio::test]
 async fn an_index_of_an_older_format_answers_until_its_rebuild_replaces_it() {
     use newsdesk_search::{Doc, Generations, SearchIndex};
-    let store = newsdesk_store_sqlite::temp_store().unwrap();
-    let media = store.path().parent().unwrap().join("media");
-    newsdesk_demo::seed(
-        &*store,
-        &newsdesk_demo::DemoOptions {
-            stories: 10,
-            now: t0(),
-            seed: 3,
-            media_dir: media,
-        },
-    )
-    .await
-    .unwrap();
-    let store: Arc<dyn Store> = store;
+    let store = demo_store().await;
     let card = store.list_published_cards().await.unwrap()[0].clone();
     // What an older release left: a generation of format 1 (no word pairs), up to date.
     let dir = tempfile::tempdir().unwrap();

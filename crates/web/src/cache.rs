@@ -301,21 +301,9 @@ impl Rendered {
         let gzip = gzip(&identity, flate2::Compression::best())?;
         let br = brotli(&identity, BR_QUALITY_HOT);
         Some(Rendered {
-            status: self.status,
-            content_type: self.content_type,
-            policy: self.policy,
-            body: self.body.clone(),
             gzip: Some(gzip),
             br,
-            etag: self.etag.clone(),
-            last_modified: self.last_modified,
-            headers: Prepared {
-                etag: self.headers.etag.clone(),
-                last_modified: self.headers.last_modified.clone(),
-                content_type: self.headers.content_type.clone(),
-            },
-            keys: self.keys.clone(),
-            joined: None,
+            ..self.same()
         })
     }
 
