@@ -12,7 +12,10 @@
 #        CARGO_TARGET_DIR, NEWSDESK_BIN (use this binary instead of building release),
 #        REINDEX=1 (build the index again, timed, before serving: needed when the binary's index
 #        format is newer than the corpus's index, which a server would otherwise rebuild in the
-#        background while the old one answers, during the measure).
+#        background while the old one answers, during the measure),
+#        GROUP=two-word (only the groups named, comma-separated: one-word, two-word, phrase,
+#        distinct; e.g. to profile one group), GZIP=0 (ask without Accept-Encoding, identity),
+#        SERVER_PID_FILE=path (the server's pid is written there, for `perf record -p`).
 #        Loopback only; every step has a time limit; the server stops on exit.
 set -euo pipefail
 
@@ -45,6 +48,7 @@ until ! curl -fsS --max-time 30 "$ND/search?q=health" | grep -q 'being prepared'
     sleep 0.5
 done
 log "newsdesk ready at $ND"
+[[ -n ${SERVER_PID_FILE:-} ]] && echo "$ND_PID" >"$SERVER_PID_FILE"
 
 ONE=(health water climate election market school energy court police science)
 TWO=("health water" "climate policy" "election result" "market prices" "school teachers"
@@ -74,8 +78,14 @@ PY
 
 enc() { python3 -c 'import sys,urllib.parse; print(urllib.parse.quote(sys.argv[1]))' "$1"; }
 
+# wanted NAME: whether GROUP (default all) names the group.
+wanted() { [[ -z ${GROUP:-} || ,$GROUP, == *,$1,* ]]; }
+ACCEPT=', { ["Accept-Encoding"] = "gzip, deflate, br" }'
+[[ ${GZIP:-1} == 0 ]] && ACCEPT=''
+
 run_group() {
     local name=$1; shift
+    wanted "$name" || return 0
     local lua=$RUN/$name.lua
     {
         echo 'local paths = {'
@@ -85,7 +95,7 @@ import sys, urllib.parse
 for q in open(sys.argv[1]):
     print("  \"/search?q=%s\"," % urllib.parse.quote(q.strip()))' "$QUERY_FILE"
         echo '}'
-        cat <<'LUA'
+        cat <<LUA
 -- Each wrk thread starts at its own place in the list (so no query is asked by two at once).
 i = 0
 local threads = 0
@@ -95,8 +105,8 @@ setup = function(thread)
 end
 request = function()
   i = i + 1
-  -- As a browser asks: the results page comes gzipped (it is compressed for each request).
-  return wrk.format("GET", paths[(i % #paths) + 1], { ["Accept-Encoding"] = "gzip, deflate, br" })
+  -- As a browser asks (unless GZIP=0): the results page comes gzipped.
+  return wrk.format("GET", paths[(i % #paths) + 1]$ACCEPT)
 end
 done = function(summary, latency, requests)
   io.write(string.format("RESULT rps=%.0f p50=%.1fms p95=%.1fms p99=%.1fms errors=%d non2xx=%d\n",
@@ -118,6 +128,7 @@ echo "index on disk: $(du -sh "$DATA/search/$(cat "$DATA/search/CURRENT")" | cut
 run_group one-word "${ONE[@]}"
 run_group two-word "${TWO[@]}"
 run_group phrase "${PHRASE[@]}"
+wanted distinct || exit 0
 distinct_queries "$DISTINCT" >"$RUN/distinct.txt"
 QUERY_FILE=$RUN/distinct.txt run_group distinct
 echo "distinct: $(wc -l <"$RUN/distinct.txt") different queries, e.g. $(head -3 "$RUN/distinct.txt" | paste -sd, -)"

@@ -5,10 +5,13 @@
 //! the instant it becomes visible) and, on every query, the instant to filter at. It depends on
 //! nothing of ours: ids are numbers and instants are milliseconds since the epoch.
 
+mod conjunction;
 pub mod generations;
 pub mod query;
 pub mod words;
 
+#[doc(hidden)]
+pub use conjunction::scored_on_this_thread;
 pub use generations::Generations;
 pub use query::{parse, Clause, Limits, Note, Parsed};
 
@@ -448,6 +451,15 @@ impl SearchIndex {
             .windows(2)
             .map(|w| words::pair(&w[0], &w[1]))
             .collect();
+        if let Some(terms) = self.clause_terms(c, searcher) {
+            return terms
+                .into_iter()
+                .map(|(t, w)| {
+                    let q = TermQuery::new(t, IndexRecordOption::WithFreqs);
+                    Box::new(BoostQuery::new(Box::new(q), w)) as Box<dyn TQuery>
+                })
+                .collect();
+        }
         WEIGHTS
             .iter()
             .map(|(i, w)| {
@@ -484,6 +496,39 @@ impl SearchIndex {
                 Box::new(BoostQuery::new(inner, w)) as Box<dyn TQuery>
             })
             .collect()
+    }
+
+    /// The five (term, weight) of a clause that is one term in each field: a word, or a
+    /// phrase of two words (one pair term, weighted so that it scores as the phrase of words);
+    /// `None` for a longer phrase or a phrase in an index of format 1.
+    fn clause_terms(&self, c: &Clause, searcher: &Searcher) -> Option<Vec<(Term, f32)>> {
+        let f = self.f;
+        let text = [f.headline, f.summary, f.body, f.tags, f.byline];
+        match (c.terms.as_slice(), f.pairs) {
+            ([one], _) => Some(
+                WEIGHTS
+                    .iter()
+                    .map(|(i, w)| (Term::from_field_text(text[*i], one), *w))
+                    .collect(),
+            ),
+            ([a, b], Some(pairs)) => {
+                let pair = [words::pair(a, b)];
+                Some(
+                    WEIGHTS
+                        .iter()
+                        .map(|(i, w)| {
+                            // Scored as the phrase of words is (BM25 with the sum of the
+                            // words' idf), not by the pair's own rarity.
+                            let w = *w
+                                * (phrase_idf(searcher, text[*i], &c.terms)
+                                    / phrase_idf(searcher, pairs[*i], &pair));
+                            (Term::from_field_text(pairs[*i], &pair[0]), w)
+                        })
+                        .collect(),
+                )
+            }
+            _ => None,
+        }
     }
 
     /// Runs a query. An empty clause list matches nothing.
@@ -602,6 +647,61 @@ impl SearchIndex {
                     all.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
                     let page = all.into_iter().skip(q.offset).take(limit).collect();
                     (total, more, page)
+                } else if let Some(terms) = unfiltered
+                    .then(|| {
+                        clauses
+                            .iter()
+                            .map(|c| self.clause_terms(c, &searcher))
+                            .collect::<Option<Vec<_>>>()
+                    })
+                    .flatten()
+                {
+                    // Several words or two-word phrases, nothing narrowing but visibility:
+                    // counted up to the cap and ranked in one pass of our own, straight from
+                    // the postings (see `conjunction`); the same counts, hits and scores as the
+                    // filtered plan below.
+                    let clauses = clauses
+                        .iter()
+                        .zip(terms)
+                        .map(|(c, terms)| {
+                            let fields = terms
+                                .into_iter()
+                                .map(|(t, w)| {
+                                    let bm25 = tantivy::query::Bm25Weight::for_terms(
+                                        &searcher,
+                                        std::slice::from_ref(&t),
+                                    )?
+                                    .boost_by(w);
+                                    Ok((t, bm25))
+                                })
+                                .collect::<tantivy::Result<Vec<_>>>()?;
+                            Ok(conjunction::ClauseTerms {
+                                exclude: c.exclude,
+                                fields,
+                            })
+                        })
+                        .collect::<SearchResult<Vec<_>>>()?;
+                    let k = q.offset.saturating_add(limit);
+                    let mut all: Vec<(f32, DocAddress)> = Vec::new();
+                    let mut n = 0usize;
+                    for (ord, seg) in searcher.segment_readers().iter().enumerate() {
+                        let vis = seg.fast_fields().i64("visible")?;
+                        let alive = seg.alive_bitset();
+                        let shown = |doc: u32| {
+                            alive.is_none_or(|a| a.is_alive(doc))
+                                && vis.first(doc).is_some_and(|v| v <= q.visible_at)
+                        };
+                        let mut top = TopK::new(k);
+                        n = conjunction::conjunction(seg, &clauses, &shown, &mut top, n, cap)?;
+                        all.extend(
+                            top.into_vec()
+                                .into_iter()
+                                .map(|(s, d)| (s, DocAddress::new(ord as u32, d))),
+                        );
+                    }
+                    all.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+                    let page = all.into_iter().skip(q.offset).take(limit).collect();
+                    (n.min(cap), n > cap, page)
                 } else {
                     let (n, v) = searcher.search(
                         &query,
