@@ -1,13 +1,16 @@
 //! Several words (or two-word phrases, one pair term each) without a filter: every clause is
 //! a word in any of five fields, scored as tantivy's boolean query of dis_max clauses scores
-//! it (the sum of the clauses' best field plus [`TIE`] of their others), but read straight from
-//! the postings' blocks, without tantivy's buffered union (whose seek into an intersection
-//! refilled a 4,096-document window: a fifth of a two-word search), and without intersecting a
-//! range over every document (visibility is read from its column where a match comes up).
+//! it (the sum of the clauses' best field plus [`TIE`] of their others), but without tantivy's
+//! plan: there each clause was a buffered union whose seek into the intersection refilled a
+//! 4,096-document window (a fifth of a two-word search), and a range over every document was
+//! intersected for visibility.
 //!
-//! Matches are counted exactly up to the cap; once the count is past it, a stretch of
-//! documents whose blocks' best scores cannot reach the page is skipped (block-max pruning of
-//! a conjunction), since only the ranking still needs them.
+//! Here the matches come from bitsets: each clause's fields' postings decoded in bulk into one
+//! (no frequencies), the clauses' sets intersected, excluded clauses taken out. Visibility is
+//! read from its column for a match only. A match is scored from its fields' postings, moved
+//! forward to it (skipping blocks); once the page is full, a stretch of matches whose blocks'
+//! best scores cannot reach it is not scored (block-max), only counted, and once the count is
+//! past its cap it is skipped altogether.
 
 use crate::{TopK, TIE};
 use std::cell::Cell;
@@ -44,15 +47,6 @@ impl Postings {
     fn doc(&self) -> DocId {
         self.block.doc(self.cur)
     }
-    fn advance(&mut self) -> DocId {
-        if self.cur == BLOCK - 1 {
-            self.cur = 0;
-            self.block.advance();
-        } else {
-            self.cur += 1;
-        }
-        self.doc()
-    }
     /// The first document at or after `target` (which is past the current one).
     fn seek(&mut self, target: DocId) -> DocId {
         if self.doc() >= target {
@@ -86,26 +80,10 @@ struct Word {
 }
 
 impl Word {
-    fn doc(&self) -> DocId {
-        self.fields
-            .iter()
-            .map(Postings::doc)
-            .min()
-            .unwrap_or(TERMINATED)
-    }
     fn seek(&mut self, target: DocId) -> DocId {
         let mut d = TERMINATED;
         for f in &mut self.fields {
             d = d.min(f.seek(target));
-        }
-        d
-    }
-    /// Moves past `doc` (the current document).
-    fn advance(&mut self, doc: DocId) -> DocId {
-        let mut d = TERMINATED;
-        for f in &mut self.fields {
-            let at = if f.doc() == doc { f.advance() } else { f.doc() };
-            d = d.min(at);
         }
         d
     }
@@ -162,9 +140,55 @@ fn open_word(seg: &SegmentReader, c: &ClauseTerms) -> tantivy::Result<Word> {
     Ok(Word { fields })
 }
 
-/// The matches of `clauses` in one segment that `shown` lets through: offered to `top`, and
-/// counted while `counted` (carried from segment to segment) is not past `cap`. Returns the
-/// new count (at most `cap + 1`: past the cap, documents that cannot reach `top` are skipped).
+/// Sets the bits of the documents where any field of `c` holds its term (decoding the
+/// postings block by block, without frequencies); whether there was any.
+fn union_bits(seg: &SegmentReader, c: &ClauseTerms, bits: &mut [u64]) -> tantivy::Result<bool> {
+    let mut any = false;
+    for (term, _) in &c.fields {
+        let inv = seg.inverted_index(term.field())?;
+        let Some(mut block) = inv.read_block_postings(term, IndexRecordOption::Basic)? else {
+            continue;
+        };
+        loop {
+            let docs = block.docs();
+            if docs.is_empty() {
+                break;
+            }
+            for &d in docs {
+                if let Some(w) = bits.get_mut((d / 64) as usize) {
+                    *w |= 1 << (d % 64);
+                    any = true;
+                }
+            }
+            if docs.len() < BLOCK {
+                break;
+            }
+            block.advance();
+        }
+    }
+    Ok(any)
+}
+
+/// The first set bit at or after `from`.
+fn next_set(bits: &[u64], from: u32) -> Option<u32> {
+    let mut w = (from / 64) as usize;
+    let mut x = bits.get(w)? & (u64::MAX << (from % 64));
+    loop {
+        if x != 0 {
+            return Some(w as u32 * 64 + x.trailing_zeros());
+        }
+        w += 1;
+        x = *bits.get(w)?;
+    }
+}
+
+/// The matches of `clauses` in one segment that `shown` lets through: counted while `counted`
+/// (carried from segment to segment) is not past `cap`, and offered to `top` unless the
+/// blocks they are in cannot reach it. Returns the new count (at most `cap + 1`).
+///
+/// The matches come from a bitset per clause (its fields' postings decoded in bulk, the
+/// clauses' sets intersected, the excluded ones taken out); only a match is scored, its
+/// fields' postings moved forward to it (skipping blocks).
 pub(crate) fn conjunction(
     seg: &SegmentReader,
     clauses: &[ClauseTerms],
@@ -173,84 +197,87 @@ pub(crate) fn conjunction(
     mut counted: usize,
     cap: usize,
 ) -> tantivy::Result<usize> {
+    let n = (seg.max_doc() as usize).div_ceil(64);
+    let mut matches: Option<Vec<u64>> = None;
     let mut words = Vec::new();
-    let mut excluded = Vec::new();
-    for c in clauses {
-        let w = open_word(seg, c)?;
-        if c.exclude {
-            if !w.fields.is_empty() {
-                excluded.push(w);
-            }
-        } else if w.fields.is_empty() {
+    for c in clauses.iter().filter(|c| !c.exclude) {
+        let mut bits = vec![0u64; n];
+        if !union_bits(seg, c, &mut bits)? {
             return Ok(counted); // a word this segment does not hold: no match here
-        } else {
-            words.push(w);
         }
+        matches = Some(match matches {
+            None => bits,
+            Some(mut m) => {
+                m.iter_mut().zip(&bits).for_each(|(m, b)| *m &= b);
+                m
+            }
+        });
+        words.push(open_word(seg, c)?);
     }
-    if words.is_empty() {
+    let Some(mut matches) = matches else {
         return Ok(counted);
+    };
+    for c in clauses.iter().filter(|c| c.exclude) {
+        let mut bits = vec![0u64; n];
+        if union_bits(seg, c, &mut bits)? {
+            matches.iter_mut().zip(&bits).for_each(|(m, b)| *m &= !b);
+        }
     }
-    // The rarest word leads; the others are moved forward to its documents.
-    words.sort_by_key(|w| {
-        w.fields
-            .iter()
-            .map(|f| u64::from(f.block.doc_freq()))
-            .sum::<u64>()
-    });
-    let (lead, others) = words.split_at_mut(1);
-    let lead = &mut lead[0];
     let mut scored = 0u64;
-    let mut t = lead.doc();
-    'next: while t != TERMINATED {
-        for w in others.iter_mut() {
-            let d = w.seek(t);
-            if d > t {
-                t = if d == TERMINATED {
-                    TERMINATED
+    // Matches up to here cannot reach `top` (their blocks' best scores are below its bar).
+    let mut low_until: Option<DocId> = None;
+    // Matches up to here were found able to reach it (not checked again: the bar rises, but
+    // a stretch is a block or less).
+    let mut checked_until: Option<DocId> = None;
+    let mut from = 0;
+    while let Some(t) = next_set(&matches, from) {
+        from = t + 1;
+        let mut score_it = low_until.is_none_or(|u| t > u);
+        if score_it {
+            for w in &mut words {
+                w.seek(t);
+            }
+            let threshold = top.threshold();
+            if threshold > f32::MIN && checked_until.is_none_or(|u| t > u) {
+                // Up to the first end of a block among the fields that are in one here.
+                let upto = words
+                    .iter()
+                    .flat_map(|w| w.fields.iter())
+                    .filter(|f| f.doc() != TERMINATED)
+                    .map(Postings::block_end)
+                    .min()
+                    .unwrap_or(TERMINATED);
+                let bound: f32 = words.iter_mut().map(|w| w.bound(upto)).sum();
+                // A little room for rounding: the bound is summed as the scores are.
+                if bound < threshold - threshold.abs() * 1e-5 {
+                    low_until = Some(upto);
+                    score_it = false;
                 } else {
-                    lead.seek(d)
-                };
-                continue 'next;
+                    checked_until = Some(upto);
+                }
             }
         }
-        // Every word is at `t`. Past the cap, a stretch whose blocks cannot reach the page
-        // is skipped: up to the first end of a block among the fields that are in one there.
-        let threshold = top.threshold();
-        if counted > cap && threshold > f32::MIN {
-            let upto = std::iter::once(&*lead)
-                .chain(others.iter())
-                .flat_map(|w| w.fields.iter())
-                .filter(|f| f.doc() != TERMINATED)
-                .map(Postings::block_end)
-                .min()
-                .unwrap_or(TERMINATED);
-            let bound: f32 = std::iter::once(&mut *lead)
-                .chain(others.iter_mut())
-                .map(|w| w.bound(upto))
-                .sum();
-            // A little room for rounding: the bound is summed as the scores are.
-            if bound < threshold - threshold.abs() * 1e-5 {
-                t = if upto >= TERMINATED - 1 {
-                    TERMINATED
-                } else {
-                    lead.seek(upto + 1)
-                };
-                continue 'next;
+        if !score_it && counted > cap {
+            // Counted enough, and nothing here can reach the page.
+            match low_until {
+                Some(u) if u < TERMINATED - 1 => {
+                    from = u + 1;
+                    continue;
+                }
+                _ => break,
             }
         }
-        let out = excluded.iter_mut().any(|x| x.seek(t) == t);
-        if !out && shown(t) {
-            if counted <= cap {
-                counted += 1;
-            }
+        if !shown(t) {
+            continue;
+        }
+        if counted <= cap {
+            counted += 1;
+        }
+        if score_it {
             scored += 1;
-            let score = std::iter::once(&*lead)
-                .chain(others.iter())
-                .map(|w| w.score(t))
-                .sum();
+            let score = words.iter().map(|w| w.score(t)).sum();
             top.push(score, t);
         }
-        t = lead.advance(t);
     }
     SCORED.with(|c| c.set(c.get() + scored));
     Ok(counted)

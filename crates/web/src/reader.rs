@@ -127,9 +127,7 @@ async fn serve(
     if route == Route::Search {
         // Read from the index each time, never stored in the page cache: a cache keyed by
         // what readers type would grow with every distinct query.
-        return Ok(crate::search::page(st, &edition, query, headers)
-            .await?
-            .respond(headers));
+        return crate::search::answer(st, &edition, query, headers).await;
     }
     let page = page_param(query)?;
     if page.is_some() && !matches!(route, Route::Listing(_)) {

@@ -2,19 +2,22 @@
 //! into a [`SearchRequest`], the results into HTML. Never stored in the page cache (each
 //! distinct query would be a new entry), so memory does not grow with what readers type.
 
-use crate::cache::{CachePolicy, Rendered};
+use crate::cache::{accepts_gzip, CachePolicy, Deflated, Rendered};
 use crate::listing::Fail;
 use crate::pages::{SearchPage, SearchView};
 use crate::reader::{ctx, HTML};
-use crate::views::NavLink;
+use crate::views::{NavLink, RailHtml};
 use crate::WebState;
 use askama::Template;
-use axum::http::{HeaderMap, StatusCode};
+use axum::body::Body;
+use axum::http::{HeaderMap, Response, StatusCode};
 use chrono::NaiveDate;
 use newsdesk_app::search::{SearchRequest, SearchSort};
 use newsdesk_domain::text::escape_html;
 use newsdesk_domain::*;
 use percent_encoding::{percent_decode_str, utf8_percent_encode, NON_ALPHANUMERIC};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
 /// Longest query string read; the rest is ignored (the app cuts the text further).
 const MAX_QUERY_BYTES: usize = 16 * 1024;
@@ -129,13 +132,103 @@ pub fn marked(text: &str, marks: &[(usize, usize)]) -> String {
     out
 }
 
-/// The search page of an edition.
+/// The search page of an edition, answered: to a client that takes gzip, joined from its own
+/// part (compressed now, at the fast level) and the edition's rail and footer, compressed once
+/// and shared (see [`Rendered::respond_joined`]); to another, made whole ([`page`]). The bytes
+/// are the same either way.
+pub async fn answer(
+    st: &WebState,
+    edition: &Edition,
+    query: Option<&str>,
+    headers: &HeaderMap,
+) -> Result<Response<Body>, Fail> {
+    if !accepts_gzip(headers) {
+        return Ok(page(st, edition, query, headers).await?.respond(headers));
+    }
+    let (mut p, rail) = results(st, edition, query).await?;
+    p.c.rail_html = Arc::from(RAIL_MARK);
+    let text = p.render()?;
+    // The mark is the last one: what readers typed is escaped, and comes before the rail.
+    let Some((own, after)) = text.rsplit_once(RAIL_MARK) else {
+        return Ok(page(st, edition, query, headers).await?.respond(headers));
+    };
+    let foot = shared_foot(edition.id, after);
+    let page = Rendered::joined(
+        StatusCode::OK,
+        HTML,
+        CachePolicy::NoStore,
+        vec![Deflated::new(own, flate2::Compression::fast())],
+        None,
+        0,
+    );
+    Ok(page.respond_joined(headers, &[&rail.gz, &foot]))
+}
+
+/// Where the rail goes in a search page cut into pieces.
+const RAIL_MARK: &str = "<!--newsdesk:search-rail-->";
+
+/// What follows the rail on each edition's search page (the footer), compressed once at the
+/// best level and kept while it reads the same: one entry per edition (the map holds no more
+/// than the site has editions).
+static FEET: Mutex<Option<HashMap<EditionId, (u64, Arc<Deflated>)>>> = Mutex::new(None);
+
+/// Feet compressed so far (for tests: the footer is compressed once, not per request).
+static FEET_MADE: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// Search-page feet compressed so far (all editions).
+#[doc(hidden)]
+pub fn feet_made() -> u64 {
+    FEET_MADE.load(std::sync::atomic::Ordering::Relaxed)
+}
+
+/// The compressed `text` that follows the rail on `edition`'s search page: the kept one if it
+/// is the same text, else made now and kept.
+fn shared_foot(edition: EditionId, text: &str) -> Arc<Deflated> {
+    let hash = xxhash_rust::xxh3::xxh3_64(text.as_bytes());
+    let kept = FEET
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .get_or_insert_with(HashMap::new)
+        .get(&edition)
+        .filter(|(h, d)| *h == hash && d.text_len() == text.len() as u64)
+        .map(|(_, d)| d.clone());
+    if let Some(d) = kept {
+        return d;
+    }
+    let d = Arc::new(Deflated::new(text, flate2::Compression::best()));
+    FEET_MADE.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    FEET.lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .get_or_insert_with(HashMap::new)
+        .insert(edition, (hash, d.clone()));
+    d
+}
+
+/// The search page of an edition, made whole.
 pub async fn page(
     st: &WebState,
     edition: &Edition,
     query: Option<&str>,
     headers: &HeaderMap,
 ) -> Result<Rendered, Fail> {
+    let (mut p, rail) = results(st, edition, query).await?;
+    p.c.rail_html = rail.html;
+    let body = p.render()?;
+    Ok(Rendered::for_one(
+        headers,
+        StatusCode::OK,
+        HTML,
+        CachePolicy::NoStore,
+        body,
+    ))
+}
+
+/// The search page's values (without its rail), and the edition's rail.
+async fn results(
+    st: &WebState,
+    edition: &Edition,
+    query: Option<&str>,
+) -> Result<(SearchPage, RailHtml), Fail> {
     let f = parse_form(query);
     let mut messages = Vec::new();
     let day = |s: &str, what: &str, messages: &mut Vec<String>| -> Option<NaiveDate> {
@@ -221,7 +314,7 @@ pub async fn page(
     );
     c.noindex = true;
     c.search_q = f.q.clone();
-    c.rail_html = cx.rail_html(None)?;
+    let rail = cx.rail_part(None)?;
     let opts = |list: Vec<(String, String)>, chosen: &str| -> Vec<NavLink> {
         list.into_iter()
             .map(|(slug, label)| NavLink {
@@ -286,14 +379,7 @@ pub async fn page(
             String::new()
         },
     };
-    let body = SearchPage { c, s: view }.render()?;
-    Ok(Rendered::for_one(
-        headers,
-        StatusCode::OK,
-        HTML,
-        CachePolicy::NoStore,
-        body,
-    ))
+    Ok((SearchPage { c, s: view }, rail))
 }
 
 /// `/opensearch.xml`: an OpenSearch 1.1 description pointing at the Global edition's search.

@@ -222,3 +222,67 @@ async fn opensearch_describes_the_site_search() {
         .contains(r#"template="https://news.example/search?q={searchTerms}""#));
     assert!(r.body.contains("http://a9.com/-/spec/opensearch/1.1/"));
 }
+
+/// The body of `path` asked with `Accept-Encoding: gzip`, decompressed, and whether it came
+/// gzipped.
+async fn get_gzip(r: &Router, path: &str) -> (String, bool) {
+    let req = Request::builder()
+        .uri(path)
+        .header("user-agent", "Mozilla/5.0 Firefox/130.0")
+        .header("accept-encoding", "gzip, deflate, br")
+        .body(Body::empty())
+        .unwrap();
+    let res = r.clone().oneshot(req).await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let gz = res
+        .headers()
+        .get("content-encoding")
+        .is_some_and(|v| v == "gzip");
+    let raw = res.into_body().collect().await.unwrap().to_bytes().to_vec();
+    let mut out = String::new();
+    if gz {
+        std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(&raw[..]), &mut out)
+            .unwrap();
+    } else {
+        out = String::from_utf8(raw).unwrap();
+    }
+    (out, gz)
+}
+
+#[tokio::test]
+async fn a_gzipped_results_page_is_joined_from_shared_pieces_and_reads_the_same() {
+    // Gzipped, a results page is its own part compressed now, joined with the edition's rail
+    // and footer compressed once; the text is the page made whole, byte for byte.
+    let s = site(true).await;
+    let word = common_word(&s.app);
+    let edition = {
+        let snap = s.app.read();
+        let e = snap.tax.editions.iter().find(|e| !e.is_global()).unwrap();
+        e.slug.to_string()
+    };
+    let paths = [
+        format!("/search?q={word}"),
+        format!("/search?q={word}+{word}&page=2"),
+        format!("/search?q=%22{word}%22&sort=newest"),
+        "/search?q=nothingsuchword".to_owned(),
+        "/search".to_owned(),
+        "/search?q=%3C%21--newsdesk%3Asearch-rail--%3E".to_owned(),
+        "/search?q=a&from=notadate".to_owned(),
+        format!("/{edition}/search?q={word}"),
+    ];
+    for p in &paths {
+        let (joined, gz) = get_gzip(&s.router, p).await;
+        let whole = get(&s.router, p).await;
+        assert!(gz, "{p}");
+        assert_eq!(joined, whole.body, "{p}");
+        assert!(joined.contains(r#"<meta name="robots" content="noindex">"#));
+        assert!(joined.ends_with("</html>\n"), "{p}");
+    }
+    // Each edition's footer was compressed once (above); more searches compress it no more.
+    let made = newsdesk_web::search::feet_made();
+    for i in 0..10 {
+        get_gzip(&s.router, &format!("/search?q={word}+x{i}")).await;
+        get_gzip(&s.router, &format!("/{edition}/search?q={word}+x{i}")).await;
+    }
+    assert_eq!(newsdesk_web::search::feet_made(), made);
+}
