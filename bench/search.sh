@@ -109,6 +109,7 @@ request = function()
   return wrk.format("GET", paths[(i % #paths) + 1]$ACCEPT)
 end
 done = function(summary, latency, requests)
+  io.write(string.format("REQUESTS %d\n", summary.requests))
   io.write(string.format("RESULT rps=%.0f p50=%.1fms p95=%.1fms p99=%.1fms errors=%d non2xx=%d\n",
     summary.requests / (summary.duration / 1e6),
     latency:percentile(50) / 1000, latency:percentile(95) / 1000, latency:percentile(99) / 1000,
@@ -117,9 +118,15 @@ done = function(summary, latency, requests)
 end
 LUA
     } >"$lua"
+    local ticks; ticks=$(cpu_ticks "$ND_PID")
     wrk -t2 -c"$CONNECTIONS" -d"${DURATION}s" --timeout 10s -s "$lua" "$ND" >"$RUN/$name.wrk" 2>&1 \
         || die "wrk failed ($RUN/$name.wrk)"
-    printf '%-8s %s\n' "$name" "$(grep '^RESULT' "$RUN/$name.wrk" | sed 's/^RESULT //')"
+    ticks=$(($(cpu_ticks "$ND_PID") - ticks))
+    local n; n=$(sed -n 's/^REQUESTS //p' "$RUN/$name.wrk")
+    # The server's CPU per request (user + system): what other processes on the machine do
+    # not change as much as the latencies.
+    printf '%-8s %s cpu=%dus/req\n' "$name" "$(grep '^RESULT' "$RUN/$name.wrk" | sed 's/^RESULT //')" \
+        "$((ticks * 1000000 / $(getconf CLK_TCK) / (n > 0 ? n : 1)))"
 }
 
 echo "search at $STORIES stories, $CONNECTIONS connections, ${DURATION}s each:"

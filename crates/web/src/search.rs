@@ -170,7 +170,10 @@ const RAIL_MARK: &str = "<!--newsdesk:search-rail-->";
 /// What follows the rail on each edition's search page (the footer), compressed once at the
 /// best level and kept while it reads the same: one entry per edition (the map holds no more
 /// than the site has editions).
-static FEET: Mutex<Option<HashMap<EditionId, (u64, Arc<Deflated>)>>> = Mutex::new(None);
+static FEET: Mutex<Option<HashMap<EditionId, Foot>>> = Mutex::new(None);
+
+/// A foot kept: the hash of its text, and the text compressed.
+type Foot = (u64, Arc<Deflated>);
 
 /// Feet compressed so far (for tests: the footer is compressed once, not per request).
 static FEET_MADE: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
