@@ -201,7 +201,15 @@ async fn serve(
             if let (Some((rail, frame)), Some(_)) = (&shared, c.page.frame()) {
                 let snap = st.app.read();
                 let rail = ctx(st, &snap, &edition).rail_of(rail, own_story(&c.stamp))?;
-                return Ok(c.page.respond_joined(headers, &[&rail.gz, &frame.foot]));
+                let res = c.page.respond_joined(headers, &[&rail.gz, &frame.foot]);
+                if c.page.wants_whole() {
+                    // Read often with this rail: made whole for it, in the background.
+                    let (rail, foot) = (rail.gz.clone(), frame.foot.clone());
+                    st.cache.recompress_with(&key, &c, move |page| {
+                        page.with_whole(&[rail.as_ref(), &foot])
+                    });
+                }
+                return Ok(res);
             }
             Ok(c.page.respond(headers))
         }
