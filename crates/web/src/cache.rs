@@ -725,13 +725,40 @@ impl Deflated {
         })
     }
 
-    /// The same text at the best level (itself if it does not decompress).
+    /// The pieces one after the other as one piece (their bytes copied; no compressing). Its
+    /// hash is made of theirs, so it changes with any of them.
+    pub fn concat(parts: &[&Deflated]) -> Self {
+        let mut bytes = Vec::with_capacity(parts.iter().map(|d| d.bytes.len()).sum());
+        let mut crc = crc32fast::Hasher::new();
+        let mut len = 0;
+        let mut ids = Vec::with_capacity(parts.len() * 16);
+        for d in parts.iter().filter(|d| d.len > 0) {
+            bytes.extend_from_slice(&d.bytes);
+            crc.combine(&crc32fast::Hasher::new_with_initial_len(d.crc, d.len));
+            len += d.len;
+            ids.extend_from_slice(&d.hash.to_le_bytes());
+            ids.extend_from_slice(&d.len.to_le_bytes());
+        }
+        Deflated {
+            bytes: Bytes::from(bytes),
+            crc: crc.finalize(),
+            len,
+            hash: xxhash_rust::xxh3::xxh3_64(&ids),
+            best: parts.iter().all(|d| d.best || d.len == 0),
+        }
+    }
+
+    /// The same text at the best level (itself if it does not decompress), with the same hash
+    /// (the pages' ETags stay).
     pub fn recompressed(&self) -> Self {
         let text = self.text();
         if text.len() as u64 != self.len {
             return self.clone();
         }
-        Deflated::new(&text, flate2::Compression::best())
+        Deflated {
+            hash: self.hash,
+            ..Deflated::new(&text, flate2::Compression::best())
+        }
     }
 
     /// The length of its text.
