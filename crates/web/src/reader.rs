@@ -294,7 +294,6 @@ async fn build(
                                     &a.story,
                                     &a.corrections,
                                     &a.based_on,
-                                    frame,
                                 )?;
                                 Ok(Cached::new(Arc::new(part), Stamp { at, deps }))
                             }
@@ -499,9 +498,6 @@ pub struct ArticlePart {
     tail: String,
     updated: DateTime<Utc>,
     story: StoryId,
-    /// The page's `<head>` (with its JSON-LD) compressed, rendered with the part for the
-    /// article frame's head values it names ([`ArticleFrame::head_id`]).
-    head: Option<(u64, Deflated)>,
 }
 
 impl Weigh for ArticlePart {
@@ -518,7 +514,6 @@ impl Weigh for ArticlePart {
             + self.jsonld.iter().map(String::len).sum::<usize>()
             + self.gz.bytes()
             + self.tail.len()
-            + self.head.as_ref().map_or(0, |(_, h)| h.bytes())
     }
 
     /// A part read often is compressed again at the best level, in the background (it is
@@ -538,7 +533,6 @@ impl Weigh for ArticlePart {
             tail: self.tail.clone(),
             updated: self.updated,
             story: self.story,
-            head: self.head.as_ref().map(|(id, h)| (*id, h.recompressed())),
         })
     }
 }
@@ -585,39 +579,11 @@ fn article_page(
     deps: &mut Vec<Dep>,
 ) -> Result<Rendered, Fail> {
     let related = related_html(st, edition, part, deps)?;
-    let fast = flate2::Compression::fast();
-    let head = match &part.head {
-        Some((id, head)) if *id == frame.head_id => head.clone(),
-        // The part was made with other head values (the site changed since).
-        _ => Deflated::new(&article_head(st, edition, part, frame)?, fast),
-    };
-    let tail = Deflated::new(&[related.as_str(), &part.tail].concat(), fast);
-    Ok(Rendered::joined(
-        StatusCode::OK,
-        HTML,
-        CachePolicy::Article,
-        vec![
-            frame.top_piece(&head, &part.canonical_path),
-            part.gz.clone(),
-            Deflated::concat(&[&tail, &frame.between_gz]),
-        ],
-        Some(part.updated),
-        frame.id,
-    ))
-}
-
-/// An article page's `<head>` with the frame's head values.
-fn article_head(
-    st: &WebState,
-    edition: &Edition,
-    part: &ArticlePart,
-    frame: &ArticleFrame,
-) -> Result<String, Fail> {
     let canonical = {
         let snap = st.app.read();
         ctx(st, &snap, edition).abs(&part.canonical_path)
     };
-    Ok(ArticleHead {
+    let mut head = ArticleHead {
         c: frame.head(
             &part.title,
             &part.description,
@@ -626,7 +592,23 @@ fn article_head(
             &part.jsonld,
         ),
     }
-    .render()?)
+    .render()?;
+    head.push_str(&frame.top(&part.canonical_path));
+    let fast = flate2::Compression::fast();
+    // The frame's text after the article was compressed once, with the frame: joined as it is.
+    let tail = Deflated::new(&[related.as_str(), &part.tail].concat(), fast);
+    Ok(Rendered::joined(
+        StatusCode::OK,
+        HTML,
+        CachePolicy::Article,
+        vec![
+            Deflated::new(&head, fast),
+            part.gz.clone(),
+            Deflated::concat(&[&tail, &frame.between_gz]),
+        ],
+        Some(part.updated),
+        frame.id,
+    ))
 }
 
 /// The article page rendered whole with the chrome template and its rail (what the joined
@@ -661,7 +643,7 @@ pub async fn article_page_whole(st: &WebState, edition: &Edition, slug: &str) ->
     let ArticleLookup::Found(a) = st.app.article(slug).await.ok()? else {
         return None;
     };
-    let (part, _) = article_part(st, edition, &a.story, &a.corrections, &a.based_on, None).ok()?;
+    let (part, _) = article_part(st, edition, &a.story, &a.corrections, &a.based_on).ok()?;
     let page = article_whole(st, edition, &part, &mut Vec::new()).ok()?;
     String::from_utf8(page.identity().to_vec()).ok()
 }
@@ -672,7 +654,6 @@ fn article_part(
     story: &Story,
     corrections: &[Correction],
     based_on: &[String],
-    frame: Option<&ArticleFrame>,
 ) -> Result<(ArticlePart, Vec<Dep>), Fail> {
     let snap = st.app.read();
     let cx = ctx(st, &snap, edition);
@@ -866,7 +847,7 @@ fn article_part(
     // The miss path compresses fast; a part read often is recompressed at the best level in
     // the background (`Weigh::recompressed`).
     let gz = Deflated::new(&html, flate2::Compression::fast());
-    let mut part = ArticlePart {
+    let part = ArticlePart {
         title,
         description: story.summary.clone(),
         canonical_path,
@@ -876,17 +857,7 @@ fn article_part(
         tail,
         updated,
         story: story.id,
-        head: None,
     };
-    // The head, with its JSON-LD, is made and compressed once with the part rather than for
-    // each page that shows it.
-    if let Some(frame) = frame {
-        let head = article_head(st, edition, &part, frame)?;
-        part.head = Some((
-            frame.head_id,
-            Deflated::new(&head, flate2::Compression::fast()),
-        ));
-    }
     Ok((part, deps))
 }
 

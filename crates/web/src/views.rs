@@ -220,9 +220,6 @@ pub struct ArticleFrame {
     pub foot: Deflated,
     /// `between` compressed once (best level).
     pub between_gz: Deflated,
-    /// Names what an article's `<head>` takes from the frame (site name, language,
-    /// stylesheet, feeds): a head rendered for another is rendered again.
-    pub head_id: u64,
     site_name: String,
     lang: String,
     css_href: String,
@@ -282,19 +279,6 @@ impl ArticleFrame {
             .join("\u{0}")
             .as_bytes(),
         );
-        let head_id = xxhash_rust::xxh3::xxh3_64(
-            [
-                c.site_name.as_str(),
-                &c.lang,
-                &c.css_href,
-                &c.feeds
-                    .iter()
-                    .map(|f| format!("{}\u{1}{}\u{1}{}", f.title, f.href, f.mime))
-                    .collect::<String>(),
-            ]
-            .join("\u{0}")
-            .as_bytes(),
-        );
         let best = flate2::Compression::best();
         Some(ArticleFrame {
             stamp,
@@ -302,7 +286,6 @@ impl ArticleFrame {
             id,
             top: top.split(PATH_MARK).map(str::to_owned).collect(),
             between_gz: Deflated::new(between, best),
-            head_id,
             between: between.to_owned(),
             foot: Deflated::new(foot, best),
             site_name: c.site_name.clone(),
@@ -327,16 +310,6 @@ impl ArticleFrame {
             out.push_str(seg);
         }
         out
-    }
-
-    /// `head` (compressed beforehand) followed by the chrome from `</head>` to the story with
-    /// the page's own path ([`ArticleFrame::top`]), compressed now at the fast level, as one
-    /// piece. (The chrome's parts between the path's 20-30 places compressed once each, with
-    /// the path stored between them, made the page 3 KB larger: each part loses the others'
-    /// history.)
-    pub fn top_piece(&self, head: &Deflated, path: &str) -> Deflated {
-        let top = Deflated::new(&self.top(path), flate2::Compression::fast());
-        Deflated::concat(&[head, &top])
     }
 
     /// The head values of a page titled `title` (as [`Ctx::chrome`] makes them).

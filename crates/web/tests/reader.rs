@@ -893,12 +893,10 @@ async fn a_cached_story_part_keeps_only_its_compressed_form() {
     let article = r.body.find("<article").unwrap();
     let article = r.body[article..].find("</article>").unwrap();
     // With its head values (Open Graph, JSON-LD) the part weighed 6,801 bytes here when it
-    // held the text too (over one and a half times the `<article>` element's 4,046), 3,863
-    // without it; 5,659 with the page's `<head>` compressed (made once with the part rather
-    // than for each page).
+    // held the text too (over one and a half times the `<article>` element's 4,046), 3,863 now.
     assert!(body > 0);
     assert!(
-        held < article * 3 / 2,
+        held < article * 5 / 4,
         "a part of {held} bytes for an article element of {article}"
     );
 }
