@@ -99,7 +99,86 @@ struct Joined {
     pieces: Vec<Deflated>,
     /// The shared frame they were made for (see [`Rendered::frame`]).
     frame: u64,
+    /// The hashes of its non-empty pieces, in order: what its ETag hashes before the shared
+    /// pieces' (the same for every answer, so made once).
+    own: Vec<u8>,
+    /// The page made whole for one version of the shared pieces (a page read often, made in
+    /// the background): answered as it is while the shared pieces given are those.
+    whole: Option<Whole>,
+    /// The version of the shared pieces joined last while the whole form was absent or of
+    /// another version, and how many answers joined it: a whole form is made for a version
+    /// read [`WHOLE_READS`] times.
+    seen: AtomicU64,
+    seen_reads: AtomicU32,
 }
+
+impl Joined {
+    fn new(pieces: Vec<Deflated>, frame: u64, whole: Option<Whole>) -> Self {
+        let own = pieces
+            .iter()
+            .filter(|d| d.len > 0)
+            .flat_map(|d| d.hash.to_le_bytes())
+            .collect();
+        Joined {
+            pieces,
+            frame,
+            own,
+            whole,
+            seen: AtomicU64::new(0),
+            seen_reads: AtomicU32::new(0),
+        }
+    }
+
+    /// The ETag of the page joined with `shared`: a hash of all the pieces' hashes.
+    fn etag(&self, shared: &[&Deflated]) -> String {
+        let hash = with_hashes(&self.own, shared, xxhash_rust::xxh3::xxh3_64);
+        format!("\"{hash:016x}\"")
+    }
+}
+
+/// Runs `f` on `own` followed by the hashes of the non-empty `shared` pieces (on the stack for
+/// the usual handful of pieces).
+fn with_hashes<T>(own: &[u8], shared: &[&Deflated], f: impl FnOnce(&[u8]) -> T) -> T {
+    let mut buf = [0u8; 256];
+    let n = own.len() + shared.len() * 8;
+    let mut heap = Vec::new();
+    let out: &mut [u8] = if n <= buf.len() {
+        &mut buf[..]
+    } else {
+        heap.resize(n, 0);
+        &mut heap[..]
+    };
+    out[..own.len()].copy_from_slice(own);
+    let mut at = own.len();
+    for d in shared.iter().filter(|d| d.len > 0) {
+        out[at..at + 8].copy_from_slice(&d.hash.to_le_bytes());
+        at += 8;
+    }
+    f(&out[..at])
+}
+
+/// The version of a set of shared pieces (a hash of their hashes).
+fn shared_tag(shared: &[&Deflated]) -> u64 {
+    with_hashes(&[], shared, xxhash_rust::xxh3::xxh3_64)
+}
+
+/// A joined page made whole for one version of its shared pieces: one gzip member at the
+/// best level, a Brotli form, and its ETag (the joined page's for those pieces).
+#[derive(Debug, Clone)]
+struct Whole {
+    /// The shared pieces' version ([`shared_tag`]).
+    tag: u64,
+    gzip: Bytes,
+    br: Option<Bytes>,
+    etag: String,
+    etag_value: HeaderValue,
+}
+
+/// Answers joined with one version of the shared pieces after which a joined page gets a whole
+/// form for that version (in the background). Higher than [`HOT_READS`]: a whole form about
+/// doubles what a page holds, so it is for pages read many times per rail version (a page on
+/// every front page), not for every page a random reader comes back to.
+pub const WHOLE_READS: u32 = 256;
 
 /// Header values of a [`Rendered`], formatted once rather than per response.
 #[derive(Debug)]
@@ -239,7 +318,7 @@ impl Rendered {
             last_modified,
             Some(flate2::Compression::fast()),
         );
-        r.joined = Some(Box::new(Joined { pieces, frame }));
+        r.joined = Some(Box::new(Joined::new(pieces, frame, None)));
         r
     }
 
@@ -289,10 +368,7 @@ impl Rendered {
                 .map(|d| if d.best { d.clone() } else { d.recompressed() })
                 .collect();
             return Some(Rendered {
-                joined: Some(Box::new(Joined {
-                    pieces,
-                    frame: j.frame,
-                })),
+                joined: Some(Box::new(Joined::new(pieces, j.frame, j.whole.clone()))),
                 ..self.same()
             });
         }
@@ -305,6 +381,58 @@ impl Rendered {
             br,
             ..self.same()
         })
+    }
+
+    /// Whether this joined page has been answered [`WHOLE_READS`] times with shared pieces
+    /// its whole form (if any) is not made for: then [`Rendered::with_whole`] is worth making,
+    /// in the background.
+    pub fn wants_whole(&self) -> bool {
+        self.joined.as_ref().is_some_and(|j| {
+            j.seen_reads.load(Ordering::Relaxed) >= WHOLE_READS
+                && j.whole
+                    .as_ref()
+                    .is_none_or(|w| w.tag != j.seen.load(Ordering::Relaxed))
+        })
+    }
+
+    /// This joined page with its own pieces at the best level and a whole form for `shared`
+    /// (the whole text in one gzip member at the best level, and Brotli), answered instead of
+    /// joining while [`Rendered::respond_joined`] is given the same shared pieces. `None` for
+    /// a page not joined, or when a piece does not decompress.
+    pub fn with_whole(&self, shared: &[&Deflated]) -> Option<Rendered> {
+        let j = self.joined.as_ref()?;
+        let mut text = String::new();
+        for d in j.pieces.iter().chain(shared.iter().copied()) {
+            let t = d.text();
+            if t.len() as u64 != d.len {
+                return None;
+            }
+            text.push_str(&t);
+        }
+        let gzip = gzip(text.as_bytes(), flate2::Compression::best())?;
+        let br = brotli(text.as_bytes(), BR_QUALITY_HOT);
+        let etag = j.etag(shared);
+        let whole = Whole {
+            tag: shared_tag(shared),
+            gzip,
+            br,
+            etag_value: HeaderValue::from_str(&etag).ok()?,
+            etag,
+        };
+        let pieces = j
+            .pieces
+            .iter()
+            .map(|d| if d.best { d.clone() } else { d.recompressed() })
+            .collect();
+        Some(Rendered {
+            joined: Some(Box::new(Joined::new(pieces, j.frame, Some(whole)))),
+            ..self.same()
+        })
+    }
+
+    /// Whether this joined page has a whole form (for any version of the shared pieces).
+    pub fn has_whole(&self) -> bool {
+        self.joined.as_ref().is_some_and(|j| j.whole.is_some())
     }
 
     /// A copy of the response's headers and identity bytes, without compressed forms.
@@ -355,6 +483,10 @@ impl Rendered {
                 std::mem::size_of::<Joined>()
                     + j.pieces.len() * std::mem::size_of::<Deflated>()
                     + j.pieces.iter().map(Deflated::bytes).sum::<usize>()
+                    + j.own.len()
+                    + j.whole.as_ref().map_or(0, |w| {
+                        w.gzip.len() + w.br.as_ref().map_or(0, Bytes::len) + w.etag.len() * 2
+                    })
             })
     }
 
@@ -424,12 +556,24 @@ impl Rendered {
         let Some(j) = &self.joined else {
             return self.respond(req);
         };
+        let tag = shared_tag(shared);
+        match &j.whole {
+            // Made whole for these shared pieces: answered as a page made whole is.
+            Some(w) if w.tag == tag && choose_coding(req, false, true) != Coding::Identity => {
+                return self.answer(req, &w.etag, &w.etag_value, w.br.as_ref(), Some(&w.gzip));
+            }
+            Some(w) if w.tag == tag => {}
+            // Counts answers per version of the shared pieces (see `wants_whole`).
+            _ => {
+                if j.seen.swap(tag, Ordering::Relaxed) == tag {
+                    j.seen_reads.fetch_add(1, Ordering::Relaxed);
+                } else {
+                    j.seen_reads.store(1, Ordering::Relaxed);
+                }
+            }
+        }
         let pieces = || j.pieces.iter().chain(shared.iter().copied());
-        let hashes: Vec<u8> = pieces()
-            .filter(|d| d.len > 0)
-            .flat_map(|d| d.hash.to_le_bytes())
-            .collect();
-        let etag = format!("\"{:016x}\"", xxhash_rust::xxh3::xxh3_64(&hashes));
+        let etag = j.etag(shared);
         let b = self.builder(
             HeaderValue::from_str(&etag).unwrap_or_else(|_| HeaderValue::from_static("\"0\"")),
         );
@@ -477,8 +621,26 @@ impl Rendered {
 
     /// The response for a request with these headers (304, gzip or identity).
     pub fn respond(&self, req: &HeaderMap) -> Response<Body> {
-        let b = self.builder(self.headers.etag.clone());
-        if self.status == StatusCode::OK && not_modified(req, &self.etag, self.last_modified) {
+        self.answer(
+            req,
+            &self.etag,
+            &self.headers.etag,
+            self.br.as_ref(),
+            self.gzip.as_ref(),
+        )
+    }
+
+    /// The response in one of these forms (304, Brotli, gzip or identity), with this ETag.
+    fn answer(
+        &self,
+        req: &HeaderMap,
+        etag: &str,
+        etag_value: &HeaderValue,
+        br: Option<&Bytes>,
+        gzip: Option<&Bytes>,
+    ) -> Response<Body> {
+        let b = self.builder(etag_value.clone());
+        if self.status == StatusCode::OK && not_modified(req, etag, self.last_modified) {
             return b
                 .status(StatusCode::NOT_MODIFIED)
                 .body(Body::empty())
@@ -487,11 +649,7 @@ impl Rendered {
         let mut b = b
             .status(self.status)
             .header(header::CONTENT_TYPE, self.headers.content_type.clone());
-        let body = match (
-            choose_coding(req, self.br.is_some(), self.gzip.is_some()),
-            &self.br,
-            &self.gzip,
-        ) {
+        let body = match (choose_coding(req, br.is_some(), gzip.is_some()), br, gzip) {
             (Coding::Br, Some(br), _) => {
                 b = b.header(header::CONTENT_ENCODING, HeaderValue::from_static("br"));
                 br.clone()
@@ -567,13 +725,40 @@ impl Deflated {
         })
     }
 
-    /// The same text at the best level (itself if it does not decompress).
+    /// The pieces one after the other as one piece (their bytes copied; no compressing). Its
+    /// hash is made of theirs, so it changes with any of them.
+    pub fn concat(parts: &[&Deflated]) -> Self {
+        let mut bytes = Vec::with_capacity(parts.iter().map(|d| d.bytes.len()).sum());
+        let mut crc = crc32fast::Hasher::new();
+        let mut len = 0;
+        let mut ids = Vec::with_capacity(parts.len() * 16);
+        for d in parts.iter().filter(|d| d.len > 0) {
+            bytes.extend_from_slice(&d.bytes);
+            crc.combine(&crc32fast::Hasher::new_with_initial_len(d.crc, d.len));
+            len += d.len;
+            ids.extend_from_slice(&d.hash.to_le_bytes());
+            ids.extend_from_slice(&d.len.to_le_bytes());
+        }
+        Deflated {
+            bytes: Bytes::from(bytes),
+            crc: crc.finalize(),
+            len,
+            hash: xxhash_rust::xxh3::xxh3_64(&ids),
+            best: parts.iter().all(|d| d.best || d.len == 0),
+        }
+    }
+
+    /// The same text at the best level (itself if it does not decompress), with the same hash
+    /// (the pages' ETags stay).
     pub fn recompressed(&self) -> Self {
         let text = self.text();
         if text.len() as u64 != self.len {
             return self.clone();
         }
-        Deflated::new(&text, flate2::Compression::best())
+        Deflated {
+            hash: self.hash,
+            ..Deflated::new(&text, flate2::Compression::best())
+        }
     }
 
     /// The length of its text.
@@ -879,6 +1064,8 @@ pub struct Cached<V = Rendered> {
     /// What it was built from.
     pub stamp: Stamp,
     reads: AtomicU32,
+    /// A replacement is being made for it ([`PageCache::recompress_with`]).
+    remaking: std::sync::atomic::AtomicBool,
 }
 
 impl<V: Weigh> Cached<V> {
@@ -888,6 +1075,7 @@ impl<V: Weigh> Cached<V> {
             page,
             stamp,
             reads: AtomicU32::new(0),
+            remaking: std::sync::atomic::AtomicBool::new(false),
         }
     }
 
@@ -1025,6 +1213,39 @@ impl<V: Weigh> PageCache<V> {
     /// Recompresses a page read often at the best level, off the request path. The entry is
     /// replaced only if it is still the one that was read (a rebuild in between wins).
     fn recompress(&self, key: &str, hit: &Arc<Cached<V>>) {
+        self.replace_in_background(key, hit, V::recompressed, || {
+            // Not again for this entry while its replacement is being made.
+            hit.reads.store(u32::MAX / 2, Ordering::Relaxed);
+        });
+    }
+
+    /// Replaces the entry `hit` at `key` with what `make` makes of its value, off the request
+    /// path, under the same limit as recompression (at most [`RECOMPRESS_AT_ONCE`] at once,
+    /// then a pause): for a better form that needs what only the caller knows (a joined page's
+    /// whole form needs the shared pieces it is answered with). Once per entry; skipped when
+    /// the limit is reached (the caller asks again at a later read). The entry is replaced only
+    /// if it is still the one that was read.
+    pub fn recompress_with(
+        &self,
+        key: &str,
+        hit: &Arc<Cached<V>>,
+        make: impl FnOnce(&V) -> Option<V> + Send + 'static,
+    ) {
+        if hit.remaking.load(Ordering::Relaxed) {
+            return;
+        }
+        self.replace_in_background(key, hit, make, || {
+            hit.remaking.store(true, Ordering::Relaxed);
+        });
+    }
+
+    fn replace_in_background(
+        &self,
+        key: &str,
+        hit: &Arc<Cached<V>>,
+        make: impl FnOnce(&V) -> Option<V> + Send + 'static,
+        started: impl FnOnce(),
+    ) {
         let Ok(rt) = tokio::runtime::Handle::try_current() else {
             return;
         };
@@ -1033,8 +1254,7 @@ impl<V: Weigh> PageCache<V> {
             self.recompressing.fetch_sub(1, Ordering::AcqRel);
             return;
         }
-        // Not again for this entry while its replacement is being made.
-        hit.reads.store(u32::MAX / 2, Ordering::Relaxed);
+        started();
         let (map, key, hit, counter) = (
             self.map.clone(),
             key.to_owned(),
@@ -1043,11 +1263,12 @@ impl<V: Weigh> PageCache<V> {
         );
         rt.spawn_blocking(move || {
             let started = std::time::Instant::now();
-            if let Some(best) = hit.page.recompressed() {
+            if let Some(best) = make(&hit.page) {
                 let next = Arc::new(Cached {
                     page: Arc::new(best),
                     stamp: hit.stamp.clone(),
                     reads: AtomicU32::new(u32::MAX / 2),
+                    remaking: std::sync::atomic::AtomicBool::new(false),
                 });
                 map.entry_by_ref(key.as_str())
                     .and_compute_with(|cur| match cur {
@@ -1611,6 +1832,214 @@ mod tests {
         std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(&body(res)[..]), &mut out)
             .unwrap();
         assert_eq!(out, whole);
+    }
+
+    /// A joined article-like page, its shared pieces and their whole text.
+    fn joined_page(seed: usize) -> (Rendered, Vec<Deflated>, String) {
+        let fast = flate2::Compression::fast();
+        let head = format!("<!DOCTYPE html><html><head><title>{seed}</title></head><body>");
+        let part: String = (0..300)
+            .map(|i| format!("<p>paragraph {} of {seed}</p>", i * 7919 % 1009))
+            .collect();
+        let tail = format!("<ul class=related><li>{seed}</li></ul></main>");
+        let own = vec![
+            Deflated::new(&head, fast),
+            Deflated::new(&part, fast),
+            Deflated::new("", fast),
+            Deflated::new(&tail, fast),
+        ];
+        let page = Rendered::joined(
+            StatusCode::OK,
+            "text/html; charset=utf-8",
+            CachePolicy::Article,
+            own,
+            None,
+            7,
+        );
+        let rail: String = (0..400).map(|i| format!("<li>trending {i}</li>")).collect();
+        let foot = "<footer>feet</footer></body></html>";
+        let shared = vec![
+            Deflated::new(&rail, flate2::Compression::best()),
+            Deflated::new(foot, flate2::Compression::best()),
+        ];
+        (
+            page,
+            shared,
+            [head, part, tail, rail, foot.to_owned()].concat(),
+        )
+    }
+
+    fn decoded(res: Response<Body>) -> (Option<String>, String) {
+        use http_body_util::BodyExt;
+        use std::io::Read;
+        let coding = res
+            .headers()
+            .get("content-encoding")
+            .map(|v| v.to_str().unwrap().to_owned());
+        let raw = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap()
+            .block_on(res.into_body().collect())
+            .unwrap()
+            .to_bytes();
+        let mut out = String::new();
+        match coding.as_deref() {
+            Some("gzip") => {
+                flate2::read::GzDecoder::new(&raw[..])
+                    .read_to_string(&mut out)
+                    .unwrap();
+            }
+            Some("br") => {
+                brotli::Decompressor::new(&raw[..], 4096)
+                    .read_to_string(&mut out)
+                    .unwrap();
+            }
+            _ => out = String::from_utf8(raw.to_vec()).unwrap(),
+        }
+        (coding, out)
+    }
+
+    #[test]
+    fn a_hot_joined_page_is_answered_from_its_whole_form_while_the_rail_stays() {
+        let (page, shared, whole) = joined_page(1);
+        let sh: Vec<&Deflated> = shared.iter().collect();
+        let (gz, br) = (
+            hm(&[("accept-encoding", "gzip")]),
+            hm(&[("accept-encoding", "gzip, deflate, br")]),
+        );
+        let joined = page.respond_joined(&gz, &sh);
+        let etag = joined.headers()["etag"].clone();
+        assert_eq!(decoded(joined), (Some("gzip".into()), whole.clone()));
+        // Not worth a whole form until read often with these shared pieces.
+        assert!(!page.wants_whole());
+        for _ in 1..WHOLE_READS {
+            let _ = page.respond_joined(&gz, &sh);
+        }
+        assert!(page.wants_whole());
+        let hot = page.with_whole(&sh).unwrap();
+        assert!(hot.has_whole() && !hot.wants_whole());
+        // The whole form: one gzip member (contiguous, not several chunks), the same text and
+        // ETag as the joined answer, Brotli for the clients that take it, 304 for the ETag.
+        let res = hot.respond_joined(&gz, &sh);
+        assert_eq!(res.headers()["etag"], etag);
+        assert_eq!(decoded(res), (Some("gzip".into()), whole.clone()));
+        let res = hot.respond_joined(&br, &sh);
+        assert_eq!(res.headers()["etag"], etag);
+        assert_eq!(decoded(res), (Some("br".into()), whole.clone()));
+        let inm = hm(&[("if-none-match", etag.to_str().unwrap().to_owned().leak())]);
+        assert_eq!(hot.respond_joined(&inm, &sh).status(), 304);
+        // A client without gzip still reads the text.
+        assert_eq!(
+            decoded(hot.respond_joined(&hm(&[]), &sh)),
+            (None, whole.clone())
+        );
+        // Its whole form is smaller than the joined answer: it is not the joined bytes.
+        let whole_gz = hot
+            .joined
+            .as_ref()
+            .unwrap()
+            .whole
+            .as_ref()
+            .unwrap()
+            .gzip
+            .len();
+        let joined_len: usize = page.respond_joined(&gz, &sh).headers()["content-length"]
+            .to_str()
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert!(whole_gz < joined_len, "{whole_gz} < {joined_len}");
+
+        // The rail moves: the new rail is joined (never the old whole form), with another ETag.
+        let rail2 = Deflated::new(
+            &(0..400)
+                .map(|i| format!("<li>moved {i}</li>"))
+                .collect::<String>(),
+            flate2::Compression::best(),
+        );
+        let sh2 = [&rail2, &shared[1]];
+        let whole2 = whole.replace(&shared[0].text(), &rail2.text());
+        assert_ne!(whole2, whole);
+        for h in [&gz, &br, &hm(&[])] {
+            let res = hot.respond_joined(h, &sh2);
+            assert_ne!(res.headers()["etag"], etag);
+            assert_eq!(decoded(res).1, whole2);
+        }
+        assert_eq!(hot.respond_joined(&inm, &sh2).status(), 200);
+        // Read often with the new rail: made whole again, for it.
+        for _ in 0..WHOLE_READS {
+            let _ = hot.respond_joined(&gz, &sh2);
+        }
+        assert!(hot.wants_whole());
+        let hot2 = hot.with_whole(&sh2).unwrap();
+        assert_eq!(
+            decoded(hot2.respond_joined(&br, &sh2)),
+            (Some("br".into()), whole2)
+        );
+        assert_eq!(
+            decoded(hot2.respond_joined(&gz, &sh)),
+            (Some("gzip".into()), whole)
+        );
+    }
+
+    #[test]
+    fn a_whole_form_is_weighed_and_the_budget_holds() {
+        let (page, shared, _) = joined_page(0);
+        let sh: Vec<&Deflated> = shared.iter().collect();
+        let hot = page.with_whole(&sh).unwrap();
+        let w = hot.joined.as_ref().unwrap().whole.clone().unwrap();
+        let best = page.recompressed_best().unwrap();
+        assert!(
+            hot.bytes() >= best.bytes() + w.gzip.len() + w.br.as_ref().unwrap().len(),
+            "{} {}",
+            hot.bytes(),
+            best.bytes()
+        );
+        let budget: u64 = 1 << 20;
+        let c: PageCache = PageCache::new(budget);
+        let mut weighed = 0u64;
+        for i in 0..600 {
+            let (page, shared, _) = joined_page(i);
+            let sh: Vec<&Deflated> = shared.iter().collect();
+            let key = format!("/article/story-{i}");
+            let e = Arc::new(Cached::new(Arc::new(page.with_whole(&sh).unwrap()), st(1)));
+            weighed += u64::from(e.weight(&key));
+            c.put(key, e);
+        }
+        assert!(weighed > budget * 2, "{weighed}");
+        let held = c.weighted_bytes();
+        assert!(held <= budget && held > 0, "{held} > {budget}");
+    }
+
+    #[test]
+    fn the_cache_makes_a_hot_joined_page_whole_in_the_background() {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_time()
+            .build()
+            .unwrap();
+        let (page, shared, whole) = joined_page(3);
+        let gz = hm(&[("accept-encoding", "gzip, br")]);
+        let made = rt.block_on(async {
+            let c: PageCache = PageCache::new(1 << 20);
+            c.put("/a".into(), Arc::new(Cached::new(Arc::new(page), st(1))));
+            for _ in 0..(WHOLE_READS * 20) {
+                let hit = c.get("/a", |_| true).unwrap();
+                let sh: Vec<&Deflated> = shared.iter().collect();
+                let res = hit.page.respond_joined(&gz, &sh);
+                if hit.page.has_whole() {
+                    return Some(res);
+                }
+                if hit.page.wants_whole() {
+                    let s = shared.clone();
+                    c.recompress_with("/a", &hit, move |p| p.with_whole(&[&s[0], &s[1]]));
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+            }
+            None
+        });
+        let res = made.expect("made whole in the background");
+        assert_eq!(decoded(res), (Some("br".into()), whole));
     }
 
     #[test]

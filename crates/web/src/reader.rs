@@ -199,7 +199,15 @@ async fn serve(
             if let (Some((rail, frame)), Some(_)) = (&shared, c.page.frame()) {
                 let snap = st.app.read();
                 let rail = ctx(st, &snap, &edition).rail_of(rail, own_story(&c.stamp))?;
-                return Ok(c.page.respond_joined(headers, &[&rail.gz, &frame.foot]));
+                let res = c.page.respond_joined(headers, &[&rail.gz, &frame.foot]);
+                if c.page.wants_whole() {
+                    // Read often with this rail: made whole for it, in the background.
+                    let (rail, foot) = (rail.gz.clone(), frame.foot.clone());
+                    st.cache.recompress_with(&key, &c, move |page| {
+                        page.with_whole(&[rail.as_ref(), &foot])
+                    });
+                }
+                return Ok(res);
             }
             Ok(c.page.respond(headers))
         }
@@ -585,7 +593,8 @@ fn article_page(
     .render()?;
     head.push_str(&frame.top(&part.canonical_path));
     let fast = flate2::Compression::fast();
-    let tail = [related.as_str(), &part.tail, &frame.between].concat();
+    // The frame's text after the article was compressed once, with the frame: joined as it is.
+    let tail = Deflated::new(&[related.as_str(), &part.tail].concat(), fast);
     Ok(Rendered::joined(
         StatusCode::OK,
         HTML,
@@ -593,7 +602,7 @@ fn article_page(
         vec![
             Deflated::new(&head, fast),
             part.gz.clone(),
-            Deflated::new(&tail, fast),
+            Deflated::concat(&[&tail, &frame.between_gz]),
         ],
         Some(part.updated),
         frame.id,

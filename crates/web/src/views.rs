@@ -218,6 +218,8 @@ pub struct ArticleFrame {
     pub between: String,
     /// After the rail to the end of the page, compressed.
     pub foot: Deflated,
+    /// `between` compressed once (best level).
+    pub between_gz: Deflated,
     site_name: String,
     lang: String,
     css_href: String,
@@ -277,13 +279,15 @@ impl ArticleFrame {
             .join("\u{0}")
             .as_bytes(),
         );
+        let best = flate2::Compression::best();
         Some(ArticleFrame {
             stamp,
             until,
             id,
             top: top.split(PATH_MARK).map(str::to_owned).collect(),
+            between_gz: Deflated::new(between, best),
             between: between.to_owned(),
-            foot: Deflated::new(foot, flate2::Compression::best()),
+            foot: Deflated::new(foot, best),
             site_name: c.site_name.clone(),
             lang: c.lang.clone(),
             css_href: c.css_href.clone(),

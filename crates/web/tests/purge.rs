@@ -773,3 +773,75 @@ async fn a_joined_article_is_the_whole_page_and_its_entry_does_not_hold_the_rail
         );
     }
 }
+
+/// An article page read often is made whole in the background for the rail it is read with (one
+/// gzip member at the best level and Brotli) and answers from that, the same text and ETag as
+/// the joined answer; after a rail change it answers the new rail, never the old whole form.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hot_article_is_answered_whole_until_the_rail_moves() {
+    use std::io::Read;
+    let s = site().await;
+    let cards = public(&s);
+    let c = &cards[70];
+    let p = format!("/article/{}", c.slug);
+    let (gz, br) = (
+        [("accept-encoding", "gzip")],
+        [("accept-encoding", "gzip, deflate, br")],
+    );
+    let text = get(&s.router, &p).await.body;
+    let (_, h, joined) = get_raw(&s.router, &p, &gz).await;
+    let etag = h["etag"].to_str().unwrap().to_owned();
+    assert_eq!(gunzip(&joined), text);
+    let mut whole = None;
+    for i in 0..(newsdesk_web::cache::WHOLE_READS * 40) {
+        let (_, h, raw) = get_raw(&s.router, &p, &br).await;
+        if h.get("content-encoding").is_some_and(|e| e == "br") {
+            whole = Some((h, raw));
+            break;
+        }
+        if i > newsdesk_web::cache::WHOLE_READS {
+            tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+        }
+    }
+    let (h, raw) = whole.expect("a Brotli form once read often");
+    assert_eq!(h["etag"].to_str().unwrap(), etag);
+    let mut out = String::new();
+    brotli::Decompressor::new(&raw[..], 4096)
+        .read_to_string(&mut out)
+        .unwrap();
+    assert_eq!(out, text);
+    let (_, h, best) = get_raw(&s.router, &p, &gz).await;
+    assert_eq!(h["etag"].to_str().unwrap(), etag);
+    assert_eq!(gunzip(&best), text);
+    assert!(
+        best.len() < joined.len(),
+        "{} < {}",
+        best.len(),
+        joined.len()
+    );
+    let (st304, _, _) = get_raw(&s.router, &p, &[("if-none-match", &etag)]).await;
+    assert_eq!(st304, StatusCode::NOT_MODIFIED);
+
+    // Trending moves, and with it the rail.
+    let hot = &cards[100];
+    let global = s.app.read().tax.global().unwrap().id;
+    for i in 0..30 {
+        s.app
+            .count_view(hot.id, global, &format!("192.0.2.{i}"), "Mozilla/5.0");
+    }
+    s.app.flush_views().await.unwrap();
+    s.clock.advance(chrono::Duration::seconds(
+        i64::try_from(s.app.site.trending_refresh_seconds).unwrap() + 1,
+    ));
+    let now = get(&s.router, &p).await.body;
+    assert!(trending_of(&now).contains(hot.slug.as_str()));
+    for with in [&gz, &br] {
+        let (_, h, raw) = get_raw(&s.router, &p, with).await;
+        assert_ne!(h["etag"].to_str().unwrap(), etag);
+        let body = match h["content-encoding"].to_str().unwrap() {
+            "gzip" => gunzip(&raw),
+            coding => panic!("{coding}: the old whole form"),
+        };
+        assert_eq!(body, now);
+    }
+}
