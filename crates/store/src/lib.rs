@@ -5,6 +5,7 @@
 #[cfg(feature = "conformance")]
 pub mod conformance;
 pub mod copy;
+pub mod lists;
 
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
