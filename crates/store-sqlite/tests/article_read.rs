@@ -1,6 +1,7 @@
-//! A story's lists kept in its row (`stories.lists`, read by the article read): every write
-//! keeps them equal to what the migration computes from the list tables, and a row without
-//! them is still read right (from the tables).
+//! The article read of a page miss: a story's lists kept in its row (`stories.lists`): every
+//! write keeps them equal to what the migration computes from the list tables, and a row
+//! without them is still read right (from the tables); and the read runs on the calling thread
+//! when a pooled connection is idle (no hand-off to the blocking pool).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use newsdesk_store::prelude::*;
@@ -70,4 +71,41 @@ async fn a_row_without_its_lists_is_read_from_the_tables() {
     let read = s.get_article(newsdesk_domain::StoryId(1)).await.unwrap();
     assert_eq!(read.story.input.author_ids, [newsdesk_domain::AuthorId(1)]);
     assert!(read.story.input.tag_ids.is_empty() && read.story.input.placements.is_empty());
+}
+
+/// With an idle pooled connection, the article read does not go to the blocking pool: here the
+/// pool's only thread is held busy, and reads still complete (with a hand-off they would wait
+/// for it; the timeout only turns that wait into a failure).
+#[test]
+fn an_article_read_with_an_idle_connection_needs_no_blocking_thread() {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .max_blocking_threads(1)
+        .enable_time()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let s = temp_store().unwrap();
+        newsdesk_store::conformance::article_reads_what_the_page_needs(&*s).await;
+        // One read leaves an idle connection in the pool.
+        s.get_article(newsdesk_domain::StoryId(1)).await.unwrap();
+        let (release, held) = std::sync::mpsc::channel::<()>();
+        let (started, running) = tokio::sync::oneshot::channel();
+        let busy = tokio::task::spawn_blocking(move || {
+            let _ = started.send(());
+            let _ = held.recv();
+        });
+        running.await.unwrap();
+        let reads = async {
+            for id in [1, 2, 1] {
+                s.get_article(newsdesk_domain::StoryId(id)).await.unwrap();
+            }
+        };
+        let done = tokio::time::timeout(std::time::Duration::from_secs(20), reads).await;
+        release.send(()).unwrap();
+        busy.await.unwrap();
+        assert!(
+            done.is_ok(),
+            "the article reads waited for a blocking thread"
+        );
+    });
 }
