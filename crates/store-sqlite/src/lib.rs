@@ -2,7 +2,8 @@
 //!
 //! Durable means durable: WAL with `synchronous=FULL`, one writer connection taking
 //! `BEGIN IMMEDIATE` transactions, and a small pool of read-only connections. Blocking SQLite calls
-//! run on tokio's blocking threads.
+//! run on tokio's blocking threads, except the article read of a page miss, a read by key that
+//! costs less than the hand-off: it runs on the calling thread when a pooled connection is idle.
 
 pub use backup::{backup_online, BackupError, BackupOptions, BackupReport};
 
