@@ -45,6 +45,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("feedback.sql"),
     include_str!("secrets.sql"),
     include_str!("leases.sql"),
+    include_str!("story_lists.sql"),
 ];
 
 /// The pool's size when the configuration does not say.
@@ -155,9 +156,10 @@ pub(crate) async fn query<C: GenericClient>(
 
 /// Runs a query: prepared each time on a plain client or transaction (two round trips), or, on
 /// a transaction of a pooled connection ([`deadpool_postgres::Transaction`]), from that
-/// connection's cache of prepared statements (one). Only a hot read with fixed SQL (an article's
-/// miss, [`StoryStore::get_article`]) runs on the latter, so the cache holds those few
-/// statements per connection and cannot grow with what is asked.
+/// connection's cache of prepared statements (one). Only fixed SQL goes to that cache (the
+/// article read of a page miss, [`StoryStore::get_article`], one statement, and its fallback
+/// for a row without its lists), so it holds those few statements per connection and cannot
+/// grow with what is asked.
 pub(crate) trait Rows: Sync {
     fn rows(
         &self,
@@ -274,6 +276,57 @@ impl PgStore {
     /// and diagnostics.
     pub async fn prepared_statements(&self) -> StoreResult<usize> {
         Ok(self.conn().await?.statement_cache.size())
+    }
+
+    /// The article read from the list tables, in one transaction (one snapshot): for a story
+    /// row without its `lists` (see `get_article`).
+    async fn article_from_tables(&self, id: StoryId) -> StoreResult<ArticleRead> {
+        let mut c = self.conn().await?;
+        let tx = c
+            .build_transaction()
+            .isolation_level(tokio_postgres::IsolationLevel::RepeatableRead)
+            .read_only(true)
+            .start()
+            .await
+            .map_err(pg_err)?;
+        let story = load_story(&tx, id.0).await?.ok_or(StoreError::NotFound)?;
+        let corrections = tx
+            .rows(
+                &format!(
+                    "SELECT {} FROM corrections WHERE story_id = $1 ORDER BY at, id",
+                    newsroom::CORRECTION_COLS
+                ),
+                &[&id.0],
+            )
+            .await?
+            .iter()
+            .map(newsroom::correction)
+            .collect::<StoreResult<Vec<_>>>()?;
+        // The first link is taken from the item's JSON by the database, not by parsing the
+        // whole agency item (its body) here.
+        let lineage = tx
+            .rows(
+                "SELECT l.item_id, l.version, (w.item::jsonb -> 'links') ->> 0 \
+             FROM story_lineage l JOIN wire_items w ON w.id = l.item_id \
+             WHERE l.story_id = $1 ORDER BY l.item_id",
+                &[&id.0],
+            )
+            .await?
+            .iter()
+            .map(|r| {
+                Ok(LineageLink {
+                    item: WireItemId(get(r, 0)?),
+                    version: get(r, 1)?,
+                    link: get(r, 2)?,
+                })
+            })
+            .collect::<StoreResult<Vec<_>>>()?;
+        tx.commit().await.map_err(pg_err)?;
+        Ok(ArticleRead {
+            story,
+            corrections,
+            lineage,
+        })
     }
 
     /// This store with its time (the change log's instants) from `clock` instead of the system
@@ -418,6 +471,16 @@ async fn write_story_lists(tx: &Transaction<'_>, id: i64, s: &StoryInput) -> Sto
         )
         .await?;
     }
+    // The same lists in the story's row, for the article read (see `ARTICLE_SQL`).
+    exec(
+        tx,
+        "UPDATE stories SET lists = $2 WHERE id = $1",
+        &[
+            &id,
+            &newsdesk_store::lists::encode(&s.placements, &s.author_ids, &s.tag_ids),
+        ],
+    )
+    .await?;
     Ok(())
 }
 
@@ -633,6 +696,19 @@ fn finish_card(raw: RawCard, lists: &mut Lists) -> StoreResult<StoryCard> {
         v.shrink_to_fit();
         v
     }
+    let placements = exact(lists.placements.remove(&raw.id).unwrap_or_default());
+    let authors = exact(lists.authors.remove(&raw.id).unwrap_or_default());
+    let tags = exact(lists.tags.remove(&raw.id).unwrap_or_default());
+    card_with_lists(raw, placements, authors, tags)
+}
+
+/// A card of its row's columns and its three lists.
+fn card_with_lists(
+    raw: RawCard,
+    placements: Vec<Placement>,
+    author_ids: Vec<AuthorId>,
+    tag_ids: Vec<TagId>,
+) -> StoreResult<StoryCard> {
     Ok(StoryCard {
         id: StoryId(raw.id),
         version: raw.version,
@@ -647,10 +723,10 @@ fn finish_card(raw: RawCard, lists: &mut Lists) -> StoreResult<StoryCard> {
         sector_id: SectorId(raw.sector_id),
         region: raw.region,
         primary_edition_id: EditionId(raw.primary_edition_id),
-        placements: exact(lists.placements.remove(&raw.id).unwrap_or_default()),
+        placements,
         desk_id: raw.desk_id.map(DeskId),
-        author_ids: exact(lists.authors.remove(&raw.id).unwrap_or_default()),
-        tag_ids: exact(lists.tags.remove(&raw.id).unwrap_or_default()),
+        author_ids,
+        tag_ids,
         hero_image_id: raw.hero_image_id.map(ImageId),
         provenance: Provenance::parse(&raw.provenance)
             .ok_or_else(|| StoreError::msg(format!("bad provenance {}", raw.provenance)))?,
@@ -682,7 +758,18 @@ async fn load_story<C: Rows>(c: &C, id: i64) -> StoreResult<Option<Story>> {
     let created_at: i64 = get(&r, 20)?;
     let mut lists = load_lists(c, "s.id = $1", &[&id]).await?;
     let card = finish_card(raw, &mut lists)?;
-    Ok(Some(Story {
+    story_of(card, body_md, body_html, source, created_at).map(Some)
+}
+
+/// A whole story: its card and the columns only the story has.
+fn story_of(
+    card: StoryCard,
+    body_md: String,
+    body_html: String,
+    source: Option<String>,
+    created_at: i64,
+) -> StoreResult<Story> {
+    Ok(Story {
         id: card.id,
         version: card.version,
         input: StoryInput {
@@ -709,7 +796,33 @@ async fn load_story<C: Rows>(c: &C, id: i64) -> StoreResult<Option<Story>> {
             published_at: card.published_at,
             embargo_until: card.embargo_until,
         },
-    }))
+    })
+}
+
+/// The article read of a page miss ([`StoryStore::get_article`]) as one statement: the story's
+/// row with its lists (kept in the row by every save, `newsdesk_store::lists`), its corrections
+/// and its lineage's first links (JSON arrays, `[]` when there are none). The first link is
+/// taken from the item's JSON by the database, not by parsing the whole agency item here.
+static ARTICLE_SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    format!(
+        "SELECT {CARD_COLS}, body_md, body_html, source, created_at, lists, \
+         (SELECT coalesce(json_agg(json_build_array(c.id, c.wrong, c.right_text, c.at, c.by_user) \
+                                   ORDER BY c.at, c.id)::text, '[]') \
+          FROM corrections c WHERE c.story_id = s.id), \
+         (SELECT coalesce(json_agg(json_build_array(l.item_id, l.version, \
+                                                    (w.item::jsonb -> 'links') ->> 0) \
+                                   ORDER BY l.item_id)::text, '[]') \
+          FROM story_lineage l JOIN wire_items w ON w.id = l.item_id WHERE l.story_id = s.id) \
+         FROM stories s WHERE s.id = $1"
+    )
+});
+
+/// A JSON array from [`ARTICLE_SQL`], parsed only when it holds something.
+fn json_rows<T: serde::de::DeserializeOwned>(text: &str) -> StoreResult<Vec<T>> {
+    if text == "[]" {
+        return Ok(Vec::new());
+    }
+    serde_json::from_str(text).map_err(StoreError::other)
 }
 
 const IMAGE_COLS: &str = "id, key, ext, alt, caption, credit, width, height, widths";
@@ -1187,50 +1300,46 @@ impl StoryStore for PgStore {
     }
 
     async fn get_article(&self, id: StoryId) -> StoreResult<ArticleRead> {
-        let mut c = self.conn().await?;
-        // One snapshot for the three reads: a save between them cannot mix versions. The
-        // pool's own transaction keeps its statements prepared (see [`Rows`]): a miss makes
-        // six queries, each one round trip instead of two.
-        let tx = c
-            .build_transaction()
-            .isolation_level(tokio_postgres::IsolationLevel::RepeatableRead)
-            .read_only(true)
-            .start()
-            .await
-            .map_err(pg_err)?;
-        let story = load_story(&tx, id.0).await?.ok_or(StoreError::NotFound)?;
-        let corrections = tx
-            .rows(
-                &format!(
-                    "SELECT {} FROM corrections WHERE story_id = $1 ORDER BY at, id",
-                    newsroom::CORRECTION_COLS
-                ),
-                &[&id.0],
-            )
-            .await?
-            .iter()
-            .map(newsroom::correction)
-            .collect::<StoreResult<Vec<_>>>()?;
-        // The first link is taken from the item's JSON by the database, not by parsing the
-        // whole agency item (its body) here.
-        let lineage = tx
-            .rows(
-                "SELECT l.item_id, l.version, (w.item::jsonb -> 'links') ->> 0 \
-             FROM story_lineage l JOIN wire_items w ON w.id = l.item_id \
-             WHERE l.story_id = $1 ORDER BY l.item_id",
-                &[&id.0],
-            )
-            .await?
-            .iter()
-            .map(|r| {
-                Ok(LineageLink {
-                    item: WireItemId(get(r, 0)?),
-                    version: get(r, 1)?,
-                    link: get(r, 2)?,
+        let c = self.conn().await?;
+        // One statement is one snapshot (no transaction to open and close), prepared once per
+        // pooled connection: a miss is one round trip.
+        let statement = c.prepare_cached(&ARTICLE_SQL).await.map_err(pg_err)?;
+        let Some(r) = c.query_opt(&statement, &[&id.0]).await.map_err(pg_err)? else {
+            return Err(StoreError::NotFound);
+        };
+        let lists: Option<String> = get(&r, 21)?;
+        let Some((placements, authors, tags)) =
+            lists.as_deref().and_then(newsdesk_store::lists::decode)
+        else {
+            // A row no save of this version wrote (copied in without its lists).
+            drop(c);
+            return self.article_from_tables(id).await;
+        };
+        let card = card_with_lists(card_from_row(&r)?, placements, authors, tags)?;
+        let story = story_of(card, get(&r, 17)?, get(&r, 18)?, get(&r, 19)?, get(&r, 20)?)?;
+        let cor: String = get(&r, 22)?;
+        let lin: String = get(&r, 23)?;
+        let corrections = json_rows::<(i64, String, String, i64, Option<i64>)>(&cor)?
+            .into_iter()
+            .map(|(cid, wrong, right, at, by)| {
+                Ok(Correction {
+                    id: cid,
+                    story_id: id,
+                    wrong,
+                    right,
+                    at: from_ms(at)?,
+                    by: by.map(UserId),
                 })
             })
             .collect::<StoreResult<Vec<_>>>()?;
-        tx.commit().await.map_err(pg_err)?;
+        let lineage = json_rows::<(i64, i64, Option<String>)>(&lin)?
+            .into_iter()
+            .map(|(item, version, link)| LineageLink {
+                item: WireItemId(item),
+                version,
+                link,
+            })
+            .collect();
         Ok(ArticleRead {
             story,
             corrections,

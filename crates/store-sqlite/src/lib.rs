@@ -2,7 +2,8 @@
 //!
 //! Durable means durable: WAL with `synchronous=FULL`, one writer connection taking
 //! `BEGIN IMMEDIATE` transactions, and a small pool of read-only connections. Blocking SQLite calls
-//! run on tokio's blocking threads.
+//! run on tokio's blocking threads, except the article read of a page miss, a read by key that
+//! costs less than the hand-off: it runs on the calling thread when a pooled connection is idle.
 
 pub use backup::{backup_online, BackupError, BackupOptions, BackupReport};
 
@@ -51,6 +52,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("feedback.sql"),
     include_str!("secrets.sql"),
     include_str!("leases.sql"),
+    include_str!("story_lists.sql"),
 ];
 
 /// Most idle read connections kept.
@@ -200,6 +202,28 @@ impl SqliteStore {
         .map_err(StoreError::other)?
     }
 
+    /// [`Self::read`] for a short read by key (a few pages, no scan): run on the calling thread
+    /// when an idle pooled connection is at hand, so it costs no hand-off to the blocking pool
+    /// (a wake-up of a pool thread and of this task again, which cost as much as the read
+    /// itself); without one it goes through [`Self::read`], which opens one on a blocking thread.
+    async fn read_now<T, F>(&self, f: F) -> StoreResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> StoreResult<T> + Send + 'static,
+    {
+        let pooled = self.readers.lock().unwrap_or_else(|e| e.into_inner()).pop();
+        let Some(conn) = pooled else {
+            return self.read(f).await;
+        };
+        self.reads.fetch_add(1, Ordering::Relaxed);
+        let out = f(&conn);
+        let mut idle = self.readers.lock().unwrap_or_else(|e| e.into_inner());
+        if idle.len() < READ_POOL {
+            idle.push(conn);
+        }
+        out
+    }
+
     async fn write<T, F>(&self, f: F) -> StoreResult<T>
     where
         T: Send + 'static,
@@ -293,6 +317,14 @@ fn write_story_lists(tx: &Transaction<'_>, id: i64, s: &StoryInput) -> StoreResu
     for (i, t) in s.tag_ids.iter().enumerate() {
         tg.execute(params![id, t.0, i as i64]).map_err(sql_err)?;
     }
+    // The same lists in the story's row, for the article read (see `read_article`).
+    tx.prepare_cached("UPDATE stories SET lists = ?2 WHERE id = ?1")
+        .map_err(sql_err)?
+        .execute(params![
+            id,
+            newsdesk_store::lists::encode(&s.placements, &s.author_ids, &s.tag_ids)
+        ])
+        .map_err(sql_err)?;
     Ok(())
 }
 
@@ -520,6 +552,19 @@ fn finish_card(raw: RawCard, lists: &mut Lists) -> StoreResult<StoryCard> {
         v.shrink_to_fit();
         v
     }
+    let placements = exact(lists.placements.remove(&raw.id).unwrap_or_default());
+    let authors = exact(lists.authors.remove(&raw.id).unwrap_or_default());
+    let tags = exact(lists.tags.remove(&raw.id).unwrap_or_default());
+    card_with_lists(raw, placements, authors, tags)
+}
+
+/// A card of its row's columns and its three lists.
+fn card_with_lists(
+    raw: RawCard,
+    placements: Vec<Placement>,
+    author_ids: Vec<AuthorId>,
+    tag_ids: Vec<TagId>,
+) -> StoreResult<StoryCard> {
     Ok(StoryCard {
         id: StoryId(raw.id),
         version: raw.version,
@@ -534,10 +579,10 @@ fn finish_card(raw: RawCard, lists: &mut Lists) -> StoreResult<StoryCard> {
         sector_id: SectorId(raw.sector_id),
         region: raw.region,
         primary_edition_id: EditionId(raw.primary_edition_id),
-        placements: exact(lists.placements.remove(&raw.id).unwrap_or_default()),
+        placements,
         desk_id: raw.desk_id.map(DeskId),
-        author_ids: exact(lists.authors.remove(&raw.id).unwrap_or_default()),
-        tag_ids: exact(lists.tags.remove(&raw.id).unwrap_or_default()),
+        author_ids,
+        tag_ids,
         hero_image_id: raw.hero_image_id.map(ImageId),
         provenance: Provenance::parse(&raw.provenance)
             .ok_or_else(|| StoreError::msg(format!("bad provenance {}", raw.provenance)))?,
@@ -572,7 +617,18 @@ fn load_story(conn: &Connection, id: i64) -> StoreResult<Option<Story>> {
     };
     let mut lists = load_lists_with(conn, one_story_lists_sql, &[&id])?;
     let card = finish_card(raw, &mut lists)?;
-    Ok(Some(Story {
+    story_of(card, body_md, body_html, source, created_at).map(Some)
+}
+
+/// A whole story: its card and the columns only the story has.
+fn story_of(
+    card: StoryCard,
+    body_md: String,
+    body_html: String,
+    source: Option<String>,
+    created_at: i64,
+) -> StoreResult<Story> {
+    Ok(Story {
         id: card.id,
         version: card.version,
         input: StoryInput {
@@ -599,7 +655,153 @@ fn load_story(conn: &Connection, id: i64) -> StoreResult<Option<Story>> {
             published_at: card.published_at,
             embargo_until: card.embargo_until,
         },
-    }))
+    })
+}
+
+/// The article read of a page miss ([`StoryStore::get_article`]) as one statement: the story's
+/// row with its lists (kept in the row by every save, `newsdesk_store::lists`), its corrections
+/// and its lineage's first links (JSON arrays, `[]` when there are none, as for most stories).
+/// One statement is one snapshot, so no transaction is opened around it: a miss costs one step
+/// of one cached statement, where six statements (the row, three list tables, corrections,
+/// lineage) and a BEGIN/COMMIT cost twice the CPU (`examples/article_reads.rs`).
+static ARTICLE_SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    format!(
+        "SELECT {CARD_COLS}, body_md, body_html, source, created_at, lists, \
+         (SELECT json_group_array(json_array(c.id, c.wrong, c.right_text, c.at, c.by_user) \
+                                  ORDER BY c.at, c.id) \
+          FROM corrections c WHERE c.story_id = s.id), \
+         (SELECT json_group_array(json_array(l.item_id, l.version, \
+                                             json_extract(w.item, '$.links[0]')) ORDER BY l.item_id) \
+          FROM story_lineage l JOIN wire_items w ON w.id = l.item_id WHERE l.story_id = s.id) \
+         FROM stories s WHERE s.id = ?1"
+    )
+});
+
+/// A JSON array from [`ARTICLE_SQL`], parsed only when it holds something.
+fn json_rows<T: serde::de::DeserializeOwned>(text: &str) -> StoreResult<Vec<T>> {
+    if text == "[]" {
+        return Ok(Vec::new());
+    }
+    serde_json::from_str(text).map_err(StoreError::other)
+}
+
+/// The columns of [`ARTICLE_SQL`] after the card's.
+type ArticleCols = (
+    String,
+    String,
+    Option<String>,
+    i64,
+    Option<String>,
+    String,
+    String,
+);
+
+fn read_article(conn: &Connection, id: i64) -> StoreResult<ArticleRead> {
+    let row: Option<(RawCard, ArticleCols)> = conn
+        .prepare_cached(&ARTICLE_SQL)
+        .map_err(sql_err)?
+        .query_row([id], |r| {
+            Ok((
+                card_from_row(r)?,
+                (
+                    r.get(17)?,
+                    r.get(18)?,
+                    r.get(19)?,
+                    r.get(20)?,
+                    r.get(21)?,
+                    r.get(22)?,
+                    r.get(23)?,
+                ),
+            ))
+        })
+        .optional()
+        .map_err(sql_err)?;
+    let Some((raw, (body_md, body_html, source, created_at, lists, cor, lin))) = row else {
+        return Err(StoreError::NotFound);
+    };
+    let Some((placements, authors, tags)) =
+        lists.as_deref().and_then(newsdesk_store::lists::decode)
+    else {
+        // A row no save of this version wrote (copied in without its lists): read the tables.
+        return article_from_tables(conn, id);
+    };
+    let card = card_with_lists(raw, placements, authors, tags)?;
+    let story = story_of(card, body_md, body_html, source, created_at)?;
+    let corrections = json_rows::<(i64, String, String, i64, Option<i64>)>(&cor)?
+        .into_iter()
+        .map(|(cid, wrong, right, at, by)| {
+            Ok(Correction {
+                id: cid,
+                story_id: StoryId(id),
+                wrong,
+                right,
+                at: from_ms(at)?,
+                by: by.map(UserId),
+            })
+        })
+        .collect::<StoreResult<Vec<_>>>()?;
+    let lineage = json_rows::<(i64, i64, Option<String>)>(&lin)?
+        .into_iter()
+        .map(|(item, version, link)| LineageLink {
+            item: WireItemId(item),
+            version,
+            link,
+        })
+        .collect();
+    Ok(ArticleRead {
+        story,
+        corrections,
+        lineage,
+    })
+}
+
+/// The article read from the list tables, in one transaction (one snapshot): for a story row
+/// without its `lists` (see [`read_article`]).
+fn article_from_tables(c: &Connection, id: i64) -> StoreResult<ArticleRead> {
+    let tx = c.unchecked_transaction().map_err(sql_err)?;
+    let story = load_story(&tx, id)?.ok_or(StoreError::NotFound)?;
+    let corrections = {
+        let mut st = tx
+            .prepare_cached(&format!(
+                "SELECT {} FROM corrections WHERE story_id = ?1 ORDER BY at, id",
+                newsroom::CORRECTION_COLS
+            ))
+            .map_err(sql_err)?;
+        let rows = st
+            .query_map([id], newsroom::raw_correction)
+            .map_err(sql_err)?;
+        collect(rows)?
+            .into_iter()
+            .map(newsroom::correction)
+            .collect::<StoreResult<Vec<_>>>()?
+    };
+    let lineage = {
+        // The first link is taken from the item's JSON by SQLite, not by parsing the whole
+        // agency item (its body) in Rust.
+        let mut st = tx
+            .prepare_cached(
+                "SELECT l.item_id, l.version, json_extract(w.item, '$.links[0]') \
+                 FROM story_lineage l JOIN wire_items w ON w.id = l.item_id \
+                 WHERE l.story_id = ?1 ORDER BY l.item_id",
+            )
+            .map_err(sql_err)?;
+        let rows = st
+            .query_map([id], |r| {
+                Ok(LineageLink {
+                    item: WireItemId(r.get(0)?),
+                    version: r.get(1)?,
+                    link: r.get(2)?,
+                })
+            })
+            .map_err(sql_err)?;
+        collect(rows)?
+    };
+    tx.finish().map_err(sql_err)?;
+    Ok(ArticleRead {
+        story,
+        corrections,
+        lineage,
+    })
 }
 
 fn image_from_row(r: &Row<'_>) -> rusqlite::Result<(i64, ImageInput)> {
@@ -1101,54 +1303,7 @@ impl StoryStore for SqliteStore {
     }
 
     async fn get_article(&self, id: StoryId) -> StoreResult<ArticleRead> {
-        self.read(move |c| {
-            // One snapshot for the three statements: a save between them cannot mix versions.
-            let tx = c.unchecked_transaction().map_err(sql_err)?;
-            let story = load_story(&tx, id.0)?.ok_or(StoreError::NotFound)?;
-            let corrections = {
-                let mut st = tx
-                    .prepare_cached(&format!(
-                        "SELECT {} FROM corrections WHERE story_id = ?1 ORDER BY at, id",
-                        newsroom::CORRECTION_COLS
-                    ))
-                    .map_err(sql_err)?;
-                let rows = st
-                    .query_map([id.0], newsroom::raw_correction)
-                    .map_err(sql_err)?;
-                collect(rows)?
-                    .into_iter()
-                    .map(newsroom::correction)
-                    .collect::<StoreResult<Vec<_>>>()?
-            };
-            let lineage = {
-                // The first link is taken from the item's JSON by SQLite, not by parsing the
-                // whole agency item (its body) in Rust.
-                let mut st = tx
-                    .prepare_cached(
-                        "SELECT l.item_id, l.version, json_extract(w.item, '$.links[0]') \
-                         FROM story_lineage l JOIN wire_items w ON w.id = l.item_id \
-                         WHERE l.story_id = ?1 ORDER BY l.item_id",
-                    )
-                    .map_err(sql_err)?;
-                let rows = st
-                    .query_map([id.0], |r| {
-                        Ok(LineageLink {
-                            item: WireItemId(r.get(0)?),
-                            version: r.get(1)?,
-                            link: r.get(2)?,
-                        })
-                    })
-                    .map_err(sql_err)?;
-                collect(rows)?
-            };
-            tx.finish().map_err(sql_err)?;
-            Ok(ArticleRead {
-                story,
-                corrections,
-                lineage,
-            })
-        })
-        .await
+        self.read_now(move |c| read_article(c, id.0)).await
     }
 
     async fn find_story_by_slug(&self, slug: &Slug) -> StoreResult<Option<Story>> {

@@ -12,7 +12,7 @@
 //! Compiled only with the `conformance` feature, which backends enable in their
 //! dev-dependencies, so the product does not carry it.
 
-use crate::{Conflict, Store, StoreError};
+use crate::{ArticleRead, Conflict, ImportRecord, Store, StoreError};
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
 use newsdesk_domain::*;
 use std::future::Future;
@@ -37,6 +37,7 @@ macro_rules! conformance_tests {
                 published_cards_come_in_keyset_pages
                 batch_insert_is_atomic pages_roundtrip images_roundtrip
                 missing_rows_are_not_found article_reads_what_the_page_needs
+                article_read_follows_every_write
             ]
             audience [views_accumulate]
             accounts [accounts_and_sessions invitations_are_single_use]
@@ -1027,6 +1028,207 @@ pub async fn article_reads_what_the_page_needs(s: &dyn Store) {
         s.get_article(StoryId(999_999)).await,
         Err(StoreError::NotFound)
     ));
+}
+
+/// The article read keeps up with every write that changes what it shows: each way a story is
+/// saved (insert, batch insert, update, the newsroom's create and save, a correction, a story
+/// made from agency items once or with lineage, an import, scheduled publication, an unpublish
+/// and a kill), lists reordered, shortened, emptied and refilled: after each, its story is the
+/// one the separate read gives (the lists read from their own tables), with its corrections and
+/// lineage.
+pub async fn article_read_follows_every_write(s: &dyn Store) {
+    let tax = taxonomy(s).await;
+    let u = s
+        .create_user(
+            &email("w@example.org"),
+            "W",
+            Role::Editor,
+            "h",
+            &audit("x", None),
+        )
+        .await
+        .expect("u");
+    async fn same(s: &dyn Store, id: StoryId, what: &str) -> ArticleRead {
+        let read = s.get_article(id).await.expect(what);
+        assert_eq!(read.story, s.get_story(id).await.expect(what), "{what}");
+        assert_eq!(
+            read.corrections,
+            s.list_corrections(id).await.expect(what),
+            "{what}"
+        );
+        assert_eq!(
+            read.lineage
+                .iter()
+                .map(|l| (l.item, l.version))
+                .collect::<Vec<_>>(),
+            s.lineage(id).await.expect(what),
+            "{what}"
+        );
+        read
+    }
+    let p = |e: EditionId, rank| Placement {
+        edition_id: e,
+        rank,
+    };
+    // Insert, then updates that move every list.
+    let mut input = story(&tax, "follows", StoryStatus::Published);
+    let st = s.insert_story(&input).await.expect("insert");
+    same(s, st.id, "insert").await;
+    input.tag_ids.reverse();
+    input.author_ids.truncate(1);
+    input.placements = vec![p(tax.editions[1], Some(-3)), p(tax.editions[0], Some(7))];
+    let st = s.update_story(st.id, st.version, &input).await.expect("u");
+    let read = same(s, st.id, "update").await;
+    assert_eq!(read.story.input.tag_ids, [tax.tags[1], tax.tags[0]]);
+    assert_eq!(read.story.input.placements[0].rank, Some(-3));
+    input.tag_ids.clear();
+    input.author_ids.clear();
+    input.placements.clear();
+    let st = s.update_story(st.id, st.version, &input).await.expect("u");
+    let read = same(s, st.id, "update to empty lists").await;
+    assert!(read.story.input.placements.is_empty() && read.story.input.tag_ids.is_empty());
+    input.tag_ids = vec![tax.tags[1]];
+    input.author_ids = tax.authors.clone();
+    input.placements = vec![p(tax.editions[0], None)];
+    let st = s.update_story(st.id, st.version, &input).await.expect("u");
+    same(s, st.id, "update from empty lists").await;
+    // A batch.
+    let ids = s
+        .insert_stories(&[
+            story(&tax, "batch-a", StoryStatus::Published),
+            StoryInput {
+                tag_ids: vec![],
+                ..story(&tax, "batch-b", StoryStatus::Published)
+            },
+        ])
+        .await
+        .expect("batch");
+    for id in ids {
+        same(s, id, "batch insert").await;
+    }
+    // The newsroom: create, save, correct, unpublish, kill.
+    let mut input = story(&tax, "desk", StoryStatus::Draft);
+    let st = s
+        .create_story(&input, u.id, &audit("create", Some(u.id)))
+        .await
+        .expect("create");
+    same(s, st.id, "create").await;
+    input.status = StoryStatus::Published;
+    input.author_ids.reverse();
+    let st = s
+        .save_story(st.id, st.version, &input, Some(u.id), None)
+        .await
+        .expect("save");
+    same(s, st.id, "save").await;
+    input.tag_ids.truncate(1);
+    let (st, _) = s
+        .add_correction(st.id, st.version, &input, "12", "14", &audit("c", None))
+        .await
+        .expect("correct");
+    let read = same(s, st.id, "correction").await;
+    assert_eq!(read.corrections.len(), 1);
+    assert_eq!(read.story.input.tag_ids, [tax.tags[0]]);
+    input.status = StoryStatus::Draft;
+    let st = s
+        .save_story(st.id, st.version, &input, Some(u.id), None)
+        .await
+        .expect("unpublish");
+    let read = same(s, st.id, "unpublish").await;
+    assert_eq!(read.story.input.status, StoryStatus::Draft);
+    input.status = StoryStatus::Killed;
+    let st = s
+        .save_story(st.id, st.version, &input, Some(u.id), None)
+        .await
+        .expect("kill");
+    let read = same(s, st.id, "kill").await;
+    assert_eq!(read.story.input.status, StoryStatus::Killed);
+    assert_eq!(read.corrections.len(), 1);
+    // Made from agency items: with lineage, and once from one item.
+    let tags = WireTags::default();
+    let (a, _) = s
+        .store_wire_item(
+            &wire("Agency F", "f-1", 1, "One"),
+            "hf1",
+            ClusterId(9),
+            &tags,
+            t0(),
+        )
+        .await
+        .expect("a");
+    let (b, _) = s
+        .store_wire_item(
+            &wire("Agency F", "f-2", 1, "Two"),
+            "hf2",
+            ClusterId(9),
+            &tags,
+            t0(),
+        )
+        .await
+        .expect("b");
+    let st = s
+        .create_story_from_wire(
+            &story(&tax, "from-wire", StoryStatus::Published),
+            u.id,
+            &audit("create", Some(u.id)),
+            &[(b, 1), (a, 1)],
+        )
+        .await
+        .expect("from wire");
+    let read = same(s, st.id, "from wire").await;
+    assert_eq!(read.lineage.len(), 2);
+    let (c, _) = s
+        .store_wire_item(
+            &wire("Agency F", "f-3", 1, "Three"),
+            "hf3",
+            ClusterId(9),
+            &tags,
+            t0(),
+        )
+        .await
+        .expect("c");
+    let once = s
+        .create_story_from_wire_once(
+            &StoryInput {
+                placements: vec![p(tax.editions[1], None)],
+                ..story(&tax, "from-wire-once", StoryStatus::Published)
+            },
+            u.id,
+            &audit("create", Some(u.id)),
+            (c, 1),
+        )
+        .await
+        .expect("once")
+        .expect("made");
+    assert_eq!(same(s, once.id, "from wire once").await.lineage.len(), 1);
+    // An import.
+    let imported = s
+        .create_imported_story(
+            &ImportRecord {
+                source: "wordpress".into(),
+                source_id: "77".into(),
+                old_paths: vec![],
+            },
+            &StoryInput {
+                author_ids: vec![tax.authors[1]],
+                ..story(&tax, "imported", StoryStatus::Published)
+            },
+            None,
+            &audit("import", None),
+        )
+        .await
+        .expect("import");
+    same(s, imported.id, "import").await;
+    // Scheduled publication.
+    let mut due = story(&tax, "due-later", StoryStatus::Scheduled);
+    due.published_at = Some(t0() + Duration::hours(1));
+    due.embargo_until = None;
+    let due = s.insert_story(&due).await.expect("scheduled");
+    assert_eq!(
+        s.publish_due(t0() + Duration::hours(2)).await.expect("due"),
+        [due.id]
+    );
+    let read = same(s, due.id, "scheduled publication").await;
+    assert_eq!(read.story.input.status, StoryStatus::Published);
 }
 
 /// A due scheduled story is published exactly once; a later one waits.

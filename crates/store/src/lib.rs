@@ -5,6 +5,7 @@
 #[cfg(feature = "conformance")]
 pub mod conformance;
 pub mod copy;
+pub mod lists;
 
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
@@ -211,9 +212,9 @@ pub trait StoryStore: Send + Sync {
     /// One story, whole.
     async fn get_story(&self, id: StoryId) -> StoreResult<Story>;
     /// What an article page needs from the store, read together on one connection in one
-    /// read transaction (one consistent snapshot, one round trip): the story, its corrections
-    /// (as [`NewsroomStore::list_corrections`]) and its lineage (as [`WireStore::lineage`]),
-    /// each with the agency item's first link.
+    /// consistent snapshot (one statement on the story's row, which keeps its lists: see
+    /// [`lists`]): the story, its corrections (as [`NewsroomStore::list_corrections`]) and its
+    /// lineage (as [`WireStore::lineage`]), each with the agency item's first link.
     async fn get_article(&self, id: StoryId) -> StoreResult<ArticleRead>;
     /// The story whose current slug is `slug`.
     async fn find_story_by_slug(&self, slug: &Slug) -> StoreResult<Option<Story>>;
