@@ -195,7 +195,7 @@ fn environ(s: &Served) -> Vec<String> {
 #[test]
 fn serve_runs_with_the_configured_malloc_arenas_unless_the_environment_says_otherwise() {
     let s = serve("arenas", None, &[]);
-    assert!(environ(&s).contains(&"MALLOC_ARENA_MAX=2".to_owned()));
+    assert!(environ(&s).contains(&"MALLOC_ARENA_MAX=4".to_owned()));
     assert!(get(s.port, "/robots.txt").starts_with("HTTP/1.1 200"));
     drop(s);
     let s = serve("arenas-env", None, &[("MALLOC_ARENA_MAX", "3")]);
