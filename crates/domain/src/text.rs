@@ -29,6 +29,12 @@ pub enum SlugError {
 impl Slug {
     /// Parses an existing slug exactly (no fixing up).
     pub fn parse(s: &str) -> Result<Self, SlugError> {
+        Self::check(s)?;
+        Ok(Self(s.to_owned()))
+    }
+
+    /// Whether `s` is a slug as it is.
+    fn check(s: &str) -> Result<(), SlugError> {
         if s.is_empty() {
             return Err(SlugError::Empty);
         }
@@ -41,7 +47,7 @@ impl Slug {
         if !ok_chars || s.starts_with('-') || s.ends_with('-') || s.contains("--") {
             return Err(SlugError::BadChar);
         }
-        Ok(Self(s.to_owned()))
+        Ok(())
     }
 
     /// Makes a slug from a title: ASCII-folds common Latin letters, drops the rest, joins words with
@@ -49,7 +55,7 @@ impl Slug {
     pub fn from_title(title: &str, fallback: &str) -> Self {
         let mut out = String::with_capacity(title.len().min(SLUG_MAX));
         let mut dash = false;
-        for c in title.chars().flat_map(fold_char) {
+        let mut take = |c: char| {
             if c.is_ascii_alphanumeric() {
                 if dash && !out.is_empty() {
                     out.push('-');
@@ -59,15 +65,23 @@ impl Slug {
             } else if c != '\'' && c != '’' {
                 dash = true;
             }
+        };
+        for c in title.chars() {
+            // Most titles are plain ASCII: only '&' and letters outside it are folded.
+            if c.is_ascii() && c != '&' {
+                take(c);
+            } else {
+                fold_char(c).for_each(&mut take);
+            }
         }
         if out.len() > 80 {
             let cut = out[..80].rfind('-').unwrap_or(80);
             out.truncate(cut);
         }
-        match Self::parse(&out) {
-            Ok(s) => s,
-            Err(_) => Self::parse(fallback).unwrap_or_else(|_| Self("story".to_owned())),
+        if Self::check(&out).is_ok() {
+            return Self(out);
         }
+        Self::parse(fallback).unwrap_or_else(|_| Self("story".to_owned()))
     }
 
     /// The slug text.

@@ -5,7 +5,19 @@ use chrono_tz::Tz;
 
 /// `04-09-2025 02:16 IST`: day-month-year, 24-hour time, zone abbreviation.
 pub fn stamp(t: DateTime<Utc>, tz: Tz) -> String {
-    t.with_timezone(&tz).format("%d-%m-%Y %H:%M %Z").to_string()
+    use chrono::{Datelike, Timelike};
+    // Written out rather than through `format`, which parses its pattern at every call (every
+    // card in a list has a stamp). The zone's name is what `%Z` writes: the offset's display.
+    let l = t.with_timezone(&tz);
+    format!(
+        "{:02}-{:02}-{:04} {:02}:{:02} {}",
+        l.day(),
+        l.month(),
+        l.year(),
+        l.hour(),
+        l.minute(),
+        l.offset()
+    )
 }
 
 /// `Friday, 27 November 2026`: the date line at the top of every page.
@@ -33,5 +45,27 @@ mod tests {
             date_line(t, chrono_tz::Asia::Kolkata),
             "Thursday, 4 September 2025"
         );
+    }
+
+    #[test]
+    fn stamp_writes_what_the_strftime_pattern_writes() {
+        // Zones with letters, with numbers for a name (-03, +0545) and with summer time.
+        let zones = [
+            chrono_tz::UTC,
+            chrono_tz::Asia::Kolkata,
+            chrono_tz::Asia::Kathmandu,
+            chrono_tz::America::Sao_Paulo,
+            chrono_tz::Europe::London,
+            chrono_tz::Pacific::Chatham,
+            chrono_tz::Australia::Lord_Howe,
+        ];
+        let start = Utc.with_ymd_and_hms(1999, 12, 31, 23, 59, 0).unwrap();
+        for i in 0..2_000i64 {
+            let t = start + chrono::Duration::minutes(i * 9_973);
+            for tz in zones {
+                let want = t.with_timezone(&tz).format("%d-%m-%Y %H:%M %Z").to_string();
+                assert_eq!(stamp(t, tz), want, "{t} in {tz}");
+            }
+        }
     }
 }

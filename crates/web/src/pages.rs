@@ -34,9 +34,19 @@ pub struct ArticleBody<'a> {
 /// tag and sector lists, the story part does not).
 #[derive(Template)]
 #[template(path = "_related.html")]
-pub struct RelatedList {
+pub struct RelatedList<'a> {
     /// Related stories.
-    pub related: Vec<Item>,
+    pub related: Vec<RelatedItem<'a>>,
+}
+
+/// What the related list prints of a story (not a whole [`Item`]: a page miss makes five).
+pub struct RelatedItem<'a> {
+    /// Link to the story in the current edition.
+    pub href: String,
+    /// Headline, cut as in side lists.
+    pub title: std::borrow::Cow<'a, str>,
+    /// Region label.
+    pub region: &'a str,
 }
 
 /// What the article template prints.

@@ -556,7 +556,14 @@ fn related_html(
             );
             let list = snap.related(cx.now, edition, &card, RELATED);
             RelatedList {
-                related: cx.items(&list, 120, false),
+                related: list
+                    .iter()
+                    .map(|c| RelatedItem {
+                        href: cx.story_href(&c.slug),
+                        title: newsdesk_render::truncate_words(c.headline.as_str(), 120),
+                        region: &c.region,
+                    })
+                    .collect(),
             }
             .render()?
         }
