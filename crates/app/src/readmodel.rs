@@ -165,15 +165,27 @@ struct Head {
     /// Whether the head holds the rest of the list (it is shorter than asked for).
     whole: bool,
     cands: Vec<HeadCand>,
+    /// The candidates' tags, one after the other (`HeadCand::tags`).
+    tags: Vec<u32>,
 }
 
 #[derive(Debug)]
 struct HeadCand {
     slot: u32,
-    id: StoryId,
     key: OrderKey,
     sector: u32,
-    tags: Box<[u32]>,
+    /// Its tags in [`Head::tags`]: from, count.
+    tags: (u32, u32),
+    /// The whole card, made the first time the story is picked (shared by every page that
+    /// picks it until the head is dropped).
+    card: std::sync::OnceLock<Option<Arc<StoryCard>>>,
+}
+
+impl Head {
+    fn tags_of(&self, c: &HeadCand) -> &[u32] {
+        let (from, n) = (c.tags.0 as usize, c.tags.1 as usize);
+        self.tags.get(from..from + n).unwrap_or(&[])
+    }
 }
 
 /// The hash `Snapshot::slugs` is keyed by.
@@ -1304,8 +1316,9 @@ impl Snapshot {
             .filter_map(|t| self.names.tags.get(t))
             .collect();
         let sector = self.names.sectors.get(&card.sector_id);
-        // (score, order, card): the order key is worked out once, not at every comparison.
-        let mut cand: Vec<(usize, OrderKey, u32)> = Vec::with_capacity(per_list * 4);
+        // (score, order, where from): the order key is worked out once, not at every comparison.
+        let mut cand: Vec<(usize, OrderKey, Source)> = Vec::with_capacity(per_list * 4);
+        let mut heads: Vec<Arc<Head>> = Vec::new();
         let lists = card
             .tag_ids
             .iter()
@@ -1320,12 +1333,21 @@ impl Snapshot {
             };
             // The story itself may be among the newest: one more than taken.
             if let Some(head) = self.head(now_ms, edition, f, take + 1) {
-                for c in head.cands.iter().filter(|c| c.id != card.id).take(take) {
-                    let score = related_score(c.tags.iter().copied(), c.sector, &tags, sector);
+                let h = heads.len();
+                for (i, c) in head
+                    .cands
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, c)| c.key.1 .0 != card.id)
+                    .take(take)
+                {
+                    let score =
+                        related_score(head.tags_of(c).iter().copied(), c.sector, &tags, sector);
                     if score > 0 {
-                        cand.push((score, c.key, c.slot));
+                        cand.push((score, c.key, Source::Head(h, i)));
                     }
                 }
+                heads.push(head);
                 continue;
             }
             for slot in self
@@ -1337,19 +1359,37 @@ impl Snapshot {
                 let Some(c) = self.held(slot) else { continue };
                 let score = related_score(c.tag_words(), c.sector, &tags, sector);
                 if score > 0 {
-                    cand.push((score, order_key(c), slot));
+                    cand.push((score, order_key(c), Source::Slot(slot)));
                 }
             }
         }
-        // Most shared first, newest first among equals. A story on several of the lists has the
-        // same score and key on each, so its copies are next to each other once sorted (the
-        // key ends with the id).
-        cand.sort_unstable_by_key(|(score, key, _)| (std::cmp::Reverse(*score), *key));
-        cand.dedup_by_key(|(_, key, _)| key.1);
-        cand.into_iter()
-            .take(n)
-            .filter_map(|(_, _, slot)| self.expand(self.held(slot)?))
-            .collect()
+        // Most shared first, newest first among equals: the best `n` of some sixty, picked one
+        // at a time (no sort). A story on several lists has the same score and key on each (the
+        // key ends with the id), so its copies go with it.
+        let rank = |c: &(usize, OrderKey, Source)| (std::cmp::Reverse(c.0), c.1);
+        let mut out = Vec::with_capacity(n);
+        let mut last: Option<(std::cmp::Reverse<usize>, OrderKey)> = None;
+        while out.len() < n {
+            let Some(best) = cand
+                .iter()
+                .filter(|c| last.is_none_or(|l| rank(c) > l))
+                .min_by_key(|c| rank(c))
+            else {
+                break;
+            };
+            last = Some(rank(best));
+            let made = match best.2 {
+                Source::Slot(slot) => self.held(slot).and_then(|c| self.expand(c)),
+                Source::Head(h, i) => heads.get(h).and_then(|head| {
+                    let c = head.cands.get(i)?;
+                    c.card
+                        .get_or_init(|| self.held(c.slot).and_then(|c| self.expand(c)))
+                        .clone()
+                }),
+            };
+            out.extend(made);
+        }
+        out
     }
 
     /// The newest `len` public entries of the index list of `filter` in `edition`, kept until
@@ -1383,22 +1423,28 @@ impl Snapshot {
                 return Some(h.clone());
             }
         }
+        let mut tags = Vec::new();
         let cands: Vec<HeadCand> = list[start..]
             .iter()
             .filter_map(|s| Some((*s, self.held(*s)?)))
             .take(len)
-            .map(|(slot, c)| HeadCand {
-                slot,
-                id: c.id,
-                key: order_key(c),
-                sector: c.sector,
-                tags: c.tag_words().collect(),
+            .map(|(slot, c)| {
+                let from = tags.len();
+                tags.extend(c.tag_words());
+                HeadCand {
+                    slot,
+                    key: order_key(c),
+                    sector: c.sector,
+                    tags: (from as u32, (tags.len() - from) as u32),
+                    card: std::sync::OnceLock::new(),
+                }
             })
             .collect();
         let head = Arc::new(Head {
             start,
             whole: cands.len() < len,
             cands,
+            tags,
         });
         heads.insert(key, head.clone());
         Some(head)
@@ -1468,6 +1514,13 @@ fn slug_is(h: &Held, slug: &str) -> bool {
         return h.parts().0 == slug;
     }
     h.slug().is_some_and(|s| s.as_str() == slug)
+}
+
+/// Where a candidate related story is: its slot, or a list head's entry (head, entry).
+#[derive(Debug, Clone, Copy)]
+enum Source {
+    Slot(u32),
+    Head(usize, usize),
 }
 
 /// How related a story with `c_tags` in `c_sector` is to one with `tags` in `sector`: two for

@@ -277,31 +277,38 @@ async fn build(
         ),
         Route::Article(slug) => {
             let versions = &st.app.versions;
-            let part = st
+            let frame_id = frame.map(|f| f.id);
+            let make = || async {
+                let at = versions.now();
+                match st.app.article(&slug).await? {
+                    ArticleLookup::Found(a) => {
+                        let (part, deps) = article_part(
+                            st,
+                            edition,
+                            &a.story,
+                            &a.corrections,
+                            &a.based_on,
+                            frame,
+                        )?;
+                        Ok(Cached::new(Arc::new(part), Stamp { at, deps }))
+                    }
+                    ArticleLookup::Moved(to) => Err(Miss::Moved(format!("{prefix}/article/{to}"))),
+                }
+            };
+            // A part made with the head and top of another frame (the date line moved, the menus
+            // changed) is made again: it is stale like a page made with that frame.
+            let mut part = st
                 .parts
-                .get_or_build(
+                .get_or_build_where(
                     &format!("{prefix}|{slug}"),
-                    |s| versions.fresh(s),
-                    || async {
-                        let at = versions.now();
-                        match st.app.article(&slug).await? {
-                            ArticleLookup::Found(a) => {
-                                let (part, deps) = article_part(
-                                    st,
-                                    edition,
-                                    &a.story,
-                                    &a.corrections,
-                                    &a.based_on,
-                                )?;
-                                Ok(Cached::new(Arc::new(part), Stamp { at, deps }))
-                            }
-                            ArticleLookup::Moved(to) => {
-                                Err(Miss::Moved(format!("{prefix}/article/{to}")))
-                            }
-                        }
-                    },
+                    |c| versions.fresh(&c.stamp) && c.page.fits(frame_id),
+                    &make,
                 )
                 .await?;
+            if !part.page.fits(frame_id) {
+                // Built for another frame by a concurrent miss: made for this one, not kept.
+                part = Arc::new(make().await?);
+            }
             let mut deps = part.stamp.deps.clone();
             let page = match frame {
                 Some(frame) => article_page(st, edition, &part.page, frame, &mut deps)?,
@@ -483,14 +490,14 @@ fn home(st: &WebState, edition: &Edition) -> Result<Rendered, Fail> {
 
 /// An article's own part of its page: everything but the chrome, the rail and the related
 /// stories, rendered once per change of the story (its text, corrections, lineage) and edition.
+/// Made for an article frame, it starts with the page's head and the frame's top chrome, so a
+/// page miss compresses the story's text with them in one piece, and a page made again (its
+/// related stories moved) compresses only those.
 pub struct ArticlePart {
-    title: String,
-    description: String,
-    canonical_path: String,
-    og: OpenGraph,
-    jsonld: Vec<String>,
-    /// The part's HTML compressed, joined as it is into the gzip of each page that shows it
-    /// (its identity text is not kept: a part costs its compressed size).
+    head: PartHead,
+    /// The part's HTML compressed (after the head and top chrome when framed), joined as it is
+    /// into the gzip of each page that shows it (its identity text is not kept: a part costs
+    /// its compressed size).
     gz: Deflated,
     /// The end of the `<article>` element, after where its related stories go.
     tail: String,
@@ -498,20 +505,53 @@ pub struct ArticlePart {
     story: StoryId,
 }
 
+/// What an article part holds of its page's head.
+#[derive(Clone)]
+enum PartHead {
+    /// `gz` starts with the page's head and the top chrome of the frame `frame`.
+    Framed { frame: u64 },
+    /// `gz` is the story's text alone; the head is made at assembly from these (for a page
+    /// made whole, when the template has lost the frame's marks).
+    Values(Box<HeadValues>),
+}
+
+#[derive(Clone)]
+struct HeadValues {
+    title: String,
+    description: String,
+    canonical_path: String,
+    og: OpenGraph,
+    jsonld: Vec<String>,
+}
+
+impl ArticlePart {
+    /// Whether the part can make a page with the frame `frame` (`None`: a page made whole).
+    fn fits(&self, frame: Option<u64>) -> bool {
+        match &self.head {
+            PartHead::Framed { frame: f } => Some(*f) == frame,
+            PartHead::Values(_) => true,
+        }
+    }
+}
+
 impl Weigh for ArticlePart {
     fn bytes(&self) -> usize {
-        std::mem::size_of::<Self>()
-            + self.title.len()
-            + self.description.len()
-            + self.canonical_path.len()
-            + self.og.kind.len()
-            + self.og.image.len()
-            + self.og.published.len()
-            + self.og.modified.len()
-            + self.og.section.len()
-            + self.jsonld.iter().map(String::len).sum::<usize>()
-            + self.gz.bytes()
-            + self.tail.len()
+        let head = match &self.head {
+            PartHead::Framed { .. } => 0,
+            PartHead::Values(v) => {
+                std::mem::size_of::<HeadValues>()
+                    + v.title.len()
+                    + v.description.len()
+                    + v.canonical_path.len()
+                    + v.og.kind.len()
+                    + v.og.image.len()
+                    + v.og.published.len()
+                    + v.og.modified.len()
+                    + v.og.section.len()
+                    + v.jsonld.iter().map(String::len).sum::<usize>()
+            }
+        };
+        std::mem::size_of::<Self>() + head + self.gz.bytes() + self.tail.len()
     }
 
     /// A part read often is compressed again at the best level, in the background (it is
@@ -522,11 +562,7 @@ impl Weigh for ArticlePart {
             return None;
         }
         Some(ArticlePart {
-            title: self.title.clone(),
-            description: self.description.clone(),
-            canonical_path: self.canonical_path.clone(),
-            og: self.og.clone(),
-            jsonld: self.jsonld.clone(),
+            head: self.head.clone(),
             gz: Deflated::new(&text, flate2::Compression::best()),
             tail: self.tail.clone(),
             updated: self.updated,
@@ -572,10 +608,10 @@ fn related_html(
 }
 
 /// The article page's own pieces, joined when answered with its edition's rail and the
-/// frame's footer (see [`Rendered::respond_joined`]): its head and the frame's top chrome with
-/// the page's path (compressed now, fast), the story's part (compressed beforehand), and its
-/// related stories with the end of the article (compressed now, fast). Pages read often get
-/// their own pieces at the best level in the background. No rail and no shared chrome is held.
+/// frame's footer (see [`Rendered::respond_joined`]): the story's part (compressed beforehand,
+/// with the page's head and the frame's top chrome in front), and its related stories with the
+/// end of the article (compressed now, fast). Pages read often get their own pieces at the best
+/// level in the background. No rail and no shared chrome is held.
 fn article_page(
     st: &WebState,
     edition: &Edition,
@@ -584,33 +620,38 @@ fn article_page(
     deps: &mut Vec<Dep>,
 ) -> Result<Rendered, Fail> {
     let related = related_html(st, edition, part, deps)?;
-    let canonical = {
-        let snap = st.app.read();
-        ctx(st, &snap, edition).abs(&part.canonical_path)
-    };
-    let mut head = ArticleHead {
-        c: frame.head(
-            &part.title,
-            &part.description,
-            canonical,
-            &part.og,
-            &part.jsonld,
-        ),
-    }
-    .render()?;
-    head.push_str(&frame.top(&part.canonical_path));
     let fast = flate2::Compression::fast();
+    let lead = match &part.head {
+        PartHead::Framed { frame: f } if *f == frame.id => None,
+        PartHead::Framed { .. } => {
+            return Err(Fail::Internal("an article part of another frame".into()))
+        }
+        // The head and top chrome compressed now, fast, in front of the story's text.
+        PartHead::Values(v) => {
+            let canonical = {
+                let snap = st.app.read();
+                ctx(st, &snap, edition).abs(&v.canonical_path)
+            };
+            let mut head = ArticleHead {
+                c: frame.head(&v.title, &v.description, canonical, &v.og, &v.jsonld),
+            }
+            .render()?;
+            head.push_str(&frame.top(&v.canonical_path));
+            Some(Deflated::new(&head, fast))
+        }
+    };
     // The frame's text after the article was compressed once, with the frame: joined as it is.
     let tail = Deflated::new(&[related.as_str(), &part.tail].concat(), fast);
     Ok(Rendered::joined(
         StatusCode::OK,
         HTML,
         CachePolicy::Article,
-        vec![
-            Deflated::new(&head, fast),
-            part.gz.clone(),
-            Deflated::concat(&[&tail, &frame.between_gz]),
-        ],
+        lead.into_iter()
+            .chain([
+                part.gz.clone(),
+                Deflated::concat(&[&tail, &frame.between_gz]),
+            ])
+            .collect(),
         Some(part.updated),
         frame.id,
     ))
@@ -624,17 +665,20 @@ fn article_whole(
     part: &ArticlePart,
     deps: &mut Vec<Dep>,
 ) -> Result<Rendered, Fail> {
+    let PartHead::Values(v) = &part.head else {
+        return Err(Fail::Internal("an article part made for a frame".into()));
+    };
     let related = related_html(st, edition, part, deps)?;
     let snap = st.app.read();
     let cx = ctx(st, &snap, edition);
     let mut c = cx.chrome(
-        &part.title,
-        &part.description,
-        &part.canonical_path,
-        &part.canonical_path,
+        &v.title,
+        &v.description,
+        &v.canonical_path,
+        &v.canonical_path,
     );
-    c.og = part.og.clone();
-    c.jsonld = part.jsonld.clone();
+    c.og = v.og.clone();
+    c.jsonld = v.jsonld.clone();
     c.rail_html = cx.rail_part(Some(part.story))?.html;
     let main = [&part.gz.text(), related.as_str(), &part.tail].concat();
     let whole = ArticlePage { c, main: &main }.render()?;
@@ -648,7 +692,7 @@ pub async fn article_page_whole(st: &WebState, edition: &Edition, slug: &str) ->
     let ArticleLookup::Found(a) = st.app.article(slug).await.ok()? else {
         return None;
     };
-    let (part, _) = article_part(st, edition, &a.story, &a.corrections, &a.based_on).ok()?;
+    let (part, _) = article_part(st, edition, &a.story, &a.corrections, &a.based_on, None).ok()?;
     let page = article_whole(st, edition, &part, &mut Vec::new()).ok()?;
     String::from_utf8(page.identity().to_vec()).ok()
 }
@@ -659,6 +703,7 @@ fn article_part(
     story: &Story,
     corrections: &[Correction],
     based_on: &[String],
+    frame: Option<&ArticleFrame>,
 ) -> Result<(ArticlePart, Vec<Dep>), Fail> {
     let snap = st.app.read();
     let cx = ctx(st, &snap, edition);
@@ -851,13 +896,31 @@ fn article_part(
     };
     // The miss path compresses fast; a part read often is recompressed at the best level in
     // the background (`Weigh::recompressed`).
-    let gz = Deflated::new(&html, flate2::Compression::fast());
+    let fast = flate2::Compression::fast();
+    let (gz, head) = match frame {
+        // The page's head and the frame's top chrome first: one piece, one compression.
+        Some(f) => {
+            let mut text = ArticleHead {
+                c: f.head(&title, &story.summary, canonical, &c.og, &c.jsonld),
+            }
+            .render()?;
+            text.push_str(&f.top(&canonical_path));
+            text.push_str(&html);
+            (Deflated::new(&text, fast), PartHead::Framed { frame: f.id })
+        }
+        None => (
+            Deflated::new(&html, fast),
+            PartHead::Values(Box::new(HeadValues {
+                title,
+                description: story.summary.clone(),
+                canonical_path,
+                og: c.og,
+                jsonld: c.jsonld,
+            })),
+        ),
+    };
     let part = ArticlePart {
-        title,
-        description: story.summary.clone(),
-        canonical_path,
-        og: c.og,
-        jsonld: c.jsonld,
+        head,
         gz,
         tail,
         updated,

@@ -774,6 +774,41 @@ async fn a_joined_article_is_the_whole_page_and_its_entry_does_not_hold_the_rail
     }
 }
 
+/// An article's part starts with its page's head and the frame's top chrome (one piece to
+/// compress on a miss): when the frame moves (the date line at midnight), the part is made
+/// again with the new top, and the page shows the new date, the same text as made whole.
+#[tokio::test]
+async fn a_new_day_makes_the_article_part_again_with_the_new_date_line() {
+    let s = site().await;
+    let c = public(&s)[40].clone();
+    let edition = s.app.read().tax.global().unwrap().clone();
+    let p = format!("/article/{}", c.slug);
+    let day = |t: DateTime<Utc>| newsdesk_domain::time::date_line(t, edition.tz);
+    let first = gunzip(
+        &get_raw(&s.router, &p, &[("accept-encoding", "gzip")])
+            .await
+            .2,
+    );
+    assert!(first.contains(&day(s.app.now())), "today's date line");
+    let parts = s.state.parts.builds();
+    // Read again the same day: the part and the page are kept.
+    assert!(!rendered(&s, &p).await);
+    assert_eq!(s.state.parts.builds(), parts);
+
+    s.clock.advance(Duration::days(1));
+    let (status, _, raw) = get_raw(&s.router, &p, &[("accept-encoding", "gzip")]).await;
+    assert_eq!(status, StatusCode::OK);
+    let next = gunzip(&raw);
+    assert!(next.contains(&day(s.app.now())), "the new date line");
+    assert!(!next.contains(&day(s.app.now() - Duration::days(1))));
+    assert_eq!(s.state.parts.builds(), parts + 1, "the part is made again");
+    let whole = newsdesk_web::reader::article_page_whole(&s.state, &edition, c.slug.as_str())
+        .await
+        .unwrap();
+    assert_eq!(next, whole);
+    assert_eq!(get(&s.router, &p).await.body, whole, "identity");
+}
+
 /// An article page read often is made whole in the background for the rail it is read with (one
 /// gzip member at the best level and Brotli) and answers from that, the same text and ETag as
 /// the joined answer; after a rail change it answers the new rail, never the old whole form.
