@@ -1316,8 +1316,23 @@ impl Snapshot {
             .filter_map(|t| self.names.tags.get(t))
             .collect();
         let sector = self.names.sectors.get(&card.sector_id);
-        // (score, order, where from): the order key is worked out once, not at every comparison.
-        let mut cand: Vec<(usize, OrderKey, Source)> = Vec::with_capacity(per_list * 4);
+        // The best `n` so far, best first: most shared tags first, newest first among equals
+        // (the order key ends with the id, so two stories never rank alike; a story on several
+        // lists ranks alike on each and is kept once).
+        type Rank = (std::cmp::Reverse<usize>, OrderKey);
+        let mut best: Vec<(Rank, Source)> = Vec::with_capacity(n + 1);
+        let mut offer = |score: usize, key: OrderKey, src: Source| {
+            let r = (std::cmp::Reverse(score), key);
+            if score == 0 || best.len() == n && best.last().is_some_and(|(w, _)| r >= *w) {
+                return;
+            }
+            let at = best.partition_point(|(b, _)| *b < r);
+            if best.get(at).is_some_and(|(b, _)| *b == r) {
+                return;
+            }
+            best.insert(at, (r, src));
+            best.truncate(n);
+        };
         let mut heads: Vec<Arc<Head>> = Vec::new();
         let lists = card
             .tag_ids
@@ -1343,9 +1358,7 @@ impl Snapshot {
                 {
                     let score =
                         related_score(head.tags_of(c).iter().copied(), c.sector, &tags, sector);
-                    if score > 0 {
-                        cand.push((score, c.key, Source::Head(h, i)));
-                    }
+                    offer(score, c.key, Source::Head(h, i));
                 }
                 heads.push(head);
                 continue;
@@ -1358,27 +1371,12 @@ impl Snapshot {
             {
                 let Some(c) = self.held(slot) else { continue };
                 let score = related_score(c.tag_words(), c.sector, &tags, sector);
-                if score > 0 {
-                    cand.push((score, order_key(c), Source::Slot(slot)));
-                }
+                offer(score, order_key(c), Source::Slot(slot));
             }
         }
-        // Most shared first, newest first among equals: the best `n` of some sixty, picked one
-        // at a time (no sort). A story on several lists has the same score and key on each (the
-        // key ends with the id), so its copies go with it.
-        let rank = |c: &(usize, OrderKey, Source)| (std::cmp::Reverse(c.0), c.1);
         let mut out = Vec::with_capacity(n);
-        let mut last: Option<(std::cmp::Reverse<usize>, OrderKey)> = None;
-        while out.len() < n {
-            let Some(best) = cand
-                .iter()
-                .filter(|c| last.is_none_or(|l| rank(c) > l))
-                .min_by_key(|c| rank(c))
-            else {
-                break;
-            };
-            last = Some(rank(best));
-            let made = match best.2 {
+        for (_, src) in best {
+            let made = match src {
                 Source::Slot(slot) => self.held(slot).and_then(|c| self.expand(c)),
                 Source::Head(h, i) => heads.get(h).and_then(|head| {
                     let c = head.cands.get(i)?;

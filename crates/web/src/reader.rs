@@ -885,39 +885,40 @@ fn article_part(
     // The related stories go in at assembly (they change with every publication in the story's
     // tags and sector; this part only with the story).
     let deps = vec![Dep::Story(story.id)];
-    let mut html = body.render()?;
-    let tail = match html.rfind(RELATED_AT) {
+    // One string, made once at about its size: the page's head and the frame's top chrome
+    // (when there is a frame), then the story.
+    let mut text = String::with_capacity(PART_GUESS + story.body_html.len());
+    if let Some(f) = frame {
+        ArticleHead {
+            c: f.head(&title, &story.summary, canonical, &c.og, &c.jsonld),
+        }
+        .render_into(&mut text)?;
+        f.write_top(&mut text, &canonical_path);
+    }
+    let story_at = text.len();
+    body.render_into(&mut text)?;
+    let tail = match text[story_at..].rfind(RELATED_AT) {
         Some(at) => {
-            let tail = html[at + RELATED_AT.len()..].to_owned();
-            html.truncate(at);
+            let at = story_at + at;
+            let tail = text[at + RELATED_AT.len()..].to_owned();
+            text.truncate(at);
             tail
         }
         None => String::new(),
     };
     // The miss path compresses fast; a part read often is recompressed at the best level in
     // the background (`Weigh::recompressed`).
-    let fast = flate2::Compression::fast();
-    let (gz, head) = match frame {
+    let gz = Deflated::new(&text, flate2::Compression::fast());
+    let head = match frame {
         // The page's head and the frame's top chrome first: one piece, one compression.
-        Some(f) => {
-            let mut text = ArticleHead {
-                c: f.head(&title, &story.summary, canonical, &c.og, &c.jsonld),
-            }
-            .render()?;
-            text.push_str(&f.top(&canonical_path));
-            text.push_str(&html);
-            (Deflated::new(&text, fast), PartHead::Framed { frame: f.id })
-        }
-        None => (
-            Deflated::new(&html, fast),
-            PartHead::Values(Box::new(HeadValues {
-                title,
-                description: story.summary.clone(),
-                canonical_path,
-                og: c.og,
-                jsonld: c.jsonld,
-            })),
-        ),
+        Some(f) => PartHead::Framed { frame: f.id },
+        None => PartHead::Values(Box::new(HeadValues {
+            title,
+            description: story.summary.clone(),
+            canonical_path,
+            og: c.og,
+            jsonld: c.jsonld,
+        })),
     };
     let part = ArticlePart {
         head,
@@ -935,6 +936,10 @@ const RELATED_AT: &str = "<!--newsdesk:related-->";
 
 /// Related stories on an article page.
 const RELATED: usize = 5;
+
+/// About the bytes of an article part besides its story's body (head, top chrome, the
+/// article's own markup): room made at once for its text.
+const PART_GUESS: usize = 12 << 10;
 
 /// The head values an article part keeps for its page.
 #[derive(Default)]

@@ -297,19 +297,23 @@ impl ArticleFrame {
 
     /// The chrome from `</head>` to the story, with the page's own path in the edition links.
     pub fn top(&self, path: &str) -> String {
+        let mut out = String::new();
+        self.write_top(&mut out, path);
+        out
+    }
+
+    /// [`ArticleFrame::top`] written at the end of `out`.
+    pub fn write_top(&self, out: &mut String, path: &str) {
         use askama::filters::Escaper;
         let mut esc = String::with_capacity(path.len() + 8);
         let _ = askama::filters::Html.write_escaped_str(&mut esc, path);
-        let mut out = String::with_capacity(
-            self.top.iter().map(String::len).sum::<usize>() + self.top.len() * esc.len(),
-        );
+        out.reserve(self.top.iter().map(String::len).sum::<usize>() + self.top.len() * esc.len());
         for (i, seg) in self.top.iter().enumerate() {
             if i > 0 {
                 out.push_str(&esc);
             }
             out.push_str(seg);
         }
-        out
     }
 
     /// The head values of a page titled `title` (as [`Ctx::chrome`] makes them).
