@@ -817,14 +817,6 @@ static ARTICLE_SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
     )
 });
 
-/// A JSON array from [`ARTICLE_SQL`], parsed only when it holds something.
-fn json_rows<T: serde::de::DeserializeOwned>(text: &str) -> StoreResult<Vec<T>> {
-    if text == "[]" {
-        return Ok(Vec::new());
-    }
-    serde_json::from_str(text).map_err(StoreError::other)
-}
-
 const IMAGE_COLS: &str = "id, key, ext, alt, caption, credit, width, height, widths";
 
 fn image_from_row(r: &Row) -> StoreResult<Image> {
@@ -1319,27 +1311,7 @@ impl StoryStore for PgStore {
         let story = story_of(card, get(&r, 17)?, get(&r, 18)?, get(&r, 19)?, get(&r, 20)?)?;
         let cor: String = get(&r, 22)?;
         let lin: String = get(&r, 23)?;
-        let corrections = json_rows::<(i64, String, String, i64, Option<i64>)>(&cor)?
-            .into_iter()
-            .map(|(cid, wrong, right, at, by)| {
-                Ok(Correction {
-                    id: cid,
-                    story_id: id,
-                    wrong,
-                    right,
-                    at: from_ms(at)?,
-                    by: by.map(UserId),
-                })
-            })
-            .collect::<StoreResult<Vec<_>>>()?;
-        let lineage = json_rows::<(i64, i64, Option<String>)>(&lin)?
-            .into_iter()
-            .map(|(item, version, link)| LineageLink {
-                item: WireItemId(item),
-                version,
-                link,
-            })
-            .collect();
+        let (corrections, lineage) = newsdesk_store::lists::article_arrays(id, &cor, &lin)?;
         Ok(ArticleRead {
             story,
             corrections,

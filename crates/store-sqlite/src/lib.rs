@@ -665,9 +665,10 @@ fn story_of(
 /// of one cached statement, where six statements (the row, three list tables, corrections,
 /// lineage) and a BEGIN/COMMIT cost twice the CPU (`examples/article_reads.rs`).
 ///
-/// The arrays are ordered after parsing, not by `ORDER BY` in the aggregates: SQLite makes an
-/// ephemeral b-tree (its own pager, page cache and temporary space) for each ordered aggregate
-/// at every step, even over no rows, which was a third of a read's CPU.
+/// The arrays are ordered after parsing (`newsdesk_store::lists::article_arrays`), not by
+/// `ORDER BY` in the aggregates: SQLite makes an ephemeral b-tree (its own pager, page cache
+/// and temporary space) for each ordered aggregate at every step, even over no rows, which was a
+/// third of a read's CPU.
 static ARTICLE_SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
     format!(
         "SELECT {CARD_COLS}, body_md, body_html, source, created_at, lists, \
@@ -679,14 +680,6 @@ static ARTICLE_SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
          FROM stories s WHERE s.id = ?1"
     )
 });
-
-/// A JSON array from [`ARTICLE_SQL`], parsed only when it holds something.
-fn json_rows<T: serde::de::DeserializeOwned>(text: &str) -> StoreResult<Vec<T>> {
-    if text == "[]" {
-        return Ok(Vec::new());
-    }
-    serde_json::from_str(text).map_err(StoreError::other)
-}
 
 /// The columns of [`ARTICLE_SQL`] after the card's.
 type ArticleCols = (
@@ -730,32 +723,7 @@ fn read_article(conn: &Connection, id: i64) -> StoreResult<ArticleRead> {
     };
     let card = card_with_lists(raw, placements, authors, tags)?;
     let story = story_of(card, body_md, body_html, source, created_at)?;
-    let mut cor = json_rows::<(i64, String, String, i64, Option<i64>)>(&cor)?;
-    // Oldest first, as the page lists them (see ARTICLE_SQL on why not in SQL).
-    cor.sort_unstable_by_key(|c| (c.3, c.0));
-    let corrections = cor
-        .into_iter()
-        .map(|(cid, wrong, right, at, by)| {
-            Ok(Correction {
-                id: cid,
-                story_id: StoryId(id),
-                wrong,
-                right,
-                at: from_ms(at)?,
-                by: by.map(UserId),
-            })
-        })
-        .collect::<StoreResult<Vec<_>>>()?;
-    let mut lin = json_rows::<(i64, i64, Option<String>)>(&lin)?;
-    lin.sort_unstable_by_key(|l| l.0);
-    let lineage = lin
-        .into_iter()
-        .map(|(item, version, link)| LineageLink {
-            item: WireItemId(item),
-            version,
-            link,
-        })
-        .collect();
+    let (corrections, lineage) = newsdesk_store::lists::article_arrays(StoryId(id), &cor, &lin)?;
     Ok(ArticleRead {
         story,
         corrections,
