@@ -619,12 +619,7 @@ impl SearchIndex {
                     let mut all: Vec<(f32, DocAddress)> = Vec::new();
                     let (mut total, mut more) = (0usize, false);
                     for (ord, seg) in searcher.segment_readers().iter().enumerate() {
-                        let vis = seg.fast_fields().i64("visible")?;
-                        let alive = seg.alive_bitset();
-                        let shown = |doc: u32| {
-                            alive.is_none_or(|a| a.is_alive(doc))
-                                && vis.first(doc).is_some_and(|v| v <= q.visible_at)
-                        };
+                        let shown = shown_at(seg, q.visible_at)?;
                         let mut top = TopK::new(k);
                         bare.for_each_pruning(f32::MIN, seg, &mut |doc, score| {
                             if shown(doc) {
@@ -685,12 +680,7 @@ impl SearchIndex {
                     let mut all: Vec<(f32, DocAddress)> = Vec::new();
                     let mut n = 0usize;
                     for (ord, seg) in searcher.segment_readers().iter().enumerate() {
-                        let vis = seg.fast_fields().i64("visible")?;
-                        let alive = seg.alive_bitset();
-                        let shown = |doc: u32| {
-                            alive.is_none_or(|a| a.is_alive(doc))
-                                && vis.first(doc).is_some_and(|v| v <= q.visible_at)
-                        };
+                        let shown = shown_at(seg, q.visible_at)?;
                         let mut top = TopK::new(k);
                         n = conjunction::conjunction(seg, &clauses, &shown, &mut top, n, cap)?;
                         all.extend(
@@ -773,6 +763,16 @@ fn phrase_idf(searcher: &Searcher, field: Field, terms: &[String]) -> f32 {
         })
         .sum();
     idf.max(f32::EPSILON)
+}
+
+/// The documents of `seg` a reader may be shown at `at` (milliseconds): not deleted, and visible
+/// by then. The one visibility rule of the plans that read the postings themselves.
+fn shown_at(seg: &SegmentReader, at: i64) -> tantivy::Result<impl Fn(u32) -> bool + '_> {
+    let vis = seg.fast_fields().i64("visible")?;
+    let alive = seg.alive_bitset();
+    Ok(move |doc: u32| {
+        alive.is_none_or(|a| a.is_alive(doc)) && vis.first(doc).is_some_and(|v| v <= at)
+    })
 }
 
 /// Documents of the segment that `w` matches and `shown` lets through, counted up to `cap`:
